@@ -1,0 +1,112 @@
+"""What the runtime and the wsgen tool agree on: route keys, names, limits, the app's spec.
+
+`wsgen` reads a user's app only through `App.spec()` / `App.routes()` and these names, so
+anything both sides must spell the same way is defined here once.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing costs import time; mypy reads this name as typing's
+if TYPE_CHECKING:
+    from typing import Any
+
+CONNECT = "$connect"
+DISCONNECT = "$disconnect"
+DEFAULT = "$default"
+PREDEFINED_ROUTES = (CONNECT, DISCONNECT, DEFAULT)
+
+FEATURE_FLAG = "WEBSOCKETS"
+FEATURE_FLAG_LINE = "app.experimental_feature_flags.update(['WEBSOCKETS'])"
+
+DEFAULT_ROUTE_SELECTION_EXPRESSION = "$request.body.action"
+
+ENDPOINT_ENV = "WSGEN_WEBSOCKET_ENDPOINT"
+"""The management endpoint (`https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`)."""
+
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
+MAX_MESSAGE_BYTES = 128 * 1024
+MAX_FRAME_BYTES = 32 * 1024
+
+EVENT_CONNECT = "CONNECT"
+EVENT_MESSAGE = "MESSAGE"
+EVENT_DISCONNECT = "DISCONNECT"
+
+
+class _Record:
+    """An immutable value with named fields; `dataclasses` would cost cold-start time."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any) -> None:
+        for name, value in zip(self.__slots__, args, strict=True):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, _Record)
+            and type(other) is type(self)
+            and self._values() == other._values()
+        )
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+class RouteSpec(_Record):
+    """One registered route: its API Gateway route key and the handler serving it."""
+
+    __slots__ = ("handler_name", "key", "reply")
+    key: str
+    handler_name: str
+    reply: bool
+    """Two-way: the handler's return value is sent back to the caller."""
+
+    def __init__(self, key: str, handler_name: str, reply: bool = False) -> None:
+        super().__init__(key, handler_name, reply)
+
+    @property
+    def predefined(self) -> bool:
+        return self.key in PREDEFINED_ROUTES
+
+
+class AuthorizerSpec(_Record):
+    """The REQUEST authorizer that guards `$connect`."""
+
+    __slots__ = ("handler_name", "identity_sources")
+    handler_name: str
+    identity_sources: tuple[str, ...]
+
+    def __init__(self, handler_name: str, identity_sources: tuple[str, ...]) -> None:
+        super().__init__(handler_name, identity_sources)
+
+
+class AppSpec(_Record):
+    """A read-only view of a registered app, for the generator and the emulator."""
+
+    __slots__ = ("app_name", "authorizer", "route_selection_expression", "routes")
+    app_name: str
+    routes: tuple[RouteSpec, ...]
+    route_selection_expression: str
+    authorizer: AuthorizerSpec | None
+
+    def __init__(
+        self,
+        app_name: str,
+        routes: tuple[RouteSpec, ...],
+        route_selection_expression: str = DEFAULT_ROUTE_SELECTION_EXPRESSION,
+        authorizer: AuthorizerSpec | None = None,
+    ) -> None:
+        super().__init__(app_name, routes, route_selection_expression, authorizer)
+
+    def route(self, key: str) -> RouteSpec | None:
+        return next((r for r in self.routes if r.key == key), None)

@@ -1,0 +1,212 @@
+"""Read-only wrappers over the events API Gateway sends to the Lambda function.
+
+Field presence per event type follows real captures: headers and query strings only on
+CONNECT (and a fixed small header set on DISCONNECT), `body` and `messageId` only on MESSAGE,
+`disconnectStatusCode`/`disconnectReason` only on DISCONNECT, `identity.userAgent` only when
+the client sent one. Absent keys read as None or an empty mapping.
+"""
+
+from __future__ import annotations
+
+# The public face of collections.abc, already loaded by every interpreter at start-up;
+# importing collections.abc itself would load all of `collections` (cold-start time).
+from _collections_abc import Mapping
+
+from .exceptions import BadRequestError, InvalidEventError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from datetime import datetime
+    from functools import cached_property
+    from typing import Any
+else:
+
+    class cached_property:  # noqa: N801
+        """functools.cached_property, without importing functools at cold start."""
+
+        def __init__(self, compute):
+            self.compute = compute
+            self.name = compute.__name__
+            self.__doc__ = compute.__doc__
+
+        def __get__(self, instance, owner=None):
+            if instance is None:
+                return self
+            value = instance.__dict__[self.name] = self.compute(instance)
+            return value
+
+
+_EMPTY: Mapping[str, Any] = {}
+
+
+class Headers(Mapping[str, str]):
+    """HTTP headers with case-insensitive lookup; iteration keeps the original spelling."""
+
+    def __init__(self, raw: Mapping[str, str] | None) -> None:
+        self._raw = raw or {}
+        self._folded = {key.lower(): value for key, value in self._raw.items()}
+
+    def __getitem__(self, key: str) -> str:
+        return self._folded[key.lower()]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._folded
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __repr__(self) -> str:
+        return f"Headers({self._raw!r})"
+
+
+def _datetime_from_ms(ms: int | None) -> datetime | None:
+    if ms is None:
+        return None
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+class _RequestContextEvent:
+    """What every event of a WebSocket connection shares: the `requestContext`."""
+
+    def __init__(self, raw: dict[str, Any], context: Any = None) -> None:
+        if "requestContext" not in raw:
+            raise InvalidEventError("requestContext")
+        self.raw = raw
+        self.context = context
+        """The Lambda context object passed to the function, as in Chalice."""
+
+    @property
+    def _rc(self) -> dict[str, Any]:
+        return self.raw["requestContext"]  # type: ignore[no-any-return]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The raw event dict, as API Gateway sent it (not a copy)."""
+        return self.raw
+
+    @property
+    def connection_id(self) -> str:
+        return self._rc["connectionId"]  # type: ignore[no-any-return]
+
+    @property
+    def route_key(self) -> str:
+        return self._rc["routeKey"]  # type: ignore[no-any-return]
+
+    @property
+    def event_type(self) -> str:
+        return self._rc["eventType"]  # type: ignore[no-any-return]
+
+    @property
+    def domain_name(self) -> str:
+        return self._rc["domainName"]  # type: ignore[no-any-return]
+
+    @property
+    def stage(self) -> str:
+        return self._rc["stage"]  # type: ignore[no-any-return]
+
+    @property
+    def api_id(self) -> str:
+        return self._rc["apiId"]  # type: ignore[no-any-return]
+
+    @property
+    def request_id(self) -> str | None:
+        return self._rc.get("requestId")
+
+    @property
+    def source_ip(self) -> str | None:
+        return (self._rc.get("identity") or _EMPTY).get("sourceIp")
+
+    @property
+    def user_agent(self) -> str | None:
+        return (self._rc.get("identity") or _EMPTY).get("userAgent")
+
+    @property
+    def connected_at(self) -> datetime | None:
+        return _datetime_from_ms(self._rc.get("connectedAt"))
+
+    @property
+    def request_time(self) -> datetime | None:
+        return _datetime_from_ms(self._rc.get("requestTimeEpoch"))
+
+    @cached_property
+    def headers(self) -> Headers:
+        return Headers(self.raw.get("headers"))
+
+    @property
+    def query_params(self) -> Mapping[str, str]:
+        return self.raw.get("queryStringParameters") or _EMPTY
+
+    @property
+    def multi_value_query_params(self) -> Mapping[str, list[str]]:
+        return self.raw.get("multiValueQueryStringParameters") or _EMPTY
+
+    @property
+    def stage_variables(self) -> Mapping[str, str]:
+        return self.raw.get("stageVariables") or _EMPTY
+
+
+class WebsocketEvent(_RequestContextEvent):
+    """An API Gateway WebSocket event (CONNECT, MESSAGE or DISCONNECT) for a handler."""
+
+    @property
+    def message_id(self) -> str | None:
+        return self._rc.get("messageId")
+
+    @property
+    def authorizer(self) -> Mapping[str, Any]:
+        """The `$connect` authorizer's output (principalId and context); empty when none."""
+        value = self._rc.get("authorizer")
+        return value if isinstance(value, dict) else _EMPTY
+
+    @property
+    def disconnect_status_code(self) -> int | None:
+        return self._rc.get("disconnectStatusCode")
+
+    @property
+    def disconnect_reason(self) -> str | None:
+        return self._rc.get("disconnectReason")
+
+    @property
+    def is_base64_encoded(self) -> bool:
+        return bool(self.raw.get("isBase64Encoded"))
+
+    @property
+    def body(self) -> str | None:
+        """The message as API Gateway sent it (base64 text for a binary frame); None if absent."""
+        return self.raw.get("body")
+
+    @cached_property
+    def raw_body(self) -> bytes:
+        """The message's bytes, base64-decoded when the event says so; empty if absent."""
+        body = self.body
+        if body is None:
+            return b""
+        if self.is_base64_encoded:
+            from base64 import b64decode
+
+            return b64decode(body)
+        return body.encode()
+
+    @cached_property
+    def json_body(self) -> Any:
+        """The message parsed as JSON (once); None without a body.
+
+        Raises:
+            BadRequestError: the body is not valid JSON.
+        """
+        if self.body is None:
+            return None
+        import json
+
+        try:
+            return json.loads(self.raw_body if self.is_base64_encoded else self.body)
+        except ValueError as exc:  # binascii.Error and JSONDecodeError are ValueErrors
+            raise BadRequestError(str(exc)) from exc
+
+    def __repr__(self) -> str:
+        return f"WebsocketEvent(route_key={self.route_key!r}, connection_id={self.connection_id!r})"

@@ -1,0 +1,145 @@
+"""Talking back to clients: API Gateway's management API (`@connections`) through boto3.
+
+boto3 is imported the first time a call needs it, never at import time: every Lambda Python
+runtime ships it, and importing it costs cold-start time a handler may never need.
+"""
+
+from __future__ import annotations
+
+import os
+from _thread import allocate_lock  # threading.Lock itself; `threading` costs cold-start time
+from contextvars import ContextVar
+
+from .contract import ENDPOINT_ENV, MAX_MESSAGE_BYTES
+from .exceptions import EndpointNotConfiguredError, MessageTooLargeError, WebsocketDisconnectedError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .events import WebsocketEvent
+
+current_event: ContextVar[WebsocketEvent | None] = ContextVar("wsgen_current_event", default=None)
+"""The event being handled in this thread, set by the entry point for endpoint resolution."""
+
+
+def endpoint_for(api_id: str, region: str, stage: str) -> str:
+    """The execute-api management endpoint of a stage, in the region's partition."""
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"https://{api_id}.execute-api.{region}.{suffix}/{stage}"
+
+
+class WebsocketAPI:
+    """Sends to, closes and describes connections of the app's WebSocket API.
+
+    Available as `app.websocket_api`. Assign `session` (a boto3 Session) to choose the
+    credentials; otherwise a default session is made on first use.
+    """
+
+    def __init__(self) -> None:
+        self.session: Any = None
+        self._endpoint: str | None = None
+        self._clients: dict[str, Any] = {}
+        self._lock = allocate_lock()
+
+    def configure(self, domain_name: str, stage: str) -> None:
+        """Use the management endpoint `https://{domain_name}/{stage}`.
+
+        For a custom domain, whose base path replaces the stage, use `configure_endpoint`.
+        """
+        self.configure_endpoint(f"https://{domain_name}/{stage}")
+
+    def configure_endpoint(self, url: str) -> None:
+        """Use this management endpoint URL for every call from now on."""
+        self._endpoint = url.rstrip("/")
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint the next call will use: configured, then environment, then event."""
+        if self._endpoint:
+            return self._endpoint
+        from_env = os.environ.get(ENDPOINT_ENV)
+        if from_env:
+            return from_env.rstrip("/")
+        event = current_event.get()
+        if event is not None:
+            region = self._region()
+            if region:
+                return endpoint_for(event.api_id, region, event.stage)
+        raise EndpointNotConfiguredError()
+
+    def send(self, connection_id: str, message: str | bytes) -> None:
+        """Send one message (text for str, binary for bytes) to a connected client.
+
+        Raises:
+            MessageTooLargeError: over 128 KB, before any network call.
+            WebsocketDisconnectedError: the client is gone.
+        """
+        data = message.encode() if isinstance(message, str) else message
+        if len(data) > MAX_MESSAGE_BYTES:
+            raise MessageTooLargeError(len(data), MAX_MESSAGE_BYTES)
+        client = self.client()
+        try:
+            client.post_to_connection(ConnectionId=connection_id, Data=data)
+        except client.exceptions.GoneException as exc:
+            raise WebsocketDisconnectedError(connection_id) from exc
+
+    def close(self, connection_id: str) -> None:
+        """Disconnect a client. API Gateway then runs `$disconnect` for it."""
+        client = self.client()
+        try:
+            client.delete_connection(ConnectionId=connection_id)
+        except client.exceptions.GoneException as exc:
+            raise WebsocketDisconnectedError(connection_id) from exc
+
+    def info(self, connection_id: str) -> dict[str, Any]:
+        """The connection's `ConnectedAt`, `LastActiveAt` and `Identity`, as boto3 returns them."""
+        client = self.client()
+        try:
+            response = client.get_connection(ConnectionId=connection_id)
+        except client.exceptions.GoneException as exc:
+            raise WebsocketDisconnectedError(connection_id) from exc
+        response.pop("ResponseMetadata", None)
+        return response  # type: ignore[no-any-return]
+
+    def client(self) -> Any:
+        """The boto3 `apigatewaymanagementapi` client for the current endpoint, made once."""
+        endpoint = self.endpoint
+        client = self._clients.get(endpoint)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(endpoint)
+                if client is None:
+                    client = self._new_client(endpoint)
+                    self._clients[endpoint] = client
+        return client
+
+    def _new_client(self, endpoint: str) -> Any:
+        from botocore.config import Config
+
+        session = self._session()
+        return session.client(
+            "apigatewaymanagementapi",
+            endpoint_url=endpoint,
+            # boto3 needs a region even with an explicit endpoint; it only signs with it.
+            region_name=self._region() or _region_in(endpoint) or "us-east-1",
+            config=Config(max_pool_connections=32),
+        )
+
+    def _session(self) -> Any:
+        if self.session is None:
+            import boto3.session
+
+            self.session = boto3.session.Session()
+        return self.session
+
+    def _region(self) -> str | None:
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        return region or self._session().region_name
+
+
+def _region_in(endpoint: str) -> str | None:
+    """The region named in an execute-api host name, if the endpoint is one."""
+    host = endpoint.split("://", 1)[-1].split("/", 1)[0]
+    parts = host.split(".")
+    return parts[2] if len(parts) > 3 and parts[1] == "execute-api" else None

@@ -1,0 +1,1 @@
+"""The subcommands of `wsgen`, one module each (see `wsgen.cli`)."""

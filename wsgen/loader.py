@@ -1,0 +1,110 @@
+"""Finds and imports the user's app: `--app-dir DIR --app MODULE:ATTR` (default `app:app`)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from pathlib import Path
+
+from runtime import App
+from runtime.contract import AppSpec
+from runtime.exceptions import WebsocketError
+
+from .exceptions import AppLoadError
+
+DEFAULT_APP = "app:app"
+
+
+def parse_app_ref(ref: str) -> tuple[str, str]:
+    """Split `MODULE:ATTR`; a bare `MODULE` means attribute `app`."""
+    module, _, attr = ref.partition(":")
+    attr = attr or "app"
+    if not module or not all(part.isidentifier() for part in module.split(".")):
+        raise AppLoadError(f"--app '{ref}' is not MODULE:ATTR; for example --app app:app")
+    if not attr.isidentifier():
+        raise AppLoadError(f"--app '{ref}': '{attr}' is not a Python name; for example app:app")
+    return module, attr
+
+
+def load_app(app_dir: str | Path = ".", ref: str = DEFAULT_APP, *, fresh: bool = False) -> App:
+    """Import the app object from `app_dir`.
+
+    With `fresh`, modules previously imported from `app_dir` are dropped first, so edits
+    are picked up (used by `wsgen local --reload`).
+    """
+    directory = Path(app_dir).resolve()
+    module_name, attr = parse_app_ref(ref)
+    module_file = directory.joinpath(*module_name.split("."))
+    if not directory.is_dir():
+        raise AppLoadError(f"app directory {app_dir} does not exist; pass --app-dir DIR")
+    if not module_file.with_suffix(".py").is_file() and not (module_file / "__init__.py").is_file():
+        raise AppLoadError(
+            f"no {module_file.relative_to(directory)}.py in {app_dir}; "
+            "run wsgen in your app's directory or pass --app-dir DIR (and --app MODULE:ATTR)"
+        )
+    if fresh:
+        _forget_modules_under(directory)
+    if str(directory) not in sys.path:
+        sys.path.insert(0, str(directory))
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise AppLoadError(_import_failure(exc, directory)) from exc
+    app = getattr(module, attr, None)
+    if app is None:
+        raise AppLoadError(
+            f"{module_name}.py has no attribute '{attr}'; create it with app = App(app_name=...) "
+            "or pass --app MODULE:ATTR"
+        )
+    if not isinstance(app, App):
+        raise AppLoadError(
+            f"{module_name}.{attr} is a {type(app).__name__}, not a runtime.App; "
+            "create it with: from runtime import App; app = App(app_name='...')"
+        )
+    return app
+
+
+def load_spec(app_dir: str | Path = ".", ref: str = DEFAULT_APP) -> tuple[App, AppSpec]:
+    """The app and its spec, refusing an app without WebSocket handlers or the flag."""
+    app = load_app(app_dir, ref)
+    try:
+        spec = app.spec()
+    except WebsocketError as exc:
+        raise AppLoadError(str(exc)) from exc
+    if not spec.routes:
+        raise AppLoadError(
+            f"app '{app.app_name}' has no WebSocket handlers; decorate a function with "
+            "@app.on_ws_message() (or on_ws_connect / on_ws_disconnect)"
+        )
+    return app, spec
+
+
+def _import_failure(exc: BaseException, directory: Path) -> str:
+    """One line naming the user's file and line where the import failed."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        where = f"{_shorten(exc.filename, directory)}:{exc.lineno}"
+        return f"{where}: the app does not import: SyntaxError: {exc.msg}"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _inside(f.filename, directory)]
+    where = f"{_shorten(frames[-1].filename, directory)}:{frames[-1].lineno}: " if frames else ""
+    return f"{where}the app does not import: {type(exc).__name__}: {exc}"
+
+
+def _inside(filename: str, directory: Path) -> bool:
+    try:
+        Path(filename).resolve().relative_to(directory)
+    except ValueError:
+        return False
+    return True
+
+
+def _shorten(filename: str, directory: Path) -> str:
+    path = Path(filename).resolve()
+    return str(path.relative_to(directory)) if _inside(filename, directory) else filename
+
+
+def _forget_modules_under(directory: Path) -> None:
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and _inside(file, directory):
+            del sys.modules[name]
