@@ -40,7 +40,17 @@ class WebsocketAPI:
         self.session: Any = None
         self._endpoint: str | None = None
         self._clients: dict[str, Any] = {}
+        self._override: Any = None
         self._lock = allocate_lock()
+
+    def use_client(self, client: Any) -> None:
+        """Send every call through `client` instead of boto3 (None goes back to boto3).
+
+        `client` offers boto3's `post_to_connection`, `get_connection`, `delete_connection`
+        and `exceptions.GoneException`: a botocore `Stubber`-wrapped client, or the in-memory
+        one of `wsgen.testing`.
+        """
+        self._override = client
 
     def configure(self, domain_name: str, stage: str) -> None:
         """Use the management endpoint `https://{domain_name}/{stage}`.
@@ -104,6 +114,8 @@ class WebsocketAPI:
 
     def client(self) -> Any:
         """The boto3 `apigatewaymanagementapi` client for the current endpoint, made once."""
+        if self._override is not None:
+            return self._override
         endpoint = self.endpoint
         client = self._clients.get(endpoint)
         if client is None:
