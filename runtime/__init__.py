@@ -4,22 +4,27 @@ Standard library only at import time; boto3 is imported on the first management 
 """
 
 from .app import App, Chalice
-from .events import WebsocketEvent
+from .auth import AuthResponse, UnauthorizedError
+from .events import AuthorizerEvent, WebsocketEvent
 from .exceptions import (
     BadRequestError,
     ExperimentalFeatureError,
     WebsocketDisconnectedError,
     WebsocketError,
 )
-from .management import WebsocketAPI
+from .management import BroadcastResult, WebsocketAPI
 from .responses import Response
 
 __all__ = [
     "App",
+    "AuthResponse",
+    "AuthorizerEvent",
     "BadRequestError",
+    "BroadcastResult",
     "Chalice",
     "ExperimentalFeatureError",
     "Response",
+    "UnauthorizedError",
     "WebsocketAPI",
     "WebsocketDisconnectedError",
     "WebsocketError",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from .auth import validate_identity_sources
 from .contract import (
+    ACCEPT_HANDLER_NAME,
     CONNECT,
     DEFAULT,
     DEFAULT_ROUTE_SELECTION_EXPRESSION,
     DISCONNECT,
     FEATURE_FLAG,
     AppSpec,
+    AuthorizerSpec,
     RouteSpec,
 )
 from .dispatch import handle
@@ -49,6 +52,7 @@ class App:
         self.websocket_api = WebsocketAPI()
         self._route_selection_expression = DEFAULT_ROUTE_SELECTION_EXPRESSION
         self._routes: dict[str, _Registered] = {}
+        self._authorizer: tuple[Callable[..., Any], tuple[str, ...]] | None = None
 
     @property
     def route_selection_expression(self) -> str:
@@ -77,6 +81,27 @@ class App:
         """Register the `$disconnect` handler (API Gateway calls it on a best-effort basis)."""
         return self._register(DISCONNECT, "on_ws_disconnect", reply=False)
 
+    def ws_authorizer(self, identity_sources: list[str]) -> Callable[[H], H]:
+        """Register the REQUEST authorizer that API Gateway runs before `$connect`.
+
+        The handler gets an `AuthorizerEvent` and returns `AuthResponse.allow(principal_id,
+        context)` or `AuthResponse.deny()`, or raises `UnauthorizedError` (401). A client
+        missing any identity source is refused with 401 before the authorizer runs.
+        """
+        sources = validate_identity_sources(identity_sources)
+
+        def register(handler: H) -> H:
+            if self._authorizer is not None:
+                existing = _handler_name(self._authorizer[0])
+                raise ValueError(
+                    f"ws_authorizer registered a second authorizer (already {existing}); "
+                    "an API has one $connect authorizer"
+                )
+            self._authorizer = (handler, sources)
+            return handler
+
+        return register
+
     def _register(self, route_key: str, decorator: str, *, reply: bool) -> Callable[[H], H]:
         def register(handler: H) -> H:
             if route_key in self._routes:
@@ -98,15 +123,31 @@ class App:
         """
         if self._routes and FEATURE_FLAG not in self.experimental_feature_flags:
             raise ExperimentalFeatureError(self.app_name)
-        routes = tuple(
-            RouteSpec(key, _handler_name(entry.handler), entry.reply)
-            for key, entry in sorted(self._routes.items())
+        routes = {
+            key: RouteSpec(key, _handler_name(entry.handler), entry.reply)
+            for key, entry in self._routes.items()
+        }
+        authorizer = None
+        if self._authorizer is not None:
+            handler, sources = self._authorizer
+            authorizer = AuthorizerSpec(_handler_name(handler), sources)
+            # An authorizer guards the $connect route, so the API needs one even when the
+            # app has no connect handler; the entry point then accepts the connection.
+            routes.setdefault(CONNECT, RouteSpec(CONNECT, ACCEPT_HANDLER_NAME))
+        return AppSpec(
+            self.app_name,
+            tuple(routes[key] for key in sorted(routes)),
+            self._route_selection_expression,
+            authorizer,
         )
-        return AppSpec(self.app_name, routes, self._route_selection_expression)
 
     def routes(self) -> tuple[RouteSpec, ...]:
         """The registered routes, sorted by key (see `spec`)."""
         return self.spec().routes
+
+    def authorizer(self) -> Callable[..., Any] | None:
+        """The `$connect` authorizer's handler, if one is registered."""
+        return None if self._authorizer is None else self._authorizer[0]
 
     def handler_for(self, route_key: str) -> tuple[Callable[..., Any], bool] | None:
         """The handler serving `route_key` and whether it replies; None when there is none."""

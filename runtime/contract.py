@@ -27,6 +27,9 @@ ENDPOINT_ENV = "WSGEN_WEBSOCKET_ENDPOINT"
 MAX_MESSAGE_BYTES = 128 * 1024
 MAX_FRAME_BYTES = 32 * 1024
 
+ACCEPT_HANDLER_NAME = "(accept)"
+"""`RouteSpec.handler_name` of a `$connect` route the app has no handler for (it accepts)."""
+
 EVENT_CONNECT = "CONNECT"
 EVENT_MESSAGE = "MESSAGE"
 EVENT_DISCONNECT = "DISCONNECT"

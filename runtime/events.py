@@ -210,3 +210,27 @@ class WebsocketEvent(_RequestContextEvent):
 
     def __repr__(self) -> str:
         return f"WebsocketEvent(route_key={self.route_key!r}, connection_id={self.connection_id!r})"
+
+
+class AuthorizerEvent(_RequestContextEvent):
+    """The input of a `$connect` REQUEST authorizer: the client's headers and query string.
+
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-lambda-auth.html
+    """
+
+    @property
+    def method_arn(self) -> str:
+        """`arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/$connect`."""
+        return self.raw["methodArn"]  # type: ignore[no-any-return]
+
+    @property
+    def type(self) -> str:
+        return self.raw["type"]  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"AuthorizerEvent(connection_id={self.connection_id!r})"
+
+
+def is_authorizer_event(raw: dict[str, Any]) -> bool:
+    """A REQUEST authorizer's input rather than a route's event."""
+    return raw.get("type") == "REQUEST" and "methodArn" in raw

@@ -129,3 +129,17 @@ class InvalidReplyError(WebsocketError, TypeError):
             f"reply of route '{self.route_key}' is a {self.type_name}, which is not str, "
             "bytes or JSON-serialisable; return one of those"
         )
+
+
+class InvalidAuthorizerResultError(WebsocketError, TypeError):
+    """An authorizer returned something that is neither an allow nor a deny."""
+
+    def __init__(self, value: object) -> None:
+        super().__init__(value)
+        self.type_name = type(value).__name__
+
+    def __str__(self) -> str:
+        return (
+            f"authorizer returned a {self.type_name}; return AuthResponse.allow(principal_id) "
+            "or AuthResponse.deny(), or raise UnauthorizedError"
+        )

@@ -15,12 +15,34 @@ from .exceptions import EndpointNotConfiguredError, MessageTooLargeError, Websoc
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
     from .events import WebsocketEvent
 
+DEFAULT_BROADCAST_WORKERS = 32
+MAX_POOL_CONNECTIONS = 64
+"""HTTP connections the management client keeps; broadcast's concurrency is capped by it."""
+
 current_event: ContextVar[WebsocketEvent | None] = ContextVar("wsgen_current_event", default=None)
 """The event being handled in this thread, set by the entry point for endpoint resolution."""
+
+
+class BroadcastResult:
+    """What `broadcast()` did: ids delivered, ids gone (410), and ids that failed otherwise."""
+
+    __slots__ = ("delivered", "failed", "gone")
+
+    def __init__(self) -> None:
+        self.delivered: list[str] = []
+        self.gone: list[str] = []
+        self.failed: dict[str, Exception] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"BroadcastResult(delivered={len(self.delivered)}, gone={self.gone!r}, "
+            f"failed={list(self.failed)!r})"
+        )
 
 
 def endpoint_for(api_id: str, region: str, stage: str) -> str:
@@ -41,6 +63,8 @@ class WebsocketAPI:
         self._endpoint: str | None = None
         self._clients: dict[str, Any] = {}
         self._override: Any = None
+        self._pool: Any = None
+        self._pool_size = 0
         self._lock = allocate_lock()
 
     def use_client(self, client: Any) -> None:
@@ -94,6 +118,64 @@ class WebsocketAPI:
         except client.exceptions.GoneException as exc:
             raise WebsocketDisconnectedError(connection_id) from exc
 
+    def broadcast(
+        self,
+        connection_ids: Iterable[str],
+        message: str | bytes,
+        *,
+        max_workers: int = DEFAULT_BROADCAST_WORKERS,
+    ) -> BroadcastResult:
+        """Send one message to many connections, up to `max_workers` at a time.
+
+        API Gateway has no batch post, so this runs `send()` concurrently on one shared
+        client and a thread pool kept for the process. It never raises for a gone
+        connection: the result names the delivered, gone and failed ids.
+
+        Raises:
+            MessageTooLargeError: over 128 KB, before any network call.
+        """
+        data = message.encode() if isinstance(message, str) else message
+        if len(data) > MAX_MESSAGE_BYTES:
+            raise MessageTooLargeError(len(data), MAX_MESSAGE_BYTES)
+        ids = list(dict.fromkeys(connection_ids))
+        result = BroadcastResult()
+        if not ids:
+            return result
+        workers = max(1, min(max_workers, MAX_POOL_CONNECTIONS, len(ids)))
+        client = self.client()  # resolve the endpoint once, in the caller's context
+        pool = self._executor(workers)
+        outcomes = pool.map(lambda cid: self._post(client, cid, data), ids)
+        for connection_id, outcome in zip(ids, outcomes, strict=True):
+            if outcome is None:
+                result.delivered.append(connection_id)
+            elif isinstance(outcome, WebsocketDisconnectedError):
+                result.gone.append(connection_id)
+            else:
+                result.failed[connection_id] = outcome
+        return result
+
+    @staticmethod
+    def _post(client: Any, connection_id: str, data: bytes) -> Exception | None:
+        try:
+            client.post_to_connection(ConnectionId=connection_id, Data=data)
+        except client.exceptions.GoneException:
+            return WebsocketDisconnectedError(connection_id)
+        except Exception as exc:
+            return exc
+        return None
+
+    def _executor(self, workers: int) -> Any:
+        """The process's broadcast pool, grown (never shrunk) to `workers` threads."""
+        with self._lock:
+            if self._pool is None or self._pool_size < workers:
+                from concurrent.futures import ThreadPoolExecutor
+
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False)
+                self._pool = ThreadPoolExecutor(workers, thread_name_prefix="wsgen-broadcast")
+                self._pool_size = workers
+            return self._pool
+
     def close(self, connection_id: str) -> None:
         """Disconnect a client. API Gateway then runs `$disconnect` for it."""
         client = self.client()
@@ -135,7 +217,7 @@ class WebsocketAPI:
             endpoint_url=endpoint,
             # boto3 needs a region even with an explicit endpoint; it only signs with it.
             region_name=self._region() or _region_in(endpoint) or "us-east-1",
-            config=Config(max_pool_connections=32),
+            config=Config(max_pool_connections=MAX_POOL_CONNECTIONS),
         )
 
     def _session(self) -> Any:
