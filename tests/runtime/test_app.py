@@ -1,0 +1,212 @@
+"""Registering handlers, the app's spec, and the entry point's dispatch and results."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from runtime import App, Chalice, ExperimentalFeatureError, Response
+from runtime.contract import ACCEPT_HANDLER_NAME, AppSpec, RouteSpec
+from runtime.exceptions import (
+    InvalidEventError,
+    InvalidReplyError,
+    InvalidRouteError,
+    RouteNotFoundError,
+)
+
+
+def make_app() -> App:
+    app = App(app_name="t")
+    app.experimental_feature_flags.update(["WEBSOCKETS"])
+    return app
+
+
+def test_chalice_is_an_alias_of_app():
+    assert Chalice is App
+
+
+def test_decorators_return_the_function_unchanged():
+    app = make_app()
+
+    def connect(event):
+        return "called"
+
+    assert app.on_ws_connect()(connect) is connect
+    assert connect(None) == "called"
+
+
+def test_decorators_register_predefined_routes():
+    app = make_app()
+    app.on_ws_connect()(lambda e: None)
+    app.on_ws_message()(lambda e: None)
+    app.on_ws_disconnect()(lambda e: None)
+    assert [r.key for r in app.routes()] == ["$connect", "$default", "$disconnect"]
+
+
+def test_custom_route_and_two_way_flag_are_in_the_spec():
+    app = make_app()
+
+    @app.on_ws_message(route="ping", reply=True)
+    def ping(event):
+        return "pong"
+
+    spec = app.spec()
+    assert isinstance(spec, AppSpec)
+    assert spec.route("ping") == RouteSpec("ping", f"{__name__}.{ping.__qualname__}", True)
+    assert spec.route_selection_expression == "$request.body.action"
+
+
+@pytest.mark.parametrize(
+    ("decorator", "args"),
+    [("on_ws_connect", {}), ("on_ws_disconnect", {}), ("on_ws_message", {"route": "join"})],
+)
+def test_second_handler_for_a_route_names_the_decorator(decorator, args):
+    app = make_app()
+    getattr(app, decorator)(**args)(lambda e: None)
+    with pytest.raises(ValueError, match=f"{decorator} registered a second handler"):
+        getattr(app, decorator)(**args)(lambda e: None)
+
+
+def test_invalid_route_key_is_refused_at_registration():
+    with pytest.raises(InvalidRouteError, match="reserved"):
+        make_app().on_ws_message(route="$join")
+
+
+def test_invalid_selection_expression_is_refused():
+    app = make_app()
+    with pytest.raises(InvalidRouteError):
+        app.route_selection_expression = "action"
+    app.route_selection_expression = "$request.body.type"
+    assert app.spec().route_selection_expression == "$request.body.type"
+
+
+def test_spec_refuses_an_app_without_the_feature_flag():
+    app = App(app_name="noflag")
+    app.on_ws_message()(lambda e: None)
+    with pytest.raises(ExperimentalFeatureError) as caught:
+        app.routes()
+    assert "app.experimental_feature_flags.update(['WEBSOCKETS'])" in str(caught.value)
+
+
+def test_decorators_and_entry_point_work_without_the_flag(load_event):
+    app = App(app_name="noflag")
+    app.on_ws_message()(lambda e: None)
+    assert app(load_event("message_default.json"), None) == {"statusCode": 200}
+
+
+def test_dispatch_by_route_key_with_default_fallback(load_event):
+    app = make_app()
+    seen = []
+    app.on_ws_message()(lambda e: seen.append(("default", e.route_key)))
+    app.on_ws_connect()(lambda e: seen.append(("connect", e.route_key)))
+    app(load_event("connect.json"), None)
+    app(load_event("message_custom_route.json"), None)  # no 'join' handler: $default
+    assert seen == [("connect", "$connect"), ("default", "join")]
+
+
+def test_custom_route_handler_is_preferred(load_event):
+    app = make_app()
+    app.on_ws_message()(lambda e: pytest.fail("went to $default"))
+    got = []
+    app.on_ws_message(route="join")(lambda e: got.append(e.json_body["room"]))
+    app(load_event("message_custom_route.json"), None)
+    assert got == ["lobby"]
+
+
+def test_message_route_without_handler_or_default_names_the_route(load_event):
+    app = make_app()
+    app.on_ws_connect()(lambda e: None)
+    with pytest.raises(RouteNotFoundError, match="no handler for route 'join' and no \\$default"):
+        app(load_event("message_custom_route.json"), None)
+
+
+@pytest.mark.parametrize("fixture", ["connect.json", "disconnect_1001.json"])
+def test_connect_and_disconnect_without_handler_are_accepted(load_event, fixture):
+    assert make_app()(load_event(fixture), None) == {"statusCode": 200}
+
+
+@pytest.mark.parametrize(
+    ("returned", "expected"),
+    [
+        (None, {"statusCode": 200}),
+        ("ignored", {"statusCode": 200}),
+        (
+            {"headers": {"Sec-WebSocket-Protocol": "My-Protocol"}},
+            {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": "My-Protocol"}},
+        ),
+        ({"statusCode": 403}, {"statusCode": 403}),
+        (Response(body=None, status_code=401), {"statusCode": 401}),
+        (
+            Response(body="x", headers={"Sec-WebSocket-Protocol": "p"}),
+            {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": "p"}, "body": "x"},
+        ),
+    ],
+)
+def test_results_become_proxy_responses(load_event, returned, expected):
+    app = make_app()
+    app.on_ws_connect()(lambda e: returned)
+    assert app(load_event("connect.json"), None) == expected
+
+
+def test_a_returned_dict_is_not_modified(load_event):
+    app = make_app()
+    mine = {"headers": {"Sec-WebSocket-Protocol": "p"}}
+    app.on_ws_connect()(lambda e: mine)
+    app(load_event("connect.json"), None)
+    assert mine == {"headers": {"Sec-WebSocket-Protocol": "p"}}
+
+
+@pytest.mark.parametrize(
+    ("returned", "body", "b64"),
+    [("pong", "pong", False), ({"n": 1}, '{"n":1}', False), (b"\x00\x01", "AAE=", True)],
+)
+def test_two_way_route_returns_the_reply_as_body(load_event, returned, body, b64):
+    app = make_app()
+    app.on_ws_message(route="join", reply=True)(lambda e: returned)
+    result = app(load_event("message_custom_route.json"), None)
+    assert result["statusCode"] == 200
+    assert result["body"] == body
+    assert result.get("isBase64Encoded", False) is b64
+
+
+def test_two_way_route_with_unserialisable_reply_is_a_clear_error(load_event):
+    app = make_app()
+    app.on_ws_message(route="join", reply=True)(lambda e: object())
+    with pytest.raises(InvalidReplyError, match="route 'join' is a object"):
+        app(load_event("message_custom_route.json"), None)
+
+
+def test_handler_exception_propagates_after_one_log_line(load_event, caplog):
+    app = make_app()
+
+    @app.on_ws_message()
+    def boom(event):
+        raise RuntimeError("kaput")
+
+    with caplog.at_level(logging.ERROR, logger="runtime"), pytest.raises(RuntimeError):
+        app(load_event("message_default.json"), None)
+    [record] = caplog.records
+    assert record.getMessage() == (
+        "handler for route $default failed on connection Xq4mT2rLpNcFa8w=: RuntimeError: kaput"
+    )
+
+
+@pytest.mark.parametrize(
+    ("event", "missing"),
+    [({}, "requestContext"), ({"requestContext": {}}, "requestContext.routeKey"), ([], "")],
+)
+def test_non_websocket_events_raise_value_error_naming_what_is_missing(event, missing):
+    with pytest.raises(ValueError, match=f"not an API Gateway WebSocket event.*{missing}"):
+        make_app()(event, None)
+    with pytest.raises(InvalidEventError):
+        make_app()(event, None)
+
+
+def test_authorizer_adds_a_connect_route_to_the_spec():
+    app = make_app()
+    app.ws_authorizer(identity_sources=["route.request.querystring.token"])(lambda e: None)
+    spec = app.spec()
+    assert spec.authorizer is not None
+    assert spec.authorizer.identity_sources == ("route.request.querystring.token",)
+    assert spec.route("$connect") == RouteSpec("$connect", ACCEPT_HANDLER_NAME)

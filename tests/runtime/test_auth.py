@@ -1,0 +1,92 @@
+"""`$connect` authorizers: registration, the policy output, and bad results."""
+
+from __future__ import annotations
+
+import pytest
+
+from runtime import App, AuthResponse, UnauthorizedError
+from runtime.exceptions import InvalidAuthorizerResultError
+
+
+def app_with(authorizer) -> App:
+    app = App(app_name="auth")
+    app.experimental_feature_flags.add("WEBSOCKETS")
+    app.ws_authorizer(identity_sources=["route.request.querystring.token"])(authorizer)
+    return app
+
+
+def test_allow_builds_the_policy_api_gateway_expects(load_event):
+    raw = load_event("authorizer_request.json")
+
+    def authorize(event):
+        assert event.query_params["token"] == "s3cr3t"
+        return AuthResponse.allow("ada", {"room": "lobby", "admin": False, "level": 3})
+
+    assert app_with(authorize)(raw, None) == {
+        "principalId": "ada",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": raw["methodArn"]}
+            ],
+        },
+        "context": {"room": "lobby", "admin": False, "level": 3},
+    }
+
+
+def test_deny_builds_a_deny_policy(load_event):
+    result = app_with(lambda e: AuthResponse.deny())(load_event("authorizer_request.json"), None)
+    assert result["principalId"] == "anonymous"
+    assert result["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert "context" not in result
+
+
+def test_a_prebuilt_policy_passes_through(load_event):
+    policy = {"principalId": "x", "policyDocument": {"Statement": []}}
+    assert app_with(lambda e: policy)(load_event("authorizer_request.json"), None) is policy
+
+
+def test_unauthorized_error_message_is_exactly_unauthorized(load_event):
+    def authorize(event):
+        raise UnauthorizedError()
+
+    with pytest.raises(UnauthorizedError) as caught:
+        app_with(authorize)(load_event("authorizer_request.json"), None)
+    assert str(caught.value) == "Unauthorized"
+
+
+@pytest.mark.parametrize("returned", [None, True, "allow", {"principalId": "x"}])
+def test_neither_allow_nor_deny_is_a_clear_error(load_event, returned):
+    with pytest.raises(InvalidAuthorizerResultError, match=r"return AuthResponse\.allow"):
+        app_with(lambda e: returned)(load_event("authorizer_request.json"), None)
+
+
+def test_context_values_must_be_primitive():
+    with pytest.raises(TypeError, match="context value 'user' is a dict"):
+        AuthResponse.allow("ada", {"user": {"id": 1}})
+
+
+@pytest.mark.parametrize(
+    ("sources", "message"),
+    [
+        ([], "needs a list"),
+        ("route.request.header.Auth", "needs a list"),
+        (["header.Auth"], "must start with"),
+        (["route.request.querystring."], "names no"),
+    ],
+)
+def test_identity_sources_are_validated(sources, message):
+    with pytest.raises(ValueError, match=message):
+        App(app_name="a").ws_authorizer(identity_sources=sources)
+
+
+def test_second_authorizer_is_refused():
+    app = app_with(lambda e: None)
+    with pytest.raises(ValueError, match="second authorizer"):
+        app.ws_authorizer(identity_sources=["route.request.header.Auth"])(lambda e: None)
+
+
+def test_authorizer_event_without_authorizer_names_it(load_event):
+    app = App(app_name="a")
+    with pytest.raises(Exception, match="authorizer"):
+        app(load_event("authorizer_request.json"), None)

@@ -1,0 +1,59 @@
+"""The runtime is standard library only at import time: Lambda cold starts pay for imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import ROOT, SAMPLES
+
+PROBE = """
+import json, sys
+sys.path[:0] = {paths!r}
+import runtime
+{extra}
+print(json.dumps(sorted(sys.modules)))
+"""
+
+FORBIDDEN = ("boto3", "botocore", "wsgen", "troposphere", "websockets", "cfn_flip", "yaml")
+LAZY_ONLY = ("boto3", "botocore")  # allowed inside a function: the first management call
+
+
+def imported_after(extra: str = "", paths: tuple[str, ...] = ()) -> list[str]:
+    code = PROBE.format(paths=[str(ROOT), *paths], extra=extra)
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    return json.loads(out)
+
+
+def third_party(modules: list[str], own: tuple[str, ...]) -> list[str]:
+    return [
+        name
+        for name in modules
+        if name.split(".")[0] not in sys.stdlib_module_names
+        and name.split(".")[0] not in (*own, "__main__", "_distutils_hack")
+    ]
+
+
+def test_importing_runtime_loads_only_the_standard_library():
+    modules = imported_after()
+    assert third_party(modules, own=("runtime",)) == []
+    assert not [m for m in modules if m.split(".")[0] in FORBIDDEN]
+
+
+def test_importing_a_sample_app_does_not_import_boto3():
+    modules = imported_after("import app", paths=(str(SAMPLES / "echo"),))
+    assert "app" in modules
+    assert third_party(modules, own=("runtime", "app")) == []
+
+
+def test_runtime_never_imports_wsgen_or_tool_dependencies():
+    for path in (ROOT / "runtime").glob("*.py"):
+        for line in path.read_text().splitlines():
+            words = line.split()
+            if words[:1] in (["import"], ["from"]):
+                package = words[1].split(".")[0]
+                lazy = line.startswith(" ") and package in LAZY_ONLY
+                assert lazy or package not in FORBIDDEN, f"{path.name}: {line}"
