@@ -39,16 +39,18 @@ class _Record:
     """An immutable value with named fields; `dataclasses` would cost cold-start time."""
 
     __slots__: tuple[str, ...] = ()
+    _fields: tuple[str, ...] = ()
+    """The fields in positional order (each subclass sets `__slots__ = _fields`)."""
 
     def __init__(self, *args: Any) -> None:
-        for name, value in zip(self.__slots__, args, strict=True):
+        for name, value in zip(self._fields, args, strict=True):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} is read-only")
 
     def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
+        return tuple(getattr(self, name) for name in self._fields)
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -61,14 +63,15 @@ class _Record:
         return hash(self._values())
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
         return f"{type(self).__name__}({fields})"
 
 
 class RouteSpec(_Record):
     """One registered route: its API Gateway route key and the handler serving it."""
 
-    __slots__ = ("handler_name", "key", "reply")
+    _fields = ("key", "handler_name", "reply")
+    __slots__ = _fields
     key: str
     handler_name: str
     reply: bool
@@ -85,7 +88,8 @@ class RouteSpec(_Record):
 class AuthorizerSpec(_Record):
     """The REQUEST authorizer that guards `$connect`."""
 
-    __slots__ = ("handler_name", "identity_sources")
+    _fields = ("handler_name", "identity_sources")
+    __slots__ = _fields
     handler_name: str
     identity_sources: tuple[str, ...]
 
@@ -96,7 +100,8 @@ class AuthorizerSpec(_Record):
 class AppSpec(_Record):
     """A read-only view of a registered app, for the generator and the emulator."""
 
-    __slots__ = ("app_name", "authorizer", "route_selection_expression", "routes")
+    _fields = ("app_name", "routes", "route_selection_expression", "authorizer")
+    __slots__ = _fields
     app_name: str
     routes: tuple[RouteSpec, ...]
     route_selection_expression: str
