@@ -45,8 +45,10 @@ def load_app(app_dir: str | Path = ".", ref: str = DEFAULT_APP, *, fresh: bool =
         )
     if fresh:
         _forget_modules_under(directory)
-    if str(directory) not in sys.path:
-        sys.path.insert(0, str(directory))
+    _forget_module_from_elsewhere(module_name, directory)
+    if str(directory) in sys.path:
+        sys.path.remove(str(directory))
+    sys.path.insert(0, str(directory))
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:
@@ -108,3 +110,13 @@ def _forget_modules_under(directory: Path) -> None:
         file = getattr(module, "__file__", None)
         if file and _inside(file, directory):
             del sys.modules[name]
+
+
+def _forget_module_from_elsewhere(name: str, directory: Path) -> None:
+    """Drop a cached `name` imported from another directory (another app, same module name)."""
+    top = name.partition(".")[0]
+    module = sys.modules.get(top)
+    file = getattr(module, "__file__", None)
+    if module is not None and not (file and _inside(file, directory)):
+        for cached in [n for n in sys.modules if n == top or n.startswith(f"{top}.")]:
+            del sys.modules[cached]
