@@ -28,5 +28,16 @@ style: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy runtime
 
+# Rewrite tests/golden/<sample>.yaml from each sample (review the diff before committing).
+SAMPLE_DIRS := $(patsubst %/app.py,%,$(wildcard samples/*/app.py))
+GOLDEN_RUNTIME := python3.12
+
+golden: $(STAMP)
+	set -e; for dir in $(SAMPLE_DIRS); do \
+	  name=$$(basename $$dir); \
+	  (cd $$dir && $(CURDIR)/$(BIN)/wsgen template --runtime $(GOLDEN_RUNTIME)) > tests/golden/$$name.yaml.new; \
+	  mv tests/golden/$$name.yaml.new tests/golden/$$name.yaml; \
+	done
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

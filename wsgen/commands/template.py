@@ -1,17 +1,133 @@
-"""`wsgen template`: not built yet."""
+"""`wsgen template`: the SAM template deploying the app, on stdout or into a file."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
 
 NAME = "template"
-HELP = "not built yet"
+HELP = "print the SAM template that deploys the app (then: sam build && sam deploy --guided)"
+EPILOG = """\
+examples:
+  wsgen template > template.yaml              in the app's directory: ./app.py, attribute app
+  wsgen template --stage prod -o prod.yaml    another stage, written atomically to prod.yaml
+  wsgen template --app-dir samples/chat --runtime python3.12 --format json
+
+Settings the template needs (memory, timeout, environment, policies, tags, log retention,
+a template to merge) go in wsgen.toml beside app.py, per stage; flags override it.
+The template refers to the app directory (CodeUri) and to .wsgen/runtime-layer (the
+runtime package, staged by this command) by paths relative to where the template is
+written: the current directory for stdout, the -o file's directory otherwise.
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument(
+        "--app-dir", default=".", metavar="DIR", help="the app's directory (default: .)"
+    )
+    parser.add_argument(
+        "--app",
+        default="app:app",
+        metavar="MODULE:ATTR",
+        help="the App object; Lambda's handler is MODULE.ATTR (default: app:app)",
+    )
+    parser.add_argument(
+        "--stage",
+        default="api",
+        metavar="NAME",
+        help="API Gateway stage name and [stages.NAME] of wsgen.toml (default: api); "
+        "letters, digits, - and _, for example --stage dev",
+    )
+    parser.add_argument(
+        "--runtime",
+        metavar="pythonX.Y",
+        help="Lambda runtime (default: wsgen.toml's, else this Python's), e.g. python3.12",
+    )
+    parser.add_argument(
+        "--format", choices=("yaml", "json"), default="yaml", help="output format (default: yaml)"
+    )
+    parser.add_argument(
+        "--merge-template",
+        metavar="FILE",
+        help="JSON or YAML template deep-merged into the output (the file wins; lists are "
+        "replaced), e.g. --merge-template resources.yaml",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write to FILE (atomically: on error it is left as it was) instead of stdout",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    print("wsgen template is not built yet")
-    return 1
+    from ..layer import LAYER_DIR, stage_runtime_layer
+    from ..loader import load_spec
+    from ..merge import deep_merge, load_template
+    from ..render import render
+    from ..settings import load_settings
+    from ..template import build_template
+
+    app_dir = Path(args.app_dir)
+    merge = Path(args.merge_template) if args.merge_template else None
+    overrides = {"runtime": args.runtime, "merge_template": merge}
+    settings = load_settings(app_dir, args.stage, overrides)
+    _, spec = load_spec(app_dir, args.app)
+    where = Path(args.output).parent if args.output else Path()
+    template = build_template(
+        spec,
+        settings,
+        code_uri=_relative(app_dir, where),
+        layer_uri=_relative(app_dir / LAYER_DIR, where),
+        handler=_handler(args.app),
+    ).to_dict()
+    if settings.merge_template:
+        template = deep_merge(template, load_template(settings.merge_template))
+    text = render(template, args.format)
+    stage_runtime_layer(app_dir)
+    if args.output:
+        _write_atomically(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _handler(ref: str) -> str:
+    """Lambda's `Handler` for `--app MODULE:ATTR`: `MODULE.ATTR`."""
+    module, _, attr = ref.partition(":")
+    return f"{module}.{attr or 'app'}"
+
+
+def _relative(path: Path, start: Path) -> str:
+    """`path` relative to `start`, with `/`: templates carry no machine's absolute paths."""
+    return Path(os.path.relpath(path.resolve(), start.resolve())).as_posix()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    from ..exceptions import ConfigError
+
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.")
+    except OSError as exc:
+        raise ConfigError(f"cannot write it: {exc.strerror}", str(path)) from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        os.chmod(temporary, _mode(path))
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise ConfigError(f"cannot write it: {exc.strerror}", str(path)) from exc
+
+
+def _mode(path: Path) -> int:
+    """The existing file's mode, else what a plain open() would give."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

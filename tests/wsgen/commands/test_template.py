@@ -1,0 +1,200 @@
+"""`wsgen template` on the command line: output, files, flags and every bad input."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from runtime.contract import FEATURE_FLAG_LINE
+from tests.conftest import SAMPLES
+from tests.wsgen.support import ECHO, GOLDEN, Result, parse
+from wsgen.cli import build_parser
+
+Wsgen = Callable[..., Result]
+AppDir = Callable[..., Path]
+
+
+def test_output_is_byte_stable_and_ends_with_one_newline(wsgen: Wsgen) -> None:
+    first = wsgen("template", "--runtime", "python3.12", cwd=SAMPLES / "chat")
+    second = wsgen("template", "--runtime", "python3.12", cwd=SAMPLES / "chat")
+    assert first.code == 0
+    assert first.out == second.out
+    assert first.out.endswith("\n") and not first.out.endswith("\n\n")
+    assert str(Path.cwd()) not in first.out and "/root" not in first.out
+
+
+def test_json_format_is_the_same_template(wsgen: Wsgen) -> None:
+    result = wsgen("template", "--runtime", "python3.12", "--format", "json", cwd=SAMPLES / "echo")
+    assert json.loads(result.out) == parse((GOLDEN / "echo.yaml").read_text())
+    assert result.out.endswith("}\n")
+
+
+def test_yaml_uses_the_short_intrinsic_forms() -> None:
+    text = (GOLDEN / "echo.yaml").read_text()
+    assert "!Ref 'WebsocketAPI'" in text and "!Sub '" in text and "!GetAtt '" in text
+    assert "Fn::" not in text
+
+
+def test_default_runtime_is_this_python(wsgen: Wsgen, app_dir: AppDir) -> None:
+    import sys
+
+    result = wsgen("template", "--app-dir", str(app_dir(ECHO)))
+    function = result.template()["Resources"]["WebsocketHandler"]["Properties"]
+    assert function["Runtime"] == f"python{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def test_paths_are_relative_to_where_the_template_goes(
+    wsgen: Wsgen, app_dir: AppDir, tmp_path: Path
+) -> None:
+    directory = app_dir(ECHO)
+    (tmp_path / "out").mkdir()
+    result = wsgen("template", "--app-dir", directory.name, "-o", "out/t.yaml", cwd=tmp_path)
+    assert (result.code, result.out, result.err) == (0, "", "")
+    resources = parse((tmp_path / "out/t.yaml").read_text())["Resources"]
+    assert resources["WebsocketHandler"]["Properties"]["CodeUri"] == f"../{directory.name}"
+    layer = resources["WsgenRuntimeLayer"]["Properties"]["ContentUri"]
+    assert layer == f"../{directory.name}/.wsgen/runtime-layer"
+    assert (tmp_path / directory.name / ".wsgen/runtime-layer/python/runtime/app.py").is_file()
+
+
+def test_stdout_template_in_the_app_dir_refers_to_it_as_dot(wsgen: Wsgen, app_dir: AppDir) -> None:
+    result = wsgen("template", cwd=app_dir(ECHO))
+    properties = result.template()["Resources"]["WebsocketHandler"]["Properties"]
+    assert properties["CodeUri"] == "."
+
+
+def test_app_flag_sets_the_handler(wsgen: Wsgen, app_dir: AppDir) -> None:
+    directory = app_dir("")
+    (directory / "chat.py").write_text(
+        ECHO.replace("app = App", "api = App").replace("@app", "@api").replace("app.exp", "api.exp")
+    )
+    result = wsgen("template", "--app", "chat:api", cwd=directory)
+    assert result.template()["Resources"]["WebsocketHandler"]["Properties"]["Handler"] == "chat.api"
+
+
+def test_merge_template_flag_deep_merges_the_file(
+    wsgen: Wsgen, app_dir: AppDir, tmp_path: Path
+) -> None:
+    overlay = tmp_path / "extra.yaml"
+    overlay.write_text(
+        "Resources:\n"
+        "  WebsocketHandler:\n    Properties:\n      MemorySize: 1024\n"
+        "      Layers: [!Ref Other]\n"
+        "  Other:\n    Type: AWS::Serverless::LayerVersion\n"
+        "    Properties: {ContentUri: s3://b/k.zip}\n"
+    )
+    result = wsgen("template", "--merge-template", str(overlay), cwd=app_dir(ECHO))
+    function = result.template()["Resources"]["WebsocketHandler"]["Properties"]
+    assert function["MemorySize"] == 1024
+    assert function["Layers"] == [{"Ref": "Other"}]
+    assert function["Handler"] == "app.app"
+
+
+def test_wsgen_toml_stage_and_flags(wsgen: Wsgen, app_dir: AppDir) -> None:
+    toml = 'runtime = "python3.13"\nmemory_size = 256\n[stages.prod]\nmemory_size = 1024\n'
+    directory = app_dir(ECHO, {"wsgen.toml": toml})
+    dev = wsgen("template", cwd=directory).template()
+    prod = wsgen("template", "--stage", "prod", "--runtime", "python3.14", cwd=directory)
+    assert dev["Resources"]["WebsocketHandler"]["Properties"]["MemorySize"] == 256
+    assert dev["Resources"]["WebsocketHandler"]["Properties"]["Runtime"] == "python3.13"
+    function = prod.template()["Resources"]["WebsocketHandler"]["Properties"]
+    assert (function["MemorySize"], function["Runtime"]) == (1024, "python3.14")
+    assert prod.template()["Resources"]["WebsocketAPIStage"]["Properties"]["StageName"] == "prod"
+
+
+def test_help_explains_every_option_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = build_parser()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["template", "--help"])
+    text = capsys.readouterr().out
+    for option in (
+        "--app-dir",
+        "--app ",
+        "--stage",
+        "--runtime",
+        "--format",
+        "--merge-template",
+        "-o",
+    ):
+        assert option in text
+    assert "examples:" in text and "wsgen template > template.yaml" in text
+
+
+NOT_APP = "app = 42\n"
+RAISES = "import os\n\nraise RuntimeError('boom')\n"
+NO_HANDLERS = "from runtime import App\napp = App(app_name='t')\n"
+NO_FLAG = ECHO.replace('app.experimental_feature_flags.update(["WEBSOCKETS"])\n', "")
+
+BAD_INPUT = {
+    "no app.py": (None, {}, [], "no app.py in"),
+    "import raises": (RAISES, {}, [], "app.py:3: the app does not import: RuntimeError: boom"),
+    "syntax error": ("def (:\n", {}, [], "app.py:1: the app does not import: SyntaxError"),
+    "no attribute app": ("x = 1\n", {}, [], "has no attribute 'app'"),
+    "not an App": (NOT_APP, {}, [], "app.app is a int, not a runtime.App"),
+    "no handlers": (NO_HANDLERS, {}, [], "has no WebSocket handlers"),
+    "no WEBSOCKETS flag": (NO_FLAG, {}, [], FEATURE_FLAG_LINE),
+    "invalid stage": (ECHO, {}, ["--stage", "my stage"], "invalid stage name 'my stage'"),
+    "$default stage": (ECHO, {}, ["--stage", "$default"], "letters, digits, '-' and '_'"),
+    "unsupported runtime": (
+        ECHO,
+        {},
+        ["--runtime", "python2.7"],
+        "error: '--runtime' must be one of python3.11",
+    ),
+    "missing merge template": (ECHO, {}, ["--merge-template", "nope.yaml"], "nope.yaml: no such"),
+    "merge template is a dir": (ECHO, {"d/x": ""}, ["--merge-template", "d"], "is a directory"),
+    "malformed yaml": (
+        ECHO,
+        {"m.yaml": "a: [\n"},
+        ["--merge-template", "m.yaml"],
+        "not valid YAML",
+    ),
+    "malformed json": (ECHO, {"m.json": "{"}, ["--merge-template", "m.json"], "not valid JSON"),
+    "not a mapping": (ECHO, {"m.yaml": "- 1\n"}, ["--merge-template", "m.yaml"], "mapping"),
+    "malformed toml": (ECHO, {"wsgen.toml": "a = \n"}, [], "wsgen.toml: is not valid TOML"),
+    "toml unreadable": (ECHO, {"wsgen.toml/x": ""}, [], "wsgen.toml: cannot read it"),
+    "toml not utf-8": (ECHO, {"wsgen.toml": b"a = '\xff'"}, [], "wsgen.toml: is not UTF-8"),
+    "unknown key": (ECHO, {"wsgen.toml": "memory = 1\n"}, [], "wsgen.toml: unknown key 'memory'"),
+    "wrong type": (
+        ECHO,
+        {"wsgen.toml": '[stages.prod]\ntimeout = "30"\n'},
+        [],
+        "wsgen.toml: 'stages.prod.timeout' must be an integer",
+    ),
+    "toml merge_template missing": (
+        ECHO,
+        {"wsgen.toml": 'merge_template = "r.yaml"\n'},
+        [],
+        "r.yaml: no such file",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUT))
+def test_bad_input_is_one_error_line_and_leaves_the_output_file(
+    case: str, wsgen: Wsgen, tmp_path: Path
+) -> None:
+    source, files, args, message = BAD_INPUT[case]
+    directory = tmp_path / "app"
+    directory.mkdir()
+    if source is not None:
+        (directory / "app.py").write_text(source)
+    for name, content in files.items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            (directory / name).write_bytes(content)
+        else:
+            (directory / name).write_text(content)
+    output = tmp_path / "template.yaml"
+    output.write_text("the previous template\n")
+    result = wsgen("template", *args, "-o", str(output), cwd=directory)
+    assert result.code != 0
+    assert result.out == ""
+    assert result.err.startswith("error: ") and result.err.count("\n") == 1, result.err
+    assert message in result.err
+    assert "Traceback" not in result.err
+    assert output.read_text() == "the previous template\n"
+    assert not list(tmp_path.glob(".template.yaml.*")), "temporary file left behind"

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import re
+
+from wsgen.template.names import logical_id, route_name
+
+
+def test_predefined_routes_keep_chalices_names() -> None:
+    assert logical_id("Route", "$connect") == "WebsocketConnectRoute"
+    assert logical_id("Integration", "$default") == "WebsocketMessageIntegration"
+    assert logical_id("Route", "$disconnect") == "WebsocketDisconnectRoute"
+    assert logical_id("APIStage") == "WebsocketAPIStage"
+
+
+def test_a_plain_lowercase_key_is_capitalized() -> None:
+    assert logical_id("Route", "join") == "WebsocketJoinRoute"
+
+
+def test_keys_that_would_clash_get_a_hash_and_stay_distinct() -> None:
+    keys = ["join", "Join", "jo-in", "jo_in", "connect", "message", "chat.post", "2fa", "ü"]
+    names = [route_name(key) for key in keys]
+    assert len(set(names)) == len(keys)
+    assert all(re.fullmatch(r"[A-Za-z0-9]+", logical_id("Route", key)) for key in keys)
+    assert route_name("connect") not in {"Connect", "Message", "Disconnect"}
+
+
+def test_names_are_stable() -> None:
+    assert route_name("send-message") == route_name("send-message")
+    assert route_name("send-message").startswith("Sendmessage")

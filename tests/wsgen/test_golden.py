@@ -1,0 +1,77 @@
+"""The samples' golden templates: current, and accepted by cfn-lint and SAM's translator."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.conftest import SAMPLES
+from tests.wsgen.support import GOLDEN, GOLDEN_ARGS, SAMPLE_NAMES, Result, parse
+
+
+@pytest.mark.parametrize("sample", SAMPLE_NAMES)
+def test_golden_template_is_what_wsgen_template_prints(
+    sample: str, wsgen: Callable[..., Result]
+) -> None:
+    result = wsgen(*GOLDEN_ARGS, cwd=SAMPLES / sample)
+    assert (result.code, result.err) == (0, "")
+    assert result.out == (GOLDEN / f"{sample}.yaml").read_text(), "run `make golden`, read the diff"
+
+
+@pytest.mark.parametrize("sample", SAMPLE_NAMES)
+def test_cfn_lint_finds_nothing_in_golden_template(sample: str) -> None:
+    from cfnlint.api import lint_file
+
+    matches = lint_file(GOLDEN / f"{sample}.yaml")
+    assert [str(m) for m in matches] == []
+
+
+def _with_s3_uris(template: dict[str, Any]) -> dict[str, Any]:
+    """The translator needs S3 locations where `sam build`/`sam package` would put them."""
+    result = copy.deepcopy(template)
+    for name, resource in result["Resources"].items():
+        for key in ("CodeUri", "ContentUri"):
+            if key in resource.get("Properties", {}):
+                resource["Properties"][key] = f"s3://wsgen-test-bucket/{name}.zip"
+    return result
+
+
+class _NoManagedPolicies:
+    """The translator's managed-policy lookup, answered offline."""
+
+    def load(self) -> dict[str, str]:
+        return {
+            "AWSLambdaBasicExecutionRole": (
+                "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+            )
+        }
+
+
+def sam_transform(template: dict[str, Any]) -> dict[str, Any]:
+    from samtranslator.translator.transform import transform
+
+    translated: dict[str, Any] = transform(_with_s3_uris(template), {}, _NoManagedPolicies())
+    return translated
+
+
+@pytest.mark.parametrize("sample", SAMPLE_NAMES)
+def test_sam_translator_turns_golden_template_into_plain_cloudformation(
+    sample: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    translated = sam_transform(parse((GOLDEN / f"{sample}.yaml").read_text()))
+    types = {resource["Type"] for resource in translated["Resources"].values()}
+    assert "Transform" not in translated
+    assert not any(t.startswith("AWS::Serverless::") for t in types)
+    assert {"AWS::Lambda::Function", "AWS::Lambda::LayerVersion", "AWS::IAM::Role"} <= types
+    role = next(r for r in translated["Resources"].values() if r["Type"] == "AWS::IAM::Role")
+    actions = [
+        statement["Action"]
+        for policy in role["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    assert "execute-api:ManageConnections" in actions
+    assert "*" not in str(actions)

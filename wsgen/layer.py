@@ -1,0 +1,52 @@
+"""Stages the `runtime` package as a Lambda layer folder in the app directory.
+
+`.wsgen/runtime-layer/python/runtime/` holds a copy of runtime's `.py` files and `py.typed`;
+Lambda mounts a layer's `python/` on `sys.path` as `/opt/python`. The copy is byte-identical
+run after run, and files runtime no longer has are removed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import runtime
+
+from .exceptions import ConfigError
+
+STAGING_DIR = ".wsgen"
+LAYER_DIR = f"{STAGING_DIR}/runtime-layer"
+_IGNORE_ALL = "# staged by wsgen template; regenerated on every run\n*\n"
+
+
+def runtime_files() -> dict[str, bytes]:
+    """The runtime package's files to ship, by name."""
+    package = Path(runtime.__file__).parent
+    names = sorted(p.name for p in package.iterdir() if p.suffix == ".py" or p.name == "py.typed")
+    return {name: (package / name).read_bytes() for name in names}
+
+
+def stage_runtime_layer(app_dir: Path) -> Path:
+    """Write the layer folder into `app_dir`; returns it.
+
+    Raises:
+        ConfigError: the folder cannot be written.
+    """
+    layer = app_dir / LAYER_DIR
+    target = layer / "python" / "runtime"
+    files = runtime_files()
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        _write_if_changed(app_dir / STAGING_DIR / ".gitignore", _IGNORE_ALL.encode())
+        for stale in target.iterdir():
+            if stale.name not in files and stale.is_file():
+                stale.unlink()
+        for name, data in files.items():
+            _write_if_changed(target / name, data)
+    except OSError as exc:
+        raise ConfigError(f"cannot stage the runtime layer: {exc.strerror}", str(layer)) from exc
+    return layer
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    if not path.is_file() or path.read_bytes() != data:
+        path.write_bytes(data)

@@ -1,0 +1,146 @@
+"""The API Gateway WebSocket API: the Api, its routes, integrations, authorizer and stage.
+
+Resource reference: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/AWS_ApiGatewayV2.html
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from troposphere import AWSObject, Join, Ref, Template
+from troposphere.apigatewayv2 import Api, Authorizer, Integration, Route, RouteResponse, Stage
+from troposphere.awslambda import Permission
+
+from runtime.contract import CONNECT, DEFAULT, AppSpec, AuthorizerSpec, RouteSpec
+
+from .arns import execute_api_arn, invocations_uri
+from .names import logical_id
+
+
+def add_api(t: Template, spec: AppSpec, tags: dict[str, Any]) -> Api:
+    return t.add_resource(
+        Api(
+            logical_id("API"),
+            Name=f"{spec.app_name}-websocket-api",
+            ProtocolType="WEBSOCKET",
+            RouteSelectionExpression=spec.route_selection_expression,
+            **({"Tags": tags} if tags else {}),
+        )
+    )
+
+
+def add_integrations(
+    t: Template, api: Api, function: AWSObject, spec: AppSpec
+) -> dict[str, Integration]:
+    """One `AWS_PROXY` integration per route (Chalice's names), keyed by route key."""
+    return {
+        route.key: t.add_resource(
+            Integration(
+                logical_id("Integration", route.key),
+                ApiId=Ref(api),
+                IntegrationType="AWS_PROXY",
+                IntegrationUri=invocations_uri(function),
+            )
+        )
+        for route in spec.routes
+    }
+
+
+def add_authorizer(
+    t: Template, api: Api, function: AWSObject, authorizer: AuthorizerSpec
+) -> Authorizer:
+    """The REQUEST authorizer guarding `$connect`, served by the same function."""
+    resource = t.add_resource(
+        Authorizer(
+            logical_id("Authorizer"),
+            ApiId=Ref(api),
+            AuthorizerType="REQUEST",
+            AuthorizerUri=invocations_uri(function),
+            IdentitySource=list(authorizer.identity_sources),
+            Name=authorizer.handler_name.rpartition(".")[2],
+        )
+    )
+    t.add_resource(
+        Permission(
+            logical_id("AuthorizerPermission"),
+            Action="lambda:InvokeFunction",
+            FunctionName=Ref(function),
+            Principal="apigateway.amazonaws.com",
+            SourceArn=execute_api_arn(api, "authorizers", resource),
+        )
+    )
+    return resource
+
+
+def add_routes(
+    t: Template,
+    api: Api,
+    integrations: dict[str, Integration],
+    spec: AppSpec,
+    authorizer: Authorizer | None,
+) -> list[Route]:
+    """A route per registered handler; two-way routes also get their `$default` response."""
+    routes = []
+    for route in spec.routes:
+        resource = t.add_resource(
+            Route(
+                logical_id("Route", route.key),
+                ApiId=Ref(api),
+                RouteKey=route.key,
+                Target=Join("/", ["integrations", Ref(integrations[route.key])]),
+                **_route_auth(route, authorizer),
+                **({"RouteResponseSelectionExpression": DEFAULT} if route.reply else {}),
+            )
+        )
+        if route.reply:
+            t.add_resource(
+                RouteResponse(
+                    logical_id("RouteResponse", route.key),
+                    ApiId=Ref(api),
+                    RouteId=Ref(resource),
+                    RouteResponseKey=DEFAULT,
+                )
+            )
+        routes.append(resource)
+    return routes
+
+
+def _route_auth(route: RouteSpec, authorizer: Authorizer | None) -> dict[str, Any]:
+    # API Gateway runs a WebSocket API's authorizer on $connect only.
+    if authorizer is None or route.key != CONNECT:
+        return {"AuthorizationType": "NONE"}
+    return {"AuthorizationType": "CUSTOM", "AuthorizerId": Ref(authorizer)}
+
+
+def add_permissions(
+    t: Template, api: Api, function: AWSObject, spec: AppSpec, stage: str
+) -> list[Permission]:
+    """Let API Gateway invoke the function, for this API, stage and route only."""
+    return [
+        t.add_resource(
+            Permission(
+                logical_id("Permission", route.key),
+                Action="lambda:InvokeFunction",
+                FunctionName=Ref(function),
+                Principal="apigateway.amazonaws.com",
+                SourceArn=execute_api_arn(api, f"{stage}/{route.key}"),
+            )
+        )
+        for route in spec.routes
+    ]
+
+
+def add_stage(t: Template, api: Api, stage: str, tags: dict[str, Any]) -> Stage:
+    """The stage, redeployed by API Gateway itself whenever a route or integration changes.
+
+    `AutoDeploy` replaces Chalice's `Deployment`, whose fixed logical id never redeploys.
+    """
+    return t.add_resource(
+        Stage(
+            logical_id("APIStage"),
+            ApiId=Ref(api),
+            AutoDeploy=True,
+            StageName=stage,
+            **({"Tags": tags} if tags else {}),
+        )
+    )
