@@ -1,0 +1,300 @@
+"""The test client's connections, messages, routing, replies and error frames."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from runtime import ExperimentalFeatureError
+from runtime.contract import MAX_MESSAGE_BYTES
+from wsgen.testing import (
+    Client,
+    ConnectionClosedError,
+    ConnectionRejected,
+    HandshakeFailed,
+    NoMessageError,
+)
+
+from ..conftest import SAMPLES
+from .conftest import new_app
+
+
+@pytest.fixture
+def echo(monkeypatch):
+    monkeypatch.syspath_prepend(str(SAMPLES / "echo"))
+    monkeypatch.delitem(sys.modules, "app", raising=False)
+    import app
+
+    yield app.app
+    sys.modules.pop("app", None)
+
+
+def test_echo_sample_answers_every_message(echo, capsys):
+    with Client(echo) as client, client.connect() as ws:
+        ws.send_text("hello")
+        ws.send_bytes(b"\x00\x01")
+        assert ws.receive() == "I got your message!"
+        assert ws.received == ["I got your message!", "I got your message!"]
+        cid = ws.connection_id
+    assert f"New connection: {cid}" in capsys.readouterr().out
+    assert ws.closed and ws.close_code == 1000
+    assert [e["requestContext"]["eventType"] for e in client.events] == [
+        "CONNECT",
+        "MESSAGE",
+        "MESSAGE",
+        "DISCONNECT",
+    ]
+
+
+def test_headers_query_and_subprotocol_reach_connect(chat):
+    with Client(chat) as client:
+        ws = client.connect(
+            headers={"Authorization": "Bearer x", "User-Agent": "pytest/1"},
+            query={"room": "lobby", "tag": ["a", "b"]},
+            subprotocols=["chat.v2", "chat.v1"],
+        )
+        event = chat.seen[0]
+        assert event.headers["authorization"] == "Bearer x"
+        assert event.headers["Sec-WebSocket-Protocol"] == "chat.v2, chat.v1"
+        assert event.user_agent == "pytest/1"
+        assert event.query_params == {"room": "lobby", "tag": "b"}
+        assert event.multi_value_query_params["tag"] == ["a", "b"]
+        assert ws.subprotocol == "chat.v1"
+        ws.close()
+
+
+def test_no_subprotocol_without_offer(chat):
+    with Client(chat) as client, client.connect() as ws:
+        assert ws.subprotocol is None
+
+
+def test_subprotocol_offered_but_not_chosen_fails_like_a_browser(chat):
+    with Client(chat) as client:
+        with pytest.raises(HandshakeFailed, match="chose none"):
+            client.connect(subprotocols=["other"])
+        assert client.connections == {}
+        assert client.events[-1]["requestContext"]["disconnectStatusCode"] == 1006
+
+
+def test_connect_non_2xx_status_rejects(chat):
+    with Client(chat) as client:
+        with pytest.raises(ConnectionRejected) as rejected:
+            client.connect(query={"reject": "400"})
+        assert rejected.value.status_code == 400
+        assert client.connections == {}
+
+
+def test_connect_exception_rejects_with_502_and_keeps_the_cause():
+    app = new_app()
+
+    @app.on_ws_connect()
+    def connect(event):
+        raise KeyError("user")
+
+    with Client(app) as client:
+        with pytest.raises(ConnectionRejected) as rejected:
+            client.connect()
+        assert rejected.value.status_code == 502
+        assert isinstance(rejected.value.__cause__, KeyError)
+        assert client.errors == [rejected.value.__cause__]
+
+
+def test_without_connect_route_connections_are_accepted():
+    app = new_app()
+
+    @app.on_ws_message()
+    def message(event):
+        return None
+
+    with Client(app) as client, client.connect() as ws:
+        ws.send_text("x")
+    assert [e["requestContext"]["eventType"] for e in client.events] == ["MESSAGE"]
+
+
+def test_custom_route_default_and_non_json(chat):
+    with Client(chat) as client, client.connect() as ws:
+        ws.send_json({"action": "join", "room": "r"})
+        ws.send_json({"action": "nope"})
+        ws.send_text("not json")
+        routes = [e["requestContext"]["routeKey"] for e in client.events[1:]]
+        assert routes == ["join", "$default", "$default"]
+        assert ws.received == ['default: {"action": "nope"}', "default: not json"]
+
+
+def test_selection_expression_is_the_apps():
+    app = new_app()
+    app.route_selection_expression = "${request.body.service}/${request.body.op}"
+
+    @app.on_ws_message(route="chat/join", reply=True)
+    def join(event):
+        return "joined"
+
+    @app.on_ws_message(route="$default", reply=True)
+    def default(event):
+        return "default"
+
+    with Client(app) as client, client.connect() as ws:
+        ws.send_json({"service": "chat", "op": "join"})
+        ws.send_json({"action": "chat/join"})
+        assert ws.received == ["joined", "default"]
+
+
+def test_no_route_and_no_default_sends_forbidden_frame_without_invoking():
+    app = new_app()
+
+    @app.on_ws_message(route="join")
+    def join(event):
+        return None
+
+    with Client(app) as client, client.connect() as ws:
+        ws.send_text('{"action": "leave"}')
+        frame = ws.receive_json()
+        assert frame["message"] == "Forbidden"
+        assert frame["connectionId"] == ws.connection_id
+        assert frame["requestId"]
+        assert client.events == []  # no $connect route, and the message was not delivered
+
+
+def test_two_way_replies_text_json_and_binary(chat):
+    with Client(chat) as client, client.connect() as ws:
+        ws.send_json({"action": "ping", "n": 3})
+        assert ws.receive_json() == {"pong": 3}
+        ws.send_json({"action": "quiet"})
+        with pytest.raises(NoMessageError):
+            ws.receive()
+        ws.send_bytes(b"\x01\x02")  # binary frames go to $default...
+        assert ws.receive() == "default: AQI="
+        event = chat.seen[-1]
+        assert event.is_base64_encoded and event.raw_body == b"\x01\x02"
+
+
+def test_binary_reply_is_a_binary_frame():
+    app = new_app()
+
+    @app.on_ws_message(reply=True)
+    def blob(event):
+        return b"\xff" + event.raw_body
+
+    with Client(app) as client, client.connect() as ws:
+        ws.send_bytes(b"\x00")
+        assert ws.receive() == b"\xff\x00"
+
+
+def test_handler_exception_sends_error_frame_keeps_connection_and_raises(chat):
+    with Client(chat) as client, client.connect() as ws:
+        with pytest.raises(RuntimeError, match="boom"):
+            ws.send_json({"action": "boom"})
+        frame = ws.receive_json()
+        assert frame["message"] == "Internal server error"
+        assert frame["requestId"] == client.events[-1]["requestContext"]["requestId"]
+        assert len(client.errors) == 1
+        ws.send_text("still here")
+        assert ws.receive() == "default: still here"
+
+
+def test_raise_errors_false_only_records(chat):
+    with Client(chat, raise_errors=False) as client, client.connect() as ws:
+        ws.send_json({"action": "boom"})
+        assert json.loads(ws.received[0])["message"] == "Internal server error"
+        assert [type(e) for e in client.errors] == [RuntimeError]
+
+
+def test_unserialisable_reply_is_an_internal_server_error():
+    app = new_app()
+
+    @app.on_ws_message(reply=True)
+    def bad(event):
+        return object()
+
+    with Client(app, raise_errors=False) as client, client.connect() as ws:
+        ws.send_text("x")
+        assert ws.receive_json()["message"] == "Internal server error"
+        assert type(client.errors[0]).__name__ == "InvalidReplyError"
+
+
+def test_message_over_128_kb_closes_with_1009(chat):
+    with Client(chat) as client:
+        ws = client.connect()
+        prefix = '{"action": "quiet", "pad": "'
+        ws.send_text(prefix + "x" * (MAX_MESSAGE_BYTES - len(prefix) - 2) + '"}')  # the limit: ok
+        assert not ws.closed
+        ws.send_bytes(b"x" * (MAX_MESSAGE_BYTES + 1))
+        assert ws.closed and ws.close_code == 1009
+        disconnect = client.events[-1]["requestContext"]
+        assert disconnect["disconnectStatusCode"] == 1009
+        assert len([e for e in client.events if "messageId" in e["requestContext"]]) == 1
+
+
+def test_close_with_code_and_reason(chat):
+    with Client(chat) as client:
+        ws = client.connect()
+        ws.close(code=4000, reason="bye")
+        assert chat.seen[-1].disconnect_status_code == 4000
+        assert chat.seen[-1].disconnect_reason == "bye"
+        ws.close()  # closing twice does nothing
+        with pytest.raises(ConnectionClosedError, match="code 4000"):
+            ws.send_text("late")
+        with pytest.raises(ConnectionClosedError):
+            ws.receive()
+
+
+def test_receive_reads_in_order_and_received_keeps_history(chat):
+    with Client(chat) as client, client.connect() as ws:
+        ws.send_text("1")
+        ws.send_text("2")
+        assert ws.receive_text() == "default: 1"
+        assert ws.receive_bytes() == b"default: 2"
+        assert ws.received == ["default: 1", "default: 2"]
+        with pytest.raises(NoMessageError, match="2 received"):
+            ws.receive()
+
+
+def test_disconnect_handler_error_raises_on_close():
+    app = new_app()
+
+    @app.on_ws_disconnect()
+    def disconnect(event):
+        raise ValueError("cleanup failed")
+
+    with Client(app) as client:
+        ws = client.connect()
+        with pytest.raises(ValueError, match="cleanup failed"):
+            ws.close()
+        assert ws.closed
+
+
+def test_test_failure_inside_block_is_not_hidden_by_disconnect_error():
+    app = new_app()
+
+    @app.on_ws_disconnect()
+    def disconnect(event):
+        raise ValueError("cleanup failed")
+
+    with Client(app) as client:
+        with pytest.raises(KeyError), client.connect():
+            raise KeyError("the test's own failure")
+        assert [type(e) for e in client.errors] == [ValueError]
+
+
+def test_client_close_disconnects_open_connections_with_1001(chat):
+    client = Client(chat)
+    ws = client.connect()
+    client.close()
+    assert ws.closed and ws.close_code == 1001
+    assert chat.seen[-1].disconnect_status_code == 1001
+    with pytest.raises(RuntimeError, match="closed"):
+        client.connect()
+
+
+def test_app_without_feature_flag_is_refused():
+    app = new_app()
+    app.experimental_feature_flags.clear()
+
+    @app.on_ws_message()
+    def message(event):
+        return None
+
+    with pytest.raises(ExperimentalFeatureError):
+        Client(app)

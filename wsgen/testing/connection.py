@@ -1,0 +1,132 @@
+"""One client connection of the test client: what it sent, received and how it closed."""
+
+from __future__ import annotations
+
+import json
+from contextlib import suppress
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from .exceptions import ConnectionClosedError, NoMessageError
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .events import Peer
+
+Frame = str | bytes
+"""A received message: str for a text frame, bytes for a binary one."""
+
+CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001
+CLOSE_ABNORMAL = 1006
+CLOSE_TOO_BIG = 1009
+DELETE_CLOSE = (1000, "Connection Closed Normally")
+"""What `delete_connection` closes with: the code and reason AWS logs (aws/chalice#2060)."""
+
+
+class Connection:
+    """One client connection; use it as a context manager to close it (1000) on exit."""
+
+    def __init__(self, client: Client, peer: Peer) -> None:
+        self.client = client
+        self.peer = peer
+        self.state = "connecting"
+        """connecting, open, closing (deleted by the app, $disconnect pending) or closed."""
+        self.subprotocol: str | None = None
+        """The subprotocol the `$connect` handler chose, or None."""
+        self.received: list[Frame] = []
+        """Every frame the app sent to this connection, in order (also those already read)."""
+        self.close_code: int | None = None
+        self.close_reason: str | None = None
+        self.last_active_at = peer.connected_at
+        self._read = 0
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.state != "open":
+            return
+        if exc_type is None:
+            self.close()
+        else:
+            # Don't hide the test's own failure behind a $disconnect error (it is in errors).
+            with suppress(Exception):
+                self.close()
+
+    @property
+    def connection_id(self) -> str:
+        return self.peer.connection_id
+
+    @property
+    def closed(self) -> bool:
+        return self.state == "closed"
+
+    @property
+    def authorizer(self) -> dict[str, Any] | None:
+        """`requestContext.authorizer` of this connection's events, after an authorizer."""
+        return self.peer.authorizer
+
+    def send_text(self, text: str) -> None:
+        """Send a text frame; the app gets it as `event.body`."""
+        self._check_open()
+        self.client._message(self, text.encode(), binary=False)
+
+    def send_json(self, value: Any) -> None:
+        """Send `value` as JSON in a text frame."""
+        self.send_text(json.dumps(value))
+
+    def send_bytes(self, data: bytes) -> None:
+        """Send a binary frame; the app gets it base64-encoded, with `isBase64Encoded` true."""
+        self._check_open()
+        self.client._message(self, bytes(data), binary=True)
+
+    def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
+        """Close from the client side; `$disconnect` gets `code` and `reason`."""
+        if self.state == "open":
+            start = len(self.client.errors)
+            self.client._disconnect(self, code, reason)
+            self.client._raise_new_errors(start)
+
+    def receive(self) -> Frame:
+        """The next frame the app sent: str (text) or bytes (binary).
+
+        Raises:
+            NoMessageError: nothing is waiting (the app has not sent anything more).
+            ConnectionClosedError: nothing is waiting and the connection is closed.
+        """
+        if self._read < len(self.received):
+            self._read += 1
+            return self.received[self._read - 1]
+        if self.state == "closed":
+            raise ConnectionClosedError(self.connection_id, self.close_code, self.close_reason)
+        raise NoMessageError(self.connection_id, len(self.received))
+
+    def receive_text(self) -> str:
+        frame = self.receive()
+        if not isinstance(frame, str):
+            raise TypeError(f"expected a text frame, received binary {frame!r}")
+        return frame
+
+    def receive_bytes(self) -> bytes:
+        frame = self.receive()
+        return frame.encode() if isinstance(frame, str) else frame
+
+    def receive_json(self) -> Any:
+        """The next frame, parsed as JSON."""
+        return json.loads(self.receive())
+
+    def _deliver(self, frame: Frame) -> None:
+        self.received.append(frame)
+
+    def _check_open(self) -> None:
+        if self.state != "open":
+            raise ConnectionClosedError(self.connection_id, self.close_code, self.close_reason)
+
+    def __repr__(self) -> str:
+        return f"Connection({self.connection_id!r}, {self.state})"

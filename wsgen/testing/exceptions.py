@@ -1,0 +1,76 @@
+"""What the test client raises when a connection does not behave as the test expected.
+
+WebsocketTestError
+├── ConnectionRejected     API Gateway refused the handshake: 401, 403, 500 or $connect's status
+├── HandshakeFailed        the client (like a browser) failed the handshake: subprotocol mismatch
+├── ConnectionClosedError  sending on, or receiving from, a closed connection with nothing left
+└── NoMessageError         receive() on an open connection that has nothing waiting
+"""
+
+from __future__ import annotations
+
+
+class WebsocketTestError(Exception):
+    """Root of every error `wsgen.testing` raises."""
+
+
+class ConnectionRejected(WebsocketTestError):  # noqa: N818  (an outcome, named as the test reads it)
+    """API Gateway answered the upgrade with an HTTP error instead of 101."""
+
+    def __init__(self, status_code: int, reason: str) -> None:
+        super().__init__(status_code, reason)
+        self.status_code = status_code
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"connection rejected with {self.status_code}: {self.reason}"
+
+
+class HandshakeFailed(WebsocketTestError):  # noqa: N818
+    """$connect accepted, but a browser would fail the handshake on its subprotocol answer."""
+
+    def __init__(self, offered: list[str], chosen: str | None) -> None:
+        super().__init__(offered, chosen)
+        self.offered = offered
+        self.chosen = chosen
+
+    def __str__(self) -> str:
+        if self.chosen is None:
+            return (
+                f"the client offered subprotocols {self.offered} and the $connect handler chose "
+                "none; return one of them in the Sec-WebSocket-Protocol header "
+                "(browsers fail the handshake otherwise)"
+            )
+        return (
+            f"the $connect handler chose subprotocol '{self.chosen}', which the client did not "
+            f"offer ({self.offered or 'none'}); browsers fail such a handshake"
+        )
+
+
+class ConnectionClosedError(WebsocketTestError):
+    """The connection is closed: nothing can be sent, and nothing is left to receive."""
+
+    def __init__(self, connection_id: str, code: int | None, reason: str | None) -> None:
+        super().__init__(connection_id, code, reason)
+        self.connection_id = connection_id
+        self.code = code
+        self.reason = reason
+
+    def __str__(self) -> str:
+        reason = f" ({self.reason})" if self.reason else ""
+        return f"connection {self.connection_id} is closed with code {self.code}{reason}"
+
+
+class NoMessageError(WebsocketTestError):
+    """`receive()` found nothing: everything the app sent has been read already."""
+
+    def __init__(self, connection_id: str, received: int) -> None:
+        super().__init__(connection_id, received)
+        self.connection_id = connection_id
+        self.received = received
+
+    def __str__(self) -> str:
+        return (
+            f"connection {self.connection_id} has no message waiting "
+            f"({self.received} received and read so far)"
+        )
