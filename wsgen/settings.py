@@ -136,11 +136,11 @@ def load_settings(
             for key, value in checked.items():
                 merge = key in _MERGED_KEYS and key in values
                 values[key] = {**values[key], **value} if merge else value
+    if "merge_template" in values:  # the file's path is relative to the file
+        values["merge_template"] = app_dir / values["merge_template"]
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = _CHECKS[key](f"--{key.replace('_', '-')}", value, None)
-    if "merge_template" in values and not isinstance(values["merge_template"], Path):
-        values["merge_template"] = app_dir / values["merge_template"]
     if "runtime" not in values:
         values["runtime"] = default_runtime()
     return Settings(stage=stage, **values)

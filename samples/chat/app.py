@@ -16,7 +16,7 @@ import os
 import boto3
 from boto3.dynamodb.conditions import Key
 
-from runtime import App, WebsocketDisconnectedError
+from runtime import App
 
 app = App(app_name="chat")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
@@ -83,8 +83,6 @@ def say(connection_id, text):
 def broadcast(room, text):
     """Send `text` to everyone in `room`; forget connections that are gone."""
     members = table().query(IndexName=ROOM_INDEX, KeyConditionExpression=Key("room").eq(room))
-    for member in members["Items"]:
-        try:
-            app.websocket_api.send(member["connection_id"], text)
-        except WebsocketDisconnectedError:
-            table().delete_item(Key={"connection_id": member["connection_id"]})
+    result = app.websocket_api.broadcast([m["connection_id"] for m in members["Items"]], text)
+    for connection_id in result.gone:
+        table().delete_item(Key={"connection_id": connection_id})

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import runtime
+from wsgen.layer import LAYER_DIR, stage_runtime_layer
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(directory)): p.read_bytes() for p in directory.rglob("*") if p.is_file()
+    }
+
+
+def test_layer_holds_the_runtime_sources_only_and_is_identical_each_run(tmp_path: Path) -> None:
+    layer = stage_runtime_layer(tmp_path)
+    assert layer == tmp_path / LAYER_DIR
+    first = snapshot(layer)
+    package = Path(runtime.__file__).parent
+    expected = {p.name for p in package.glob("*.py")} | {"py.typed"}
+    assert {Path(name).name for name in first} == expected
+    assert all(name.startswith("python/runtime/") for name in first)
+    assert first["python/runtime/app.py"] == (package / "app.py").read_bytes()
+    stage_runtime_layer(tmp_path)
+    assert snapshot(layer) == first
+
+
+def test_files_runtime_no_longer_has_are_removed(tmp_path: Path) -> None:
+    layer = stage_runtime_layer(tmp_path)
+    stale = layer / "python/runtime/old.py"
+    stale.write_text("")
+    stage_runtime_layer(tmp_path)
+    assert not stale.exists()
+
+
+def test_the_staged_folder_ignores_itself_in_git(tmp_path: Path) -> None:
+    stage_runtime_layer(tmp_path)
+    assert (tmp_path / ".wsgen/.gitignore").read_text().splitlines()[-1] == "*"
