@@ -39,5 +39,10 @@ golden: $(STAMP)
 	  mv tests/golden/$$name.yaml.new tests/golden/$$name.yaml; \
 	done
 
+# The echo sample on the local API Gateway emulator; talk to it with
+# .venv/bin/python -m websockets ws://127.0.0.1:8000/local
+local: $(STAMP)
+	$(BIN)/wsgen local --app-dir samples/echo
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

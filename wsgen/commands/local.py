@@ -1,17 +1,109 @@
-"""`wsgen local`: not built yet."""
+"""`wsgen local`: run the app on a local API Gateway WebSocket emulator."""
 
 from __future__ import annotations
 
 import argparse
 
 NAME = "local"
-HELP = "not built yet"
+HELP = "run the app on a local API Gateway WebSocket emulator"
+EPILOG = """\
+examples:
+  wsgen local                               serve ./app.py on ws://127.0.0.1:8000/local
+  wsgen local --app-dir samples/echo --reload
+  python -m websockets ws://127.0.0.1:8000/local    talk to it from a terminal
+
+Handlers run through the app's Lambda entry point; app.websocket_api.send() reaches the
+emulator's management API (http://HOST:PORT/STAGE/@connections/{id}) through boto3.
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--app-dir", default=".", help="directory of the app (default: .)")
+    parser.add_argument(
+        "--app", default="app:app", help="MODULE:ATTR of the app (default: app:app)"
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks one)")
+    parser.add_argument("--stage", default="local", help="stage name in the URLs (default: local)")
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=600,
+        metavar="SECONDS",
+        help="close idle connections with 1001 (default: 600, API Gateway's 10 minutes)",
+    )
+    parser.add_argument(
+        "--max-duration",
+        type=float,
+        default=7200,
+        metavar="SECONDS",
+        help="close connections with 1001 after this long (default: 7200, API Gateway's 2 hours)",
+    )
+    parser.add_argument(
+        "--reload", action="store_true", help="re-import the app when a .py file changes"
+    )
+    parser.add_argument(
+        "--management-delay",
+        type=float,
+        default=0,
+        metavar="MS",
+        help=argparse.SUPPRESS,  # benchmarks: add AWS's round trip to every @connections call
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    print("wsgen local is not built yet")
-    return 1
+    import asyncio
+
+    from ..exceptions import ConfigError
+
+    for flag in ("idle_timeout", "max_duration"):
+        if getattr(args, flag) <= 0:
+            raise ConfigError(
+                f"must be a positive number of seconds, got {getattr(args, flag)}",
+                "--" + flag.replace("_", "-"),
+            )
+    if not args.stage or "/" in args.stage:
+        raise ConfigError(f"'{args.stage}' is not a stage name (no '/')", "--stage")
+    return asyncio.run(_serve(args))
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+    import contextlib
+    import signal
+
+    from ..local import Emulator
+    from ..local.reload import watch
+
+    emulator = Emulator(
+        args.app_dir,
+        args.app,
+        host=args.host,
+        port=args.port,
+        stage=args.stage,
+        idle_timeout=args.idle_timeout,
+        max_duration=args.max_duration,
+        management_delay_ms=args.management_delay,
+    )
+    await emulator.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    root = emulator.url.rsplit("/", 1)[0] + "/"
+    print(f"wsgen local: serving {args.app} from {args.app_dir}", flush=True)
+    print(f"  WebSocket URL:   {emulator.url}  ({root} is accepted too)")
+    print(f"  Management API:  {emulator.endpoint}  (@connections/{{id}}, what send() calls)")
+    reloading = "; reloading on change" if args.reload else ""
+    print(f"  Ctrl-C closes every connection with 1001 and stops{reloading}", flush=True)
+    watcher = asyncio.create_task(watch(emulator)) if args.reload else None
+    await stop.wait()
+    if watcher is not None:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+    print("wsgen local: closing connections", flush=True)
+    await emulator.stop()
+    return 0

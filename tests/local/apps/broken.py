@@ -1,0 +1,3 @@
+"""Test app that fails to import."""
+
+raise RuntimeError("this app is broken on purpose")

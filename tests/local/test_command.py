@@ -1,0 +1,80 @@
+"""`wsgen local` as a user runs it: output, errors, Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import websockets
+
+from wsgen.cli import main
+
+from .conftest import APPS
+
+ROOT = Path(__file__).parent.parent.parent
+
+
+def test_port_in_use_is_one_error_line(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(["local", "--app-dir", str(APPS), "--app", "recorder:app", "--port", str(port)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert f"127.0.0.1:{port}" in err
+
+
+def test_app_that_fails_to_load_is_one_error_line(capsys):
+    code = main(["local", "--app-dir", str(APPS), "--app", "broken:app", "--port", "0"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out == ""
+    assert err.startswith("error: broken.py:3: the app does not import: RuntimeError")
+    assert err.count("\n") == 1
+
+
+def test_bad_flag_values_are_errors(capsys):
+    assert main(["local", "--idle-timeout", "0"]) == 1
+    assert "--idle-timeout" in capsys.readouterr().err
+
+
+def test_ctrl_c_closes_connections_with_1001_runs_disconnect_and_exits_0():
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wsgen.cli", "local", "--app-dir", str(APPS),
+         "--app", "recorder:app", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(4)]
+        url = lines[1].split()[2]
+        assert url.startswith("ws://127.0.0.1:") and url.endswith("/local")
+        assert "Management API:  http://127.0.0.1:" in lines[2]
+
+        async def body():
+            async with websockets.connect(url) as ws:
+                await ws.send("hello")
+                assert await ws.recv() == "hello"
+                process.send_signal(signal.SIGINT)
+                await asyncio.wait_for(ws.wait_closed(), 10)
+                return ws.close_code
+
+        assert asyncio.run(body()) == 1001
+        output, _ = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    assert "disconnected" in output  # the handler's print shows in the log
+    assert "$disconnect" in output and "1001" in output
+    assert "$connect" in output and "$default" in output

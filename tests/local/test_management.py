@@ -1,0 +1,197 @@
+"""The @connections API through a real boto3 client: codes, bodies and modelled exceptions."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import http.client
+
+import pytest
+import websockets
+from botocore.exceptions import ClientError
+
+from .conftest import run
+
+
+async def connection_id(ws, rec) -> str:
+    await ws.send('{"action": "echo", "who": "am i"}')
+    await ws.recv()
+    return rec.of_type("MESSAGE")[-1]["requestContext"]["connectionId"]
+
+
+def in_thread(function, *args, **kwargs):
+    """boto3 blocks: call it off the event loop the client runs on."""
+    return asyncio.to_thread(function, *args, **kwargs)
+
+
+def test_post_reaches_the_client_as_text_or_binary(emulator, rec, mgmt):
+    async def body():
+        async with websockets.connect(emulator.url) as ws:
+            cid = await connection_id(ws, rec)
+            response = await in_thread(mgmt.post_to_connection, ConnectionId=cid, Data=b"hello")
+            assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+            assert await ws.recv() == "hello"
+            await in_thread(mgmt.post_to_connection, ConnectionId=cid, Data=b"\x80\x81")
+            assert await ws.recv() == b"\x80\x81"
+            big = b"x" * (128 * 1024)  # the maximum, sent in 32 KB frames
+            await in_thread(mgmt.post_to_connection, ConnectionId=cid, Data=big)
+            assert await ws.recv() == big.decode()
+
+    run(body)
+
+
+def test_post_over_128_kb_is_payload_too_large(emulator, rec, mgmt):
+    async def body():
+        async with websockets.connect(emulator.url) as ws:
+            cid = await connection_id(ws, rec)
+            with pytest.raises(mgmt.exceptions.PayloadTooLargeException):
+                data = b"x" * (128 * 1024 + 1)
+                await in_thread(mgmt.post_to_connection, ConnectionId=cid, Data=data)
+            # The connection and the keep-alive HTTP connection both still work.
+            await in_thread(mgmt.post_to_connection, ConnectionId=cid, Data=b"after")
+            assert await ws.recv() == "after"
+
+    run(body)
+
+
+def test_get_connection_info(emulator, rec, mgmt):
+    async def body():
+        headers = {"User-Agent": "info-test/2"}
+        async with websockets.connect(
+            emulator.url, additional_headers=headers, user_agent_header=None
+        ) as ws:
+            cid = await connection_id(ws, rec)
+            return await in_thread(mgmt.get_connection, ConnectionId=cid)
+
+    info = run(body)
+    assert info["Identity"] == {"SourceIp": "127.0.0.1", "UserAgent": "info-test/2"}
+    assert isinstance(info["ConnectedAt"], datetime.datetime)
+    assert info["ConnectedAt"] <= info["LastActiveAt"]
+    connected_ms = rec.of_type("CONNECT")[0]["requestContext"]["connectedAt"]
+    assert int(info["ConnectedAt"].timestamp() * 1000) == connected_ms
+
+
+def test_unknown_or_closed_id_is_gone_exception(emulator, rec, mgmt):
+    async def body():
+        async with websockets.connect(emulator.url) as ws:
+            cid = await connection_id(ws, rec)
+        rec.wait_for(lambda _: rec.of_type("DISCONNECT"))
+        return cid
+
+    closed = run(body)
+    for cid in (closed, "AAAAAAAAAAAAAAA=", "not an id"):
+        with pytest.raises(mgmt.exceptions.GoneException):
+            mgmt.post_to_connection(ConnectionId=cid, Data=b"x")
+        with pytest.raises(mgmt.exceptions.GoneException):
+            mgmt.get_connection(ConnectionId=cid)
+        with pytest.raises(mgmt.exceptions.GoneException):
+            mgmt.delete_connection(ConnectionId=cid)
+
+
+def test_delete_closes_with_1000_and_runs_disconnect_once(emulator, rec, mgmt):
+    async def body():
+        async with websockets.connect(emulator.url) as ws:
+            cid = await connection_id(ws, rec)
+            response = await in_thread(mgmt.delete_connection, ConnectionId=cid)
+            assert response["ResponseMetadata"]["HTTPStatusCode"] == 204
+            await ws.wait_closed()
+            return ws.close_code, cid
+
+    code, cid = run(body)
+    assert code == 1000
+    rec.wait_for(lambda _: rec.of_type("DISCONNECT"))
+    disconnects = rec.of_type("DISCONNECT")
+    assert len(disconnects) == 1
+    assert disconnects[0]["requestContext"]["disconnectStatusCode"] == 1000
+    assert disconnects[0]["requestContext"]["disconnectReason"] == "Connection Closed Normally"
+    with pytest.raises(mgmt.exceptions.GoneException):
+        mgmt.post_to_connection(ConnectionId=cid, Data=b"x")
+
+
+def test_close_from_a_handler_runs_disconnect(emulator, rec):
+    async def body():
+        async with websockets.connect(emulator.url) as ws:
+            await ws.send('{"action": "close"}')
+            await ws.wait_closed()
+
+    run(body)
+    rec.wait_for(lambda _: rec.of_type("DISCONNECT"))
+    assert len(rec.of_type("DISCONNECT")) == 1
+
+
+def test_wrong_stage_is_forbidden_exception(emulator, rec):
+    from .conftest import management_client
+
+    emulator_wrong = type("E", (), {"endpoint": emulator.endpoint.rsplit("/", 1)[0] + "/prod"})
+    client = management_client(emulator_wrong)
+    with pytest.raises(client.exceptions.ForbiddenException):
+        client.post_to_connection(ConnectionId="AAAAAAAAAAAAAAA=", Data=b"x")
+
+
+def raw(emulator, method: str, path: str, body: bytes = b"", headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+def test_whole_path_is_url_decoded(emulator, rec):
+    async def body():
+        async with websockets.connect(emulator.url) as ws:
+            cid = await connection_id(ws, rec)
+            encoded = cid.replace("=", "%3D")
+            status, _, _ = await in_thread(
+                raw, emulator, "POST", f"/local/%40connections/{encoded}", b"encoded"
+            )
+            assert status == 200
+            assert await ws.recv() == "encoded"
+
+    run(body)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "error_type"),
+    [
+        ("PUT", "/local/@connections/AAAAAAAAAAAAAAA=", 403, "ForbiddenException"),
+        ("POST", "/local/@connections/", 403, "ForbiddenException"),
+        ("POST", "/local/@connections/a/b", 403, "ForbiddenException"),
+        ("GET", "/local/somewhere", 403, "ForbiddenException"),
+        ("POST", "/@connections/AAAAAAAAAAAAAAA=", 403, "ForbiddenException"),
+        ("GET", "/prod/@connections/AAAAAAAAAAAAAAA=", 403, "ForbiddenException"),
+        ("GET", "/local/@connections/%E2%98%83", 410, "GoneException"),
+    ],
+)
+def test_bad_management_requests_get_4xx_with_error_type(
+    emulator, method, path, status, error_type
+):
+    got, headers, _ = raw(emulator, method, path)
+    assert got == status
+    assert headers["x-amzn-ErrorType"] == error_type
+
+
+def test_plain_get_on_the_websocket_url_is_426(emulator):
+    status, _, _ = raw(emulator, "GET", "/local")
+    assert status == 426
+
+
+def test_any_signature_is_accepted(emulator, rec):
+    async def body():
+        async with websockets.connect(emulator.url) as ws:
+            cid = await connection_id(ws, rec)
+            status, _, _ = await in_thread(
+                raw, emulator, "POST", f"/local/@connections/{cid}", b"unsigned",
+                {"Authorization": "AWS4-HMAC-SHA256 Credential=garbage"},
+            )  # fmt: skip
+            assert status == 200
+            assert await ws.recv() == "unsigned"
+
+    run(body)
+
+
+def test_boto3_client_error_code_is_modelled_not_bare_410(emulator, mgmt):
+    with pytest.raises(ClientError) as caught:
+        mgmt.get_connection(ConnectionId="AAAAAAAAAAAAAAA=")
+    assert caught.value.response["Error"]["Code"] == "GoneException"

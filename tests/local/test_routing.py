@@ -1,0 +1,160 @@
+"""Message routing, error frames, two-way replies and the $connect handshake."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+import websockets
+from websockets.exceptions import InvalidHandshake, InvalidStatus
+
+from .conftest import run, start
+from .test_events import ID
+
+
+def test_custom_route_by_selection_expression_and_default_otherwise(emulator, rec):
+    async def body():
+        async with websockets.connect(emulator.url) as ws:
+            await ws.send('{"action": "echo"}')
+            assert await ws.recv() == '{"action": "echo"}'  # two-way: the reply frame
+            for text in ("not json", '{"action": "nope"}', '{"action": "$connect"}', "[1]"):
+                await ws.send(text)
+                assert await ws.recv() == text  # $default echoes through send()
+
+    run(body)
+    routes = [e["requestContext"]["routeKey"] for e in rec.of_type("MESSAGE")]
+    assert routes == ["echo", "$default", "$default", "$default", "$default"]
+
+
+def test_no_match_and_no_default_gets_forbidden_frame():
+    with start("bare") as emulator:
+
+        async def body():
+            # No $connect route: the connection is accepted.
+            async with websockets.connect(emulator.url) as ws:
+                await ws.send('{"action": "only"}')
+                assert await ws.recv() == "only"
+                await ws.send("anything else")
+                frame = json.loads(await ws.recv())
+                await ws.send('{"action": "only"}')
+                assert await ws.recv() == "only"  # still open
+                return frame
+
+        frame = run(body)
+    assert list(frame) == ["message", "connectionId", "requestId"]
+    assert frame["message"] == "Forbidden"
+    assert ID.match(frame["connectionId"]) and ID.match(frame["requestId"])
+
+
+def test_handler_exception_sends_internal_server_error_and_keeps_connection(emulator, rec):
+    async def body():
+        async with websockets.connect(emulator.url) as ws:
+            await ws.send('{"action": "boom"}')
+            frame = json.loads(await ws.recv())
+            await ws.send("still here?")
+            assert await ws.recv() == "still here?"
+            return frame
+
+    frame = run(body)
+    boom = rec.of_type("MESSAGE")[0]["requestContext"]
+    assert frame == {
+        "message": "Internal server error",
+        "connectionId": boom["connectionId"],
+        "requestId": boom["requestId"],
+    }
+
+
+def test_binary_frame_is_delivered_base64_encoded(emulator, rec):
+    async def body():
+        async with websockets.connect(emulator.url) as ws:
+            await ws.send(b"\x00\x01\xffbin")
+            await ws.recv()
+
+    run(body)
+    event = rec.of_type("MESSAGE")[0]
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == b"\x00\x01\xffbin"
+    assert event["requestContext"]["routeKey"] == "$default"
+
+
+def test_send_of_non_utf8_bytes_is_a_binary_frame_and_text_a_text_frame(emulator):
+    async def body():
+        async with websockets.connect(emulator.url) as ws:
+            await ws.send('{"action": "binary"}')
+            assert await ws.recv() == b"\xff\x00\xfe"
+            await ws.send("text")
+            assert await ws.recv() == "text"
+
+    run(body)
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 429])
+def test_connect_status_rejects_handshake(emulator, rec, status):
+    async def body():
+        with pytest.raises(InvalidStatus) as caught:
+            async with websockets.connect(f"{emulator.url}?status={status}"):
+                pass
+        return caught.value.response.status_code
+
+    assert run(body) == status
+    assert rec.of_type("DISCONNECT") == []  # never connected, so no $disconnect
+
+
+def test_connect_exception_rejects_handshake_with_502(emulator, rec):
+    async def body():
+        with pytest.raises(InvalidStatus) as caught:
+            async with websockets.connect(f"{emulator.url}?fail=1"):
+                pass
+        return caught.value.response
+
+    response = run(body)
+    assert response.status_code == 502
+    assert json.loads(response.body) == {"message": "Internal server error"}
+
+
+def test_subprotocol_only_when_connect_returns_it(emulator):
+    async def body():
+        url = emulator.url
+        async with websockets.connect(url, subprotocols=["chat.v2", "chat.v1"]) as ws:
+            none = ws.subprotocol  # no automatic echo
+        async with websockets.connect(
+            f"{url}?protocol=chat.v1", subprotocols=["chat.v2", "chat.v1"]
+        ) as ws:
+            chosen = ws.subprotocol
+        return none, chosen
+
+    assert run(body) == (None, "chat.v1")
+
+
+def test_subprotocol_the_client_did_not_offer_fails_the_client_handshake(emulator):
+    async def body():
+        with pytest.raises(InvalidHandshake):
+            async with websockets.connect(f"{emulator.url}?protocol=other", subprotocols=["a"]):
+                pass
+
+    run(body)
+
+
+def test_send_during_connect_is_gone(emulator, rec):
+    async def body():
+        async with websockets.connect(f"{emulator.url}?send=1") as ws:
+            await ws.send("after connect")
+            assert await ws.recv() == "after connect"  # the early message never arrived
+
+    run(body)
+    assert rec.NOTES == ["gone during $connect"]
+
+
+def test_root_path_is_accepted_and_other_paths_are_403(emulator):
+    async def body():
+        root = emulator.url.rsplit("/", 1)[0] + "/"
+        async with websockets.connect(root) as ws:
+            await ws.send("hi")
+            assert await ws.recv() == "hi"
+        with pytest.raises(InvalidStatus) as caught:
+            async with websockets.connect(root + "otherstage"):
+                pass
+        return caught.value.response.status_code
+
+    assert run(body) == 403

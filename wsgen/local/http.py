@@ -1,0 +1,164 @@
+"""Just enough HTTP/1.1 to tell a WebSocket upgrade from a management API call and serve it.
+
+The management API and the WebSocket endpoint share one port, as on API Gateway. The
+server reads each request head here; an upgrade goes to websockets' Sans-I/O protocol, any
+other request to the management API, over a keep-alive connection (botocore reuses them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from http import HTTPStatus
+
+MAX_HEAD_BYTES = 16 * 1024
+HEAD_TIMEOUT_S = 10.0
+DISCARD_LIMIT = 16 * 1024 * 1024
+"""An oversized body up to this size is read and dropped so the connection can be reused."""
+
+
+class HttpError(Exception):
+    """A request that cannot be served; answered with `status` and the connection closed."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(status, message)
+        self.status = status
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.message}"
+
+
+class BodyTooLargeError(Exception):
+    """The body was over the limit; `drained` tells whether it was read to its end."""
+
+    def __init__(self, size: int, drained: bool) -> None:
+        super().__init__(size, drained)
+        self.size = size
+        self.drained = drained
+
+
+@dataclass
+class HttpRequest:
+    method: str
+    target: str
+    version: str
+    headers: list[tuple[str, str]]
+    head: bytes
+    """The raw request head, handed on unchanged to the WebSocket handshake."""
+
+    def header(self, name: str) -> str | None:
+        folded = name.lower()
+        return next((v for k, v in self.headers if k.lower() == folded), None)
+
+    @property
+    def is_upgrade(self) -> bool:
+        return (self.header("Upgrade") or "").strip().lower() == "websocket"
+
+    @property
+    def keep_alive(self) -> bool:
+        connection = (self.header("Connection") or "").lower()
+        if self.version == "HTTP/1.0":
+            return "keep-alive" in connection
+        return "close" not in connection
+
+
+async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
+    """The next request head, or None when the peer closed before sending one.
+
+    Raises:
+        HttpError: a malformed, oversized or too slow request head.
+    """
+    try:
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HEAD_TIMEOUT_S)
+    except asyncio.IncompleteReadError as exc:
+        if not exc.partial.strip():
+            return None
+        raise HttpError(400, "incomplete request head") from exc
+    except asyncio.LimitOverrunError as exc:
+        raise HttpError(431, "request head too large") from exc
+    except TimeoutError as exc:
+        raise HttpError(408, "request head not received in time") from exc
+    return parse_head(head)
+
+
+def parse_head(head: bytes) -> HttpRequest:
+    try:
+        text = head.decode("latin-1")
+    except UnicodeDecodeError as exc:  # pragma: no cover - latin-1 decodes anything
+        raise HttpError(400, "undecodable request head") from exc
+    lines = text.split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or not parts[0].isalpha() or not parts[2].startswith("HTTP/1."):
+        raise HttpError(400, "malformed request line")
+    headers: list[tuple[str, str]] = []
+    for line in lines[1:]:
+        if not line:
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or not name or name != name.strip() or not name.isprintable():
+            raise HttpError(400, "malformed header line")
+        headers.append((name, value.strip()))
+    return HttpRequest(parts[0], parts[1], parts[2], headers, head)
+
+
+async def read_body(reader: asyncio.StreamReader, request: HttpRequest, limit: int) -> bytes:
+    """The request body (Content-Length or chunked), at most `limit` bytes.
+
+    Raises:
+        BodyTooLargeError: over `limit`; drained when it was small enough to read and drop.
+        HttpError: a malformed length or chunk.
+    """
+    if (request.header("Transfer-Encoding") or "").lower() == "chunked":
+        return await _read_chunked(reader, limit)
+    length_text = request.header("Content-Length")
+    if length_text is None:
+        return b""
+    if not length_text.isdigit():
+        raise HttpError(400, "invalid Content-Length")
+    length = int(length_text)
+    if length > limit:
+        if length > DISCARD_LIMIT:
+            raise BodyTooLargeError(length, drained=False)
+        await reader.readexactly(length)
+        raise BodyTooLargeError(length, drained=True)
+    return await reader.readexactly(length)
+
+
+async def _read_chunked(reader: asyncio.StreamReader, limit: int) -> bytes:
+    body = bytearray()
+    total = 0
+    while True:
+        size_line = await reader.readuntil(b"\r\n")
+        try:
+            size = int(size_line.split(b";", 1)[0].strip(), 16)
+        except ValueError as exc:
+            raise HttpError(400, "malformed chunk size") from exc
+        if size == 0:
+            while (await reader.readuntil(b"\r\n")) != b"\r\n":  # trailers
+                pass
+            break
+        total += size
+        if total > DISCARD_LIMIT:
+            raise BodyTooLargeError(total, drained=False)
+        chunk = await reader.readexactly(size + 2)
+        if total <= limit:
+            body += chunk[:-2]
+    if total > limit:
+        raise BodyTooLargeError(total, drained=True)
+    return bytes(body)
+
+
+def response_bytes(
+    status: int, headers: list[tuple[str, str]] | None = None, body: bytes = b""
+) -> bytes:
+    """A serialized HTTP/1.1 response; Content-Length is always set."""
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Unknown"
+    lines = [f"HTTP/1.1 {status} {reason}"]
+    lines += [f"{name}: {value}" for name, value in headers or []]
+    if status != 204 and not any(k.lower() == "content-length" for k, _ in headers or []):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body

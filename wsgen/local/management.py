@@ -1,0 +1,124 @@
+"""The management API (`@connections`) on the emulator's port, as boto3 sees API Gateway's.
+
+`POST|GET|DELETE /{stage}/@connections/{id}`; the whole path is URL-decoded (boto3 sends
+`%3D` for `=`, the AWS docs' awscurl example even `%40` for `@`). Errors carry
+`x-amzn-ErrorType`, so boto3 raises its modelled exceptions (`GoneException`,
+`PayloadTooLargeException`, `ForbiddenException`). Any signature, or none, is accepted.
+https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
+from runtime.contract import MAX_MESSAGE_BYTES
+
+from .connection import Connection, GoneError
+from .gateway import is_text
+
+DELETE_CLOSE = (1000, "Connection Closed Normally")
+"""What a DELETE closes with: the code and reason AWS logs for it (aws/chalice#2060)."""
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def error(status: int, error_type: str, message: str) -> HttpResponse:
+    """An API Gateway error: `x-amzn-ErrorType` plus a JSON `message`."""
+    body = json.dumps({"message": message}).encode()
+    return HttpResponse(status, body, [("x-amzn-ErrorType", error_type)])
+
+
+def iso_ms(epoch_ms: int) -> str:
+    """`2024-01-20T11:54:57.419Z`, the timestamp format of GetConnection."""
+    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+
+
+class ManagementApi:
+    """Serves `@connections` calls against the emulator's open connections."""
+
+    def __init__(self, stage: str, connections: Mapping[str, Connection], delay_ms: float = 0):
+        self.stage = stage
+        self.connections = connections
+        self.delay_ms = delay_ms
+        """Added to every call, to stand in for AWS's round trip (benchmarks)."""
+
+    async def handle(self, method: str, target: str, body: bytes | int) -> HttpResponse:
+        """Answer one call; `body` is the size instead when it was over the limit."""
+        if self.delay_ms:
+            await asyncio.sleep(self.delay_ms / 1000)
+        response = await self._route(method, target, body)
+        response.headers += [
+            ("Date", email.utils.formatdate(usegmt=True)),
+            ("Content-Type", "application/json"),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+        ]
+        return response
+
+    async def _route(self, method: str, target: str, body: bytes | int) -> HttpResponse:
+        path = unquote(target.split("?", 1)[0])
+        prefix = f"/{self.stage}/"
+        if not path.startswith(prefix):
+            # Wrong or missing stage: API Gateway's answer when the SDK drops the stage
+            # (aws/aws-sdk-js-v3#1830, aws/aws-sdk-php#1955).
+            return error(403, "ForbiddenException", "Forbidden")
+        collection, _, connection_id = path[len(prefix) :].partition("/")
+        if (
+            collection != "@connections"
+            or not connection_id
+            or "/" in connection_id
+            or method not in ("POST", "GET", "DELETE")
+        ):
+            route = path.lstrip("/")
+            return error(
+                403,
+                "ForbiddenException",
+                f"No method found matching route {route} for http method {method}.",
+            )
+        if isinstance(body, int):
+            return error(
+                413,
+                "PayloadTooLargeException",
+                f"Message too large: {body} bytes, the limit is {MAX_MESSAGE_BYTES}",
+            )
+        connection = self.connections.get(connection_id)
+        if connection is None or not connection.is_open:
+            return error(410, "GoneException", f"connection {connection_id} is gone")
+        if method == "POST":
+            return await self._post(connection, body)
+        if method == "GET":
+            return HttpResponse(200, json.dumps(self._info(connection)).encode())
+        connection.close(*DELETE_CLOSE)
+        return HttpResponse(204)
+
+    async def _post(self, connection: Connection, data: bytes) -> HttpResponse:
+        try:
+            connection.send(data, text=is_text(data))
+        except GoneError:
+            return error(410, "GoneException", f"connection {connection.id} is gone")
+        await connection.drain()
+        return HttpResponse(200)
+
+    @staticmethod
+    def _info(connection: Connection) -> dict[str, Any]:
+        identity = {"sourceIp": connection.client.source_ip}
+        if connection.client.user_agent is not None:
+            identity["userAgent"] = connection.client.user_agent
+        return {
+            "connectedAt": iso_ms(connection.client.connected_at),
+            "identity": identity,
+            "lastActiveAt": iso_ms(connection.last_active_ms),
+        }

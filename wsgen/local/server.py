@@ -1,0 +1,306 @@
+"""The emulator: one asyncio server for WebSocket clients and the management API.
+
+Each TCP connection starts as HTTP. A request with `Upgrade: websocket` becomes a
+WebSocket connection, driven by websockets' Sans-I/O `ServerProtocol` so that `$connect`
+can run before the handshake completes; any other request is a management API call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from http import HTTPStatus
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote
+
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+from websockets.server import ServerProtocol
+
+from runtime import App
+from runtime.contract import ENDPOINT_ENV, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, AppSpec
+
+from ..exceptions import WsgenError
+from ..loader import DEFAULT_APP, load_spec
+from .connection import Connection, Message
+from .events import ClientInfo, UpgradeRequest, new_id, now_ms
+from .gateway import Gateway
+from .http import BodyTooLargeError, HttpError, HttpRequest, read_body, read_request, response_bytes
+from .invoker import Invoker
+from .log import EventLog
+from .management import ManagementApi
+
+DEFAULT_REGION = "us-east-1"
+STOP_TIMEOUT_S = 10.0
+
+
+class PortInUseError(WsgenError):
+    """The emulator's address is taken."""
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(host, port, reason)
+        self.host, self.port, self.reason = host, port, reason
+
+    def __str__(self) -> str:
+        return f"cannot listen on {self.host}:{self.port}: {self.reason}; pick another --port"
+
+
+def prepare_environment(endpoint: str) -> str:
+    """Set what handlers need to call the emulator through boto3; the region in use."""
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    os.environ.setdefault("AWS_REGION", region)
+    os.environ.setdefault("AWS_DEFAULT_REGION", region)
+    if not os.environ.get("AWS_ACCESS_KEY_ID"):
+        # Dummy credentials: boto3 signs every request, and the emulator accepts any signature.
+        os.environ["AWS_ACCESS_KEY_ID"] = "wsgen-local"
+        os.environ["AWS_SECRET_ACCESS_KEY"] = "wsgen-local"
+    os.environ[ENDPOINT_ENV] = endpoint
+    return region
+
+
+class Emulator:
+    """API Gateway's WebSocket API for one app, on `ws://host:port/stage`."""
+
+    def __init__(
+        self,
+        app_dir: str | Path = ".",
+        app_ref: str = DEFAULT_APP,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        stage: str = "local",
+        idle_timeout: float = 600,
+        max_duration: float = 7200,
+        workers: int = 32,
+        management_delay_ms: float = 0,
+        log: EventLog | None = None,
+    ) -> None:
+        self.app_dir, self.app_ref = Path(app_dir), app_ref
+        self.host, self.port, self.stage = host, port, stage
+        self.idle_timeout, self.max_duration = idle_timeout, max_duration
+        self.workers = workers
+        self.log = log or EventLog()
+        self.connections: dict[str, Connection] = {}
+        self.management = ManagementApi(stage, self.connections, management_delay_ms)
+        self.gateway: Gateway | None = None
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._sessions: set[asyncio.Task[None]] = set()
+        self._stopping = False
+
+    @property
+    def url(self) -> str:
+        return f"ws://{self._public_host()}:{self.port}/{self.stage}"
+
+    @property
+    def endpoint(self) -> str:
+        """The management endpoint handlers' boto3 clients use."""
+        return f"http://{self._public_host()}:{self.port}/{self.stage}"
+
+    def _public_host(self) -> str:
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        host = "::1" if host == "::" else host
+        return f"[{host}]" if ":" in host else host
+
+    # Lifecycle
+
+    async def start(self) -> None:
+        """Listen, then load the app (so it sees the endpoint in its environment).
+
+        Raises:
+            PortInUseError: the address is taken.
+            AppLoadError: the app cannot be loaded.
+        """
+        try:
+            self._server = await asyncio.start_server(
+                self._serve_client, self.host, self.port, limit=64 * 1024
+            )
+        except OSError as exc:
+            raise PortInUseError(self.host, self.port, exc.strerror or str(exc)) from exc
+        self.port = self._server.sockets[0].getsockname()[1]
+        region = prepare_environment(self.endpoint)
+        try:
+            app, spec = load_spec(self.app_dir, self.app_ref)
+        except BaseException:
+            self._server.close()
+            raise
+        self.use_app(app, spec, region)
+
+    def use_app(self, app: App, spec: AppSpec, region: str | None = None) -> None:
+        """Serve `app` (at start, or after a reload); open connections are kept."""
+        app.websocket_api.configure_endpoint(self.endpoint)
+        if self.gateway is None:
+            invoker = Invoker(self.workers, region or DEFAULT_REGION, "123456789012")
+            self.gateway = Gateway(app, spec, invoker, self.log, region or DEFAULT_REGION)
+        else:
+            self.gateway.swap(app, spec)
+
+    async def stop(self) -> None:
+        """Close every connection with 1001, run each `$disconnect`, stop listening."""
+        self._stopping = True
+        if self._server is not None:
+            self._server.close()
+        for connection in list(self.connections.values()):
+            connection.close(1001, "Going away")
+        if self._sessions:
+            await asyncio.wait(self._sessions, timeout=STOP_TIMEOUT_S)
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_S)
+        if self.gateway is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.gateway.invoker.shutdown)
+
+    # Serving
+
+    def _serve_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.get_running_loop().create_task(self._client(reader, writer))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                try:
+                    request = await read_request(reader)
+                except HttpError as exc:
+                    writer.write(_plain(exc.status, exc.message))
+                    return
+                if request is None:
+                    return
+                if request.is_upgrade:
+                    await self._session(request, reader, writer)
+                    return
+                if not await self._http(request, reader, writer):
+                    return
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass
+        except asyncio.CancelledError:
+            pass  # an idle keep-alive connection at shutdown
+        finally:
+            if not writer.transport.is_closing():
+                writer.close()
+
+    async def _http(
+        self, request: HttpRequest, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bool:
+        """Serve one management call; whether the connection may be reused."""
+        keep = request.keep_alive
+        path = unquote(request.target.split("?", 1)[0])
+        if request.method == "GET" and path in self._websocket_paths():
+            writer.write(
+                _plain(426, "this is a WebSocket endpoint: connect with a WebSocket client")
+            )
+            return False
+        body: bytes | int
+        try:
+            body = await read_body(reader, request, MAX_MESSAGE_BYTES)
+        except BodyTooLargeError as exc:
+            body, keep = exc.size, keep and exc.drained
+        except HttpError as exc:
+            writer.write(_plain(exc.status, exc.message))
+            return False
+        response = await self.management.handle(request.method, request.target, body)
+        headers = [*response.headers, ("Connection", "keep-alive" if keep else "close")]
+        writer.write(response_bytes(response.status, headers, response.body))
+        await writer.drain()
+        return keep
+
+    async def _session(
+        self, request: HttpRequest, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        """A WebSocket session, tracked so that `stop` waits for its `$disconnect`."""
+        task = asyncio.ensure_future(self._websocket(request, reader, writer))
+        self._sessions.add(task)
+        try:
+            await asyncio.shield(task)
+        finally:
+            self._sessions.discard(task)
+
+    def _websocket_paths(self) -> tuple[str, ...]:
+        return (f"/{self.stage}", f"/{self.stage}/", "/")
+
+    async def _websocket(
+        self, request: HttpRequest, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        target, _, query = request.target.partition("?")
+        if unquote(target) not in self._websocket_paths():
+            body = b'{"message":"Forbidden"}'
+            writer.write(response_bytes(403, [("Connection", "close")], body))
+            return
+        protocol = ServerProtocol(
+            max_size=(MAX_MESSAGE_BYTES, MAX_FRAME_BYTES),
+            logger=logging.getLogger("wsgen.local.websockets"),
+        )
+        protocol.receive_data(request.head)
+        parsed = [e for e in protocol.events_received() if isinstance(e, Request)]
+        handshake = protocol.accept(parsed[0]) if parsed else None
+        if handshake is None or handshake.status_code != 101:
+            if handshake is not None:
+                protocol.send_response(handshake)
+            for data in protocol.data_to_send():
+                writer.write(data)
+            return
+        peer = writer.get_extra_info("peername") or ("127.0.0.1", 0)
+        client = ClientInfo(
+            connection_id=new_id(),
+            connected_at=now_ms(),
+            source_ip=str(peer[0]),
+            domain_name=request.header("Host") or f"{self._public_host()}:{self.port}",
+            stage=self.stage,
+            user_agent=request.header("User-Agent"),
+        )
+        upgrade = UpgradeRequest(
+            headers=request.headers,
+            query=parse_qsl(query, keep_blank_values=True),
+            has_query=bool(query),
+            server_port=self.port,
+        )
+        assert self.gateway is not None
+        gateway = self.gateway
+        verdict = await gateway.open(client, upgrade)
+        if not verdict.accepted:
+            protocol.send_response(_rejection(verdict.status, verdict.body))
+            for data in protocol.data_to_send():
+                writer.write(data)
+            return
+        if verdict.subprotocol:
+            # Only what $connect returned goes back; API Gateway never picks one itself.
+            handshake.headers["Sec-WebSocket-Protocol"] = verdict.subprotocol
+        protocol.send_response(handshake)
+        connection = Connection(client, protocol, reader, writer)
+        self.connections[connection.id] = connection
+        try:
+            for data in protocol.data_to_send():
+                writer.write(data)
+            if self._stopping:
+                connection.close(1001, "Going away")
+            await connection.run(self._message, self.idle_timeout, self.max_duration)
+        finally:
+            self.connections.pop(connection.id, None)
+            # Exactly once per accepted connection, whoever closed it and however.
+            await self._gateway().close(client, *connection.disconnect_status())
+
+    async def _message(self, connection: Connection, message: Message) -> None:
+        await self._gateway().message(connection, message)
+
+    def _gateway(self) -> Gateway:
+        assert self.gateway is not None
+        return self.gateway
+
+
+def _rejection(status: int, body: bytes) -> Response:
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Unknown"
+    headers = Headers([("Content-Length", str(len(body))), ("Connection", "close")])
+    if body:
+        headers["Content-Type"] = "application/json"
+    return Response(status, reason, headers, body)
+
+
+def _plain(status: int, message: str) -> bytes:
+    headers = [("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")]
+    return response_bytes(status, headers, (message + "\n").encode())
