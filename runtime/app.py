@@ -154,9 +154,8 @@ class App:
         entry = self._routes.get(route_key)
         return None if entry is None else (entry.handler, entry.reply)
 
-    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        """The Lambda entry point."""
-        return handle(self, event, context)
+    __call__ = handle
+    """The Lambda entry point: `app(event, context)` (see `dispatch.handle`)."""
 
 
 Chalice = App

@@ -6,49 +6,64 @@ from .auth import to_authorizer_output
 from .contract import CONNECT, DEFAULT, DISCONNECT, EVENT_MESSAGE
 from .events import AuthorizerEvent, WebsocketEvent, is_authorizer_event
 from .exceptions import InvalidEventError, RouteNotFoundError
-from .management import current_event
 from .responses import to_proxy_response
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .app import App
-
-
-def route_key_of(event: Any) -> str:
-    """The event's `requestContext.routeKey`, or an error naming what is missing."""
-    if not isinstance(event, dict) or not isinstance(event.get("requestContext"), dict):
-        raise InvalidEventError("requestContext")
-    route_key = event["requestContext"].get("routeKey")
-    if not isinstance(route_key, str):
-        raise InvalidEventError("requestContext.routeKey")
-    return route_key
+    from .app import App, _Registered
 
 
 def handle(app: App, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Dispatch one API Gateway WebSocket event to the app's handler for its route."""
-    route_key = route_key_of(event)
+    """Dispatch one API Gateway WebSocket event to the app's handler for its route.
+
+    This is `App.__call__`, the Lambda entry point: every event pays for each line here, so
+    the common case (a route with its own handler) takes the shortest path.
+    """
+    try:
+        request_context = event["requestContext"]
+        entry = app._routes.get(request_context["routeKey"])
+    except (KeyError, TypeError):
+        raise _invalid(event) from None
+    if entry is None or "methodArn" in event:
+        resolved = _resolve_unusual(app, event, context)
+        if isinstance(resolved, dict):
+            return resolved
+        entry = resolved
+    # Where send() finds the endpoint when nothing else names it (see WebsocketAPI.endpoint).
+    app.websocket_api.last_request_context = request_context
+    try:
+        result = entry.handler(WebsocketEvent(event, context))
+    except Exception as exc:
+        _log_failure("handler for route " + request_context["routeKey"], event, exc)
+        raise
+    if result is None:
+        return {"statusCode": 200}
+    return to_proxy_response(result, reply=entry.reply, route_key=request_context["routeKey"])
+
+
+def _resolve_unusual(app: App, event: dict[str, Any], context: Any) -> _Registered | dict[str, Any]:
+    """The handler for a route without one of its own ($default), or the finished response.
+
+    Covers an authorizer's input, a message for `$default`, and `$connect`/`$disconnect`
+    with no handler.
+    """
     if is_authorizer_event(event):
         return _authorize(app, event, context)
-    found = app.handler_for(route_key)
-    if found is None and event["requestContext"].get("eventType") == EVENT_MESSAGE:
-        found = app.handler_for(DEFAULT)
-    if found is None:
-        if route_key in (CONNECT, DISCONNECT):
-            return {"statusCode": 200}  # e.g. $connect kept only for an authorizer
-        raise RouteNotFoundError(route_key)
-    handler, reply = found
-    ws_event = WebsocketEvent(event, context)
-    token = current_event.set(ws_event)
-    try:
-        result = handler(ws_event)
-    except Exception as exc:
-        _log_failure("handler for route " + route_key, event, exc)
-        raise
-    finally:
-        current_event.reset(token)
-    return to_proxy_response(result, reply=reply, route_key=route_key)
+    request_context = event["requestContext"]
+    default = app._routes.get(DEFAULT)
+    if default is not None and request_context.get("eventType") == EVENT_MESSAGE:
+        return default
+    if request_context["routeKey"] in (CONNECT, DISCONNECT):
+        return {"statusCode": 200}  # e.g. a $connect route kept only for its authorizer
+    raise RouteNotFoundError(request_context["routeKey"])
+
+
+def _invalid(event: Any) -> InvalidEventError:
+    if not isinstance(event, dict) or not isinstance(event.get("requestContext"), dict):
+        return InvalidEventError("requestContext")
+    return InvalidEventError("requestContext.routeKey")
 
 
 def _authorize(app: App, event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -18,24 +18,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from datetime import datetime
-    from functools import cached_property
     from typing import Any
-else:
-
-    class cached_property:  # noqa: N801
-        """functools.cached_property, without importing functools at cold start."""
-
-        def __init__(self, compute):
-            self.compute = compute
-            self.name = compute.__name__
-            self.__doc__ = compute.__doc__
-
-        def __get__(self, instance, owner=None):
-            if instance is None:
-                return self
-            value = instance.__dict__[self.name] = self.compute(instance)
-            return value
-
 
 _EMPTY: Mapping[str, Any] = {}
 
@@ -72,7 +55,13 @@ def _datetime_from_ms(ms: int | None) -> datetime | None:
 
 
 class _RequestContextEvent:
-    """What every event of a WebSocket connection shares: the `requestContext`."""
+    """What every event of a WebSocket connection shares: the `requestContext`.
+
+    Events are slotted and cache parsed values in slots: the entry point builds one per
+    invocation, so construction is kept to two attribute stores.
+    """
+
+    __slots__ = ("_headers", "context", "raw")
 
     def __init__(self, raw: dict[str, Any], context: Any = None) -> None:
         if "requestContext" not in raw:
@@ -133,9 +122,14 @@ class _RequestContextEvent:
     def request_time(self) -> datetime | None:
         return _datetime_from_ms(self._rc.get("requestTimeEpoch"))
 
-    @cached_property
+    @property
     def headers(self) -> Headers:
-        return Headers(self.raw.get("headers"))
+        """The upgrade request's headers, case-insensitive; empty on messages."""
+        try:
+            return self._headers
+        except AttributeError:
+            self._headers: Headers = Headers(self.raw.get("headers"))
+            return self._headers
 
     @property
     def query_params(self) -> Mapping[str, str]:
@@ -152,6 +146,8 @@ class _RequestContextEvent:
 
 class WebsocketEvent(_RequestContextEvent):
     """An API Gateway WebSocket event (CONNECT, MESSAGE or DISCONNECT) for a handler."""
+
+    __slots__ = ("_json_body", "_raw_body")
 
     @property
     def message_id(self) -> str | None:
@@ -180,33 +176,47 @@ class WebsocketEvent(_RequestContextEvent):
         """The message as API Gateway sent it (base64 text for a binary frame); None if absent."""
         return self.raw.get("body")
 
-    @cached_property
+    @property
     def raw_body(self) -> bytes:
         """The message's bytes, base64-decoded when the event says so; empty if absent."""
+        try:
+            return self._raw_body
+        except AttributeError:
+            pass
         body = self.body
         if body is None:
-            return b""
-        if self.is_base64_encoded:
+            data = b""
+        elif self.is_base64_encoded:
             from base64 import b64decode
 
-            return b64decode(body)
-        return body.encode()
+            data = b64decode(body)
+        else:
+            data = body.encode()
+        self._raw_body: bytes = data
+        return data
 
-    @cached_property
+    @property
     def json_body(self) -> Any:
         """The message parsed as JSON (once); None without a body.
 
         Raises:
             BadRequestError: the body is not valid JSON.
         """
-        if self.body is None:
-            return None
-        import json
-
         try:
-            return json.loads(self.raw_body if self.is_base64_encoded else self.body)
-        except ValueError as exc:  # binascii.Error and JSONDecodeError are ValueErrors
-            raise BadRequestError(str(exc)) from exc
+            return self._json_body
+        except AttributeError:
+            pass
+        if self.body is None:
+            value = None
+        else:
+            import json
+
+            try:
+                value = json.loads(self.raw_body if self.is_base64_encoded else self.body)
+            except ValueError as exc:  # binascii.Error and JSONDecodeError are ValueErrors
+                raise BadRequestError(str(exc)) from exc
+        self._json_body: Any = value
+        return value
 
     def __repr__(self) -> str:
         return f"WebsocketEvent(route_key={self.route_key!r}, connection_id={self.connection_id!r})"
@@ -217,6 +227,8 @@ class AuthorizerEvent(_RequestContextEvent):
 
     https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-lambda-auth.html
     """
+
+    __slots__ = ()
 
     @property
     def method_arn(self) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from _thread import allocate_lock  # threading.Lock itself; `threading` costs cold-start time
-from contextvars import ContextVar
 
 from .contract import ENDPOINT_ENV, MAX_MESSAGE_BYTES
 from .exceptions import EndpointNotConfiguredError, MessageTooLargeError, WebsocketDisconnectedError
@@ -18,14 +17,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
-    from .events import WebsocketEvent
-
 DEFAULT_BROADCAST_WORKERS = 32
 MAX_POOL_CONNECTIONS = 64
 """HTTP connections the management client keeps; broadcast's concurrency is capped by it."""
-
-current_event: ContextVar[WebsocketEvent | None] = ContextVar("wsgen_current_event", default=None)
-"""The event being handled in this thread, set by the entry point for endpoint resolution."""
 
 
 class BroadcastResult:
@@ -63,6 +57,12 @@ class WebsocketAPI:
         self._endpoint: str | None = None
         self._clients: dict[str, Any] = {}
         self._override: Any = None
+        self.last_request_context: dict[str, Any] | None = None
+        """The `requestContext` of the latest event the entry point handled.
+
+        Lambda gives a process one event at a time, and every event reaching an app comes
+        from the same API and stage, so the latest one names the endpoint to answer on.
+        """
         self._pool: Any = None
         self._pool_size = 0
         self._lock = allocate_lock()
@@ -95,11 +95,11 @@ class WebsocketAPI:
         from_env = os.environ.get(ENDPOINT_ENV)
         if from_env:
             return from_env.rstrip("/")
-        event = current_event.get()
-        if event is not None:
+        request_context = self.last_request_context
+        if request_context is not None:
             region = self._region()
             if region:
-                return endpoint_for(event.api_id, region, event.stage)
+                return endpoint_for(request_context["apiId"], region, request_context["stage"])
         raise EndpointNotConfiguredError()
 
     def send(self, connection_id: str, message: str | bytes) -> None:

@@ -8,9 +8,6 @@ from pathlib import Path
 import pytest
 from botocore.stub import Stubber
 
-from runtime.events import WebsocketEvent
-from runtime.management import current_event
-
 pytestmark = pytest.mark.usefixtures("aws_env")
 
 EXAMPLES = Path(__file__).parent / "docs_examples"
@@ -55,11 +52,8 @@ def test_send_example_answers_on_the_same_connection(load_event, fixture):
     app = load("send_app")
     event = load_event(fixture)
     # The client send() will use: boto3's, for the endpoint the event names.
-    token = current_event.set(WebsocketEvent(event))
-    try:
-        client = app.websocket_api.client()
-    finally:
-        current_event.reset(token)
+    app.websocket_api.last_request_context = event["requestContext"]
+    client = app.websocket_api.client()
     assert client.meta.endpoint_url == "https://k3x9v2pq7d.execute-api.eu-west-1.amazonaws.com/dev"
     with Stubber(client) as stub:
         stub.add_response(

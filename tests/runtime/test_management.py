@@ -8,9 +8,8 @@ import pytest
 from botocore.stub import Stubber
 
 from runtime import WebsocketAPI, WebsocketDisconnectedError
-from runtime.events import WebsocketEvent
 from runtime.exceptions import EndpointNotConfiguredError, MessageTooLargeError
-from runtime.management import current_event, endpoint_for
+from runtime.management import endpoint_for
 
 pytestmark = pytest.mark.usefixtures("aws_env")
 
@@ -113,35 +112,29 @@ def test_endpoint_resolution_order(monkeypatch, load_event):
     api = WebsocketAPI()
     with pytest.raises(EndpointNotConfiguredError, match="configure_endpoint"):
         api.endpoint  # noqa: B018
-    token = current_event.set(WebsocketEvent(load_event("message_default.json")))
-    try:
-        assert api.endpoint == "https://k3x9v2pq7d.execute-api.eu-west-1.amazonaws.com/dev"
-        monkeypatch.setenv("WSGEN_WEBSOCKET_ENDPOINT", "http://127.0.0.1:8000/local/")
-        assert api.endpoint == "http://127.0.0.1:8000/local"
-        api.configure("ws.example.com", "v1")
-        assert api.endpoint == "https://ws.example.com/v1"
-        api.configure_endpoint("https://ws.example.com/chat")
-        assert api.endpoint == "https://ws.example.com/chat"
-    finally:
-        current_event.reset(token)
+    api.last_request_context = load_event("message_default.json")["requestContext"]
+    assert api.endpoint == "https://k3x9v2pq7d.execute-api.eu-west-1.amazonaws.com/dev"
+    monkeypatch.setenv("WSGEN_WEBSOCKET_ENDPOINT", "http://127.0.0.1:8000/local/")
+    assert api.endpoint == "http://127.0.0.1:8000/local"
+    api.configure("ws.example.com", "v1")
+    assert api.endpoint == "https://ws.example.com/v1"
+    api.configure_endpoint("https://ws.example.com/chat")
+    assert api.endpoint == "https://ws.example.com/chat"
 
 
 def test_region_falls_back_to_aws_default_region_then_session(monkeypatch, load_event):
     monkeypatch.delenv("AWS_REGION")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "cn-north-1")
     api = WebsocketAPI()
-    token = current_event.set(WebsocketEvent(load_event("message_default.json")))
-    try:
-        assert api.endpoint.endswith(".execute-api.cn-north-1.amazonaws.com.cn/dev")
-        monkeypatch.delenv("AWS_DEFAULT_REGION")
+    api.last_request_context = load_event("message_default.json")["requestContext"]
+    assert api.endpoint.endswith(".execute-api.cn-north-1.amazonaws.com.cn/dev")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
 
-        class Session:
-            region_name = "ap-south-1"
+    class Session:
+        region_name = "ap-south-1"
 
-        api.session = Session()
-        assert ".ap-south-1." in api.endpoint
-    finally:
-        current_event.reset(token)
+    api.session = Session()
+    assert ".ap-south-1." in api.endpoint
 
 
 def test_no_endpoint_and_no_region_says_how_to_configure(monkeypatch, load_event):
@@ -152,12 +145,9 @@ def test_no_endpoint_and_no_region_says_how_to_configure(monkeypatch, load_event
 
     api = WebsocketAPI()
     api.session = Session()
-    token = current_event.set(WebsocketEvent(load_event("message_default.json")))
-    try:
-        with pytest.raises(EndpointNotConfiguredError, match="WSGEN_WEBSOCKET_ENDPOINT"):
-            api.send(CID, "x")
-    finally:
-        current_event.reset(token)
+    api.last_request_context = load_event("message_default.json")["requestContext"]
+    with pytest.raises(EndpointNotConfiguredError, match="WSGEN_WEBSOCKET_ENDPOINT"):
+        api.send(CID, "x")
 
 
 def test_send_inside_a_handler_uses_the_event_endpoint(load_event):
@@ -173,7 +163,6 @@ def test_send_inside_a_handler_uses_the_event_endpoint(load_event):
 
     app(load_event("message_default.json"), None)
     assert sent == ["https://k3x9v2pq7d.execute-api.eu-west-1.amazonaws.com/dev"]
-    assert current_event.get() is None
 
 
 def test_broadcast_reports_delivered_gone_and_failed(api, stub):
