@@ -15,7 +15,7 @@ from types import ModuleType
 from . import __version__
 from .exceptions import WsgenError
 
-COMMANDS = ("template", "local")
+COMMANDS = ("new", "template", "local")
 
 EPILOG = """\
 examples:

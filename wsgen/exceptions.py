@@ -2,7 +2,8 @@
 
 WsgenError
 ├── AppLoadError        the app cannot be found, imported or is not an App
-└── ConfigError         a setting, flag or input file is wrong (file and key named)
+├── ConfigError         a setting, flag or input file is wrong (file and key named)
+└── ScaffoldError       `wsgen new` cannot write the project (bad name, directory exists)
 """
 
 from __future__ import annotations
@@ -33,3 +34,14 @@ class ConfigError(WsgenError):
 
     def __str__(self) -> str:
         return f"{self.source}: {self.message}" if self.source else self.message
+
+
+class ScaffoldError(WsgenError):
+    """`wsgen new` refused to write a project; nothing was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message

@@ -1,0 +1,204 @@
+"""The files `wsgen new NAME` writes: a small working app, its tests, settings and README.
+
+Each file is a string with `{{name}}` where the project's name goes (plain replacement, so the
+files keep their own braces).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from .exceptions import ScaffoldError
+
+NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+APP_PY = '''\
+"""{{name}}: a WebSocket API on API Gateway, written with wsgen."""
+
+from runtime import App
+
+app = App(app_name="{{name}}")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.on_ws_connect()
+def connect(event):
+    # Return Response(status_code=403) (from runtime) to refuse the connection.
+    # Nothing can be sent to the client until this handler has returned.
+    print(f"connected: {event.connection_id}")
+
+
+@app.on_ws_message(route="ping", reply=True)
+def ping(event):
+    """`{"action": "ping"}` is answered with the return value: a two-way route."""
+    return {"action": "pong"}
+
+
+@app.on_ws_message()
+def message(event):
+    """Every other message ($default) is echoed through the management API."""
+    app.websocket_api.send(event.connection_id, f"echo: {event.body}")
+
+
+@app.on_ws_disconnect()
+def disconnect(event):
+    print(f"disconnected: {event.connection_id} ({event.disconnect_status_code})")
+'''
+
+TEST_APP_PY = '''\
+"""{{name}}'s tests: in memory, through the app's real entry point; no network, no AWS."""
+
+import pytest
+from wsgen.testing import Client
+
+from app import app
+
+
+@pytest.fixture
+def client():
+    with Client(app) as client:
+        yield client
+
+
+def test_messages_are_echoed(client):
+    with client.connect() as ws:
+        ws.send_text("hello")
+        assert ws.receive() == "echo: hello"
+
+
+def test_ping_is_answered(client):
+    with client.connect() as ws:
+        ws.send_json({"action": "ping"})
+        assert ws.receive_json() == {"action": "pong"}
+
+
+def test_each_client_gets_its_own_echo(client):
+    with client.connect() as alice, client.connect() as bob:
+        alice.send_text("hi from alice")
+        assert alice.received == ["echo: hi from alice"]
+        assert bob.received == []
+'''
+
+REQUIREMENTS_TXT = """\
+# Packages your app imports, installed by `sam build` into the function.
+# wsgen's runtime is not listed: `wsgen template` deploys it as a Lambda layer, and
+# boto3 comes with Lambda's Python runtime.
+"""
+
+WSGEN_TOML = """\
+# Deployment settings for `wsgen template`. Every key is optional; flags override them.
+# Top-level keys apply to every stage; [stages.NAME] changes them for `--stage NAME`.
+
+# runtime = "python3.12"             # Lambda runtime (default: the Python running wsgen)
+# memory_size = 128                  # MB, 128-10240
+# timeout = 30                       # seconds; API Gateway waits at most 29 s for a reply
+log_retention_days = 14              # CloudWatch Logs retention of the function's logs
+# merge_template = "resources.yaml"  # your own resources (e.g. a DynamoDB table), merged in
+# policies = [{ DynamoDBCrudPolicy = { TableName = { Ref = "Table" } } }]
+
+# [environment]                      # Lambda environment variables
+# TABLE = { Ref = "Table" }          # a value may be a CloudFormation intrinsic
+
+# [tags]
+# project = "{{name}}"
+
+[stages.prod]                        # wsgen template --stage prod
+memory_size = 256
+log_retention_days = 90
+"""
+
+README_MD = """\
+# {{name}}
+
+A WebSocket API on Amazon API Gateway and AWS Lambda, written with
+[wsgen](https://pypi.org/project/wsgen/): `app.py` holds the handlers.
+
+## Test
+
+    pytest
+
+`tests/test_app.py` connects to the app in memory with `wsgen.testing.Client`: no network,
+no AWS account.
+
+## Run locally
+
+    wsgen local
+
+then connect with any WebSocket client, for example
+`python -m websockets ws://127.0.0.1:8000/local` and send `{"action": "ping"}`.
+
+## Deploy
+
+    wsgen template > template.yaml
+    sam build && sam deploy --guided
+
+`sam deploy --guided` asks for a stack name and region once and saves them in
+`samconfig.toml`; later deploys are `sam build && sam deploy`. The stack's outputs include
+the `wss://` URL. Settings (memory, timeout, environment, stages) are in `wsgen.toml`:
+`wsgen template --stage prod > template.yaml` deploys the `[stages.prod]` settings.
+"""
+
+GITIGNORE = """\
+.aws-sam/
+.wsgen/
+__pycache__/
+"""
+
+FILES = {
+    "app.py": APP_PY,
+    "requirements.txt": REQUIREMENTS_TXT,
+    "wsgen.toml": WSGEN_TOML,
+    "README.md": README_MD,
+    ".gitignore": GITIGNORE,
+    "tests/__init__.py": "",  # so that a bare `pytest` puts the project on sys.path
+    "tests/test_app.py": TEST_APP_PY,
+}
+
+
+def validate_name(name: str) -> str:
+    if not NAME_PATTERN.match(name):
+        raise ScaffoldError(
+            f"invalid project name '{name}': start with a letter, then up to 63 letters, "
+            "digits, '-' and '_' (it names the directory and the app)"
+        )
+    return name
+
+
+def create_project(name: str, parent: Path) -> Path:
+    """Write the project `parent/name`, all or nothing.
+
+    Raises:
+        ScaffoldError: the name is invalid, `parent` is not a directory, or `parent/name`
+            exists already.
+    """
+    validate_name(name)
+    if not parent.is_dir():
+        raise ScaffoldError(f"--dir {parent} is not a directory")
+    target = parent / name
+    if target.exists() or target.is_symlink():
+        raise ScaffoldError(f"{target} already exists; choose another name or remove it")
+    try:
+        staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}-"))
+    except OSError as exc:
+        raise ScaffoldError(f"cannot write in {parent}: {exc.strerror}") from exc
+    try:
+        for relative, text in FILES.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text.replace("{{name}}", name), encoding="utf-8")
+        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; a project is not
+        os.rename(staging, target)  # atomic: the project appears whole or not at all
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ScaffoldError(f"cannot write {target}: {exc.strerror}") from exc
+    return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
