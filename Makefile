@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: install test lint style types run local golden check clean
+.PHONY: install test lint style types run local golden check clean sam
 
 install: $(STAMP)
 
@@ -15,7 +15,9 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # The whole suite: formatting, lint, strict types on the runtime, then every test.
+# The sam venv is best effort here: without it the `sam build` test skips and says why.
 test: $(STAMP)
+	-$(MAKE) --no-print-directory sam
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy runtime
@@ -27,6 +29,15 @@ style: $(STAMP)
 
 types: $(STAMP)
 	$(BIN)/mypy runtime
+
+# The main job on the echo sample: its SAM template, checked by cfn-lint, then printed.
+RUN_TEMPLATE := $(VENV)/echo-template.yaml
+
+run: $(STAMP)
+	cd samples/echo && $(CURDIR)/$(BIN)/wsgen template --runtime $(GOLDEN_RUNTIME) > $(CURDIR)/$(RUN_TEMPLATE)
+	$(BIN)/cfn-lint $(RUN_TEMPLATE)
+	@echo "# samples/echo: cfn-lint found no errors or warnings; deploy with sam build && sam deploy --guided" >&2
+	@cat $(RUN_TEMPLATE)
 
 # Rewrite tests/golden/<sample>.yaml from each sample (review the diff before committing).
 SAMPLE_DIRS := $(patsubst %/app.py,%,$(wildcard samples/*/app.py))
@@ -43,6 +54,18 @@ golden: $(STAMP)
 # .venv/bin/python -m websockets ws://127.0.0.1:8000/local
 local: $(STAMP)
 	$(BIN)/wsgen local --app-dir samples/echo
+
+# aws-sam-cli pins its own boto3, so it lives in its own virtual environment.
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+
+sam: $(SAM_STAMP)
+
+$(SAM_STAMP):
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli==1.170.0
+	touch $@
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

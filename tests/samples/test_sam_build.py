@@ -1,0 +1,180 @@
+"""`sam build` on every sample, then its built handler invoked the way Lambda would.
+
+The built function directory, the built layer's `python/` (Lambda's /opt/python) and boto3
+are all the fresh interpreter may import. Management and DynamoDB calls go to a stub HTTP
+server in this process, so nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from tests.conftest import EVENTS, ROOT, SAMPLES
+from tests.wsgen.support import SAMPLE_NAMES, parse
+
+SAM = ROOT / ".venv-sam" / "bin" / "sam"
+RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
+LAMBDA_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
+EXPECTED_SENDS = {
+    "echo": "I got your message!",
+    "subprotocol": "My-Protocol: ",
+    "chat": 'send {"action": "join"',
+}
+
+
+def _sam_or_skip() -> Path:
+    if not SAM.exists():
+        install = subprocess.run(
+            ["make", "--no-print-directory", "sam"], cwd=ROOT, capture_output=True, text=True
+        )
+        if install.returncode != 0 or not SAM.exists():
+            tail = (install.stderr or install.stdout).strip().splitlines()[-1:]
+            pytest.skip(f"could not install aws-sam-cli into .venv-sam (make sam): {tail}")
+    return SAM
+
+
+def _build(sample: str, workdir: Path, sam: Path) -> Path:
+    """Copy the sample, generate its template, `sam build` it; returns the build dir."""
+    app = workdir / sample
+    shutil.copytree(
+        SAMPLES / sample, app, ignore=shutil.ignore_patterns(".wsgen", ".aws-sam", "__pycache__")
+    )
+    generate = [sys.executable, "-m", "wsgen.cli", "template", "--runtime", RUNTIME]
+    subprocess.run([*generate, "-o", "template.yaml"], cwd=app, check=True, capture_output=True)
+    env = {
+        **os.environ,
+        "SAM_CLI_TELEMETRY": "0",
+        # sam's Python workflow runs `pythonX.Y` from PATH: ours, for RUNTIME.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    build = subprocess.run(
+        [str(sam), "build"], cwd=app, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    return app / ".aws-sam" / "build"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every sample built once, in parallel."""
+    sam = _sam_or_skip()
+    workdir = tmp_path_factory.mktemp("sam")
+    with ThreadPoolExecutor(max_workers=len(SAMPLE_NAMES)) as pool:
+        futures = {s: pool.submit(_build, s, workdir, sam) for s in SAMPLE_NAMES}
+        return {sample: future.result() for sample, future in futures.items()}
+
+
+class _StubAWS(BaseHTTPRequestHandler):
+    """Answers `@connections` posts and DynamoDB calls (as an empty table), recording them."""
+
+    calls: ClassVar[list[tuple[str, str, str]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        target = self.headers.get("X-Amz-Target", "")
+        self.calls.append((self.path, target, body))
+        answer = {"Items": [], "Count": 0, "ScannedCount": 0} if target.endswith("Query") else {}
+        data = b"" if "/@connections/" in self.path else json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def stub_aws() -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _StubAWS)
+    calls: list[tuple[str, str, str]] = []
+    server.RequestHandlerClass = type("Stub", (_StubAWS,), {"calls": calls})
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", calls
+    server.shutdown()
+    server.server_close()
+
+
+def _lambda_path(tmp_path: Path, build: Path) -> tuple[Path, Path, str]:
+    """The built function dir, the layer's python/ dir, and a PYTHONPATH with only those."""
+    resources = parse((build / "template.yaml").read_text())["Resources"]
+    function = build / resources["WebsocketHandler"]["Properties"]["CodeUri"]
+    layer = (
+        build / resources["WsgenRuntimeLayer"]["Properties"]["ContentUri"]
+    ).resolve() / "python"
+    site = tmp_path / "lambda-python"  # boto3 and its dependencies, as the Lambda runtime has
+    site.mkdir()
+    packages = Path(__import__("boto3").__file__).parent.parent
+    for name in LAMBDA_PACKAGES:
+        (site / name).symlink_to(packages / name)
+    return function, layer, os.pathsep.join(map(str, (function, layer, site)))
+
+
+def _route_events() -> list[Path]:
+    """The fixture events for the routes every sample serves (not authorizer requests)."""
+    routes = {"$connect", "$default", "$disconnect"}
+    events = [(path, json.loads(path.read_text())) for path in sorted(EVENTS.glob("*.json"))]
+    return [
+        path
+        for path, event in events
+        if event.get("type") != "REQUEST" and event["requestContext"].get("routeKey") in routes
+    ]
+
+
+@pytest.mark.parametrize("sample", SAMPLE_NAMES)
+def test_built_handler_runs_with_only_function_layer_and_boto3(
+    sample: str,
+    built: dict[str, Path],
+    stub_aws: tuple[str, list[tuple[str, str, str]]],
+    tmp_path: Path,
+) -> None:
+    function, layer, pythonpath = _lambda_path(tmp_path, built[sample])
+    assert (layer / "runtime" / "__init__.py").is_file()
+    endpoint, calls = stub_aws
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": pythonpath,
+        "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "CHAT_TABLE": "chat",
+        "WSGEN_WEBSOCKET_ENDPOINT": f"{endpoint}/api",
+    }
+    events = _route_events()
+    script = Path(__file__).parent / "lambda_invoke.py"
+    run = subprocess.run(
+        [sys.executable, "-S", "-c", script.read_text(), "app.app", *map(str, events)],
+        cwd=function,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout.splitlines()[-1])  # handlers print too
+    assert Path(report["modules"]["app"]).parent == function
+    assert Path(report["modules"]["runtime"]).parent.parent == layer
+    assert not report["wsgen"]
+    assert [r["statusCode"] for r in report["results"]] == [200] * len(events)
+    sends = [body for path, _, body in calls if path.startswith("/api/@connections/")]
+    assert sends and all(body.startswith(EXPECTED_SENDS[sample]) for body in sends), calls
+    if sample == "chat":  # $disconnect looked the member up and deleted it
+        targets = [target.rpartition(".")[2] for _, target, _ in calls if target]
+        assert targets == ["GetItem", "DeleteItem"] * 2
