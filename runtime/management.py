@@ -67,14 +67,16 @@ class WebsocketAPI:
         self._pool_size = 0
         self._lock = allocate_lock()
 
-    def use_client(self, client: Any) -> None:
+    def use_client(self, client: Any) -> Any:
         """Send every call through `client` instead of boto3 (None goes back to boto3).
 
         `client` offers boto3's `post_to_connection`, `get_connection`, `delete_connection`
         and `exceptions.GoneException`: a botocore `Stubber`-wrapped client, or the in-memory
-        one of `wsgen.testing`.
+        one of `wsgen.testing`. Returns the client used until now (None for boto3's), so a
+        caller can put it back.
         """
-        self._override = client
+        previous, self._override = self._override, client
+        return previous
 
     def configure(self, domain_name: str, stage: str) -> None:
         """Use the management endpoint `https://{domain_name}/{stage}`.
@@ -109,12 +111,14 @@ class WebsocketAPI:
             MessageTooLargeError: over 128 KB, before any network call.
             WebsocketDisconnectedError: the client is gone.
         """
-        data = message.encode() if isinstance(message, str) else message
-        if len(data) > MAX_MESSAGE_BYTES:
-            raise MessageTooLargeError(len(data), MAX_MESSAGE_BYTES)
+        size = len(message.encode()) if isinstance(message, str) else len(message)
+        if size > MAX_MESSAGE_BYTES:
+            raise MessageTooLargeError(size, MAX_MESSAGE_BYTES)
         client = self.client()
         try:
-            client.post_to_connection(ConnectionId=connection_id, Data=data)
+            # A str goes as it is (boto3 sends it UTF-8 encoded), so a client that can tell
+            # text from binary, like wsgen.testing's, sees what the app meant.
+            client.post_to_connection(ConnectionId=connection_id, Data=message)
         except client.exceptions.GoneException as exc:
             raise WebsocketDisconnectedError(connection_id) from exc
 
@@ -134,9 +138,9 @@ class WebsocketAPI:
         Raises:
             MessageTooLargeError: over 128 KB, before any network call.
         """
-        data = message.encode() if isinstance(message, str) else message
-        if len(data) > MAX_MESSAGE_BYTES:
-            raise MessageTooLargeError(len(data), MAX_MESSAGE_BYTES)
+        size = len(message.encode()) if isinstance(message, str) else len(message)
+        if size > MAX_MESSAGE_BYTES:
+            raise MessageTooLargeError(size, MAX_MESSAGE_BYTES)
         ids = list(dict.fromkeys(connection_ids))
         result = BroadcastResult()
         if not ids:
@@ -144,7 +148,7 @@ class WebsocketAPI:
         workers = max(1, min(max_workers, MAX_POOL_CONNECTIONS, len(ids)))
         client = self.client()  # resolve the endpoint once, in the caller's context
         pool = self._executor(workers)
-        outcomes = pool.map(lambda cid: self._post(client, cid, data), ids)
+        outcomes = pool.map(lambda cid: self._post(client, cid, message), ids)
         for connection_id, outcome in zip(ids, outcomes, strict=True):
             if outcome is None:
                 result.delivered.append(connection_id)
@@ -155,7 +159,7 @@ class WebsocketAPI:
         return result
 
     @staticmethod
-    def _post(client: Any, connection_id: str, data: bytes) -> Exception | None:
+    def _post(client: Any, connection_id: str, data: str | bytes) -> Exception | None:
         try:
             client.post_to_connection(ConnectionId=connection_id, Data=data)
         except client.exceptions.GoneException:

@@ -57,7 +57,7 @@ def test_send_example_answers_on_the_same_connection(load_event, fixture):
     assert client.meta.endpoint_url == "https://k3x9v2pq7d.execute-api.eu-west-1.amazonaws.com/dev"
     with Stubber(client) as stub:
         stub.add_response(
-            "post_to_connection", {}, {"ConnectionId": CID, "Data": b"I got your message!"}
+            "post_to_connection", {}, {"ConnectionId": CID, "Data": "I got your message!"}
         )
         assert app(event, None) == {"statusCode": 200}
         stub.assert_no_pending_responses()

@@ -50,7 +50,7 @@ def test_client_uses_the_endpoint_and_is_reused(api):
 
 
 def test_send_text_and_bytes(api, stub):
-    stub.add_response("post_to_connection", {}, {"ConnectionId": CID, "Data": b"hi \xc3\xa9"})
+    stub.add_response("post_to_connection", {}, {"ConnectionId": CID, "Data": "hi é"})
     stub.add_response("post_to_connection", {}, {"ConnectionId": CID, "Data": b"\x00\x01"})
     api.send(CID, "hi é")
     api.send(CID, b"\x00\x01")
@@ -167,7 +167,7 @@ def test_send_inside_a_handler_uses_the_event_endpoint(load_event):
 
 def test_broadcast_reports_delivered_gone_and_failed(api, stub):
     ids = ["A", "B", "C", "A"]
-    stub.add_response("post_to_connection", {}, {"ConnectionId": "A", "Data": b"m"})
+    stub.add_response("post_to_connection", {}, {"ConnectionId": "A", "Data": "m"})
     stub.add_client_error("post_to_connection", "GoneException", http_status_code=410)
     stub.add_client_error("post_to_connection", "LimitExceededException", http_status_code=429)
     result = api.broadcast(ids, "m", max_workers=1)
@@ -198,6 +198,14 @@ def test_broadcast_reuses_one_pool_and_one_client(api):
     assert len(first.delivered) == 50 and first.gone == ["gone1"] and not first.failed
     assert second.delivered == ["c1", "c2"]
     assert sorted(posted) == sorted([f"c{i}" for i in range(50)] + ["c1", "c2"])
+
+
+def test_use_client_returns_the_previous_one(api):
+    first, second = object(), object()
+    assert api.use_client(first) is None
+    assert api.use_client(second) is first
+    assert api.use_client(None) is second
+    assert api.client() is not second  # back to boto3's
 
 
 def test_broadcast_of_no_ids_makes_no_call(api):

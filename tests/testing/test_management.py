@@ -136,3 +136,17 @@ def test_broadcast_json_from_handler(chat):
         ws.send_json({"action": "join", "room": "r"})
         ws.send_json({"action": "say", "room": "r", "text": "ü"})
         assert json.loads(ws.receive()) == {"text": "ü"}
+
+
+def test_send_keeps_text_and_binary_apart():
+    app = new_app()
+
+    @app.on_ws_message()
+    def message(event):
+        app.websocket_api.send(event.connection_id, "text")
+        app.websocket_api.send(event.connection_id, b"text")
+        app.websocket_api.broadcast([event.connection_id], b"\x00")
+
+    with Client(app) as client, client.connect() as ws:
+        ws.send_text("go")
+        assert ws.received == ["text", b"text", b"\x00"]

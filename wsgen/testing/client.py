@@ -65,14 +65,6 @@ def _multi(values: Values | None) -> MultiMap:
     }
 
 
-def _frame(data: bytes) -> Frame:
-    # The management API receives bytes either way; valid UTF-8 is taken as text.
-    try:
-        return data.decode()
-    except UnicodeDecodeError:
-        return data
-
-
 class Client:
     """Connect to `app` in memory; see the module docstring and `connect()`.
 
@@ -115,8 +107,7 @@ class Client:
         self._closing: list[str] = []
         self._draining = False
         # The runtime offers no getter for the installed client; read it to restore it.
-        self._previous = getattr(app.websocket_api, "_override", None)
-        app.websocket_api.use_client(self.management)
+        self._previous = app.websocket_api.use_client(self.management)
         self._closed = False
 
     def __enter__(self) -> Client:
@@ -326,9 +317,10 @@ class Client:
             raise GoneException(f"connection {connection_id} is gone")  # 410, as on AWS
         return connection
 
-    def _post(self, connection_id: str, data: bytes) -> None:
+    def _post(self, connection_id: str, data: Frame) -> None:
+        """Deliver what `send()` posted: a str as a text frame, bytes as a binary one."""
         with self._lock:
-            self._live(connection_id)._deliver(_frame(data))
+            self._live(connection_id)._deliver(data)
 
     def _server_close(self, connection_id: str) -> None:
         start = len(self.errors)

@@ -42,9 +42,11 @@ class MemoryManagementClient:
         self._client = client
 
     def post_to_connection(self, *, ConnectionId: str, Data: bytes | str) -> dict[str, Any]:  # noqa: N803
-        data = Data.encode() if isinstance(Data, str) else bytes(Data)
-        if len(data) > MAX_MESSAGE_BYTES:
-            raise PayloadTooLargeException(f"message of {len(data)} bytes is over 128 KB")
+        # Unlike the HTTP API, the in-memory one sees what the app meant: str is text.
+        data = Data if isinstance(Data, str) else bytes(Data)
+        size = len(data.encode()) if isinstance(data, str) else len(data)
+        if size > MAX_MESSAGE_BYTES:
+            raise PayloadTooLargeException(f"message of {size} bytes is over 128 KB")
         self._client._post(ConnectionId, data)
         return {"ResponseMetadata": {"HTTPStatusCode": 200}}
 
