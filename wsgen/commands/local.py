@@ -71,11 +71,9 @@ def run(args: argparse.Namespace) -> int:
 
 async def _serve(args: argparse.Namespace) -> int:
     import asyncio
-    import contextlib
     import signal
 
     from ..local import Emulator
-    from ..local.reload import watch
 
     emulator = Emulator(
         args.app_dir,
@@ -86,6 +84,7 @@ async def _serve(args: argparse.Namespace) -> int:
         idle_timeout=args.idle_timeout,
         max_duration=args.max_duration,
         management_delay_ms=args.management_delay,
+        reload=args.reload,
     )
     await emulator.start()
     stop = asyncio.Event()
@@ -98,12 +97,7 @@ async def _serve(args: argparse.Namespace) -> int:
     print(f"  Management API:  {emulator.endpoint}  (@connections/{{id}}, what send() calls)")
     reloading = "; reloading on change" if args.reload else ""
     print(f"  Ctrl-C closes every connection with 1001 and stops{reloading}", flush=True)
-    watcher = asyncio.create_task(watch(emulator)) if args.reload else None
     await stop.wait()
-    if watcher is not None:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
     print("wsgen local: closing connections", flush=True)
     await emulator.stop()
     return 0

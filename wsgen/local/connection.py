@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from websockets.frames import Opcode
+from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
@@ -156,7 +156,8 @@ class Connection:
                 return
             self.protocol.receive_data(data)
             for frame in self.protocol.events_received():
-                self._on_frame(frame.opcode, frame.data, frame.fin)
+                if isinstance(frame, Frame):
+                    self._on_frame(frame.opcode, bytes(frame.data), frame.fin)
             self._flush()
             if self.protocol.close_expected():
                 asyncio.get_running_loop().call_later(CLOSE_TIMEOUT_S, self._abort)

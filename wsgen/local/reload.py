@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runtime import App
 from runtime.contract import AppSpec
@@ -16,6 +17,9 @@ from runtime.exceptions import WebsocketError
 
 from ..exceptions import AppLoadError, WsgenError
 from ..loader import load_app
+
+if TYPE_CHECKING:
+    from .server import Emulator
 
 POLL_INTERVAL_S = 0.5
 _SKIP_DIRS = {"__pycache__", "node_modules", ".aws-sam", ".wsgen"}
@@ -50,11 +54,8 @@ def reload_app(app_dir: Path, ref: str) -> tuple[App, AppSpec]:
     return app, spec
 
 
-async def watch(emulator: object, interval: float = POLL_INTERVAL_S) -> None:
-    """Poll until cancelled; on a change, reload into `emulator` (an `Emulator`)."""
-    from .server import Emulator
-
-    assert isinstance(emulator, Emulator)
+async def watch(emulator: Emulator, interval: float = POLL_INTERVAL_S) -> None:
+    """Poll until cancelled; on a change, reload the app into `emulator`."""
     loop = asyncio.get_running_loop()
     directory = emulator.app_dir.resolve()
     before = await loop.run_in_executor(None, snapshot, directory)

@@ -74,6 +74,8 @@ class Emulator:
         max_duration: float = 7200,
         workers: int = 32,
         management_delay_ms: float = 0,
+        reload: bool = False,
+        reload_interval: float = 0.5,
         log: EventLog | None = None,
     ) -> None:
         self.app_dir, self.app_ref = Path(app_dir), app_ref
@@ -88,6 +90,8 @@ class Emulator:
         self._tasks: set[asyncio.Task[None]] = set()
         self._sessions: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self.reload, self.reload_interval = reload, reload_interval
+        self._watcher: asyncio.Task[None] | None = None
 
     @property
     def url(self) -> str:
@@ -126,6 +130,10 @@ class Emulator:
             self._server.close()
             raise
         self.use_app(app, spec, region)
+        if self.reload:
+            from .reload import watch
+
+            self._watcher = asyncio.create_task(watch(self, self.reload_interval))
 
     def use_app(self, app: App, spec: AppSpec, region: str | None = None) -> None:
         """Serve `app` (at start, or after a reload); open connections are kept."""
@@ -139,6 +147,8 @@ class Emulator:
     async def stop(self) -> None:
         """Close every connection with 1001, run each `$disconnect`, stop listening."""
         self._stopping = True
+        if self._watcher is not None:
+            self._watcher.cancel()
         if self._server is not None:
             self._server.close()
         for connection in list(self.connections.values()):

@@ -1,0 +1,60 @@
+"""The $connect REQUEST authorizer: 401/403/500 refusals, and its context on every event."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+import websockets
+from websockets.exceptions import InvalidStatus
+
+from .conftest import run, start
+
+
+@pytest.fixture
+def guarded():
+    with start("guarded") as emulator:
+        events = sys.modules["guarded"].EVENTS
+        events.clear()
+        yield emulator, events
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [("", 401), ("?other=1", 401), ("?token=", 401), ("?token=bad", 401),
+     ("?token=deny", 403), ("?token=crash", 500)],
+)  # fmt: skip
+def test_refusals(guarded, query, status):
+    emulator, events = guarded
+
+    async def body():
+        with pytest.raises(InvalidStatus) as caught:
+            async with websockets.connect(emulator.url + query):
+                pass
+        return caught.value.response.status_code
+
+    assert run(body) == status
+    if status == 401 and "bad" not in query:
+        assert events == []  # a missing identity source: the authorizer does not run
+
+
+def test_allowed_context_reaches_every_event(guarded):
+    emulator, _ = guarded
+
+    async def body():
+        async with websockets.connect(emulator.url + "?token=good") as ws:
+            await ws.send("hi")
+            assert await ws.recv() == "ok"
+
+    run(body)
+    auth, message, disconnect = sys.modules["guarded"].wait_for_count(3)
+    assert auth["type"] == "REQUEST"
+    assert auth["methodArn"].endswith(":wsgenlocal/local/$connect")
+    assert auth["queryStringParameters"] == {"token": "good"}
+    assert auth["stageVariables"] == {}
+    assert auth["requestContext"]["eventType"] == "CONNECT"
+    for event in (message, disconnect):
+        context = event["requestContext"]["authorizer"]
+        assert context["principalId"] == "alice"
+        assert (context["tier"], context["level"], context["admin"]) == ("gold", "3", "false")
+        assert isinstance(context["integrationLatency"], int)
