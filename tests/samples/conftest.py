@@ -24,10 +24,10 @@ class FakeManagementClient:
         self.sent: list[tuple[str, str]] = []
         self.gone: set[str] = set()
 
-    def post_to_connection(self, ConnectionId: str, Data: bytes) -> None:  # noqa: N803
+    def post_to_connection(self, ConnectionId: str, Data: str | bytes) -> None:  # noqa: N803
         if ConnectionId in self.gone:
             raise self.exceptions.GoneException(ConnectionId)
-        self.sent.append((ConnectionId, Data.decode()))
+        self.sent.append((ConnectionId, Data.decode() if isinstance(Data, bytes) else Data))
 
     def to(self, connection_id: str) -> list[str]:
         return [text for cid, text in self.sent if cid == connection_id]
