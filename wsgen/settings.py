@@ -225,9 +225,8 @@ def _policies(name: str, value: Any, source: str | None) -> list[Any]:
     if not isinstance(value, list):
         raise ConfigError(f"'{name}' must be a list (use [[policies]] sections)", source)
     for index, item in enumerate(value):
-        statement = isinstance(item, dict) and "Effect" in item
         template = isinstance(item, dict) and len(item) == 1
-        if not (isinstance(item, str) or statement or template):
+        if not (isinstance(item, str) or is_statement(item) or template):
             raise ConfigError(
                 f"'{name}[{index}]' must be a managed policy name or ARN, a SAM policy "
                 'template such as { DynamoDBCrudPolicy = { TableName = "t" } }, or a '
@@ -237,13 +236,17 @@ def _policies(name: str, value: Any, source: str | None) -> list[Any]:
     return list(value)
 
 
+def is_statement(policy: Any) -> bool:
+    """An IAM statement (`Effect`, `Action`, `Resource`), as opposed to a SAM policy template."""
+    return isinstance(policy, dict) and "Effect" in policy
+
+
 def is_intrinsic(value: Any) -> bool:
     """A CloudFormation function written as a one-key table: `{ Ref = "X" }`, `{ "Fn::…" = … }`."""
-    return (
-        isinstance(value, dict)
-        and len(value) == 1
-        and next(iter(value)) in {"Ref", "Condition"} | {k for k in value if k.startswith("Fn::")}
-    )
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    [name] = value
+    return name in ("Ref", "Condition") or str(name).startswith("Fn::")
 
 
 _CHECKS = {

@@ -12,7 +12,7 @@ from troposphere.serverless import Function, LayerVersion
 
 from runtime.contract import ENDPOINT_ENV
 
-from ..settings import Settings
+from ..settings import Settings, is_statement
 from .arns import api_url, execute_api_arn, var
 
 HANDLER = "app.app"
@@ -54,8 +54,8 @@ def add_function(
     t: Template, api: Api, layer: LayerVersion, code_uri: str, handler: str, settings: Settings
 ) -> Function:
     """One function for every route (`Handler: app.app`); the app dispatches by route key."""
-    statements = [p for p in settings.policies if isinstance(p, dict) and "Effect" in p]
-    others = [p for p in settings.policies if p not in statements]
+    statements = [p for p in settings.policies if is_statement(p)]
+    others = [p for p in settings.policies if not is_statement(p)]
     policies = [manage_connections_policy(api, settings.stage)]
     if statements:
         policies.append({"Statement": statements})
