@@ -10,13 +10,14 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .harness import APPS, ROOT, Row
+from .harness import APPS, Row
 
 
 def wsgen_runtime_bytes() -> int:
-    """What `wsgen template` stages into the runtime layer: the runtime package's files."""
-    files = [p for p in (ROOT / "runtime").iterdir() if p.suffix == ".py" or p.name == "py.typed"]
-    return sum(p.stat().st_size for p in files)
+    """What `wsgen template` stages into the runtime layer (compacted runtime modules)."""
+    from wsgen.layer import runtime_files
+
+    return sum(len(data) for data in runtime_files().values())
 
 
 def chalice_runtime_bytes() -> int:

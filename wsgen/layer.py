@@ -1,8 +1,9 @@
 """Stages the `runtime` package as a Lambda layer folder in the app directory.
 
-`.wsgen/runtime-layer/python/runtime/` holds a copy of runtime's `.py` files and `py.typed`;
-Lambda mounts a layer's `python/` on `sys.path` as `/opt/python`. The copy is byte-identical
-run after run, and files runtime no longer has are removed.
+`.wsgen/runtime-layer/python/runtime/` holds runtime's `.py` files, compacted for deployment
+(no docstrings, annotations or type-only imports: see `compact`); Lambda mounts a layer's
+`python/` on `sys.path` as `/opt/python`. The copy is byte-identical run after run, and files
+runtime no longer has are removed.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import runtime
 
+from .compact import compact_source
 from .exceptions import ConfigError
 
 STAGING_DIR = ".wsgen"
@@ -19,10 +21,12 @@ _IGNORE_ALL = "# staged by wsgen template; regenerated on every run\n*\n"
 
 
 def runtime_files() -> dict[str, bytes]:
-    """The runtime package's files to ship, by name."""
+    """The runtime package's modules as they are deployed, by file name."""
     package = Path(runtime.__file__).parent
-    names = sorted(p.name for p in package.iterdir() if p.suffix == ".py" or p.name == "py.typed")
-    return {name: (package / name).read_bytes() for name in names}
+    return {
+        path.name: compact_source(path.read_text(), str(path)).encode()
+        for path in sorted(package.glob("*.py"))
+    }
 
 
 def stage_runtime_layer(app_dir: Path) -> Path:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import runtime
+from wsgen.compact import compact_source
 from wsgen.layer import LAYER_DIR, stage_runtime_layer
 
 
@@ -12,15 +13,18 @@ def snapshot(directory: Path) -> dict[str, bytes]:
     }
 
 
-def test_layer_holds_the_runtime_sources_only_and_is_identical_each_run(tmp_path: Path) -> None:
+def test_layer_holds_the_compacted_runtime_only_and_is_identical_each_run(tmp_path: Path) -> None:
     layer = stage_runtime_layer(tmp_path)
     assert layer == tmp_path / LAYER_DIR
     first = snapshot(layer)
     package = Path(runtime.__file__).parent
-    expected = {p.name for p in package.glob("*.py")} | {"py.typed"}
-    assert {Path(name).name for name in first} == expected
+    assert {Path(name).name for name in first} == {p.name for p in package.glob("*.py")}
     assert all(name.startswith("python/runtime/") for name in first)
-    assert first["python/runtime/app.py"] == (package / "app.py").read_bytes()
+    source = (package / "app.py").read_text()
+    assert first["python/runtime/app.py"] == compact_source(source).encode()
+    assert sum(map(len, first.values())) < 0.7 * sum(
+        len(p.read_bytes()) for p in package.glob("*.py")
+    )
     stage_runtime_layer(tmp_path)
     assert snapshot(layer) == first
 
