@@ -19,6 +19,7 @@ COMMANDS = ("new", "template", "local")
 
 EPILOG = """\
 examples:
+  wsgen new chat                   a ready project in ./chat: app, tests, settings, README
   wsgen template > template.yaml   SAM template for ./app.py; then sam build && sam deploy --guided
   wsgen local                      run ./app.py on a local API Gateway emulator
   wsgen <command> --help           every option of a command, with examples
