@@ -18,15 +18,21 @@ emulator's management API (http://HOST:PORT/STAGE/@connections/{id}) through bot
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--app-dir", default=".", help="directory of the app (default: .)")
     parser.add_argument(
-        "--app", default="app:app", help="MODULE:ATTR of the app (default: app:app)"
+        "--app-dir", default=".", metavar="DIR", help="the app's directory (default: .)"
+    )
+    parser.add_argument(
+        "--app", default="app:app", metavar="MODULE:ATTR", help="the App object (default: app:app)"
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
     )
-    parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks one)")
-    parser.add_argument("--stage", default="local", help="stage name in the URLs (default: local)")
+    parser.add_argument(
+        "--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)"
+    )
+    parser.add_argument(
+        "--stage", default="local", metavar="NAME", help="stage name in the URLs (default: local)"
+    )
     parser.add_argument(
         "--idle-timeout",
         type=float,
