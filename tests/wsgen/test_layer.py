@@ -40,3 +40,11 @@ def test_files_runtime_no_longer_has_are_removed(tmp_path: Path) -> None:
 def test_the_staged_folder_ignores_itself_in_git(tmp_path: Path) -> None:
     stage_runtime_layer(tmp_path)
     assert (tmp_path / ".wsgen/.gitignore").read_text().splitlines()[-1] == "*"
+
+
+def test_a_staged_file_changed_by_hand_is_restored(tmp_path: Path) -> None:
+    layer = stage_runtime_layer(tmp_path)
+    first = snapshot(layer)
+    (layer / "python/runtime/app.py").write_text("broken = True\n")
+    stage_runtime_layer(tmp_path)
+    assert snapshot(layer) == first
