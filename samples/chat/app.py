@@ -1,28 +1,37 @@
-"""Chat: rooms and nicknames, like Chalice's WebSocket chat tutorial, on wsgen.
+"""Chat: rooms and nicknames, like Chalice's WebSocket chat tutorial, with what Chalice lacks.
 
-Clients send JSON on `$default`:
+Connect with the shared token, and a nickname if you like: `wss://…/api?token=TOKEN&nick=ana`.
+Then send JSON; API Gateway routes it by its "action":
 
-    {"action": "join", "room": "lobby", "nick": "ana"}   join (or switch to) a room
-    {"action": "say", "text": "hello"}                   say something to your room
+    {"action": "join", "room": "lobby"}     join (or switch to) a room; "nick" optional
+    {"action": "send", "text": "hello"}     everyone in your room receives "ana: hello"
+    {"action": "nick", "nick": "bo"}        change your nickname
+    {"action": "ping", "id": 7}             answered with {"pong": 7}
+    anything else                           answered with the help text
 
-Everyone in the room, the sender included, receives `ana: hello`. Connections live in the
-DynamoDB table named by the `CHAT_TABLE` environment variable (see resources.yaml), with a
-`room` index to find a room's members.
+A binary frame is relayed, as binary, to everyone else in your room. Connections live in the
+DynamoDB table named by `CHAT_TABLE` (see resources.yaml), with a `room` index to find a
+room's members.
 """
 
-import json
+import hmac
 import os
+import re
 
 import boto3
 from boto3.dynamodb.conditions import Key
 
-from runtime import App
+from runtime import App, AuthResponse, UnauthorizedError
 
 app = App(app_name="chat")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
 
 ROOM_INDEX = "room"
-HELP = 'send {"action": "join", "room": ROOM, "nick": NICK}, then {"action": "say", "text": TEXT}'
+NICK = re.compile(r"[A-Za-z0-9_-]{1,20}")
+HELP = (
+    'send {"action": "join", "room": ROOM}, then {"action": "send", "text": TEXT}; '
+    'also {"action": "nick", "nick": NICK} and {"action": "ping"}'
+)
 
 _table = None
 
@@ -35,54 +44,106 @@ def table():
     return _table
 
 
+@app.ws_authorizer(identity_sources=["route.request.querystring.token"])
+def authorize(event):
+    # A shared secret keeps the sample small; a real app would check a user's own token.
+    token = event.query_params["token"]
+    if not hmac.compare_digest(token.encode(), os.environ["CHAT_TOKEN"].encode()):
+        raise UnauthorizedError()  # 401
+    nick = event.query_params.get("nick", "guest")
+    if not NICK.fullmatch(nick):
+        return AuthResponse.deny()  # 403: a good token, but not with that nickname
+    return AuthResponse.allow(principal_id=nick, context={"nick": nick})
+
+
 @app.on_ws_connect()
 def connect(event):
-    print(f"New connection: {event.connection_id}")
+    table().put_item(Item={"connection_id": event.connection_id, "nick": nick_of(event)})
 
 
-@app.on_ws_message()
-def message(event):
-    try:
-        request = json.loads(event.body or "")
-    except ValueError:
-        request = None
-    action = request.get("action") if isinstance(request, dict) else None
-    if action == "join":
-        join(event.connection_id, str(request.get("room", "")), str(request.get("nick", "")))
-    elif action == "say":
-        say(event.connection_id, str(request.get("text", "")))
-    else:
+@app.on_ws_message(route="join")
+def join(event):
+    old = member(event)
+    room = event.json_body.get("room")
+    nick = event.json_body.get("nick", old["nick"])
+    if not isinstance(room, str) or not room or not valid_nick(nick):
         app.websocket_api.send(event.connection_id, HELP)
+        return
+    table().put_item(Item={"connection_id": event.connection_id, "room": room, "nick": nick})
+    if old.get("room") and old["room"] != room:
+        tell(old["room"], f"{old['nick']} left {old['room']}")
+    tell(room, f"{nick} joined {room}")
+
+
+@app.on_ws_message(route="send")
+def send(event):
+    me = member(event)
+    if "room" not in me:
+        app.websocket_api.send(event.connection_id, f"join a room first: {HELP}")
+        return
+    tell(me["room"], f"{me['nick']}: {event.json_body.get('text', '')}")
+
+
+@app.on_ws_message(route="nick")
+def rename(event):
+    new = event.json_body.get("nick")
+    if not valid_nick(new):
+        app.websocket_api.send(event.connection_id, "a nick is 1-20 letters, digits, - or _")
+        return
+    me = member(event)
+    table().put_item(Item={**me, "nick": new})
+    if "room" in me:
+        tell(me["room"], f"{me['nick']} is now {new}")
+    else:
+        app.websocket_api.send(event.connection_id, f"you are now {new}")
+
+
+@app.on_ws_message(route="ping", reply=True)
+def ping(event):
+    return {"pong": event.json_body.get("id")}
+
+
+@app.on_ws_message(reply=True)
+def default(event):
+    """Binary frames are relayed to the room; any other unrouted message gets the help."""
+    if not event.is_base64_encoded:
+        return HELP
+    me = member(event)
+    if "room" not in me:
+        return f"join a room first: {HELP}"
+    tell(me["room"], event.raw_body, skip=event.connection_id)
+    return None  # nothing to answer
 
 
 @app.on_ws_disconnect()
 def disconnect(event):
-    member = table().get_item(Key={"connection_id": event.connection_id}).get("Item")
+    me = member(event)
     table().delete_item(Key={"connection_id": event.connection_id})
-    if member:
-        broadcast(member["room"], f"{member['nick']} left {member['room']}")
+    if "room" in me:
+        tell(me["room"], f"{me['nick']} left {me['room']}")
 
 
-def join(connection_id, room, nick):
-    if not room or not nick:
-        app.websocket_api.send(connection_id, HELP)
-        return
-    item = {"connection_id": connection_id, "room": room, "nick": nick}
-    table().put_item(Item=item)
-    broadcast(room, f"{nick} joined {room}")
+def nick_of(event):
+    """The nickname the authorizer let this connection use."""
+    return event.authorizer.get("nick", "guest")
 
 
-def say(connection_id, text):
-    member = table().get_item(Key={"connection_id": connection_id}).get("Item")
-    if not member:
-        app.websocket_api.send(connection_id, f"join a room first: {HELP}")
-        return
-    broadcast(member["room"], f"{member['nick']}: {text}")
+def valid_nick(nick):
+    return isinstance(nick, str) and NICK.fullmatch(nick) is not None
 
 
-def broadcast(room, text):
-    """Send `text` to everyone in `room`; forget connections that are gone."""
-    members = table().query(IndexName=ROOM_INDEX, KeyConditionExpression=Key("room").eq(room))
-    result = app.websocket_api.broadcast([m["connection_id"] for m in members["Items"]], text)
+def member(event):
+    """This connection's item: its nick, and its room once it joined one."""
+    key = {"connection_id": event.connection_id}
+    return table().get_item(Key=key).get("Item") or {**key, "nick": nick_of(event)}
+
+
+def tell(room, message, skip=None):
+    """Send `message` (text or bytes) to everyone in `room`; forget connections that are gone."""
+    query = table().query(IndexName=ROOM_INDEX, KeyConditionExpression=Key("room").eq(room))
+    ids = [item["connection_id"] for item in query["Items"] if item["connection_id"] != skip]
+    result = app.websocket_api.broadcast(ids, message)
     for connection_id in result.gone:
         table().delete_item(Key={"connection_id": connection_id})
+    for connection_id, error in result.failed.items():
+        print(f"could not send to {connection_id}: {error}")

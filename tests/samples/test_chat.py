@@ -1,101 +1,290 @@
-"""The chat sample's handlers, with DynamoDB in moto and a fake management client."""
+"""The chat sample through `wsgen.testing.Client`, with its table in moto's DynamoDB.
+
+The last test runs it under `wsgen local` instead, with real WebSocket clients.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from collections.abc import Callable, Iterator
 from types import ModuleType
+from typing import Any
 
 import boto3
 import pytest
+import websockets
 from moto import mock_aws
+from websockets.exceptions import InvalidStatus
 
 from tests.conftest import SAMPLES
-from tests.samples.conftest import FakeManagementClient, event
 from tests.wsgen.support import parse
+from wsgen.local import EventLog, running
+from wsgen.testing import Client, Connection, ConnectionRejected, NoMessageError
 
 TABLE = "chat-connections"
+TOKEN = "letmein-42"
+# What CreateTable takes of the table's properties (resources.yaml may hold more, e.g. backups).
+CREATE_TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+
+
+def create_table() -> None:
+    """The table as samples/chat/resources.yaml declares it."""
+    resources = parse((SAMPLES / "chat" / "resources.yaml").read_text())["Resources"]
+    properties = resources["ChatTable"]["Properties"]
+    create = {key: properties[key] for key in CREATE_TABLE_KEYS}
+    boto3.client("dynamodb").create_table(TableName=TABLE, **create)
 
 
 @pytest.fixture
-def chat(
-    load_sample: Callable[[str], ModuleType],
-    client: FakeManagementClient,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[ModuleType]:
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto's DynamoDB with the table; the environment wsgen.toml gives the function."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("CHAT_TABLE", TABLE)
+    monkeypatch.setenv("CHAT_TOKEN", TOKEN)
     with mock_aws():
-        create_table_from_resources_yaml()
-        module = load_sample("chat")
-        module.app.websocket_api.use_client(client)
-        yield module
+        create_table()
+        yield
 
 
-def create_table_from_resources_yaml() -> None:
-    """The table exactly as samples/chat/resources.yaml declares it."""
-    resources = parse((SAMPLES / "chat" / "resources.yaml").read_text())["Resources"]
-    properties = resources["ChatTable"]["Properties"]
-    boto3.client("dynamodb").create_table(TableName=TABLE, **properties)
+@pytest.fixture
+def chat(aws: None, load_sample: Callable[[str], ModuleType]) -> ModuleType:
+    return load_sample("chat")
 
 
-def send(chat: ModuleType, connection_id: str, **message: str) -> dict[str, object]:
-    response: dict[str, object] = chat.app(
-        event("message_default.json", connection_id, json.dumps(message)), None
+@pytest.fixture
+def client(chat: ModuleType) -> Iterator[Client]:
+    with Client(chat.app) as client:
+        yield client
+
+
+def connect(client: Client, nick: str | None = None) -> Connection:
+    query = {"token": TOKEN} if nick is None else {"token": TOKEN, "nick": nick}
+    return client.connect(query=query)
+
+
+def joined(client: Client, nick: str, room: str) -> Connection:
+    """A connection as `nick` in `room`, with everything received so far read."""
+    ws = connect(client, nick)
+    ws.send_json({"action": "join", "room": room})
+    drain(ws)
+    return ws
+
+
+def drain(ws: Connection) -> list[str | bytes]:
+    """Everything received and not read yet."""
+    frames = []
+    while True:
+        try:
+            frames.append(ws.receive())
+        except NoMessageError:
+            return frames
+
+
+def item(chat: ModuleType, connection_id: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = (
+        chat.table().get_item(Key={"connection_id": connection_id}).get("Item")
     )
-    return response
+    return found
 
 
-def test_a_message_reaches_everyone_in_the_room_and_no_one_else(
-    chat: ModuleType, client: FakeManagementClient
+# The authorizer
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ({}, 401),  # no token: API Gateway refuses before the authorizer runs
+        ({"token": ""}, 401),
+        ({"token": "guess"}, 401),
+        ({"token": TOKEN, "nick": "no spaces"}, 403),
+        ({"token": TOKEN, "nick": ""}, 403),
+    ],
+)
+def test_connecting_needs_the_token_and_a_valid_nick(
+    client: Client, chat: ModuleType, query: dict[str, str], status: int
 ) -> None:
-    for cid in ("A=", "B=", "C="):
-        assert chat.app(event("connect.json", cid), None)["statusCode"] == 200
-    send(chat, "A=", action="join", room="lobby", nick="ana")
-    send(chat, "B=", action="join", room="lobby", nick="bo")
-    send(chat, "C=", action="join", room="attic", nick="cy")
-    client.sent.clear()
-    assert send(chat, "A=", action="say", text="hello") == {"statusCode": 200}
-    assert client.to("A=") == client.to("B=") == ["ana: hello"]
-    assert client.to("C=") == []
+    with pytest.raises(ConnectionRejected) as rejected:
+        client.connect(query=query)
+    assert rejected.value.status_code == status
+    assert client.connections == {}
+    assert chat.table().scan()["Items"] == []  # $connect did not run
+    assert client.errors == []
 
 
-def test_joining_announces_the_nick(chat: ModuleType, client: FakeManagementClient) -> None:
-    send(chat, "A=", action="join", room="lobby", nick="ana")
-    send(chat, "B=", action="join", room="lobby", nick="bo")
-    assert client.to("A=") == ["ana joined lobby", "bo joined lobby"]
+def test_the_authorizers_context_reaches_the_handlers(client: Client, chat: ModuleType) -> None:
+    ana = connect(client, "ana")
+    assert ana.authorizer is not None
+    assert (ana.authorizer["principalId"], ana.authorizer["nick"]) == ("ana", "ana")
+    assert item(chat, ana.connection_id) == {"connection_id": ana.connection_id, "nick": "ana"}
+    ana.send_json({"action": "join", "room": "lobby"})
+    assert ana.receive() == "ana joined lobby"
 
 
-def test_saying_something_before_joining_explains_how(
-    chat: ModuleType, client: FakeManagementClient
+def test_without_a_nick_you_are_a_guest(client: Client) -> None:
+    ws = connect(client)
+    assert ws.authorizer is not None and ws.authorizer["nick"] == "guest"
+    ws.send_json({"action": "join", "room": "lobby"})
+    assert ws.receive() == "guest joined lobby"
+
+
+# Rooms
+
+
+def test_a_message_reaches_everyone_in_the_room_and_no_one_else(client: Client) -> None:
+    ana = joined(client, "ana", "lobby")
+    bo = joined(client, "bo", "lobby")
+    cy = joined(client, "cy", "attic")
+    assert drain(ana) == ["bo joined lobby"]
+    ana.send_json({"action": "send", "text": "hello"})
+    assert drain(ana) == drain(bo) == ["ana: hello"]
+    assert drain(cy) == []
+    assert client.errors == []
+
+
+def test_join_can_set_the_nick_and_switching_rooms_tells_both(
+    client: Client, chat: ModuleType
 ) -> None:
-    send(chat, "A=", action="say", text="hi")
-    [reply] = client.to("A=")
-    assert reply.startswith("join a room first")
+    ana = joined(client, "ana", "lobby")
+    bo = joined(client, "bo", "attic")
+    ana.send_json({"action": "join", "room": "attic", "nick": "anna"})
+    assert drain(ana) == ["anna joined attic"]
+    assert drain(bo) == ["anna joined attic"]
+    assert item(chat, ana.connection_id) == {
+        "connection_id": ana.connection_id,
+        "room": "attic",
+        "nick": "anna",
+    }
+    cy = joined(client, "cy", "lobby")
+    bo.send_json({"action": "join", "room": "lobby"})
+    assert drain(cy) == ["bo joined lobby"]
+    assert drain(ana) == ["bo left attic"]
 
 
-def test_a_plain_text_message_gets_the_help(chat: ModuleType, client: FakeManagementClient) -> None:
-    chat.app(event("message_default.json", "A="), None)
-    assert client.to("A=") == [chat.HELP]
+def test_a_nick_change_is_announced_to_the_room(client: Client) -> None:
+    ana = joined(client, "ana", "lobby")
+    bo = joined(client, "bo", "lobby")
+    drain(ana)
+    ana.send_json({"action": "nick", "nick": "anna"})
+    assert drain(ana) == drain(bo) == ["ana is now anna"]
+    ana.send_json({"action": "send", "text": "hi"})
+    assert drain(bo) == ["anna: hi"]
 
 
-def test_disconnect_forgets_the_member_and_tells_the_room(
-    chat: ModuleType, client: FakeManagementClient
+def test_a_nick_change_outside_a_room_is_confirmed_to_the_caller(client: Client) -> None:
+    ws = connect(client, "ana")
+    ws.send_json({"action": "nick", "nick": "anna"})
+    assert ws.receive() == "you are now anna"
+    ws.send_json({"action": "nick", "nick": "a b"})
+    assert ws.receive() == "a nick is 1-20 letters, digits, - or _"
+    ws.send_json({"action": "join", "room": "lobby"})
+    assert ws.receive() == "anna joined lobby"
+
+
+def test_bad_requests_get_the_help(client: Client, chat: ModuleType) -> None:
+    ws = connect(client, "ana")
+    ws.send_json({"action": "send", "text": "hi"})
+    assert ws.receive() == f"join a room first: {chat.HELP}"
+    ws.send_json({"action": "join"})
+    ws.send_json({"action": "join", "room": 7})
+    ws.send_json({"action": "join", "room": "lobby", "nick": ""})
+    assert drain(ws) == [chat.HELP] * 3
+
+
+def test_disconnect_forgets_the_member_and_tells_the_room(client: Client, chat: ModuleType) -> None:
+    ana = joined(client, "ana", "lobby")
+    bo = joined(client, "bo", "lobby")
+    ana.close()
+    assert drain(bo) == ["ana left lobby"]
+    assert item(chat, ana.connection_id) is None
+
+
+def test_gone_connections_are_removed_from_the_table(client: Client, chat: ModuleType) -> None:
+    # API Gateway runs $disconnect on a best-effort basis, so the table may keep stale ids.
+    chat.table().put_item(Item={"connection_id": "gone=", "room": "lobby", "nick": "ghost"})
+    ana = joined(client, "ana", "lobby")
+    assert item(chat, "gone=") is None  # the join announcement found it gone
+    chat.table().put_item(Item={"connection_id": "gone=", "room": "lobby", "nick": "ghost"})
+    ana.send_json({"action": "send", "text": "anyone?"})
+    assert drain(ana) == ["ana: anyone?"]
+    assert item(chat, "gone=") is None
+    assert client.errors == []
+
+
+# Two-way, $default and binary
+
+
+def test_ping_is_answered_to_the_caller_only(client: Client) -> None:
+    ana = joined(client, "ana", "lobby")
+    bo = joined(client, "bo", "lobby")
+    drain(ana)
+    ana.send_json({"action": "ping", "id": 7})
+    assert ana.receive_json() == {"pong": 7}
+    assert drain(ana) == drain(bo) == []
+
+
+@pytest.mark.parametrize("message", ["hello?", '{"action": "dance"}', '{"text": "hi"}', "[1]"])
+def test_anything_unrecognised_gets_the_help(
+    client: Client, chat: ModuleType, message: str
 ) -> None:
-    send(chat, "A=", action="join", room="lobby", nick="ana")
-    send(chat, "B=", action="join", room="lobby", nick="bo")
-    client.sent.clear()
-    chat.app(event("disconnect_1001.json", "A="), None)
-    assert client.to("B=") == ["ana left lobby"]
-    assert "Item" not in chat.table().get_item(Key={"connection_id": "A="})
+    ws = connect(client, "ana")
+    ws.send_text(message)
+    assert drain(ws) == [chat.HELP]
 
 
-def test_gone_connections_are_removed(chat: ModuleType, client: FakeManagementClient) -> None:
-    send(chat, "A=", action="join", room="lobby", nick="ana")
-    send(chat, "B=", action="join", room="lobby", nick="bo")
-    client.gone.add("B=")
-    send(chat, "A=", action="say", text="anyone?")
-    assert "Item" not in chat.table().get_item(Key={"connection_id": "B="})
-    assert client.to("A=")[-1] == "ana: anyone?"
+def test_binary_frames_are_relayed_as_binary_to_the_rest_of_the_room(client: Client) -> None:
+    ana = joined(client, "ana", "lobby")
+    bo = joined(client, "bo", "lobby")
+    cy = joined(client, "cy", "attic")
+    drain(ana)
+    data = bytes(range(256))
+    ana.send_bytes(data)
+    assert drain(bo) == [data]
+    assert drain(ana) == drain(cy) == []
+
+
+def test_binary_frames_before_joining_get_told_to_join(client: Client, chat: ModuleType) -> None:
+    ws = connect(client, "ana")
+    ws.send_bytes(b"\x00")
+    assert drain(ws) == [f"join a room first: {chat.HELP}"]
+
+
+# Under `wsgen local`
+
+
+@pytest.fixture
+def restore_environment() -> Iterator[None]:
+    """The emulator sets the endpoint, region and credentials for its handlers."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_under_wsgen_local_with_real_clients(aws: None, restore_environment: None) -> None:
+    with running(SAMPLES / "chat", "app:app", log=EventLog(quiet=True)) as emulator:
+        url = f"{emulator.url}?token={TOKEN}"
+
+        async def body() -> None:
+            with pytest.raises(InvalidStatus) as refused:
+                async with websockets.connect(emulator.url):
+                    pass
+            assert refused.value.response.status_code == 401
+            join = json.dumps({"action": "join", "room": "lobby"})
+            async with (
+                websockets.connect(f"{url}&nick=ana") as ana,
+                websockets.connect(f"{url}&nick=bo") as bo,
+            ):
+                await ana.send(join)
+                assert await ana.recv() == "ana joined lobby"
+                await bo.send(join)
+                assert [await ana.recv(), await bo.recv()] == ["bo joined lobby"] * 2
+                await ana.send(json.dumps({"action": "send", "text": "hello"}))
+                assert [await ana.recv(), await bo.recv()] == ["ana: hello"] * 2
+                await bo.send(json.dumps({"action": "ping", "id": 1}))
+                assert json.loads(await bo.recv()) == {"pong": 1}
+
+        asyncio.run(asyncio.wait_for(body(), 30))

@@ -1,17 +1,33 @@
+"""The echo sample (Chalice's documentation example), through `wsgen.testing.Client`."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
 from types import ModuleType
 
-from tests.samples.conftest import FakeManagementClient, event
+import pytest
+
+from wsgen.testing import Client, NoMessageError
 
 
-def test_every_message_is_answered(
-    load_sample: Callable[[str], ModuleType], client: FakeManagementClient
+def test_every_message_is_answered_and_only_to_its_sender(
+    load_sample: Callable[[str], ModuleType],
 ) -> None:
-    app = load_sample("echo").app
-    app.websocket_api.use_client(client)
-    assert app(event("connect.json", "A="), None) == {"statusCode": 200}
-    app(event("message_default.json", "A=", "hi"), None)
-    assert client.to("A=") == ["I got your message!"]
-    assert app(event("disconnect_1001.json", "A="), None) == {"statusCode": 200}
+    with Client(load_sample("echo").app) as client, client.connect() as ana, client.connect() as bo:
+        ana.send_text("hi")
+        assert ana.receive() == "I got your message!"
+        ana.send_bytes(b"\x00\xff")
+        assert ana.receive() == "I got your message!"
+        with pytest.raises(NoMessageError):
+            bo.receive()
+        assert client.errors == []
+
+
+def test_connects_and_disconnects_are_printed(
+    load_sample: Callable[[str], ModuleType], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Client(load_sample("echo").app) as client:
+        ws = client.connect()
+        assert capsys.readouterr().out == f"New connection: {ws.connection_id}\n"
+        ws.close()
+        assert capsys.readouterr().out == f"{ws.connection_id} disconnected\n"

@@ -26,11 +26,12 @@ from tests.wsgen.support import SAMPLE_NAMES, parse
 
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
+ROUTE, AUTHORIZER = "AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Authorizer"
 LAMBDA_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
 EXPECTED_SENDS = {
     "echo": "I got your message!",
     "subprotocol": "My-Protocol: ",
-    "chat": 'send {"action": "join"',
+    "chat": "ada joined lobby",  # join's announcement, to the member the stub's Query returns
 }
 
 
@@ -76,8 +77,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         return {sample: future.result() for sample, future in futures.items()}
 
 
+QUERY_ANSWER = {
+    "Items": [{"connection_id": {"S": "Xq4mT2rLpNcFa8w="}, "room": {"S": "lobby"}}],
+    "Count": 1,
+    "ScannedCount": 1,
+}
+"""Every room holds the fixture events' connection; no item is found by its key."""
+
+
 class _StubAWS(BaseHTTPRequestHandler):
-    """Answers `@connections` posts and DynamoDB calls (as an empty table), recording them."""
+    """Answers `@connections` posts and DynamoDB calls, recording them."""
 
     calls: ClassVar[list[tuple[str, str, str]]] = []
 
@@ -85,7 +94,7 @@ class _StubAWS(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
         target = self.headers.get("X-Amz-Target", "")
         self.calls.append((self.path, target, body))
-        answer = {"Items": [], "Count": 0, "ScannedCount": 0} if target.endswith("Query") else {}
+        answer = QUERY_ANSWER if target.endswith("Query") else {}
         data = b"" if "/@connections/" in self.path else json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/x-amz-json-1.0")
@@ -124,15 +133,19 @@ def _lambda_path(tmp_path: Path, build: Path) -> tuple[Path, Path, str]:
     return function, layer, os.pathsep.join(map(str, (function, layer, site)))
 
 
-def _route_events() -> list[Path]:
-    """The fixture events for the routes every sample serves (not authorizer requests)."""
-    routes = {"$connect", "$default", "$disconnect"}
-    events = [(path, json.loads(path.read_text())) for path in sorted(EVENTS.glob("*.json"))]
-    return [
-        path
-        for path, event in events
-        if event.get("type") != "REQUEST" and event["requestContext"].get("routeKey") in routes
-    ]
+def _events_for(template: dict[str, Any]) -> list[Path]:
+    """The fixture events API Gateway would send this function: its routes, its authorizer."""
+    resources = template["Resources"].values()
+    routes = {r["Properties"]["RouteKey"] for r in resources if r["Type"] == ROUTE}
+    authorized = any(r["Type"] == AUTHORIZER for r in resources)
+
+    def sent(event: dict[str, Any]) -> bool:
+        if event.get("type") == "REQUEST":
+            return authorized
+        return event["requestContext"]["routeKey"] in routes
+
+    paths = sorted(EVENTS.glob("*.json"))
+    return [path for path in paths if sent(json.loads(path.read_text()))]
 
 
 @pytest.mark.parametrize("sample", SAMPLE_NAMES)
@@ -155,9 +168,10 @@ def test_built_handler_runs_with_only_function_layer_and_boto3(
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
         "CHAT_TABLE": "chat",
+        "CHAT_TOKEN": "s3cr3t",  # what authorizer_request.json's query string carries
         "WSGEN_WEBSOCKET_ENDPOINT": f"{endpoint}/api",
     }
-    events = _route_events()
+    events = _events_for(parse((built[sample] / "template.yaml").read_text()))
     script = Path(__file__).parent / "lambda_invoke.py"
     run = subprocess.run(
         [sys.executable, "-S", "-c", script.read_text(), "app.app", *map(str, events)],
@@ -172,9 +186,19 @@ def test_built_handler_runs_with_only_function_layer_and_boto3(
     assert Path(report["modules"]["app"]).parent == function
     assert Path(report["modules"]["runtime"]).parent.parent == layer
     assert not report["wsgen"]
-    assert [r["statusCode"] for r in report["results"]] == [200] * len(events)
+    results = dict(zip((path.name for path in events), report["results"], strict=True))
+    authorization = results.pop("authorizer_request.json", None)
+    assert [r["statusCode"] for r in results.values()] == [200] * len(results)
     sends = [body for path, _, body in calls if path.startswith("/api/@connections/")]
     assert sends and all(body.startswith(EXPECTED_SENDS[sample]) for body in sends), calls
-    if sample == "chat":  # $disconnect looked the member up and deleted it
+    if sample == "chat":
+        assert authorization is not None
+        [statement] = authorization["policyDocument"]["Statement"]
+        assert (authorization["principalId"], statement["Effect"]) == ("guest", "Allow")
+        assert results["message_default.json"]["body"].startswith('send {"action": "join"')
         targets = [target.rpartition(".")[2] for _, target, _ in calls if target]
-        assert targets == ["GetItem", "DeleteItem"] * 2
+        assert targets == [
+            *["PutItem"] * 2,  # $connect twice
+            *["GetItem", "DeleteItem"] * 2,  # $disconnect twice
+            *["GetItem", "PutItem", "Query"],  # join, then its announcement
+        ]

@@ -1,29 +1,40 @@
+"""The subprotocol sample: `My-Protocol` is answered only when the client offered it."""
+
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import ModuleType
 
-from tests.conftest import read_event
-from tests.samples.conftest import FakeManagementClient, event
+import pytest
+
+from wsgen.testing import Client, HandshakeFailed
 
 
-def test_the_protocol_is_answered_only_when_the_client_offered_it(
-    load_sample: Callable[[str], ModuleType],
+@pytest.fixture
+def client(load_sample: Callable[[str], ModuleType]) -> Iterator[Client]:
+    with Client(load_sample("subprotocol").app) as client:
+        yield client
+
+
+def test_the_protocol_is_chosen_when_offered(client: Client) -> None:
+    with client.connect(subprotocols=["chat.v2", "My-Protocol"]) as ws:
+        assert ws.subprotocol == "My-Protocol"
+
+
+def test_no_protocol_is_chosen_when_none_is_offered(client: Client) -> None:
+    with client.connect() as ws:
+        assert ws.subprotocol is None
+
+
+def test_other_protocols_are_not_answered_so_a_browser_fails_the_handshake(
+    client: Client,
 ) -> None:
-    app = load_sample("subprotocol").app
-    offered = read_event("connect_query_user_agent.json")
-    offered["headers"]["Sec-WebSocket-Protocol"] = "chat.v2, My-Protocol"
-    response = app(offered, None)
-    assert response == {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": "My-Protocol"}}
-    not_offered = app(read_event("connect_query_user_agent.json"), None)
-    assert not_offered == {"statusCode": 200}
-    assert app(read_event("connect.json"), None) == {"statusCode": 200}
+    with pytest.raises(HandshakeFailed) as failed:
+        client.connect(subprotocols=["chat.v2"])
+    assert failed.value.chosen is None
 
 
-def test_messages_are_echoed(
-    load_sample: Callable[[str], ModuleType], client: FakeManagementClient
-) -> None:
-    app = load_sample("subprotocol").app
-    app.websocket_api.use_client(client)
-    app(event("message_default.json", "A=", "hi"), None)
-    assert client.to("A=") == ["My-Protocol: hi"]
+def test_messages_are_echoed(client: Client) -> None:
+    with client.connect(subprotocols=["My-Protocol"]) as ws:
+        ws.send_text("hi")
+        assert ws.receive() == "My-Protocol: hi"
