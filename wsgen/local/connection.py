@@ -20,15 +20,11 @@ from websockets.server import ServerProtocol
 
 from runtime.contract import MAX_FRAME_BYTES
 
-from .events import ClientInfo, now_ms
+from ..gateway.events import Peer, now_ms
+from ..gateway.outcomes import ABNORMAL_CLOSE, GOING_AWAY, NO_STATUS_REASON
 
 CLOSE_TIMEOUT_S = 3.0
 """How long a closing handshake may take before the TCP connection is dropped."""
-
-NO_STATUS_REASON = "Client-side close frame status not set"
-"""API Gateway's `disconnectReason` for a close frame without a code (captured, with 1005)."""
-ABNORMAL_REASON = "Connection closed abnormally"
-"""Our `disconnectReason` for a TCP drop without a close frame (1006); AWS's text is unknown."""
 
 
 @dataclass
@@ -49,7 +45,7 @@ class Connection:
 
     def __init__(
         self,
-        client: ClientInfo,
+        client: Peer,
         protocol: ServerProtocol,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
@@ -197,7 +193,7 @@ class Connection:
             now = time.monotonic()
             deadline = min(self._last_active + idle_timeout, hard_deadline)
             if now >= deadline:
-                self.close(1001, "Going away")
+                self.close(*GOING_AWAY)
                 return
             await asyncio.sleep(deadline - now)
 
@@ -212,4 +208,4 @@ class Connection:
         if protocol.close_rcvd is not None:
             code = int(protocol.close_rcvd.code)
             return code, NO_STATUS_REASON if code == 1005 else protocol.close_rcvd.reason
-        return 1006, ABNORMAL_REASON
+        return ABNORMAL_CLOSE

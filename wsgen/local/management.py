@@ -21,11 +21,8 @@ from urllib.parse import unquote
 
 from runtime.contract import MAX_MESSAGE_BYTES
 
+from ..gateway.outcomes import DELETE_CLOSE, is_text
 from .connection import Connection, GoneError
-from .gateway import is_text
-
-DELETE_CLOSE = (1000, "Connection Closed Normally")
-"""What a DELETE closes with: the code and reason AWS logs for it (aws/chalice#2060)."""
 
 
 @dataclass

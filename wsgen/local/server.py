@@ -22,10 +22,11 @@ from runtime import App
 from runtime.contract import ENDPOINT_ENV, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, AppSpec
 
 from ..exceptions import WsgenError
+from ..gateway.events import ACCOUNT_ID, Api, Peer, UpgradeRequest, new_id, now_ms
+from ..gateway.outcomes import FORBIDDEN_MESSAGE, GOING_AWAY, gateway_response
 from ..loader import DEFAULT_APP, load_spec
 from .connection import Connection, Message
-from .events import ClientInfo, UpgradeRequest, new_id, now_ms
-from .gateway import Gateway
+from .gateway import API_ID, Gateway
 from .http import BodyTooLargeError, HttpError, HttpRequest, read_body, read_request, response_bytes
 from .invoker import Invoker
 from .log import EventLog
@@ -139,8 +140,10 @@ class Emulator:
         """Serve `app` (at start, or after a reload); open connections are kept."""
         app.websocket_api.configure_endpoint(self.endpoint)
         if self.gateway is None:
-            invoker = Invoker(self.workers, region or DEFAULT_REGION, "123456789012")
-            self.gateway = Gateway(app, spec, invoker, self.log, region or DEFAULT_REGION)
+            region = region or DEFAULT_REGION
+            invoker = Invoker(self.workers, region, ACCOUNT_ID)
+            api = Api(API_ID, region, self.stage, forwarded_proto="http", forwarded_port=self.port)
+            self.gateway = Gateway(app, spec, invoker, self.log, api)
         else:
             self.gateway.swap(app, spec)
 
@@ -152,7 +155,7 @@ class Emulator:
         if self._server is not None:
             self._server.close()
         for connection in list(self.connections.values()):
-            connection.close(1001, "Going away")
+            connection.close(*GOING_AWAY)
         if self._sessions:
             await asyncio.wait(self._sessions, timeout=STOP_TIMEOUT_S)
         for task in list(self._tasks):
@@ -236,7 +239,7 @@ class Emulator:
     ) -> None:
         target, _, query = request.target.partition("?")
         if unquote(target) not in self._websocket_paths():
-            body = b'{"message":"Forbidden"}'
+            body = gateway_response(FORBIDDEN_MESSAGE)
             writer.write(response_bytes(403, [("Connection", "close")], body))
             return
         protocol = ServerProtocol(
@@ -253,20 +256,14 @@ class Emulator:
                 writer.write(data)
             return
         peer = writer.get_extra_info("peername") or ("127.0.0.1", 0)
-        client = ClientInfo(
+        client = Peer(
             connection_id=new_id(),
             connected_at=now_ms(),
             source_ip=str(peer[0]),
             domain_name=request.header("Host") or f"{self._public_host()}:{self.port}",
-            stage=self.stage,
             user_agent=request.header("User-Agent"),
         )
-        upgrade = UpgradeRequest(
-            headers=request.headers,
-            query=parse_qsl(query, keep_blank_values=True),
-            has_query=bool(query),
-            server_port=self.port,
-        )
+        upgrade = UpgradeRequest(request.headers, parse_qsl(query, keep_blank_values=True))
         assert self.gateway is not None
         gateway = self.gateway
         verdict = await gateway.open(client, upgrade)
@@ -285,7 +282,7 @@ class Emulator:
             for data in protocol.data_to_send():
                 writer.write(data)
             if self._stopping:
-                connection.close(1001, "Going away")
+                connection.close(*GOING_AWAY)
             await connection.run(self._message, self.idle_timeout, self.max_duration)
         finally:
             self.connections.pop(connection.id, None)

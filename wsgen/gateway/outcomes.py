@@ -1,0 +1,153 @@
+"""What API Gateway makes of the app's answers: the handshake verdict, reply and error frames.
+
+`$connect` (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html,
+AWS-FACTS A3): a non-2xx `statusCode` rejects the handshake with that status; only
+`Sec-WebSocket-Protocol` goes back, never a body or other headers, and API Gateway never
+picks a subprotocol itself. A function error fails the Lambda-proxy integration: 502. A
+result without `statusCode` is accepted, as Chalice does (AWS's behaviour is unknown).
+
+Messages: a two-way route sends the proxy result's `body` back as one frame, binary when
+`isBase64Encoded`, text otherwise (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-response.html).
+No route gives the frame `{"message": "Forbidden", ...}`, a failed integration
+`{"message": "Internal server error", ...}`, with API Gateway's own spacing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+Frame = str | bytes
+"""A WebSocket message: str for a text frame, bytes for a binary one."""
+
+UNAUTHORIZED = 401
+FORBIDDEN = 403
+INTERNAL_SERVER_ERROR = 500
+CONNECT_FAILED = 502
+"""The handshake status when the `$connect` function raises: a failed Lambda-proxy call."""
+
+FORBIDDEN_MESSAGE = "Forbidden"
+INTERNAL_ERROR_MESSAGE = "Internal server error"
+
+# Close codes and the `disconnectReason`s API Gateway reports with them.
+GOING_AWAY = (1001, "Going away")
+"""Idle timeout, maximum duration, or the server shutting down."""
+DELETE_CLOSE = (1000, "Connection Closed Normally")
+"""What `@connections` DELETE closes with: the code and reason AWS logs (aws/chalice#2060)."""
+NO_STATUS_REASON = "Client-side close frame status not set"
+"""API Gateway's `disconnectReason` for a close frame without a code (captured, with 1005)."""
+ABNORMAL_CLOSE = (1006, "Connection closed abnormally")
+"""Our reason for a drop without a close frame; AWS's text is unknown."""
+MESSAGE_TOO_BIG = 1009
+
+
+class Verdict:
+    """How the handshake ends: 2xx accepts, anything else is answered with `status`.
+
+    Attributes:
+        reason: what decided it, for logs and test failures.
+        message: the `{"message": ...}` of API Gateway's own error response, or None when
+            the app's `$connect` chose the status (its body is never forwarded).
+        subprotocol: the `Sec-WebSocket-Protocol` `$connect` returned (2xx only).
+        authorizer: `requestContext.authorizer` of later events, when an authorizer allowed.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        message: str | None = None,
+        *,
+        subprotocol: str | None = None,
+        authorizer: dict[str, Any] | None = None,
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.subprotocol = subprotocol
+        self.authorizer = authorizer
+
+    @property
+    def accepted(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def body(self) -> bytes:
+        """The HTTP response body: `{"message":"..."}` for API Gateway's own errors."""
+        return gateway_response(self.message) if self.message is not None else b""
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.status}, {self.reason!r})"
+
+
+def gateway_response(message: str) -> bytes:
+    """API Gateway's default gateway-response body, `{"message":"Forbidden"}`."""
+    return json.dumps({"message": message}, separators=(",", ":")).encode()
+
+
+def connect_verdict(result: Any, error: BaseException | None) -> Verdict:
+    """The handshake's answer from the `$connect` function's result or exception."""
+    if error is not None:
+        reason = f"the $connect handler raised {type(error).__name__}: {error}"
+        return Verdict(CONNECT_FAILED, reason, INTERNAL_ERROR_MESSAGE)
+    if not isinstance(result, dict) or "statusCode" not in result:
+        return Verdict(200, "accepted")
+    try:
+        status = int(result["statusCode"])
+    except (TypeError, ValueError):
+        reason = f"the $connect handler returned statusCode {result['statusCode']!r}"
+        return Verdict(CONNECT_FAILED, reason, INTERNAL_ERROR_MESSAGE)
+    if not 200 <= status < 300:
+        return Verdict(status, f"the $connect handler returned {status}")
+    headers = result.get("headers")
+    protocol = next(
+        (
+            value
+            for key, value in (headers.items() if isinstance(headers, dict) else ())
+            if str(key).lower() == "sec-websocket-protocol"
+        ),
+        None,
+    )
+    subprotocol = protocol if isinstance(protocol, str) and protocol else None
+    return Verdict(status, "accepted", subprotocol=subprotocol)
+
+
+def message_body(data: bytes, binary: bool) -> tuple[str, bool]:
+    """A message's `body` and `isBase64Encoded`: text as it is, binary frames base64-encoded.
+
+    AWS's handling of binary frames is undocumented (AWS-FACTS A1); base64 with the flag
+    set is what `WebsocketEvent.raw_body` decodes.
+    """
+    if binary:
+        return base64.b64encode(data).decode(), True
+    return data.decode("utf-8"), False
+
+
+def reply_frame(result: Any) -> Frame | None:
+    """The frame a two-way route sends back: the proxy result's `body`, or None for no body."""
+    if not isinstance(result, dict) or result.get("body") is None:
+        return None
+    if result.get("isBase64Encoded"):
+        return base64.b64decode(result["body"])
+    return str(result["body"])
+
+
+def is_text(data: bytes) -> bool:
+    """Whether `@connections` POST data goes out as a text frame: when it is valid UTF-8.
+
+    The POST carries no frame type, so API Gateway can only go by content (its exact rule
+    is undocumented).
+    """
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def error_frame(message: str, connection_id: str, request_id: str) -> str:
+    """API Gateway's own error frame, byte for byte as clients see it (AWS-FACTS A3)."""
+    return (
+        f'{{"message": "{message}", "connectionId":"{connection_id}", "requestId":"{request_id}"}}'
+    )

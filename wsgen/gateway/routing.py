@@ -1,0 +1,37 @@
+"""Which route a client message goes to, as API Gateway picks it.
+
+https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-routes.html
+The API's route selection expression (parsed and evaluated by `runtime.routing`) selects a
+custom route by exact key. A message that is not JSON, whose expression cannot be
+evaluated or that matches no custom route goes to `$default`; with no `$default` API
+Gateway answers with a Forbidden error frame (AWS-FACTS A3). Binary frames go to
+`$default` too: whether AWS evaluates the expression on them is undocumented.
+"""
+
+from __future__ import annotations
+
+from runtime.contract import DEFAULT, PREDEFINED_ROUTES, AppSpec, RouteSpec
+from runtime.routing import Part, evaluate_selection_expression, parse_selection_expression
+
+
+class Router:
+    """An app's routes and its parsed route selection expression."""
+
+    def __init__(self, spec: AppSpec) -> None:
+        self.spec = spec
+        self._selection: list[Part] = parse_selection_expression(spec.route_selection_expression)
+
+    def route_key(self, data: bytes, binary: bool = False) -> str | None:
+        """The route key for a message: a matching custom route, else `$default`, else None."""
+        key = None if binary else evaluate_selection_expression(self._selection, data)
+        if key is not None and key not in PREDEFINED_ROUTES and self.spec.route(key) is not None:
+            return key
+        return DEFAULT if self.spec.route(DEFAULT) is not None else None
+
+    def route(self, key: str) -> RouteSpec | None:
+        return self.spec.route(key)
+
+    def replies(self, key: str) -> bool:
+        """Whether the route is two-way (its handler's result is sent back)."""
+        route = self.spec.route(key)
+        return route is not None and route.reply
