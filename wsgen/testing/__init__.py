@@ -12,8 +12,9 @@ app's `websocket_api` is routed to an in-memory management client, so `send()`,
 `broadcast()`, `close()` and `info()` work and a closed connection is gone (410).
 """
 
+from ..gateway.outcomes import Frame
 from .client import Client, LambdaContext
-from .connection import Connection, Frame
+from .connection import Connection
 from .exceptions import (
     ConnectionClosedError,
     ConnectionRejected,

@@ -9,6 +9,7 @@ replies) is queued on the receiving `Connection`.
 from __future__ import annotations
 
 import base64
+import os
 import threading
 import time
 import uuid
@@ -16,24 +17,38 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runtime import App
-from runtime.contract import CONNECT, DEFAULT, DISCONNECT, MAX_MESSAGE_BYTES, PREDEFINED_ROUTES
-from runtime.routing import evaluate_selection_expression, parse_selection_expression
+from runtime.contract import CONNECT, DISCONNECT, MAX_MESSAGE_BYTES
 
-from . import events
-from .authorizer import missing_identity_source, verdict
-from .connection import (
-    CLOSE_ABNORMAL,
-    CLOSE_GOING_AWAY,
-    CLOSE_TOO_BIG,
+from ..gateway import authorizer
+from ..gateway.events import (
+    Api,
+    Pairs,
+    Peer,
+    UpgradeRequest,
+    authorizer_event,
+    connect_event,
+    disconnect_event,
+    message_event,
+    new_id,
+    now_ms,
+)
+from ..gateway.outcomes import (
+    ABNORMAL_CLOSE,
     DELETE_CLOSE,
-    Connection,
+    FORBIDDEN_MESSAGE,
+    GOING_AWAY,
+    INTERNAL_ERROR_MESSAGE,
+    MESSAGE_TOO_BIG,
     Frame,
+    Verdict,
+    connect_verdict,
+    error_frame,
+    message_body,
+    reply_frame,
 )
-from .events import Api, MultiMap, Peer
-from .exceptions import (
-    ConnectionRejected,
-    HandshakeFailed,
-)
+from ..gateway.routing import Router
+from .connection import Connection
+from .exceptions import ConnectionRejected, HandshakeFailed
 from .management import GoneException, MemoryManagementClient
 
 Values = Mapping[str, str | Sequence[str]]
@@ -58,11 +73,25 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-def _multi(values: Values | None) -> MultiMap:
-    return {
-        key: [value] if isinstance(value, str) else list(value)
-        for key, value in (values or {}).items()
-    }
+def _pairs(values: Values | None) -> Pairs:
+    """Name/value pairs; a list value is a repeated parameter."""
+    return [
+        (key, value)
+        for key, given in (values or {}).items()
+        for value in ([given] if isinstance(given, str) else given)
+    ]
+
+
+def _handshake_headers(api: Api, extra: Pairs) -> Pairs:
+    """What a typical client sends in its upgrade request, then the test's own headers."""
+    names = {name.lower() for name, _ in extra}
+    typical = [
+        ("Host", api.domain_name),
+        ("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"),
+        ("Sec-WebSocket-Key", base64.b64encode(os.urandom(16)).decode()),
+        ("Sec-WebSocket-Version", "13"),
+    ]
+    return [(k, v) for k, v in typical if k.lower() not in names] + extra
 
 
 class Client:
@@ -93,14 +122,14 @@ class Client:
         self.app = app
         self.raise_errors = raise_errors
         self.spec = app.spec()  # refuses an app without the WEBSOCKETS flag, as deploying would
-        self.api = Api(api_id, stage, region)
-        self.stage_variables = dict(stage_variables or {})
+        self.api = Api(api_id, region, stage, stage_variables=dict(stage_variables or {}))
+        self.stage_variables = self.api.stage_variables
         self.errors: list[Exception] = []
         """Exceptions raised by the app's handlers and authorizer, in order."""
         self.events: list[dict[str, Any]] = []
         """Every event passed to the app's entry point, in order."""
         self.management = MemoryManagementClient(self)
-        self._selection = parse_selection_expression(self.spec.route_selection_expression)
+        self.router = Router(self.spec)
         self._connections: dict[str, Connection] = {}
         self._lock = threading.RLock()  # broadcast() posts from a thread pool
         self._depth = 0
@@ -123,7 +152,7 @@ class Client:
         try:
             for connection in list(self._connections.values()):
                 if connection.state == "open":
-                    self._disconnect(connection, CLOSE_GOING_AWAY, "Going away")
+                    self._disconnect(connection, *GOING_AWAY)
         finally:
             self._closed = True
             self.app.websocket_api.use_client(self._previous)
@@ -153,21 +182,19 @@ class Client:
         """
         if self._closed:
             raise RuntimeError("this Client is closed; create a new one")
-        header_map = _multi(headers)
+        extra = _pairs(headers)
         if subprotocols:
-            header_map["Sec-WebSocket-Protocol"] = [", ".join(subprotocols)]
-        user_agent = next(
-            (v[-1] for k, v in header_map.items() if k.lower() == "user-agent" and v), None
-        )
-        peer = Peer(events.new_id(), events.now_ms(), source_ip, user_agent)
+            extra = [(k, v) for k, v in extra if k.lower() != "sec-websocket-protocol"]
+            extra.append(("Sec-WebSocket-Protocol", ", ".join(subprotocols)))
+        request = UpgradeRequest(_handshake_headers(self.api, extra), _pairs(query))
+        user_agent = request.header("User-Agent")
+        peer = Peer(new_id(), now_ms(), source_ip, self.api.domain_name, user_agent)
         connection = Connection(self, peer)
         self._connections[peer.connection_id] = connection  # posts now raise Gone: "connecting"
-        header_map = events.handshake_headers(self.api, peer, header_map)
-        query_map = _multi(query)
         try:
             if self.spec.authorizer is not None:
-                self._authorize(peer, header_map, query_map)
-            chosen = self._run_connect(peer, header_map, query_map)
+                self._authorize(peer, request)
+            chosen = self._run_connect(peer, request)
         except ConnectionRejected:
             connection.state = "closed"
             del self._connections[peer.connection_id]
@@ -175,98 +202,64 @@ class Client:
         connection.subprotocol = chosen
         connection.state = "open"
         if (chosen is None and subprotocols) or (chosen is not None and chosen not in subprotocols):
-            self._disconnect(connection, CLOSE_ABNORMAL, "Connection closed abnormally")
+            self._disconnect(connection, *ABNORMAL_CLOSE)
             raise HandshakeFailed(list(subprotocols), chosen)
         return connection
 
-    def _authorize(self, peer: Peer, headers: MultiMap, query: MultiMap) -> None:
+    def _authorize(self, peer: Peer, request: UpgradeRequest) -> None:
         assert self.spec.authorizer is not None
-        event = events.authorizer_event(self.api, peer, headers, query, self.stage_variables)
-        missing = missing_identity_source(
+        event = authorizer_event(self.api, peer, request)
+        missing = authorizer.missing_identity_source(
             self.spec.authorizer.identity_sources,
-            headers,
-            query,
-            self.stage_variables,
+            request,
+            self.api.stage_variables,
             event["requestContext"],
         )
         if missing is not None:
-            raise ConnectionRejected(401, f"identity source {missing} is missing or empty")
+            _reject(authorizer.missing_source_verdict(missing))
         started = time.monotonic()
-        output, error = self._invoke(event, expected=lambda e: str(e) == "Unauthorized")
-        latency = int((time.monotonic() - started) * 1000)
-        if error is not None and str(error) == "Unauthorized":
-            raise ConnectionRejected(401, "the authorizer answered Unauthorized")
+        unauthorized = authorizer.UNAUTHORIZED_MESSAGE
+        output, error = self._invoke(event, expected=lambda e: str(e) == unauthorized)
         if error is not None:
-            reason = f"the authorizer raised {type(error).__name__}: {error}"
-            raise ConnectionRejected(500, reason) from error
-        outcome = verdict(output, event["methodArn"], latency)
-        if outcome.authorizer is None:
-            raise ConnectionRejected(outcome.status_code, outcome.reason)
-        peer.authorizer = outcome.authorizer
+            _reject(authorizer.error_verdict(error), error)
+        latency = int((time.monotonic() - started) * 1000)
+        verdict = authorizer.verdict(output, self.api.connect_arn, latency)
+        _reject(verdict)
+        peer.authorizer = verdict.authorizer
 
-    def _run_connect(self, peer: Peer, headers: MultiMap, query: MultiMap) -> str | None:
+    def _run_connect(self, peer: Peer, request: UpgradeRequest) -> str | None:
         """Run `$connect` (when the API has the route); return the chosen subprotocol."""
         if self.spec.route(CONNECT) is None:
             return None  # no $connect route: API Gateway accepts the connection
-        response, error = self._invoke(events.connect_event(self.api, peer, headers, query))
-        if error is not None:
-            # A failed Lambda-proxy integration: 502, as `wsgen local` answers too.
-            reason = f"the $connect handler raised {type(error).__name__}: {error}"
-            raise ConnectionRejected(502, reason) from error
-        if not isinstance(response, dict) or "statusCode" not in response:
-            return None  # accepted, as Chalice and `wsgen local` do (AWS's behaviour is unknown)
-        status = int(response["statusCode"])
-        if not 200 <= status < 300:
-            raise ConnectionRejected(status, f"the $connect handler returned {status}")
-        answer = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
-        chosen = answer.get("sec-websocket-protocol")
-        return chosen if isinstance(chosen, str) and chosen else None
+        response, error = self._invoke(connect_event(self.api, peer, request))
+        verdict = connect_verdict(response, error)
+        _reject(verdict, error)
+        return verdict.subprotocol
 
     def _message(self, connection: Connection, data: bytes, binary: bool) -> None:
         start = len(self.errors)
         peer = connection.peer
         if len(data) > MAX_MESSAGE_BYTES:
             # API Gateway closes the connection on an oversized message (AWS-FACTS A3).
-            self._disconnect(connection, CLOSE_TOO_BIG, "Message too big")
+            self._disconnect(connection, MESSAGE_TOO_BIG, "Message too big")
             self._raise_new_errors(start)
             return
-        connection.last_active_at = events.now_ms()
-        route_key = self._select(None if binary else data)
+        connection.last_active_at = now_ms()
+        route_key = self.router.route_key(data, binary)
         if route_key is None:
-            frame = events.error_frame("Forbidden", peer.connection_id, events.new_id())
-            connection._deliver(frame)
+            connection._deliver(error_frame(FORBIDDEN_MESSAGE, peer.connection_id, new_id()))
             return
-        body = base64.b64encode(data).decode() if binary else data.decode()
-        event = events.message_event(self.api, peer, route_key, body, binary)
+        body, is_base64 = message_body(data, binary)
+        event = message_event(self.api, peer, route_key, body, is_base64, connection.last_active_at)
         response, error = self._invoke(event)
         if connection.state != "open":
             pass  # closed by its own handler: the reply and error frames have nowhere to go
         elif error is not None:
             request_id = event["requestContext"]["requestId"]
-            connection._deliver(
-                events.error_frame("Internal server error", peer.connection_id, request_id)
-            )
-        elif self._replies(route_key) and isinstance(response, dict) and "body" in response:
-            reply = response["body"]
-            connection._deliver(
-                base64.b64decode(reply) if response.get("isBase64Encoded") else reply
-            )
+            connection._deliver(error_frame(INTERNAL_ERROR_MESSAGE, peer.connection_id, request_id))
+        elif self.router.replies(route_key) and (frame := reply_frame(response)) is not None:
+            connection._deliver(frame)
         self._raise_new_errors(start)
-
-    def _select(self, data: bytes | None) -> str | None:
-        """The route API Gateway picks: a matching custom route, else `$default`, else None.
-
-        Binary frames (`data` None) go to `$default`, as in `wsgen local`: AWS does not say
-        whether it evaluates the expression on them.
-        """
-        key = evaluate_selection_expression(self._selection, data)
-        if key is not None and key not in PREDEFINED_ROUTES and self.spec.route(key) is not None:
-            return key
-        return DEFAULT if self.spec.route(DEFAULT) is not None else None
-
-    def _replies(self, route_key: str) -> bool:
-        route = self.spec.route(route_key)
-        return route is not None and route.reply
 
     def _disconnect(self, connection: Connection, code: int, reason: str) -> None:
         """Close `connection` now and run `$disconnect` (when the API has the route)."""
@@ -275,7 +268,7 @@ class Client:
         connection.close_reason = reason
         self._connections.pop(connection.connection_id, None)
         if self.spec.route(DISCONNECT) is not None:
-            self._invoke(events.disconnect_event(self.api, connection.peer, code, reason))
+            self._invoke(disconnect_event(self.api, connection.peer, code, reason))
 
     def _invoke(self, event: dict[str, Any], expected: Any = None) -> tuple[Any, Exception | None]:
         """Call the entry point; an exception is recorded and returned, not raised."""
@@ -330,3 +323,9 @@ class Client:
         if self._depth == 0:  # called from the test itself, not from a handler
             self._run_server_closes()
             self._raise_new_errors(start)
+
+
+def _reject(verdict: Verdict, cause: BaseException | None = None) -> None:
+    """Raise `ConnectionRejected` unless the verdict accepts the handshake."""
+    if not verdict.accepted:
+        raise ConnectionRejected(verdict.status, verdict.reason) from cause

@@ -7,21 +7,15 @@ from contextlib import suppress
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from ..gateway.outcomes import Frame
 from .exceptions import ConnectionClosedError, NoMessageError
 
 if TYPE_CHECKING:
+    from ..gateway.events import Peer
     from .client import Client
-    from .events import Peer
 
-Frame = str | bytes
-"""A received message: str for a text frame, bytes for a binary one."""
 
 CLOSE_NORMAL = 1000
-CLOSE_GOING_AWAY = 1001
-CLOSE_ABNORMAL = 1006
-CLOSE_TOO_BIG = 1009
-DELETE_CLOSE = (1000, "Connection Closed Normally")
-"""What `delete_connection` closes with: the code and reason AWS logs (aws/chalice#2060)."""
 
 
 class Connection:
