@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: install test lint style types run local golden check clean sam
+.PHONY: install test lint style types run local golden check clean sam checkov
 
 install: $(STAMP)
 
@@ -16,7 +16,9 @@ $(STAMP): pyproject.toml
 
 # The whole suite: formatting, lint, strict types on the runtime, then every test.
 # The sam venv is best effort here: without it the `sam build` test skips and says why.
+# checkov is not: the security scan of the golden templates is part of every run.
 test: $(STAMP)
+	$(MAKE) --no-print-directory checkov
 	-$(MAKE) --no-print-directory sam
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
@@ -65,6 +67,18 @@ $(SAM_STAMP):
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli==1.170.0
+	touch $@
+
+# checkov (the IaC security scanner) pins its own dependencies, so it too has its own venv.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+
+checkov: $(CHECKOV_STAMP)
+
+$(CHECKOV_STAMP):
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==3.3.30
 	touch $@
 
 clean:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import SAMPLES
+from tests.wsgen.features import features_template
 from tests.wsgen.support import GOLDEN, GOLDEN_ARGS, SAMPLE_NAMES, Result, parse
 
 
@@ -75,3 +77,20 @@ def test_sam_translator_turns_golden_template_into_plain_cloudformation(
     ]
     assert "execute-api:ManageConnections" in actions
     assert "*" not in str(actions)
+
+
+def test_cfn_lint_and_sam_translator_accept_the_features_template(
+    wsgen: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The template using every wsgen.toml setting, which no sample does."""
+    from cfnlint.api import lint_file
+
+    text, template = features_template(wsgen, tmp_path / "features")
+    (tmp_path / "features.yaml").write_text(text)
+    assert [str(m) for m in lint_file(tmp_path / "features.yaml")] == []
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    translated = sam_transform(template)
+    functions = [
+        r for r in translated["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
+    ]
+    assert len(functions) == 3

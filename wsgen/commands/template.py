@@ -17,7 +17,8 @@ examples:
   wsgen template --app-dir samples/chat --runtime python3.12 --format json
 
 Settings the template needs (memory, timeout, environment, policies, tags, log retention,
-a template to merge) go in wsgen.toml beside app.py, per stage; flags override it.
+access and execution logging, throttling, a custom domain, per-route functions, a template
+to merge) go in wsgen.toml beside app.py, per stage; flags override it.
 The template refers to the app directory (CodeUri) and to .wsgen/runtime-layer (the
 runtime package, staged by this command) by paths relative to where the template is
 written: the current directory for stdout, the -o file's directory otherwise.
@@ -74,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
     app_dir = Path(args.app_dir)
     merge = Path(args.merge_template) if args.merge_template else None
     overrides = {"runtime": args.runtime, "merge_template": merge}
-    settings = load_settings(app_dir, args.stage, overrides)
     _, spec = load_spec(app_dir, args.app)
+    settings = load_settings(app_dir, args.stage, overrides, spec)
     where = Path(args.output).parent if args.output else Path()
     template = build_template(
         spec,

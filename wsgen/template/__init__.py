@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from troposphere import Template
+from troposphere import AWSObject, Template
 
 from runtime.contract import AppSpec
 
 from ..settings import Settings
-from .api import add_api, add_authorizer, add_integrations, add_permissions, add_routes, add_stage
-from .function import HANDLER, add_function, add_layer, add_log_group, add_outputs
+from .api import add_api, add_authorizer, add_integrations, add_permissions, add_routes
+from .domain import add_domain
+from .function import HANDLER, add_functions, add_layer, add_outputs
+from .stage import (
+    add_access_log_group,
+    add_account_logging_role,
+    add_execution_log_group,
+    add_stage,
+    logs_anything,
+)
 
 
 def build_template(
@@ -20,13 +28,26 @@ def build_template(
     t.set_transform("AWS::Serverless-2016-10-31")
     api = add_api(t, spec, settings.tags)
     layer = add_layer(t, layer_uri, settings)
-    function = add_function(t, api, layer, code_uri, handler, settings)
-    if settings.log_retention_days:
-        add_log_group(t, function, settings.log_retention_days)
-    integrations = add_integrations(t, api, function, spec)
-    authorizer = add_authorizer(t, api, function, spec.authorizer) if spec.authorizer else None
-    add_routes(t, api, integrations, spec, authorizer)
-    add_permissions(t, api, function, spec, settings.stage)
-    add_stage(t, api, settings.stage, settings.tags)
-    add_outputs(t, api, function, settings.stage)
+    functions = add_functions(t, api, layer, code_uri, handler, settings, spec)
+    integrations = add_integrations(t, api, functions.by_route, spec, settings.content_handling)
+    authorizer = (
+        add_authorizer(t, api, functions.authorizer, spec.authorizer)
+        if spec.authorizer and functions.authorizer
+        else None
+    )
+    routes = add_routes(t, api, integrations, spec, authorizer)
+    add_permissions(t, api, functions.by_route, spec, settings.stage)
+    access_log_group = add_access_log_group(t, settings)
+    before_stage: list[AWSObject] = []
+    execution_log_group = add_execution_log_group(t, api, settings)
+    if execution_log_group is not None:
+        before_stage.append(execution_log_group)
+    if settings.account_logging_role:
+        account = add_account_logging_role(t)
+        if logs_anything(settings):
+            before_stage.append(account)
+    stage = add_stage(t, api, routes, settings, access_log_group, before_stage)
+    if settings.domain:
+        add_domain(t, api, stage, settings.domain)
+    add_outputs(t, api, functions, settings.stage)
     return t

@@ -1,4 +1,4 @@
-"""The API Gateway WebSocket API: the Api, its routes, integrations, authorizer and stage.
+"""The API Gateway WebSocket API: the Api, its routes, integrations and authorizer.
 
 Resource reference: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/AWS_ApiGatewayV2.html
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from troposphere import AWSObject, Join, Ref, Template
-from troposphere.apigatewayv2 import Api, Authorizer, Integration, Route, RouteResponse, Stage
+from troposphere.apigatewayv2 import Api, Authorizer, Integration, Route, RouteResponse
 from troposphere.awslambda import Permission
 
 from runtime.contract import CONNECT, DEFAULT, AppSpec, AuthorizerSpec, RouteSpec
@@ -30,16 +30,26 @@ def add_api(t: Template, spec: AppSpec, tags: dict[str, Any]) -> Api:
 
 
 def add_integrations(
-    t: Template, api: Api, function: AWSObject, spec: AppSpec
+    t: Template,
+    api: Api,
+    functions: dict[str, AWSObject],
+    spec: AppSpec,
+    content_handling: str | None = None,
 ) -> dict[str, Integration]:
-    """One `AWS_PROXY` integration per route (Chalice's names), keyed by route key."""
+    """One `AWS_PROXY` integration per route (Chalice's names), keyed by route key.
+
+    Each calls the function serving its route. `content_handling` is the integration's
+    `ContentHandlingStrategy` (`CONVERT_TO_TEXT` or `CONVERT_TO_BINARY`), if any.
+    """
+    optional = {"ContentHandlingStrategy": content_handling} if content_handling else {}
     return {
         route.key: t.add_resource(
             Integration(
                 logical_id("Integration", route.key),
                 ApiId=Ref(api),
                 IntegrationType="AWS_PROXY",
-                IntegrationUri=invocations_uri(function),
+                IntegrationUri=invocations_uri(functions[route.key]),
+                **optional,
             )
         )
         for route in spec.routes
@@ -49,7 +59,7 @@ def add_integrations(
 def add_authorizer(
     t: Template, api: Api, function: AWSObject, authorizer: AuthorizerSpec
 ) -> Authorizer:
-    """The REQUEST authorizer guarding `$connect`, served by the same function."""
+    """The REQUEST authorizer guarding `$connect`, and its scoped invoke permission."""
     resource = t.add_resource(
         Authorizer(
             logical_id("Authorizer"),
@@ -78,9 +88,9 @@ def add_routes(
     integrations: dict[str, Integration],
     spec: AppSpec,
     authorizer: Authorizer | None,
-) -> list[Route]:
-    """A route per registered handler; two-way routes also get their `$default` response."""
-    routes = []
+) -> dict[str, Route]:
+    """A route per registered handler, by route key; two-way routes also get their response."""
+    routes = {}
     for route in spec.routes:
         resource = t.add_resource(
             Route(
@@ -101,7 +111,7 @@ def add_routes(
                     RouteResponseKey=DEFAULT,
                 )
             )
-        routes.append(resource)
+        routes[route.key] = resource
     return routes
 
 
@@ -113,34 +123,18 @@ def _route_auth(route: RouteSpec, authorizer: Authorizer | None) -> dict[str, An
 
 
 def add_permissions(
-    t: Template, api: Api, function: AWSObject, spec: AppSpec, stage: str
+    t: Template, api: Api, functions: dict[str, AWSObject], spec: AppSpec, stage: str
 ) -> list[Permission]:
-    """Let API Gateway invoke the function, for this API, stage and route only."""
+    """Let API Gateway invoke each route's function, for this API, stage and route only."""
     return [
         t.add_resource(
             Permission(
                 logical_id("Permission", route.key),
                 Action="lambda:InvokeFunction",
-                FunctionName=Ref(function),
+                FunctionName=Ref(functions[route.key]),
                 Principal="apigateway.amazonaws.com",
                 SourceArn=execute_api_arn(api, f"{stage}/{route.key}"),
             )
         )
         for route in spec.routes
     ]
-
-
-def add_stage(t: Template, api: Api, stage: str, tags: dict[str, Any]) -> Stage:
-    """The stage, redeployed by API Gateway itself whenever a route or integration changes.
-
-    `AutoDeploy` replaces Chalice's `Deployment`, whose fixed logical id never redeploys.
-    """
-    return t.add_resource(
-        Stage(
-            logical_id("APIStage"),
-            ApiId=Ref(api),
-            AutoDeploy=True,
-            StageName=stage,
-            **({"Tags": tags} if tags else {}),
-        )
-    )

@@ -1,7 +1,8 @@
-"""The Lambda side: the runtime layer, the one function serving every route, its logs."""
+"""The Lambda side: the runtime layer, the functions serving the routes, their logs."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from troposphere import GetAtt, Output, Ref, Sub, Template
@@ -10,10 +11,11 @@ from troposphere.awslambda import Environment
 from troposphere.logs import LogGroup
 from troposphere.serverless import Function, LayerVersion
 
-from runtime.contract import ENDPOINT_ENV
+from runtime.contract import ENDPOINT_ENV, AppSpec
 
-from ..settings import Settings, is_statement
+from ..settings import FunctionSettings, Settings, is_statement
 from .arns import api_url, execute_api_arn, var
+from .names import logical_id
 
 HANDLER = "app.app"
 
@@ -50,44 +52,91 @@ def manage_connections_policy(api: Api, stage: str) -> dict[str, Any]:
     }
 
 
-def add_function(
-    t: Template, api: Api, layer: LayerVersion, code_uri: str, handler: str, settings: Settings
+@dataclasses.dataclass(frozen=True)
+class Functions:
+    """The template's functions: who serves each route key, and the authorizer."""
+
+    all: dict[str | None, Function]
+    """By `[functions.NAME]` name; None is the default function."""
+    by_route: dict[str, Function]
+    authorizer: Function | None
+
+
+def add_functions(
+    t: Template,
+    api: Api,
+    layer: LayerVersion,
+    code_uri: str,
+    handler: str,
+    settings: Settings,
+    spec: AppSpec,
+) -> Functions:
+    """One function per `[functions.NAME]`, and the default one for every other route.
+
+    Every function runs the same code (`Handler: app.app`), which dispatches by route key.
+    """
+    made: dict[str | None, Function] = {}
+    by_route: dict[str, Function] = {}
+    authorizer = None
+    for plan in settings.function_settings(spec):
+        function = _add_function(t, api, layer, code_uri, handler, settings, plan)
+        if settings.log_retention_days:
+            add_log_group(t, function, plan.name, settings.log_retention_days)
+        made[plan.name] = function
+        by_route.update(dict.fromkeys(plan.routes, function))
+        if plan.authorizer:
+            authorizer = function
+    return Functions(made, by_route, authorizer)
+
+
+def _add_function(
+    t: Template,
+    api: Api,
+    layer: LayerVersion,
+    code_uri: str,
+    handler: str,
+    settings: Settings,
+    plan: FunctionSettings,
 ) -> Function:
-    """One function for every route (`Handler: app.app`); the app dispatches by route key."""
-    statements = [p for p in settings.policies if is_statement(p)]
-    others = [p for p in settings.policies if not is_statement(p)]
+    statements = [p for p in plan.policies if is_statement(p)]
+    others = [p for p in plan.policies if not is_statement(p)]
     policies = [manage_connections_policy(api, settings.stage)]
     if statements:
         policies.append({"Statement": statements})
-    environment = {ENDPOINT_ENV: api_url(api, "https", settings.stage), **settings.environment}
+    environment = {ENDPOINT_ENV: api_url(api, "https", settings.stage), **plan.environment}
+    optional: dict[str, Any] = {}
+    if plan.reserved_concurrency is not None:
+        optional["ReservedConcurrentExecutions"] = plan.reserved_concurrency
+    if settings.tags:
+        optional["Tags"] = settings.tags
     return t.add_resource(
         Function(
-            "WebsocketHandler",
+            logical_id("Handler", function=plan.name),
             CodeUri=code_uri,
             Handler=handler,
             Runtime=settings.runtime,
-            MemorySize=settings.memory_size,
-            Timeout=settings.timeout,
+            MemorySize=plan.memory_size,
+            Timeout=plan.timeout,
             Layers=[Ref(layer)],
             Environment=Environment(Variables=environment),
             Policies=policies + others,
-            **({"Tags": settings.tags} if settings.tags else {}),
+            **optional,
         )
     )
 
 
-def add_log_group(t: Template, function: Function, days: int) -> LogGroup:
+def add_log_group(t: Template, function: Function, name: str | None, days: int) -> LogGroup:
     """The function's log group, made before Lambda makes it, to set its retention."""
     return t.add_resource(
         LogGroup(
-            "WebsocketHandlerLogGroup",
+            logical_id("HandlerLogGroup", function=name),
             LogGroupName=Sub(f"/aws/lambda/{var(function)}"),
             RetentionInDays=days,
         )
     )
 
 
-def add_outputs(t: Template, api: Api, function: Function, stage: str) -> None:
+def add_outputs(t: Template, api: Api, functions: Functions, stage: str) -> None:
     t.add_output(
         [
             Output(
@@ -101,7 +150,16 @@ def add_outputs(t: Template, api: Api, function: Function, stage: str) -> None:
                 Value=api_url(api, "https", stage),
             ),
             Output("WebsocketAPIId", Description="The API's id", Value=Ref(api)),
-            Output("WebsocketHandlerName", Description="The function", Value=Ref(function)),
-            Output("WebsocketHandlerArn", Value=GetAtt(function, "Arn")),
         ]
     )
+    for name, function in functions.all.items():
+        t.add_output(
+            [
+                Output(
+                    logical_id("HandlerName", function=name),
+                    Description="The function" if name is None else f"The function {name}",
+                    Value=Ref(function),
+                ),
+                Output(logical_id("HandlerArn", function=name), Value=GetAtt(function, "Arn")),
+            ]
+        )

@@ -31,11 +31,17 @@ def route_name(route_key: str) -> str:
     return name + hashlib.sha256(route_key.encode()).hexdigest()[:8]
 
 
-def logical_id(kind: str, route_key: str | None = None) -> str:
+def logical_id(kind: str, route_key: str | None = None, *, function: str | None = None) -> str:
     """The logical id of a resource: `logical_id("Route", "$connect")` is `WebsocketConnectRoute`.
 
     Without a route key, `kind` names a single resource of the template (`API` gives
-    `WebsocketAPI`, `APIStage` gives `WebsocketAPIStage`).
+    `WebsocketAPI`, `APIStage` gives `WebsocketAPIStage`). `function` names a function of
+    wsgen.toml's `[functions.NAME]`: `logical_id("Handler", function="worker")` is
+    `WebsocketWorkerHandler`, and without it `logical_id("Handler")` is the default
+    function, `WebsocketHandler`.
     """
-    middle = route_name(route_key) if route_key is not None else ""
+    if function is not None:
+        middle = route_name(function)
+    else:
+        middle = route_name(route_key) if route_key is not None else ""
     return f"Websocket{middle}{kind}"

@@ -162,7 +162,7 @@ def test_function_serves_every_route_with_the_endpoint_and_settings(spec: AppSpe
         "AmazonS3ReadOnlyAccess",
     ]
     assert function["Tags"] == {"team": "chat"}
-    [logs] = of_type(template, "AWS::Logs::LogGroup").values()
+    logs = of_type(template, "AWS::Logs::LogGroup")["WebsocketHandlerLogGroup"]
     assert logs == {
         "LogGroupName": {"Fn::Sub": "/aws/lambda/${WebsocketHandler}"},
         "RetentionInDays": 14,

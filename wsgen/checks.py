@@ -1,0 +1,298 @@
+"""Checks of `wsgen.toml` values: each takes `(name, value, source)` and returns the value.
+
+`name` is the key as the user wrote it (`stages.prod.timeout`), `source` the file (or
+None for a command-line flag); a wrong value raises a `ConfigError` naming both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .exceptions import ConfigError
+
+Check = Callable[[str, Any, "str | None"], Any]
+
+# Python runtimes Lambda supports and does not yet deprecate (cfn-lint W2531 flags deprecated
+# ones): https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
+RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
+
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+# Execution logging levels of a WebSocket stage (DefaultRouteSettings.LoggingLevel).
+LOGGING_LEVELS = ("OFF", "ERROR", "INFO")
+CONTENT_HANDLING = ("CONVERT_TO_TEXT", "CONVERT_TO_BINARY")
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
+MAX_ACCESS_LOG_FORMAT_BYTES = 3 * 1024
+
+_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_FUNCTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_BASE_PATH = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
+_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
+
+
+def runtime(name: str, value: Any, source: str | None) -> str:
+    if value not in RUNTIMES:
+        raise ConfigError(f"'{name}' must be one of {', '.join(RUNTIMES)}, not {value!r}", source)
+    return str(value)
+
+
+def integer(low: int, high: int) -> Check:
+    def check(name: str, value: Any, source: str | None) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(
+                f"'{name}' must be an integer from {low} to {high}, not {value!r}", source
+            )
+        return value
+
+    return check
+
+
+def rate(name: str, value: Any, source: str | None) -> float | int:
+    """Requests per second: any number from 0 (API Gateway takes a double)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e9:
+        raise ConfigError(
+            f"'{name}' must be a number of requests per second, not {value!r}", source
+        )
+    return value
+
+
+def boolean(name: str, value: Any, source: str | None) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"'{name}' must be true or false, not {value!r}", source)
+    return value
+
+
+def one_of(choices: tuple[str, ...]) -> Check:
+    def check(name: str, value: Any, source: str | None) -> str:
+        if value not in choices:
+            raise ConfigError(
+                f"'{name}' must be one of {', '.join(choices)}, not {value!r}", source
+            )
+        return str(value)
+
+    return check
+
+
+def retention(name: str, value: Any, source: str | None) -> int:
+    if isinstance(value, bool) or value not in RETENTION_DAYS:
+        raise ConfigError(
+            f"'{name}' must be one of {', '.join(map(str, RETENTION_DAYS))}, not {value!r}", source
+        )
+    return int(value)
+
+
+def path(name: str, value: Any, source: str | None) -> Path:
+    if isinstance(value, Path):
+        return value
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"'{name}' must be a file path (a string), not {value!r}", source)
+    return Path(value)
+
+
+def mapping(kind: str, check_name: bool) -> Check:
+    def check(name: str, value: Any, source: str | None) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ConfigError(f"'{name}' must be a table of {kind}", source)
+        for key, item in value.items():
+            if check_name and not _ENV_NAME.match(key):
+                raise ConfigError(
+                    f"'{name}.{key}' is not a valid environment variable name", source
+                )
+            if not isinstance(item, str) and not is_intrinsic(item):
+                raise ConfigError(
+                    f"'{name}.{key}' must be a string or an intrinsic such as "
+                    f'{{ Ref = "Name" }}, not {item!r}',
+                    source,
+                )
+        return dict(value)
+
+    return check
+
+
+def policies(name: str, value: Any, source: str | None) -> list[Any]:
+    if not isinstance(value, list):
+        raise ConfigError(f"'{name}' must be a list (use [[policies]] sections)", source)
+    for index, item in enumerate(value):
+        template = isinstance(item, dict) and len(item) == 1
+        if not (isinstance(item, str) or is_statement(item) or template):
+            raise ConfigError(
+                f"'{name}[{index}]' must be a managed policy name or ARN, a SAM policy "
+                'template such as { DynamoDBCrudPolicy = { TableName = "t" } }, or a '
+                "statement with Effect, Action and Resource",
+                source,
+            )
+    return list(value)
+
+
+def access_log_format(name: str, value: Any, source: str | None) -> str:
+    """A custom access log line: API Gateway wants the request id in it and at most 3 KB."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"'{name}' must be a non-empty string of $context variables", source)
+    if len(value.encode()) > MAX_ACCESS_LOG_FORMAT_BYTES:
+        raise ConfigError(
+            f"'{name}' is {len(value.encode())} bytes; API Gateway takes at most "
+            f"{MAX_ACCESS_LOG_FORMAT_BYTES}",
+            source,
+        )
+    if "$context.requestId" not in value and "$context.extendedRequestId" not in value:
+        raise ConfigError(
+            f"'{name}' must contain $context.requestId (or $context.extendedRequestId)", source
+        )
+    return value
+
+
+def string_or_intrinsic(pattern: re.Pattern[str], what: str, intrinsic: bool = True) -> Check:
+    def check(name: str, value: Any, source: str | None) -> Any:
+        if (intrinsic and is_intrinsic(value)) or (isinstance(value, str) and pattern.match(value)):
+            return value
+        raise ConfigError(f"'{name}' must be {what}, not {value!r}", source)
+
+    return check
+
+
+def table(keys: dict[str, Check], required: tuple[str, ...] = ()) -> Check:
+    """A sub-table (`[domain]`) whose keys are checked like the top-level ones."""
+
+    def check(name: str, value: Any, source: str | None) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ConfigError(f"'{name}' must be a table", source)
+        for key, item in value.items():
+            if key not in keys:
+                raise ConfigError(
+                    f"unknown key '{name}.{key}'; known keys: {', '.join(keys)}", source
+                )
+            value = {**value, key: keys[key](f"{name}.{key}", item, source)}
+        for key in required:
+            if key not in value:
+                raise ConfigError(f"'{name}' needs '{key}'", source)
+        return dict(value)
+
+    return check
+
+
+def tables(keys: dict[str, Check], name_pattern: re.Pattern[str] | None = None) -> Check:
+    """A table of named sub-tables (`[routes."join"]`, `[functions.worker]`)."""
+    inner = table(keys)
+
+    def check(name: str, value: Any, source: str | None) -> dict[str, dict[str, Any]]:
+        if not isinstance(value, dict):
+            raise ConfigError(f"'{name}' must be a table of [{name}.NAME] tables", source)
+        checked = {}
+        for key, item in value.items():
+            if name_pattern is not None and not name_pattern.match(key):
+                raise ConfigError(
+                    f"invalid name '{name}.{key}': use up to 64 letters, digits, '-' and '_', "
+                    "starting with a letter",
+                    source,
+                )
+            checked[key] = inner(f"{name}.{key}", item, source)
+        return checked
+
+    return check
+
+
+def route_list(name: str, value: Any, source: str | None) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"'{name}' must be a list of route keys, not {value!r}", source)
+    if len(set(value)) != len(value):
+        raise ConfigError(f"'{name}' lists a route twice", source)
+    return list(value)
+
+
+def is_statement(policy: Any) -> bool:
+    """An IAM statement (`Effect`, `Action`, `Resource`), as opposed to a SAM policy template."""
+    return isinstance(policy, dict) and "Effect" in policy
+
+
+def is_intrinsic(value: Any) -> bool:
+    """A CloudFormation function written as a one-key table: `{ Ref = "X" }`, `{ "Fn::…" = … }`."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    [name] = value
+    return name in ("Ref", "Condition") or str(name).startswith("Fn::")
+
+
+ROUTE_KEYS: dict[str, Check] = {
+    "throttling_burst_limit": integer(0, 2**31 - 1),
+    "throttling_rate_limit": rate,
+    "logging_level": one_of(LOGGING_LEVELS),
+    "data_trace": boolean,
+}
+
+DOMAIN_KEYS: dict[str, Check] = {
+    "name": string_or_intrinsic(
+        _HOST_NAME, "a lowercase host name such as ws.example.com", intrinsic=False
+    ),
+    "certificate_arn": string_or_intrinsic(
+        _CERTIFICATE_ARN, "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)"
+    ),
+    "base_path": string_or_intrinsic(
+        _BASE_PATH,
+        "one path segment of letters, digits, '.', '_', '~' and '-' (no '/')",
+        intrinsic=False,
+    ),
+    "hosted_zone_id": string_or_intrinsic(
+        re.compile(r"^Z[A-Z0-9]{1,31}$"), "a Route 53 hosted zone id such as Z0123456789ABC"
+    ),
+}
+
+FUNCTION_KEYS: dict[str, Check] = {
+    "routes": route_list,
+    "authorizer": boolean,
+    "memory_size": integer(128, 10240),
+    "timeout": integer(1, 900),
+    "reserved_concurrency": integer(0, 2**31 - 1),
+    "environment": mapping("environment variables", check_name=True),
+    "policies": policies,
+}
+
+CHECKS: dict[str, Check] = {
+    "runtime": runtime,
+    "memory_size": integer(128, 10240),
+    "timeout": integer(1, 900),
+    "reserved_concurrency": integer(0, 2**31 - 1),
+    "log_retention_days": retention,
+    "merge_template": path,
+    "environment": mapping("environment variables", check_name=True),
+    "policies": policies,
+    "tags": mapping("tags", check_name=False),
+    "access_logging": boolean,
+    "access_log_format": access_log_format,
+    "logging_level": one_of(LOGGING_LEVELS),
+    "data_trace": boolean,
+    "account_logging_role": boolean,
+    "throttling_burst_limit": ROUTE_KEYS["throttling_burst_limit"],
+    "throttling_rate_limit": rate,
+    "content_handling": one_of(CONTENT_HANDLING),
+    "routes": tables(ROUTE_KEYS),
+    "domain": table(DOMAIN_KEYS, required=("name", "certificate_arn")),
+    "functions": tables(FUNCTION_KEYS, _FUNCTION_NAME),
+}
