@@ -52,6 +52,9 @@ def test_allowed_context_reaches_every_event(guarded):
     assert auth["methodArn"].endswith(":wsgenlocal/local/$connect")
     assert auth["queryStringParameters"] == {"token": "good"}
     assert auth["stageVariables"] == {}
+    # API Gateway's own hop-by-hop values, as in the captured input.
+    assert (auth["headers"]["Connection"], auth["headers"]["Upgrade"]) == ("upgrade", "websocket")
+    assert auth["headers"]["X-Forwarded-Proto"] == "http"
     assert auth["requestContext"]["eventType"] == "CONNECT"
     for event in (message, disconnect):
         context = event["requestContext"]["authorizer"]

@@ -36,7 +36,9 @@ def test_no_match_and_no_default_gets_forbidden_frame():
                 await ws.send('{"action": "only"}')
                 assert await ws.recv() == "only"
                 await ws.send("anything else")
-                frame = json.loads(await ws.recv())
+                raw = await ws.recv()
+                assert raw.startswith('{"message": "Forbidden", "connectionId":"')  # AWS's bytes
+                frame = json.loads(raw)
                 await ws.send('{"action": "only"}')
                 assert await ws.recv() == "only"  # still open
                 return frame

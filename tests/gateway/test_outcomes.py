@@ -1,0 +1,104 @@
+"""The handshake verdict from `$connect`'s result, reply frames, error frames, message bodies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from runtime import Response
+from runtime.responses import to_proxy_response
+from wsgen.gateway.outcomes import (
+    connect_verdict,
+    error_frame,
+    gateway_response,
+    is_text,
+    message_body,
+    reply_frame,
+)
+
+
+@pytest.mark.parametrize("result", [None, {}, {"body": "ignored"}, "ok"])
+def test_connect_result_without_status_code_accepts(result):
+    verdict = connect_verdict(result, None)
+    assert verdict.accepted and verdict.status == 200 and verdict.subprotocol is None
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 429, 500])
+def test_non_2xx_status_rejects_with_that_status_and_no_body(status):
+    verdict = connect_verdict(Response(body="why", status_code=status).to_dict(), None)
+    assert (verdict.accepted, verdict.status, verdict.body) == (False, status, b"")
+
+
+def test_exception_is_502_internal_server_error():
+    verdict = connect_verdict(None, KeyError("user"))
+    assert verdict.status == 502
+    assert json.loads(verdict.body) == {"message": "Internal server error"}
+    assert "KeyError" in verdict.reason
+
+
+@pytest.mark.parametrize("status", ["abc", None, [200]])
+def test_unreadable_status_code_is_502(status):
+    assert connect_verdict({"statusCode": status}, None).status == 502
+
+
+@pytest.mark.parametrize(
+    ("headers", "subprotocol"),
+    [
+        ({"Sec-WebSocket-Protocol": "chat.v1"}, "chat.v1"),
+        ({"sec-websocket-protocol": "chat.v1"}, "chat.v1"),
+        ({"Sec-WebSocket-Protocol": ""}, None),
+        ({"Sec-WebSocket-Protocol": 1}, None),
+        ({"X-Other": "y"}, None),
+        (["not", "a", "dict"], None),
+    ],
+)
+def test_only_sec_websocket_protocol_goes_back(headers, subprotocol):
+    assert connect_verdict({"statusCode": 200, "headers": headers}, None).subprotocol == subprotocol
+
+
+def test_no_subprotocol_on_a_rejection():
+    result = {"statusCode": 400, "headers": {"Sec-WebSocket-Protocol": "chat.v1"}}
+    assert connect_verdict(result, None).subprotocol is None
+
+
+@pytest.mark.parametrize(
+    ("value", "frame"),
+    [
+        ("hi", "hi"),
+        ({"pong": 3}, '{"pong":3}'),
+        (b"\xff\x00", b"\xff\x00"),
+        (b"utf-8 bytes", b"utf-8 bytes"),  # isBase64Encoded: binary, whatever the content
+        (None, None),
+    ],
+)
+def test_reply_frame_from_the_proxy_response(value, frame):
+    assert reply_frame(to_proxy_response(value, reply=True)) == frame
+
+
+@pytest.mark.parametrize("result", [{"statusCode": 200}, {"body": None}, "body", None])
+def test_no_body_no_reply(result):
+    assert reply_frame(result) is None
+
+
+def test_error_frame_has_api_gateways_exact_bytes():
+    frame = error_frame("Forbidden", "Xq4mT2rLpNcFa8w=", "CbU1zE3aDoEFq2w=")
+    assert frame == (
+        '{"message": "Forbidden", '
+        '"connectionId":"Xq4mT2rLpNcFa8w=", "requestId":"CbU1zE3aDoEFq2w="}'
+    )
+    assert list(json.loads(frame)) == ["message", "connectionId", "requestId"]
+
+
+def test_gateway_response_body():
+    assert gateway_response("Forbidden") == b'{"message":"Forbidden"}'
+
+
+def test_message_body_text_as_is_binary_base64():
+    assert message_body("héllo".encode(), binary=False) == ("héllo", False)
+    assert message_body(b"\x00\xff", binary=True) == ("AP8=", True)
+
+
+def test_posted_data_is_text_when_utf8():
+    assert is_text("héllo".encode())
+    assert not is_text(b"\xff\x00")

@@ -1,0 +1,49 @@
+"""Which route a message selects: a custom route, else $default, else None (Forbidden)."""
+
+from __future__ import annotations
+
+import pytest
+
+from runtime.contract import AppSpec, RouteSpec
+from wsgen.gateway.routing import Router
+
+
+def _router(*keys, expression="$request.body.action"):
+    routes = tuple(RouteSpec(key, key, reply=key == "ping") for key in keys)
+    return Router(AppSpec("t", routes, expression))
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        (b'{"action": "join"}', "join"),
+        (b'{"action": "nope"}', "$default"),
+        (b'{"action": "$connect"}', "$default"),  # predefined keys are never selected
+        (b'{"other": 1}', "$default"),
+        (b"not json", "$default"),
+        (b"[1]", "$default"),
+    ],
+)
+def test_custom_route_else_default(data, key):
+    assert _router("join", "ping", "$connect", "$default").route_key(data) == key
+
+
+def test_no_match_and_no_default_is_none():
+    router = _router("join")
+    assert router.route_key(b'{"action": "join"}') == "join"
+    assert router.route_key(b"anything") is None
+
+
+def test_binary_frames_go_to_default():
+    assert _router("join", "$default").route_key(b'{"action": "join"}', binary=True) == "$default"
+    assert _router("join").route_key(b'{"action": "join"}', binary=True) is None
+
+
+def test_the_apps_own_expression():
+    router = _router("chat/join", expression="${request.body.service}/${request.body.op}")
+    assert router.route_key(b'{"service": "chat", "op": "join"}') == "chat/join"
+
+
+def test_replies_only_on_two_way_routes():
+    router = _router("join", "ping")
+    assert router.replies("ping") and not router.replies("join") and not router.replies("gone")
