@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from runtime.contract import AppSpec, RouteSpec
 from wsgen.exceptions import ConfigError
 from wsgen.settings import RUNTIMES, load_settings
 
@@ -62,6 +63,39 @@ def test_merge_template_is_relative_to_the_app_dir(tmp_path: Path) -> None:
         ('stages = "x"', "'stages' must be a table"),
         ("[stages.'a b']", "invalid stage name 'a b'"),
         ("[stages.prod]\nfoo = 1", "unknown key 'stages.prod.foo'"),
+        ("access_logging = 1", "'access_logging' must be true or false"),
+        ('access_log_format = "$context.routeKey"', "must contain $context.requestId"),
+        ('access_log_format = ""', "'access_log_format' must be a non-empty string"),
+        (f'access_log_format = "$context.requestId{"x" * 3072}"', "takes at most 3072"),
+        ('logging_level = "DEBUG"', "'logging_level' must be one of OFF, ERROR, INFO"),
+        ("data_trace = true", "'data_trace' logs nothing while 'logging_level' is OFF"),
+        ("account_logging_role = 'yes'", "'account_logging_role' must be true or false"),
+        ("throttling_burst_limit = -1", "'throttling_burst_limit' must be an integer from 0"),
+        ('throttling_rate_limit = "5"', "'throttling_rate_limit' must be a number"),
+        ('content_handling = "TEXT"', "'content_handling' must be one of CONVERT_TO_TEXT"),
+        ("reserved_concurrency = 1.5", "'reserved_concurrency' must be an integer"),
+        ("routes = 1", "'routes' must be a table of [routes.NAME] tables"),
+        ('[routes."join"]\nburst = 1', "unknown key 'routes.join.burst'"),
+        ('[routes."join"]\ndata_trace = true', "'routes.join.data_trace' logs nothing"),
+        ("[domain]\nname = 'ws.example.com'", "'domain' needs 'certificate_arn'"),
+        ("[domain]\nname = 'WS..x'\ncertificate_arn = 'x'", "'domain.name' must be a lowercase"),
+        (
+            "[domain]\ncertificate_arn = 'arn:aws:iam::1:x'",
+            "'domain.certificate_arn' must be an ACM",
+        ),
+        ("[domain]\nbase_path = 'a/b'", "'domain.base_path' must be one path segment"),
+        ("[domain]\nhosted_zone_id = 1", "'domain.hosted_zone_id' must be a Route 53"),
+        ("[stages.prod.domain]\nport = 1", "unknown key 'stages.prod.domain.port'"),
+        ("[functions.'a b']\nroutes = []", "invalid name 'functions.a b'"),
+        ("[functions.w]\nroutes = 'join'", "'functions.w.routes' must be a list of route keys"),
+        ("[functions.w]\nroutes = ['a', 'a']", "'functions.w.routes' lists a route twice"),
+        ("[functions.w]\nmemory_size = 64", "'functions.w.memory_size' must be an integer"),
+        ("[functions.w]\nruntime = 'python3.12'", "unknown key 'functions.w.runtime'"),
+        ("[functions.w]\nmemory_size = 256", "'functions.w' needs 'routes'"),
+        (
+            "[functions.a]\nroutes = ['x']\n[functions.b]\nroutes = ['x']",
+            "route 'x' is in both 'functions.a.routes' and 'functions.b.routes'",
+        ),
     ],
 )
 def test_mistakes_name_the_key_and_the_file(tmp_path: Path, toml: str, message: str) -> None:
@@ -69,3 +103,77 @@ def test_mistakes_name_the_key_and_the_file(tmp_path: Path, toml: str, message: 
         settings_for(tmp_path, toml)
     assert message in str(info.value)
     assert str(info.value).startswith(str(tmp_path / "wsgen.toml"))
+
+
+SPEC = AppSpec("t", (RouteSpec("$default", "app.m"), RouteSpec("join", "app.j")))
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[routes."jion"]\nthrottling_burst_limit = 1', "'routes.jion' names route 'jion'"),
+        ("[functions.w]\nroutes = ['$connect']", "'functions.w.routes' names route '$connect'"),
+        (
+            "[stages.prod.functions.w]\nroutes = ['x']",
+            "'stages.prod.functions.w.routes' names route 'x'",
+        ),
+        ("[functions.w]\nauthorizer = true", "the app has no ws_authorizer"),
+    ],
+)
+def test_route_keys_must_be_the_apps(tmp_path: Path, toml: str, message: str) -> None:
+    (tmp_path / "wsgen.toml").write_text(toml)
+    with pytest.raises(ConfigError) as info:
+        load_settings(tmp_path, "api", {"runtime": "python3.12"}, SPEC)
+    assert message in str(info.value)
+    assert "which the app does not have; its routes: $default, join" in str(info.value) or (
+        "authorizer" in message
+    )
+    assert str(info.value).startswith(str(tmp_path / "wsgen.toml"))
+
+
+def test_new_keys_default_and_a_stage_adds_routes_and_functions_per_name(tmp_path: Path) -> None:
+    toml = """
+runtime = "python3.12"
+logging_level = "ERROR"
+[routes."join"]
+throttling_burst_limit = 5
+throttling_rate_limit = 1
+[functions.w]
+routes = ["join"]
+memory_size = 512
+[stages.prod]
+access_logging = false
+[stages.prod.routes."$default"]
+throttling_burst_limit = 9
+[stages.prod.routes."join"]
+throttling_rate_limit = 2
+[stages.prod.functions.w]
+memory_size = 2048
+[stages.prod.domain]
+name = "ws.example.com"
+certificate_arn = { Ref = "Certificate" }
+"""
+    dev = settings_for(tmp_path, toml, "dev")
+    assert (dev.access_logging, dev.logging_level, dev.data_trace, dev.domain) == (
+        True,
+        "ERROR",
+        False,
+        None,
+    )
+    assert (dev.content_handling, dev.account_logging_role) == (None, False)
+    prod = settings_for(tmp_path, toml, "prod")
+    assert prod.access_logging is False
+    assert prod.routes == {
+        "join": {"throttling_burst_limit": 5, "throttling_rate_limit": 2},
+        "$default": {"throttling_burst_limit": 9},
+    }
+    assert prod.functions == {"w": {"routes": ["join"], "memory_size": 2048}}
+    assert prod.domain == {"name": "ws.example.com", "certificate_arn": {"Ref": "Certificate"}}
+    [default, worker] = prod.function_settings(SPEC)
+    assert (default.name, default.routes, worker.name, worker.routes) == (
+        None,
+        ("$default",),
+        "w",
+        ("join",),
+    )
+    assert (worker.memory_size, worker.timeout) == (2048, prod.timeout)

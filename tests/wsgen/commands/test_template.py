@@ -164,6 +164,48 @@ BAD_INPUT = {
         [],
         "wsgen.toml: 'stages.prod.timeout' must be an integer",
     ),
+    "route settings of no route": (
+        ECHO,
+        {"wsgen.toml": '[routes."join"]\nthrottling_burst_limit = 1\n'},
+        [],
+        "wsgen.toml: 'routes.join' names route 'join', which the app does not have",
+    ),
+    "function of no route": (
+        ECHO,
+        {"wsgen.toml": "[stages.prod.functions.w]\nroutes = ['$connect']\n"},
+        [],
+        "wsgen.toml: 'stages.prod.functions.w.routes' names route '$connect'",
+    ),
+    "function authorizer without one": (
+        ECHO,
+        {"wsgen.toml": "[functions.w]\nauthorizer = true\n"},
+        [],
+        "wsgen.toml: 'functions.w.authorizer' is true, but the app has no ws_authorizer",
+    ),
+    "data trace without logging": (
+        ECHO,
+        {"wsgen.toml": "data_trace = true\n"},
+        [],
+        "wsgen.toml: 'data_trace' logs nothing while 'logging_level' is OFF",
+    ),
+    "domain without certificate": (
+        ECHO,
+        {"wsgen.toml": "[domain]\nname = 'ws.example.com'\n"},
+        [],
+        "wsgen.toml: 'domain' needs 'certificate_arn'",
+    ),
+    "bad content handling": (
+        ECHO,
+        {"wsgen.toml": "content_handling = 'BINARY'\n"},
+        [],
+        "wsgen.toml: 'content_handling' must be one of CONVERT_TO_TEXT, CONVERT_TO_BINARY",
+    ),
+    "access log format without request id": (
+        ECHO,
+        {"wsgen.toml": "access_log_format = '$context.routeKey'\n"},
+        [],
+        "wsgen.toml: 'access_log_format' must contain $context.requestId",
+    ),
     "toml merge_template missing": (
         ECHO,
         {"wsgen.toml": 'merge_template = "r.yaml"\n'},
