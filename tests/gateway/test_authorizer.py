@@ -135,3 +135,19 @@ def _policy(effect, action="execute-api:Invoke", resource=ARN):
 )
 def test_policy_evaluation(policy, allowed):
     assert allows(policy, ARN) is allowed
+
+
+def test_prepare_refuses_before_the_authorizer_runs_and_conclude_reads_the_outcome():
+    from wsgen.gateway.authorizer import conclude, prepare
+    from wsgen.gateway.events import Api, Peer
+
+    api = Api("abc", "us-east-1", "dev")
+    peer = Peer("Xq4mT2rLpNcFa8w=", 0, "203.0.113.1", api.domain_name)
+    sources = ("route.request.querystring.token",)
+    event, refusal = prepare(api, peer, UpgradeRequest([]), sources)
+    assert event["type"] == "REQUEST" and refusal is not None and refusal.status == 401
+    event, refusal = prepare(api, peer, UpgradeRequest([], [("token", "t")]), sources)
+    assert refusal is None and event["methodArn"] == ARN
+    allowed = conclude(AuthResponse.allow("p").to_policy(ARN), None, ARN, 1)
+    assert allowed.accepted and allowed.authorizer is not None
+    assert conclude(None, UnauthorizedError(), ARN, 1).status == 401

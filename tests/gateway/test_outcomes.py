@@ -102,3 +102,13 @@ def test_message_body_text_as_is_binary_base64():
 def test_posted_data_is_text_when_utf8():
     assert is_text("héllo".encode())
     assert not is_text(b"\xff\x00")
+
+
+def test_answer_frame_error_reply_or_nothing():
+    from wsgen.gateway.outcomes import answer_frame
+
+    reply = to_proxy_response("pong", reply=True)
+    assert answer_frame(reply, None, True, "c", "r") == "pong"
+    assert answer_frame(reply, None, False, "c", "r") is None  # one-way route
+    failed = answer_frame(None, RuntimeError("x"), False, "c", "r")
+    assert failed == error_frame("Internal server error", "c", "r")

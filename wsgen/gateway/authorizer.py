@@ -20,7 +20,7 @@ import json
 import re
 from typing import Any
 
-from .events import UpgradeRequest
+from .events import Api, Peer, UpgradeRequest, authorizer_event
 from .outcomes import (
     FORBIDDEN,
     FORBIDDEN_MESSAGE,
@@ -32,6 +32,25 @@ from .outcomes import (
 
 UNAUTHORIZED_MESSAGE = "Unauthorized"
 """The authorizer error message API Gateway answers with 401 instead of 500."""
+
+
+def prepare(
+    api: Api, peer: Peer, request: UpgradeRequest, sources: tuple[str, ...]
+) -> tuple[dict[str, Any], Verdict | None]:
+    """The authorizer's input event, and the 401 when an identity source is missing (the
+    authorizer is then not run)."""
+    event = authorizer_event(api, peer, request)
+    missing = missing_identity_source(
+        sources, request, api.stage_variables, event["requestContext"]
+    )
+    return event, None if missing is None else missing_source_verdict(missing)
+
+
+def conclude(output: Any, error: BaseException | None, method_arn: str, latency_ms: int) -> Verdict:
+    """The verdict from the authorizer's output or the exception it raised."""
+    if error is not None:
+        return error_verdict(error)
+    return verdict(output, method_arn, latency_ms)
 
 
 def missing_identity_source(

@@ -133,6 +133,16 @@ def reply_frame(result: Any) -> Frame | None:
     return str(result["body"])
 
 
+def answer_frame(
+    result: Any, error: BaseException | None, two_way: bool, connection_id: str, request_id: str
+) -> Frame | None:
+    """What the client gets after a message's integration ran: the Internal server error
+    frame when it failed, the reply of a two-way route, or nothing."""
+    if error is not None:
+        return error_frame(INTERNAL_ERROR_MESSAGE, connection_id, request_id)
+    return reply_frame(result) if two_way else None
+
+
 def is_text(data: bytes) -> bool:
     """Whether `@connections` POST data goes out as a text frame: when it is valid UTF-8.
 

@@ -14,27 +14,9 @@ from typing import Any
 from runtime import App
 from runtime.contract import CONNECT, DISCONNECT, AppSpec
 
-from ..gateway import authorizer
-from ..gateway.events import (
-    Api,
-    Peer,
-    UpgradeRequest,
-    authorizer_event,
-    connect_event,
-    disconnect_event,
-    message_event,
-    new_id,
-)
-from ..gateway.outcomes import (
-    FORBIDDEN_MESSAGE,
-    INTERNAL_ERROR_MESSAGE,
-    Frame,
-    Verdict,
-    connect_verdict,
-    error_frame,
-    message_body,
-    reply_frame,
-)
+from ..gateway import authorizer, events, outcomes
+from ..gateway.events import Api, Peer, UpgradeRequest
+from ..gateway.outcomes import Verdict
 from ..gateway.routing import Router
 from .connection import Connection, GoneError, Message
 from .invoker import Invoker, Outcome
@@ -79,8 +61,8 @@ class Gateway:
         if self.spec.route(CONNECT) is None:
             self.log.event(CONNECT, peer.connection_id, "200 accepted (no $connect)", start)
             return Verdict(200, "accepted (no $connect route)")
-        outcome = await self._invoke(connect_event(self.api, peer, request))
-        verdict = connect_verdict(outcome.result, outcome.error)
+        outcome = await self._invoke(events.connect_event(self.api, peer, request))
+        verdict = outcomes.connect_verdict(outcome.result, outcome.error)
         if outcome.error is not None:
             what = f"{verdict.status} rejected: {type(outcome.error).__name__}: {outcome.error}"
         else:
@@ -89,48 +71,42 @@ class Gateway:
         return verdict
 
     async def _authorize(self, peer: Peer, request: UpgradeRequest) -> Verdict:
-        spec = self.spec.authorizer
-        assert spec is not None
-        event = authorizer_event(self.api, peer, request)
-        missing = authorizer.missing_identity_source(
-            spec.identity_sources, request, self.api.stage_variables, event["requestContext"]
-        )
-        if missing is not None:
-            return authorizer.missing_source_verdict(missing)  # the authorizer does not run
+        assert self.spec.authorizer is not None
+        sources = self.spec.authorizer.identity_sources
+        event, refusal = authorizer.prepare(self.api, peer, request, sources)
+        if refusal is not None:
+            return refusal
         start = time.perf_counter()
         outcome = await self._invoke(event)
-        if outcome.error is not None:
-            return authorizer.error_verdict(outcome.error)
         latency = round((time.perf_counter() - start) * 1000)
-        return authorizer.verdict(outcome.result, self.api.connect_arn, latency)
+        return authorizer.conclude(outcome.result, outcome.error, self.api.connect_arn, latency)
 
     # Messages
 
     async def message(self, conn: Connection, message: Message) -> None:
         start = time.perf_counter()
-        router = self.router
-        route_key = router.route_key(message.data, binary=not message.text)
+        router, binary = self.router, not message.text
+        route_key = router.route_key(message.data, binary)
         if route_key is None:
-            _send(conn, error_frame(FORBIDDEN_MESSAGE, conn.id, new_id()))
+            _send(conn, outcomes.error_frame(outcomes.FORBIDDEN_MESSAGE, conn.id, events.new_id()))
             self.log.event("(no route)", conn.id, "Forbidden frame", start)
             return
-        body, is_base64 = message_body(message.data, binary=not message.text)
-        event = message_event(
+        body, is_base64 = outcomes.message_body(message.data, binary)
+        event = events.message_event(
             self.api, conn.client, route_key, body, is_base64, message.received_ms
         )
         outcome = await self._invoke(event)
-        if outcome.error is not None:
-            request_id = event["requestContext"]["requestId"]
-            _send(conn, error_frame(INTERNAL_ERROR_MESSAGE, conn.id, request_id))
-            error = f"{type(outcome.error).__name__}: {outcome.error}"
-            self.log.event(route_key, conn.id, f"error ({error})", start)
-            return
-        frame = reply_frame(outcome.result) if router.replies(route_key) else None
-        replied = ""
+        request_id = event["requestContext"]["requestId"]
+        frame = outcomes.answer_frame(
+            outcome.result, outcome.error, router.replies(route_key), conn.id, request_id
+        )
         if frame is not None:
             _send(conn, frame)
-            replied = f", replied {len(frame)} {'chars' if isinstance(frame, str) else 'bytes'}"
-        self.log.event(route_key, conn.id, f"ok{replied}", start)
+        if outcome.error is not None:
+            what = f"error ({type(outcome.error).__name__}: {outcome.error})"
+        else:
+            what = "ok" if frame is None else f"ok, replied {len(frame)} {_unit(frame)}"
+        self.log.event(route_key, conn.id, what, start)
 
     # $disconnect
 
@@ -139,14 +115,18 @@ class Gateway:
         if self.spec.route(DISCONNECT) is None:
             self.log.event(DISCONNECT, peer.connection_id, f"{code} (no $disconnect)", start)
             return
-        outcome = await self._invoke(disconnect_event(self.api, peer, code, reason))
+        outcome = await self._invoke(events.disconnect_event(self.api, peer, code, reason))
         what = f"{code} {reason!r}".rstrip()
         if outcome.error is not None:
             what += f", error ({type(outcome.error).__name__}: {outcome.error})"
         self.log.event(DISCONNECT, peer.connection_id, what, start)
 
 
-def _send(conn: Connection, frame: Frame) -> None:
+def _unit(frame: outcomes.Frame) -> str:
+    return "chars" if isinstance(frame, str) else "bytes"
+
+
+def _send(conn: Connection, frame: outcomes.Frame) -> None:
     text = isinstance(frame, str)
     data = frame.encode() if isinstance(frame, str) else frame
     with contextlib.suppress(GoneError):  # the client left meanwhile: the frame is dropped

@@ -19,33 +19,9 @@ from typing import Any
 from runtime import App
 from runtime.contract import CONNECT, DISCONNECT, MAX_MESSAGE_BYTES
 
-from ..gateway import authorizer
-from ..gateway.events import (
-    Api,
-    Pairs,
-    Peer,
-    UpgradeRequest,
-    authorizer_event,
-    connect_event,
-    disconnect_event,
-    message_event,
-    new_id,
-    now_ms,
-)
-from ..gateway.outcomes import (
-    ABNORMAL_CLOSE,
-    DELETE_CLOSE,
-    FORBIDDEN_MESSAGE,
-    GOING_AWAY,
-    INTERNAL_ERROR_MESSAGE,
-    MESSAGE_TOO_BIG,
-    Frame,
-    Verdict,
-    connect_verdict,
-    error_frame,
-    message_body,
-    reply_frame,
-)
+from ..gateway import authorizer, events, outcomes
+from ..gateway.events import Api, Pairs, Peer, UpgradeRequest
+from ..gateway.outcomes import ABNORMAL_CLOSE, DELETE_CLOSE, GOING_AWAY, Frame, Verdict
 from ..gateway.routing import Router
 from .connection import Connection
 from .exceptions import ConnectionRejected, HandshakeFailed
@@ -188,7 +164,7 @@ class Client:
             extra.append(("Sec-WebSocket-Protocol", ", ".join(subprotocols)))
         request = UpgradeRequest(_handshake_headers(self.api, extra), _pairs(query))
         user_agent = request.header("User-Agent")
-        peer = Peer(new_id(), now_ms(), source_ip, self.api.domain_name, user_agent)
+        peer = Peer(events.new_id(), events.now_ms(), source_ip, self.api.domain_name, user_agent)
         connection = Connection(self, peer)
         self._connections[peer.connection_id] = connection  # posts now raise Gone: "connecting"
         try:
@@ -208,31 +184,24 @@ class Client:
 
     def _authorize(self, peer: Peer, request: UpgradeRequest) -> None:
         assert self.spec.authorizer is not None
-        event = authorizer_event(self.api, peer, request)
-        missing = authorizer.missing_identity_source(
-            self.spec.authorizer.identity_sources,
-            request,
-            self.api.stage_variables,
-            event["requestContext"],
-        )
-        if missing is not None:
-            _reject(authorizer.missing_source_verdict(missing))
+        sources = self.spec.authorizer.identity_sources
+        event, refusal = authorizer.prepare(self.api, peer, request, sources)
+        if refusal is not None:
+            _reject(refusal)
         started = time.monotonic()
         unauthorized = authorizer.UNAUTHORIZED_MESSAGE
         output, error = self._invoke(event, expected=lambda e: str(e) == unauthorized)
-        if error is not None:
-            _reject(authorizer.error_verdict(error), error)
         latency = int((time.monotonic() - started) * 1000)
-        verdict = authorizer.verdict(output, self.api.connect_arn, latency)
-        _reject(verdict)
+        verdict = authorizer.conclude(output, error, self.api.connect_arn, latency)
+        _reject(verdict, error)
         peer.authorizer = verdict.authorizer
 
     def _run_connect(self, peer: Peer, request: UpgradeRequest) -> str | None:
         """Run `$connect` (when the API has the route); return the chosen subprotocol."""
         if self.spec.route(CONNECT) is None:
             return None  # no $connect route: API Gateway accepts the connection
-        response, error = self._invoke(connect_event(self.api, peer, request))
-        verdict = connect_verdict(response, error)
+        response, error = self._invoke(events.connect_event(self.api, peer, request))
+        verdict = outcomes.connect_verdict(response, error)
         _reject(verdict, error)
         return verdict.subprotocol
 
@@ -241,23 +210,27 @@ class Client:
         peer = connection.peer
         if len(data) > MAX_MESSAGE_BYTES:
             # API Gateway closes the connection on an oversized message (AWS-FACTS A3).
-            self._disconnect(connection, MESSAGE_TOO_BIG, "Message too big")
+            self._disconnect(connection, outcomes.MESSAGE_TOO_BIG, "Message too big")
             self._raise_new_errors(start)
             return
-        connection.last_active_at = now_ms()
+        connection.last_active_at = events.now_ms()
         route_key = self.router.route_key(data, binary)
         if route_key is None:
-            connection._deliver(error_frame(FORBIDDEN_MESSAGE, peer.connection_id, new_id()))
+            forbidden = outcomes.FORBIDDEN_MESSAGE
+            connection._deliver(
+                outcomes.error_frame(forbidden, peer.connection_id, events.new_id())
+            )
             return
-        body, is_base64 = message_body(data, binary)
-        event = message_event(self.api, peer, route_key, body, is_base64, connection.last_active_at)
+        body, is_base64 = outcomes.message_body(data, binary)
+        event = events.message_event(
+            self.api, peer, route_key, body, is_base64, connection.last_active_at
+        )
         response, error = self._invoke(event)
-        if connection.state != "open":
-            pass  # closed by its own handler: the reply and error frames have nowhere to go
-        elif error is not None:
-            request_id = event["requestContext"]["requestId"]
-            connection._deliver(error_frame(INTERNAL_ERROR_MESSAGE, peer.connection_id, request_id))
-        elif self.router.replies(route_key) and (frame := reply_frame(response)) is not None:
+        request_id = event["requestContext"]["requestId"]
+        two_way = self.router.replies(route_key)
+        frame = outcomes.answer_frame(response, error, two_way, peer.connection_id, request_id)
+        # Closed by its own handler, the connection takes no reply or error frame.
+        if frame is not None and connection.state == "open":
             connection._deliver(frame)
         self._raise_new_errors(start)
 
@@ -268,7 +241,7 @@ class Client:
         connection.close_reason = reason
         self._connections.pop(connection.connection_id, None)
         if self.spec.route(DISCONNECT) is not None:
-            self._invoke(disconnect_event(self.api, connection.peer, code, reason))
+            self._invoke(events.disconnect_event(self.api, connection.peer, code, reason))
 
     def _invoke(self, event: dict[str, Any], expected: Any = None) -> tuple[Any, Exception | None]:
         """Call the entry point; an exception is recorded and returned, not raised."""
