@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: install test lint style types run local golden check clean sam checkov
+.PHONY: install test lint style types run local golden check clean sam checkov bench
 
 install: $(STAMP)
 
@@ -17,7 +19,7 @@ $(STAMP): pyproject.toml
 # The whole suite: formatting, lint, strict types on the runtime, then every test.
 # The sam venv is best effort here: without it the `sam build` test skips and says why.
 # checkov is not: the security scan of the golden templates is part of every run.
-test: $(STAMP)
+test: $(STAMP) $(BENCH_STAMP)
 	$(MAKE) --no-print-directory checkov
 	-$(MAKE) --no-print-directory sam
 	$(BIN)/ruff format --check .
@@ -79,6 +81,18 @@ $(CHECKOV_STAMP):
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==3.3.30
+	touch $@
+
+# Benchmarks against Chalice (installed from PyPI here only), one table into bench/RESULTS.md.
+# `make test` runs a one-iteration smoke of every benchmark (tests/bench) with this venv.
+
+bench: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python -m bench --write bench/RESULTS.md
+
+$(BENCH_STAMP): pyproject.toml
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet chalice==1.34.0 -e .
 	touch $@
 
 clean:

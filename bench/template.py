@@ -1,0 +1,137 @@
+"""Template generation: `wsgen template` vs `chalice package`, then wsgen with 10-300 routes."""
+
+from __future__ import annotations
+
+import compileall
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .harness import APPS, ROOT, Row, alternate, ms, wall_time
+
+ROUTE_COUNTS = (10, 100, 300)
+FALLBACK_COUNT = 150
+"""Largest count measured instead when 300 routes fail (CloudFormation's 500 resources)."""
+
+
+def chalice_project(where: Path) -> Path:
+    """The Chalice echo app as a project `chalice package` accepts (config, no credentials)."""
+    project = where / "chalice_echo"
+    shutil.copytree(APPS / "chalice_echo", project, ignore=shutil.ignore_patterns("__pycache__"))
+    (project / ".chalice").mkdir()
+    (project / ".chalice" / "config.json").write_text(
+        '{"version": "2.0", "app_name": "echo", "stages": {"dev": {}}}'
+    )
+    return project
+
+
+def routes_app(where: Path, count: int) -> Path:
+    """An app with `count` custom routes (and $connect), written into `where`."""
+    project = where / f"routes{count}"
+    project.mkdir()
+    lines = [
+        "from runtime import App",
+        "",
+        f'app = App(app_name="routes{count}")',
+        'app.experimental_feature_flags.update(["WEBSOCKETS"])',
+        "",
+        "",
+        "@app.on_ws_connect()",
+        "def connect(event):",
+        "    return None",
+    ]
+    for i in range(count - 1):
+        lines += [
+            "",
+            "",
+            f'@app.on_ws_message(route="r{i}")',
+            f"def r{i}(event):",
+            "    return None",
+        ]
+    (project / "app.py").write_text("\n".join(lines) + "\n")
+    return project
+
+
+def _fit(xs: tuple[int, ...], ys: list[float]) -> tuple[float, float]:
+    """Least-squares slope and R² of ys over xs."""
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    residual = sum((y - my - slope * (x - mx)) ** 2 for x, y in zip(xs, ys, strict=True))
+    total = sum((y - my) ** 2 for y in ys)
+    return slope, 1 - residual / total if total else 1.0
+
+
+def _failure(argv: list[str], cwd: Path) -> str:
+    """The last line a failing command printed, or "" when it succeeds."""
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+    return "" if done.returncode == 0 else (done.stderr.strip().splitlines() or ["?"])[-1]
+
+
+def run(rounds: int) -> list[Row]:
+    # Both sides run from bytecode, as pip installs leave them (this tree never writes it).
+    for folder in (ROOT / "wsgen", ROOT / "runtime"):
+        compileall.compile_dir(str(folder), quiet=1)
+    wsgen = str(Path(sys.executable).with_name("wsgen"))
+    chalice = str(Path(sys.executable).with_name("chalice"))
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    with tempfile.TemporaryDirectory() as tmp:
+        where = Path(tmp)
+        echo = where / "echo"
+        shutil.copytree(ROOT / "samples" / "echo", echo, ignore=shutil.ignore_patterns(".wsgen"))
+        project = chalice_project(where)
+        # One untimed run each: the first run stages the runtime layer; later ones reuse it.
+        first = wall_time([wsgen, "template", "-o", "template.yaml"], cwd=echo)
+        wall_time([chalice, "package", str(where / "out")], cwd=project, env=env)
+        medians = alternate(
+            {
+                "wsgen": lambda: wall_time([wsgen, "template", "-o", "template.yaml"], cwd=echo),
+                "chalice": lambda: wall_time(
+                    [chalice, "package", str(where / "out")], cwd=project, env=env
+                ),
+            },
+            rounds,
+        )
+        apps = {n: routes_app(where, n) for n in ROUTE_COUNTS}
+        failure = _failure([wsgen, "template", "-o", "template.yaml"], apps[ROUTE_COUNTS[-1]])
+        if failure:
+            apps[FALLBACK_COUNT] = routes_app(where, FALLBACK_COUNT)
+            del apps[ROUTE_COUNTS[-1]]
+        for app in apps.values():
+            wall_time([wsgen, "template", "-o", "template.yaml"], cwd=app)
+        scaled = alternate(
+            {
+                n: lambda app=app: wall_time([wsgen, "template", "-o", "template.yaml"], cwd=app)
+                for n, app in apps.items()
+            },
+            min(rounds, 10),  # each round runs all three: about 1 s
+        )
+    ratio = medians["wsgen"] / medians["chalice"]
+    counts = tuple(scaled)
+    (n1, t1), (n2, t2), (n3, t3) = scaled.items()
+    growth = (t3 - t1) / (t2 - t1) if t2 > t1 else float("inf")
+    ideal = (n3 - n1) / (n2 - n1)
+    slope, r2 = _fit(counts, list(scaled.values()))
+    linear = 0.67 <= growth / ideal <= 1.5
+    times = " / ".join(ms(t) for t in scaled.values())
+    fails = f"; **300 routes fail**: {failure}" if failure else ""
+    return [
+        Row(
+            "template generation, echo app",
+            f"`wsgen template` {ms(medians['wsgen'])}, `chalice package` "
+            f"{ms(medians['chalice'])} (ratio {ratio:.2f}); wsgen's first run in a fresh "
+            f"directory (stages the runtime layer) {ms(first)}",
+            "≤ 0.3 of Chalice's",
+            ratio <= 0.3,
+        ),
+        Row(
+            f"template generation, {'/'.join(map(str, counts))} routes",
+            f"{times}; {slope * 1000:.2f} ms per route (least squares, R² {r2:.3f}); "
+            f"(t{n3}-t{n1})/(t{n2}-t{n1}) = {growth:.2f}, linear is {ideal:.2f}{fails}",
+            "linear growth; 300 routes < 2 s",
+            not failure and linear and t3 < 2,
+        ),
+    ]
