@@ -1,9 +1,11 @@
 """`wsgen local`: a local API Gateway WebSocket API that runs the app's handlers.
 
 `Emulator` is the server (async `start`/`stop`); `running()` runs one on a background
-thread. Module map: `http` reads requests, `events` builds Lambda events, `invoker` calls
-`app(event, context)` in threads, `gateway` is API Gateway's routing and `$connect` logic,
+thread. Module map: `http` reads requests, `invoker` calls `app(event, context)` in threads,
+`gateway` runs the authorizer, `$connect`, messages and `$disconnect` through it,
 `connection` drives one WebSocket, `management` serves `@connections`, `server` ties them.
+What API Gateway decides (events, verdicts, routes, frames) comes from `wsgen.gateway`,
+shared with the in-memory test client `wsgen.testing`.
 """
 
 from .background import running
