@@ -21,6 +21,8 @@ BENCHMARKS = {
     "footprint": footprint,
 }
 
+NOTES = "## Notes"
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -39,11 +41,21 @@ def main(argv: list[str] | None = None) -> int:
     text = table(rows)
     print(text, end="")
     if args.write:
+        notes = _notes(args.write)
         args.write.write_text(
             f"# Benchmark results\n\nMeasured on {machine()}, "
-            f"in {time.perf_counter() - started:.0f} s.\n\n{text}"
+            f"in {time.perf_counter() - started:.0f} s.\n\n{text}{notes}"
         )
     return 0
+
+
+def _notes(path: Path) -> str:
+    """The hand-written explanations under the table (from `## Notes` on), kept across runs."""
+    try:
+        _, marker, notes = path.read_text().partition(NOTES)
+    except OSError:
+        return ""
+    return f"\n{marker}{notes}" if marker else ""
 
 
 def _smoke(module: object) -> list[Row]:
