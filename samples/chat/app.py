@@ -9,9 +9,9 @@ Then send JSON; API Gateway routes it by its "action":
     {"action": "ping", "id": 7}             answered with {"pong": 7}
     anything else                           answered with the help text
 
-A binary frame is relayed, as binary, to everyone else in your room. Connections live in the
-DynamoDB table named by `CHAT_TABLE` (see resources.yaml), with a `room` index to find a
-room's members.
+Text frames only: API Gateway closes a connection that sends a binary frame (1003).
+Connections live in the DynamoDB table named by `CHAT_TABLE` (see resources.yaml), with a
+`room` index to find a room's members.
 """
 
 import hmac
@@ -105,14 +105,8 @@ def ping(event):
 
 @app.on_ws_message(reply=True)
 def default(event):
-    """Binary frames are relayed to the room; any other unrouted message gets the help."""
-    if not event.is_base64_encoded:
-        return HELP
-    me = member(event)
-    if "room" not in me:
-        return f"join a room first: {HELP}"
-    tell(me["room"], event.raw_body, skip=event.connection_id)
-    return None  # nothing to answer
+    """Anything no route took (not JSON, or an unknown action) is answered with the help."""
+    return HELP
 
 
 @app.on_ws_disconnect()
@@ -138,10 +132,10 @@ def member(event):
     return table().get_item(Key=key).get("Item") or {**key, "nick": nick_of(event)}
 
 
-def tell(room, message, skip=None):
-    """Send `message` (text or bytes) to everyone in `room`; forget connections that are gone."""
+def tell(room, message):
+    """Send `message` to everyone in `room`; forget connections that are gone."""
     query = table().query(IndexName=ROOM_INDEX, KeyConditionExpression=Key("room").eq(room))
-    ids = [item["connection_id"] for item in query["Items"] if item["connection_id"] != skip]
+    ids = [item["connection_id"] for item in query["Items"]]
     result = app.websocket_api.broadcast(ids, message)
     for connection_id in result.gone:
         table().delete_item(Key={"connection_id": connection_id})

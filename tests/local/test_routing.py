@@ -9,7 +9,7 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
-from .conftest import run, start
+from .conftest import recorder_module, run, start
 from .test_events import ID
 
 
@@ -67,14 +67,33 @@ def test_handler_exception_sends_internal_server_error_and_keeps_connection(emul
     }
 
 
-def test_binary_frame_is_delivered_base64_encoded(emulator, rec):
+def test_binary_frame_closes_with_1003_as_aws_documents(emulator, rec):
     async def body():
         async with websockets.connect(emulator.url) as ws:
             await ws.send(b"\x00\x01\xffbin")
-            await ws.recv()
+            await ws.wait_closed()
+            return ws.close_code
 
-    run(body)
-    event = rec.of_type("MESSAGE")[0]
+    assert run(body) == 1003
+    events = rec.wait_for(
+        lambda events: any(e["requestContext"]["eventType"] == "DISCONNECT" for e in events)
+    )
+    assert [e["requestContext"]["eventType"] for e in events] == ["CONNECT", "DISCONNECT"]
+    assert events[-1]["requestContext"]["disconnectStatusCode"] == 1003
+
+
+def test_accepted_binary_frame_is_delivered_base64_encoded():
+    with start(accept_binary_frames=True) as emulator:
+        rec = recorder_module()
+        rec.reset()
+
+        async def body():
+            async with websockets.connect(emulator.url) as ws:
+                await ws.send(b"\x00\x01\xffbin")
+                await ws.recv()
+
+        run(body)
+        event = rec.of_type("MESSAGE")[0]
     assert event["isBase64Encoded"] is True
     assert base64.b64decode(event["body"]) == b"\x00\x01\xffbin"
     assert event["requestContext"]["routeKey"] == "$default"

@@ -235,21 +235,13 @@ def test_anything_unrecognised_gets_the_help(
     assert drain(ws) == [chat.HELP]
 
 
-def test_binary_frames_are_relayed_as_binary_to_the_rest_of_the_room(client: Client) -> None:
+def test_a_binary_frame_ends_the_connection_and_its_membership(client: Client) -> None:
     ana = joined(client, "ana", "lobby")
     bo = joined(client, "bo", "lobby")
-    cy = joined(client, "cy", "attic")
-    drain(ana)
-    data = bytes(range(256))
-    ana.send_bytes(data)
-    assert drain(bo) == [data]
-    assert drain(ana) == drain(cy) == []
-
-
-def test_binary_frames_before_joining_get_told_to_join(client: Client, chat: ModuleType) -> None:
-    ws = connect(client, "ana")
-    ws.send_bytes(b"\x00")
-    assert drain(ws) == [f"join a room first: {chat.HELP}"]
+    drain(bo)
+    ana.send_bytes(b"\x00")  # API Gateway closes with 1003; $disconnect cleans up
+    assert ana.closed and ana.close_code == 1003
+    assert drain(bo) == ["ana left lobby"]
 
 
 # Under `wsgen local`

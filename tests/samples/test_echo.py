@@ -16,7 +16,7 @@ def test_every_message_is_answered_and_only_to_its_sender(
     with Client(load_sample("echo").app) as client, client.connect() as ana, client.connect() as bo:
         ana.send_text("hi")
         assert ana.receive() == "I got your message!"
-        ana.send_bytes(b"\x00\xff")
+        ana.send_text('{"action": "anything"}')
         assert ana.receive() == "I got your message!"
         with pytest.raises(NoMessageError):
             bo.receive()

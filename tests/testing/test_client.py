@@ -32,7 +32,7 @@ def echo(monkeypatch):
 
 
 def test_echo_sample_answers_every_message(echo, capsys):
-    with Client(echo) as client, client.connect() as ws:
+    with Client(echo, accept_binary_frames=True) as client, client.connect() as ws:
         ws.send_text("hello")
         ws.send_bytes(b"\x00\x01")
         assert ws.receive() == "I got your message!"
@@ -157,8 +157,19 @@ def test_no_route_and_no_default_sends_forbidden_frame_without_invoking():
         assert client.events == []  # no $connect route, and the message was not delivered
 
 
+def test_binary_frame_closes_with_1003_as_aws_documents(chat):
+    with Client(chat) as client:
+        ws = client.connect()
+        ws.send_bytes(b"\x01\x02")
+        assert ws.closed and ws.close_code == 1003
+        # The app saw the connect and the disconnect, never the frame.
+        assert [e.event_type for e in chat.seen] == ["CONNECT", "DISCONNECT"]
+        disconnect = client.events[-1]["requestContext"]
+        assert disconnect["disconnectStatusCode"] == 1003
+
+
 def test_two_way_replies_text_json_and_binary(chat):
-    with Client(chat) as client, client.connect() as ws:
+    with Client(chat, accept_binary_frames=True) as client, client.connect() as ws:
         ws.send_json({"action": "ping", "n": 3})
         assert ws.receive_json() == {"pong": 3}
         ws.send_json({"action": "quiet"})
@@ -177,7 +188,7 @@ def test_binary_reply_is_a_binary_frame():
     def blob(event):
         return b"\xff" + event.raw_body
 
-    with Client(app) as client, client.connect() as ws:
+    with Client(app, accept_binary_frames=True) as client, client.connect() as ws:
         ws.send_bytes(b"\x00")
         assert ws.receive() == b"\xff\x00"
 
@@ -220,7 +231,7 @@ def test_message_over_128_kb_closes_with_1009(chat):
         prefix = '{"action": "quiet", "pad": "'
         ws.send_text(prefix + "x" * (MAX_MESSAGE_BYTES - len(prefix) - 2) + '"}')  # the limit: ok
         assert not ws.closed
-        ws.send_bytes(b"x" * (MAX_MESSAGE_BYTES + 1))
+        ws.send_text("x" * (MAX_MESSAGE_BYTES + 1))
         assert ws.closed and ws.close_code == 1009
         disconnect = client.events[-1]["requestContext"]
         assert disconnect["disconnectStatusCode"] == 1009

@@ -51,6 +51,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--reload", action="store_true", help="re-import the app when a .py file changes"
     )
     parser.add_argument(
+        "--binary-frames",
+        choices=("reject", "accept"),
+        default="reject",
+        help="reject: close with 1003, as AWS documents API Gateway does (default); "
+        "accept: deliver them base64-encoded with isBase64Encoded true",
+    )
+    parser.add_argument(
         "--management-delay",
         type=float,
         default=0,
@@ -90,6 +97,7 @@ async def _serve(args: argparse.Namespace) -> int:
         idle_timeout=args.idle_timeout,
         max_duration=args.max_duration,
         management_delay_ms=args.management_delay,
+        accept_binary_frames=args.binary_frames == "accept",
         reload=args.reload,
     )
     await emulator.start()

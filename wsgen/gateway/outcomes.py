@@ -40,6 +40,10 @@ NO_STATUS_REASON = "Client-side close frame status not set"
 ABNORMAL_CLOSE = (1006, "Connection closed abnormally")
 """Our reason for a drop without a close frame; AWS's text is unknown."""
 MESSAGE_TOO_BIG = 1009
+BINARY_REFUSED = (1003, "Binary frames are not supported")
+"""How API Gateway answers a binary frame from a client: it closes the connection with 1003.
+https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-binary-media-types.html
+(The reason text is ours; AWS documents only the code.)"""
 
 
 class Verdict:

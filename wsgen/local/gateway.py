@@ -29,12 +29,22 @@ API_ID = "wsgenlocal"
 class Gateway:
     """The app as API Gateway sees it: its routes, its authorizer, its entry point."""
 
-    def __init__(self, app: App, spec: AppSpec, invoker: Invoker, log: EventLog, api: Api):
+    def __init__(
+        self,
+        app: App,
+        spec: AppSpec,
+        invoker: Invoker,
+        log: EventLog,
+        api: Api,
+        accept_binary_frames: bool = False,
+    ):
         self.invoker = invoker
         self.log = log
         self.api = api
         self.app = app
         self.router = Router(spec)
+        self.accept_binary_frames = accept_binary_frames
+        """Deliver binary frames base64-encoded instead of closing with 1003 as AWS does."""
 
     @property
     def spec(self) -> AppSpec:
@@ -86,6 +96,11 @@ class Gateway:
     async def message(self, conn: Connection, message: Message) -> None:
         start = time.perf_counter()
         router, binary = self.router, not message.text
+        if binary and not self.accept_binary_frames:
+            conn.close(*outcomes.BINARY_REFUSED)
+            what = "binary frame: closed with 1003 as API Gateway does (--binary-frames accept)"
+            self.log.event("(binary)", conn.id, what, start)
+            return
         route_key = router.route_key(message.data, binary)
         if route_key is None:
             _send(conn, outcomes.error_frame(outcomes.FORBIDDEN_MESSAGE, conn.id, events.new_id()))

@@ -75,6 +75,7 @@ class Emulator:
         max_duration: float = 7200,
         workers: int = 32,
         management_delay_ms: float = 0,
+        accept_binary_frames: bool = False,
         reload: bool = False,
         reload_interval: float = 0.5,
         log: EventLog | None = None,
@@ -83,6 +84,7 @@ class Emulator:
         self.host, self.port, self.stage = host, port, stage
         self.idle_timeout, self.max_duration = idle_timeout, max_duration
         self.workers = workers
+        self.accept_binary_frames = accept_binary_frames
         self.log = log or EventLog()
         self.connections: dict[str, Connection] = {}
         self.management = ManagementApi(stage, self.connections, management_delay_ms)
@@ -143,7 +145,7 @@ class Emulator:
             region = region or DEFAULT_REGION
             invoker = Invoker(self.workers, region, ACCOUNT_ID)
             api = Api(API_ID, region, self.stage, forwarded_proto="http", forwarded_port=self.port)
-            self.gateway = Gateway(app, spec, invoker, self.log, api)
+            self.gateway = Gateway(app, spec, invoker, self.log, api, self.accept_binary_frames)
         else:
             self.gateway.swap(app, spec)
 

@@ -94,9 +94,12 @@ class Client:
         region: str = "us-east-1",
         api_id: str = "wsgentest0",
         stage_variables: dict[str, str] | None = None,
+        accept_binary_frames: bool = False,
     ) -> None:
         self.app = app
         self.raise_errors = raise_errors
+        self.accept_binary_frames = accept_binary_frames
+        """Deliver binary frames base64-encoded instead of closing with 1003 as AWS does."""
         self.spec = app.spec()  # refuses an app without the WEBSOCKETS flag, as deploying would
         self.api = Api(api_id, region, stage, stage_variables=dict(stage_variables or {}))
         self.stage_variables = self.api.stage_variables
@@ -211,6 +214,10 @@ class Client:
         if len(data) > MAX_MESSAGE_BYTES:
             # API Gateway closes the connection on an oversized message (AWS-FACTS A3).
             self._disconnect(connection, outcomes.MESSAGE_TOO_BIG, "Message too big")
+            self._raise_new_errors(start)
+            return
+        if binary and not self.accept_binary_frames:
+            self._disconnect(connection, *outcomes.BINARY_REFUSED)
             self._raise_new_errors(start)
             return
         connection.last_active_at = events.now_ms()
