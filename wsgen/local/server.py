@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote
@@ -19,20 +18,20 @@ from websockets.http11 import Request, Response
 from websockets.server import ServerProtocol
 
 from runtime import App
-from runtime.contract import ENDPOINT_ENV, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, AppSpec
+from runtime.contract import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, AppSpec
 
 from ..exceptions import WsgenError
 from ..gateway.events import ACCOUNT_ID, Api, Peer, UpgradeRequest, new_id, now_ms
 from ..gateway.outcomes import FORBIDDEN_MESSAGE, GOING_AWAY, gateway_response
 from ..loader import DEFAULT_APP, load_spec
 from .connection import Connection, Message
+from .environment import DEFAULT_REGION, apply_app_environment, prepare_environment
 from .gateway import API_ID, Gateway
 from .http import BodyTooLargeError, HttpError, HttpRequest, read_body, read_request, response_bytes
 from .invoker import Invoker
 from .log import EventLog
 from .management import ManagementApi
 
-DEFAULT_REGION = "us-east-1"
 STOP_TIMEOUT_S = 10.0
 
 
@@ -45,19 +44,6 @@ class PortInUseError(WsgenError):
 
     def __str__(self) -> str:
         return f"cannot listen on {self.host}:{self.port}: {self.reason}; pick another --port"
-
-
-def prepare_environment(endpoint: str) -> str:
-    """Set what handlers need to call the emulator through boto3; the region in use."""
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
-    os.environ.setdefault("AWS_REGION", region)
-    os.environ.setdefault("AWS_DEFAULT_REGION", region)
-    if not os.environ.get("AWS_ACCESS_KEY_ID"):
-        # Dummy credentials: boto3 signs every request, and the emulator accepts any signature.
-        os.environ["AWS_ACCESS_KEY_ID"] = "wsgen-local"
-        os.environ["AWS_SECRET_ACCESS_KEY"] = "wsgen-local"
-    os.environ[ENDPOINT_ENV] = endpoint
-    return region
 
 
 class Emulator:
@@ -128,6 +114,8 @@ class Emulator:
         self.port = self._server.sockets[0].getsockname()[1]
         region = prepare_environment(self.endpoint)
         try:
+            for notice in apply_app_environment(self.app_dir, self.stage):
+                self.log.info(notice)
             app, spec = load_spec(self.app_dir, self.app_ref)
         except BaseException:
             self._server.close()

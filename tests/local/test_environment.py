@@ -1,0 +1,107 @@
+"""The handlers' environment: region, credentials, endpoint, and wsgen.toml's [environment]."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import websockets
+
+from wsgen.exceptions import ConfigError
+from wsgen.local import EventLog, running
+from wsgen.local.environment import apply_app_environment, has_credentials, prepare_environment
+
+from .conftest import run
+
+APP = """
+import os
+from runtime import App
+
+app = App(app_name="env")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.on_ws_message(reply=True)
+def show(event):
+    return os.environ.get(event.body, "(unset)")
+"""
+
+TOML = """
+[environment]
+GREETING = "hello"
+DEBUG = "1"
+TABLE = { Ref = "Table" }
+
+[stages.local.environment]
+GREETING = "hello, local"
+"""
+
+
+@pytest.fixture
+def no_credentials(monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none" / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none" / "config"))
+
+
+@pytest.fixture
+def app_dir(tmp_path: Path) -> Path:
+    (tmp_path / "app.py").write_text(APP)
+    (tmp_path / "wsgen.toml").write_text(TOML)
+    return tmp_path
+
+
+def test_dummy_credentials_only_when_the_user_has_none(no_credentials):
+    assert not has_credentials()
+    prepare_environment("http://127.0.0.1:1/local")
+    assert os.environ["AWS_ACCESS_KEY_ID"] == "wsgen-local"
+    assert os.environ["WSGEN_WEBSOCKET_ENDPOINT"] == "http://127.0.0.1:1/local"
+
+
+@pytest.mark.parametrize("how", ["profile", "credentials file"])
+def test_the_users_own_credentials_stay_in_force(no_credentials, monkeypatch, tmp_path, how):
+    if how == "profile":
+        monkeypatch.setenv("AWS_PROFILE", "dev")
+    else:
+        credentials = tmp_path / "credentials"
+        credentials.write_text("[default]\naws_access_key_id = AKIA...\n")
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    assert has_credentials()
+    prepare_environment("http://127.0.0.1:1/local")
+    assert "AWS_ACCESS_KEY_ID" not in os.environ
+
+
+def test_wsgen_toml_environment_for_the_stage(monkeypatch, app_dir):
+    for name in ("GREETING", "DEBUG", "TABLE"):
+        monkeypatch.delenv(name, raising=False)
+    notices = apply_app_environment(app_dir, "local")
+    assert os.environ["GREETING"] == "hello, local"
+    assert os.environ["DEBUG"] == "1"
+    assert "TABLE" not in os.environ
+    assert len(notices) == 1 and "TABLE" in notices[0] and "export TABLE=" in notices[0]
+
+
+def test_the_real_environment_wins(monkeypatch, app_dir):
+    monkeypatch.setenv("GREETING", "from the shell")
+    apply_app_environment(app_dir, "local")
+    assert os.environ["GREETING"] == "from the shell"
+
+
+def test_a_malformed_wsgen_toml_is_a_config_error(tmp_path):
+    (tmp_path / "wsgen.toml").write_text("environment = [")
+    with pytest.raises(ConfigError, match=r"wsgen\.toml"):
+        apply_app_environment(tmp_path, "local")
+
+
+def test_handlers_see_the_settings_under_the_emulator(monkeypatch, app_dir):
+    monkeypatch.delenv("GREETING", raising=False)
+    with running(app_dir, "app:app", port=0, log=EventLog(quiet=True)) as emulator:
+
+        async def body():
+            async with websockets.connect(emulator.url) as ws:
+                await ws.send("GREETING")
+                return await ws.recv()
+
+        assert run(body) == "hello, local"
