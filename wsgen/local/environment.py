@@ -66,7 +66,22 @@ def apply_app_environment(app_dir: Path, stage: str) -> list[str]:
             os.environ[name] = value
         else:
             notices.append(
-                f"wsgen local: {name} is {value} in wsgen.toml, which exists only once "
+                f"wsgen local: {name} is {_toml(value)} in wsgen.toml, which exists only once "
                 f"deployed; export {name}=... to give handlers a value"
             )
     return notices
+
+
+def _toml(value: object) -> str:
+    """A value as it is written in wsgen.toml: `{ Ref = "Table" }`."""
+    if isinstance(value, dict):
+        return (
+            "{ "
+            + ", ".join(
+                f'"{k}" = {_toml(v)}' if ":" in k else f"{k} = {_toml(v)}" for k, v in value.items()
+            )
+            + " }"
+        )
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return f'"{value}"' if isinstance(value, str) else str(value)
