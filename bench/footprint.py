@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
-from .harness import APPS, Row
+from .deployed import chalice_package
+from .harness import Row
 
 
 def wsgen_runtime_bytes() -> int:
@@ -22,24 +19,8 @@ def wsgen_runtime_bytes() -> int:
 
 def chalice_runtime_bytes() -> int:
     """The `chalice/` files `chalice package` puts in its deployment zip (uncompressed)."""
-    chalice = Path(sys.executable).with_name("chalice")
-    with tempfile.TemporaryDirectory() as tmp:
-        project = Path(tmp) / "echo"
-        shutil.copytree(APPS / "chalice_echo", project)
-        (project / ".chalice").mkdir()
-        (project / ".chalice" / "config.json").write_text(
-            '{"version": "2.0", "app_name": "echo", "stages": {"dev": {}}}'
-        )
-        env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
-        subprocess.run(
-            [str(chalice), "package", str(Path(tmp) / "out")],
-            cwd=project,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        with zipfile.ZipFile(Path(tmp) / "out" / "deployment.zip") as archive:
-            return sum(i.file_size for i in archive.infolist() if i.filename.startswith("chalice/"))
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(chalice_package(Path(tmp))) as zf:
+        return sum(i.file_size for i in zf.infolist() if i.filename.startswith("chalice/"))
 
 
 def run(rounds: int) -> list[Row]:
