@@ -21,7 +21,7 @@ from websockets.exceptions import InvalidStatus
 from tests.conftest import SAMPLES
 from tests.wsgen.support import parse
 from wsgen.local import EventLog, running
-from wsgen.testing import Client, Connection, ConnectionRejected, NoMessageError
+from wsgen.testing import Client, Connection, ConnectionRejected
 
 TABLE = "chat-connections"
 TOKEN = "letmein-42"
@@ -70,18 +70,8 @@ def joined(client: Client, nick: str, room: str) -> Connection:
     """A connection as `nick` in `room`, with everything received so far read."""
     ws = connect(client, nick)
     ws.send_json({"action": "join", "room": room})
-    drain(ws)
+    ws.receive_all()
     return ws
-
-
-def drain(ws: Connection) -> list[str | bytes]:
-    """Everything received and not read yet."""
-    frames = []
-    while True:
-        try:
-            frames.append(ws.receive())
-        except NoMessageError:
-            return frames
 
 
 def item(chat: ModuleType, connection_id: str) -> dict[str, Any] | None:
@@ -117,7 +107,6 @@ def test_connecting_needs_the_token_and_a_valid_nick(
 
 def test_the_authorizers_context_reaches_the_handlers(client: Client, chat: ModuleType) -> None:
     ana = connect(client, "ana")
-    assert ana.authorizer is not None
     assert (ana.authorizer["principalId"], ana.authorizer["nick"]) == ("ana", "ana")
     assert item(chat, ana.connection_id) == {"connection_id": ana.connection_id, "nick": "ana"}
     ana.send_json({"action": "join", "room": "lobby"})
@@ -126,7 +115,7 @@ def test_the_authorizers_context_reaches_the_handlers(client: Client, chat: Modu
 
 def test_without_a_nick_you_are_a_guest(client: Client) -> None:
     ws = connect(client)
-    assert ws.authorizer is not None and ws.authorizer["nick"] == "guest"
+    assert ws.authorizer["nick"] == "guest"
     ws.send_json({"action": "join", "room": "lobby"})
     assert ws.receive() == "guest joined lobby"
 
@@ -138,10 +127,10 @@ def test_a_message_reaches_everyone_in_the_room_and_no_one_else(client: Client) 
     ana = joined(client, "ana", "lobby")
     bo = joined(client, "bo", "lobby")
     cy = joined(client, "cy", "attic")
-    assert drain(ana) == ["bo joined lobby"]
+    assert ana.receive_all() == ["bo joined lobby"]
     ana.send_json({"action": "send", "text": "hello"})
-    assert drain(ana) == drain(bo) == ["ana: hello"]
-    assert drain(cy) == []
+    assert ana.receive_all() == bo.receive_all() == ["ana: hello"]
+    assert cy.receive_all() == []
     assert client.errors == []
 
 
@@ -151,8 +140,8 @@ def test_join_can_set_the_nick_and_switching_rooms_tells_both(
     ana = joined(client, "ana", "lobby")
     bo = joined(client, "bo", "attic")
     ana.send_json({"action": "join", "room": "attic", "nick": "anna"})
-    assert drain(ana) == ["anna joined attic"]
-    assert drain(bo) == ["anna joined attic"]
+    assert ana.receive_all() == ["anna joined attic"]
+    assert bo.receive_all() == ["anna joined attic"]
     assert item(chat, ana.connection_id) == {
         "connection_id": ana.connection_id,
         "room": "attic",
@@ -160,18 +149,18 @@ def test_join_can_set_the_nick_and_switching_rooms_tells_both(
     }
     cy = joined(client, "cy", "lobby")
     bo.send_json({"action": "join", "room": "lobby"})
-    assert drain(cy) == ["bo joined lobby"]
-    assert drain(ana) == ["bo left attic"]
+    assert cy.receive_all() == ["bo joined lobby"]
+    assert ana.receive_all() == ["bo left attic"]
 
 
 def test_a_nick_change_is_announced_to_the_room(client: Client) -> None:
     ana = joined(client, "ana", "lobby")
     bo = joined(client, "bo", "lobby")
-    drain(ana)
+    ana.receive_all()
     ana.send_json({"action": "nick", "nick": "anna"})
-    assert drain(ana) == drain(bo) == ["ana is now anna"]
+    assert ana.receive_all() == bo.receive_all() == ["ana is now anna"]
     ana.send_json({"action": "send", "text": "hi"})
-    assert drain(bo) == ["anna: hi"]
+    assert bo.receive_all() == ["anna: hi"]
 
 
 def test_a_nick_change_outside_a_room_is_confirmed_to_the_caller(client: Client) -> None:
@@ -191,14 +180,14 @@ def test_bad_requests_get_the_help(client: Client, chat: ModuleType) -> None:
     ws.send_json({"action": "join"})
     ws.send_json({"action": "join", "room": 7})
     ws.send_json({"action": "join", "room": "lobby", "nick": ""})
-    assert drain(ws) == [chat.HELP] * 3
+    assert ws.receive_all() == [chat.HELP] * 3
 
 
 def test_disconnect_forgets_the_member_and_tells_the_room(client: Client, chat: ModuleType) -> None:
     ana = joined(client, "ana", "lobby")
     bo = joined(client, "bo", "lobby")
     ana.close()
-    assert drain(bo) == ["ana left lobby"]
+    assert bo.receive_all() == ["ana left lobby"]
     assert item(chat, ana.connection_id) is None
 
 
@@ -209,7 +198,7 @@ def test_gone_connections_are_removed_from_the_table(client: Client, chat: Modul
     assert item(chat, "gone=") is None  # the join announcement found it gone
     chat.table().put_item(Item={"connection_id": "gone=", "room": "lobby", "nick": "ghost"})
     ana.send_json({"action": "send", "text": "anyone?"})
-    assert drain(ana) == ["ana: anyone?"]
+    assert ana.receive_all() == ["ana: anyone?"]
     assert item(chat, "gone=") is None
     assert client.errors == []
 
@@ -220,10 +209,10 @@ def test_gone_connections_are_removed_from_the_table(client: Client, chat: Modul
 def test_ping_is_answered_to_the_caller_only(client: Client) -> None:
     ana = joined(client, "ana", "lobby")
     bo = joined(client, "bo", "lobby")
-    drain(ana)
+    ana.receive_all()
     ana.send_json({"action": "ping", "id": 7})
     assert ana.receive_json() == {"pong": 7}
-    assert drain(ana) == drain(bo) == []
+    assert ana.receive_all() == bo.receive_all() == []
 
 
 @pytest.mark.parametrize("message", ["hello?", '{"action": "dance"}', '{"text": "hi"}', "[1]"])
@@ -232,16 +221,16 @@ def test_anything_unrecognised_gets_the_help(
 ) -> None:
     ws = connect(client, "ana")
     ws.send_text(message)
-    assert drain(ws) == [chat.HELP]
+    assert ws.receive_all() == [chat.HELP]
 
 
 def test_a_binary_frame_ends_the_connection_and_its_membership(client: Client) -> None:
     ana = joined(client, "ana", "lobby")
     bo = joined(client, "bo", "lobby")
-    drain(bo)
+    bo.receive_all()
     ana.send_bytes(b"\x00")  # API Gateway closes with 1003; $disconnect cleans up
     assert ana.closed and ana.close_code == 1003
-    assert drain(bo) == ["ana left lobby"]
+    assert bo.receive_all() == ["ana left lobby"]
 
 
 # Under `wsgen local`

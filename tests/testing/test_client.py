@@ -309,3 +309,14 @@ def test_app_without_feature_flag_is_refused():
 
     with pytest.raises(ExperimentalFeatureError):
         Client(app)
+
+
+def test_receive_all_returns_what_is_unread_and_never_raises(chat):
+    with Client(chat) as client, client.connect() as ws:
+        assert ws.receive_all() == []
+        ws.send_json({"action": "ping", "n": 1})
+        ws.send_json({"action": "ping", "n": 2})
+        assert ws.receive_json() == {"pong": 1}
+        assert ws.receive_all() == ['{"pong":2}']
+        assert ws.receive_all() == []
+        assert ws.authorizer == {}  # no authorizer on this app

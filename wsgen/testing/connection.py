@@ -62,9 +62,9 @@ class Connection:
         return self.state == "closed"
 
     @property
-    def authorizer(self) -> dict[str, Any] | None:
-        """`requestContext.authorizer` of this connection's events, after an authorizer."""
-        return self.peer.authorizer
+    def authorizer(self) -> dict[str, Any]:
+        """`requestContext.authorizer` of this connection's events; empty without an authorizer."""
+        return self.peer.authorizer or {}
 
     def send_text(self, text: str) -> None:
         """Send a text frame; the app gets it as `event.body`."""
@@ -100,6 +100,12 @@ class Connection:
         if self.state == "closed":
             raise ConnectionClosedError(self.connection_id, self.close_code, self.close_reason)
         raise NoMessageError(self.connection_id, len(self.received))
+
+    def receive_all(self) -> list[Frame]:
+        """Every frame received and not read yet, in order (empty when there is none)."""
+        frames = self.received[self._read :]
+        self._read = len(self.received)
+        return frames
 
     def receive_text(self) -> str:
         frame = self.receive()
