@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import re
 import sys
 
 import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
+
+from wsgen.local import EventLog
 
 from .conftest import run, start
 
@@ -61,3 +65,26 @@ def test_allowed_context_reaches_every_event(guarded):
         assert context["principalId"] == "alice"
         assert (context["tier"], context["level"], context["admin"]) == ("gold", "3", "false")
         assert isinstance(context["integrationLatency"], int)
+
+
+def test_the_log_says_why_the_authorizer_refused_or_whom_it_allowed():
+    stream = io.StringIO()
+    with start("guarded", log=EventLog(stream=stream)) as emulator:
+
+        async def body():
+            for query in ("", "?token=bad", "?token=deny"):
+                with pytest.raises(InvalidStatus):
+                    async with websockets.connect(emulator.url + query):
+                        pass
+            async with websockets.connect(emulator.url + "?token=good"):
+                pass
+
+        run(body)
+    outcome = re.compile(r"\(authorizer\) +\S+  (.*)  \(\d+\.\d ms\)$")
+    found = [outcome.search(line) for line in stream.getvalue().splitlines()]
+    assert [match.group(1) for match in found if match] == [
+        "401 refused: identity source route.request.querystring.token is missing or empty",
+        "401 refused: the authorizer answered Unauthorized",
+        "403 refused: the authorizer's policy does not allow $connect",
+        "allowed principal 'alice'",
+    ]

@@ -64,10 +64,16 @@ class Gateway:
         start = time.perf_counter()
         if self.spec.authorizer is not None:
             verdict = await self._authorize(peer, request)
+            if verdict.accepted:
+                principal = (verdict.authorizer or {}).get("principalId")
+                what = f"allowed principal {principal!r}"
+            else:
+                what = f"{verdict.status} refused: {verdict.reason}"
+            self.log.event("(authorizer)", peer.connection_id, what, start)
             if not verdict.accepted:
-                self.log.event(CONNECT, peer.connection_id, f"{verdict.status} refused", start)
                 return verdict
             peer.authorizer = verdict.authorizer
+            start = time.perf_counter()
         if self.spec.route(CONNECT) is None:
             self.log.event(CONNECT, peer.connection_id, "200 accepted (no $connect)", start)
             return Verdict(200, "accepted (no $connect route)")
