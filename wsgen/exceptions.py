@@ -3,6 +3,8 @@
 WsgenError
 ├── AppLoadError        the app cannot be found, imported or is not an App
 ├── ConfigError         a setting, flag or input file is wrong (file and key named)
+├── QuotaError          the template would exceed an AWS quota (what to change named)
+├── LogicalIdError      two resources of the template would share a logical id
 └── ScaffoldError       `wsgen new` cannot write the project (bad name, directory exists)
 """
 
@@ -34,6 +36,31 @@ class ConfigError(WsgenError):
 
     def __str__(self) -> str:
         return f"{self.source}: {self.message}" if self.source else self.message
+
+
+class QuotaError(WsgenError):
+    """The template would not deploy: it exceeds an AWS quota; the message says what helps."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class LogicalIdError(WsgenError):
+    """Two resources would share a logical id: a route key spells another resource's name."""
+
+    def __init__(self, logical_id: str) -> None:
+        super().__init__(logical_id)
+        self.logical_id = logical_id
+
+    def __str__(self) -> str:
+        return (
+            f"two resources of the template would have the logical id {self.logical_id!r}: "
+            "a route key spells another resource's name; rename that route"
+        )
 
 
 class ScaffoldError(WsgenError):

@@ -1,4 +1,4 @@
-"""checkov, the IaC security scanner, on every golden template and on the features template.
+"""checkov, the IaC security scanner, on the golden, features and 300-route templates.
 
 checkov lives in its own virtual environment (`make checkov`, which `make test` runs first).
 It runs offline (`--skip-download`) with the project's `.checkov.yaml`, whose skipped checks
@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.wsgen.features import features_template
-from tests.wsgen.support import GOLDEN, SAMPLE_NAMES, Result
+from tests.wsgen.support import GOLDEN, SAMPLE_NAMES, Result, quota_template
 
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 CONFIG = ROOT / ".checkov.yaml"
@@ -70,6 +70,8 @@ def test_checkov_finds_nothing_in_any_template(
         shutil.copy(GOLDEN / f"{name}.yaml", directory / f"{name}.yaml")
     text, _ = features_template(wsgen, tmp_path / "features")
     (directory / "features.yaml").write_text(text)
+    text, _ = quota_template(wsgen, tmp_path / "routes300")
+    (directory / "routes300.yaml").write_text(text)
     reports = _scan(directory)
     failed = [
         f"{check['check_id']} {check['file_path']} {check['resource']}: {check['check_name']}"
@@ -83,7 +85,7 @@ def test_checkov_finds_nothing_in_any_template(
         for kind in ("passed_checks", "skipped_checks")
         for check in report["results"][kind]
     }
-    assert files == {f"{name}.yaml" for name in [*SAMPLE_NAMES, "features"]}
+    assert files == {f"{name}.yaml" for name in [*SAMPLE_NAMES, "features", "routes300"]}
     assert all(report["summary"]["parsing_errors"] == 0 for report in reports)
 
 

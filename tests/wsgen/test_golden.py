@@ -11,7 +11,8 @@ import pytest
 
 from tests.conftest import SAMPLES
 from tests.wsgen.features import features_template
-from tests.wsgen.support import GOLDEN, GOLDEN_ARGS, SAMPLE_NAMES, Result, parse
+from tests.wsgen.support import GOLDEN, GOLDEN_ARGS, SAMPLE_NAMES, Result, parse, quota_template
+from wsgen.template.quotas import transformed_count
 
 
 @pytest.mark.parametrize("sample", SAMPLE_NAMES)
@@ -64,8 +65,10 @@ def test_sam_translator_turns_golden_template_into_plain_cloudformation(
     sample: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    translated = sam_transform(parse((GOLDEN / f"{sample}.yaml").read_text()))
+    template = parse((GOLDEN / f"{sample}.yaml").read_text())
+    translated = sam_transform(template)
     types = {resource["Type"] for resource in translated["Resources"].values()}
+    assert len(translated["Resources"]) == transformed_count(template)
     assert "Transform" not in translated
     assert not any(t.startswith("AWS::Serverless::") for t in types)
     assert {"AWS::Lambda::Function", "AWS::Lambda::LayerVersion", "AWS::IAM::Role"} <= types
@@ -90,7 +93,27 @@ def test_cfn_lint_and_sam_translator_accept_the_features_template(
     assert [str(m) for m in lint_file(tmp_path / "features.yaml")] == []
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     translated = sam_transform(template)
+    assert len(translated["Resources"]) == transformed_count(template)
     functions = [
         r for r in translated["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
     ]
     assert len(functions) == 3
+
+
+def test_cfn_lint_and_sam_translator_accept_300_routes(
+    wsgen: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """API Gateway's route quota, with a function of few two-way routes beside the default."""
+    from cfnlint.api import lint_file
+
+    text, template = quota_template(wsgen, tmp_path / "routes300")
+    (tmp_path / "routes300.yaml").write_text(text)
+    assert [str(m) for m in lint_file(tmp_path / "routes300.yaml")] == []
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    translated = sam_transform(template)["Resources"]
+    assert len(translated) == transformed_count(template) < 500
+    types = [resource["Type"] for resource in translated.values()]
+    assert types.count("AWS::ApiGatewayV2::Route") == 300
+    assert types.count("AWS::ApiGatewayV2::RouteResponse") == 25
+    assert types.count("AWS::ApiGatewayV2::Integration") == 1 + 25
+    assert types.count("AWS::Lambda::Permission") == 1 + 25

@@ -65,12 +65,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..exceptions import QuotaError
     from ..layer import LAYER_DIR, stage_runtime_layer
     from ..loader import load_spec
     from ..merge import deep_merge, load_template
     from ..render import render
     from ..settings import load_settings
     from ..template import build_template
+    from ..template.quotas import check_resource_quota, route_quota_warning
 
     app_dir = Path(args.app_dir)
     merge = Path(args.merge_template) if args.merge_template else None
@@ -78,16 +80,28 @@ def run(args: argparse.Namespace) -> int:
     _, spec = load_spec(app_dir, args.app)
     settings = load_settings(app_dir, args.stage, overrides, spec)
     where = Path(args.output).parent if args.output else Path()
-    template = build_template(
-        spec,
-        settings,
-        code_uri=_relative(app_dir, where),
-        layer_uri=_relative(app_dir / LAYER_DIR, where),
-        handler=_handler(args.app),
-    ).to_dict()
+    try:
+        built = build_template(
+            spec,
+            settings,
+            code_uri=_relative(app_dir, where),
+            layer_uri=_relative(app_dir / LAYER_DIR, where),
+            handler=_handler(args.app),
+        )
+    except ValueError as exc:
+        # troposphere's own quotas (500 resources, 200 outputs) are checked more closely
+        # below; should one still be reached, it is an error line, not a traceback.
+        if not str(exc).startswith("Maximum"):
+            raise
+        raise QuotaError(f"the template is too large: {exc}") from exc
+    template = built.to_dict()
     if settings.merge_template:
         template = deep_merge(template, load_template(settings.merge_template))
+    check_resource_quota(template, merged=settings.merge_template is not None)
     text = render(template, args.format)
+    warning = route_quota_warning(spec)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     stage_runtime_layer(app_dir)
     if args.output:
         _write_atomically(Path(args.output), text)

@@ -14,6 +14,7 @@ from troposphere.awslambda import Permission
 from runtime.contract import CONNECT, DEFAULT, AppSpec, AuthorizerSpec, RouteSpec
 
 from .arns import execute_api_arn, invocations_uri
+from .function import Functions
 from .names import logical_id
 
 
@@ -30,30 +31,38 @@ def add_api(t: Template, spec: AppSpec, tags: dict[str, Any]) -> Api:
 
 
 def add_integrations(
-    t: Template,
-    api: Api,
-    functions: dict[str, AWSObject],
-    spec: AppSpec,
-    content_handling: str | None = None,
+    t: Template, api: Api, functions: Functions, content_handling: str | None = None
 ) -> dict[str, Integration]:
-    """One `AWS_PROXY` integration per route (Chalice's names), keyed by route key.
+    """An `AWS_PROXY` integration for each route (Chalice's names), by route key.
 
-    Each calls the function serving its route. `content_handling` is the integration's
-    `ContentHandlingStrategy` (`CONVERT_TO_TEXT` or `CONVERT_TO_BINARY`), if any.
+    Each calls the function serving its route. A function serving many routes (see
+    `quotas.shares_invocation`) has one integration for all of them instead, named after
+    the function: `WebsocketHandlerIntegration`, `WebsocketWorkerHandlerIntegration`.
+    `content_handling` is the `ContentHandlingStrategy` (`CONVERT_TO_TEXT` or
+    `CONVERT_TO_BINARY`), if any.
     """
     optional = {"ContentHandlingStrategy": content_handling} if content_handling else {}
-    return {
-        route.key: t.add_resource(
+
+    def add(title: str, function: AWSObject) -> Integration:
+        return t.add_resource(
             Integration(
-                logical_id("Integration", route.key),
+                title,
                 ApiId=Ref(api),
                 IntegrationType="AWS_PROXY",
-                IntegrationUri=invocations_uri(functions[route.key]),
+                IntegrationUri=invocations_uri(function),
                 **optional,
             )
         )
-        for route in spec.routes
-    }
+
+    integrations: dict[str, Integration] = {}
+    for name, function in functions.all.items():
+        keys = functions.routes(function)
+        if functions.shares_invocation(function):
+            shared = add(logical_id("HandlerIntegration", function=name), function)
+            integrations.update(dict.fromkeys(keys, shared))
+        else:
+            integrations.update({k: add(logical_id("Integration", k), function) for k in keys})
+    return integrations
 
 
 def add_authorizer(
@@ -122,19 +131,30 @@ def _route_auth(route: RouteSpec, authorizer: Authorizer | None) -> dict[str, An
     return {"AuthorizationType": "CUSTOM", "AuthorizerId": Ref(authorizer)}
 
 
-def add_permissions(
-    t: Template, api: Api, functions: dict[str, AWSObject], spec: AppSpec, stage: str
-) -> list[Permission]:
-    """Let API Gateway invoke each route's function, for this API, stage and route only."""
+def add_permissions(t: Template, api: Api, functions: Functions, stage: str) -> list[Permission]:
+    """Let API Gateway invoke each route's function, for this API, stage and route only.
+
+    A function whose routes share one integration gets one permission for every route of
+    this API's stage (`{api id}/{stage}/*`) instead, since Lambda caps a function's policy
+    at 20 KB (see `quotas.PERMISSIONS_PER_FUNCTION`).
+    """
+    grants = []
+    for name, function in functions.all.items():
+        if functions.shares_invocation(function):
+            grants.append((logical_id("HandlerPermission", function=name), function, "*"))
+        else:
+            grants += [
+                (logical_id("Permission", k), function, k) for k in functions.routes(function)
+            ]
     return [
         t.add_resource(
             Permission(
-                logical_id("Permission", route.key),
+                title,
                 Action="lambda:InvokeFunction",
-                FunctionName=Ref(functions[route.key]),
+                FunctionName=Ref(function),
                 Principal="apigateway.amazonaws.com",
-                SourceArn=execute_api_arn(api, f"{stage}/{route.key}"),
+                SourceArn=execute_api_arn(api, f"{stage}/{route_key}"),
             )
         )
-        for route in spec.routes
+        for title, function, route_key in grants
     ]

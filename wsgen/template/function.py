@@ -16,6 +16,7 @@ from runtime.contract import ENDPOINT_ENV, AppSpec
 from ..settings import FunctionSettings, Settings, is_statement
 from .arns import api_url, execute_api_arn, var
 from .names import logical_id
+from .quotas import shares_invocation
 
 HANDLER = "app.app"
 
@@ -60,6 +61,14 @@ class Functions:
     """By `[functions.NAME]` name; None is the default function."""
     by_route: dict[str, Function]
     authorizer: Function | None
+
+    def routes(self, function: Function) -> list[str]:
+        """The route keys `function` serves."""
+        return [key for key, server in self.by_route.items() if server is function]
+
+    def shares_invocation(self, function: Function) -> bool:
+        """Whether `function`'s routes share one integration and one invoke permission."""
+        return shares_invocation(len(self.routes(function)), function is self.authorizer)
 
 
 def add_functions(

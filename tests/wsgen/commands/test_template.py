@@ -10,7 +10,7 @@ import pytest
 
 from runtime.contract import FEATURE_FLAG_LINE
 from tests.conftest import SAMPLES
-from tests.wsgen.support import ECHO, GOLDEN, Result, parse
+from tests.wsgen.support import ECHO, GOLDEN, Result, functions_toml, parse, routes_source
 from wsgen.cli import build_parser
 
 Wsgen = Callable[..., Result]
@@ -127,6 +127,13 @@ NOT_APP = "app = 42\n"
 RAISES = "import os\n\nraise RuntimeError('boom')\n"
 NO_HANDLERS = "from runtime import App\napp = App(app_name='t')\n"
 NO_FLAG = ECHO.replace('app.experimental_feature_flags.update(["WEBSOCKETS"])\n', "")
+AUTHORIZER_ROUTE = (
+    ECHO.replace("from runtime import App", "from runtime import App, AuthResponse")
+    + "\n\n@app.ws_authorizer(identity_sources=['route.request.header.Auth'])\n"
+    + "def authorize(event):\n    return AuthResponse.allow('u')\n"
+    + "\n\n@app.on_ws_connect()\ndef connect(event):\n    pass\n"
+    + "\n\n@app.on_ws_message(route='authorizer')\ndef clash(event):\n    pass\n"
+)
 
 BAD_INPUT = {
     "no app.py": (None, {}, [], "no app.py in"),
@@ -206,6 +213,19 @@ BAD_INPUT = {
         [],
         "wsgen.toml: 'access_log_format' must contain $context.requestId",
     ),
+    # 8 functions of 25 routes, each route with its own integration and permission.
+    "over 500 resources": (
+        routes_source(201),
+        {"wsgen.toml": functions_toml(8, 25)},
+        [],
+        "error: the template needs 625 resources once SAM transforms it (201 Integration, ",
+    ),
+    "route key spells another resource's id": (
+        AUTHORIZER_ROUTE,
+        {},
+        [],
+        "logical id 'WebsocketAuthorizerPermission': a route key spells another resource's",
+    ),
     "toml merge_template missing": (
         ECHO,
         {"wsgen.toml": 'merge_template = "r.yaml"\n'},
@@ -240,3 +260,29 @@ def test_bad_input_is_one_error_line_and_leaves_the_output_file(
     assert "Traceback" not in result.err
     assert output.read_text() == "the previous template\n"
     assert not list(tmp_path.glob(".template.yaml.*")), "temporary file left behind"
+
+
+def test_more_routes_than_the_quota_warns_and_still_writes_the_template(
+    wsgen: Wsgen, app_dir: AppDir
+) -> None:
+    directory = app_dir(routes_source(301))
+    result = wsgen("template", "-o", "t.yaml", cwd=directory)
+    assert (result.code, result.out) == (0, "")
+    assert result.err.startswith("warning: 301 routes: API Gateway allows 300 routes per API")
+    assert result.err.count("\n") == 1 and "'Routes per API' quota" in result.err
+    routes = parse((directory / "t.yaml").read_text())["Resources"]
+    assert sum(r["Type"] == "AWS::ApiGatewayV2::Route" for r in routes.values()) == 301
+
+
+def test_a_troposphere_quota_is_an_error_line_too(
+    wsgen: Wsgen, app_dir: AppDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last resort, should troposphere's own quota (200 outputs) ever be reached."""
+
+    def build_template(*args: object, **kwargs: object) -> None:
+        raise ValueError("Maximum outputs 200 reached")
+
+    monkeypatch.setattr("wsgen.template.build_template", build_template)
+    result = wsgen("template", cwd=app_dir(ECHO))
+    assert (result.code, result.out) == (1, "")
+    assert result.err == "error: the template is too large: Maximum outputs 200 reached\n"
