@@ -104,7 +104,10 @@ class Gateway:
         router, binary = self.router, not message.text
         if binary and not self.accept_binary_frames:
             conn.close(*outcomes.BINARY_REFUSED)
-            what = "binary frame: closed with 1003 as API Gateway does (--binary-frames accept)"
+            what = (
+                "binary frame: closed with 1003, as API Gateway does "
+                "(run with --binary-frames accept to deliver it instead)"
+            )
             self.log.event("(binary)", conn.id, what, start)
             return
         route_key = router.route_key(message.data, binary)
