@@ -26,7 +26,7 @@ def guarded():
 @pytest.mark.parametrize(
     ("query", "status"),
     [("", 401), ("?other=1", 401), ("?token=", 401), ("?token=bad", 401),
-     ("?token=deny", 403), ("?token=crash", 500)],
+     ("?token=deny", 403), ("?token=crash", 500), ("?token=vague", 500)],
 )  # fmt: skip
 def test_refusals(guarded, query, status):
     emulator, events = guarded

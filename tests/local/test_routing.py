@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 
 import pytest
 import websockets
 from websockets.exceptions import InvalidHandshake, InvalidStatus
+
+from wsgen.local import EventLog, running
 
 from .conftest import recorder_module, run, start
 from .test_events import ID
@@ -179,3 +182,34 @@ def test_root_path_is_accepted_and_other_paths_are_403(emulator):
         return caught.value.response.status_code
 
     assert run(body) == 403
+
+
+UNSERIALISABLE = """
+from runtime import App
+
+app = App(app_name="odd")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.on_ws_message(reply=True)
+def odd(event):
+    return object() if event.body == "odd" else "fine"
+"""
+
+
+def test_unserialisable_reply_is_logged_and_answered_internal_server_error(tmp_path):
+    (tmp_path / "app.py").write_text(UNSERIALISABLE)
+    stream = io.StringIO()
+    with running(tmp_path, "app:app", port=0, log=EventLog(stream=stream)) as emulator:
+
+        async def body():
+            async with websockets.connect(emulator.url) as ws:
+                await ws.send("odd")
+                frame = json.loads(await ws.recv())
+                await ws.send("again")
+                return frame, await ws.recv()
+
+        frame, after = run(body)
+    assert frame["message"] == "Internal server error"
+    assert after == "fine"  # the connection stays open
+    assert "InvalidReplyError" in stream.getvalue()
