@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# The whole suite: formatting, lint, strict types on the runtime, then every test.
+# The whole suite: formatting, lint, strict types (runtime and wsgen), then every test.
 # The sam venv is best effort here: without it the `sam build` test skips and says why.
 # checkov is not: the security scan of the golden templates is part of every run.
 test: $(STAMP) $(BENCH_STAMP)
@@ -24,7 +24,7 @@ test: $(STAMP) $(BENCH_STAMP)
 	-$(MAKE) --no-print-directory sam
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	$(BIN)/mypy runtime
+	$(BIN)/mypy runtime wsgen
 	$(BIN)/pytest
 
 style: $(STAMP)
@@ -32,7 +32,7 @@ style: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 types: $(STAMP)
-	$(BIN)/mypy runtime
+	$(BIN)/mypy runtime wsgen
 
 # The main job on the echo sample: its SAM template, checked by cfn-lint, then printed.
 RUN_TEMPLATE := $(VENV)/echo-template.yaml
