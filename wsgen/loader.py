@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 import traceback
@@ -50,8 +51,12 @@ def load_app(app_dir: str | Path = ".", ref: str = DEFAULT_APP, *, fresh: bool =
         sys.path.remove(str(directory))
     sys.path.insert(0, str(directory))
     try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:
+        # The app's own prints at import go to stderr: stdout is the template.
+        with contextlib.redirect_stdout(sys.stderr):
+            module = importlib.import_module(module_name)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # SystemExit too: sys.exit() at import is the app's bug
         raise AppLoadError(_import_failure(exc, directory)) from exc
     app = getattr(module, attr, None)
     if app is None:
@@ -89,7 +94,18 @@ def _import_failure(exc: BaseException, directory: Path) -> str:
         return f"{where}: the app does not import: SyntaxError: {exc.msg}"
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if _inside(f.filename, directory)]
     where = f"{_shorten(frames[-1].filename, directory)}:{frames[-1].lineno}: " if frames else ""
-    return f"{where}the app does not import: {type(exc).__name__}: {exc}"
+    if isinstance(exc, SystemExit):
+        code = "" if exc.code is None else repr(exc.code)
+        return (
+            f"{where}the app does not import: it calls sys.exit({code}); "
+            "exit only under if __name__ == '__main__':"
+        )
+    return f"{where}the app does not import: {type(exc).__name__}: {_one_line(str(exc))}"
+
+
+def _one_line(message: str) -> str:
+    """A multi-line exception message on one line: the error is one line."""
+    return " ".join(line.strip() for line in message.splitlines() if line.strip())
 
 
 def _inside(filename: str, directory: Path) -> bool:

@@ -105,6 +105,16 @@ def test_wsgen_toml_stage_and_flags(wsgen: Wsgen, app_dir: AppDir) -> None:
     assert prod.template()["Resources"]["WebsocketAPIStage"]["Properties"]["StageName"] == "prod"
 
 
+def test_the_apps_prints_at_import_go_to_stderr_not_into_the_template(
+    wsgen: Wsgen, app_dir: AppDir
+) -> None:
+    result = wsgen("template", "--runtime", "python3.12", cwd=app_dir('print("loading")\n' + ECHO))
+    assert result.code == 0
+    assert result.out.startswith("AWSTemplateFormatVersion:")
+    assert result.err == "loading\n"
+    assert parse(result.out)["Resources"]["WebsocketHandler"]
+
+
 def test_help_explains_every_option_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
     parser = build_parser()
     with pytest.raises(SystemExit):
@@ -138,6 +148,24 @@ AUTHORIZER_ROUTE = (
 BAD_INPUT = {
     "no app.py": (None, {}, [], "no app.py in"),
     "import raises": (RAISES, {}, [], "app.py:3: the app does not import: RuntimeError: boom"),
+    "import exits 0": (
+        "import sys\n\nsys.exit()\n",
+        {},
+        [],
+        "app.py:3: the app does not import: it calls sys.exit();",
+    ),
+    "import exits 3": (
+        "import sys\n\nsys.exit(3)\n",
+        {},
+        [],
+        "app.py:3: the app does not import: it calls sys.exit(3);",
+    ),
+    "import raises a two-line message": (
+        "raise ValueError('first\\nsecond')\n",
+        {},
+        [],
+        "app.py:1: the app does not import: ValueError: first second",
+    ),
     "syntax error": ("def (:\n", {}, [], "app.py:1: the app does not import: SyntaxError"),
     "no attribute app": ("x = 1\n", {}, [], "has no attribute 'app'"),
     "not an App": (NOT_APP, {}, [], "app.app is a int, not a runtime.App"),
