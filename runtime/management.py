@@ -64,7 +64,6 @@ class WebsocketAPI:
         from the same API and stage, so the latest one names the endpoint to answer on.
         """
         self._pool: Any = None
-        self._pool_size = 0
         self._lock = allocate_lock()
 
     def use_client(self, client: Any) -> Any:
@@ -111,9 +110,7 @@ class WebsocketAPI:
             MessageTooLargeError: over 128 KB, before any network call.
             WebsocketDisconnectedError: the client is gone.
         """
-        size = len(message.encode()) if isinstance(message, str) else len(message)
-        if size > MAX_MESSAGE_BYTES:
-            raise MessageTooLargeError(size, MAX_MESSAGE_BYTES)
+        _check_size(message)
         client = self.client()
         try:
             # A str goes as it is (boto3 sends it UTF-8 encoded), so a client that can tell
@@ -132,23 +129,36 @@ class WebsocketAPI:
         """Send one message to many connections, up to `max_workers` at a time.
 
         API Gateway has no batch post, so this runs `send()` concurrently on one shared
-        client and a thread pool kept for the process. It never raises for a gone
-        connection: the result names the delivered, gone and failed ids.
+        client and a thread pool kept for the process (at most `MAX_POOL_CONNECTIONS`
+        threads, started as needed); each call keeps at most `max_workers` of its posts in
+        flight. It never raises for a gone connection: the result names the delivered, gone
+        and failed ids. Safe to call from several threads at once.
 
         Raises:
             MessageTooLargeError: over 128 KB, before any network call.
         """
-        size = len(message.encode()) if isinstance(message, str) else len(message)
-        if size > MAX_MESSAGE_BYTES:
-            raise MessageTooLargeError(size, MAX_MESSAGE_BYTES)
+        _check_size(message)
         ids = list(dict.fromkeys(connection_ids))
         result = BroadcastResult()
         if not ids:
             return result
-        workers = max(1, min(max_workers, MAX_POOL_CONNECTIONS, len(ids)))
+        from threading import BoundedSemaphore
+
         client = self.client()  # resolve the endpoint once, in the caller's context
-        pool = self._executor(workers)
-        outcomes = pool.map(lambda cid: self._post(client, cid, message), ids)
+        pool = self._executor()
+        in_flight = BoundedSemaphore(max(1, min(max_workers, MAX_POOL_CONNECTIONS)))
+
+        def post(connection_id: str) -> Exception | None:
+            try:
+                return self._post(client, connection_id, message)
+            finally:
+                in_flight.release()
+
+        futures = []
+        for connection_id in ids:
+            in_flight.acquire()
+            futures.append(pool.submit(post, connection_id))
+        outcomes = [future.result() for future in futures]
         for connection_id, outcome in zip(ids, outcomes, strict=True):
             if outcome is None:
                 result.delivered.append(connection_id)
@@ -168,16 +178,15 @@ class WebsocketAPI:
             return exc
         return None
 
-    def _executor(self, workers: int) -> Any:
-        """The process's broadcast pool, grown (never shrunk) to `workers` threads."""
+    def _executor(self) -> Any:
+        """The process's broadcast pool, made once; its threads start only when needed."""
         with self._lock:
-            if self._pool is None or self._pool_size < workers:
+            if self._pool is None:
                 from concurrent.futures import ThreadPoolExecutor
 
-                if self._pool is not None:
-                    self._pool.shutdown(wait=False)
-                self._pool = ThreadPoolExecutor(workers, thread_name_prefix="wsgen-broadcast")
-                self._pool_size = workers
+                self._pool = ThreadPoolExecutor(
+                    MAX_POOL_CONNECTIONS, thread_name_prefix="wsgen-broadcast"
+                )
             return self._pool
 
     def close(self, connection_id: str) -> None:
@@ -219,8 +228,9 @@ class WebsocketAPI:
         return session.client(
             "apigatewaymanagementapi",
             endpoint_url=endpoint,
-            # boto3 needs a region even with an explicit endpoint; it only signs with it.
-            region_name=self._region() or _region_in(endpoint) or "us-east-1",
+            # boto3 needs a region even with an explicit endpoint, and signs with it: the
+            # endpoint's own region first, or API Gateway refuses the signature.
+            region_name=_region_in(endpoint) or self._region() or "us-east-1",
             config=Config(max_pool_connections=MAX_POOL_CONNECTIONS),
         )
 
@@ -234,6 +244,12 @@ class WebsocketAPI:
     def _region(self) -> str | None:
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         return region or self._session().region_name
+
+
+def _check_size(message: str | bytes) -> None:
+    size = len(message.encode()) if isinstance(message, str) else len(message)
+    if size > MAX_MESSAGE_BYTES:
+        raise MessageTooLargeError(size, MAX_MESSAGE_BYTES)
 
 
 def _region_in(endpoint: str) -> str | None:

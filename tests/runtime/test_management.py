@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -211,3 +213,63 @@ def test_use_client_returns_the_previous_one(api):
 def test_broadcast_of_no_ids_makes_no_call(api):
     result = api.broadcast([], "m")
     assert (result.delivered, result.gone, result.failed) == ([], [], {})
+
+
+class SlowClient:
+    """Records the most posts in flight at once."""
+
+    class exceptions:  # noqa: N801
+        class GoneException(Exception):  # noqa: N818 (boto3's name)
+            pass
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.peak = 0
+        self.posted = 0
+
+    def post_to_connection(self, ConnectionId, Data):  # noqa: N803
+        with self.lock:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+        time.sleep(0.01)
+        with self.lock:
+            self.in_flight -= 1
+            self.posted += 1
+
+
+def test_broadcast_keeps_to_max_workers_even_after_a_wider_call(api):
+    client = SlowClient()
+    api.use_client(client)
+    api.broadcast([f"a{i}" for i in range(40)], "m", max_workers=40)
+    client.peak = 0
+    api.broadcast([f"b{i}" for i in range(20)], "m", max_workers=2)
+    assert client.peak == 2
+
+
+def test_concurrent_broadcasts_from_many_threads_all_complete(api):
+    client = SlowClient()
+    api.use_client(client)
+    results = []
+
+    def run(width):
+        results.append(api.broadcast([f"{width}-{i}" for i in range(10)], "m", max_workers=width))
+
+    threads = [threading.Thread(target=run, args=(width,)) for width in (1, 64, 2, 32, 5, 16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(results) == 6
+    assert all(len(r.delivered) == 10 and not r.failed for r in results)
+    assert client.posted == 60
+
+
+def test_requests_are_signed_for_the_endpoints_region(monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    api = WebsocketAPI()
+    api.configure_endpoint("https://abc123.execute-api.eu-west-1.amazonaws.com/prod")
+    assert api.client().meta.region_name == "eu-west-1"
+    other = WebsocketAPI()
+    other.configure_endpoint("http://127.0.0.1:8000/local")
+    assert other.client().meta.region_name == "us-east-1"  # no region in it: the environment's
