@@ -5,7 +5,7 @@ from __future__ import annotations
 from .auth import to_authorizer_output
 from .contract import CONNECT, DEFAULT, DISCONNECT, EVENT_MESSAGE
 from .events import AuthorizerEvent, WebsocketEvent, is_authorizer_event
-from .exceptions import InvalidEventError, RouteNotFoundError
+from .exceptions import InvalidEventError, NoAuthorizerError, RouteNotFoundError
 from .responses import to_proxy_response
 
 _new = object.__new__
@@ -42,12 +42,12 @@ def handle(app: App, event: dict[str, Any], context: Any) -> dict[str, Any]:
     ws_event.context = context
     try:
         result = entry.handler(ws_event)
-    except Exception as exc:
+        if result is None:
+            return {"statusCode": 200}
+        return to_proxy_response(result, reply=entry.reply, route_key=request_context["routeKey"])
+    except Exception as exc:  # the handler's, or its result's (an unsendable reply)
         _log_failure("handler for route " + request_context["routeKey"], event, exc)
         raise
-    if result is None:
-        return {"statusCode": 200}
-    return to_proxy_response(result, reply=entry.reply, route_key=request_context["routeKey"])
 
 
 def _resolve_unusual(app: App, event: dict[str, Any], context: Any) -> _Registered | dict[str, Any]:
@@ -76,7 +76,7 @@ def _invalid(event: Any) -> InvalidEventError:
 def _authorize(app: App, event: dict[str, Any], context: Any) -> dict[str, Any]:
     authorizer = app.authorizer()
     if authorizer is None:
-        raise RouteNotFoundError("authorizer for $connect")
+        raise NoAuthorizerError()
     auth_event = AuthorizerEvent(event, context)
     try:
         return to_authorizer_output(authorizer(auth_event), auth_event.method_arn)

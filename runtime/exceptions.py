@@ -9,7 +9,10 @@ WebsocketError
 ├── InvalidEventError            not an API Gateway WebSocket event (also ValueError)
 ├── RouteNotFoundError           no handler for the route and no $default
 ├── InvalidRouteError            a route key API Gateway would reject (also ValueError)
-└── InvalidReplyError            a two-way reply that cannot be sent (also TypeError)
+├── InvalidReplyError            a two-way reply that cannot be sent (also TypeError)
+├── InvalidAuthorizerResultError an authorizer returned neither allow nor deny (TypeError)
+├── NoAuthorizerError            an authorizer's input reached an app without one
+└── UnauthorizedError            (in runtime.auth) raised by an authorizer: 401
 """
 
 from __future__ import annotations
@@ -142,4 +145,14 @@ class InvalidAuthorizerResultError(WebsocketError, TypeError):
         return (
             f"authorizer returned a {self.type_name}; return AuthResponse.allow(principal_id) "
             "or AuthResponse.deny(), or raise UnauthorizedError"
+        )
+
+
+class NoAuthorizerError(WebsocketError):
+    """A REQUEST authorizer's input reached an app that registers no authorizer."""
+
+    def __str__(self) -> str:
+        return (
+            "an authorizer event reached an app without @app.ws_authorizer; register one, "
+            "or remove the authorizer from the API's $connect route"
         )

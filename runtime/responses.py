@@ -23,12 +23,13 @@ class Response:
         self.headers = headers or {}
         self.status_code = status_code
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, route_key: str = "") -> dict[str, Any]:
+        """The proxy response; `route_key` names the route in an error about the body."""
         result: dict[str, Any] = {"statusCode": self.status_code}
         if self.headers:
             result["headers"] = dict(self.headers)
         if self.body is not None:
-            result.update(encode_body(self.body))
+            result.update(encode_body(self.body, route_key))
         return result
 
 
@@ -61,7 +62,7 @@ def to_proxy_response(result: Any, *, reply: bool = False, route_key: str = "") 
     two-way route any other non-None value is the reply frame; otherwise it is ignored.
     """
     if isinstance(result, Response):
-        return result.to_dict()
+        return result.to_dict(route_key)
     if isinstance(result, dict) and not reply:
         return {"statusCode": 200, **result}
     if reply and result is not None:

@@ -177,6 +177,24 @@ def test_two_way_route_with_unserialisable_reply_is_a_clear_error(load_event):
         app(load_event("message_custom_route.json"), None)
 
 
+def test_unsendable_reply_is_logged_names_its_route_and_propagates(load_event, caplog):
+    app = make_app()
+    app.on_ws_message(route="join", reply=True)(lambda e: Response(body={1, 2}))
+    with caplog.at_level(logging.ERROR, logger="runtime"), pytest.raises(InvalidReplyError) as err:
+        app(load_event("message_custom_route.json"), None)
+    assert "route 'join' is a set" in str(err.value)
+    [record] = caplog.records
+    assert record.getMessage().startswith("handler for route join failed on connection")
+
+
+def test_every_documented_error_is_importable_from_runtime():
+    import runtime
+    from runtime import exceptions
+
+    documented = [line.split()[1] for line in exceptions.__doc__.splitlines() if "── " in line]
+    assert documented and all(name in runtime.__all__ for name in documented)
+
+
 def test_handler_exception_propagates_after_one_log_line(load_event, caplog):
     app = make_app()
 

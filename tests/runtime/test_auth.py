@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runtime import App, AuthResponse, UnauthorizedError
+from runtime import App, AuthResponse, NoAuthorizerError, UnauthorizedError
 from runtime.exceptions import InvalidAuthorizerResultError
 
 
@@ -86,7 +86,7 @@ def test_second_authorizer_is_refused():
         app.ws_authorizer(identity_sources=["route.request.header.Auth"])(lambda e: None)
 
 
-def test_authorizer_event_without_authorizer_names_it(load_event):
+def test_authorizer_event_without_authorizer_says_so(load_event):
     app = App(app_name="a")
-    with pytest.raises(Exception, match="authorizer"):
+    with pytest.raises(NoAuthorizerError, match=r"without @app\.ws_authorizer"):
         app(load_event("authorizer_request.json"), None)
