@@ -51,7 +51,30 @@ CONTENT_HANDLING = ("CONVERT_TO_TEXT", "CONVERT_TO_BINARY")
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
 MAX_ACCESS_LOG_FORMAT_BYTES = 3 * 1024
 
-_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# Lambda's pattern for a variable name (botocore's model: two characters at least), and the
+# names Lambda sets itself, which a function's configuration cannot (troposphere's list).
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html
+_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]+$")
+RESERVED_ENV_NAMES = frozenset(
+    {
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_REGION",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SECRET_KEY",
+        "AWS_SECURITY_TOKEN",
+        "AWS_SESSION_TOKEN",
+        "LAMBDA_RUNTIME_DIR",
+        "LAMBDA_TASK_ROOT",
+    }
+)
 _FUNCTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _BASE_PATH = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
@@ -124,7 +147,14 @@ def mapping(kind: str, check_name: bool) -> Check:
         for key, item in value.items():
             if check_name and not _ENV_NAME.match(key):
                 raise ConfigError(
-                    f"'{name}.{key}' is not a valid environment variable name", source
+                    f"'{name}.{key}' is not a valid environment variable name: use two or "
+                    "more letters, digits and '_', starting with a letter",
+                    source,
+                )
+            if check_name and key in RESERVED_ENV_NAMES:
+                raise ConfigError(
+                    f"'{name}.{key}' is reserved: Lambda sets {key} itself; choose another name",
+                    source,
                 )
             if not isinstance(item, str) and not is_intrinsic(item):
                 raise ConfigError(

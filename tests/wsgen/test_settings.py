@@ -25,19 +25,19 @@ def test_a_stage_adds_to_environment_and_tags_and_replaces_the_rest(tmp_path: Pa
 runtime = "python3.12"
 timeout = 10
 policies = ["AWSXrayWriteOnlyAccess"]
-environment = { A = "1", B = "2" }
+environment = { APP = "1", BASE = "2" }
 tags = { team = "x" }
 [stages.prod]
 timeout = 20
 policies = []
-environment = { B = "prod", C = { Ref = "Table" } }
+environment = { BASE = "prod", CACHE = { Ref = "Table" } }
 """
     prod = settings_for(tmp_path, toml, "prod")
     assert prod.timeout == 20 and prod.policies == []
-    assert prod.environment == {"A": "1", "B": "prod", "C": {"Ref": "Table"}}
+    assert prod.environment == {"APP": "1", "BASE": "prod", "CACHE": {"Ref": "Table"}}
     assert prod.tags == {"team": "x"}
     dev = settings_for(tmp_path, toml, "dev")
-    assert dev.timeout == 10 and dev.environment == {"A": "1", "B": "2"}
+    assert dev.timeout == 10 and dev.environment == {"APP": "1", "BASE": "2"}
 
 
 def test_flags_override_the_file(tmp_path: Path) -> None:
@@ -54,8 +54,18 @@ def test_merge_template_is_relative_to_the_app_dir(tmp_path: Path) -> None:
     ("toml", "message"),
     [
         ('environment = { "1X" = "a" }', "'environment.1X' is not a valid environment variable"),
-        ("environment = { A = 1 }", "'environment.A' must be a string or an intrinsic"),
-        ("environment = { A = { Bad = 1 } }", "'environment.A' must be a string or an intrinsic"),
+        ('environment = { X = "a" }', "'environment.X' is not a valid environment variable"),
+        ('environment = { AWS_REGION = "x" }', "'environment.AWS_REGION' is reserved"),
+        (
+            '[stages.prod.environment]\nLAMBDA_TASK_ROOT = "x"',
+            "'stages.prod.environment.LAMBDA_TASK_ROOT' is reserved",
+        ),
+        (
+            '[functions.w]\nroutes = ["join"]\nenvironment = { AWS_ACCESS_KEY_ID = "x" }',
+            "'functions.w.environment.AWS_ACCESS_KEY_ID' is reserved: Lambda sets",
+        ),
+        ("environment = { AB = 1 }", "'environment.AB' must be a string or an intrinsic"),
+        ("environment = { AB = { Bad = 1 } }", "'environment.AB' must be a string or an intrinsic"),
         ("log_retention_days = 10", "'log_retention_days' must be one of 1, 3, 5"),
         ("memory_size = true", "'memory_size' must be an integer from 128 to 10240"),
         ("policies = [1]", "'policies[0]' must be a managed policy name or ARN"),

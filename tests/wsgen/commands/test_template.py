@@ -254,6 +254,18 @@ BAD_INPUT = {
         [],
         "logical id 'WebsocketAuthorizerPermission': a route key spells another resource's",
     ),
+    "reserved environment variable": (
+        ECHO,
+        {"wsgen.toml": '[environment]\nAWS_REGION = "x"\n'},
+        [],
+        "wsgen.toml: 'environment.AWS_REGION' is reserved",
+    ),
+    "one-letter environment variable": (
+        ECHO,
+        {"wsgen.toml": '[environment]\nX = "x"\n'},
+        [],
+        "wsgen.toml: 'environment.X' is not a valid environment variable name",
+    ),
     "toml merge_template missing": (
         ECHO,
         {"wsgen.toml": 'merge_template = "r.yaml"\n'},
