@@ -114,8 +114,8 @@ log_retention_days = 90
 README_MD = """\
 # {{name}}
 
-A WebSocket API on Amazon API Gateway and AWS Lambda, written with
-[wsgen](https://pypi.org/project/wsgen/): `app.py` holds the handlers.
+A WebSocket API on Amazon API Gateway and AWS Lambda, written with wsgen: `app.py` holds
+the handlers.
 
 ## Test
 
