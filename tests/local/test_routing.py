@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -68,6 +69,19 @@ def test_handler_exception_sends_internal_server_error_and_keeps_connection(emul
         "connectionId": boom["connectionId"],
         "requestId": boom["requestId"],
     }
+
+
+def test_handler_calling_sys_exit_is_an_internal_server_error_not_the_end(emulator, rec):
+    async def body():
+        async with websockets.connect(emulator.url) as ws:
+            await ws.send('{"action": "exit"}')
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            await ws.send("still here?")
+            return frame, await asyncio.wait_for(ws.recv(), 5)
+
+    frame, after = run(body, timeout=15)
+    assert frame["message"] == "Internal server error"
+    assert after == "still here?"
 
 
 def test_binary_frame_closes_with_1003_as_aws_documents(emulator, rec):

@@ -7,6 +7,7 @@ back to the emulator's event loop, cannot block that loop.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -41,11 +42,6 @@ class Outcome:
 
     result: Any = None
     error: BaseException | None = None
-    duration_ms: float = 0.0
-
-    @property
-    def failed(self) -> bool:
-        return self.error is not None
 
 
 class Invoker:
@@ -55,20 +51,37 @@ class Invoker:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wsgen-handler")
         self._region = region
         self._account_id = account_id
+        self._lock = threading.Lock()
+        self._running = 0
+
+    @property
+    def running(self) -> int:
+        """How many handler calls are running now (stuck ones included)."""
+        with self._lock:
+            return self._running
 
     async def invoke(self, app: Callable[..., Any], function_name: str, event: Any) -> Outcome:
         context = LambdaContext(function_name, self._region, self._account_id)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, _call, app, event, context)
+        try:
+            future = loop.run_in_executor(self._pool, self._call, app, event, context)
+        except RuntimeError as exc:  # shut down: the emulator is stopping
+            return Outcome(error=exc)
+        return await future
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=False)
+        """Drop calls not started yet; don't wait for running ones (a handler may be stuck)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
-
-def _call(app: Callable[..., Any], event: Any, context: LambdaContext) -> Outcome:
-    start = time.perf_counter()
-    try:
-        result = app(event, context)
-    except Exception as exc:  # the handler's failure is the outcome, as in Lambda
-        return Outcome(error=exc, duration_ms=(time.perf_counter() - start) * 1000)
-    return Outcome(result=result, duration_ms=(time.perf_counter() - start) * 1000)
+    def _call(self, app: Callable[..., Any], event: Any, context: LambdaContext) -> Outcome:
+        with self._lock:
+            self._running += 1
+        try:
+            return Outcome(result=app(event, context))
+        except BaseException as exc:
+            # The handler's failure is the invocation's outcome, as in Lambda, even
+            # `sys.exit()` (SystemExit) or KeyboardInterrupt: it must not stop the emulator.
+            return Outcome(error=exc)
+        finally:
+            with self._lock:
+                self._running -= 1

@@ -1,5 +1,6 @@
 """Test app: records every event it gets and exercises each emulator feature by route."""
 
+import sys
 import threading
 
 from runtime import App, Response, WebsocketDisconnectedError
@@ -10,6 +11,11 @@ app.experimental_feature_flags.update(["WEBSOCKETS"])
 EVENTS: list[dict] = []
 NOTES: list[str] = []
 _changed = threading.Condition()
+RELEASE = threading.Event()
+"""Set by tests to let the `stuck` handler return."""
+DISCONNECT_PROBES: list[str] = []
+"""What `$disconnect` got from the management API, when PROBE_ON_DISCONNECT is set."""
+PROBE_ON_DISCONNECT = False
 
 
 def record(raw: dict) -> None:
@@ -22,6 +28,8 @@ def reset() -> None:
     with _changed:
         EVENTS.clear()
         NOTES.clear()
+        DISCONNECT_PROBES.clear()
+    RELEASE.clear()
 
 
 def wait_for(predicate, timeout: float = 10.0) -> list[dict]:
@@ -72,6 +80,18 @@ def close(event):
     app.websocket_api.close(event.connection_id)
 
 
+@app.on_ws_message("exit")
+def leave(event):
+    record(event.raw)
+    sys.exit(3)
+
+
+@app.on_ws_message("stuck")
+def stuck(event):
+    record(event.raw)
+    RELEASE.wait(60)
+
+
 @app.on_ws_message("binary")
 def binary(event):
     record(event.raw)
@@ -87,4 +107,11 @@ def default(event):
 @app.on_ws_disconnect()
 def disconnect(event):
     print(f"recorder: {event.connection_id} disconnected")
+    if PROBE_ON_DISCONNECT:
+        try:
+            app.websocket_api.send(event.connection_id, "after close")
+        except WebsocketDisconnectedError:
+            DISCONNECT_PROBES.append("gone")
+        except Exception as exc:
+            DISCONNECT_PROBES.append(type(exc).__name__)
     record(event.raw)
