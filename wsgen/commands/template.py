@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from ..exceptions import QuotaError
     from ..layer import LAYER_DIR, stage_runtime_layer
     from ..loader import load_spec
-    from ..merge import deep_merge, load_template
+    from ..merge import check_merged, deep_merge, load_template
     from ..render import render
     from ..settings import load_settings
     from ..template import build_template
@@ -97,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     template = built.to_dict()
     if settings.merge_template:
         template = deep_merge(template, load_template(settings.merge_template))
+        check_merged(template, str(settings.merge_template))
     check_resource_quota(template, merged=settings.merge_template is not None)
     text = render(template, args.format)
     warning = route_quota_warning(spec)

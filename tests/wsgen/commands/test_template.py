@@ -93,6 +93,17 @@ def test_merge_template_flag_deep_merges_the_file(
     assert function["Handler"] == "app.app"
 
 
+def test_a_merged_yaml_date_is_written_as_its_string(wsgen: Wsgen, app_dir: AppDir) -> None:
+    merge = "AWSTemplateFormatVersion: 2010-09-09\nMetadata:\n  When: 2024-01-02 03:04:05\n"
+    directory = app_dir(ECHO, {"m.yaml": merge})
+    for fmt in ("yaml", "json"):
+        result = wsgen("template", "--merge-template", "m.yaml", "--format", fmt, cwd=directory)
+        assert (result.code, result.err) == (0, ""), result.err
+        template = parse(result.out)
+        assert template["AWSTemplateFormatVersion"] == "2010-09-09"
+        assert template["Metadata"] == {"When": "2024-01-02T03:04:05"}
+
+
 def test_wsgen_toml_stage_and_flags(wsgen: Wsgen, app_dir: AppDir) -> None:
     toml = 'runtime = "python3.13"\nmemory_size = 256\n[stages.prod]\nmemory_size = 1024\n'
     directory = app_dir(ECHO, {"wsgen.toml": toml})
@@ -265,6 +276,63 @@ BAD_INPUT = {
         {"wsgen.toml": '[environment]\nX = "x"\n'},
         [],
         "wsgen.toml: 'environment.X' is not a valid environment variable name",
+    ),
+    "merged Resources empty": (
+        ECHO,
+        {"m.yaml": "Resources:\n"},
+        ["--merge-template", "m.yaml"],
+        "m.yaml: 'Resources' must be a mapping of logical ids to resources, not None",
+    ),
+    "merged Resources a list": (
+        ECHO,
+        {"m.yaml": "Resources: []\n"},
+        ["--merge-template", "m.yaml"],
+        "m.yaml: 'Resources' must be a mapping",
+    ),
+    "merged resource null": (
+        ECHO,
+        {"m.yaml": "Resources:\n  X: null\n"},
+        ["--merge-template", "m.yaml"],
+        "m.yaml: 'Resources.X' must be a mapping with Type and Properties, not None",
+    ),
+    "merged resource without type": (
+        ECHO,
+        {"m.yaml": "Resources:\n  X:\n    Properties: {}\n"},
+        ["--merge-template", "m.yaml"],
+        "m.yaml: 'Resources.X' needs a Type",
+    ),
+    "merged properties a list": (
+        ECHO,
+        {"m.yaml": "Resources:\n  WebsocketHandler:\n    Properties: [1]\n"},
+        ["--merge-template", "m.yaml"],
+        "m.yaml: 'Resources.WebsocketHandler.Properties' must be a mapping, not [1]",
+    ),
+    "merged events a list": (
+        ECHO,
+        {"m.yaml": "Resources:\n  WebsocketHandler:\n    Properties:\n      Events: [1]\n"},
+        ["--merge-template", "m.yaml"],
+        "m.yaml: 'Resources.WebsocketHandler.Properties.Events' must be a mapping",
+    ),
+    "merged event not a mapping": (
+        ECHO,
+        {"m.yaml": "Resources:\n  WebsocketHandler:\n    Properties:\n      Events: {E: 1}\n"},
+        ["--merge-template", "m.yaml"],
+        "m.yaml: 'Resources.WebsocketHandler.Properties.Events.E' must be a mapping",
+    ),
+    "merged event properties not a mapping": (
+        ECHO,
+        {
+            "m.yaml": "Resources:\n  WebsocketHandler:\n    Properties:\n      Events:\n"
+            "        E: {Type: Api, Properties: 1}\n"
+        },
+        ["--merge-template", "m.yaml"],
+        "'Resources.WebsocketHandler.Properties.Events.E.Properties' must be a mapping, not 1",
+    ),
+    "merged binary value": (
+        ECHO,
+        {"m.yaml": "Metadata:\n  b: !!binary aGVsbG8=\n"},
+        ["--merge-template", "m.yaml"],
+        "m.yaml: 'Metadata.b' is a bytes, which a template cannot hold",
     ),
     "toml merge_template missing": (
         ECHO,
