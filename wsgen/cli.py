@@ -54,7 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run `wsgen`; a `WsgenError` is one `error:` line on stderr and exit code 1."""
+    """Run `wsgen`; a `WsgenError` is one `error:` line on stderr and exit code 1.
+
+    Any other exception is a bug in wsgen: one `error: internal error:` line asking for a
+    report, and exit code 1. Ctrl-C exits with 130, the shell's code for SIGINT.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
@@ -64,6 +68,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(args)
     except WsgenError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        message = " ".join(str(exc).split())
+        print(
+            f"error: internal error: {type(exc).__name__}: {message} "
+            "(please report this: it is a bug in wsgen)",
+            file=sys.stderr,
+        )
         return 1
     return code
 
