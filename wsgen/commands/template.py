@@ -125,6 +125,8 @@ def _relative(path: Path, start: Path) -> str:
 def _write_atomically(path: Path, text: str) -> None:
     from ..exceptions import ConfigError
 
+    if path.is_dir():
+        raise ConfigError("is a directory; name a file, such as -o template.yaml", str(path))
     try:
         fd, temporary = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.")
     except OSError as exc:

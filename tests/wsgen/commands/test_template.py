@@ -370,6 +370,21 @@ def test_bad_input_is_one_error_line_and_leaves_the_output_file(
     assert not list(tmp_path.glob(".template.yaml.*")), "temporary file left behind"
 
 
+@pytest.mark.parametrize("output", [".", "out", "out/"])
+def test_output_to_a_directory_says_so(output: str, wsgen: Wsgen, app_dir: AppDir) -> None:
+    directory = app_dir(ECHO)
+    (directory / "out").mkdir()
+    result = wsgen("template", "-o", output, cwd=directory)
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        f"error: {output.rstrip('/')}: is a directory; name a file, such as -o template.yaml\n"
+    ), result.err
+    assert sorted(p.name for p in directory.iterdir() if p.name != ".wsgen") == [
+        "app.py",
+        "out",
+    ]
+
+
 def test_more_routes_than_the_quota_warns_and_still_writes_the_template(
     wsgen: Wsgen, app_dir: AppDir
 ) -> None:
