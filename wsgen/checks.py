@@ -45,6 +45,9 @@ RETENTION_DAYS = (
     3653,
 )
 
+# The keys of a statement in an identity-based policy (the function's role): no Principal.
+STATEMENT_KEYS = ("Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition")
+
 # Execution logging levels of a WebSocket stage (DefaultRouteSettings.LoggingLevel).
 LOGGING_LEVELS = ("OFF", "ERROR", "INFO")
 CONTENT_HANDLING = ("CONVERT_TO_TEXT", "CONVERT_TO_BINARY")
@@ -140,22 +143,39 @@ def path(name: str, value: Any, source: str | None) -> Path:
     return Path(value)
 
 
-def mapping(kind: str, check_name: bool) -> Check:
+def environment_name(name: str, key: str, source: str | None) -> None:
+    """A Lambda environment variable's name: Lambda's pattern, and not one Lambda sets."""
+    if not _ENV_NAME.match(key):
+        raise ConfigError(
+            f"'{name}.{key}' is not a valid environment variable name: use two or "
+            "more letters, digits and '_', starting with a letter",
+            source,
+        )
+    if key in RESERVED_ENV_NAMES:
+        raise ConfigError(
+            f"'{name}.{key}' is reserved: Lambda sets {key} itself; choose another name", source
+        )
+
+
+def tag_key(name: str, key: str, source: str | None) -> None:
+    """A tag key: `aws:` starts the keys AWS sets itself, which no template may."""
+    # https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html
+    if key.lower().startswith("aws:"):
+        raise ConfigError(
+            f"'{name}.{key}': tag keys starting with 'aws:' are reserved for AWS; "
+            "choose another key",
+            source,
+        )
+
+
+def mapping(kind: str, check_key: Callable[[str, str, str | None], None]) -> Check:
+    """A table of strings (or intrinsics) whose keys `check_key` checks."""
+
     def check(name: str, value: Any, source: str | None) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise ConfigError(f"'{name}' must be a table of {kind}", source)
         for key, item in value.items():
-            if check_name and not _ENV_NAME.match(key):
-                raise ConfigError(
-                    f"'{name}.{key}' is not a valid environment variable name: use two or "
-                    "more letters, digits and '_', starting with a letter",
-                    source,
-                )
-            if check_name and key in RESERVED_ENV_NAMES:
-                raise ConfigError(
-                    f"'{name}.{key}' is reserved: Lambda sets {key} itself; choose another name",
-                    source,
-                )
+            check_key(name, key, source)
             if not isinstance(item, str) and not is_intrinsic(item):
                 raise ConfigError(
                     f"'{name}.{key}' must be a string or an intrinsic such as "
@@ -171,8 +191,11 @@ def policies(name: str, value: Any, source: str | None) -> list[Any]:
     if not isinstance(value, list):
         raise ConfigError(f"'{name}' must be a list (use [[policies]] sections)", source)
     for index, item in enumerate(value):
+        if is_statement(item):
+            statement(f"{name}[{index}]", item, source)
+            continue
         template = isinstance(item, dict) and len(item) == 1
-        if not (isinstance(item, str) or is_statement(item) or template):
+        if not (isinstance(item, str) or template):
             raise ConfigError(
                 f"'{name}[{index}]' must be a managed policy name or ARN, a SAM policy "
                 'template such as { DynamoDBCrudPolicy = { TableName = "t" } }, or a '
@@ -180,6 +203,25 @@ def policies(name: str, value: Any, source: str | None) -> list[Any]:
                 source,
             )
     return list(value)
+
+
+def statement(name: str, value: dict[str, Any], source: str | None) -> None:
+    """An IAM statement of the function's role: Effect, Action and Resource (or Not...)."""
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements.html
+    for key in value:
+        if key not in STATEMENT_KEYS:
+            raise ConfigError(
+                f"unknown key '{name}.{key}' in an IAM statement of the function's role; "
+                f"known keys: {', '.join(STATEMENT_KEYS)}",
+                source,
+            )
+    if value.get("Effect") not in ("Allow", "Deny"):
+        raise ConfigError(
+            f'\'{name}.Effect\' must be "Allow" or "Deny", not {value.get("Effect")!r}', source
+        )
+    for key in ("Action", "Resource"):
+        if key not in value and f"Not{key}" not in value:
+            raise ConfigError(f"'{name}' is an IAM statement without {key}; add {key}", source)
 
 
 def access_log_format(name: str, value: Any, source: str | None) -> str:
@@ -258,16 +300,22 @@ def route_list(name: str, value: Any, source: str | None) -> list[str]:
 
 
 def is_statement(policy: Any) -> bool:
-    """An IAM statement (`Effect`, `Action`, `Resource`), as opposed to a SAM policy template."""
-    return isinstance(policy, dict) and "Effect" in policy
+    """An IAM statement (`Effect`, `Action`, `Resource`), as opposed to a SAM policy template.
+
+    No SAM policy template is named like a statement's keys, so any of them makes one.
+    """
+    return isinstance(policy, dict) and any(key in STATEMENT_KEYS for key in policy)
 
 
 def is_intrinsic(value: Any) -> bool:
-    """A CloudFormation function written as a one-key table: `{ Ref = "X" }`, `{ "Fn::…" = … }`."""
+    """A CloudFormation function written as a one-key table: `{ Ref = "X" }`, `{ "Fn::…" = … }`.
+
+    Only `Ref` and the `Fn::` functions give a value; `Condition` names a condition.
+    """
     if not isinstance(value, dict) or len(value) != 1:
         return False
     [name] = value
-    return name in ("Ref", "Condition") or str(name).startswith("Fn::")
+    return name == "Ref" or str(name).startswith("Fn::")
 
 
 ROUTE_KEYS: dict[str, Check] = {
@@ -300,7 +348,7 @@ FUNCTION_KEYS: dict[str, Check] = {
     "memory_size": integer(128, 10240),
     "timeout": integer(1, 900),
     "reserved_concurrency": integer(0, 2**31 - 1),
-    "environment": mapping("environment variables", check_name=True),
+    "environment": mapping("environment variables", environment_name),
     "policies": policies,
 }
 
@@ -311,9 +359,9 @@ CHECKS: dict[str, Check] = {
     "reserved_concurrency": integer(0, 2**31 - 1),
     "log_retention_days": retention,
     "merge_template": path,
-    "environment": mapping("environment variables", check_name=True),
+    "environment": mapping("environment variables", environment_name),
     "policies": policies,
-    "tags": mapping("tags", check_name=False),
+    "tags": mapping("tags", tag_key),
     "access_logging": boolean,
     "access_log_format": access_log_format,
     "logging_level": one_of(LOGGING_LEVELS),

@@ -40,6 +40,14 @@ environment = { BASE = "prod", CACHE = { Ref = "Table" } }
     assert dev.timeout == 10 and dev.environment == {"APP": "1", "BASE": "2"}
 
 
+def test_statements_may_use_not_action_and_not_resource(tmp_path: Path) -> None:
+    toml = (
+        'policies = [{ Sid = "S", Effect = "Deny", NotAction = "s3:*", NotResource = "*", '
+        'Condition = { Bool = { "aws:SecureTransport" = "false" } } }]\n'
+    )
+    assert settings_for(tmp_path, toml).policies[0]["Effect"] == "Deny"
+
+
 def test_flags_override_the_file(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, 'runtime = "python3.12"\n', runtime="python3.13")
     assert settings.runtime == "python3.13"
@@ -66,6 +74,41 @@ def test_merge_template_is_relative_to_the_app_dir(tmp_path: Path) -> None:
         ),
         ("environment = { AB = 1 }", "'environment.AB' must be a string or an intrinsic"),
         ("environment = { AB = { Bad = 1 } }", "'environment.AB' must be a string or an intrinsic"),
+        (
+            'tags = { "aws:team" = "x" }',
+            "'tags.aws:team': tag keys starting with 'aws:' are reserved",
+        ),
+        ('[stages.prod.tags]\n"AWS:x" = "y"', "'stages.prod.tags.AWS:x': tag keys starting with"),
+        ('environment = { AB = { Condition = "X" } }', "'environment.AB' must be a string or"),
+        (
+            '[domain]\nname = "ws.example.com"\ncertificate_arn = { Condition = "X" }',
+            "'domain.certificate_arn' must be an ACM certificate ARN",
+        ),
+        (
+            'policies = [{ Action = "s3:GetObject", Resource = "*" }]',
+            '\'policies[0].Effect\' must be "Allow" or "Deny", not None',
+        ),
+        (
+            'policies = [{ Effect = "allow", Action = "s3:GetObject", Resource = "*" }]',
+            "'policies[0].Effect' must be \"Allow\" or \"Deny\", not 'allow'",
+        ),
+        (
+            'policies = [{ Effect = "Allow", Resource = "*" }]',
+            "'policies[0]' is an IAM statement without Action; add Action",
+        ),
+        (
+            'policies = [{ Effect = "Allow", Action = "s3:GetObject" }]',
+            "'policies[0]' is an IAM statement without Resource; add Resource",
+        ),
+        (
+            'policies = [{ Action = "s3:GetObject" }]',
+            "'policies[0].Effect' must be",
+        ),
+        (
+            '[functions.w]\nroutes = ["join"]\npolicies = [{ Effect = "Allow", Action = "s3:*", '
+            'Resource = "*", Principal = "*" }]',
+            "unknown key 'functions.w.policies[0].Principal' in an IAM statement",
+        ),
         ("log_retention_days = 10", "'log_retention_days' must be one of 1, 3, 5"),
         ("memory_size = true", "'memory_size' must be an integer from 128 to 10240"),
         ("policies = [1]", "'policies[0]' must be a managed policy name or ARN"),
