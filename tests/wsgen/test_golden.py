@@ -98,6 +98,14 @@ def test_cfn_lint_and_sam_translator_accept_the_features_template(
         r for r in translated["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
     ]
     assert len(functions) == 3
+    # Each logs into its own unnamed group with the retention, not /aws/lambda/<function>.
+    groups = [function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] for function in functions]
+    for group in groups:
+        assert translated["Resources"][group] == {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {"RetentionInDays": 14},
+        }
+    assert len(set(groups)) == 3
 
 
 def test_cfn_lint_and_sam_translator_accept_300_routes(

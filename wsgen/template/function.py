@@ -5,16 +5,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from troposphere import GetAtt, Output, Ref, Sub, Template
+from troposphere import GetAtt, Output, Ref, Template
 from troposphere.apigatewayv2 import Api
-from troposphere.awslambda import Environment
+from troposphere.awslambda import Environment, LoggingConfig
 from troposphere.logs import LogGroup
 from troposphere.serverless import Function, LayerVersion
 
 from runtime.contract import ENDPOINT_ENV, AppSpec
 
 from ..settings import FunctionSettings, Settings, is_statement
-from .arns import api_url, execute_api_arn, var
+from .arns import api_url, execute_api_arn
 from .names import logical_id
 from .quotas import shares_invocation
 
@@ -88,9 +88,9 @@ def add_functions(
     by_route: dict[str, Function] = {}
     authorizer = None
     for plan in settings.function_settings(spec):
-        function = _add_function(t, api, layer, code_uri, handler, settings, plan)
-        if settings.log_retention_days:
-            add_log_group(t, function, plan.name, settings.log_retention_days)
+        days = settings.log_retention_days
+        log_group = add_log_group(t, plan.name, days) if days else None
+        function = _add_function(t, api, layer, code_uri, handler, settings, plan, log_group)
         made[plan.name] = function
         by_route.update(dict.fromkeys(plan.routes, function))
         if plan.authorizer:
@@ -106,6 +106,7 @@ def _add_function(
     handler: str,
     settings: Settings,
     plan: FunctionSettings,
+    log_group: LogGroup | None,
 ) -> Function:
     statements = [p for p in plan.policies if is_statement(p)]
     others = [p for p in plan.policies if not is_statement(p)]
@@ -118,6 +119,8 @@ def _add_function(
         optional["ReservedConcurrentExecutions"] = plan.reserved_concurrency
     if settings.tags:
         optional["Tags"] = settings.tags
+    if log_group is not None:
+        optional["LoggingConfig"] = LoggingConfig(LogGroup=Ref(log_group))
     return t.add_resource(
         Function(
             logical_id("Handler", function=plan.name),
@@ -134,14 +137,17 @@ def _add_function(
     )
 
 
-def add_log_group(t: Template, function: Function, name: str | None, days: int) -> LogGroup:
-    """The function's log group, made before Lambda makes it, to set its retention."""
+def add_log_group(t: Template, name: str | None, days: int) -> LogGroup:
+    """The log group of the function `name`, with a retention; the function logs to it.
+
+    It has no fixed name: Lambda makes `/aws/lambda/{function}` itself the first time a
+    function without a log group of its own logs, so a template creating that name fails
+    ("already exists") on an app already deployed and used. The function's `LoggingConfig`
+    points at this group instead (the name CloudFormation gives it, from the stack's).
+    https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html
+    """
     return t.add_resource(
-        LogGroup(
-            logical_id("HandlerLogGroup", function=name),
-            LogGroupName=Sub(f"/aws/lambda/{var(function)}"),
-            RetentionInDays=days,
-        )
+        LogGroup(logical_id("HandlerLogGroup", function=name), RetentionInDays=days)
     )
 
 

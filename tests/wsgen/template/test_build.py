@@ -162,12 +162,18 @@ def test_function_serves_every_route_with_the_endpoint_and_settings(spec: AppSpe
         "AmazonS3ReadOnlyAccess",
     ]
     assert function["Tags"] == {"team": "chat"}
+    # No fixed name: Lambda has made /aws/lambda/<function> already if the app has run.
     logs = of_type(template, "AWS::Logs::LogGroup")["WebsocketHandlerLogGroup"]
-    assert logs == {
-        "LogGroupName": {"Fn::Sub": "/aws/lambda/${WebsocketHandler}"},
-        "RetentionInDays": 14,
-    }
+    assert logs == {"RetentionInDays": 14}
+    assert function["LoggingConfig"] == {"LogGroup": {"Ref": "WebsocketHandlerLogGroup"}}
     assert ref(function["Layers"][0]) in of_type(template, "AWS::Serverless::LayerVersion")
+
+
+def test_without_a_retention_lambda_makes_the_functions_log_group(spec: AppSpec) -> None:
+    template = build(spec)
+    [function] = of_type(template, "AWS::Serverless::Function").values()
+    assert "LoggingConfig" not in function
+    assert "WebsocketHandlerLogGroup" not in template["Resources"]
 
 
 def test_outputs_name_the_endpoints_the_api_and_the_function(spec: AppSpec) -> None:

@@ -71,7 +71,10 @@ def test_named_function_serves_its_routes_with_its_own_settings() -> None:
             if p["SourceArn"]["Fn::Sub"] == f"{PREFIX}/dev/{key}"
         )
         assert ref(permission["FunctionName"]) == owner
-    assert "WebsocketWorkerHandlerLogGroup" in resources
+    for function in ("WebsocketHandler", "WebsocketWorkerHandler"):
+        group = f"{function}LogGroup"
+        assert resources[group]["Properties"] == {"RetentionInDays": 7}
+        assert functions[function]["LoggingConfig"] == {"LogGroup": {"Ref": group}}
     assert set(template["Outputs"]) >= {"WebsocketWorkerHandlerName", "WebsocketWorkerHandlerArn"}
 
 
