@@ -12,6 +12,11 @@ PREDEFINED_NAMES = {CONNECT: "Connect", DEFAULT: "Message", DISCONNECT: "Disconn
 
 _NOT_ALPHANUMERIC = re.compile(r"[^A-Za-z0-9]")
 
+# Kinds of a route's resources that wsgen's own resources also end with: the authorizer's
+# `WebsocketAuthorizerPermission`, and a function's shared `WebsocketHandlerIntegration`,
+# `WebsocketWorkerHandlerPermission` (see `_spells_a_fixed_id`).
+_SHARED_KINDS = ("Integration", "Permission")
+
 
 def route_name(route_key: str) -> str:
     """The alphanumeric name of a route inside logical ids, unique per route key.
@@ -24,11 +29,34 @@ def route_name(route_key: str) -> str:
     if route_key in PREDEFINED_NAMES:
         return PREDEFINED_NAMES[route_key]
     cleaned = _NOT_ALPHANUMERIC.sub("", route_key)
-    name = cleaned[:1].upper() + cleaned[1:]
     plain = cleaned == route_key and route_key[:1].islower() and route_key[:1].isascii()
+    name = _capitalized(route_key)
     if plain and name not in PREDEFINED_NAMES.values():
         return name
-    return name + hashlib.sha256(route_key.encode()).hexdigest()[:8]
+    return _hashed(route_key)
+
+
+def _capitalized(route_key: str) -> str:
+    cleaned = _NOT_ALPHANUMERIC.sub("", route_key)
+    return cleaned[:1].upper() + cleaned[1:]
+
+
+def _hashed(route_key: str) -> str:
+    """The name with 8 hex digits of the key's SHA-256: unique per key."""
+    return _capitalized(route_key) + hashlib.sha256(route_key.encode()).hexdigest()[:8]
+
+
+def _spells_a_fixed_id(name: str, kind: str) -> bool:
+    """Whether a route named `name` would take the id of one of wsgen's own resources.
+
+    Route `authorizer`'s permission would be the authorizer's, route `handler`'s (or
+    `workerHandler`'s) integration and permission those a function shares among its routes.
+    Such a route gets the hashed name for these kinds only, whatever the app's functions and
+    authorizer, so no id changes when they do. It keeps its plain name for its `Route`:
+    replacing a route means a second route with its key while CloudFormation swaps them,
+    which API Gateway refuses.
+    """
+    return kind in _SHARED_KINDS and (name == "Authorizer" or name.endswith("Handler"))
 
 
 def logical_id(kind: str, route_key: str | None = None, *, function: str | None = None) -> str:
@@ -42,6 +70,10 @@ def logical_id(kind: str, route_key: str | None = None, *, function: str | None 
     """
     if function is not None:
         middle = route_name(function)
+    elif route_key is not None:
+        middle = route_name(route_key)
+        if _spells_a_fixed_id(middle, kind):
+            middle = _hashed(route_key)
     else:
-        middle = route_name(route_key) if route_key is not None else ""
+        middle = ""
     return f"Websocket{middle}{kind}"

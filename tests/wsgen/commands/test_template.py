@@ -259,12 +259,6 @@ BAD_INPUT = {
         [],
         "error: the template needs 625 resources once SAM transforms it (201 Integration, ",
     ),
-    "route key spells another resource's id": (
-        AUTHORIZER_ROUTE,
-        {},
-        [],
-        "logical id 'WebsocketAuthorizerPermission': a route key spells another resource's",
-    ),
     "reserved environment variable": (
         ECHO,
         {"wsgen.toml": '[environment]\nAWS_REGION = "x"\n'},
@@ -383,6 +377,14 @@ def test_output_to_a_directory_says_so(output: str, wsgen: Wsgen, app_dir: AppDi
         "app.py",
         "out",
     ]
+
+
+def test_a_route_named_like_the_authorizer_needs_no_renaming(wsgen: Wsgen, app_dir: AppDir) -> None:
+    result = wsgen("template", cwd=app_dir(AUTHORIZER_ROUTE))
+    assert (result.code, result.err) == (0, ""), result.err
+    resources = result.template()["Resources"]
+    assert resources["WebsocketAuthorizerRoute"]["Properties"]["RouteKey"] == "authorizer"
+    assert "WebsocketAuthorizerPermission" in resources
 
 
 def test_more_routes_than_the_quota_warns_and_still_writes_the_template(

@@ -27,3 +27,25 @@ def test_keys_that_would_clash_get_a_hash_and_stay_distinct() -> None:
 def test_names_are_stable() -> None:
     assert route_name("send-message") == route_name("send-message")
     assert route_name("send-message").startswith("Sendmessage")
+
+
+def test_a_key_spelling_wsgens_own_ids_gets_a_hash_for_those_kinds_only() -> None:
+    for key, kind, fixed in [
+        ("authorizer", "Permission", logical_id("AuthorizerPermission")),
+        ("handler", "Integration", logical_id("HandlerIntegration")),
+        ("handler", "Permission", logical_id("HandlerPermission")),
+        ("workerHandler", "Integration", logical_id("HandlerIntegration", function="worker")),
+        ("workerHandler", "Permission", logical_id("HandlerPermission", function="worker")),
+    ]:
+        assert logical_id(kind, key) != fixed
+        assert logical_id(kind, key) == f"Websocket{route_name(key)}{hash_of(key)}{kind}"
+    # Its route and route response keep the plain name: a renamed route would be replaced.
+    assert logical_id("Route", "authorizer") == "WebsocketAuthorizerRoute"
+    assert logical_id("RouteResponse", "handler") == "WebsocketHandlerRouteResponse"
+    assert logical_id("Integration", "join") == "WebsocketJoinIntegration"
+
+
+def hash_of(key: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(key.encode()).hexdigest()[:8]

@@ -9,7 +9,7 @@ import pytest
 
 from runtime.contract import AppSpec, AuthorizerSpec, RouteSpec
 from tests.wsgen.template.test_build import PREFIX, build, of_type, ref
-from wsgen.exceptions import LogicalIdError, QuotaError
+from wsgen.exceptions import QuotaError
 from wsgen.template.names import logical_id
 from wsgen.template.quotas import (
     PERMISSIONS_PER_FUNCTION,
@@ -117,10 +117,57 @@ def test_each_function_chooses_its_layout_by_its_own_routes() -> None:
     assert len(permissions) == 1 + len(rest)
 
 
-def test_a_route_key_spelling_another_resources_id_is_an_error() -> None:
+def test_a_route_key_spelling_another_resources_id_gets_ids_of_its_own() -> None:
     routes = (RouteSpec("$connect", "app.c"), RouteSpec("authorizer", "app.a"))
-    with pytest.raises(LogicalIdError, match="'WebsocketAuthorizerPermission'"):
-        build(AppSpec("clash", routes, authorizer=AUTHORIZER))
+    template = build(AppSpec("clash", routes, authorizer=AUTHORIZER), stage="dev")
+    permissions = of_type(template, "AWS::Lambda::Permission")
+    assert permissions["WebsocketAuthorizerPermission"]["SourceArn"]["Fn::Sub"].endswith(
+        "/authorizers/${WebsocketAuthorizer}"
+    )
+    mine = permissions[logical_id("Permission", "authorizer")]
+    assert mine["SourceArn"]["Fn::Sub"] == f"{PREFIX}/dev/authorizer"
+    assert targets(template)["authorizer"] == logical_id("Integration", "authorizer")
+
+
+def test_route_keys_spelling_a_shared_integrations_id_get_ids_of_their_own() -> None:
+    """`handler` beside the default function's shared integration, `workerHandler` beside
+    the worker's: each route has its own integration and permission."""
+    many = spec(N + 1)  # the default function shares its integration
+    worker = [f"w{i}" for i in range(N + 1)]  # and so does the worker
+    routes = (
+        *many.routes,
+        *(RouteSpec(key, "app.w") for key in worker),
+        RouteSpec("handler", "app.h"),
+        RouteSpec("workerHandler", "app.w"),
+    )
+    functions = {
+        "worker": {"routes": worker},
+        "solo": {"routes": ["handler", "workerHandler"]},
+    }
+    template = build(AppSpec("clash", routes), stage="dev", functions=functions)
+    by_key = targets(template)
+    assert by_key["r0"] == "WebsocketHandlerIntegration"
+    assert by_key["w0"] == "WebsocketWorkerHandlerIntegration"
+    for key in ("handler", "workerHandler"):
+        assert by_key[key] == logical_id("Integration", key)
+        assert by_key[key] not in (
+            "WebsocketHandlerIntegration",
+            "WebsocketWorkerHandlerIntegration",
+        )
+        permission = route_permissions(template)[logical_id("Permission", key)]
+        assert permission["SourceArn"]["Fn::Sub"] == f"{PREFIX}/dev/{key}"
+
+
+def test_a_logical_id_made_twice_is_an_error_not_a_silent_overwrite() -> None:
+    from troposphere.sns import Topic
+
+    from wsgen.exceptions import LogicalIdError
+    from wsgen.template.quotas import new_template
+
+    template = new_template("t")
+    template.add_resource(Topic("WebsocketX"))
+    with pytest.raises(LogicalIdError, match="'WebsocketX'"):
+        template.add_resource(Topic("WebsocketX"))
 
 
 def test_sam_functions_count_with_their_roles_and_events() -> None:
