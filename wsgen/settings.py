@@ -285,7 +285,8 @@ def _check_together(settings: Settings, source: str, spec: AppSpec | None) -> No
                 'set logging_level = "INFO" (or "ERROR")',
                 source,
             )
-    owners: dict[str, str] = {}
+    owners: dict[str, str] = {}  # route key: the function serving it
+    authorizer_owner: str | None = None
     for name, table in sorted(settings.functions.items()):
         routes = table.get("routes", [])
         if not routes and not table.get("authorizer"):
@@ -299,13 +300,13 @@ def _check_together(settings: Settings, source: str, spec: AppSpec | None) -> No
                 )
             owners[key] = name
         if table.get("authorizer"):
-            if "(authorizer)" in owners:
+            if authorizer_owner is not None:
                 raise ConfigError(
-                    f"'functions.{owners['(authorizer)']}.authorizer' and "
+                    f"'functions.{authorizer_owner}.authorizer' and "
                     f"'functions.{name}.authorizer' are both true",
                     source,
                 )
-            owners["(authorizer)"] = name
+            authorizer_owner = name
             if spec is not None and spec.authorizer is None:
                 raise ConfigError(
                     f"'functions.{name}.authorizer' is true, but the app has no ws_authorizer",

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.contract import AppSpec, RouteSpec
+from runtime.contract import AppSpec, AuthorizerSpec, RouteSpec
 from wsgen.exceptions import ConfigError
 from wsgen.settings import RUNTIMES, load_settings
 
@@ -146,6 +146,10 @@ def test_merge_template_is_relative_to_the_app_dir(tmp_path: Path) -> None:
         ("[functions.w]\nruntime = 'python3.12'", "unknown key 'functions.w.runtime'"),
         ("[functions.w]\nmemory_size = 256", "'functions.w' needs 'routes'"),
         (
+            "[functions.a]\nauthorizer = true\n[functions.b]\nauthorizer = true",
+            "'functions.a.authorizer' and 'functions.b.authorizer' are both true",
+        ),
+        (
             "[functions.a]\nroutes = ['x']\n[functions.b]\nroutes = ['x']",
             "route 'x' is in both 'functions.a.routes' and 'functions.b.routes'",
         ),
@@ -182,6 +186,18 @@ def test_route_keys_must_be_the_apps(tmp_path: Path, toml: str, message: str) ->
         "authorizer" in message
     )
     assert str(info.value).startswith(str(tmp_path / "wsgen.toml"))
+
+
+def test_a_route_key_spelled_like_a_marker_is_just_a_route(tmp_path: Path) -> None:
+    spec = AppSpec(
+        "t",
+        (RouteSpec("$default", "app.m"), RouteSpec("(authorizer)", "app.a")),
+        authorizer=AuthorizerSpec("app.auth", ("route.request.header.Auth",)),
+    )
+    toml = '[functions.a]\nroutes = ["(authorizer)"]\n[functions.b]\nauthorizer = true\n'
+    (tmp_path / "wsgen.toml").write_text(toml)
+    settings = load_settings(tmp_path, "api", {"runtime": "python3.12"}, spec)
+    assert sorted(settings.functions) == ["a", "b"]
 
 
 def test_new_keys_default_and_a_stage_adds_routes_and_functions_per_name(tmp_path: Path) -> None:

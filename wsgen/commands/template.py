@@ -113,8 +113,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _handler(ref: str) -> str:
     """Lambda's `Handler` for `--app MODULE:ATTR`: `MODULE.ATTR`."""
-    module, _, attr = ref.partition(":")
-    return f"{module}.{attr or 'app'}"
+    from ..loader import parse_app_ref
+
+    module, attr = parse_app_ref(ref)
+    return f"{module}.{attr}"
 
 
 def _relative(path: Path, start: Path) -> str:

@@ -25,7 +25,7 @@ def add_layer(t: Template, content_uri: str, settings: Settings) -> LayerVersion
     """The `runtime` package, staged by `wsgen template` as `{content_uri}/python/runtime/`."""
     return t.add_resource(
         LayerVersion(
-            "WsgenRuntimeLayer",
+            logical_id("RuntimeLayer", prefix="Wsgen"),
             ContentUri=content_uri,
             CompatibleRuntimes=[settings.runtime],
             Description="wsgen runtime: the Lambda side of a wsgen WebSocket app",

@@ -59,14 +59,21 @@ def _spells_a_fixed_id(name: str, kind: str) -> bool:
     return kind in _SHARED_KINDS and (name == "Authorizer" or name.endswith("Handler"))
 
 
-def logical_id(kind: str, route_key: str | None = None, *, function: str | None = None) -> str:
+def logical_id(
+    kind: str,
+    route_key: str | None = None,
+    *,
+    function: str | None = None,
+    prefix: str = "Websocket",
+) -> str:
     """The logical id of a resource: `logical_id("Route", "$connect")` is `WebsocketConnectRoute`.
 
     Without a route key, `kind` names a single resource of the template (`API` gives
     `WebsocketAPI`, `APIStage` gives `WebsocketAPIStage`). `function` names a function of
     wsgen.toml's `[functions.NAME]`: `logical_id("Handler", function="worker")` is
     `WebsocketWorkerHandler`, and without it `logical_id("Handler")` is the default
-    function, `WebsocketHandler`.
+    function, `WebsocketHandler`. `prefix` names what the resource belongs to: the runtime
+    layer is wsgen's, `logical_id("RuntimeLayer", prefix="Wsgen")`.
     """
     if function is not None:
         middle = route_name(function)
@@ -76,4 +83,4 @@ def logical_id(kind: str, route_key: str | None = None, *, function: str | None 
             middle = _hashed(route_key)
     else:
         middle = ""
-    return f"Websocket{middle}{kind}"
+    return f"{prefix}{middle}{kind}"

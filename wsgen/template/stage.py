@@ -57,12 +57,17 @@ PUSH_TO_CLOUDWATCH_POLICY = (
 )
 
 
-def logs_anything(settings: Settings) -> bool:
-    """Whether the stage writes access or execution logs (both need the account's role)."""
+def execution_logging(settings: Settings) -> bool:
+    """Whether any route writes execution logs: by the stage's level, or by its own."""
     levels = [settings.logging_level] + [
         table.get("logging_level", settings.logging_level) for table in settings.routes.values()
     ]
-    return settings.access_logging or any(level != "OFF" for level in levels)
+    return any(level != "OFF" for level in levels)
+
+
+def logs_anything(settings: Settings) -> bool:
+    """Whether the stage writes access or execution logs (both need the account's role)."""
+    return settings.access_logging or execution_logging(settings)
 
 
 def add_access_log_group(t: Template, settings: Settings) -> LogGroup | None:
@@ -83,8 +88,7 @@ def add_execution_log_group(t: Template, api: Api, settings: Settings) -> LogGro
     API Gateway would otherwise create `API-Gateway-Execution-Logs_{api id}/{stage}`
     itself, keeping its logs forever.
     """
-    levels = [settings.logging_level] + [r.get("logging_level") for r in settings.routes.values()]
-    if all(level in ("OFF", None) for level in levels):
+    if not execution_logging(settings):
         return None
     return t.add_resource(
         LogGroup(

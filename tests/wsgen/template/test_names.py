@@ -12,6 +12,10 @@ def test_predefined_routes_keep_chalices_names() -> None:
     assert logical_id("APIStage") == "WebsocketAPIStage"
 
 
+def test_the_runtime_layer_is_wsgens() -> None:
+    assert logical_id("RuntimeLayer", prefix="Wsgen") == "WsgenRuntimeLayer"
+
+
 def test_a_plain_lowercase_key_is_capitalized() -> None:
     assert logical_id("Route", "join") == "WebsocketJoinRoute"
 
