@@ -8,8 +8,10 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 import websockets
 
 from wsgen.cli import main
@@ -78,3 +80,49 @@ def test_ctrl_c_closes_connections_with_1001_runs_disconnect_and_exits_0():
     assert "disconnected" in output  # the handler's print shows in the log
     assert "$disconnect" in output and "1001" in output
     assert "$connect" in output and "$default" in output
+
+
+def _serve_recorder() -> tuple[subprocess.Popen[str], str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wsgen.cli", "local", "--app-dir", str(APPS),
+         "--app", "recorder:app", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env,
+    )  # fmt: skip
+    assert process.stdout is not None
+    lines = [process.stdout.readline() for _ in range(4)]
+    return process, lines[1].split()[2]
+
+
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_with_a_stuck_handler_exits_promptly(presses):
+    """One Ctrl-C: $disconnect after the grace, exit 0. A second: exit 130 at once."""
+    process, url = _serve_recorder()
+    try:
+
+        async def body():
+            async with websockets.connect(url) as ws:
+                await ws.send('{"action": "stuck"}')  # waits 60 s
+                await asyncio.sleep(0.3)
+                started = time.monotonic()
+                for _ in range(presses):
+                    process.send_signal(signal.SIGINT)
+                    await asyncio.sleep(0.2)
+                await asyncio.wait_for(ws.wait_closed(), 10)
+                return started
+
+        started = asyncio.run(body())
+        output, _ = process.communicate(timeout=15)
+        elapsed = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    if presses == 1:
+        assert process.returncode == 0, output
+        assert "$disconnect" in output and "still running" in output
+        assert elapsed < 8
+    else:
+        assert process.returncode == 130, output
+        assert "exiting without waiting" in output
+        assert elapsed < 2

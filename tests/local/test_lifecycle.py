@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import sys
+import threading
+import time
 
 import websockets
 
@@ -134,3 +138,92 @@ def test_stop_closes_every_connection_with_1001_and_runs_each_disconnect():
     loop.close()
     assert codes == [1001] * 5
     assert disconnect_statuses(rec) == [(1001, "Going away")] * 5
+
+
+def test_stop_with_a_stuck_handler_drops_queued_messages_and_runs_each_disconnect_once(
+    monkeypatch,
+):
+    from wsgen.local import server
+
+    monkeypatch.setattr(server, "HANDLER_GRACE_S", 0.5)
+    ready, result = threading.Event(), {}
+
+    async def clients(url):
+        stuck = await websockets.connect(url)
+        idle = await websockets.connect(url)
+        await stuck.send('{"action": "stuck"}')
+        await stuck.send("queued behind the stuck handler")
+        ready.set()
+        for ws in (stuck, idle):
+            await asyncio.wait_for(ws.wait_closed(), 10)
+        result["codes"] = [stuck.close_code, idle.close_code]
+
+    try:
+        with start() as emulator:
+            rec = recorder_module()
+            rec.reset()
+            rec.PROBE_ON_DISCONNECT = True
+            thread = threading.Thread(target=asyncio.run, args=(clients(emulator.url),))
+            thread.start()
+            assert ready.wait(10)
+            rec.wait_for(lambda _: rec.of_type("MESSAGE"))
+            started = time.monotonic()
+        stop_s = time.monotonic() - started
+        thread.join(10)
+    finally:
+        _release_stuck_handlers()
+    assert stop_s < 4, stop_s  # the grace, not the stuck handler's 60 s
+    assert result["codes"] == [1001, 1001]
+    disconnects = rec.of_type("DISCONNECT")
+    assert len({e["requestContext"]["connectionId"] for e in disconnects}) == len(disconnects) == 2
+    assert [e["body"] for e in rec.of_type("MESSAGE")] == ['{"action": "stuck"}']
+    # The management API still answered the $disconnect handlers (410: closed).
+    assert rec.DISCONNECT_PROBES == ["gone", "gone"]
+
+
+def test_upgrade_during_stop_is_refused_with_503(monkeypatch):
+    from wsgen.local import server
+
+    monkeypatch.setattr(server, "HANDLER_GRACE_S", 1.0)
+    statuses = []
+    try:
+        with start() as emulator:
+            rec = recorder_module()
+            rec.reset()
+
+            async def stuck():
+                ws = await websockets.connect(emulator.url)
+                await ws.send('{"action": "stuck"}')
+                return ws
+
+            loop = asyncio.new_event_loop()
+            ws = loop.run_until_complete(stuck())
+            rec.wait_for(lambda _: rec.of_type("MESSAGE"))
+            host, port = "127.0.0.1", emulator.port
+            raw = socket.create_connection((host, port), timeout=5)  # connected before the stop
+
+            def upgrade_while_stopping():
+                time.sleep(0.3)
+                raw.sendall(
+                    b"GET /local HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                    b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    b"Sec-WebSocket-Version: 13\r\n\r\n"
+                )
+                statuses.append(raw.recv(4096).split(b" ")[1])
+
+            probe = threading.Thread(target=upgrade_while_stopping)
+            probe.start()
+        probe.join(5)
+        raw.close()
+        loop.run_until_complete(ws.close())
+        loop.close()
+    finally:
+        _release_stuck_handlers()
+    assert statuses == [b"503"]
+
+
+def _release_stuck_handlers() -> None:
+    rec = sys.modules.get("recorder")
+    if rec is not None:
+        rec.PROBE_ON_DISCONNECT = False
+        rec.RELEASE.set()

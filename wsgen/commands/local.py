@@ -112,6 +112,29 @@ async def _serve(args: argparse.Namespace) -> int:
     reloading = "; reloading on change" if args.reload else ""
     print(f"  Ctrl-C closes every connection with 1001 and stops{reloading}", flush=True)
     await stop.wait()
-    print("wsgen local: closing connections", flush=True)
+    print("wsgen local: closing connections (Ctrl-C again to exit at once)", flush=True)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, _exit_now)
     await emulator.stop()
+    if emulator.gateway is not None and emulator.gateway.invoker.running:
+        # A stuck handler's thread would keep the interpreter from exiting.
+        _exit(0)
     return 0
+
+
+EXIT_INTERRUPTED = 130
+"""The exit status after a second Ctrl-C: 128 + SIGINT, as shells report an interrupt."""
+
+
+def _exit_now() -> None:
+    print("wsgen local: interrupted again, exiting without waiting for handlers", flush=True)
+    _exit(EXIT_INTERRUPTED)
+
+
+def _exit(status: int) -> None:
+    import os
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

@@ -4,13 +4,20 @@ The socket is driven through websockets' Sans-I/O `ServerProtocol`, which enforc
 32 KB frame and 128 KB message limits (closing with 1009). Complete messages go to a
 per-connection queue that one task drains in arrival order, so one connection's handlers
 never overlap while different connections run concurrently.
+
+The queue is bounded (`MAX_QUEUED_MESSAGES`, `MAX_QUEUED_BYTES`): while it is full the
+connection stops reading from its socket, so TCP pushes back on a client that sends faster
+than its handlers run. When the server ends the connection (stop, `@connections` DELETE,
+the idle or duration limit, a protocol error) the messages still queued are dropped, so
+`$disconnect` runs promptly; after a client's own close they are still handled, as API
+Gateway invokes every message it received.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -25,6 +32,14 @@ from ..gateway.outcomes import ABNORMAL_CLOSE, GOING_AWAY, NO_STATUS_REASON
 
 CLOSE_TIMEOUT_S = 3.0
 """How long a closing handshake may take before the TCP connection is dropped."""
+MAX_QUEUED_MESSAGES = 1000
+MAX_QUEUED_BYTES = 1024 * 1024
+"""Received messages waiting for their handler, per connection, before reading pauses."""
+SEND_BUFFER_BYTES = 1024 * 1024
+"""Unsent bytes for a client beyond which `@connections` POST answers 429
+LimitExceededException, as API Gateway does when "the WebSocket client side buffer is full"
+(AWS-FACTS A2). The frame is then not queued; below the limit it is queued and POST answers
+at once, without waiting for the client to read it."""
 
 
 @dataclass
@@ -38,6 +53,13 @@ class Message:
 
 class GoneError(Exception):
     """The connection cannot take frames any more (the management API's 410)."""
+
+
+class BufferFullError(Exception):
+    """The client is not reading: over `SEND_BUFFER_BYTES` wait to be written (429)."""
+
+
+Handle = Callable[["Connection", Message], Awaitable[None]]
 
 
 class Connection:
@@ -55,8 +77,18 @@ class Connection:
         self.reader = reader
         self.writer = writer
         self.last_active_ms = client.connected_at
+        self.dropped = 0
+        """Messages received but never handled because the server ended the connection."""
         self._last_active = time.monotonic()
-        self._queue: asyncio.Queue[Message | None] = asyncio.Queue()
+        self._queue: deque[Message] = deque()
+        self._queued_bytes = 0
+        self._queued = asyncio.Event()  # something queued, or reading is over
+        self._room = asyncio.Event()  # the queue has room again
+        self._reading = True
+        self._discard = False
+        self._accepting = True
+        self._worker: asyncio.Task[None] | None = None
+        self._abort_timer: asyncio.TimerHandle | None = None
         self._fragments: list[bytes] = []
         self._fragment_text = False
         self._server_close: tuple[int, str] | None = None
@@ -76,9 +108,12 @@ class Connection:
 
         Raises:
             GoneError: the connection is closing or closed.
+            BufferFullError: the client has over `SEND_BUFFER_BYTES` unread; nothing queued.
         """
         if not self.is_open:
             raise GoneError(self.id)
+        if self.writer.transport.get_write_buffer_size() > SEND_BUFFER_BYTES:
+            raise BufferFullError(self.id)
         if len(data) <= MAX_FRAME_BYTES:
             (self.protocol.send_text if text else self.protocol.send_binary)(data)
         else:
@@ -89,18 +124,32 @@ class Connection:
                 self.protocol.send_continuation(chunk, fin=index == len(chunks))
         self._flush()
 
-    async def drain(self) -> None:
-        with contextlib.suppress(ConnectionError):
-            await self.writer.drain()
-
     def close(self, code: int, reason: str) -> None:
-        """Start the closing handshake from the server side (idle, max duration, DELETE, stop)."""
+        """Start the closing handshake from the server side (idle, max duration, DELETE, stop).
+
+        Messages still queued are dropped: the server ended the connection.
+        """
+        self._stop_dispatching()
         if not self.is_open:
             return
         self._server_close = (code, reason)
         self.protocol.send_close(code, reason)
         self._flush()
-        asyncio.get_running_loop().call_later(CLOSE_TIMEOUT_S, self._abort)
+        self._abort_later()
+
+    def abandon_handler(self) -> None:
+        """Stop waiting for the running handler (at shutdown, when it takes too long).
+
+        Its thread runs on; its result is ignored, and `run` goes on to `$disconnect`.
+        """
+        self._stop_dispatching()
+        if self._worker is not None:
+            self._worker.cancel()
+
+    def _abort_later(self) -> None:
+        if self._abort_timer is None:
+            loop = asyncio.get_running_loop()
+            self._abort_timer = loop.call_later(CLOSE_TIMEOUT_S, self._abort)
 
     def _abort(self) -> None:
         if not self.writer.transport.is_closing():
@@ -117,31 +166,34 @@ class Connection:
 
     # Incoming
 
-    async def run(
-        self,
-        handle: Callable[[Connection, Message], Awaitable[None]],
-        idle_timeout: float,
-        max_duration: float,
-    ) -> tuple[int, str]:
-        """Serve the connection until it is closed; the `$disconnect` code and reason.
+    async def run(self, handle: Handle, idle_timeout: float, max_duration: float) -> None:
+        """Serve the connection until it is closed and its running handler has returned.
 
-        Messages are handed to `handle` one at a time; those received before the close are
-        all handled before this returns.
+        Messages are handed to `handle` one at a time, in arrival order; see
+        `disconnect_status` for the `$disconnect` code and reason.
         """
-        worker = asyncio.create_task(self._drain_queue(handle))
+        self._worker = asyncio.create_task(self._dispatch(handle))
         watchdog = asyncio.create_task(self._watch(idle_timeout, max_duration))
         try:
             await self._read_loop()
         finally:
             watchdog.cancel()
-            self._queue.put_nowait(None)
-            await worker
+            self._reading = False
+            self._queued.set()
+            await asyncio.wait({self._worker})  # returns, never raises, even if cancelled
+            if self._abort_timer is not None:
+                self._abort_timer.cancel()
             if not self.writer.transport.is_closing():
                 self.writer.close()  # flushes the close frame, unlike abort()
-        return self.disconnect_status()
 
     async def _read_loop(self) -> None:
         while self.protocol.state is not State.CLOSED:
+            if self._full():
+                # Back-pressure: unread data stays in the socket buffers and TCP's
+                # window closes, until the handlers catch up.
+                self._room.clear()
+                await self._room.wait()
+                continue
             try:
                 data = await self.reader.read(65536)
             except (ConnectionError, OSError):
@@ -150,22 +202,30 @@ class Connection:
                 self.protocol.receive_eof()
                 self._flush()
                 return
+            # Data frames count only while the connection is open: not after the server's
+            # close frame, nor after a close or a failure earlier in this same read.
+            self._accepting = self.is_open
             self.protocol.receive_data(data)
             for frame in self.protocol.events_received():
                 if isinstance(frame, Frame):
                     self._on_frame(frame.opcode, bytes(frame.data), frame.fin)
             self._flush()
+            if self.protocol.close_sent is not None and not self.protocol.close_rcvd_then_sent:
+                self._stop_dispatching()  # the server failed the connection (1007, 1009)
             if self.protocol.close_expected():
-                asyncio.get_running_loop().call_later(CLOSE_TIMEOUT_S, self._abort)
+                self._abort_later()
 
     def _on_frame(self, opcode: Opcode, data: bytes, fin: bool) -> None:
-        if opcode in (Opcode.TEXT, Opcode.BINARY):
+        if opcode is Opcode.CLOSE:
+            self._accepting = False
+            return
+        if opcode not in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT) or not self._accepting:
+            return  # ping (answered by the protocol), pong; anything after a close
+        if opcode is not Opcode.CONT:
             self._fragments = [data]
             self._fragment_text = opcode is Opcode.TEXT
-        elif opcode is Opcode.CONT:
-            self._fragments.append(data)
         else:
-            return  # ping (answered by the protocol), pong, close
+            self._fragments.append(data)
         if not fin:
             return
         payload = b"".join(self._fragments)
@@ -175,15 +235,40 @@ class Connection:
                 payload.decode("utf-8")
             except UnicodeDecodeError:
                 self.protocol.fail(1007, "invalid UTF-8 in a text message")
+                self._accepting = False
                 return
         # Only data messages count as activity: pings do not keep a connection alive on AWS
         # (community reports, see AWS-FACTS A3 "Keep-alive").
         self.last_active_ms = now_ms()
         self._last_active = time.monotonic()
-        self._queue.put_nowait(Message(payload, self._fragment_text, self.last_active_ms))
+        self._queue.append(Message(payload, self._fragment_text, self.last_active_ms))
+        self._queued_bytes += len(payload)
+        self._queued.set()
 
-    async def _drain_queue(self, handle: Callable[[Connection, Message], Awaitable[None]]) -> None:
-        while (message := await self._queue.get()) is not None:
+    def _full(self) -> bool:
+        return len(self._queue) >= MAX_QUEUED_MESSAGES or self._queued_bytes >= MAX_QUEUED_BYTES
+
+    def _stop_dispatching(self) -> None:
+        """Drop what is queued, and whatever else arrives: the server ended the connection."""
+        self._discard = True
+        self.dropped += len(self._queue)
+        self._queue.clear()
+        self._queued_bytes = 0
+        self._room.set()
+
+    async def _dispatch(self, handle: Handle) -> None:
+        while True:
+            while not self._queue:
+                if not self._reading:
+                    return
+                self._queued.clear()
+                await self._queued.wait()
+            message = self._queue.popleft()
+            self._queued_bytes -= len(message.data)
+            self._room.set()
+            if self._discard:
+                self.dropped += 1
+                continue
             await handle(self, message)
 
     async def _watch(self, idle_timeout: float, max_duration: float) -> None:

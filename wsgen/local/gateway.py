@@ -18,7 +18,7 @@ from ..gateway import authorizer, events, outcomes
 from ..gateway.events import Api, Peer, UpgradeRequest
 from ..gateway.outcomes import Verdict
 from ..gateway.routing import Router
-from .connection import Connection, GoneError, Message
+from .connection import BufferFullError, Connection, GoneError, Message
 from .invoker import Invoker, Outcome
 from .log import EventLog
 
@@ -134,8 +134,12 @@ class Gateway:
 
     # $disconnect
 
-    async def close(self, peer: Peer, code: int, reason: str) -> None:
+    async def close(self, peer: Peer, code: int, reason: str, dropped: int = 0) -> None:
+        """Run `$disconnect`; `dropped` counts messages left unhandled by a server close."""
         start = time.perf_counter()
+        if dropped:
+            what = f"{dropped} queued message(s) dropped: the connection was closed by the server"
+            self.log.event("(dropped)", peer.connection_id, what, start)
         if self.spec.route(DISCONNECT) is None:
             self.log.event(DISCONNECT, peer.connection_id, f"{code} (no $disconnect)", start)
             return
@@ -153,5 +157,6 @@ def _unit(frame: outcomes.Frame) -> str:
 def _send(conn: Connection, frame: outcomes.Frame) -> None:
     text = isinstance(frame, str)
     data = frame.encode() if isinstance(frame, str) else frame
-    with contextlib.suppress(GoneError):  # the client left meanwhile: the frame is dropped
+    # The client left meanwhile, or reads nothing: the frame is dropped.
+    with contextlib.suppress(GoneError, BufferFullError):
         conn.send(data, text=text)

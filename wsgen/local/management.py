@@ -22,7 +22,7 @@ from urllib.parse import unquote
 from runtime.contract import MAX_MESSAGE_BYTES
 
 from ..gateway.outcomes import DELETE_CLOSE, is_text
-from .connection import Connection, GoneError
+from .connection import BufferFullError, Connection, GoneError
 
 
 @dataclass
@@ -106,7 +106,10 @@ class ManagementApi:
             connection.send(data, text=is_text(data))
         except GoneError:
             return error(410, "GoneException", f"connection {connection.id} is gone")
-        await connection.drain()
+        except BufferFullError:
+            # Nothing was queued, so botocore's retries of a 429 cannot duplicate the frame.
+            message = "the WebSocket client side buffer is full"
+            return error(429, "LimitExceededException", message)
         return HttpResponse(200)
 
     @staticmethod

@@ -33,6 +33,9 @@ from .log import EventLog
 from .management import ManagementApi
 
 STOP_TIMEOUT_S = 10.0
+"""At stop, how long `$disconnect` handlers (and the management API) get."""
+HANDLER_GRACE_S = 2.0
+"""At stop, how long a running message handler gets before `$disconnect` runs anyway."""
 
 
 class PortInUseError(WsgenError):
@@ -138,22 +141,37 @@ class Emulator:
             self.gateway.swap(app, spec)
 
     async def stop(self) -> None:
-        """Close every connection with 1001, run each `$disconnect`, stop listening."""
+        """Close every connection with 1001, run each `$disconnect`, stop listening.
+
+        Messages queued but not started are dropped. A running handler gets
+        `HANDLER_GRACE_S` to return; then `$disconnect` runs anyway (the handler's thread
+        runs on, its result ignored). The management API keeps serving until every
+        `$disconnect` returned or `STOP_TIMEOUT_S` passed; new upgrades get 503.
+        """
         self._stopping = True
         if self._watcher is not None:
             self._watcher.cancel()
-        if self._server is not None:
-            self._server.close()
         for connection in list(self.connections.values()):
             connection.close(*GOING_AWAY)
-        if self._sessions:
-            await asyncio.wait(self._sessions, timeout=STOP_TIMEOUT_S)
+        pending = set(self._sessions)
+        if pending:
+            _, pending = await asyncio.wait(pending, timeout=HANDLER_GRACE_S)
+        if pending:
+            for connection in list(self.connections.values()):
+                connection.abandon_handler()
+            _, pending = await asyncio.wait(pending, timeout=STOP_TIMEOUT_S)
+            for task in pending:  # a stuck $connect or $disconnect handler
+                task.cancel()
+        if self._server is not None:
+            self._server.close()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_S)
         if self.gateway is not None:
-            await asyncio.get_running_loop().run_in_executor(None, self.gateway.invoker.shutdown)
+            self.gateway.invoker.shutdown()
+            if running := self.gateway.invoker.running:
+                self.log.info(f"wsgen local: {running} handler(s) still running, not waited for")
 
     # Serving
 
@@ -171,6 +189,9 @@ class Emulator:
                     writer.write(_plain(exc.status, exc.message))
                     return
                 if request is None:
+                    return
+                if request.is_upgrade and self._stopping:
+                    writer.write(_plain(503, "the emulator is shutting down"))
                     return
                 if request.is_upgrade:
                     await self._session(request, reader, writer)
@@ -277,7 +298,8 @@ class Emulator:
         finally:
             self.connections.pop(connection.id, None)
             # Exactly once per accepted connection, whoever closed it and however.
-            await self._gateway().close(client, *connection.disconnect_status())
+            code, reason = connection.disconnect_status()
+            await self._gateway().close(client, code, reason, connection.dropped)
 
     async def _message(self, connection: Connection, message: Message) -> None:
         await self._gateway().message(connection, message)

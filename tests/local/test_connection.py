@@ -1,0 +1,172 @@
+"""One connection's flow control: back-pressure both ways, and no data after a close."""
+
+from __future__ import annotations
+
+import base64
+import collections
+import os
+import socket
+import struct
+import time
+
+from botocore.exceptions import ClientError
+
+from wsgen.local.connection import MAX_QUEUED_MESSAGES
+
+from .conftest import management_client
+
+
+def frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
+    """A masked client frame."""
+    mask = os.urandom(4)
+    length = len(payload)
+    first = (0x80 if fin else 0) | opcode
+    if length < 126:
+        header = struct.pack("!BB", first, 0x80 | length)
+    elif length < 65536:
+        header = struct.pack("!BBH", first, 0x80 | 126, length)
+    else:
+        header = struct.pack("!BBQ", first, 0x80 | 127, length)
+    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def connect(emulator, rcvbuf: int | None = None, sndbuf: int | None = None) -> socket.socket:
+    """A bare blocking client socket after the handshake."""
+    sock = socket.socket()
+    if rcvbuf:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    if sndbuf:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+    sock.settimeout(5)
+    sock.connect(("127.0.0.1", emulator.port))
+    key = base64.b64encode(os.urandom(16))
+    sock.sendall(
+        b"GET /local HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101")
+    return sock
+
+
+def read_messages(sock: socket.socket, quiet_s: float = 1.0) -> list[bytes]:
+    """Every complete message until the socket is quiet or closed."""
+    sock.settimeout(quiet_s)
+    data = b""
+    try:
+        while chunk := sock.recv(1 << 20):
+            data += chunk
+    except (TimeoutError, ConnectionError):
+        pass
+    messages, current, at = [], b"", 0
+    while at + 2 <= len(data):
+        first, second = data[at], data[at + 1]
+        length, at = second & 0x7F, at + 2
+        if length == 126:
+            (length,) = struct.unpack("!H", data[at : at + 2])
+            at += 2
+        elif length == 127:
+            (length,) = struct.unpack("!Q", data[at : at + 8])
+            at += 8
+        if at + length > len(data):
+            break
+        current, at = current + data[at : at + length], at + length
+        if first & 0x80:
+            messages.append(current)
+            current = b""
+    return messages
+
+
+def test_post_to_a_client_that_does_not_read_is_429_and_never_duplicated(emulator, rec):
+    sock = connect(emulator, rcvbuf=4096)
+    connection_id = rec.wait_for(lambda e: e)[0]["requestContext"]["connectionId"]
+    mgmt = management_client(emulator)
+    posted, error = 0, None
+    started = time.monotonic()
+    for n in range(60):
+        try:
+            mgmt.post_to_connection(ConnectionId=connection_id, Data=f"{n:05d}".encode() * 20000)
+        except ClientError as exc:
+            error = exc
+            break
+        posted += 1
+    elapsed = time.monotonic() - started
+    assert error is not None and error.response["Error"]["Code"] == "LimitExceededException"
+    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert elapsed < 10  # every POST answered at once, none waited for the client
+    numbers = [message[:5] for message in read_messages(sock)]
+    sock.close()
+    assert len(numbers) == posted
+    assert collections.Counter(numbers).most_common(1)[0][1] == 1
+
+
+def test_full_queue_stops_reading_so_tcp_pushes_back(emulator, rec):
+    sock = connect(emulator, sndbuf=64 * 1024)
+    message = frame(1, b"x" * 1000)
+    try:
+        sock.sendall(frame(1, b'{"action": "stuck"}'))
+        rec.wait_for(lambda _: rec.of_type("MESSAGE"))
+        sock.setblocking(False)
+        stream = message * 20_000  # 20 MB
+        sent, deadline = 0, time.monotonic() + 3
+        while sent < len(stream) and time.monotonic() < deadline:
+            try:
+                sent += sock.send(stream[sent : sent + 65536])
+            except BlockingIOError:
+                time.sleep(0.05)
+        assert sent < len(stream) / 4  # most did not go through: the emulator stopped reading
+        connection = next(iter(emulator.connections.values()))
+        assert len(connection._queue) <= MAX_QUEUED_MESSAGES + 65
+    finally:
+        rec.RELEASE.set()
+        sock.close()
+    rec.wait_for(lambda _: rec.of_type("DISCONNECT"), timeout=20)
+
+
+def test_delete_drops_queued_messages_and_disconnects_promptly(emulator, rec, mgmt):
+    sock = connect(emulator)
+    try:
+        sock.sendall(frame(1, b'{"action": "stuck"}'))
+        rec.wait_for(lambda _: rec.of_type("MESSAGE"))
+        sock.sendall(frame(1, b"queued") * 500)
+        connection_id = rec.of_type("MESSAGE")[0]["requestContext"]["connectionId"]
+        time.sleep(0.3)
+        mgmt.delete_connection(ConnectionId=connection_id)
+        sock.sendall(frame(1, b"after the server's close frame"))
+        time.sleep(0.3)
+    finally:
+        rec.RELEASE.set()
+    rec.wait_for(lambda _: rec.of_type("DISCONNECT"))
+    sock.close()
+    assert [e["body"] for e in rec.of_type("MESSAGE")] == ['{"action": "stuck"}']
+
+
+def test_data_after_the_servers_close_frame_is_not_dispatched(emulator, rec, mgmt):
+    sock = connect(emulator)
+    connection_id = rec.wait_for(lambda e: e)[0]["requestContext"]["connectionId"]
+    mgmt.delete_connection(ConnectionId=connection_id)
+    sock.sendall(frame(1, b"too late"))  # before answering the close frame
+    time.sleep(0.3)
+    sock.sendall(frame(8, struct.pack("!H", 1000)))
+    sock.close()
+    rec.wait_for(lambda _: rec.of_type("DISCONNECT"))
+    assert rec.of_type("MESSAGE") == []
+
+
+def test_data_after_invalid_utf8_in_the_same_read_is_not_dispatched(emulator, rec):
+    sock = connect(emulator)
+    sock.sendall(frame(1, b"\xff") + frame(1, b"after the invalid one"))
+    sock.close()
+    events = rec.wait_for(lambda _: rec.of_type("DISCONNECT"))
+    assert rec.of_type("MESSAGE") == []
+    assert events[-1]["requestContext"]["disconnectStatusCode"] == 1007
+
+
+def test_messages_before_a_clients_close_in_the_same_read_are_handled(emulator, rec):
+    sock = connect(emulator)
+    sock.sendall(frame(1, b"one") + frame(1, b"two") + frame(8, struct.pack("!H", 1000)))
+    sock.close()
+    rec.wait_for(lambda _: rec.of_type("DISCONNECT"))
+    assert [e["body"] for e in rec.of_type("MESSAGE")] == ["one", "two"]
