@@ -122,10 +122,46 @@ def _shorten(filename: str, directory: Path) -> str:
 
 
 def _forget_modules_under(directory: Path) -> None:
+    """Drop the app's own modules, so that re-importing picks up edits.
+
+    Modules installed inside the app directory stay: those under a dot-directory (a
+    project-local `.venv`), `site-packages` or `dist-packages`, or another `sys.path` entry
+    nested in it, and packages vendored with `pip install -t .` (named by a `*.dist-info`'s
+    `top_level.txt` or `RECORD`). Re-importing those would give a second `runtime`, and
+    `isinstance(app, App)` would fail. `wsgen.local.reload.snapshot` skips the same files.
+    """
+    nested = [
+        Path(entry).resolve()
+        for entry in sys.path
+        if entry and _inside(entry, directory) and Path(entry).resolve() != directory
+    ]
+    vendored: set[str] = set()
+    for info in directory.glob("*.dist-info"):
+        try:
+            top_level = (info / "top_level.txt").read_text().split()
+            record = (info / "RECORD").read_text().splitlines() if not top_level else []
+        except OSError:
+            continue
+        vendored.update(top_level)
+        for line in record:
+            first = line.split(",", 1)[0].split("/", 1)[0]
+            if not first.endswith((".dist-info", ".pth")) and not first.startswith(".."):
+                vendored.add(first.removesuffix(".py"))
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
-        if file and _inside(file, directory):
-            del sys.modules[name]
+        if not file or not _inside(file, directory):
+            continue
+        folders = Path(file).resolve().relative_to(directory).parts[:-1]
+        if (
+            any(
+                part.startswith(".") or part in ("site-packages", "dist-packages")
+                for part in folders
+            )
+            or any(_inside(file, entry) for entry in nested)
+            or name.partition(".")[0] in vendored
+        ):
+            continue
+        del sys.modules[name]
 
 
 def _forget_module_from_elsewhere(name: str, directory: Path) -> None:

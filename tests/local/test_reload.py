@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from pathlib import Path
 
+import pytest
 import websockets
 
+from wsgen.exceptions import AppLoadError
 from wsgen.local import EventLog, running
+from wsgen.local.reload import reload_app, snapshot
 
 from .conftest import run
 
@@ -60,3 +65,73 @@ def test_reload_swaps_the_app_and_keeps_connections(tmp_path: Path):
         run(body, timeout=30)
     assert any(line.startswith("reloaded") for line in lines)
     assert any("reload failed" in line and "SyntaxError" in line for line in lines)
+
+
+INSTALLED_APP = """\
+import os
+
+import nesteddep
+import vendoreddep
+import venvdep
+from runtime import App
+
+app = App(app_name="installed")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+ANSWER = "{answer}"
+
+
+@app.on_ws_message(reply=True)
+def default(event):
+    return ANSWER + os.environ.get("GREETING", "")
+"""
+
+
+def test_reload_keeps_packages_installed_in_the_app_dir_and_reapplies_wsgen_toml(
+    tmp_path: Path, monkeypatch
+):
+    """A project-local .venv, site-packages, a nested sys.path entry, `pip install -t .`."""
+    site = tmp_path / ".venv" / "lib" / "python3.11" / "site-packages"
+    nested = tmp_path / "lib"
+    for folder in (site, nested, tmp_path / "vendoreddep"):
+        folder.mkdir(parents=True)
+    (site / "venvdep.py").write_text("MARK = object()\n")
+    (nested / "nesteddep.py").write_text("MARK = object()\n")
+    (tmp_path / "vendoreddep" / "__init__.py").write_text("MARK = object()\n")
+    info = tmp_path / "vendoreddep-1.0.dist-info"
+    info.mkdir()
+    (info / "top_level.txt").write_text("vendoreddep\n")
+    (tmp_path / "wsgen.toml").write_text('[environment]\nGREETING = " hello"\n')
+    (tmp_path / "installedapp.py").write_text(INSTALLED_APP.format(answer="v1"))
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(nested))
+    monkeypatch.delenv("GREETING", raising=False)
+    names = ("venvdep", "nesteddep", "vendoreddep", "installedapp")
+    try:
+        app, _, _ = reload_app(tmp_path, "installedapp:app", "local")
+        before = {name: sys.modules[name] for name in names}
+        assert app.routes() and os.environ["GREETING"] == " hello"
+        (tmp_path / "installedapp.py").write_text(INSTALLED_APP.format(answer="v2"))
+        (tmp_path / "wsgen.toml").write_text('[environment]\nGREETING = " again"\n')
+        app, _, _ = reload_app(tmp_path, "installedapp:app", "local")
+        assert sys.modules["installedapp"] is not before["installedapp"]  # the app: re-imported
+        assert sys.modules["installedapp"].ANSWER == "v2"
+        for name in ("venvdep", "nesteddep", "vendoreddep"):  # installed: kept
+            assert sys.modules[name] is before[name], name
+        assert os.environ["GREETING"] == " again"
+        changed = snapshot(tmp_path.resolve())
+        assert [Path(p).name for p in changed] == ["installedapp.py"]
+    finally:
+        for name in names:
+            sys.modules.pop(name, None)
+
+
+def test_reload_refuses_an_app_left_without_handlers(tmp_path: Path):
+    (tmp_path / "emptyapp.py").write_text(
+        "from runtime import App\napp = App(app_name='empty')\n"
+        "app.experimental_feature_flags.update(['WEBSOCKETS'])\n"
+    )
+    try:
+        with pytest.raises(AppLoadError, match="no WebSocket handlers"):
+            reload_app(tmp_path, "emptyapp:app", "local")
+    finally:
+        sys.modules.pop("emptyapp", None)

@@ -18,6 +18,9 @@ from ..settings import load_settings
 DEFAULT_REGION = "us-east-1"
 DUMMY_KEY = "wsgen-local"
 
+_applied: dict[str, str] = {}
+"""What `apply_app_environment` set (name to value), so that a reload may change it."""
+
 
 def has_credentials() -> bool:
     """Whether boto3 will find credentials of the user's own, judged without any network call.
@@ -51,19 +54,27 @@ def prepare_environment(endpoint: str) -> str:
 def apply_app_environment(app_dir: Path, stage: str) -> list[str]:
     """Export `wsgen.toml`'s `[environment]` for `stage`; notices for what could not be.
 
-    Literal values are set unless the environment already has the name. A value that is a
-    CloudFormation intrinsic (`{ Ref = "Table" }`) only exists once deployed, so the notice
-    says to set that name by hand.
+    Literal values are set unless the environment already has the name (from outside; a
+    value this function set before is replaced, so `--reload` picks up wsgen.toml edits,
+    and removed when wsgen.toml no longer has it). A value that is a CloudFormation
+    intrinsic (`{ Ref = "Table" }`) only exists once deployed, so the notice says to set
+    that name by hand.
 
     Raises:
         ConfigError: wsgen.toml is malformed (as `wsgen template` would say).
     """
     notices = []
-    for name, value in load_settings(app_dir, stage).environment.items():
-        if name in os.environ:
+    environment = load_settings(app_dir, stage).environment
+    for name, value in list(_applied.items()):
+        if os.environ.get(name) != value:  # changed from outside since: that value wins
+            del _applied[name]
+        elif not isinstance(environment.get(name), str):  # gone from wsgen.toml
+            del os.environ[name], _applied[name]
+    for name, value in environment.items():
+        if name in os.environ and name not in _applied:
             continue
         if isinstance(value, str):
-            os.environ[name] = value
+            os.environ[name] = _applied[name] = value
         else:
             notices.append(
                 f"wsgen local: {name} is {_toml(value)} in wsgen.toml, which exists only once "
