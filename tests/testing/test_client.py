@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from runtime import ExperimentalFeatureError
-from runtime.contract import MAX_MESSAGE_BYTES
+from runtime.contract import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
+from wsgen.gateway.outcomes import MESSAGE_TOO_BIG
 from wsgen.testing import (
     Client,
     ConnectionClosedError,
@@ -229,13 +230,30 @@ def test_message_over_128_kb_closes_with_1009(chat):
     with Client(chat) as client:
         ws = client.connect()
         prefix = '{"action": "quiet", "pad": "'
-        ws.send_text(prefix + "x" * (MAX_MESSAGE_BYTES - len(prefix) - 2) + '"}')  # the limit: ok
+        limit = prefix + "x" * (MAX_MESSAGE_BYTES - len(prefix) - 2) + '"}'
+        ws.send_text(limit, fragments=4)  # the limit, in four 32 KB frames: ok
         assert not ws.closed
-        ws.send_text("x" * (MAX_MESSAGE_BYTES + 1))
-        assert ws.closed and ws.close_code == 1009
+        ws.send_text("x" * (MAX_MESSAGE_BYTES + 1), fragments=5)
+        assert ws.closed and (ws.close_code, ws.close_reason) == MESSAGE_TOO_BIG
         disconnect = client.events[-1]["requestContext"]
         assert disconnect["disconnectStatusCode"] == 1009
         assert len([e for e in client.events if "messageId" in e["requestContext"]]) == 1
+
+
+def test_one_frame_over_32_kb_closes_with_1009_as_a_browser_would_send_it(chat):
+    with Client(chat) as client:
+        ws = client.connect()
+        ws.send_json({"action": "quiet", "pad": "x" * (MAX_FRAME_BYTES - 40)})  # under 32 KB
+        ws.send_text("x" * 100_000, fragments=4)  # 25 KB frames: fine
+        assert not ws.closed
+        ws.send_bytes(b"x" * (MAX_FRAME_BYTES + 1))
+        assert (ws.close_code, ws.close_reason) == MESSAGE_TOO_BIG
+        disconnect = client.events[-1]["requestContext"]
+        assert (disconnect["disconnectStatusCode"], disconnect["disconnectReason"]) == (
+            MESSAGE_TOO_BIG
+        )
+        with pytest.raises(ValueError, match="fragments"):
+            client.connect().send_text("ab", fragments=3)
 
 
 def test_close_with_code_and_reason(chat):

@@ -39,7 +39,12 @@ NO_STATUS_REASON = "Client-side close frame status not set"
 """API Gateway's `disconnectReason` for a close frame without a code (captured, with 1005)."""
 ABNORMAL_CLOSE = (1006, "Connection closed abnormally")
 """Our reason for a drop without a close frame; AWS's text is unknown."""
-MESSAGE_TOO_BIG = 1009
+MESSAGE_TOO_BIG = (
+    1009,
+    "Message too big: API Gateway takes frames up to 32 KB, messages up to 128 KB",
+)
+"""A frame over 32 KB or a message over 128 KB (AWS-FACTS A3). The reason text is ours, the
+same in `wsgen local` and `wsgen.testing`; AWS documents only the code."""
 BINARY_REFUSED = (1003, "Binary frames are not supported")
 """How API Gateway answers a binary frame from a client: it closes the connection with 1003.
 https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-binary-media-types.html

@@ -20,15 +20,16 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-from runtime.contract import MAX_FRAME_BYTES
+from runtime.contract import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
 
 from ..gateway.events import Peer, now_ms
-from ..gateway.outcomes import ABNORMAL_CLOSE, GOING_AWAY, NO_STATUS_REASON
+from ..gateway.outcomes import ABNORMAL_CLOSE, GOING_AWAY, MESSAGE_TOO_BIG, NO_STATUS_REASON
 
 CLOSE_TIMEOUT_S = 3.0
 """How long a closing handshake may take before the TCP connection is dropped."""
@@ -60,6 +61,19 @@ class BufferFullError(Exception):
 
 
 Handle = Callable[["Connection", Message], Awaitable[None]]
+
+
+class GatewayProtocol(ServerProtocol):
+    """websockets' server protocol, closing on an oversized frame or message as API
+    Gateway does: 1009 with `MESSAGE_TOO_BIG`'s reason, the test client's too."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_size=(MAX_MESSAGE_BYTES, MAX_FRAME_BYTES), **kwargs)
+
+    def fail(self, code: int, reason: str = "") -> None:
+        if code == MESSAGE_TOO_BIG[0]:
+            reason = MESSAGE_TOO_BIG[1]
+        super().fail(code, reason)
 
 
 class Connection:

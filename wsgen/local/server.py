@@ -15,16 +15,15 @@ from urllib.parse import parse_qsl, unquote
 
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
-from websockets.server import ServerProtocol
 
 from runtime import App
-from runtime.contract import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, AppSpec
+from runtime.contract import MAX_MESSAGE_BYTES, AppSpec
 
 from ..exceptions import WsgenError
 from ..gateway.events import ACCOUNT_ID, Api, Peer, UpgradeRequest, new_id, now_ms
 from ..gateway.outcomes import FORBIDDEN_MESSAGE, GOING_AWAY, gateway_response
 from ..loader import DEFAULT_APP, load_spec
-from .connection import Connection, Message
+from .connection import Connection, GatewayProtocol, Message
 from .environment import DEFAULT_REGION, apply_app_environment, prepare_environment
 from .gateway import API_ID, Gateway
 from .http import BodyTooLargeError, HttpError, HttpRequest, read_body, read_request, response_bytes
@@ -253,10 +252,7 @@ class Emulator:
             body = gateway_response(FORBIDDEN_MESSAGE)
             writer.write(response_bytes(403, [("Connection", "close")], body))
             return
-        protocol = ServerProtocol(
-            max_size=(MAX_MESSAGE_BYTES, MAX_FRAME_BYTES),
-            logger=logging.getLogger("wsgen.local.websockets"),
-        )
+        protocol = GatewayProtocol(logger=logging.getLogger("wsgen.local.websockets"))
         protocol.receive_data(request.head)
         parsed = [e for e in protocol.events_received() if isinstance(e, Request)]
         handshake = protocol.accept(parsed[0]) if parsed else None

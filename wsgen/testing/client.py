@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runtime import App
-from runtime.contract import CONNECT, DISCONNECT, MAX_MESSAGE_BYTES
+from runtime.contract import CONNECT, DISCONNECT, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
 
 from ..gateway import authorizer, events, outcomes
 from ..gateway.events import Api, Pairs, Peer, UpgradeRequest
@@ -208,12 +208,17 @@ class Client:
         _reject(verdict, error)
         return verdict.subprotocol
 
-    def _message(self, connection: Connection, data: bytes, binary: bool) -> None:
+    def _message(
+        self, connection: Connection, data: bytes, binary: bool, fragments: int = 1
+    ) -> None:
+        if fragments < 1 or (data and fragments > len(data)):
+            raise ValueError(f"fragments must be between 1 and {max(len(data), 1)}: {fragments}")
         start = len(self.errors)
         peer = connection.peer
-        if len(data) > MAX_MESSAGE_BYTES:
-            # API Gateway closes the connection on an oversized message (AWS-FACTS A3).
-            self._disconnect(connection, outcomes.MESSAGE_TOO_BIG, "Message too big")
+        frame_bytes = -(-len(data) // fragments)  # the largest of `fragments` frames
+        if len(data) > MAX_MESSAGE_BYTES or frame_bytes > MAX_FRAME_BYTES:
+            # API Gateway closes the connection on an oversized frame or message (AWS-FACTS A3).
+            self._disconnect(connection, *outcomes.MESSAGE_TOO_BIG)
             self._raise_new_errors(start)
             return
         if binary and not self.accept_binary_frames:

@@ -66,19 +66,28 @@ class Connection:
         """`requestContext.authorizer` of this connection's events; empty without an authorizer."""
         return self.peer.authorizer or {}
 
-    def send_text(self, text: str) -> None:
-        """Send a text frame; the app gets it as `event.body`."""
-        self._check_open()
-        self.client._message(self, text.encode(), binary=False)
+    def send_text(self, text: str, *, fragments: int = 1) -> None:
+        """Send a text message; the app gets it as `event.body`.
 
-    def send_json(self, value: Any) -> None:
-        """Send `value` as JSON in a text frame."""
-        self.send_text(json.dumps(value))
-
-    def send_bytes(self, data: bytes) -> None:
-        """Send a binary frame; the app gets it base64-encoded, with `isBase64Encoded` true."""
+        A message goes as one frame, as browsers send it, and API Gateway closes the
+        connection with 1009 when a frame is over 32 KB (or a message over 128 KB).
+        `fragments=N` sends it as N frames of about equal size instead, as clients that
+        fragment do, so that up to 128 KB gets through.
+        """
         self._check_open()
-        self.client._message(self, bytes(data), binary=True)
+        self.client._message(self, text.encode(), binary=False, fragments=fragments)
+
+    def send_json(self, value: Any, *, fragments: int = 1) -> None:
+        """Send `value` as JSON in a text message (see `send_text` for `fragments`)."""
+        self.send_text(json.dumps(value), fragments=fragments)
+
+    def send_bytes(self, data: bytes, *, fragments: int = 1) -> None:
+        """Send a binary message; the app gets it base64-encoded, with `isBase64Encoded` true.
+
+        One frame by default; see `send_text` for the frame limit and `fragments`.
+        """
+        self._check_open()
+        self.client._message(self, bytes(data), binary=True, fragments=fragments)
 
     def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
         """Close from the client side; `$disconnect` gets `code` and `reason`."""
