@@ -8,11 +8,19 @@ other request to the management API, over a keep-alive connection (botocore reus
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from http import HTTPStatus
 
 MAX_HEAD_BYTES = 16 * 1024
 HEAD_TIMEOUT_S = 10.0
+"""How long a request head may take once its first byte arrived (then 408)."""
+IDLE_TIMEOUT_S = 60.0
+"""How long a keep-alive connection may wait for its next request (then closed silently)."""
+BODY_TIMEOUT_S = 10.0
+"""How long a request body may take (then 408)."""
+MAX_CHUNK_LINE_BYTES = 1024
+_HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 DISCARD_LIMIT = 16 * 1024 * 1024
 """An oversized body up to this size is read and dropped so the connection can be reused."""
 
@@ -64,15 +72,21 @@ class HttpRequest:
 
 
 async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
-    """The next request head, or None when the peer closed before sending one.
+    """The next request head, or None when the peer closed, or sent nothing for
+    `IDLE_TIMEOUT_S` (an idle keep-alive connection is closed without a word, RFC 9112 9.6).
 
     Raises:
         HttpError: a malformed, oversized or too slow request head.
     """
     try:
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HEAD_TIMEOUT_S)
+        first = await asyncio.wait_for(reader.readexactly(1), IDLE_TIMEOUT_S)
+    except (asyncio.IncompleteReadError, TimeoutError):
+        return None
+    try:
+        rest = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HEAD_TIMEOUT_S)
+        head = first + rest
     except asyncio.IncompleteReadError as exc:
-        if not exc.partial.strip():
+        if not (first + exc.partial).strip():
             return None
         raise HttpError(400, "incomplete request head") from exc
     except asyncio.LimitOverrunError as exc:
@@ -107,14 +121,34 @@ async def read_body(reader: asyncio.StreamReader, request: HttpRequest, limit: i
 
     Raises:
         BodyTooLargeError: over `limit`; drained when it was small enough to read and drop.
-        HttpError: a malformed length or chunk.
+        HttpError: a malformed length or chunk (400), or a body that takes over
+            `BODY_TIMEOUT_S` (408).
     """
-    if (request.header("Transfer-Encoding") or "").lower() == "chunked":
+    try:
+        return await asyncio.wait_for(_read_body(reader, request, limit), BODY_TIMEOUT_S)
+    except TimeoutError as exc:
+        raise HttpError(408, "request body not received in time") from exc
+    except asyncio.LimitOverrunError as exc:
+        raise HttpError(400, "chunk line too long") from exc
+
+
+async def _read_body(reader: asyncio.StreamReader, request: HttpRequest, limit: int) -> bytes:
+    # RFC 9112 6.3: both framings, or conflicting lengths, could smuggle a second request.
+    lengths = {v.strip() for k, v in request.headers if k.lower() == "content-length"}
+    encodings = [v for k, v in request.headers if k.lower() == "transfer-encoding"]
+    if encodings and lengths:
+        raise HttpError(400, "both Transfer-Encoding and Content-Length")
+    if len(lengths) > 1:
+        raise HttpError(400, "conflicting Content-Length headers")
+    if encodings:
+        if [e.strip().lower() for e in encodings] != ["chunked"]:
+            raise HttpError(400, "unsupported Transfer-Encoding: only chunked is")
         return await _read_chunked(reader, limit)
-    length_text = request.header("Content-Length")
-    if length_text is None:
+    if not lengths:
         return b""
-    if not length_text.isdigit():
+    length_text = lengths.pop()
+    # str.isdigit() alone takes "²" and other Unicode digits, which int() refuses.
+    if not (length_text.isascii() and length_text.isdigit()):
         raise HttpError(400, "invalid Content-Length")
     length = int(length_text)
     if length > limit:
@@ -129,24 +163,33 @@ async def _read_chunked(reader: asyncio.StreamReader, limit: int) -> bytes:
     body = bytearray()
     total = 0
     while True:
-        size_line = await reader.readuntil(b"\r\n")
-        try:
-            size = int(size_line.split(b";", 1)[0].strip(), 16)
-        except ValueError as exc:
-            raise HttpError(400, "malformed chunk size") from exc
+        token = (await _line(reader)).split(b";", 1)[0].strip()
+        if not _HEX.fullmatch(token):  # int(..., 16) would take "-5", "0x5" and "1_0"
+            raise HttpError(400, "malformed chunk size")
+        size = int(token, 16)
         if size == 0:
-            while (await reader.readuntil(b"\r\n")) != b"\r\n":  # trailers
+            while (await _line(reader)) != b"\r\n":  # trailers
                 pass
             break
         total += size
         if total > DISCARD_LIMIT:
             raise BodyTooLargeError(total, drained=False)
         chunk = await reader.readexactly(size + 2)
+        if chunk[-2:] != b"\r\n":
+            raise HttpError(400, "chunk longer than its size")
         if total <= limit:
             body += chunk[:-2]
     if total > limit:
         raise BodyTooLargeError(total, drained=True)
     return bytes(body)
+
+
+async def _line(reader: asyncio.StreamReader) -> bytes:
+    """One CRLF-terminated line of a chunked body, at most `MAX_CHUNK_LINE_BYTES`."""
+    line = await reader.readuntil(b"\r\n")
+    if len(line) > MAX_CHUNK_LINE_BYTES:
+        raise HttpError(400, "chunk line too long")
+    return line
 
 
 def response_bytes(

@@ -187,6 +187,9 @@ class Emulator:
                 except HttpError as exc:
                     writer.write(_plain(exc.status, exc.message))
                     return
+                except (ValueError, asyncio.LimitOverrunError):  # whatever else will not parse
+                    writer.write(_plain(400, "malformed request"))
+                    return
                 if request is None:
                     return
                 if request.is_upgrade and self._stopping:
@@ -224,9 +227,18 @@ class Emulator:
         except HttpError as exc:
             writer.write(_plain(exc.status, exc.message))
             return False
+        except ValueError:
+            writer.write(_plain(400, "malformed request body"))
+            return False
         response = await self.management.handle(request.method, request.target, body)
         headers = [*response.headers, ("Connection", "keep-alive" if keep else "close")]
-        writer.write(response_bytes(response.status, headers, response.body))
+        if request.method == "HEAD":
+            # No body, ever, in a HEAD response (RFC 9110 9.3.2); @connections has no HEAD
+            # method, so this is the 403 "No method found" API Gateway answers.
+            headers.append(("Content-Length", str(len(response.body))))
+            writer.write(response_bytes(response.status, headers))
+        else:
+            writer.write(response_bytes(response.status, headers, response.body))
         await writer.drain()
         return keep
 

@@ -1,0 +1,92 @@
+"""The management port's HTTP/1.1 reader against malformed, slow and idle clients."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from wsgen.local import http
+
+PATH = b"/local/@connections/AAAAAAAAAAAAAAA%3D"
+
+
+def exchange(emulator, request: bytes, wait_s: float = 5.0) -> tuple[bytes, bool]:
+    """What the emulator answers until it closes (True) or `wait_s` passes (False)."""
+    with socket.create_connection(("127.0.0.1", emulator.port), timeout=wait_s) as sock:
+        sock.sendall(request)
+        data = b""
+        try:
+            while chunk := sock.recv(65536):
+                data += chunk
+        except TimeoutError:
+            return data, False
+        except ConnectionResetError:
+            pass
+        return data, True
+
+
+def post(headers: bytes, body: bytes = b"") -> bytes:
+    return b"POST " + PATH + b" HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n" + body
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        post(b"Content-Length: \xb2\r\n", b"ab"),  # a Unicode digit: str.isdigit() takes it
+        post(b"Content-Length: +2\r\n", b"ab"),
+        post(b"Transfer-Encoding: chunked\r\n", b"-5\r\nabc\r\n0\r\n\r\n"),
+        post(b"Transfer-Encoding: chunked\r\n", b"0x2\r\nab\r\n0\r\n\r\n"),
+        post(b"Transfer-Encoding: chunked\r\n", b"1" * 70_000 + b"\r\n"),
+        post(b"Transfer-Encoding: chunked\r\n", b"2\r\nabcd\r\n0\r\n\r\n"),
+        post(b"Transfer-Encoding: gzip\r\n", b"ab"),
+        post(b"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n", b"2\r\nab\r\n0\r\n\r\n"),
+        post(b"Content-Length: 2\r\nContent-Length: 3\r\n", b"abc"),
+    ],
+    ids=[
+        "unicode-digit-length",
+        "signed-length",
+        "negative-chunk",
+        "0x-chunk",
+        "long-chunk-line",
+        "chunk-over-size",
+        "unknown-coding",
+        "length-and-chunked",
+        "conflicting-lengths",
+    ],
+)
+def test_malformed_body_framing_is_400_and_close(emulator, request_bytes):
+    data, closed = exchange(emulator, request_bytes)
+    assert data.startswith(b"HTTP/1.1 400 "), data[:80]
+    assert closed
+
+
+def test_idle_keep_alive_connection_is_closed_silently(emulator, monkeypatch):
+    monkeypatch.setattr(http, "IDLE_TIMEOUT_S", 0.5)
+    started = time.monotonic()
+    data, closed = exchange(emulator, b"GET " + PATH + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert closed and time.monotonic() - started < 4
+    assert data.count(b"HTTP/1.1 ") == 1 and data.startswith(b"HTTP/1.1 410 ")  # no 408
+
+
+def test_body_that_never_completes_is_408_and_close(emulator, monkeypatch):
+    monkeypatch.setattr(http, "BODY_TIMEOUT_S", 0.5)
+    data, closed = exchange(emulator, post(b"Content-Length: 10\r\n", b"ab"))
+    assert data.startswith(b"HTTP/1.1 408 ") and closed
+
+
+def test_head_response_has_no_body(emulator):
+    data, closed = exchange(
+        emulator, b"HEAD " + PATH + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 403 ") and b"x-amzn-ErrorType: ForbiddenException" in head
+    assert body == b"" and closed
+
+
+def test_emulator_serves_on_after_malformed_requests(emulator, mgmt):
+    for request_bytes in (post(b"Content-Length: \xb2\r\n"), b"\x16\x03\x01garbage\r\n\r\n"):
+        exchange(emulator, request_bytes)
+    with pytest.raises(mgmt.exceptions.GoneException):
+        mgmt.get_connection(ConnectionId="AAAAAAAAAAAAAAA=")
