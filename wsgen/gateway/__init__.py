@@ -10,6 +10,7 @@ would do. It uses only the standard library and `runtime`.
 - `outcomes`: the handshake `Verdict` from `$connect`'s result, two-way reply frames, error
   frames, message bodies, close codes.
 - `routing`: which route a message selects (`Router`).
+- `context`: the Lambda context object handlers get (`LambdaContext`).
 
 Facts and sources: ../shared/AWS-FACTS.md, sections A1 and A3.
 """

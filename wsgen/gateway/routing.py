@@ -10,7 +10,7 @@ Gateway answers with a Forbidden error frame (AWS-FACTS A3). Binary frames go to
 
 from __future__ import annotations
 
-from runtime.contract import DEFAULT, PREDEFINED_ROUTES, AppSpec, RouteSpec
+from runtime.contract import DEFAULT, PREDEFINED_ROUTES, AppSpec
 from runtime.routing import Part, evaluate_selection_expression, parse_selection_expression
 
 
@@ -27,9 +27,6 @@ class Router:
         if key is not None and key not in PREDEFINED_ROUTES and self.spec.route(key) is not None:
             return key
         return DEFAULT if self.spec.route(DEFAULT) is not None else None
-
-    def route(self, key: str) -> RouteSpec | None:
-        return self.spec.route(key)
 
     def replies(self, key: str) -> bool:
         """Whether the route is two-way (its handler's result is sent back)."""

@@ -8,32 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-INTEGRATION_TIMEOUT_MS = 29_000
-"""API Gateway's maximum integration timeout; what `get_remaining_time_in_millis` counts down."""
-
-
-class LambdaContext:
-    """The parts of Lambda's context object handlers commonly read."""
-
-    def __init__(self, function_name: str, region: str, account_id: str) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:{region}:{account_id}:function:{function_name}"
-        self.memory_limit_in_mb = 128
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = f"wsgen-local/[$LATEST]{uuid.uuid4().hex}"
-        self._deadline = time.monotonic() + INTEGRATION_TIMEOUT_MS / 1000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+from ..gateway.context import LambdaContext
 
 
 @dataclass
@@ -61,7 +42,8 @@ class Invoker:
             return self._running
 
     async def invoke(self, app: Callable[..., Any], function_name: str, event: Any) -> Outcome:
-        context = LambdaContext(function_name, self._region, self._account_id)
+        stream = f"wsgen-local/[$LATEST]{uuid.uuid4().hex}"
+        context = LambdaContext(function_name, self._region, self._account_id, stream)
         loop = asyncio.get_running_loop()
         try:
             future = loop.run_in_executor(self._pool, self._call, app, event, context)

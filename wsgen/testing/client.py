@@ -12,14 +12,13 @@ import base64
 import os
 import threading
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runtime import App
 from runtime.contract import CONNECT, DISCONNECT, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
 
-from ..gateway import authorizer, events, outcomes
+from ..gateway import authorizer, context, events, outcomes
 from ..gateway.events import Api, Pairs, Peer, UpgradeRequest
 from ..gateway.outcomes import ABNORMAL_CLOSE, DELETE_CLOSE, GOING_AWAY, Frame, Verdict
 from ..gateway.routing import Router
@@ -30,23 +29,11 @@ from .management import GoneException, MemoryManagementClient
 Values = Mapping[str, str | Sequence[str]]
 
 
-class LambdaContext:
-    """The few attributes of Lambda's context object that handlers tend to read."""
+class LambdaContext(context.LambdaContext):
+    """Lambda's context object for an event of the test client's `api`."""
 
     def __init__(self, function_name: str, api: Api) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:{api.region}:123456789012:function:{function_name}"
-        )
-        self.memory_limit_in_mb = 128
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "wsgen-testing"
-        self._deadline = time.monotonic() + 29.0  # API Gateway's integration timeout
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+        super().__init__(function_name, api.region, log_stream_name="wsgen-testing")
 
 
 def _pairs(values: Values | None) -> Pairs:
