@@ -11,7 +11,7 @@ import pytest
 import websockets
 
 from wsgen.exceptions import AppLoadError
-from wsgen.local import EventLog, running
+from wsgen.local import Emulator, EventLog, running
 from wsgen.local.reload import reload_app, snapshot
 
 from .conftest import run
@@ -135,3 +135,32 @@ def test_reload_refuses_an_app_left_without_handlers(tmp_path: Path):
             reload_app(tmp_path, "emptyapp:app", "local")
     finally:
         sys.modules.pop("emptyapp", None)
+
+
+def test_an_edit_right_after_start_is_reloaded(tmp_path: Path):
+    """The baseline is taken in start(): an edit before the watcher first runs still counts."""
+    source = tmp_path / "reloadfirst.py"
+    source.write_text(VERSION.format(answer="v1"))
+
+    async def body():
+        emulator = Emulator(
+            tmp_path, "reloadfirst:app", port=0, reload=True, reload_interval=0.05,
+            log=EventLog(quiet=True),
+        )  # fmt: skip
+        await emulator.start()
+        source.write_text(VERSION.format(answer="v2") + "# edited before the watcher ran\n")
+        try:
+            async with websockets.connect(emulator.url) as ws:
+                for _ in range(100):
+                    await ws.send("?")
+                    if await ws.recv() == "v2":
+                        return True
+                    await asyncio.sleep(0.05)
+                return False
+        finally:
+            await emulator.stop()
+
+    try:
+        assert run(body, timeout=30)
+    finally:
+        sys.modules.pop("reloadfirst", None)

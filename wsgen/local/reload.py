@@ -84,11 +84,12 @@ def reload_app(app_dir: Path, ref: str, stage: str) -> tuple[App, AppSpec, list[
     return app, spec, notices
 
 
-async def watch(emulator: Emulator, interval: float = POLL_INTERVAL_S) -> None:
-    """Poll until cancelled; on a change, reload the app into `emulator`."""
+async def watch(
+    emulator: Emulator, before: dict[str, tuple[int, int]], interval: float = POLL_INTERVAL_S
+) -> None:
+    """Poll until cancelled; on a change from `before`, reload the app into `emulator`."""
     loop = asyncio.get_running_loop()
     directory = emulator.app_dir.resolve()
-    before = await loop.run_in_executor(None, snapshot, directory)
     while True:
         await asyncio.sleep(interval)
         now = await loop.run_in_executor(None, snapshot, directory)

@@ -124,9 +124,12 @@ class Emulator:
             raise
         self.use_app(app, spec, region)
         if self.reload:
-            from .reload import watch
+            from .reload import snapshot, watch
 
-            self._watcher = asyncio.create_task(watch(self, self.reload_interval))
+            # The baseline is taken now, before start() returns: taken later, in the task,
+            # it could already include an edit made meanwhile, which would then never reload.
+            baseline = snapshot(self.app_dir.resolve())
+            self._watcher = asyncio.create_task(watch(self, baseline, self.reload_interval))
 
     def use_app(self, app: App, spec: AppSpec, region: str | None = None) -> None:
         """Serve `app` (at start, or after a reload); open connections are kept."""
