@@ -169,6 +169,16 @@ def test_binary_frame_closes_with_1003_as_aws_documents(chat):
         assert disconnect["disconnectStatusCode"] == 1003
 
 
+def test_a_refused_binary_frame_still_counts_as_activity(chat, monkeypatch):
+    # Received whole before API Gateway refused it, as in wsgen local.
+    with Client(chat) as client:
+        ws = client.connect()
+        later = ws.peer.connected_at + 5000
+        monkeypatch.setattr("wsgen.gateway.events.now_ms", lambda: later)
+        ws.send_bytes(b"\x01")
+        assert ws.close_code == 1003 and ws.last_active_at == later
+
+
 def test_two_way_replies_text_json_and_binary(chat):
     with Client(chat, accept_binary_frames=True) as client, client.connect() as ws:
         ws.send_json({"action": "ping", "n": 3})

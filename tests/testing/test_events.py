@@ -124,3 +124,12 @@ def test_lambda_context_is_passed():
         ws.send_text("x")
     assert seen[0].function_name == "ctx"
     assert 0 < seen[0].get_remaining_time_in_millis() <= 29000
+
+
+def test_domain_name_is_the_host_the_client_connected_to():
+    # A custom domain, as AWS reports it in requestContext.domainName and DISCONNECT's Host.
+    with Client(_app()) as client:
+        client.connect(query={"token": "t"}, headers={"Host": "ws.example.com"}).close()
+    contexts = [e["requestContext"] for e in client.events]
+    assert {c["domainName"] for c in contexts} == {"ws.example.com"}
+    assert client.events[-1]["headers"]["Host"] == "ws.example.com"

@@ -11,6 +11,8 @@ would do. It uses only the standard library and `runtime`.
   frames, message bodies, close codes.
 - `routing`: which route a message selects (`Router`).
 - `context`: the Lambda context object handlers get (`LambdaContext`).
+- `session`: the order of it all, written once: authorizer → `$connect`, each message,
+  `$disconnect`, as generators that yield the events to invoke; the front ends drive them.
 
 Facts and sources: ../shared/AWS-FACTS.md, sections A1 and A3.
 """

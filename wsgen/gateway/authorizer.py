@@ -90,10 +90,21 @@ def missing_source_verdict(source: str) -> Verdict:
 
 def error_verdict(error: BaseException) -> Verdict:
     """The answer when the authorizer raised `error`."""
-    if str(error) == UNAUTHORIZED_MESSAGE:
-        return Verdict(UNAUTHORIZED, "the authorizer answered Unauthorized", UNAUTHORIZED_MESSAGE)
+    if refuses(error):
+        reason = "the authorizer answered Unauthorized"
+        return Verdict(UNAUTHORIZED, reason, UNAUTHORIZED_MESSAGE, error=error)
     reason = f"the authorizer raised {type(error).__name__}: {error}"
-    return Verdict(INTERNAL_SERVER_ERROR, reason, INTERNAL_ERROR_MESSAGE)
+    return Verdict(INTERNAL_SERVER_ERROR, reason, INTERNAL_ERROR_MESSAGE, error=error)
+
+
+def refuses(error: BaseException) -> bool:
+    """Whether an authorizer's exception is its way to refuse (401), not a failure."""
+    return str(error) == UNAUTHORIZED_MESSAGE
+
+
+def is_input(event: dict[str, Any]) -> bool:
+    """Whether `event` is an authorizer's input (`prepare`'s), not a route's event."""
+    return event.get("type") == "REQUEST" and "methodArn" in event
 
 
 def verdict(output: Any, method_arn: str, latency_ms: int) -> Verdict:

@@ -60,6 +60,7 @@ class Verdict:
             the app's `$connect` chose the status (its body is never forwarded).
         subprotocol: the `Sec-WebSocket-Protocol` `$connect` returned (2xx only).
         authorizer: `requestContext.authorizer` of later events, when an authorizer allowed.
+        error: the exception the authorizer or `$connect` raised, when that decided it.
     """
 
     def __init__(
@@ -70,12 +71,14 @@ class Verdict:
         *,
         subprotocol: str | None = None,
         authorizer: dict[str, Any] | None = None,
+        error: BaseException | None = None,
     ) -> None:
         self.status = status
         self.reason = reason
         self.message = message
         self.subprotocol = subprotocol
         self.authorizer = authorizer
+        self.error = error
 
     @property
     def accepted(self) -> bool:
@@ -99,7 +102,7 @@ def connect_verdict(result: Any, error: BaseException | None) -> Verdict:
     """The handshake's answer from the `$connect` function's result or exception."""
     if error is not None:
         reason = f"the $connect handler raised {type(error).__name__}: {error}"
-        return Verdict(CONNECT_FAILED, reason, INTERNAL_ERROR_MESSAGE)
+        return Verdict(CONNECT_FAILED, reason, INTERNAL_ERROR_MESSAGE, error=error)
     if not isinstance(result, dict) or "statusCode" not in result:
         return Verdict(200, "accepted")
     try:

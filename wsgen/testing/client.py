@@ -11,22 +11,23 @@ from __future__ import annotations
 import base64
 import os
 import threading
-import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from runtime import App
-from runtime.contract import CONNECT, DISCONNECT, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
+from runtime.contract import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
 
-from ..gateway import authorizer, context, events, outcomes
+from ..gateway import authorizer, context, events, outcomes, session
 from ..gateway.events import Api, Pairs, Peer, UpgradeRequest
-from ..gateway.outcomes import ABNORMAL_CLOSE, DELETE_CLOSE, GOING_AWAY, Frame, Verdict
+from ..gateway.outcomes import ABNORMAL_CLOSE, DELETE_CLOSE, GOING_AWAY, Frame
 from ..gateway.routing import Router
+from ..gateway.session import Event, Outcome, Session, Steps
 from .connection import Connection
 from .exceptions import ConnectionRejected, HandshakeFailed
 from .management import GoneException, MemoryManagementClient
 
 Values = Mapping[str, str | Sequence[str]]
+T = TypeVar("T")
 
 
 class LambdaContext(context.LambdaContext):
@@ -85,17 +86,16 @@ class Client:
     ) -> None:
         self.app = app
         self.raise_errors = raise_errors
-        self.accept_binary_frames = accept_binary_frames
-        """Deliver binary frames base64-encoded instead of closing with 1003 as AWS does."""
         self.spec = app.spec()  # refuses an app without the WEBSOCKETS flag, as deploying would
         self.api = Api(api_id, region, stage, stage_variables=dict(stage_variables or {}))
+        self.router = Router(self.spec)
+        self.session = Session(self.api, self.router, accept_binary_frames)
         self.stage_variables = self.api.stage_variables
         self.errors: list[Exception] = []
         """Exceptions raised by the app's handlers and authorizer, in order."""
         self.events: list[dict[str, Any]] = []
         """Every event passed to the app's entry point, in order."""
         self.management = MemoryManagementClient(self)
-        self.router = Router(self.spec)
         self._connections: dict[str, Connection] = {}
         self._lock = threading.RLock()  # broadcast() posts from a thread pool
         self._depth = 0
@@ -104,6 +104,15 @@ class Client:
         # The runtime offers no getter for the installed client; read it to restore it.
         self._previous = app.websocket_api.use_client(self.management)
         self._closed = False
+
+    @property
+    def accept_binary_frames(self) -> bool:
+        """Deliver binary frames base64-encoded instead of closing with 1003 as AWS does."""
+        return self.session.accept_binary_frames
+
+    @accept_binary_frames.setter
+    def accept_binary_frames(self, value: bool) -> None:
+        self.session.accept_binary_frames = value
 
     def __enter__(self) -> Client:
         return self
@@ -154,17 +163,17 @@ class Client:
             extra.append(("Sec-WebSocket-Protocol", ", ".join(subprotocols)))
         request = UpgradeRequest(_handshake_headers(self.api, extra), _pairs(query))
         user_agent = request.header("User-Agent")
-        peer = Peer(events.new_id(), events.now_ms(), source_ip, self.api.domain_name, user_agent)
+        # The host the client connected to, as API Gateway reports it (a custom domain too).
+        domain_name = request.header("Host") or self.api.domain_name
+        peer = Peer(events.new_id(), events.now_ms(), source_ip, domain_name, user_agent)
         connection = Connection(self, peer)
         self._connections[peer.connection_id] = connection  # posts now raise Gone: "connecting"
-        try:
-            if self.spec.authorizer is not None:
-                self._authorize(peer, request)
-            chosen = self._run_connect(peer, request)
-        except ConnectionRejected:
+        verdict = self._run(self.session.open(peer, request))
+        if not verdict.accepted:
             connection.state = "closed"
             del self._connections[peer.connection_id]
-            raise
+            raise ConnectionRejected(verdict.status, verdict.reason) from verdict.error
+        chosen = verdict.subprotocol
         connection.subprotocol = chosen
         connection.state = "open"
         if (chosen is None and subprotocols) or (chosen is not None and chosen not in subprotocols):
@@ -172,65 +181,27 @@ class Client:
             raise HandshakeFailed(list(subprotocols), chosen)
         return connection
 
-    def _authorize(self, peer: Peer, request: UpgradeRequest) -> None:
-        assert self.spec.authorizer is not None
-        sources = self.spec.authorizer.identity_sources
-        event, refusal = authorizer.prepare(self.api, peer, request, sources)
-        if refusal is not None:
-            _reject(refusal)
-        started = time.monotonic()
-        unauthorized = authorizer.UNAUTHORIZED_MESSAGE
-        output, error = self._invoke(event, expected=lambda e: str(e) == unauthorized)
-        latency = int((time.monotonic() - started) * 1000)
-        verdict = authorizer.conclude(output, error, self.api.connect_arn, latency)
-        _reject(verdict, error)
-        peer.authorizer = verdict.authorizer
-
-    def _run_connect(self, peer: Peer, request: UpgradeRequest) -> str | None:
-        """Run `$connect` (when the API has the route); return the chosen subprotocol."""
-        if self.spec.route(CONNECT) is None:
-            return None  # no $connect route: API Gateway accepts the connection
-        response, error = self._invoke(events.connect_event(self.api, peer, request))
-        verdict = outcomes.connect_verdict(response, error)
-        _reject(verdict, error)
-        return verdict.subprotocol
-
     def _message(
         self, connection: Connection, data: bytes, binary: bool, fragments: int = 1
     ) -> None:
         if fragments < 1 or (data and fragments > len(data)):
             raise ValueError(f"fragments must be between 1 and {max(len(data), 1)}: {fragments}")
         start = len(self.errors)
-        peer = connection.peer
         frame_bytes = -(-len(data) // fragments)  # the largest of `fragments` frames
         if len(data) > MAX_MESSAGE_BYTES or frame_bytes > MAX_FRAME_BYTES:
             # API Gateway closes the connection on an oversized frame or message (AWS-FACTS A3).
             self._disconnect(connection, *outcomes.MESSAGE_TOO_BIG)
             self._raise_new_errors(start)
             return
-        if binary and not self.accept_binary_frames:
-            self._disconnect(connection, *outcomes.BINARY_REFUSED)
-            self._raise_new_errors(start)
-            return
+        # Received whole: activity, whatever API Gateway then makes of it (as the emulator).
         connection.last_active_at = events.now_ms()
-        route_key = self.router.route_key(data, binary)
-        if route_key is None:
-            forbidden = outcomes.FORBIDDEN_MESSAGE
-            connection._deliver(
-                outcomes.error_frame(forbidden, peer.connection_id, events.new_id())
-            )
-            return
-        body, is_base64 = outcomes.message_body(data, binary)
-        event = events.message_event(
-            self.api, peer, route_key, body, is_base64, connection.last_active_at
-        )
-        response, error = self._invoke(event)
-        request_id = event["requestContext"]["requestId"]
-        two_way = self.router.replies(route_key)
-        frame = outcomes.answer_frame(response, error, two_way, peer.connection_id, request_id)
+        steps = self.session.message(connection.peer, data, binary, connection.last_active_at)
+        answer = self._run(steps)
+        if answer.close is not None:
+            self._disconnect(connection, *answer.close)
         # Closed by its own handler, the connection takes no reply or error frame.
-        if frame is not None and connection.state == "open":
-            connection._deliver(frame)
+        elif answer.frame is not None and connection.state == "open":
+            connection._deliver(answer.frame)
         self._raise_new_errors(start)
 
     def _disconnect(self, connection: Connection, code: int, reason: str) -> None:
@@ -239,17 +210,20 @@ class Client:
         connection.close_code = code
         connection.close_reason = reason
         self._connections.pop(connection.connection_id, None)
-        if self.spec.route(DISCONNECT) is not None:
-            self._invoke(events.disconnect_event(self.api, connection.peer, code, reason))
+        self._run(self.session.close(connection.peer, code, reason))
 
-    def _invoke(self, event: dict[str, Any], expected: Any = None) -> tuple[Any, Exception | None]:
+    def _run(self, steps: Steps[T]) -> T:
+        return session.run(steps, self._invoke)
+
+    def _invoke(self, event: Event) -> Outcome:
         """Call the entry point; an exception is recorded and returned, not raised."""
         self.events.append(event)
         self._depth += 1
         try:
             return self.app(event, LambdaContext(self.app.app_name, self.api)), None
         except Exception as exc:
-            if expected is None or not expected(exc):
+            # An authorizer's "Unauthorized" is its answer, not a failure.
+            if not (authorizer.is_input(event) and authorizer.refuses(exc)):
                 self.errors.append(exc)
             return None, exc
         finally:
@@ -295,9 +269,3 @@ class Client:
         if self._depth == 0:  # called from the test itself, not from a handler
             self._run_server_closes()
             self._raise_new_errors(start)
-
-
-def _reject(verdict: Verdict, cause: BaseException | None = None) -> None:
-    """Raise `ConnectionRejected` unless the verdict accepts the handshake."""
-    if not verdict.accepted:
-        raise ConnectionRejected(verdict.status, verdict.reason) from cause

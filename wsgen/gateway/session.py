@@ -1,0 +1,160 @@
+"""The order in which API Gateway runs an app for a WebSocket connection, sans I/O.
+
+Each sequence is a generator: it yields the Lambda event to invoke, takes what that
+invocation gave, `(result, error)`, through `send()`, and returns API Gateway's decision.
+The front ends only invoke and act on the decision: `run` drives a sequence with a plain
+function (the test client), `run_async` with a coroutine function (the emulator).
+
+- `Session.open`: the authorizer, when the API has one, then `$connect` (when it has the
+  route; none means accepted, AWS-FACTS A3): the handshake's `Verdict`.
+- `Session.message`: the binary-frame refusal, route selection, the Forbidden frame when
+  nothing matches, else the MESSAGE event and the frame its outcome gives: an `Answer`.
+- `Session.close`: `$disconnect`, when the API has the route: an `Answer`.
+
+Sizes (1009) and activity (`lastActiveAt`) belong to the transport: a message reaches these
+sequences once it was received whole, and counts as activity from then on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from runtime.contract import CONNECT, DISCONNECT, AppSpec
+
+from . import authorizer, events, outcomes
+from .events import Api, Peer, UpgradeRequest
+from .outcomes import Frame, Verdict
+from .routing import Router
+
+T = TypeVar("T")
+
+Event = dict[str, Any]
+Outcome = tuple[Any, BaseException | None]
+"""What one invocation gave: the function's result, or the exception it raised."""
+Steps = Generator[Event, Outcome, T]
+"""A sequence: yields events to invoke, is sent their outcomes, returns its decision."""
+
+NO_CONNECT_ROUTE = "accepted (no $connect route)"
+"""The verdict's reason when the API has no `$connect` route: API Gateway accepts."""
+
+
+@dataclass
+class Answer:
+    """What API Gateway does once a message (or `$disconnect`) was handled.
+
+    Attributes:
+        route_key: the route whose integration ran, or None when none ran.
+        frame: the frame to send to the client: a reply, or an error frame.
+        close: close the connection with this code and reason (the binary-frame refusal).
+        error: the exception the integration raised.
+    """
+
+    route_key: str | None = None
+    frame: Frame | None = None
+    close: tuple[int, str] | None = None
+    error: BaseException | None = None
+
+
+class Session:
+    """API Gateway's side of every connection to one API: its routes and what it allows."""
+
+    def __init__(self, api: Api, router: Router, accept_binary_frames: bool = False) -> None:
+        self.api = api
+        self.router = router
+        self.accept_binary_frames = accept_binary_frames
+        """Deliver binary frames base64-encoded instead of closing with 1003 as AWS does."""
+
+    @property
+    def spec(self) -> AppSpec:
+        return self.router.spec
+
+    def open(
+        self,
+        peer: Peer,
+        request: UpgradeRequest,
+        on_authorized: Callable[[Verdict], None] | None = None,
+    ) -> Steps[Verdict]:
+        """The handshake: the authorizer, then `$connect`; sets `peer.authorizer` if allowed.
+
+        `on_authorized` gets the authorizer's verdict as soon as there is one (the
+        emulator logs it before `$connect` runs).
+        """
+        if self.spec.authorizer is not None:
+            verdict = yield from self._authorize(peer, request)
+            if on_authorized is not None:
+                on_authorized(verdict)
+            if not verdict.accepted:
+                return verdict
+            peer.authorizer = verdict.authorizer
+        if self.spec.route(CONNECT) is None:
+            return Verdict(200, NO_CONNECT_ROUTE)
+        result, error = yield events.connect_event(self.api, peer, request)
+        return outcomes.connect_verdict(result, error)
+
+    def _authorize(self, peer: Peer, request: UpgradeRequest) -> Steps[Verdict]:
+        assert self.spec.authorizer is not None
+        sources = self.spec.authorizer.identity_sources
+        event, refusal = authorizer.prepare(self.api, peer, request, sources)
+        if refusal is not None:
+            return refusal  # an identity source is missing: the authorizer does not run
+        start = time.perf_counter()
+        result, error = yield event
+        latency = round((time.perf_counter() - start) * 1000)
+        return authorizer.conclude(result, error, self.api.connect_arn, latency)
+
+    def message(self, peer: Peer, data: bytes, binary: bool, received_ms: int) -> Steps[Answer]:
+        """One complete client message, received at `received_ms` (its `requestTimeEpoch`)."""
+        if binary and not self.accept_binary_frames:
+            return Answer(close=outcomes.BINARY_REFUSED)
+        router = self.router  # the same routes throughout, even if the app is reloaded
+        route_key = router.route_key(data, binary)
+        if route_key is None:
+            forbidden = outcomes.FORBIDDEN_MESSAGE
+            return Answer(
+                frame=outcomes.error_frame(forbidden, peer.connection_id, events.new_id())
+            )
+        body, is_base64 = outcomes.message_body(data, binary)
+        event = events.message_event(self.api, peer, route_key, body, is_base64, received_ms)
+        result, error = yield event
+        frame = outcomes.answer_frame(
+            result,
+            error,
+            router.replies(route_key),
+            peer.connection_id,
+            event["requestContext"]["requestId"],
+        )
+        return Answer(route_key, frame, error=error)
+
+    def close(self, peer: Peer, code: int, reason: str) -> Steps[Answer]:
+        """The connection closed with `code` and `reason`: run `$disconnect`."""
+        if self.spec.route(DISCONNECT) is None:
+            return Answer()
+        _, error = yield events.disconnect_event(self.api, peer, code, reason)
+        return Answer(DISCONNECT, error=error)
+
+
+def run(steps: Steps[T], invoke: Callable[[Event], Outcome]) -> T:
+    """Drive a sequence, invoking each event with `invoke`; its decision."""
+    try:
+        event = next(steps)
+        while True:
+            outcome = invoke(event)  # `invoke` reports exceptions as outcomes; see Outcome
+            event = steps.send(outcome)
+    except StopIteration as done:
+        decision: T = done.value
+        return decision
+
+
+async def run_async(steps: Steps[T], invoke: Callable[[Event], Awaitable[Outcome]]) -> T:
+    """Drive a sequence, awaiting `invoke` for each event; its decision."""
+    try:
+        event = next(steps)
+        while True:
+            outcome = await invoke(event)
+            event = steps.send(outcome)
+    except StopIteration as done:
+        decision: T = done.value
+        return decision
