@@ -10,6 +10,20 @@ import struct
 from wsgen.local import Emulator
 
 
+def client_frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
+    """A masked client frame (RFC 6455 5.2), whatever its size."""
+    mask = os.urandom(4)
+    first = (0x80 if fin else 0) | opcode
+    length = len(payload)
+    if length < 126:
+        header = struct.pack("!BB", first, 0x80 | length)
+    elif length < 65536:
+        header = struct.pack("!BBH", first, 0x80 | 126, length)
+    else:
+        header = struct.pack("!BBQ", first, 0x80 | 127, length)
+    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
 class RawClient:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
@@ -34,17 +48,7 @@ class RawClient:
         return client
 
     async def send_frame(self, opcode: int, payload: bytes, fin: bool = True) -> None:
-        mask = os.urandom(4)
-        first = (0x80 if fin else 0) | opcode
-        length = len(payload)
-        if length < 126:
-            header = struct.pack("!BB", first, 0x80 | length)
-        elif length < 65536:
-            header = struct.pack("!BBH", first, 0x80 | 126, length)
-        else:
-            header = struct.pack("!BBQ", first, 0x80 | 127, length)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.writer.write(header + mask + masked)
+        self.writer.write(client_frame(opcode, payload, fin))
         await self.writer.drain()
 
     async def read_frame(self) -> tuple[int, bytes]:

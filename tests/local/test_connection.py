@@ -14,20 +14,7 @@ from botocore.exceptions import ClientError
 from wsgen.local.connection import MAX_QUEUED_MESSAGES
 
 from .conftest import management_client
-
-
-def frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
-    """A masked client frame."""
-    mask = os.urandom(4)
-    length = len(payload)
-    first = (0x80 if fin else 0) | opcode
-    if length < 126:
-        header = struct.pack("!BB", first, 0x80 | length)
-    elif length < 65536:
-        header = struct.pack("!BBH", first, 0x80 | 126, length)
-    else:
-        header = struct.pack("!BBQ", first, 0x80 | 127, length)
-    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+from .rawclient import client_frame as frame
 
 
 def connect(emulator, rcvbuf: int | None = None, sndbuf: int | None = None) -> socket.socket:
