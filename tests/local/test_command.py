@@ -48,16 +48,21 @@ def test_bad_flag_values_are_errors(capsys):
     assert "--idle-timeout" in capsys.readouterr().err
 
 
-def test_ctrl_c_closes_connections_with_1001_runs_disconnect_and_exits_0():
+def _serve_recorder() -> tuple[subprocess.Popen[str], list[str]]:
+    """`wsgen local` on the recorder app in a subprocess, and its four banner lines."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "wsgen.cli", "local", "--app-dir", str(APPS),
          "--app", "recorder:app", "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env,
     )  # fmt: skip
+    assert process.stdout is not None
+    return process, [process.stdout.readline() for _ in range(4)]
+
+
+def test_ctrl_c_closes_connections_with_1001_runs_disconnect_and_exits_0():
+    process, lines = _serve_recorder()
     try:
-        assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(4)]
         url = lines[1].split()[2]
         assert url.startswith("ws://127.0.0.1:") and url.endswith("/local")
         assert "Management API:  http://127.0.0.1:" in lines[2]
@@ -82,22 +87,11 @@ def test_ctrl_c_closes_connections_with_1001_runs_disconnect_and_exits_0():
     assert "$connect" in output and "$default" in output
 
 
-def _serve_recorder() -> tuple[subprocess.Popen[str], str]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "wsgen.cli", "local", "--app-dir", str(APPS),
-         "--app", "recorder:app", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env,
-    )  # fmt: skip
-    assert process.stdout is not None
-    lines = [process.stdout.readline() for _ in range(4)]
-    return process, lines[1].split()[2]
-
-
 @pytest.mark.parametrize("presses", [1, 2])
 def test_ctrl_c_with_a_stuck_handler_exits_promptly(presses):
     """One Ctrl-C: $disconnect after the grace, exit 0. A second: exit 130 at once."""
-    process, url = _serve_recorder()
+    process, lines = _serve_recorder()
+    url = lines[1].split()[2]
     try:
 
         async def body():
