@@ -11,7 +11,7 @@ from .conftest import run
 ID = re.compile(r"^[A-Za-z0-9_-]{15}=$")
 CLF = re.compile(r"^\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000$")
 
-# Key sets of the real captures (../shared/events), per event type.
+# Key sets of the real captures (tests/events/README.md), per event type.
 COMMON_CONTEXT = {
     "routeKey", "eventType", "extendedRequestId", "requestTime", "messageDirection", "stage",
     "connectedAt", "requestTimeEpoch", "identity", "requestId", "domainName", "connectionId",

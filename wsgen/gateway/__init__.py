@@ -14,5 +14,6 @@ would do. It uses only the standard library and `runtime`.
 - `session`: the order of it all, written once: authorizer → `$connect`, each message,
   `$disconnect`, as generators that yield the events to invoke; the front ends drive them.
 
-Facts and sources: ../shared/AWS-FACTS.md, sections A1 and A3.
+Facts and sources: docs/aws-facts.md, sections #events, #authorizer, #connect, #routing and
+#quotas.
 """

@@ -1,8 +1,8 @@
 """The Lambda events API Gateway sends for a WebSocket connection, built as it builds them.
 
-Shapes follow the real captures (tests/events/README.md, AWS-FACTS A1): headers and query
-string on CONNECT only (the query maps only when the URL has parameters); a fixed small
-header set on DISCONNECT; `body` and `messageId` on MESSAGE only; `identity.userAgent` only
+Shapes follow the real captures (tests/events/README.md, docs/aws-facts.md#events): headers
+and query string on CONNECT only (the query maps only when the URL has parameters); a fixed
+small header set on DISCONNECT; `body` and `messageId` on MESSAGE only; `identity.userAgent` only
 when the client sent a User-Agent; `disconnectStatusCode`/`disconnectReason` on DISCONNECT
 only; `requestContext.authorizer` on every event once an authorizer allowed the connection.
 Keys are in the captures' order, for anyone diffing events.
@@ -44,7 +44,7 @@ _AUTHORIZER_HOP_BY_HOP: Pairs = [
 def new_id() -> str:
     """An id like API Gateway's connection, request and message ids: 16 chars ending in `=`.
 
-    URL-safe base64 of 11 bytes, so it may contain `_` and `-` (AWS-FACTS A1).
+    URL-safe base64 of 11 bytes, so it may contain `_` and `-` (docs/aws-facts.md#ids).
     """
     return base64.urlsafe_b64encode(os.urandom(11)).decode()
 

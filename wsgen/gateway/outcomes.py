@@ -1,7 +1,7 @@
 """What API Gateway makes of the app's answers: the handshake verdict, reply and error frames.
 
 `$connect` (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html,
-AWS-FACTS A3): a non-2xx `statusCode` rejects the handshake with that status; only
+docs/aws-facts.md#connect): a non-2xx `statusCode` rejects the handshake with that status; only
 `Sec-WebSocket-Protocol` goes back, never a body or other headers, and API Gateway never
 picks a subprotocol itself. A function error fails the Lambda-proxy integration: 502. A
 result without `statusCode` is accepted, as Chalice does (AWS's behaviour is unknown).
@@ -43,8 +43,8 @@ MESSAGE_TOO_BIG = (
     1009,
     "Message too big: API Gateway takes frames up to 32 KB, messages up to 128 KB",
 )
-"""A frame over 32 KB or a message over 128 KB (AWS-FACTS A3). The reason text is ours, the
-same in `wsgen local` and `wsgen.testing`; AWS documents only the code."""
+"""A frame over 32 KB or a message over 128 KB (docs/aws-facts.md#quotas). The reason text is
+ours, the same in `wsgen local` and `wsgen.testing`; AWS documents only the code."""
 BINARY_REFUSED = (1003, "Binary frames are not supported")
 """How API Gateway answers a binary frame from a client: it closes the connection with 1003.
 https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-binary-media-types.html
@@ -128,8 +128,8 @@ def connect_verdict(result: Any, error: BaseException | None) -> Verdict:
 def message_body(data: bytes, binary: bool) -> tuple[str, bool]:
     """A message's `body` and `isBase64Encoded`: text as it is, binary frames base64-encoded.
 
-    AWS's handling of binary frames is undocumented (AWS-FACTS A1); base64 with the flag
-    set is what `WebsocketEvent.raw_body` decodes.
+    AWS's handling of binary frames is undocumented (docs/aws-facts.md#binary-frames); base64
+    with the flag set is what `WebsocketEvent.raw_body` decodes.
     """
     if binary:
         return base64.b64encode(data).decode(), True
@@ -169,7 +169,10 @@ def is_text(data: bytes) -> bool:
 
 
 def error_frame(message: str, connection_id: str, request_id: str) -> str:
-    """API Gateway's own error frame, byte for byte as clients see it (AWS-FACTS A3)."""
+    """API Gateway's own error frame, byte for byte as clients see it.
+
+    docs/aws-facts.md#routing
+    """
     return (
         f'{{"message": "{message}", "connectionId":"{connection_id}", "requestId":"{request_id}"}}'
     )

@@ -6,7 +6,7 @@ The front ends only invoke and act on the decision: `run` drives a sequence with
 function (the test client), `run_async` with a coroutine function (the emulator).
 
 - `Session.open`: the authorizer, when the API has one, then `$connect` (when it has the
-  route; none means accepted, AWS-FACTS A3): the handshake's `Verdict`.
+  route; none means accepted, docs/aws-facts.md#connect): the handshake's `Verdict`.
 - `Session.message`: the binary-frame refusal, route selection, the Forbidden frame when
   nothing matches, else the MESSAGE event and the frame its outcome gives: an `Answer`.
 - `Session.close`: `$disconnect`, when the API has the route: an `Answer`.

@@ -39,8 +39,8 @@ MAX_QUEUED_BYTES = 1024 * 1024
 SEND_BUFFER_BYTES = 1024 * 1024
 """Unsent bytes for a client beyond which `@connections` POST answers 429
 LimitExceededException, as API Gateway does when "the WebSocket client side buffer is full"
-(AWS-FACTS A2). The frame is then not queued; below the limit it is queued and POST answers
-at once, without waiting for the client to read it."""
+(docs/aws-facts.md#management-api). The frame is then not queued; below the limit it is
+queued and POST answers at once, without waiting for the client to read it."""
 
 
 @dataclass
@@ -252,7 +252,7 @@ class Connection:
                 self._accepting = False
                 return
         # Only data messages count as activity: pings do not keep a connection alive on AWS
-        # (community reports, see AWS-FACTS A3 "Keep-alive").
+        # (community reports, docs/aws-facts.md#keep-alive).
         self.last_active_ms = now_ms()
         self._last_active = time.monotonic()
         self._queue.append(Message(payload, self._fragment_text, self.last_active_ms))

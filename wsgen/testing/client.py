@@ -189,7 +189,8 @@ class Client:
         start = len(self.errors)
         frame_bytes = -(-len(data) // fragments)  # the largest of `fragments` frames
         if len(data) > MAX_MESSAGE_BYTES or frame_bytes > MAX_FRAME_BYTES:
-            # API Gateway closes the connection on an oversized frame or message (AWS-FACTS A3).
+            # API Gateway closes the connection on an oversized frame or message
+            # (docs/aws-facts.md#quotas).
             self._disconnect(connection, *outcomes.MESSAGE_TOO_BIG)
             self._raise_new_errors(start)
             return
