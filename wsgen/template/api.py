@@ -33,11 +33,12 @@ def add_api(t: Template, spec: AppSpec, tags: dict[str, Any]) -> Api:
 def add_integrations(
     t: Template, api: Api, functions: Functions, content_handling: str | None = None
 ) -> dict[str, Integration]:
-    """An `AWS_PROXY` integration for each route (Chalice's names), by route key.
+    """An `AWS_PROXY` integration for each route, by route key.
 
-    Each calls the function serving its route. A function serving many routes (see
+    Each calls the function serving its route and has Chalice's id,
+    `Websocket<Route>APIIntegration`. A function serving many routes (see
     `quotas.shares_invocation`) has one integration for all of them instead, named after
-    the function: `WebsocketHandlerIntegration`, `WebsocketWorkerHandlerIntegration`.
+    the function: `WebsocketHandlerAPIIntegration`, `WebsocketWorkerHandlerAPIIntegration`.
     `content_handling` is the `ContentHandlingStrategy` (`CONVERT_TO_TEXT` or
     `CONVERT_TO_BINARY`), if any.
     """
@@ -58,10 +59,10 @@ def add_integrations(
     for name, function in functions.all.items():
         keys = functions.routes(function)
         if functions.shares_invocation(function):
-            shared = add(logical_id("HandlerIntegration", function=name), function)
+            shared = add(logical_id("HandlerAPIIntegration", function=name), function)
             integrations.update(dict.fromkeys(keys, shared))
         else:
-            integrations.update({k: add(logical_id("Integration", k), function) for k in keys})
+            integrations.update({k: add(logical_id("APIIntegration", k), function) for k in keys})
     return integrations
 
 
@@ -81,7 +82,7 @@ def add_authorizer(
     )
     t.add_resource(
         Permission(
-            logical_id("AuthorizerPermission"),
+            logical_id("AuthorizerInvokePermission"),
             Action="lambda:InvokeFunction",
             FunctionName=Ref(function),
             Principal="apigateway.amazonaws.com",
@@ -134,6 +135,8 @@ def _route_auth(route: RouteSpec, authorizer: Authorizer | None) -> dict[str, An
 def add_permissions(t: Template, api: Api, functions: Functions, stage: str) -> list[Permission]:
     """Let API Gateway invoke each route's function, for this API, stage and route only.
 
+    Each has Chalice's id, `Websocket<Route>InvokePermission`.
+
     A function whose routes share one integration gets one permission for every route of
     this API's stage (`{api id}/{stage}/*`) instead, since Lambda caps a function's policy
     at 20 KB (see `quotas.PERMISSIONS_PER_FUNCTION`).
@@ -141,10 +144,10 @@ def add_permissions(t: Template, api: Api, functions: Functions, stage: str) -> 
     grants = []
     for name, function in functions.all.items():
         if functions.shares_invocation(function):
-            grants.append((logical_id("HandlerPermission", function=name), function, "*"))
+            grants.append((logical_id("HandlerInvokePermission", function=name), function, "*"))
         else:
             grants += [
-                (logical_id("Permission", k), function, k) for k in functions.routes(function)
+                (logical_id("InvokePermission", k), function, k) for k in functions.routes(function)
             ]
     return [
         t.add_resource(

@@ -23,7 +23,7 @@ def add_domain(t: Template, api: Api, stage: Stage, domain: dict[str, Any]) -> D
     """
     name = t.add_resource(
         DomainName(
-            logical_id("DomainName"),
+            logical_id("ApiCustomDomain"),  # Chalice's id, as the mapping's
             DomainName=domain["name"],
             DomainNameConfigurations=[
                 DomainNameConfiguration(
@@ -37,7 +37,7 @@ def add_domain(t: Template, api: Api, stage: Stage, domain: dict[str, Any]) -> D
     base_path = domain.get("base_path")
     t.add_resource(
         ApiMapping(
-            logical_id("APIMapping"),
+            logical_id("ApiCustomDomainMapping"),
             ApiId=Ref(api),
             DomainName=Ref(name),
             Stage=Ref(stage),  # the stage's name; the Ref also makes the mapping wait for it

@@ -13,9 +13,10 @@ PREDEFINED_NAMES = {CONNECT: "Connect", DEFAULT: "Message", DISCONNECT: "Disconn
 _NOT_ALPHANUMERIC = re.compile(r"[^A-Za-z0-9]")
 
 # Kinds of a route's resources that wsgen's own resources also end with: the authorizer's
-# `WebsocketAuthorizerPermission`, and a function's shared `WebsocketHandlerIntegration`,
-# `WebsocketWorkerHandlerPermission` (see `_spells_a_fixed_id`).
-_SHARED_KINDS = ("Integration", "Permission")
+# `WebsocketAuthorizerInvokePermission`, and a function's shared
+# `WebsocketHandlerAPIIntegration`, `WebsocketWorkerHandlerInvokePermission` (see
+# `_spells_a_fixed_id`).
+_SHARED_KINDS = ("APIIntegration", "InvokePermission")
 
 
 def route_name(route_key: str) -> str:

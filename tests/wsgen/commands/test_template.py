@@ -384,7 +384,7 @@ def test_a_route_named_like_the_authorizer_needs_no_renaming(wsgen: Wsgen, app_d
     assert (result.code, result.err) == (0, ""), result.err
     resources = result.template()["Resources"]
     assert resources["WebsocketAuthorizerRoute"]["Properties"]["RouteKey"] == "authorizer"
-    assert "WebsocketAuthorizerPermission" in resources
+    assert "WebsocketAuthorizerInvokePermission" in resources
 
 
 def test_more_routes_than_the_quota_warns_and_still_writes_the_template(

@@ -87,8 +87,8 @@ def test_stage_auto_deploys_so_an_added_route_goes_live() -> None:
     after = build(AppSpec("chat", (*ROUTES, RouteSpec("join", "app.join"))))
     assert set(after["Resources"]) - set(before["Resources"]) == {
         "WebsocketJoinRoute",
-        "WebsocketJoinIntegration",
-        "WebsocketJoinPermission",
+        "WebsocketJoinAPIIntegration",
+        "WebsocketJoinInvokePermission",
     }
     for template in (before, after):
         [stage] = of_type(template, "AWS::ApiGatewayV2::Stage").values()
@@ -118,7 +118,7 @@ def test_an_authorizer_guards_connect_with_its_own_permission() -> None:
     assert (connect["AuthorizationType"], ref(connect["AuthorizerId"])) == ("CUSTOM", name)
     message = template["Resources"]["WebsocketMessageRoute"]["Properties"]
     assert message["AuthorizationType"] == "NONE"
-    permission = template["Resources"]["WebsocketAuthorizerPermission"]["Properties"]
+    permission = template["Resources"]["WebsocketAuthorizerInvokePermission"]["Properties"]
     assert permission["SourceArn"]["Fn::Sub"].endswith(f"${{WebsocketAPI}}/authorizers/${{{name}}}")
 
 

@@ -46,7 +46,7 @@ def test_base_path_and_hosted_zone() -> None:
         "A",
     )
     assert record["AliasTarget"]["HostedZoneId"] == {
-        "Fn::GetAtt": ["WebsocketDomainName", "RegionalHostedZoneId"]
+        "Fn::GetAtt": ["WebsocketApiCustomDomain", "RegionalHostedZoneId"]
     }
 
 

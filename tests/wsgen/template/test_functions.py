@@ -82,7 +82,7 @@ def test_the_authorizer_can_have_a_function_of_its_own() -> None:
     template = build(SPEC, functions={"gate": {"authorizer": True}})
     authorizer = template["Resources"]["WebsocketAuthorizer"]["Properties"]
     assert "${WebsocketGateHandler.Arn}" in authorizer["AuthorizerUri"]["Fn::Sub"]
-    permission = template["Resources"]["WebsocketAuthorizerPermission"]["Properties"]
+    permission = template["Resources"]["WebsocketAuthorizerInvokePermission"]["Properties"]
     assert ref(permission["FunctionName"]) == "WebsocketGateHandler"
 
 

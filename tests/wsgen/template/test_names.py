@@ -7,9 +7,10 @@ from wsgen.template.names import logical_id, route_name
 
 def test_predefined_routes_keep_chalices_names() -> None:
     assert logical_id("Route", "$connect") == "WebsocketConnectRoute"
-    assert logical_id("Integration", "$default") == "WebsocketMessageIntegration"
+    assert logical_id("APIIntegration", "$default") == "WebsocketMessageAPIIntegration"
     assert logical_id("Route", "$disconnect") == "WebsocketDisconnectRoute"
     assert logical_id("APIStage") == "WebsocketAPIStage"
+    assert logical_id("InvokePermission", "$connect") == "WebsocketConnectInvokePermission"
 
 
 def test_the_runtime_layer_is_wsgens() -> None:
@@ -35,18 +36,22 @@ def test_names_are_stable() -> None:
 
 def test_a_key_spelling_wsgens_own_ids_gets_a_hash_for_those_kinds_only() -> None:
     for key, kind, fixed in [
-        ("authorizer", "Permission", logical_id("AuthorizerPermission")),
-        ("handler", "Integration", logical_id("HandlerIntegration")),
-        ("handler", "Permission", logical_id("HandlerPermission")),
-        ("workerHandler", "Integration", logical_id("HandlerIntegration", function="worker")),
-        ("workerHandler", "Permission", logical_id("HandlerPermission", function="worker")),
+        ("authorizer", "InvokePermission", logical_id("AuthorizerInvokePermission")),
+        ("handler", "APIIntegration", logical_id("HandlerAPIIntegration")),
+        ("handler", "InvokePermission", logical_id("HandlerInvokePermission")),
+        ("workerHandler", "APIIntegration", logical_id("HandlerAPIIntegration", function="worker")),
+        (
+            "workerHandler",
+            "InvokePermission",
+            logical_id("HandlerInvokePermission", function="worker"),
+        ),
     ]:
         assert logical_id(kind, key) != fixed
         assert logical_id(kind, key) == f"Websocket{route_name(key)}{hash_of(key)}{kind}"
     # Its route and route response keep the plain name: a renamed route would be replaced.
     assert logical_id("Route", "authorizer") == "WebsocketAuthorizerRoute"
     assert logical_id("RouteResponse", "handler") == "WebsocketHandlerRouteResponse"
-    assert logical_id("Integration", "join") == "WebsocketJoinIntegration"
+    assert logical_id("APIIntegration", "join") == "WebsocketJoinAPIIntegration"
 
 
 def hash_of(key: str) -> str:

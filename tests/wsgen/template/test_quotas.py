@@ -41,7 +41,7 @@ def targets(template: dict[str, Any]) -> dict[str, str]:
 
 def route_permissions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     permissions = of_type(template, "AWS::Lambda::Permission")
-    permissions.pop("WebsocketAuthorizerPermission", None)
+    permissions.pop("WebsocketAuthorizerInvokePermission", None)
     return permissions
 
 
@@ -78,7 +78,7 @@ def test_up_to_the_threshold_each_route_has_its_integration_and_permission(
     permissions = route_permissions(template)
     arns = sorted(p["SourceArn"]["Fn::Sub"] for p in permissions.values())
     assert arns == sorted(f"{PREFIX}/dev/{route.key}" for route in spec(routes).routes)
-    assert "WebsocketHandlerIntegration" not in template["Resources"]
+    assert "WebsocketHandlerAPIIntegration" not in template["Resources"]
 
 
 @pytest.mark.parametrize(("routes", "authorizer"), [(N + 1, None), (N, AUTHORIZER)])
@@ -87,17 +87,19 @@ def test_past_the_threshold_the_routes_share_one_integration_and_permission(
 ) -> None:
     template = build(spec(routes, authorizer), stage="dev")
     assert len(targets(template)) == routes
-    assert set(targets(template).values()) == {"WebsocketHandlerIntegration"}
+    assert set(targets(template).values()) == {"WebsocketHandlerAPIIntegration"}
     [integration] = of_type(template, "AWS::ApiGatewayV2::Integration").values()
     assert integration["IntegrationType"] == "AWS_PROXY"
     assert "${WebsocketHandler.Arn}/invocations" in integration["IntegrationUri"]["Fn::Sub"]
     [(name, permission)] = route_permissions(template).items()
-    assert name == "WebsocketHandlerPermission"
+    assert name == "WebsocketHandlerInvokePermission"
     assert ref(permission["FunctionName"]) == "WebsocketHandler"
     # Scoped to this API and stage: neither the API id nor the stage is a wildcard.
     assert permission["SourceArn"] == {"Fn::Sub": f"{PREFIX}/dev/*"}
     if authorizer:
-        arn = template["Resources"]["WebsocketAuthorizerPermission"]["Properties"]["SourceArn"]
+        arn = template["Resources"]["WebsocketAuthorizerInvokePermission"]["Properties"][
+            "SourceArn"
+        ]
         assert "/authorizers/${WebsocketAuthorizer}" in arn["Fn::Sub"]
 
 
@@ -106,12 +108,12 @@ def test_each_function_chooses_its_layout_by_its_own_routes() -> None:
     worker = [f"r{i}" for i in range(N + 1)]
     template = build(many, stage="dev", functions={"worker": {"routes": worker}})
     routes = targets(template)
-    assert {routes[key] for key in worker} == {"WebsocketWorkerHandlerIntegration"}
+    assert {routes[key] for key in worker} == {"WebsocketWorkerHandlerAPIIntegration"}
     rest = [route.key for route in many.routes if route.key not in worker]
     assert len(rest) == N - 1
-    assert [routes[key] for key in rest] == [logical_id("Integration", key) for key in rest]
+    assert [routes[key] for key in rest] == [logical_id("APIIntegration", key) for key in rest]
     permissions = route_permissions(template)
-    assert permissions["WebsocketWorkerHandlerPermission"]["SourceArn"]["Fn::Sub"].endswith(
+    assert permissions["WebsocketWorkerHandlerInvokePermission"]["SourceArn"]["Fn::Sub"].endswith(
         "/dev/*"
     )
     assert len(permissions) == 1 + len(rest)
@@ -121,12 +123,12 @@ def test_a_route_key_spelling_another_resources_id_gets_ids_of_its_own() -> None
     routes = (RouteSpec("$connect", "app.c"), RouteSpec("authorizer", "app.a"))
     template = build(AppSpec("clash", routes, authorizer=AUTHORIZER), stage="dev")
     permissions = of_type(template, "AWS::Lambda::Permission")
-    assert permissions["WebsocketAuthorizerPermission"]["SourceArn"]["Fn::Sub"].endswith(
+    assert permissions["WebsocketAuthorizerInvokePermission"]["SourceArn"]["Fn::Sub"].endswith(
         "/authorizers/${WebsocketAuthorizer}"
     )
-    mine = permissions[logical_id("Permission", "authorizer")]
+    mine = permissions[logical_id("InvokePermission", "authorizer")]
     assert mine["SourceArn"]["Fn::Sub"] == f"{PREFIX}/dev/authorizer"
-    assert targets(template)["authorizer"] == logical_id("Integration", "authorizer")
+    assert targets(template)["authorizer"] == logical_id("APIIntegration", "authorizer")
 
 
 def test_route_keys_spelling_a_shared_integrations_id_get_ids_of_their_own() -> None:
@@ -146,15 +148,15 @@ def test_route_keys_spelling_a_shared_integrations_id_get_ids_of_their_own() -> 
     }
     template = build(AppSpec("clash", routes), stage="dev", functions=functions)
     by_key = targets(template)
-    assert by_key["r0"] == "WebsocketHandlerIntegration"
-    assert by_key["w0"] == "WebsocketWorkerHandlerIntegration"
+    assert by_key["r0"] == "WebsocketHandlerAPIIntegration"
+    assert by_key["w0"] == "WebsocketWorkerHandlerAPIIntegration"
     for key in ("handler", "workerHandler"):
-        assert by_key[key] == logical_id("Integration", key)
+        assert by_key[key] == logical_id("APIIntegration", key)
         assert by_key[key] not in (
-            "WebsocketHandlerIntegration",
-            "WebsocketWorkerHandlerIntegration",
+            "WebsocketHandlerAPIIntegration",
+            "WebsocketWorkerHandlerAPIIntegration",
         )
-        permission = route_permissions(template)[logical_id("Permission", key)]
+        permission = route_permissions(template)[logical_id("InvokePermission", key)]
         assert permission["SourceArn"]["Fn::Sub"] == f"{PREFIX}/dev/{key}"
 
 
