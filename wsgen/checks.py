@@ -2,6 +2,7 @@
 
 `name` is the key as the user wrote it (`stages.prod.timeout`), `source` the file (or
 None for a command-line flag); a wrong value raises a `ConfigError` naming both.
+Which key has which check is said once, in the annotation of its field in `wsgen.settings`.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ RESERVED_ENV_NAMES = frozenset(
         "LAMBDA_TASK_ROOT",
     }
 )
-_FUNCTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+FUNCTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _BASE_PATH = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
 _CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
@@ -291,12 +292,12 @@ def tables(keys: dict[str, Check], name_pattern: re.Pattern[str] | None = None) 
     return check
 
 
-def route_list(name: str, value: Any, source: str | None) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+def route_list(name: str, value: Any, source: str | None) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
         raise ConfigError(f"'{name}' must be a list of route keys, not {value!r}", source)
     if len(set(value)) != len(value):
         raise ConfigError(f"'{name}' lists a route twice", source)
-    return list(value)
+    return tuple(value)
 
 
 def is_statement(policy: Any) -> bool:
@@ -318,59 +319,26 @@ def is_intrinsic(value: Any) -> bool:
     return name == "Ref" or str(name).startswith("Fn::")
 
 
-ROUTE_KEYS: dict[str, Check] = {
-    "throttling_burst_limit": integer(0, 2**31 - 1),
-    "throttling_rate_limit": rate,
-    "logging_level": one_of(LOGGING_LEVELS),
-    "data_trace": boolean,
-}
-
-DOMAIN_KEYS: dict[str, Check] = {
-    "name": string_or_intrinsic(
-        _HOST_NAME, "a lowercase host name such as ws.example.com", intrinsic=False
-    ),
-    "certificate_arn": string_or_intrinsic(
-        _CERTIFICATE_ARN, "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)"
-    ),
-    "base_path": string_or_intrinsic(
-        _BASE_PATH,
-        "one path segment of letters, digits, '.', '_', '~' and '-' (no '/')",
-        intrinsic=False,
-    ),
-    "hosted_zone_id": string_or_intrinsic(
-        re.compile(r"^Z[A-Z0-9]{1,31}$"), "a Route 53 hosted zone id such as Z0123456789ABC"
-    ),
-}
-
-FUNCTION_KEYS: dict[str, Check] = {
-    "routes": route_list,
-    "authorizer": boolean,
-    "memory_size": integer(128, 10240),
-    "timeout": integer(1, 900),
-    "reserved_concurrency": integer(0, 2**31 - 1),
-    "environment": mapping("environment variables", environment_name),
-    "policies": policies,
-}
-
-CHECKS: dict[str, Check] = {
-    "runtime": runtime,
-    "memory_size": integer(128, 10240),
-    "timeout": integer(1, 900),
-    "reserved_concurrency": integer(0, 2**31 - 1),
-    "log_retention_days": retention,
-    "merge_template": path,
-    "environment": mapping("environment variables", environment_name),
-    "policies": policies,
-    "tags": mapping("tags", tag_key),
-    "access_logging": boolean,
-    "access_log_format": access_log_format,
-    "logging_level": one_of(LOGGING_LEVELS),
-    "data_trace": boolean,
-    "account_logging_role": boolean,
-    "throttling_burst_limit": ROUTE_KEYS["throttling_burst_limit"],
-    "throttling_rate_limit": rate,
-    "content_handling": one_of(CONTENT_HANDLING),
-    "routes": tables(ROUTE_KEYS),
-    "domain": table(DOMAIN_KEYS, required=("name", "certificate_arn")),
-    "functions": tables(FUNCTION_KEYS, _FUNCTION_NAME),
-}
+# The checks of settings used in more than one place (`wsgen/settings.py` names them in the
+# fields' annotations).
+MEMORY_SIZE = integer(128, 10240)
+TIMEOUT = integer(1, 900)
+COUNT = integer(0, 2**31 - 1)
+ENVIRONMENT = mapping("environment variables", environment_name)
+TAGS = mapping("tags", tag_key)
+LOGGING_LEVEL = one_of(LOGGING_LEVELS)
+CONTENT_HANDLING_STRATEGY = one_of(CONTENT_HANDLING)
+HOST_NAME = string_or_intrinsic(
+    _HOST_NAME, "a lowercase host name such as ws.example.com", intrinsic=False
+)
+CERTIFICATE_ARN = string_or_intrinsic(
+    _CERTIFICATE_ARN, "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)"
+)
+BASE_PATH = string_or_intrinsic(
+    _BASE_PATH,
+    "one path segment of letters, digits, '.', '_', '~' and '-' (no '/')",
+    intrinsic=False,
+)
+HOSTED_ZONE_ID = string_or_intrinsic(
+    re.compile(r"^Z[A-Z0-9]{1,31}$"), "a Route 53 hosted zone id such as Z0123456789ABC"
+)

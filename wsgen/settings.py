@@ -44,6 +44,31 @@
 A stage's `environment` and `tags` add to the top-level ones; its `routes` and `functions`
 add per name (a named table's keys replace the top-level table's); its other keys replace
 them. A function's `environment` adds to the top-level one; its other keys replace them.
+
+Adding a setting
+----------------
+A setting is one dataclass field. Its annotation carries its check (from `wsgen.checks`)
+and, where it has one, its `Rule` (`wsgen.keys` reads them); `CHECKS`, each table's keys
+and "unknown key" list, the required keys and the typed value the template reads all come
+from the fields:
+
+    timeout: Annotated[int, checks.TIMEOUT] = 30
+
+Choose the class by where the key may be written:
+
+- `Settings`: a top-level key (also allowed in `[stages.NAME]`), for the whole stack.
+- `FunctionDefaults`: a key of every Lambda function. It is written at the top (the default
+  function's value, which every `[functions.NAME]` inherits, unless `Rule.NOT_INHERITED`)
+  and in `[functions.NAME]`; read it on the `FunctionSettings` that
+  `Settings.function_settings()` gives the template.
+- `FunctionSettings`: a key of `[functions.NAME]` only (`routes`, `authorizer`).
+- `RouteSettings`: a key of `[routes."KEY"]`, typed `T | None = None` (None: the stage's
+  default applies). `template/stage.py` names its CloudFormation property.
+- `DomainSettings`: a key of `[domain]`; a field without a default is required.
+
+A field without a check in its annotation (`stage`) is not a key of the file. Then add the
+key to the example above and to README.md's `wsgen.toml` section, and a mistake's message
+to `tests/wsgen/test_settings.py`. Checks of several keys together go in `_check_together`.
 """
 
 from __future__ import annotations
@@ -52,25 +77,34 @@ import dataclasses
 import re
 import sys
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from runtime.contract import AppSpec
 
-from .checks import CHECKS, RETENTION_DAYS, RUNTIMES, is_intrinsic, is_statement
+from . import checks
+from .checks import RETENTION_DAYS, RUNTIMES, Check, is_intrinsic, is_statement
 from .exceptions import ConfigError
+from .keys import Rule, Section, combine, keys_of
 
 __all__ = [
+    "CHECKS",
     "DEFAULT_STAGE",
     "FILENAME",
     "RETENTION_DAYS",
     "RUNTIMES",
+    "DomainSettings",
+    "FunctionDefaults",
     "FunctionSettings",
+    "RouteSettings",
+    "Rule",
     "Settings",
     "default_runtime",
     "is_intrinsic",
     "is_statement",
     "load_settings",
+    "settings_from",
     "validate_stage",
 ]
 
@@ -80,85 +114,102 @@ DEFAULT_MEMORY_SIZE = 128
 DEFAULT_TIMEOUT = 30  # API Gateway stops waiting for an integration after 29 s
 
 _STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-_MERGED_KEYS = ("environment", "tags")
-_MERGED_TABLES = ("routes", "functions")
+
+Intrinsic = dict[str, Any]
+"""A CloudFormation function written as a one-key table, e.g. `{ Ref = "Certificate" }`."""
 
 
 @dataclasses.dataclass(frozen=True)
-class FunctionSettings:
-    """One Lambda function of the template and what it serves; `name` None is the default."""
+class RouteSettings:
+    """`[routes."KEY"]`: one route's stage settings; None leaves the stage's default."""
 
-    name: str | None
-    routes: tuple[str, ...]
-    authorizer: bool
-    memory_size: int
-    timeout: int
-    reserved_concurrency: int | None
-    environment: dict[str, Any]
-    policies: list[Any]
+    throttling_burst_limit: Annotated[int | None, checks.COUNT] = None
+    throttling_rate_limit: Annotated[float | None, checks.rate] = None
+    logging_level: Annotated[str | None, checks.LOGGING_LEVEL] = None
+    data_trace: Annotated[bool | None, checks.boolean] = None
 
 
 @dataclasses.dataclass(frozen=True)
-class Settings:
-    """What the template needs beyond the app's spec, after file, stage and flags."""
+class DomainSettings:
+    """`[domain]`: a custom domain name (regional, TLS 1.2) mapped to the stage."""
+
+    name: Annotated[str, checks.HOST_NAME]
+    certificate_arn: Annotated[str | Intrinsic, checks.CERTIFICATE_ARN]
+    base_path: Annotated[str | None, checks.BASE_PATH] = None
+    hosted_zone_id: Annotated[str | Intrinsic | None, checks.HOSTED_ZONE_ID] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class FunctionDefaults:
+    """What every Lambda function of the template has: top-level keys and `[functions.NAME]`'s."""
+
+    memory_size: Annotated[int, checks.MEMORY_SIZE] = DEFAULT_MEMORY_SIZE
+    timeout: Annotated[int, checks.TIMEOUT] = DEFAULT_TIMEOUT
+    reserved_concurrency: Annotated[int | None, checks.COUNT, Rule.NOT_INHERITED] = None
+    environment: Annotated[dict[str, Any], checks.ENVIRONMENT, Rule.ADDS_KEYS] = dataclasses.field(
+        default_factory=dict
+    )
+    policies: Annotated[list[Any], checks.policies] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(frozen=True)
+class FunctionSettings(FunctionDefaults):
+    """One Lambda function and what it serves, its unset keys taken from the top level."""
+
+    routes: Annotated[tuple[str, ...], checks.route_list] = ()
+    authorizer: Annotated[bool, checks.boolean] = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings(FunctionDefaults):
+    """What the template needs beyond the app's spec, after file, stage and flags.
+
+    Its `FunctionDefaults` are the default function's; `functions` are the named ones.
+    """
 
     stage: str = DEFAULT_STAGE
-    runtime: str = RUNTIMES[0]
-    memory_size: int = DEFAULT_MEMORY_SIZE
-    timeout: int = DEFAULT_TIMEOUT
-    reserved_concurrency: int | None = None
-    log_retention_days: int | None = None
-    merge_template: Path | None = None
-    environment: dict[str, Any] = dataclasses.field(default_factory=dict)
-    policies: list[Any] = dataclasses.field(default_factory=list)
-    tags: dict[str, Any] = dataclasses.field(default_factory=dict)
-    access_logging: bool = True
-    access_log_format: str | None = None
-    logging_level: str = "OFF"
-    data_trace: bool = False
-    account_logging_role: bool = False
-    throttling_burst_limit: int | None = None
-    throttling_rate_limit: float | None = None
-    content_handling: str | None = None
-    routes: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
-    domain: dict[str, Any] | None = None
-    functions: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    runtime: Annotated[str, checks.runtime] = RUNTIMES[0]
+    log_retention_days: Annotated[int | None, checks.retention] = None
+    merge_template: Annotated[Path | None, checks.path] = None
+    tags: Annotated[dict[str, Any], checks.TAGS, Rule.ADDS_KEYS] = dataclasses.field(
+        default_factory=dict
+    )
+    access_logging: Annotated[bool, checks.boolean] = True
+    access_log_format: Annotated[str | None, checks.access_log_format] = None
+    logging_level: Annotated[str, checks.LOGGING_LEVEL] = "OFF"
+    data_trace: Annotated[bool, checks.boolean] = False
+    account_logging_role: Annotated[bool, checks.boolean] = False
+    throttling_burst_limit: Annotated[int | None, checks.COUNT] = None
+    throttling_rate_limit: Annotated[float | None, checks.rate] = None
+    content_handling: Annotated[str | None, checks.CONTENT_HANDLING_STRATEGY] = None
+    routes: Annotated[
+        dict[str, RouteSettings], Section(RouteSettings, named=True), Rule.ADDS_TABLES
+    ] = dataclasses.field(default_factory=dict)
+    domain: Annotated[DomainSettings | None, Section(DomainSettings)] = None
+    functions: Annotated[
+        dict[str, FunctionSettings],
+        Section(FunctionSettings, named=True, name_pattern=checks.FUNCTION_NAME, inherits=True),
+        Rule.ADDS_TABLES,
+    ] = dataclasses.field(default_factory=dict)
 
-    def function_settings(self, spec: AppSpec) -> list[FunctionSettings]:
-        """The functions serving `spec`: the default one first (if it serves anything).
+    def function_settings(self, spec: AppSpec) -> list[tuple[str | None, FunctionSettings]]:
+        """The functions serving `spec` by name: the default one (None) first, if it serves
+        anything, then `functions`.
 
         A route or the authorizer not assigned to a named function is served by the default.
         """
-        named = [self._named(name, table) for name, table in sorted(self.functions.items())]
-        taken = {key for function in named for key in function.routes}
+        named = sorted(self.functions.items())
+        taken = {key for _, function in named for key in function.routes}
         rest = tuple(route.key for route in spec.routes if route.key not in taken)
-        authorizer = spec.authorizer is not None and not any(f.authorizer for f in named)
-        default = FunctionSettings(
-            None,
-            rest,
-            authorizer,
-            self.memory_size,
-            self.timeout,
-            self.reserved_concurrency,
-            self.environment,
-            self.policies,
-        )
-        return ([default] if rest or authorizer else []) + named
-
-    def _named(self, name: str, table: dict[str, Any]) -> FunctionSettings:
-        return FunctionSettings(
-            name,
-            tuple(table.get("routes", ())),
-            table.get("authorizer", False),
-            table.get("memory_size", self.memory_size),
-            table.get("timeout", self.timeout),
-            table.get("reserved_concurrency"),
-            {**self.environment, **table.get("environment", {})},
-            table.get("policies", self.policies),
-        )
+        authorizer = spec.authorizer is not None and not any(f.authorizer for _, f in named)
+        own = {key: getattr(self, key) for key in keys_of(FunctionDefaults)}
+        default = FunctionSettings(**own, routes=rest, authorizer=authorizer)
+        return ([(None, default)] if rest or authorizer else []) + list(named)
 
 
-KEYS = tuple(f.name for f in dataclasses.fields(Settings) if f.name != "stage")
+CHECKS: dict[str, Check] = {key: spec.check for key, spec in keys_of(Settings).items()}
+"""Every top-level key of `wsgen.toml` and its check (also those of command-line flags)."""
+KEYS = tuple(CHECKS)
 
 
 def default_runtime() -> str:
@@ -200,8 +251,28 @@ def load_settings(
     """
     validate_stage(stage)
     path = app_dir / FILENAME
-    raw = _read(path) if path.exists() else {}
     source = str(path)
+    values = _stage_values(_read(path) if path.exists() else {}, stage, source, spec)
+    if "merge_template" in values:  # the file's path is relative to the file
+        values["merge_template"] = app_dir / values["merge_template"]
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = CHECKS[key](f"--{key.replace('_', '-')}", value, None)
+    if "runtime" not in values:
+        values["runtime"] = default_runtime()
+    return _typed(stage, values, source, spec)
+
+
+def settings_from(table: Mapping[str, Any], stage: str = DEFAULT_STAGE) -> Settings:
+    """The settings a `wsgen.toml` holding `table` gives `stage`, checked the same way."""
+    validate_stage(stage)
+    return _typed(stage, _stage_values(dict(table), stage, FILENAME, None), FILENAME, None)
+
+
+def _stage_values(
+    raw: dict[str, Any], stage: str, source: str, spec: AppSpec | None
+) -> dict[str, Any]:
+    """The file's checked top-level values with `[stages.STAGE]`'s combined into them."""
     stages = raw.pop("stages", {})
     if not isinstance(stages, dict):
         raise ConfigError("'stages' must be a table of [stages.NAME] sections", source)
@@ -213,27 +284,21 @@ def load_settings(
         checked = _check(table, source, f"stages.{name}.", spec)
         if name == stage:
             for key, value in checked.items():
-                values[key] = _merge(key, values.get(key), value)
-    if "merge_template" in values:  # the file's path is relative to the file
-        values["merge_template"] = app_dir / values["merge_template"]
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            values[key] = CHECKS[key](f"--{key.replace('_', '-')}", value, None)
-    if "runtime" not in values:
-        values["runtime"] = default_runtime()
-    settings = Settings(stage=stage, **values)
+                values[key] = combine(keys_of(Settings)[key].rules, values.get(key), value)
+    return values
+
+
+def _typed(stage: str, values: dict[str, Any], source: str, spec: AppSpec | None) -> Settings:
+    """`Settings` from checked values: sections become their classes, inheriting the rest."""
+    sections: dict[str, Section] = {}
+    for key in values:
+        if isinstance(check := CHECKS[key], Section):
+            sections[key] = check
+    top = Settings(stage=stage, **{k: v for k, v in values.items() if k not in sections})
+    built = {key: section.build(values[key], top) for key, section in sections.items()}
+    settings = dataclasses.replace(top, **built)
     _check_together(settings, source, spec)
     return settings
-
-
-def _merge(key: str, old: Any, new: Any) -> Any:
-    if old is None:
-        return new
-    if key in _MERGED_KEYS:
-        return {**old, **new}
-    if key in _MERGED_TABLES:
-        return {**old, **{name: {**old.get(name, {}), **table} for name, table in new.items()}}
-    return new
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -274,9 +339,9 @@ def _check(table: dict[str, Any], source: str, prefix: str, spec: AppSpec | None
 def _check_together(settings: Settings, source: str, spec: AppSpec | None) -> None:
     """Checks of the stage's settings that involve more than one key."""
     levels = [("", settings.logging_level, settings.data_trace)] + [
-        (f"routes.{key}.", table.get("logging_level", settings.logging_level), table["data_trace"])
-        for key, table in settings.routes.items()
-        if "data_trace" in table
+        (f"routes.{key}.", route.logging_level or settings.logging_level, route.data_trace)
+        for key, route in settings.routes.items()
+        if route.data_trace is not None
     ]
     for prefix, level, trace in levels:
         if trace and level == "OFF":
@@ -287,11 +352,10 @@ def _check_together(settings: Settings, source: str, spec: AppSpec | None) -> No
             )
     owners: dict[str, str] = {}  # route key: the function serving it
     authorizer_owner: str | None = None
-    for name, table in sorted(settings.functions.items()):
-        routes = table.get("routes", [])
-        if not routes and not table.get("authorizer"):
+    for name, function in sorted(settings.functions.items()):
+        if not function.routes and not function.authorizer:
             raise ConfigError(f"'functions.{name}' needs 'routes' (or authorizer = true)", source)
-        for key in routes:
+        for key in function.routes:
             if key in owners:
                 raise ConfigError(
                     f"route '{key}' is in both 'functions.{owners[key]}.routes' and "
@@ -299,7 +363,7 @@ def _check_together(settings: Settings, source: str, spec: AppSpec | None) -> No
                     source,
                 )
             owners[key] = name
-        if table.get("authorizer"):
+        if function.authorizer:
             if authorizer_owner is not None:
                 raise ConfigError(
                     f"'functions.{authorizer_owner}.authorizer' and "

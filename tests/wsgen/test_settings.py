@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from runtime.contract import AppSpec, AuthorizerSpec, RouteSpec
 from wsgen.exceptions import ConfigError
-from wsgen.settings import RUNTIMES, load_settings
+from wsgen.keys import keys_of
+from wsgen.settings import (
+    RUNTIMES,
+    DomainSettings,
+    FunctionSettings,
+    RouteSettings,
+    Settings,
+    load_settings,
+)
 
 
 def settings_for(tmp_path: Path, toml: str, stage: str = "api", **overrides: object):
@@ -233,16 +242,56 @@ certificate_arn = { Ref = "Certificate" }
     prod = settings_for(tmp_path, toml, "prod")
     assert prod.access_logging is False
     assert prod.routes == {
-        "join": {"throttling_burst_limit": 5, "throttling_rate_limit": 2},
-        "$default": {"throttling_burst_limit": 9},
+        "join": RouteSettings(throttling_burst_limit=5, throttling_rate_limit=2),
+        "$default": RouteSettings(throttling_burst_limit=9),
     }
-    assert prod.functions == {"w": {"routes": ["join"], "memory_size": 2048}}
-    assert prod.domain == {"name": "ws.example.com", "certificate_arn": {"Ref": "Certificate"}}
-    [default, worker] = prod.function_settings(SPEC)
-    assert (default.name, default.routes, worker.name, worker.routes) == (
+    assert prod.functions == {"w": FunctionSettings(routes=("join",), memory_size=2048)}
+    assert prod.domain == DomainSettings("ws.example.com", {"Ref": "Certificate"})
+    [(default_name, default), (worker_name, worker)] = prod.function_settings(SPEC)
+    assert (default_name, default.routes, worker_name, worker.routes) == (
         None,
         ("$default",),
         "w",
         ("join",),
     )
     assert (worker.memory_size, worker.timeout) == (2048, prod.timeout)
+
+
+def test_a_named_function_inherits_the_stage_values_but_not_reserved_concurrency(
+    tmp_path: Path,
+) -> None:
+    toml = """
+memory_size = 512
+reserved_concurrency = 3
+environment = { APP = "1" }
+policies = ["AWSXrayWriteOnlyAccess"]
+[functions.w]
+routes = ["join"]
+environment = { ROLE = "w" }
+[stages.prod]
+memory_size = 1024
+"""
+    (tmp_path / "wsgen.toml").write_text(toml)
+    prod = load_settings(tmp_path, "prod", {"runtime": "python3.12"}, SPEC)
+    [(default_name, default), (worker_name, worker)] = prod.function_settings(SPEC)
+    assert (default_name, worker_name) == (None, "w")
+    assert (default.memory_size, default.reserved_concurrency) == (1024, 3)
+    assert (worker.memory_size, worker.reserved_concurrency) == (1024, None)
+    assert worker.environment == {"APP": "1", "ROLE": "w"}
+    assert worker.policies == ["AWSXrayWriteOnlyAccess"]
+    assert (default.routes, default.authorizer) == (("$default",), False)
+
+
+@pytest.mark.parametrize("cls", [Settings, FunctionSettings, RouteSettings, DomainSettings])
+def test_every_field_is_a_key_the_file_can_set(cls: type) -> None:
+    """A field added without a check in its annotation would silently not be a key."""
+    fields = [field.name for field in dataclasses.fields(cls) if field.name != "stage"]
+    assert list(keys_of(cls)) == fields
+    assert all(callable(key.check) for key in keys_of(cls).values())
+
+
+def test_an_unknown_key_of_a_table_lists_the_keys_of_its_class(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        settings_for(tmp_path, "[functions.w]\nroutes = ['join']\narchitecture = 'arm64'")
+    known = ", ".join(field.name for field in dataclasses.fields(FunctionSettings))
+    assert str(info.value).endswith(f"unknown key 'functions.w.architecture'; known keys: {known}")

@@ -48,7 +48,7 @@ def build_template(
         if logs_anything(settings):
             before_stage.append(account)
     stage = add_stage(t, api, routes, settings, access_log_group, before_stage)
-    if settings.domain:
+    if settings.domain is not None:
         add_domain(t, api, stage, settings.domain)
     add_outputs(t, api, functions, settings.stage)
     return t

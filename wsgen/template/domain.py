@@ -7,16 +7,15 @@ whatever the mapping, while `https://{domain}/{base path}` depends on it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from troposphere import GetAtt, Output, Ref, Template
 from troposphere.apigatewayv2 import Api, ApiMapping, DomainName, DomainNameConfiguration, Stage
 from troposphere.route53 import AliasTarget, RecordSetType
 
+from ..settings import DomainSettings
 from .names import logical_id
 
 
-def add_domain(t: Template, api: Api, stage: Stage, domain: dict[str, Any]) -> DomainName:
+def add_domain(t: Template, api: Api, stage: Stage, domain: DomainSettings) -> DomainName:
     """A regional domain name (TLS 1.2) mapped to the stage, at `base_path` if given.
 
     With `hosted_zone_id`, an alias A record in that Route 53 zone points the name at it.
@@ -24,17 +23,17 @@ def add_domain(t: Template, api: Api, stage: Stage, domain: dict[str, Any]) -> D
     name = t.add_resource(
         DomainName(
             logical_id("ApiCustomDomain"),  # Chalice's id, as the mapping's
-            DomainName=domain["name"],
+            DomainName=domain.name,
             DomainNameConfigurations=[
                 DomainNameConfiguration(
-                    CertificateArn=domain["certificate_arn"],
+                    CertificateArn=domain.certificate_arn,
                     EndpointType="REGIONAL",
                     SecurityPolicy="TLS_1_2",
                 )
             ],
         )
     )
-    base_path = domain.get("base_path")
+    base_path = domain.base_path
     t.add_resource(
         ApiMapping(
             logical_id("ApiCustomDomainMapping"),
@@ -44,12 +43,12 @@ def add_domain(t: Template, api: Api, stage: Stage, domain: dict[str, Any]) -> D
             **({"ApiMappingKey": base_path} if base_path else {}),
         )
     )
-    if "hosted_zone_id" in domain:
+    if domain.hosted_zone_id is not None:
         t.add_resource(
             RecordSetType(
                 logical_id("DomainRecord"),
-                HostedZoneId=domain["hosted_zone_id"],
-                Name=domain["name"],
+                HostedZoneId=domain.hosted_zone_id,
+                Name=domain.name,
                 Type="A",
                 AliasTarget=AliasTarget(
                     DNSName=GetAtt(name, "RegionalDomainName"),
@@ -58,7 +57,7 @@ def add_domain(t: Template, api: Api, stage: Stage, domain: dict[str, Any]) -> D
                 ),
             )
         )
-    url = f"wss://{domain['name']}" + (f"/{base_path}" if base_path else "")
+    url = f"wss://{domain.name}" + (f"/{base_path}" if base_path else "")
     t.add_output(
         [
             Output(

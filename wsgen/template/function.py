@@ -87,11 +87,11 @@ def add_functions(
     made: dict[str | None, Function] = {}
     by_route: dict[str, Function] = {}
     authorizer = None
-    for plan in settings.function_settings(spec):
+    for name, plan in settings.function_settings(spec):
         days = settings.log_retention_days
-        log_group = add_log_group(t, plan.name, days) if days else None
-        function = _add_function(t, api, layer, code_uri, handler, settings, plan, log_group)
-        made[plan.name] = function
+        log_group = add_log_group(t, name, days) if days else None
+        function = _add_function(t, api, layer, code_uri, handler, settings, name, plan, log_group)
+        made[name] = function
         by_route.update(dict.fromkeys(plan.routes, function))
         if plan.authorizer:
             authorizer = function
@@ -105,6 +105,7 @@ def _add_function(
     code_uri: str,
     handler: str,
     settings: Settings,
+    name: str | None,
     plan: FunctionSettings,
     log_group: LogGroup | None,
 ) -> Function:
@@ -123,7 +124,7 @@ def _add_function(
         optional["LoggingConfig"] = LoggingConfig(LogGroup=Ref(log_group))
     return t.add_resource(
         Function(
-            logical_id("Handler", function=plan.name),
+            logical_id("Handler", function=name),
             CodeUri=code_uri,
             Handler=handler,
             Runtime=settings.runtime,

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import AWSObject, GetAtt, Ref, Sub, Template
+from troposphere import AWSObject, GetAtt, Ref, Sub, Template, apigatewayv2
 from troposphere.apigateway import Account
-from troposphere.apigatewayv2 import AccessLogSettings, Api, Route, RouteSettings, Stage
+from troposphere.apigatewayv2 import AccessLogSettings, Api, Route, Stage
 from troposphere.iam import Role
 from troposphere.logs import LogGroup
 
-from ..settings import Settings
+from ..settings import RouteSettings, Settings
 from .arns import var
 from .names import logical_id
 
@@ -60,7 +60,7 @@ PUSH_TO_CLOUDWATCH_POLICY = (
 def execution_logging(settings: Settings) -> bool:
     """Whether any route writes execution logs: by the stage's level, or by its own."""
     levels = [settings.logging_level] + [
-        table.get("logging_level", settings.logging_level) for table in settings.routes.values()
+        route.logging_level or settings.logging_level for route in settings.routes.values()
     ]
     return any(level != "OFF" for level in levels)
 
@@ -128,14 +128,15 @@ def add_account_logging_role(t: Template) -> Account:
     )
 
 
-def _route_settings(table: dict[str, Any]) -> dict[str, Any]:
-    names = {
-        "data_trace": "DataTraceEnabled",
-        "logging_level": "LoggingLevel",
-        "throttling_burst_limit": "ThrottlingBurstLimit",
-        "throttling_rate_limit": "ThrottlingRateLimit",
+def _route_settings(route: RouteSettings) -> dict[str, Any]:
+    """A route's settings as CloudFormation names them, without those left unset."""
+    properties = {
+        "DataTraceEnabled": route.data_trace,
+        "LoggingLevel": route.logging_level,
+        "ThrottlingBurstLimit": route.throttling_burst_limit,
+        "ThrottlingRateLimit": route.throttling_rate_limit,
     }
-    return {names[key]: value for key, value in table.items() if key in names}
+    return {name: value for name, value in properties.items() if value is not None}
 
 
 def add_stage(
@@ -152,12 +153,12 @@ def add_stage(
     Route settings name routes by key, so the stage waits for those routes to exist.
     """
     defaults = _route_settings(
-        {
-            "data_trace": settings.data_trace,
-            "logging_level": settings.logging_level,
-            "throttling_burst_limit": settings.throttling_burst_limit,
-            "throttling_rate_limit": settings.throttling_rate_limit,
-        }
+        RouteSettings(
+            data_trace=settings.data_trace,
+            logging_level=settings.logging_level,
+            throttling_burst_limit=settings.throttling_burst_limit,
+            throttling_rate_limit=settings.throttling_rate_limit,
+        )
     )
     optional: dict[str, Any] = {}
     if access_log_group is not None:
@@ -167,7 +168,7 @@ def add_stage(
         )
     if settings.routes:
         optional["RouteSettings"] = {
-            key: _route_settings(table) for key, table in sorted(settings.routes.items())
+            key: _route_settings(route) for key, route in sorted(settings.routes.items())
         }
         depends_on = depends_on + [routes[key] for key in sorted(settings.routes)]
     if depends_on:
@@ -180,9 +181,7 @@ def add_stage(
             ApiId=Ref(api),
             AutoDeploy=True,
             StageName=settings.stage,
-            DefaultRouteSettings=RouteSettings(
-                **{k: v for k, v in defaults.items() if v is not None}
-            ),
+            DefaultRouteSettings=apigatewayv2.RouteSettings(**defaults),
             **optional,
         )
     )

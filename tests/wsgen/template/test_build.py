@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from runtime.contract import AppSpec, AuthorizerSpec, RouteSpec
-from wsgen.settings import Settings
+from wsgen.settings import settings_from
 from wsgen.template import build_template
 
 ROUTES = (
@@ -18,12 +18,10 @@ ROUTES = (
 PREFIX = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${WebsocketAPI}"
 
 
-def build(spec: AppSpec, **settings: Any) -> dict[str, Any]:
-    return dict(
-        build_template(
-            spec, Settings(runtime="python3.12", **settings), ".", ".wsgen/runtime-layer"
-        ).to_dict()
-    )
+def build(spec: AppSpec, stage: str = "api", **values: Any) -> dict[str, Any]:
+    """The template of `spec` with a wsgen.toml holding `values` (checked as a file's are)."""
+    settings = settings_from({"runtime": "python3.12", **values}, stage)
+    return dict(build_template(spec, settings, ".", ".wsgen/runtime-layer").to_dict())
 
 
 def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:

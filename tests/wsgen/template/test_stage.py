@@ -7,7 +7,7 @@ from typing import Any
 from runtime.contract import AppSpec, RouteSpec
 from tests.wsgen.template.test_build import ROUTES, build, of_type, ref
 from wsgen.checks import MAX_ACCESS_LOG_FORMAT_BYTES
-from wsgen.settings import Settings
+from wsgen.settings import settings_from
 from wsgen.template.stage import DEFAULT_ACCESS_LOG_FORMAT, execution_logging, logs_anything
 
 SPEC = AppSpec("chat", (*ROUTES, RouteSpec("join", "app.join")))
@@ -113,19 +113,18 @@ def test_a_route_can_log_more_than_the_default() -> None:
 
 
 def test_one_rule_decides_execution_logging_for_the_group_and_the_role() -> None:
-    cases = [
-        (Settings(), False),
-        (Settings(logging_level="ERROR"), True),
-        (Settings(routes={"join": {"logging_level": "INFO"}}), True),
-        (Settings(logging_level="INFO", routes={"join": {"logging_level": "OFF"}}), True),
-        (Settings(routes={"join": {"throttling_burst_limit": 1}}), False),
+    cases: list[tuple[dict[str, Any], bool]] = [
+        ({}, False),
+        ({"logging_level": "ERROR"}, True),
+        ({"routes": {"join": {"logging_level": "INFO"}}}, True),
+        ({"logging_level": "INFO", "routes": {"join": {"logging_level": "OFF"}}}, True),
+        ({"routes": {"join": {"throttling_burst_limit": 1}}}, False),
     ]
-    for settings, expected in cases:
-        assert execution_logging(settings) is expected
-        template = build(SPEC, **{k: getattr(settings, k) for k in ("logging_level", "routes")})
+    for values, expected in cases:
+        assert execution_logging(settings_from(values)) is expected
+        template = build(SPEC, **values)
         assert ("WebsocketAPIExecutionLogGroup" in template["Resources"]) is expected
-        quiet = Settings(**{**settings.__dict__, "access_logging": False})
-        assert logs_anything(quiet) is expected
+        assert logs_anything(settings_from({**values, "access_logging": False})) is expected
 
 
 def test_content_handling_goes_on_every_integration() -> None:
