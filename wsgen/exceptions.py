@@ -5,7 +5,8 @@ WsgenError
 ├── ConfigError         a setting, flag or input file is wrong (file and key named)
 ├── QuotaError          the template would exceed an AWS quota (what to change named)
 ├── LogicalIdError      two resources of the template would share a logical id
-└── ScaffoldError       `wsgen new` cannot write the project (bad name, directory exists)
+├── ScaffoldError       `wsgen new` cannot write the project (bad name, directory exists)
+└── PortInUseError      `wsgen local` cannot listen on its address (pick another --port)
 """
 
 from __future__ import annotations
@@ -72,3 +73,14 @@ class ScaffoldError(WsgenError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class PortInUseError(WsgenError):
+    """The emulator's address is taken (or cannot be listened on)."""
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(host, port, reason)
+        self.host, self.port, self.reason = host, port, reason
+
+    def __str__(self) -> str:
+        return f"cannot listen on {self.host}:{self.port}: {self.reason}; pick another --port"

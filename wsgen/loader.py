@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 from runtime import App
@@ -15,6 +17,9 @@ from runtime.exceptions import WebsocketError
 from .exceptions import AppLoadError
 
 DEFAULT_APP = "app:app"
+
+_INSTALLED_DIRS = frozenset({"site-packages", "dist-packages", "node_modules", "__pycache__"})
+"""Folders whose files are never the app's own, wherever they are in the app directory."""
 
 
 def parse_app_ref(ref: str) -> tuple[str, str]:
@@ -72,6 +77,79 @@ def load_app(app_dir: str | Path = ".", ref: str = DEFAULT_APP, *, fresh: bool =
     return app
 
 
+class AppFiles:
+    """Which files under an app directory are the app's own: the one rule for what
+    `load_app(fresh=True)` re-imports and what `wsgen local --reload` watches.
+
+    Not the app's own, though inside its directory: files under a dot-directory (a
+    project-local `.venv`), `site-packages`, `dist-packages`, `node_modules` or
+    `__pycache__`; files under another `sys.path` entry nested in the directory; and packages
+    vendored with `pip install -t .` (named by a `*.dist-info`: its own name, and its
+    `top_level.txt` or else the top-level names in its `RECORD`). `sys.path` and the
+    `*.dist-info` folders are read when the rule is made.
+    """
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory).resolve()
+        self._nested = [
+            Path(entry).resolve()
+            for entry in sys.path
+            if entry and _inside(entry, self.directory) and Path(entry).resolve() != self.directory
+        ]
+        self._vendored = _vendored(self.directory)
+
+    def contains(self, file: str | Path) -> bool:
+        """Whether `file` is one of the app's own files."""
+        path = Path(file).resolve()
+        if not path.is_relative_to(self.directory):
+            return False
+        parts = path.relative_to(self.directory).parts
+        return (
+            not any(self._installed_folder(part) for part in parts[:-1])
+            and not any(path.is_relative_to(entry) for entry in self._nested)
+            and parts[0].partition(".")[0] not in self._vendored
+        )
+
+    def python_files(self) -> Iterator[Path]:
+        """The app's own `.py` files, in a stable order; installed folders are not walked."""
+        for folder, subfolders, files in os.walk(self.directory):
+            here = Path(folder)
+            subfolders[:] = sorted(
+                name
+                for name in subfolders
+                if not self._installed_folder(name)
+                and not any((here / name).resolve() == entry for entry in self._nested)
+            )
+            for name in sorted(files):
+                if name.endswith(".py") and self.contains(here / name):
+                    yield here / name
+
+    @staticmethod
+    def _installed_folder(name: str) -> bool:
+        return name.startswith(".") or name in _INSTALLED_DIRS
+
+
+def _vendored(directory: Path) -> set[str]:
+    """Top-level names installed into `directory` by `pip install -t` (its `*.dist-info`)."""
+    names: set[str] = set()
+    for info in directory.glob("*.dist-info"):
+        names.add(info.name.split("-", 1)[0])
+        try:
+            names.update((info / "top_level.txt").read_text().split())
+            continue
+        except OSError:
+            pass  # wheels built by newer backends have no top_level.txt: read RECORD
+        try:
+            record = (info / "RECORD").read_text().splitlines()
+        except OSError:
+            continue
+        for line in record:
+            first = line.split(",", 1)[0].split("/", 1)[0]
+            if first and not first.endswith((".dist-info", ".pth")) and not first.startswith(".."):
+                names.add(first.partition(".")[0])
+    return names
+
+
 def load_spec(app_dir: str | Path = ".", ref: str = DEFAULT_APP) -> tuple[App, AppSpec]:
     """The app and its spec, refusing an app without WebSocket handlers or the flag."""
     app = load_app(app_dir, ref)
@@ -122,46 +200,16 @@ def _shorten(filename: str, directory: Path) -> str:
 
 
 def _forget_modules_under(directory: Path) -> None:
-    """Drop the app's own modules, so that re-importing picks up edits.
+    """Drop the app's own modules (`AppFiles`), so that re-importing picks up edits.
 
-    Modules installed inside the app directory stay: those under a dot-directory (a
-    project-local `.venv`), `site-packages` or `dist-packages`, or another `sys.path` entry
-    nested in it, and packages vendored with `pip install -t .` (named by a `*.dist-info`'s
-    `top_level.txt` or `RECORD`). Re-importing those would give a second `runtime`, and
-    `isinstance(app, App)` would fail. `wsgen.local.reload.snapshot` skips the same files.
+    Modules installed inside the app directory stay: re-importing those would give a second
+    `runtime`, and `isinstance(app, App)` would fail.
     """
-    nested = [
-        Path(entry).resolve()
-        for entry in sys.path
-        if entry and _inside(entry, directory) and Path(entry).resolve() != directory
-    ]
-    vendored: set[str] = set()
-    for info in directory.glob("*.dist-info"):
-        try:
-            top_level = (info / "top_level.txt").read_text().split()
-            record = (info / "RECORD").read_text().splitlines() if not top_level else []
-        except OSError:
-            continue
-        vendored.update(top_level)
-        for line in record:
-            first = line.split(",", 1)[0].split("/", 1)[0]
-            if not first.endswith((".dist-info", ".pth")) and not first.startswith(".."):
-                vendored.add(first.removesuffix(".py"))
+    own = AppFiles(directory)
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
-        if not file or not _inside(file, directory):
-            continue
-        folders = Path(file).resolve().relative_to(directory).parts[:-1]
-        if (
-            any(
-                part.startswith(".") or part in ("site-packages", "dist-packages")
-                for part in folders
-            )
-            or any(_inside(file, entry) for entry in nested)
-            or name.partition(".")[0] in vendored
-        ):
-            continue
-        del sys.modules[name]
+        if file and own.contains(file):
+            del sys.modules[name]
 
 
 def _forget_module_from_elsewhere(name: str, directory: Path) -> None:

@@ -116,7 +116,7 @@ async def _serve(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, _exit_now)
     await emulator.stop()
-    if emulator.gateway is not None and emulator.gateway.invoker.running:
+    if emulator.running_handlers:
         # A stuck handler's thread would keep the interpreter from exiting.
         _exit(0)
     return 0

@@ -71,6 +71,10 @@ class Session:
     def spec(self) -> AppSpec:
         return self.router.spec
 
+    def use_spec(self, spec: AppSpec) -> None:
+        """Serve `spec`'s routes from the next event on (a reloaded app)."""
+        self.router = Router(spec)
+
     def open(
         self,
         peer: Peer,

@@ -2,14 +2,16 @@
 
 `Emulator` is the server (async `start`/`stop`); `running()` runs one on a background
 thread. Module map: `http` reads requests, `invoker` calls `app(event, context)` in threads,
-`gateway` runs the authorizer, `$connect`, messages and `$disconnect` through it,
-`connection` drives one WebSocket, `management` serves `@connections`, `server` ties them.
+`driver` runs the authorizer, `$connect`, messages and `$disconnect` through it,
+`connection` drives one WebSocket, `management` serves `@connections`, `reload` watches the
+app's files, `server` ties them.
 What API Gateway decides (events, verdicts, routes, frames) comes from `wsgen.gateway`,
 shared with the in-memory test client `wsgen.testing`.
 """
 
+from ..exceptions import PortInUseError
 from .background import running
 from .log import EventLog
-from .server import Emulator, PortInUseError
+from .server import Emulator
 
 __all__ = ["Emulator", "EventLog", "PortInUseError", "running"]

@@ -1,73 +1,45 @@
-"""`--reload`: poll the app directory and swap in the re-imported app when a file changes.
+"""`--reload`: poll the app's files and serve the re-imported app when one changes.
 
 Polling file stats costs no dependency and works on every file system; half a second is
 quick enough for an edit-and-retry loop. Open connections are kept: the next event of any
 connection runs the new code. An edit that does not import, or leaves no handlers, is
 logged and the old app stays. wsgen.toml's `[environment]` is applied again.
 
-Only the app's own files count, the same ones the loader forgets before re-importing: not
-those under a dot-directory (`.venv`), `site-packages`/`dist-packages`, another `sys.path`
-entry inside the app directory, or a package vendored with `pip install -t .`.
+Only the app's own files count (`wsgen.loader.AppFiles`), the same ones the loader forgets
+before re-importing. The emulator gives `watch` its directory and a `Reloader`, which hands
+each new app to the callback it was made with: neither reads the other's state.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from runtime import App
 from runtime.contract import AppSpec
 
 from ..exceptions import WsgenError
-from ..loader import load_app, load_spec
+from ..loader import AppFiles, load_app, load_spec
 from .environment import apply_app_environment
-
-if TYPE_CHECKING:
-    from .server import Emulator
+from .log import EventLog
 
 POLL_INTERVAL_S = 0.5
-_SKIP_DIRS = {"__pycache__", "node_modules", "site-packages", "dist-packages"}
+
+Snapshot = dict[str, tuple[int, int]]
+"""Each of the app's own Python files: its modification time (ns) and size."""
 
 
-def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
+def snapshot(directory: Path) -> Snapshot:
     """Modification time and size of the app's own Python files under `directory`."""
-    stats: dict[str, tuple[int, int]] = {}
-    nested = [
-        Path(entry).resolve()
-        for entry in sys.path
-        if entry
-        and Path(entry).resolve().is_relative_to(directory)
-        and Path(entry).resolve() != directory
-    ]
-    vendored = _vendored(directory)
-    for path in directory.rglob("*.py"):
-        parts = path.relative_to(directory).parts
-        if any(p in _SKIP_DIRS or p.startswith(".") for p in parts[:-1]):
-            continue
-        if any(path.is_relative_to(entry) for entry in nested):
-            continue
-        if parts[0].removesuffix(".py") in vendored:
-            continue
+    stats: Snapshot = {}
+    for path in AppFiles(directory).python_files():
         try:
             stat = path.stat()
         except OSError:
-            continue
+            continue  # deleted meanwhile
         stats[str(path)] = (stat.st_mtime_ns, stat.st_size)
     return stats
-
-
-def _vendored(directory: Path) -> set[str]:
-    """Top-level names installed into `directory` by `pip install -t` (its `*.dist-info`)."""
-    names: set[str] = set()
-    for info in directory.glob("*.dist-info"):
-        names.add(info.name.split("-", 1)[0])
-        try:
-            names.update((info / "top_level.txt").read_text().split())
-        except OSError:
-            continue
-    return names
 
 
 def reload_app(app_dir: Path, ref: str, stage: str) -> tuple[App, AppSpec, list[str]]:
@@ -84,26 +56,48 @@ def reload_app(app_dir: Path, ref: str, stage: str) -> tuple[App, AppSpec, list[
     return app, spec, notices
 
 
+class Reloader:
+    """Re-imports one app and hands it to `serve`; a failure is logged, the old app stays."""
+
+    def __init__(
+        self,
+        app_dir: Path,
+        app_ref: str,
+        stage: str,
+        serve: Callable[[App, AppSpec], None],
+        log: EventLog,
+    ) -> None:
+        self.app_dir, self.app_ref, self.stage = app_dir, app_ref, stage
+        self._serve = serve
+        self._log = log
+
+    async def reload(self) -> None:
+        """Import the app again on a worker thread, then serve it from the event loop."""
+        loop = asyncio.get_running_loop()
+        try:
+            app, spec, notices = await loop.run_in_executor(
+                None, reload_app, self.app_dir, self.app_ref, self.stage
+            )
+        except WsgenError as exc:
+            self._log.error(f"reload failed, still serving the previous app: {exc}")
+            return
+        for notice in notices:
+            self._log.info(notice)
+        self._serve(app, spec)
+        self._log.info(f"reloaded {self.app_ref} ({len(spec.routes)} routes)")
+
+
 async def watch(
-    emulator: Emulator, before: dict[str, tuple[int, int]], interval: float = POLL_INTERVAL_S
+    directory: Path,
+    before: Snapshot,
+    on_change: Callable[[], Awaitable[None]],
+    interval: float = POLL_INTERVAL_S,
 ) -> None:
-    """Poll until cancelled; on a change from `before`, reload the app into `emulator`."""
+    """Poll until cancelled; await `on_change` whenever the snapshot differs from the last."""
     loop = asyncio.get_running_loop()
-    directory = emulator.app_dir.resolve()
     while True:
         await asyncio.sleep(interval)
         now = await loop.run_in_executor(None, snapshot, directory)
-        if now == before:
-            continue
-        before = now
-        try:
-            app, spec, notices = await loop.run_in_executor(
-                None, reload_app, directory, emulator.app_ref, emulator.stage
-            )
-        except WsgenError as exc:
-            emulator.log.error(f"reload failed, still serving the previous app: {exc}")
-            continue
-        for notice in notices:
-            emulator.log.info(notice)
-        emulator.use_app(app, spec)
-        emulator.log.info(f"reloaded {emulator.app_ref} ({len(spec.routes)} routes)")
+        if now != before:
+            before = now
+            await on_change()

@@ -19,13 +19,13 @@ from websockets.http11 import Request, Response
 from runtime import App
 from runtime.contract import MAX_MESSAGE_BYTES, AppSpec
 
-from ..exceptions import WsgenError
+from ..exceptions import PortInUseError
 from ..gateway.events import ACCOUNT_ID, Api, Peer, UpgradeRequest, new_id, now_ms
 from ..gateway.outcomes import FORBIDDEN_MESSAGE, GOING_AWAY, gateway_response
 from ..loader import DEFAULT_APP, load_spec
 from .connection import Connection, GatewayProtocol, Message
+from .driver import API_ID, Driver
 from .environment import DEFAULT_REGION, apply_app_environment, prepare_environment
-from .gateway import API_ID, Gateway
 from .http import BodyTooLargeError, HttpError, HttpRequest, read_body, read_request, response_bytes
 from .invoker import Invoker
 from .log import EventLog
@@ -35,17 +35,6 @@ STOP_TIMEOUT_S = 10.0
 """At stop, how long `$disconnect` handlers (and the management API) get."""
 HANDLER_GRACE_S = 2.0
 """At stop, how long a running message handler gets before `$disconnect` runs anyway."""
-
-
-class PortInUseError(WsgenError):
-    """The emulator's address is taken."""
-
-    def __init__(self, host: str, port: int, reason: str) -> None:
-        super().__init__(host, port, reason)
-        self.host, self.port, self.reason = host, port, reason
-
-    def __str__(self) -> str:
-        return f"cannot listen on {self.host}:{self.port}: {self.reason}; pick another --port"
 
 
 class Emulator:
@@ -76,13 +65,19 @@ class Emulator:
         self.log = log or EventLog()
         self.connections: dict[str, Connection] = {}
         self.management = ManagementApi(stage, self.connections, management_delay_ms)
-        self.gateway: Gateway | None = None
+        self._driver: Driver | None = None
+        self._invoker: Invoker | None = None
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._sessions: set[asyncio.Task[None]] = set()
         self._stopping = False
         self.reload, self.reload_interval = reload, reload_interval
         self._watcher: asyncio.Task[None] | None = None
+
+    @property
+    def running_handlers(self) -> int:
+        """How many handler calls are running now (stuck ones included)."""
+        return 0 if self._invoker is None else self._invoker.running
 
     @property
     def url(self) -> str:
@@ -124,23 +119,29 @@ class Emulator:
             raise
         self.use_app(app, spec, region)
         if self.reload:
-            from .reload import snapshot, watch
+            from .reload import Reloader, snapshot, watch
 
+            directory = self.app_dir.resolve()
+            reloader = Reloader(directory, self.app_ref, self.stage, self.use_app, self.log)
             # The baseline is taken now, before start() returns: taken later, in the task,
             # it could already include an edit made meanwhile, which would then never reload.
-            baseline = snapshot(self.app_dir.resolve())
-            self._watcher = asyncio.create_task(watch(self, baseline, self.reload_interval))
+            baseline = snapshot(directory)
+            self._watcher = asyncio.create_task(
+                watch(directory, baseline, reloader.reload, self.reload_interval)
+            )
 
     def use_app(self, app: App, spec: AppSpec, region: str | None = None) -> None:
         """Serve `app` (at start, or after a reload); open connections are kept."""
         app.websocket_api.configure_endpoint(self.endpoint)
-        if self.gateway is None:
+        if self._driver is None:
             region = region or DEFAULT_REGION
-            invoker = Invoker(self.workers, region, ACCOUNT_ID)
+            self._invoker = Invoker(self.workers, region, ACCOUNT_ID)
             api = Api(API_ID, region, self.stage, forwarded_proto="http", forwarded_port=self.port)
-            self.gateway = Gateway(app, spec, invoker, self.log, api, self.accept_binary_frames)
+            self._driver = Driver(
+                app, spec, self._invoker, self.log, api, self.accept_binary_frames
+            )
         else:
-            self.gateway.swap(app, spec)
+            self._driver.swap(app, spec)
 
     async def stop(self) -> None:
         """Close every connection with 1001, run each `$disconnect`, stop listening.
@@ -170,9 +171,9 @@ class Emulator:
             task.cancel()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_S)
-        if self.gateway is not None:
-            self.gateway.invoker.shutdown()
-            if running := self.gateway.invoker.running:
+        if self._invoker is not None:
+            self._invoker.shutdown()
+            if running := self._invoker.running:
                 self.log.info(f"wsgen local: {running} handler(s) still running, not waited for")
 
     # Serving
@@ -286,9 +287,7 @@ class Emulator:
             user_agent=request.header("User-Agent"),
         )
         upgrade = UpgradeRequest(request.headers, parse_qsl(query, keep_blank_values=True))
-        assert self.gateway is not None
-        gateway = self.gateway
-        verdict = await gateway.open(client, upgrade)
+        verdict = await self._running_driver().open(client, upgrade)
         if not verdict.accepted:
             protocol.send_response(_rejection(verdict.status, verdict.body))
             for data in protocol.data_to_send():
@@ -310,14 +309,14 @@ class Emulator:
             self.connections.pop(connection.id, None)
             # Exactly once per accepted connection, whoever closed it and however.
             code, reason = connection.disconnect_status()
-            await self._gateway().close(client, code, reason, connection.dropped)
+            await self._running_driver().close(client, code, reason, connection.dropped)
 
     async def _message(self, connection: Connection, message: Message) -> None:
-        await self._gateway().message(connection, message)
+        await self._running_driver().message(connection, message)
 
-    def _gateway(self) -> Gateway:
-        assert self.gateway is not None
-        return self.gateway
+    def _running_driver(self) -> Driver:
+        assert self._driver is not None, "start() sets the driver before serving"
+        return self._driver
 
 
 def _rejection(status: int, body: bytes) -> Response:

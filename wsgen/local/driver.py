@@ -1,5 +1,6 @@
-"""The emulator's side of API Gateway: drive `wsgen.gateway.session`'s sequences (the
-authorizer and `$connect`, messages, `$disconnect`) through the invoker, and log each event.
+"""The emulator's driver of `wsgen.gateway.session`'s sequences (the authorizer and
+`$connect`, messages, `$disconnect`): it invokes the app through the invoker, writes what the
+sequence decided to the connection, and logs each event.
 
 What API Gateway does and in which order is `wsgen.gateway`'s; this module only awaits the
 app, writes to the connection and logs.
@@ -29,8 +30,8 @@ API_ID = "wsgenlocal"
 T = TypeVar("T")
 
 
-class Gateway:
-    """The app as API Gateway sees it: its routes, its authorizer, its entry point."""
+class Driver:
+    """Runs one app's sequences for every connection; `swap` serves a reloaded app."""
 
     def __init__(
         self,
@@ -56,7 +57,8 @@ class Gateway:
 
     def swap(self, app: App, spec: AppSpec) -> None:
         """Serve a reloaded app from the next event on."""
-        self.app, self.session.router = app, Router(spec)
+        self.app = app
+        self.session.use_spec(spec)
 
     async def _run(self, steps: Steps[T]) -> T:
         return await session.run_async(steps, self._invoke)
