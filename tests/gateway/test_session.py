@@ -10,9 +10,9 @@ import pytest
 from runtime import AuthResponse, UnauthorizedError
 from runtime.contract import AppSpec, AuthorizerSpec, RouteSpec
 from wsgen.gateway.events import Api, Peer, UpgradeRequest
-from wsgen.gateway.outcomes import BINARY_REFUSED, CONNECT_FAILED
+from wsgen.gateway.outcomes import BINARY_REFUSED, CONNECT_FAILED, Outcome, Step
 from wsgen.gateway.routing import Router
-from wsgen.gateway.session import NO_CONNECT_ROUTE, Answer, Session, run, run_async
+from wsgen.gateway.session import Answer, Session, run, run_async
 
 API = Api("k3x9v2pq7d", "eu-west-1", "dev")
 TOKEN = "route.request.querystring.token"
@@ -44,8 +44,8 @@ class FakeInvoke:
         self.events.append(event)
         answer = self.answers.pop(0) if self.answers else None
         if isinstance(answer, BaseException):
-            return None, answer
-        return answer, None
+            return Outcome(error=answer)
+        return Outcome(answer)
 
     @property
     def kinds(self):
@@ -58,7 +58,7 @@ class FakeInvoke:
 def test_open_without_connect_route_accepts_without_invoking():
     invoke = FakeInvoke()
     verdict = run(_session("$default").open(_peer(), _request()), invoke)
-    assert (verdict.status, verdict.reason) == (200, NO_CONNECT_ROUTE)
+    assert (verdict.status, verdict.step) == (200, Step.NO_CONNECT_ROUTE)
     assert invoke.events == []
 
 
@@ -66,13 +66,14 @@ def test_open_runs_connect_and_passes_its_subprotocol():
     invoke = FakeInvoke({"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": "chat"}})
     verdict = run(_session("$connect").open(_peer(), _request()), invoke)
     assert verdict.accepted and verdict.subprotocol == "chat"
-    assert invoke.kinds == ["$connect"]
+    assert verdict.step is Step.CONNECT and invoke.kinds == ["$connect"]
 
 
 def test_a_raising_connect_is_a_502_carrying_the_error():
     error = RuntimeError("boom")
     verdict = run(_session("$connect").open(_peer(), _request()), FakeInvoke(error))
     assert verdict.status == CONNECT_FAILED and verdict.error is error
+    assert verdict.step is Step.CONNECT and verdict.failure is error
 
 
 def test_an_allowing_authorizer_runs_before_connect_and_marks_the_peer():
@@ -83,7 +84,8 @@ def test_an_allowing_authorizer_runs_before_connect_and_marks_the_peer():
     verdict = run(session.open(peer, _request(("token", "t")), seen.append), invoke)
     assert verdict.accepted
     assert invoke.kinds == ["REQUEST", "$connect"]
-    assert [v.reason for v in seen] == ["allowed"]
+    assert [(v.step, v.reason) for v in seen] == [(Step.AUTHORIZER, "allowed")]
+    assert verdict.step is Step.CONNECT
     assert peer.authorizer is not None and peer.authorizer["principalId"] == "ada"
     assert invoke.events[1]["requestContext"]["authorizer"]["level"] == "3"
 
@@ -95,6 +97,8 @@ def test_a_refusing_authorizer_ends_the_sequence_before_connect():
     invoke = FakeInvoke(error)
     verdict = run(session.open(peer, _request(("token", "t")), seen.append), invoke)
     assert verdict.status == 401 and verdict.error is error
+    assert verdict.step is Step.AUTHORIZER and verdict.step.before_connect
+    assert verdict.error_is_refusal and verdict.failure is None  # its answer, not a bug
     assert seen == [verdict] and invoke.kinds == ["REQUEST"]
     assert peer.authorizer is None
 
@@ -105,7 +109,16 @@ def test_a_missing_identity_source_refuses_without_invoking():
         _session("$connect", authorizer=True).open(_peer(), _request(), seen.append), invoke
     )
     assert verdict.status == 401 and TOKEN in verdict.reason
+    assert verdict.step is Step.IDENTITY_SOURCE and verdict.step.before_connect
     assert seen == [verdict] and invoke.events == []
+
+
+def test_a_crashing_authorizer_is_a_failure_not_a_refusal():
+    error = RuntimeError("authorizer bug")
+    session = _session("$connect", authorizer=True)
+    verdict = run(session.open(_peer(), _request(("token", "t"))), FakeInvoke(error))
+    assert (verdict.status, verdict.step) == (500, Step.AUTHORIZER)
+    assert not verdict.error_is_refusal and verdict.failure is error
 
 
 # message: binary refusal, route selection, Forbidden, the event, the answer frame

@@ -27,6 +27,7 @@ from .outcomes import (
     INTERNAL_ERROR_MESSAGE,
     INTERNAL_SERVER_ERROR,
     UNAUTHORIZED,
+    Step,
     Verdict,
 )
 
@@ -83,28 +84,31 @@ def missing_identity_source(
 
 
 def missing_source_verdict(source: str) -> Verdict:
-    return Verdict(
-        UNAUTHORIZED, f"identity source {source} is missing or empty", UNAUTHORIZED_MESSAGE
-    )
+    reason = f"identity source {source} is missing or empty"
+    return Verdict(UNAUTHORIZED, reason, UNAUTHORIZED_MESSAGE, step=Step.IDENTITY_SOURCE)
 
 
 def error_verdict(error: BaseException) -> Verdict:
     """The answer when the authorizer raised `error`."""
     if refuses(error):
         reason = "the authorizer answered Unauthorized"
-        return Verdict(UNAUTHORIZED, reason, UNAUTHORIZED_MESSAGE, error=error)
+        return Verdict(
+            UNAUTHORIZED,
+            reason,
+            UNAUTHORIZED_MESSAGE,
+            step=Step.AUTHORIZER,
+            error=error,
+            error_is_refusal=True,
+        )
     reason = f"the authorizer raised {type(error).__name__}: {error}"
-    return Verdict(INTERNAL_SERVER_ERROR, reason, INTERNAL_ERROR_MESSAGE, error=error)
+    return Verdict(
+        INTERNAL_SERVER_ERROR, reason, INTERNAL_ERROR_MESSAGE, step=Step.AUTHORIZER, error=error
+    )
 
 
 def refuses(error: BaseException) -> bool:
     """Whether an authorizer's exception is its way to refuse (401), not a failure."""
     return str(error) == UNAUTHORIZED_MESSAGE
-
-
-def is_input(event: dict[str, Any]) -> bool:
-    """Whether `event` is an authorizer's input (`prepare`'s), not a route's event."""
-    return event.get("type") == "REQUEST" and "methodArn" in event
 
 
 def verdict(output: Any, method_arn: str, latency_ms: int) -> Verdict:
@@ -121,20 +125,19 @@ def verdict(output: Any, method_arn: str, latency_ms: int) -> Verdict:
             "the authorizer's context must map names to strings, numbers or booleans"
         )
     if not allows(output["policyDocument"], method_arn):
-        return Verdict(
-            FORBIDDEN, "the authorizer's policy does not allow $connect", FORBIDDEN_MESSAGE
-        )
+        reason = "the authorizer's policy does not allow $connect"
+        return Verdict(FORBIDDEN, reason, FORBIDDEN_MESSAGE, step=Step.AUTHORIZER)
     authorizer: dict[str, Any] = {
         "principalId": output["principalId"],
         "integrationLatency": latency_ms,
     }
     for key, value in context.items():
         authorizer.setdefault(key, stringify(value))
-    return Verdict(200, "allowed", authorizer=authorizer)
+    return Verdict(200, "allowed", step=Step.AUTHORIZER, authorizer=authorizer)
 
 
 def _misconfigured(reason: str) -> Verdict:
-    return Verdict(INTERNAL_SERVER_ERROR, reason, INTERNAL_ERROR_MESSAGE)
+    return Verdict(INTERNAL_SERVER_ERROR, reason, INTERNAL_ERROR_MESSAGE, step=Step.AUTHORIZER)
 
 
 def stringify(value: str | int | float | bool) -> str:

@@ -1,5 +1,8 @@
 """What API Gateway makes of the app's answers: the handshake verdict, reply and error frames.
 
+An invocation gives an `Outcome`; the handshake ends in a `Verdict` saying which `Step`
+decided it, so the front ends never re-derive a decision from its words.
+
 `$connect` (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html,
 docs/aws-facts.md#connect): a non-2xx `statusCode` rejects the handshake with that status; only
 `Sec-WebSocket-Protocol` goes back, never a body or other headers, and API Gateway never
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 Frame = str | bytes
@@ -51,16 +56,45 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-devel
 (The reason text is ours; AWS documents only the code.)"""
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What one invocation gave: the function's result, or the exception it raised."""
+
+    result: Any = None
+    error: BaseException | None = None
+
+
+class Step(Enum):
+    """Which step of the handshake decided a `Verdict`."""
+
+    IDENTITY_SOURCE = "identity source"
+    """An identity source is missing or empty: 401, and the authorizer did not run."""
+    AUTHORIZER = "authorizer"
+    """The authorizer's output or exception (an allowing authorizer is followed by `$connect`)."""
+    NO_CONNECT_ROUTE = "no $connect route"
+    """The API has no `$connect` route: API Gateway accepts without invoking anything."""
+    CONNECT = "$connect"
+    """The `$connect` handler's result or exception."""
+
+    @property
+    def before_connect(self) -> bool:
+        """Whether the handshake ended before `$connect` would run (a refusal at the door)."""
+        return self in (Step.IDENTITY_SOURCE, Step.AUTHORIZER)
+
+
 class Verdict:
     """How the handshake ends: 2xx accepts, anything else is answered with `status`.
 
     Attributes:
-        reason: what decided it, for logs and test failures.
+        step: which step decided it.
+        reason: what decided it, in words, for logs and test failures.
         message: the `{"message": ...}` of API Gateway's own error response, or None when
             the app's `$connect` chose the status (its body is never forwarded).
         subprotocol: the `Sec-WebSocket-Protocol` `$connect` returned (2xx only).
         authorizer: `requestContext.authorizer` of later events, when an authorizer allowed.
         error: the exception the authorizer or `$connect` raised, when that decided it.
+        error_is_refusal: the error is the authorizer's way to refuse (`Unauthorized`, 401),
+            not a failure of the app; see `failure`.
     """
 
     def __init__(
@@ -69,20 +103,29 @@ class Verdict:
         reason: str,
         message: str | None = None,
         *,
+        step: Step,
         subprotocol: str | None = None,
         authorizer: dict[str, Any] | None = None,
         error: BaseException | None = None,
+        error_is_refusal: bool = False,
     ) -> None:
         self.status = status
         self.reason = reason
         self.message = message
+        self.step = step
         self.subprotocol = subprotocol
         self.authorizer = authorizer
         self.error = error
+        self.error_is_refusal = error_is_refusal
 
     @property
     def accepted(self) -> bool:
         return 200 <= self.status < 300
+
+    @property
+    def failure(self) -> BaseException | None:
+        """The exception that is a failure of the app's code, or None (a refusal is not)."""
+        return None if self.error_is_refusal else self.error
 
     @property
     def body(self) -> bytes:
@@ -90,7 +133,7 @@ class Verdict:
         return gateway_response(self.message) if self.message is not None else b""
 
     def __repr__(self) -> str:
-        return f"Verdict({self.status}, {self.reason!r})"
+        return f"Verdict({self.status}, {self.reason!r}, step={self.step.name})"
 
 
 def gateway_response(message: str) -> bytes:
@@ -102,16 +145,18 @@ def connect_verdict(result: Any, error: BaseException | None) -> Verdict:
     """The handshake's answer from the `$connect` function's result or exception."""
     if error is not None:
         reason = f"the $connect handler raised {type(error).__name__}: {error}"
-        return Verdict(CONNECT_FAILED, reason, INTERNAL_ERROR_MESSAGE, error=error)
+        return Verdict(
+            CONNECT_FAILED, reason, INTERNAL_ERROR_MESSAGE, step=Step.CONNECT, error=error
+        )
     if not isinstance(result, dict) or "statusCode" not in result:
-        return Verdict(200, "accepted")
+        return Verdict(200, "accepted", step=Step.CONNECT)
     try:
         status = int(result["statusCode"])
     except (TypeError, ValueError):
         reason = f"the $connect handler returned statusCode {result['statusCode']!r}"
-        return Verdict(CONNECT_FAILED, reason, INTERNAL_ERROR_MESSAGE)
+        return Verdict(CONNECT_FAILED, reason, INTERNAL_ERROR_MESSAGE, step=Step.CONNECT)
     if not 200 <= status < 300:
-        return Verdict(status, f"the $connect handler returned {status}")
+        return Verdict(status, f"the $connect handler returned {status}", step=Step.CONNECT)
     headers = result.get("headers")
     protocol = next(
         (
@@ -122,7 +167,7 @@ def connect_verdict(result: Any, error: BaseException | None) -> Verdict:
         None,
     )
     subprotocol = protocol if isinstance(protocol, str) and protocol else None
-    return Verdict(status, "accepted", subprotocol=subprotocol)
+    return Verdict(status, "accepted", step=Step.CONNECT, subprotocol=subprotocol)
 
 
 def message_body(data: bytes, binary: bool) -> tuple[str, bool]:

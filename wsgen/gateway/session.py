@@ -1,7 +1,7 @@
 """The order in which API Gateway runs an app for a WebSocket connection, sans I/O.
 
 Each sequence is a generator: it yields the Lambda event to invoke, takes what that
-invocation gave, `(result, error)`, through `send()`, and returns API Gateway's decision.
+invocation gave, an `Outcome`, through `send()`, and returns API Gateway's decision.
 The front ends only invoke and act on the decision: `run` drives a sequence with a plain
 function (the test client), `run_async` with a coroutine function (the emulator).
 
@@ -26,14 +26,14 @@ from runtime.contract import CONNECT, DISCONNECT, AppSpec
 
 from . import authorizer, events, outcomes
 from .events import Api, Peer, UpgradeRequest
-from .outcomes import Frame, Verdict
+from .outcomes import Frame, Outcome, Step, Verdict
 from .routing import Router
 
 T = TypeVar("T")
 
+__all__ = ["Answer", "Event", "Outcome", "Session", "Step", "Steps", "Verdict", "run", "run_async"]
+
 Event = dict[str, Any]
-Outcome = tuple[Any, BaseException | None]
-"""What one invocation gave: the function's result, or the exception it raised."""
 Steps = Generator[Event, Outcome, T]
 """A sequence: yields events to invoke, is sent their outcomes, returns its decision."""
 
@@ -56,6 +56,11 @@ class Answer:
     frame: Frame | None = None
     close: tuple[int, str] | None = None
     error: BaseException | None = None
+
+    @property
+    def failure(self) -> BaseException | None:
+        """The exception that is a failure of the app's code (here, always `error`)."""
+        return self.error
 
 
 class Session:
@@ -94,9 +99,9 @@ class Session:
                 return verdict
             peer.authorizer = verdict.authorizer
         if self.spec.route(CONNECT) is None:
-            return Verdict(200, NO_CONNECT_ROUTE)
-        result, error = yield events.connect_event(self.api, peer, request)
-        return outcomes.connect_verdict(result, error)
+            return Verdict(200, NO_CONNECT_ROUTE, step=Step.NO_CONNECT_ROUTE)
+        outcome = yield events.connect_event(self.api, peer, request)
+        return outcomes.connect_verdict(outcome.result, outcome.error)
 
     def _authorize(self, peer: Peer, request: UpgradeRequest) -> Steps[Verdict]:
         assert self.spec.authorizer is not None
@@ -105,9 +110,9 @@ class Session:
         if refusal is not None:
             return refusal  # an identity source is missing: the authorizer does not run
         start = time.perf_counter()
-        result, error = yield event
+        outcome = yield event
         latency = round((time.perf_counter() - start) * 1000)
-        return authorizer.conclude(result, error, self.api.connect_arn, latency)
+        return authorizer.conclude(outcome.result, outcome.error, self.api.connect_arn, latency)
 
     def message(self, peer: Peer, data: bytes, binary: bool, received_ms: int) -> Steps[Answer]:
         """One complete client message, received at `received_ms` (its `requestTimeEpoch`)."""
@@ -122,22 +127,22 @@ class Session:
             )
         body, is_base64 = outcomes.message_body(data, binary)
         event = events.message_event(self.api, peer, route_key, body, is_base64, received_ms)
-        result, error = yield event
+        outcome = yield event
         frame = outcomes.answer_frame(
-            result,
-            error,
+            outcome.result,
+            outcome.error,
             router.replies(route_key),
             peer.connection_id,
             event["requestContext"]["requestId"],
         )
-        return Answer(route_key, frame, error=error)
+        return Answer(route_key, frame, error=outcome.error)
 
     def close(self, peer: Peer, code: int, reason: str) -> Steps[Answer]:
         """The connection closed with `code` and `reason`: run `$disconnect`."""
         if self.spec.route(DISCONNECT) is None:
             return Answer()
-        _, error = yield events.disconnect_event(self.api, peer, code, reason)
-        return Answer(DISCONNECT, error=error)
+        outcome = yield events.disconnect_event(self.api, peer, code, reason)
+        return Answer(DISCONNECT, error=outcome.error)
 
 
 def run(steps: Steps[T], invoke: Callable[[Event], Outcome]) -> T:
@@ -145,7 +150,7 @@ def run(steps: Steps[T], invoke: Callable[[Event], Outcome]) -> T:
     try:
         event = next(steps)
         while True:
-            outcome = invoke(event)  # `invoke` reports exceptions as outcomes; see Outcome
+            outcome = invoke(event)  # `invoke` reports an exception as an Outcome, never raises
             event = steps.send(outcome)
     except StopIteration as done:
         decision: T = done.value

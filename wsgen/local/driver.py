@@ -17,9 +17,9 @@ from runtime.contract import CONNECT, DISCONNECT, AppSpec
 
 from ..gateway import outcomes, session
 from ..gateway.events import Api, Peer, UpgradeRequest
-from ..gateway.outcomes import Verdict
+from ..gateway.outcomes import Outcome, Step, Verdict
 from ..gateway.routing import Router
-from ..gateway.session import Event, Outcome, Session, Steps
+from ..gateway.session import Event, Session, Steps
 from .connection import BufferFullError, Connection, GoneError, Message
 from .invoker import Invoker
 from .log import EventLog
@@ -64,30 +64,28 @@ class Driver:
         return await session.run_async(steps, self._invoke)
 
     async def _invoke(self, event: Event) -> Outcome:
-        outcome = await self.invoker.invoke(self.app, self.app.app_name, event)
-        return outcome.result, outcome.error
+        return await self.invoker.invoke(self.app, self.app.app_name, event)
 
     # $connect
 
     async def open(self, peer: Peer, request: UpgradeRequest) -> Verdict:
         """Run the authorizer (if any) and `$connect`; the handshake's verdict."""
         start = time.perf_counter()
-        refused = False
 
         def authorized(verdict: Verdict) -> None:
-            nonlocal start, refused
+            nonlocal start
             if verdict.accepted:
                 principal = (verdict.authorizer or {}).get("principalId")
                 what = f"allowed principal {principal!r}"
             else:
                 what = f"{verdict.status} refused: {verdict.reason}"
             self.log.event("(authorizer)", peer.connection_id, what, start)
-            start, refused = time.perf_counter(), not verdict.accepted
+            start = time.perf_counter()
 
         verdict = await self._run(self.session.open(peer, request, authorized))
-        if refused:
-            return verdict  # $connect did not run
-        if verdict.reason == session.NO_CONNECT_ROUTE:
+        if verdict.step.before_connect:
+            return verdict  # refused before $connect: logged by `authorized`
+        if verdict.step is Step.NO_CONNECT_ROUTE:
             what = "200 accepted (no $connect)"
         elif verdict.error is not None:
             what = f"{verdict.status} rejected: {type(verdict.error).__name__}: {verdict.error}"

@@ -11,18 +11,10 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from ..gateway.context import LambdaContext
-
-
-@dataclass
-class Outcome:
-    """What one invocation gave: the function's result or the exception it raised."""
-
-    result: Any = None
-    error: BaseException | None = None
+from ..gateway.outcomes import Outcome
 
 
 class Invoker:

@@ -13,26 +13,34 @@ app's `websocket_api` is routed to an in-memory management client, so `send()`,
 """
 
 from ..gateway.outcomes import Frame
+from ..gateway.state import ConnectionState
 from .client import Client, LambdaContext
 from .connection import Connection
 from .exceptions import (
+    ClientClosedError,
     ConnectionClosedError,
     ConnectionRejected,
+    FragmentsError,
     HandshakeFailed,
     NoMessageError,
+    UnexpectedFrameError,
     WebsocketTestError,
 )
 from .management import MemoryManagementClient
 
 __all__ = [
     "Client",
+    "ClientClosedError",
     "Connection",
     "ConnectionClosedError",
     "ConnectionRejected",
+    "ConnectionState",
+    "FragmentsError",
     "Frame",
     "HandshakeFailed",
     "LambdaContext",
     "MemoryManagementClient",
     "NoMessageError",
+    "UnexpectedFrameError",
     "WebsocketTestError",
 ]

@@ -4,6 +4,12 @@ Everything API Gateway would do happens here, in the caller's thread and before 
 returns: the authorizer and `$connect` on `connect()`, route selection and the error frames on
 `send_*()`, `$disconnect` on `close()`. What the app sends (`send`, `broadcast`, two-way
 replies) is queued on the receiving `Connection`.
+
+What API Gateway decides comes from `wsgen.gateway.session`; the client only invokes the app,
+records failures (`Verdict.failure`, `Answer.failure`) and moves its connections' states.
+Its connections reach it through `Link` (`handle_message`, `handle_close`), the in-memory
+management client through `Switchboard` (`live_connection`, `post_to_connection`,
+`delete_connection`).
 """
 
 from __future__ import annotations
@@ -17,17 +23,18 @@ from typing import Any, TypeVar
 from runtime import App
 from runtime.contract import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
 
-from ..gateway import authorizer, context, events, outcomes, session
+from ..gateway import context, events, outcomes, session
 from ..gateway.events import Api, Pairs, Peer, UpgradeRequest
-from ..gateway.outcomes import ABNORMAL_CLOSE, DELETE_CLOSE, GOING_AWAY, Frame
+from ..gateway.outcomes import ABNORMAL_CLOSE, DELETE_CLOSE, GOING_AWAY, Frame, Outcome, Verdict
 from ..gateway.routing import Router
-from ..gateway.session import Event, Outcome, Session, Steps
+from ..gateway.session import Answer, Event, Session, Steps
+from ..gateway.state import ConnectionState
 from .connection import Connection
-from .exceptions import ConnectionRejected, HandshakeFailed
+from .exceptions import ClientClosedError, ConnectionRejected, FragmentsError, HandshakeFailed
 from .management import GoneException, MemoryManagementClient
 
 Values = Mapping[str, str | Sequence[str]]
-T = TypeVar("T")
+Decision = TypeVar("Decision", Verdict, Answer)
 
 
 class LambdaContext(context.LambdaContext):
@@ -126,7 +133,7 @@ class Client:
             return
         try:
             for connection in list(self._connections.values()):
-                if connection.state == "open":
+                if connection.state is ConnectionState.OPEN:
                     self._disconnect(connection, *GOING_AWAY)
         finally:
             self._closed = True
@@ -135,7 +142,7 @@ class Client:
     @property
     def connections(self) -> dict[str, Connection]:
         """The open connections by connection id."""
-        return {cid: c for cid, c in self._connections.items() if c.state == "open"}
+        return {cid: c for cid, c in self._connections.items() if c.state is ConnectionState.OPEN}
 
     def connect(
         self,
@@ -156,7 +163,7 @@ class Client:
                 not offered); browsers fail the handshake then.
         """
         if self._closed:
-            raise RuntimeError("this Client is closed; create a new one")
+            raise ClientClosedError()
         extra = _pairs(headers)
         if subprotocols:
             extra = [(k, v) for k, v in extra if k.lower() != "sec-websocket-protocol"]
@@ -170,22 +177,29 @@ class Client:
         self._connections[peer.connection_id] = connection  # posts now raise Gone: "connecting"
         verdict = self._run(self.session.open(peer, request))
         if not verdict.accepted:
-            connection.state = "closed"
+            connection.mark_closed()
             del self._connections[peer.connection_id]
             raise ConnectionRejected(verdict.status, verdict.reason) from verdict.error
         chosen = verdict.subprotocol
-        connection.subprotocol = chosen
-        connection.state = "open"
+        connection.mark_open(chosen)
         if (chosen is None and subprotocols) or (chosen is not None and chosen not in subprotocols):
             self._disconnect(connection, *ABNORMAL_CLOSE)
             raise HandshakeFailed(list(subprotocols), chosen)
         return connection
 
-    def _message(
-        self, connection: Connection, data: bytes, binary: bool, fragments: int = 1
+    # The connections' side (`Link`).
+
+    def handle_message(
+        self, connection: Connection, data: bytes, *, binary: bool, fragments: int = 1
     ) -> None:
+        """Take one message from `connection` as API Gateway would; what `send_*` calls.
+
+        Raises:
+            FragmentsError: `fragments` is below 1 or above the message's length.
+            Exception: what its handler raised, when `raise_errors`.
+        """
         if fragments < 1 or (data and fragments > len(data)):
-            raise ValueError(f"fragments must be between 1 and {max(len(data), 1)}: {fragments}")
+            raise FragmentsError(fragments, len(data))
         start = len(self.errors)
         frame_bytes = -(-len(data) // fragments)  # the largest of `fragments` frames
         if len(data) > MAX_MESSAGE_BYTES or frame_bytes > MAX_FRAME_BYTES:
@@ -201,36 +215,46 @@ class Client:
         if answer.close is not None:
             self._disconnect(connection, *answer.close)
         # Closed by its own handler, the connection takes no reply or error frame.
-        elif answer.frame is not None and connection.state == "open":
-            connection._deliver(answer.frame)
+        elif answer.frame is not None and connection.state is ConnectionState.OPEN:
+            connection.deliver(answer.frame)
+        self._raise_new_errors(start)
+
+    def handle_close(self, connection: Connection, code: int, reason: str) -> None:
+        """`connection` closed from the client side: run `$disconnect`; what `close()` calls.
+
+        Raises:
+            Exception: what the `$disconnect` handler raised, when `raise_errors`.
+        """
+        start = len(self.errors)
+        self._disconnect(connection, code, reason)
         self._raise_new_errors(start)
 
     def _disconnect(self, connection: Connection, code: int, reason: str) -> None:
         """Close `connection` now and run `$disconnect` (when the API has the route)."""
-        connection.state = "closed"
-        connection.close_code = code
-        connection.close_reason = reason
+        connection.mark_closed(code, reason)
         self._connections.pop(connection.connection_id, None)
         self._run(self.session.close(connection.peer, code, reason))
 
-    def _run(self, steps: Steps[T]) -> T:
-        return session.run(steps, self._invoke)
+    def _run(self, steps: Steps[Decision]) -> Decision:
+        """Drive a sequence; record its failure, then disconnect what its handler closed."""
+        decision = session.run(steps, self._invoke)
+        failure = decision.failure
+        if isinstance(failure, Exception):  # an authorizer's "Unauthorized" is not one
+            self.errors.append(failure)
+        if self._depth == 0:
+            self._run_server_closes()
+        return decision
 
     def _invoke(self, event: Event) -> Outcome:
-        """Call the entry point; an exception is recorded and returned, not raised."""
+        """Call the entry point; an exception is returned as the outcome, not raised."""
         self.events.append(event)
         self._depth += 1
         try:
-            return self.app(event, LambdaContext(self.app.app_name, self.api)), None
+            return Outcome(self.app(event, LambdaContext(self.app.app_name, self.api)))
         except Exception as exc:
-            # An authorizer's "Unauthorized" is its answer, not a failure.
-            if not (authorizer.is_input(event) and authorizer.refuses(exc)):
-                self.errors.append(exc)
-            return None, exc
+            return Outcome(error=exc)
         finally:
             self._depth -= 1
-            if self._depth == 0:
-                self._run_server_closes()
 
     def _run_server_closes(self) -> None:
         """Disconnect what `delete_connection` closed, once no handler is running any more."""
@@ -249,23 +273,39 @@ class Client:
         if self.raise_errors and len(self.errors) > start:
             raise self.errors[start]
 
-    # The in-memory management client's side.
+    # The management API's side (`Switchboard`): what the app's `websocket_api` reaches
+    # through `MemoryManagementClient`. A test may call these too, to act as the server.
 
-    def _live(self, connection_id: str) -> Connection:
+    def live_connection(self, connection_id: str) -> Connection:
+        """The open connection `connection_id`.
+
+        Raises:
+            GoneException: it is connecting, closing, closed or unknown (410, as on AWS).
+        """
         connection = self._connections.get(connection_id)
-        if connection is None or connection.state != "open":
-            raise GoneException(f"connection {connection_id} is gone")  # 410, as on AWS
+        if connection is None or not connection.state.takes_posts:
+            raise GoneException(f"connection {connection_id} is gone")
         return connection
 
-    def _post(self, connection_id: str, data: Frame) -> None:
-        """Deliver what `send()` posted: a str as a text frame, bytes as a binary one."""
-        with self._lock:
-            self._live(connection_id)._deliver(data)
+    def post_to_connection(self, connection_id: str, frame: Frame) -> None:
+        """Deliver what the app posted: a str as a text frame, bytes as a binary one.
 
-    def _server_close(self, connection_id: str) -> None:
+        Raises:
+            GoneException: the connection is not open.
+        """
+        with self._lock:
+            self.live_connection(connection_id).deliver(frame)
+
+    def delete_connection(self, connection_id: str) -> None:
+        """Close the connection from the server side (1000); `$disconnect` runs once no
+        handler is running any more: at once when called from the test itself.
+
+        Raises:
+            GoneException: the connection is not open.
+        """
         start = len(self.errors)
         with self._lock:
-            self._live(connection_id).state = "closing"
+            self.live_connection(connection_id).mark_closing()
             self._closing.append(connection_id)
         if self._depth == 0:  # called from the test itself, not from a handler
             self._run_server_closes()

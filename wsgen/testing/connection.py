@@ -1,31 +1,44 @@
-"""One client connection of the test client: what it sent, received and how it closed."""
+"""One client connection of the test client: what it sent, received and how it closed.
+
+A `Connection` reaches API Gateway's side only through its `Link` (the `Client` that opened
+it); the client moves it through its `ConnectionState`s with `mark_open`, `mark_closing`
+and `mark_closed`, and hands it what the app sent with `deliver`.
+"""
 
 from __future__ import annotations
 
 import json
 from contextlib import suppress
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from ..gateway.events import Peer
 from ..gateway.outcomes import Frame
-from .exceptions import ConnectionClosedError, NoMessageError
-
-if TYPE_CHECKING:
-    from ..gateway.events import Peer
-    from .client import Client
-
+from ..gateway.state import ConnectionState
+from .exceptions import ConnectionClosedError, NoMessageError, UnexpectedFrameError
 
 CLOSE_NORMAL = 1000
+
+
+class Link(Protocol):
+    """What a `Connection` asks of the client that opened it."""
+
+    def handle_message(
+        self, connection: Connection, data: bytes, *, binary: bool, fragments: int = 1
+    ) -> None:
+        """Take one message from `connection` as API Gateway would."""
+
+    def handle_close(self, connection: Connection, code: int, reason: str) -> None:
+        """`connection` closed from the client side: run `$disconnect`."""
 
 
 class Connection:
     """One client connection; use it as a context manager to close it (1000) on exit."""
 
-    def __init__(self, client: Client, peer: Peer) -> None:
+    def __init__(self, client: Link, peer: Peer) -> None:
         self.client = client
         self.peer = peer
-        self.state = "connecting"
-        """connecting, open, closing (deleted by the app, $disconnect pending) or closed."""
+        self._state = ConnectionState.CONNECTING
         self.subprotocol: str | None = None
         """The subprotocol the `$connect` handler chose, or None."""
         self.received: list[Frame] = []
@@ -44,7 +57,7 @@ class Connection:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self.state != "open":
+        if self._state is not ConnectionState.OPEN:
             return
         if exc_type is None:
             self.close()
@@ -58,8 +71,38 @@ class Connection:
         return self.peer.connection_id
 
     @property
+    def state(self) -> ConnectionState:
+        """connecting, open, closing (deleted by the app, $disconnect pending) or closed."""
+        return self._state
+
+    @property
     def closed(self) -> bool:
-        return self.state == "closed"
+        return self._state is ConnectionState.CLOSED
+
+    # Transitions: the client calls these as API Gateway's side of the connection changes.
+
+    def mark_open(self, subprotocol: str | None) -> None:
+        """The handshake succeeded with `subprotocol` (what `$connect` chose)."""
+        self._move(ConnectionState.OPEN, ConnectionState.CONNECTING)
+        self.subprotocol = subprotocol
+
+    def mark_closing(self) -> None:
+        """The server closed the connection (`@connections` DELETE); `$disconnect` is pending."""
+        self._move(ConnectionState.CLOSING, ConnectionState.OPEN)
+
+    def mark_closed(self, code: int | None = None, reason: str | None = None) -> None:
+        """The connection is closed (with `code` and `reason`, unless the handshake failed)."""
+        self._move(ConnectionState.CLOSED, *ConnectionState)
+        self.close_code, self.close_reason = code, reason
+
+    def deliver(self, frame: Frame) -> None:
+        """A frame the app sent to this connection: `receive()` returns it in turn."""
+        self.received.append(frame)
+
+    def _move(self, to: ConnectionState, *allowed: ConnectionState) -> None:
+        if self._state not in allowed:
+            raise AssertionError(f"connection {self.connection_id}: {self._state} -> {to}")
+        self._state = to
 
     @property
     def authorizer(self) -> dict[str, Any]:
@@ -75,7 +118,7 @@ class Connection:
         fragment do, so that up to 128 KB gets through.
         """
         self._check_open()
-        self.client._message(self, text.encode(), binary=False, fragments=fragments)
+        self.client.handle_message(self, text.encode(), binary=False, fragments=fragments)
 
     def send_json(self, value: Any, *, fragments: int = 1) -> None:
         """Send `value` as JSON in a text message (see `send_text` for `fragments`)."""
@@ -87,14 +130,12 @@ class Connection:
         One frame by default; see `send_text` for the frame limit and `fragments`.
         """
         self._check_open()
-        self.client._message(self, bytes(data), binary=True, fragments=fragments)
+        self.client.handle_message(self, bytes(data), binary=True, fragments=fragments)
 
     def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
         """Close from the client side; `$disconnect` gets `code` and `reason`."""
-        if self.state == "open":
-            start = len(self.client.errors)
-            self.client._disconnect(self, code, reason)
-            self.client._raise_new_errors(start)
+        if self._state is ConnectionState.OPEN:
+            self.client.handle_close(self, code, reason)
 
     def receive(self) -> Frame:
         """The next frame the app sent: str (text) or bytes (binary).
@@ -106,7 +147,7 @@ class Connection:
         if self._read < len(self.received):
             self._read += 1
             return self.received[self._read - 1]
-        if self.state == "closed":
+        if self.closed:
             raise ConnectionClosedError(self.connection_id, self.close_code, self.close_reason)
         raise NoMessageError(self.connection_id, len(self.received))
 
@@ -119,7 +160,7 @@ class Connection:
     def receive_text(self) -> str:
         frame = self.receive()
         if not isinstance(frame, str):
-            raise TypeError(f"expected a text frame, received binary {frame!r}")
+            raise UnexpectedFrameError(f"expected a text frame, received binary {frame!r}")
         return frame
 
     def receive_bytes(self) -> bytes:
@@ -130,12 +171,9 @@ class Connection:
         """The next frame, parsed as JSON."""
         return json.loads(self.receive())
 
-    def _deliver(self, frame: Frame) -> None:
-        self.received.append(frame)
-
     def _check_open(self) -> None:
-        if self.state != "open":
+        if self._state is not ConnectionState.OPEN:
             raise ConnectionClosedError(self.connection_id, self.close_code, self.close_reason)
 
     def __repr__(self) -> str:
-        return f"Connection({self.connection_id!r}, {self.state})"
+        return f"Connection({self.connection_id!r}, {self._state})"

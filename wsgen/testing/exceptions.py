@@ -4,7 +4,13 @@ WebsocketTestError
 ├── ConnectionRejected     API Gateway refused the handshake: 401, 403, 500 or $connect's status
 ├── HandshakeFailed        the client (like a browser) failed the handshake: subprotocol mismatch
 ├── ConnectionClosedError  sending on, or receiving from, a closed connection with nothing left
-└── NoMessageError         receive() on an open connection that has nothing waiting
+├── NoMessageError         receive() on an open connection that has nothing waiting
+├── ClientClosedError      connect() on a closed Client            (also a RuntimeError)
+├── FragmentsError         send_*(fragments=N) with N out of range  (also a ValueError)
+└── UnexpectedFrameError   receive_text() got a binary frame        (also a TypeError)
+
+The last three keep the builtin they were before as a second base, so `except ValueError`
+in existing tests still catches them.
 """
 
 from __future__ import annotations
@@ -74,3 +80,26 @@ class NoMessageError(WebsocketTestError):
             f"connection {self.connection_id} has no message waiting "
             f"({self.received} received and read so far)"
         )
+
+
+class ClientClosedError(WebsocketTestError, RuntimeError):
+    """`connect()` on a `Client` that was closed. (A `RuntimeError` too, as it was.)"""
+
+    def __str__(self) -> str:
+        return "this Client is closed; create a new one"
+
+
+class FragmentsError(WebsocketTestError, ValueError):
+    """`fragments=N` cannot split the message so. (A `ValueError` too, as it was.)"""
+
+    def __init__(self, fragments: int, size: int) -> None:
+        super().__init__(fragments, size)
+        self.fragments = fragments
+        self.size = size
+
+    def __str__(self) -> str:
+        return f"fragments must be between 1 and {max(self.size, 1)}: {self.fragments}"
+
+
+class UnexpectedFrameError(WebsocketTestError, TypeError):
+    """`receive_text()` found a binary frame. (A `TypeError` too, as it was.)"""

@@ -8,12 +8,12 @@ the ones boto3 raises, reachable as `client.exceptions.GoneException` and so on.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from runtime.contract import MAX_MESSAGE_BYTES
 
-if TYPE_CHECKING:
-    from .client import Client
+from ..gateway.outcomes import Frame
+from .connection import Connection
 
 
 class GoneException(Exception):  # noqa: N818  (boto3's name)
@@ -29,6 +29,20 @@ class _Exceptions:
     PayloadTooLargeException = PayloadTooLargeException
 
 
+class Switchboard(Protocol):
+    """What `MemoryManagementClient` needs of the test client: its open connections."""
+
+    def live_connection(self, connection_id: str) -> Connection:
+        """The open connection; raises `GoneException` for any other."""
+        ...
+
+    def post_to_connection(self, connection_id: str, frame: Frame) -> None:
+        """Deliver `frame` to the open connection; raises `GoneException` for any other."""
+
+    def delete_connection(self, connection_id: str) -> None:
+        """Close the open connection from the server side; raises `GoneException` otherwise."""
+
+
 def _datetime(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
@@ -38,8 +52,8 @@ class MemoryManagementClient:
 
     exceptions = _Exceptions
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, switchboard: Switchboard) -> None:
+        self._switchboard = switchboard
 
     def post_to_connection(self, *, ConnectionId: str, Data: bytes | str) -> dict[str, Any]:  # noqa: N803
         # Unlike the HTTP API, the in-memory one sees what the app meant: str is text.
@@ -47,11 +61,11 @@ class MemoryManagementClient:
         size = len(data.encode()) if isinstance(data, str) else len(data)
         if size > MAX_MESSAGE_BYTES:
             raise PayloadTooLargeException(f"message of {size} bytes is over 128 KB")
-        self._client._post(ConnectionId, data)
+        self._switchboard.post_to_connection(ConnectionId, data)
         return {"ResponseMetadata": {"HTTPStatusCode": 200}}
 
     def get_connection(self, *, ConnectionId: str) -> dict[str, Any]:  # noqa: N803
-        connection = self._client._live(ConnectionId)
+        connection = self._switchboard.live_connection(ConnectionId)
         identity = {"SourceIp": connection.peer.source_ip}
         if connection.peer.user_agent is not None:
             identity["UserAgent"] = connection.peer.user_agent
@@ -63,5 +77,5 @@ class MemoryManagementClient:
         }
 
     def delete_connection(self, *, ConnectionId: str) -> dict[str, Any]:  # noqa: N803
-        self._client._server_close(ConnectionId)
+        self._switchboard.delete_connection(ConnectionId)
         return {"ResponseMetadata": {"HTTPStatusCode": 204}}
