@@ -30,6 +30,7 @@ from runtime.contract import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
 
 from ..gateway.events import Peer, now_ms
 from ..gateway.outcomes import ABNORMAL_CLOSE, GOING_AWAY, MESSAGE_TOO_BIG, NO_STATUS_REASON
+from ..gateway.state import ConnectionState
 
 CLOSE_TIMEOUT_S = 3.0
 """How long a closing handshake may take before the TCP connection is dropped."""
@@ -61,6 +62,13 @@ class BufferFullError(Exception):
 
 
 Handle = Callable[["Connection", Message], Awaitable[None]]
+
+_STATES = {
+    State.CONNECTING: ConnectionState.CONNECTING,
+    State.OPEN: ConnectionState.OPEN,
+    State.CLOSING: ConnectionState.CLOSING,
+    State.CLOSED: ConnectionState.CLOSED,
+}
 
 
 class GatewayProtocol(ServerProtocol):
@@ -112,8 +120,18 @@ class Connection:
         return self.client.connection_id
 
     @property
+    def state(self) -> ConnectionState:
+        """Open until either side starts the closing handshake; closed once it is done.
+
+        The transitions are websockets' protocol's: `close()` here, a client's close frame,
+        a protocol failure or a dropped socket. An emulator connection exists only once
+        the handshake succeeded, so it is never `CONNECTING`.
+        """
+        return _STATES[self.protocol.state]
+
+    @property
     def is_open(self) -> bool:
-        return self.protocol.state is State.OPEN
+        return self.state.takes_posts
 
     # Outgoing
 
