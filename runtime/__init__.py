@@ -8,6 +8,7 @@ from .auth import AuthResponse, UnauthorizedError
 from .events import AuthorizerEvent, WebsocketEvent
 from .exceptions import (
     BadRequestError,
+    CredentialsError,
     EndpointNotConfiguredError,
     ExperimentalFeatureError,
     InvalidAuthorizerResultError,
@@ -30,6 +31,7 @@ __all__ = [
     "BadRequestError",
     "BroadcastResult",
     "Chalice",
+    "CredentialsError",
     "EndpointNotConfiguredError",
     "ExperimentalFeatureError",
     "InvalidAuthorizerResultError",

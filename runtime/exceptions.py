@@ -4,6 +4,7 @@ WebsocketError
 ├── WebsocketDisconnectedError   API Gateway answered 410: the connection is gone
 ├── MessageTooLargeError         over API Gateway's 128 KB message limit (also ValueError)
 ├── EndpointNotConfiguredError   no management endpoint could be resolved
+├── CredentialsError             the container credentials endpoint failed or was refused
 ├── BadRequestError              the message body is not valid JSON (also ValueError)
 ├── ExperimentalFeatureError     the app uses WebSockets without the WEBSOCKETS flag
 ├── InvalidEventError            not an API Gateway WebSocket event (also ValueError)
@@ -58,6 +59,18 @@ class EndpointNotConfiguredError(WebsocketError):
             "no WebSocket management endpoint: call app.websocket_api.configure_endpoint(url), "
             "set WSGEN_WEBSOCKET_ENDPOINT, or send from inside a WebSocket handler"
         )
+
+
+class CredentialsError(WebsocketError):
+    """AWS credentials could not be read: the container endpoint failed, or its token."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(source, reason)
+        self.source = source
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"cannot get AWS credentials from {self.source}: {self.reason}"
 
 
 class BadRequestError(WebsocketError, ValueError):

@@ -1,0 +1,587 @@
+"""Calling AWS from the runtime without boto3: credentials, SigV4 signing, pooled requests.
+
+boto3 costs a cold start about 365 ms and 31 MiB before its first call; this costs `socket`,
+`hashlib` and `hmac` (and `ssl` for https). Runtime code that calls an AWS API uses three
+functions:
+
+    creds = aws.credentials()          # None: neither Lambda's variables nor a container
+                                       # endpoint; fall back to boto3
+    response = aws.request(
+        "POST", "https://dynamodb.us-east-1.amazonaws.com/",
+        body=payload, service="dynamodb", credentials=creds,
+        headers={"Content-Type": "application/x-amz-json-1.0",
+                 "X-Amz-Target": "DynamoDB_20120810.GetItem"},
+    )
+    response.status, response.error_code, response.request_id, response.json()
+
+`request` signs every attempt with SigV4 (`sign`), keeps connections alive in one pool per
+process, and retries as AWS SDKs' "standard" mode does: throttling and transient errors and
+network failures, up to 3 attempts, with jittered exponential backoff and a retry quota.
+It returns the last response whatever its status; reading AWS's error is the caller's job.
+
+SigV4: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
+Retries: https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from _thread import allocate_lock
+
+from .exceptions import CredentialsError
+from .httpclient import DEFAULT_TIMEOUT, Pool, Response
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
+__all__ = [
+    "AwsResponse",
+    "Credentials",
+    "credentials",
+    "quote",
+    "region_of",
+    "request",
+    "sign",
+]
+
+MAX_ATTEMPTS = 3
+"""Attempts per request in AWS's standard retry mode (the first one included)."""
+
+MAX_BACKOFF = 20.0
+"""Seconds: the cap on one retry's jittered backoff (standard mode)."""
+
+RETRY_QUOTA = 500
+"""Retry tokens per process; a retry takes 5 (10 after a network failure), success returns them."""
+
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+"""Error codes standard mode retries whatever the status (DynamoDB throttles with 400)."""
+
+TRANSIENT_CODES = frozenset(
+    {"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"}
+)
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+_EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+_CONTAINER_HOST = "169.254.170.2"
+_CONTAINER_HOSTS = (
+    _CONTAINER_HOST,
+    "169.254.170.23",
+    "fd00:ec2::23",
+    "[fd00:ec2::23]",
+    "localhost",
+)
+_REFRESH_BEFORE = 300.0
+"""Seconds before their expiry that container credentials are fetched again."""
+
+
+class Credentials:
+    """An access key, its secret and the session token (None for long-term keys)."""
+
+    __slots__ = ("access_key", "expires_at", "secret_key", "token")
+
+    def __init__(
+        self,
+        access_key: str,
+        secret_key: str,
+        token: str | None = None,
+        expires_at: float | None = None,
+    ) -> None:
+        self.access_key = access_key
+        self.secret_key = secret_key
+        self.token = token or None
+        self.expires_at = expires_at
+        """Epoch seconds after which AWS refuses them (None: not known to expire)."""
+
+    def __repr__(self) -> str:
+        return f"Credentials(access_key={self.access_key!r}, token={'...' if self.token else None})"
+
+
+class AwsResponse(Response):
+    """An AWS API's response: status, headers (lowercase names), body, and AWS's error fields."""
+
+    __slots__ = ()
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def request_id(self) -> str | None:
+        """AWS's id for the request (`x-amzn-RequestId`), for support cases and logs."""
+        h = self.headers
+        return h.get("x-amzn-requestid") or h.get("x-amz-request-id") or h.get("x-amz-apigw-id")
+
+    @property
+    def error_code(self) -> str | None:
+        """AWS's error code (`GoneException`), from `x-amzn-ErrorType` or the body's `__type`."""
+        if self.ok:
+            return None
+        code = self.headers.get("x-amzn-errortype")
+        if not code and self.body[:1] == b"{":
+            try:
+                parsed = self.json()
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict):
+                code = parsed.get("__type") or parsed.get("code") or parsed.get("Code")
+        if not code:
+            return None
+        # "GoneException:http://internal.amazon.com/..." and "com.amazonaws.dynamodb.v20120810#X"
+        return str(code).split(":", 1)[0].rsplit("#", 1)[-1] or None
+
+    @property
+    def error_message(self) -> str | None:
+        """AWS's error message, when the body is a JSON object carrying one."""
+        if self.ok or self.body[:1] != b"{":
+            return None
+        try:
+            parsed = self.json()
+        except ValueError:
+            return None
+        if not isinstance(parsed, dict):
+            return None
+        message = parsed.get("message") or parsed.get("Message")
+        return str(message) if message is not None else None
+
+    def json(self) -> Any:
+        """The body parsed as JSON (`json` is imported on first use: cold-start time)."""
+        import json
+
+        return json.loads(self.body)
+
+
+# Credentials -----------------------------------------------------------------------------
+
+_container_cache: Credentials | None = None
+_credentials_lock = allocate_lock()
+
+
+def credentials() -> Credentials | None:
+    """Lambda's credentials: its environment, else the container credentials endpoint.
+
+    Lambda sets `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`; SnapStart
+    functions and containers get `AWS_CONTAINER_CREDENTIALS_FULL_URI` (or `..._RELATIVE_URI`)
+    and an authorization token instead, and the endpoint's answer is cached until five
+    minutes before it expires. None when neither is there (a developer's machine with a
+    profile, say): the caller then falls back to boto3's credential chain.
+
+    Raises:
+        CredentialsError: the container endpoint is configured but refused or failed.
+    """
+    env = os.environ
+    access_key = env.get("AWS_ACCESS_KEY_ID")
+    secret_key = env.get("AWS_SECRET_ACCESS_KEY")
+    if access_key and secret_key:
+        return Credentials(access_key, secret_key, env.get("AWS_SESSION_TOKEN"))
+    if "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" in env:
+        url = f"http://{_CONTAINER_HOST}{env['AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']}"
+    elif "AWS_CONTAINER_CREDENTIALS_FULL_URI" in env:
+        url = env["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+    else:
+        return None
+    global _container_cache
+    with _credentials_lock:
+        cached = _container_cache
+        if cached is None or _expiring(cached):
+            cached = _container_cache = _fetch_container_credentials(url)
+        return cached
+
+
+def _expiring(creds: Credentials) -> bool:
+    return creds.expires_at is not None and time.time() > creds.expires_at - _REFRESH_BEFORE
+
+
+def _fetch_container_credentials(url: str) -> Credentials:
+    scheme, host, port, target = _split(url)
+    if scheme != "https" and host not in _CONTAINER_HOSTS and not _is_loopback(host):
+        raise CredentialsError(
+            url,
+            f"host '{host}' is neither a loopback address nor one of "
+            + ", ".join(_CONTAINER_HOSTS[:3]),
+        )
+    headers = {"Accept": "application/json"}
+    token = _container_token()
+    if token is not None:
+        headers["Authorization"] = token
+    head = _head("GET", target, _host_header(scheme, host, port), headers, b"")
+    last: Exception | None = None
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:
+            time.sleep(1.0)
+        try:
+            response = _pool.request(scheme, host, port, head, b"", "GET", timeout=2.0)
+        except OSError as exc:
+            last = exc
+            continue
+        if response.status != 200:
+            last = CredentialsError(url, f"HTTP {response.status} {response.reason}")
+            if response.status < 500:
+                break
+            continue
+        try:
+            import json
+
+            data = json.loads(response.body)
+            return Credentials(
+                data["AccessKeyId"],
+                data["SecretAccessKey"],
+                data.get("Token"),
+                _epoch(data["Expiration"]) if data.get("Expiration") else None,
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CredentialsError(url, f"unexpected answer ({exc})") from exc
+    if isinstance(last, CredentialsError):
+        raise last
+    raise CredentialsError(url, str(last)) from last
+
+
+def _container_token() -> str | None:
+    env = os.environ
+    path = env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+    token: str | None
+    if path:
+        try:
+            with open(path) as handle:
+                token = handle.read()
+        except OSError as exc:
+            raise CredentialsError(
+                path, f"cannot read the authorization token file: {exc}"
+            ) from exc
+    else:
+        token = env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN")
+    if token is not None and ("\r" in token or "\n" in token):
+        raise CredentialsError("AWS_CONTAINER_AUTHORIZATION_TOKEN", "the token holds a line break")
+    return token
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("::1", "[::1]") or (host.startswith("127.") and host.count(".") == 3)
+
+
+def _epoch(text: str) -> float:
+    """Epoch seconds of an ISO 8601 time, `2026-12-01T10:00:00Z` (`datetime` imports slowly)."""
+    year, month, day = int(text[0:4]), int(text[5:7]), int(text[8:10])
+    hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
+    rest = text[19:].lstrip("0123456789.")
+    offset = 0
+    if rest[:1] in ("+", "-"):
+        offset = (int(rest[1:3]) * 60 + int(rest[-2:])) * 60 * (1 if rest[0] == "+" else -1)
+    # days from 1970-01-01 (Howard Hinnant's days_from_civil)
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    return float(days * 86400 + hour * 3600 + minute * 60 + second - offset)
+
+
+# Signing ---------------------------------------------------------------------------------
+
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+_keys: dict[tuple[str, str, str, str], bytes] = {}
+
+
+def quote(text: str, safe: str = "") -> str:
+    """Percent-encode `text` as SigV4 and AWS's REST paths do: all but `A-Za-z0-9-_.~`, `safe`."""
+    keep = _UNRESERVED.union(safe.encode())
+    return "".join(chr(b) if b in keep else f"%{b:02X}" for b in text.encode())
+
+
+def sign(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    service: str,
+    region: str,
+    credentials: Credentials,
+    now: float | None = None,
+) -> dict[str, str]:
+    """`headers` plus `X-Amz-Date`, `X-Amz-Security-Token` and a SigV4 `Authorization`.
+
+    Every header given is signed, with `host` (from the URL, as the request will send it).
+    `url`'s path must be what goes on the wire, already percent-encoded; the canonical form
+    encodes it once more, as every service but S3 expects. `now` (epoch seconds) is for tests.
+    """
+    import hashlib
+    import hmac
+
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() if now is None else now))
+    signed = {
+        name: value
+        for name, value in headers.items()
+        if name.lower() not in ("authorization", "x-amz-date", "x-amz-security-token")
+    }
+    signed["X-Amz-Date"] = stamp
+    if credentials.token:
+        signed["X-Amz-Security-Token"] = credentials.token
+    scheme, host, port, target = _split(url)
+    path, _, query = target.partition("?")
+    canonical: dict[str, str] = {"host": _host_header(scheme, host, port)}
+    for name, value in signed.items():
+        lname = name.lower()
+        if lname in _UNSIGNED_HEADERS:
+            continue
+        value = " ".join(value.split())
+        canonical[lname] = f"{canonical[lname]},{value}" if lname in canonical else value
+    names = sorted(canonical)
+    signed_headers = ";".join(names)
+    payload_hash = hashlib.sha256(body).hexdigest() if body else _EMPTY_SHA256
+    canonical_request = "\n".join(
+        (
+            method.upper(),
+            quote(_normalize_path(path), safe="/"),
+            _canonical_query(query),
+            "".join(f"{name}:{canonical[name]}\n" for name in names),
+            signed_headers,
+            payload_hash,
+        )
+    )
+    date = stamp[:8]
+    scope = f"{date}/{region}/{service}/aws4_request"
+    string_to_sign = "\n".join(
+        (
+            "AWS4-HMAC-SHA256",
+            stamp,
+            scope,
+            hashlib.sha256(canonical_request.encode()).hexdigest(),
+        )
+    )
+    key = _signing_key(credentials.secret_key, date, region, service)
+    signature = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+    signed["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={credentials.access_key}/{scope}, "
+        f"SignedHeaders={signed_headers}, Signature={signature}"
+    )
+    return signed
+
+
+# botocore's list: headers that proxies and clients may change on the way
+_UNSIGNED_HEADERS = frozenset(
+    {
+        "baggage",
+        "connection",
+        "expect",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "traceparent",
+        "tracestate",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "user-agent",
+        "x-amzn-trace-id",
+    }
+)
+
+
+def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    cache_key = (secret, date, region, service)
+    key = _keys.get(cache_key)
+    if key is None:
+        import hashlib
+        import hmac
+
+        key = f"AWS4{secret}".encode()
+        for part in (date, region, service, "aws4_request"):
+            key = hmac.digest(key, part.encode(), hashlib.sha256)
+        if len(_keys) > 16:
+            _keys.clear()
+        _keys[cache_key] = key
+    return key
+
+
+def _normalize_path(path: str) -> str:
+    """RFC 3986 dot-segment removal, and no empty segments, as AWS canonicalises paths."""
+    if not path:
+        return "/"
+    out: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            if out:
+                out.pop()
+        elif segment and segment != ".":
+            out.append(segment)
+    first = "/" if path.startswith("/") else ""
+    last = "/" if path.endswith("/") and out else ""
+    return first + "/".join(out) + last
+
+
+def _canonical_query(query: str) -> str:
+    if not query:
+        return ""
+    pairs = sorted(pair.partition("=")[::2] for pair in query.split("&"))
+    return "&".join(f"{key}={value}" for key, value in pairs)
+
+
+# Requests --------------------------------------------------------------------------------
+
+_pool = Pool()
+_quota = [RETRY_QUOTA]
+_quota_lock = allocate_lock()
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    service: str,
+    credentials: Credentials | Callable[[], Credentials],
+    body: bytes = b"",
+    headers: Mapping[str, str] | None = None,
+    region: str | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> AwsResponse:
+    """Send one signed request to an AWS API; the last attempt's response, any status.
+
+    `credentials` may be a function, called before each attempt (so refreshed container
+    credentials are picked up). `region` defaults to the one in the URL's host
+    (`region_of`), then `AWS_REGION`, `AWS_DEFAULT_REGION` and us-east-1.
+
+    Retried (standard mode): 429, 500, 502, 503, 504, the throttling and transient error
+    codes (`THROTTLING_CODES`, whatever the status) and network failures; never any other
+    4xx. Each retry waits a random time up to `min(2 ** (attempt - 1), 20)` seconds.
+
+    Raises:
+        OSError: the network failed on the last attempt (`ConnectionError`, `TimeoutError`...).
+    """
+    scheme, host, port, target = _split(url)
+    host_header = _host_header(scheme, host, port)
+    region = region or region_of(url) or _env_region() or "us-east-1"
+    extra = dict(headers or {})
+    attempt = 1
+    retried_cost = 0
+    while True:
+        creds = credentials() if callable(credentials) else credentials
+        signed = sign(method, url, extra, body, service=service, region=region, credentials=creds)
+        head = _head(method, target, host_header, signed, body)
+        try:
+            raw = _pool.request(scheme, host, port, head, body, method, timeout)
+        except OSError:
+            cost = 10
+            if attempt >= max_attempts or not _take_quota(cost):
+                raise
+        else:
+            response = AwsResponse(raw.status, raw.reason, raw.headers, raw.body)
+            if not _retryable(response) or attempt >= max_attempts:
+                if response.ok:
+                    _return_quota(retried_cost or 1)
+                return response
+            cost = 5
+            if not _take_quota(cost):
+                return response
+        retried_cost = cost
+        _sleep_backoff(attempt)
+        attempt += 1
+
+
+def region_of(url: str) -> str | None:
+    """The region in an AWS endpoint's host (`{api}.execute-api.eu-west-1.amazonaws.com`).
+
+    None for other hosts: a custom domain, `wsgen local`, a global endpoint.
+    """
+    host = _split(url)[1]
+    for suffix in (".amazonaws.com.cn", ".amazonaws.com"):
+        if host.endswith(suffix):
+            labels = host[: -len(suffix)].split(".")
+            return labels[-1] if len(labels) >= 2 and labels[-1] else None
+    return None
+
+
+def reset() -> None:
+    """Forget pooled connections and cached credentials (after a fork or a SnapStart restore)."""
+    global _container_cache
+    _pool.clear()
+    with _credentials_lock:
+        _container_cache = None
+
+
+def _retryable(response: AwsResponse) -> bool:
+    if response.ok:
+        return False
+    if response.status in TRANSIENT_STATUSES:
+        return True
+    code = response.error_code
+    return code in THROTTLING_CODES or code in TRANSIENT_CODES
+
+
+def _take_quota(cost: int) -> bool:
+    with _quota_lock:
+        if _quota[0] < cost:
+            return False
+        _quota[0] -= cost
+        return True
+
+
+def _return_quota(amount: int) -> None:
+    with _quota_lock:
+        _quota[0] = min(RETRY_QUOTA, _quota[0] + amount)
+
+
+def _sleep_backoff(attempt: int) -> None:
+    jitter = int.from_bytes(os.urandom(2), "big") / 65536  # `random` is slow to import
+    time.sleep(jitter * min(2.0 ** (attempt - 1), MAX_BACKOFF))
+
+
+def _env_region() -> str | None:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
+
+
+def _split(url: str) -> tuple[str, str, int, str]:
+    """(scheme, lowercase host, port, path and query) of an http(s) URL."""
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in ("http", "https"):
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    authority, slash, target = rest.partition("/")
+    target = slash + target.split("#", 1)[0] or "/"
+    authority = authority.rpartition("@")[2]
+    if authority.startswith("["):
+        host, _, port_text = authority[1:].partition("]")
+        port_text = port_text[1:]
+    else:
+        host, _, port_text = authority.partition(":")
+    port = int(port_text) if port_text else (443 if scheme == "https" else 80)
+    return scheme, host.lower(), port, target
+
+
+def _host_header(scheme: str, host: str, port: int) -> str:
+    name = f"[{host}]" if ":" in host else host
+    return name if port == (443 if scheme == "https" else 80) else f"{name}:{port}"
+
+
+_BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+def _head(method: str, target: str, host: str, headers: Mapping[str, str], body: bytes) -> bytes:
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
+    lines.extend(f"{name}: {value}" for name, value in headers.items())
+    if body or method in _BODY_METHODS:
+        lines.append(f"Content-Length: {len(body)}")
+    lines.append("Accept-Encoding: identity")
+    lines.append("\r\n")
+    return "\r\n".join(lines).encode("latin-1")
