@@ -1,22 +1,45 @@
 """wsgen's runtime: the code that runs in AWS Lambda behind an API Gateway WebSocket API.
 
+An app registers handlers by route and is itself the Lambda handler (`Handler: app.app`):
+
+    >>> from runtime import App
+    >>> app = App(app_name="echo")
+    >>> app.experimental_feature_flags.update(["WEBSOCKETS"])
+    >>> @app.on_ws_message(route="ping", reply=True)  # two-way: the result is the reply
+    ... def ping(event):
+    ...     return {"pong": event.json_body["n"]}
+    >>> event = {"requestContext": {"routeKey": "ping", "eventType": "MESSAGE",
+    ...          "connectionId": "Xq4mT2rLpNcFa8w="}, "body": '{"action": "ping", "n": 1}'}
+    >>> app(event, None)  # what Lambda calls; API Gateway sends the body to the client
+    {'statusCode': 200, 'body': '{"pong":1}'}
+
+`app.websocket_api.send(connection_id, data)` pushes to any client. Test an app with
+`wsgen.testing.Client`, run it with `wsgen local`, deploy it with `wsgen template`.
+
 Standard library only at import time; boto3 is imported on the first management call.
 """
 
 from .app import App, Chalice
 from .auth import AuthResponse, UnauthorizedError
-from .events import AuthorizerEvent, WebsocketEvent
+from .contract import AppSpec, AuthorizerSpec, RouteSpec
+from .dispatch import Route
+from .events import AuthorizerEvent, Headers, WebsocketEvent
 from .exceptions import (
     BadRequestError,
     CredentialsError,
+    DuplicateHandlerError,
     EndpointNotConfiguredError,
     ExperimentalFeatureError,
+    InvalidAuthorizerContextError,
     InvalidAuthorizerResultError,
     InvalidEventError,
+    InvalidIdentitySourceError,
+    InvalidMiddlewareError,
     InvalidReplyError,
     InvalidRouteError,
     MessageTooLargeError,
     NoAuthorizerError,
+    RegistrationError,
     RouteNotFoundError,
     WebsocketDisconnectedError,
     WebsocketError,
@@ -26,22 +49,32 @@ from .responses import Response
 
 __all__ = [
     "App",
+    "AppSpec",
     "AuthResponse",
     "AuthorizerEvent",
+    "AuthorizerSpec",
     "BadRequestError",
     "BroadcastResult",
     "Chalice",
     "CredentialsError",
+    "DuplicateHandlerError",
     "EndpointNotConfiguredError",
     "ExperimentalFeatureError",
+    "Headers",
+    "InvalidAuthorizerContextError",
     "InvalidAuthorizerResultError",
     "InvalidEventError",
+    "InvalidIdentitySourceError",
+    "InvalidMiddlewareError",
     "InvalidReplyError",
     "InvalidRouteError",
     "MessageTooLargeError",
     "NoAuthorizerError",
+    "RegistrationError",
     "Response",
+    "Route",
     "RouteNotFoundError",
+    "RouteSpec",
     "UnauthorizedError",
     "WebsocketAPI",
     "WebsocketDisconnectedError",

@@ -14,8 +14,8 @@ from .contract import (
     AuthorizerSpec,
     RouteSpec,
 )
-from .dispatch import handle
-from .exceptions import ExperimentalFeatureError
+from .dispatch import Route, handle
+from .exceptions import DuplicateHandlerError, ExperimentalFeatureError, InvalidRouteError
 from .management import WebsocketAPI
 from .routing import validate_route_key, validate_selection_expression
 
@@ -24,15 +24,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, TypeVar
 
+    from .events import AuthorizerEvent, WebsocketEvent
+
     H = TypeVar("H", bound=Callable[..., Any])
 
-
-class _Registered:
-    __slots__ = ("handler", "reply")
-
-    def __init__(self, handler: Callable[..., Any], reply: bool) -> None:
-        self.handler = handler
-        self.reply = reply
+_DECORATORS = {CONNECT: "on_ws_connect", DISCONNECT: "on_ws_disconnect"}
+"""The decorator registering each predefined route; every other key is `on_ws_message`'s."""
 
 
 def _handler_name(handler: Callable[..., Any]) -> str:
@@ -51,8 +48,10 @@ class App:
         self.experimental_feature_flags: set[str] = set()
         self.websocket_api = WebsocketAPI()
         self._route_selection_expression = DEFAULT_ROUTE_SELECTION_EXPRESSION
-        self._routes: dict[str, _Registered] = {}
-        self._authorizer: tuple[Callable[..., Any], tuple[str, ...]] | None = None
+        self.route_table: dict[str, Route] = {}
+        """Route key → `Route`, what the entry point reads. Read-only: register with
+        `add_route` or the decorators, which check what they are given."""
+        self._authorizer: tuple[Callable[[AuthorizerEvent], Any], tuple[str, ...]] | None = None
 
     @property
     def route_selection_expression(self) -> str:
@@ -66,7 +65,7 @@ class App:
 
     def on_ws_connect(self) -> Callable[[H], H]:
         """Register the `$connect` handler; it may return a `Response` or a dict."""
-        return self._register(CONNECT, "on_ws_connect", reply=False)
+        return self._decorator(CONNECT, reply=False)
 
     def on_ws_message(self, route: str = DEFAULT, *, reply: bool = False) -> Callable[[H], H]:
         """Register a message handler for `route` (`$default` when not given).
@@ -75,11 +74,11 @@ class App:
         a JSON-serialisable value) is sent back to the caller.
         """
         validate_route_key(route)
-        return self._register(route, "on_ws_message", reply=reply)
+        return self._decorator(route, reply=reply)
 
     def on_ws_disconnect(self) -> Callable[[H], H]:
         """Register the `$disconnect` handler (API Gateway calls it on a best-effort basis)."""
-        return self._register(DISCONNECT, "on_ws_disconnect", reply=False)
+        return self._decorator(DISCONNECT, reply=False)
 
     def ws_authorizer(self, identity_sources: list[str]) -> Callable[[H], H]:
         """Register the REQUEST authorizer that API Gateway runs before `$connect`.
@@ -91,29 +90,53 @@ class App:
         sources = validate_identity_sources(identity_sources)
 
         def register(handler: H) -> H:
-            if self._authorizer is not None:
-                existing = _handler_name(self._authorizer[0])
-                raise ValueError(
-                    f"ws_authorizer registered a second authorizer (already {existing}); "
-                    "an API has one $connect authorizer"
-                )
-            self._authorizer = (handler, sources)
+            self.add_authorizer(handler, sources)
             return handler
 
         return register
 
-    def _register(self, route_key: str, decorator: str, *, reply: bool) -> Callable[[H], H]:
+    def _decorator(self, route_key: str, *, reply: bool) -> Callable[[H], H]:
         def register(handler: H) -> H:
-            if route_key in self._routes:
-                existing = _handler_name(self._routes[route_key].handler)
-                raise ValueError(
-                    f"{decorator} registered a second handler for route '{route_key}' "
-                    f"(already served by {existing}); keep one"
-                )
-            self._routes[route_key] = _Registered(handler, reply)
+            self.add_route(route_key, handler, reply=reply)
             return handler
 
         return register
+
+    def add_route(
+        self, route_key: str, handler: Callable[[WebsocketEvent], Any], *, reply: bool = False
+    ) -> None:
+        """Serve `route_key` with `handler`: what the `on_ws_*` decorators do.
+
+        Raises:
+            InvalidRouteError: a key API Gateway would refuse, or `reply` on `$connect` or
+                `$disconnect` (only messages have replies).
+            DuplicateHandlerError: the route already has a handler.
+        """
+        validate_route_key(route_key)
+        if reply and route_key in _DECORATORS:
+            raise InvalidRouteError(route_key, "only message routes can reply")
+        existing = self.route_table.get(route_key)
+        if existing is not None:
+            decorator = _DECORATORS.get(route_key, "on_ws_message")
+            raise DuplicateHandlerError(decorator, route_key, _handler_name(existing.handler))
+        self.route_table[route_key] = Route(route_key, handler, reply)
+
+    def add_authorizer(
+        self,
+        handler: Callable[[AuthorizerEvent], Any],
+        identity_sources: list[str] | tuple[str, ...],
+    ) -> None:
+        """Guard `$connect` with `handler`: what `ws_authorizer` does.
+
+        Raises:
+            InvalidIdentitySourceError: a source API Gateway would refuse.
+            DuplicateHandlerError: the app has an authorizer already.
+        """
+        sources = validate_identity_sources(identity_sources)
+        if self._authorizer is not None:
+            existing = _handler_name(self._authorizer[0])
+            raise DuplicateHandlerError("ws_authorizer", CONNECT, existing)
+        self._authorizer = (handler, sources)
 
     def spec(self) -> AppSpec:
         """A read-only view of the registered routes, for the generator and the emulator.
@@ -121,11 +144,11 @@ class App:
         Raises:
             ExperimentalFeatureError: handlers are registered without the WEBSOCKETS flag.
         """
-        if self._routes and FEATURE_FLAG not in self.experimental_feature_flags:
+        if self.route_table and FEATURE_FLAG not in self.experimental_feature_flags:
             raise ExperimentalFeatureError(self.app_name)
         routes = {
             key: RouteSpec(key, _handler_name(entry.handler), entry.reply)
-            for key, entry in self._routes.items()
+            for key, entry in self.route_table.items()
         }
         authorizer = None
         if self._authorizer is not None:
@@ -145,14 +168,9 @@ class App:
         """The registered routes, sorted by key (see `spec`)."""
         return self.spec().routes
 
-    def authorizer(self) -> Callable[..., Any] | None:
+    def authorizer(self) -> Callable[[AuthorizerEvent], Any] | None:
         """The `$connect` authorizer's handler, if one is registered."""
         return None if self._authorizer is None else self._authorizer[0]
-
-    def handler_for(self, route_key: str) -> tuple[Callable[..., Any], bool] | None:
-        """The handler serving `route_key` and whether it replies; None when there is none."""
-        entry = self._routes.get(route_key)
-        return None if entry is None else (entry.handler, entry.reply)
 
     __call__ = handle
     """The Lambda entry point: `app(event, context)` (see `dispatch.handle`)."""

@@ -9,7 +9,12 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-
 
 from __future__ import annotations
 
-from .exceptions import InvalidAuthorizerResultError, WebsocketError
+from .exceptions import (
+    InvalidAuthorizerContextError,
+    InvalidAuthorizerResultError,
+    InvalidIdentitySourceError,
+    WebsocketError,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,10 +46,7 @@ class AuthResponse:
     ) -> None:
         for key, value in (context or {}).items():
             if not isinstance(value, str | int | float | bool):
-                raise TypeError(
-                    f"authorizer context value '{key}' is a {type(value).__name__}; API Gateway "
-                    "accepts only strings, numbers and booleans (serialise it with json.dumps)"
-                )
+                raise InvalidAuthorizerContextError(key, value)
         self.principal_id = principal_id
         self.allowed = allowed
         self.context = dict(context or {})
@@ -98,16 +100,16 @@ def to_authorizer_output(result: Any, method_arn: str) -> dict[str, Any]:
 def validate_identity_sources(sources: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     """Check identity sources as API Gateway does for a WebSocket REQUEST authorizer."""
     if isinstance(sources, str) or not sources:
-        raise ValueError(
-            "ws_authorizer needs a list of identity sources, "
-            "e.g. identity_sources=['route.request.querystring.token']"
+        raise InvalidIdentitySourceError(
+            None, "e.g. identity_sources=['route.request.querystring.token']"
         )
     for source in sources:
         if not isinstance(source, str) or not source.startswith(IDENTITY_SOURCE_PREFIXES):
-            raise ValueError(
-                f"identity source {source!r} must start with one of "
-                f"{', '.join(IDENTITY_SOURCE_PREFIXES)} (e.g. route.request.header.Authorization)"
+            raise InvalidIdentitySourceError(
+                source,
+                f"must start with one of {', '.join(IDENTITY_SOURCE_PREFIXES)} "
+                "(e.g. route.request.header.Authorization)",
             )
         if source.endswith("."):
-            raise ValueError(f"identity source {source!r} names no header, parameter or variable")
+            raise InvalidIdentitySourceError(source, "names no header, parameter or variable")
     return tuple(sources)

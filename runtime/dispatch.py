@@ -1,4 +1,9 @@
-"""The Lambda entry point's work: pick the handler for an event, call it, shape the result."""
+"""The Lambda entry point's work: pick the handler for an event, call it, shape the result.
+
+The entry point sees an app only through `Dispatchable`: its route table (`Route` entries
+the app's `add_route` fills), its authorizer and its `websocket_api`. It imports nothing
+from `runtime.app`, which imports `handle` from here.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,52 @@ _new = object.__new__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Callable, Mapping
+    from typing import Any, Protocol
 
-    from .app import App, _Registered
+    from .management import WebsocketAPI
+
+    class Dispatchable(Protocol):
+        """What the entry point reads from an app (`App` is one).
+
+        `route_table` maps route keys to their `Route` (`$default`'s serves the messages of
+        other keys); `authorizer()` is the `$connect` authorizer's handler, if any.
+        """
+
+        @property
+        def route_table(self) -> Mapping[str, Route]: ...
+
+        @property
+        def websocket_api(self) -> WebsocketAPI: ...
+
+        def authorizer(self) -> Callable[[AuthorizerEvent], Any] | None: ...
 
 
-def handle(app: App, event: dict[str, Any], context: Any) -> dict[str, Any]:
+class Route:
+    """One entry of an app's route table: what the entry point calls for a route key."""
+
+    __slots__ = ("call", "handler", "key", "reply")
+
+    def __init__(
+        self,
+        key: str,
+        handler: Callable[[WebsocketEvent], Any],
+        reply: bool = False,
+        call: Callable[[WebsocketEvent], Any] | None = None,
+    ) -> None:
+        self.key = key
+        self.handler = handler
+        """The function the app registered."""
+        self.reply = reply
+        """Two-way: the handler's return value is sent back to the caller."""
+        self.call = handler if call is None else call
+        """What the entry point calls with the event: the handler, or middleware around it."""
+
+    def __repr__(self) -> str:
+        return f"Route({self.key!r}, {self.handler!r}, reply={self.reply})"
+
+
+def handle(app: Dispatchable, event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Dispatch one API Gateway WebSocket event to the app's handler for its route.
 
     This is `App.__call__`, the Lambda entry point: every event pays for each line here, so
@@ -25,7 +70,7 @@ def handle(app: App, event: dict[str, Any], context: Any) -> dict[str, Any]:
     """
     try:
         request_context = event["requestContext"]
-        entry = app._routes.get(request_context["routeKey"])
+        entry = app.route_table.get(request_context["routeKey"])
     except (KeyError, TypeError):
         raise _invalid(event) from None
     if entry is None or "methodArn" in event:
@@ -41,7 +86,7 @@ def handle(app: App, event: dict[str, Any], context: Any) -> dict[str, Any]:
     ws_event.raw = event
     ws_event.context = context
     try:
-        result = entry.handler(ws_event)
+        result = entry.call(ws_event)
         if result is None:
             return {"statusCode": 200}
         return to_proxy_response(result, reply=entry.reply, route_key=request_context["routeKey"])
@@ -50,7 +95,9 @@ def handle(app: App, event: dict[str, Any], context: Any) -> dict[str, Any]:
         raise
 
 
-def _resolve_unusual(app: App, event: dict[str, Any], context: Any) -> _Registered | dict[str, Any]:
+def _resolve_unusual(
+    app: Dispatchable, event: dict[str, Any], context: Any
+) -> Route | dict[str, Any]:
     """The handler for a route without one of its own ($default), or the finished response.
 
     Covers an authorizer's input, a message for `$default`, and `$connect`/`$disconnect`
@@ -59,7 +106,7 @@ def _resolve_unusual(app: App, event: dict[str, Any], context: Any) -> _Register
     if is_authorizer_event(event):
         return _authorize(app, event, context)
     request_context = event["requestContext"]
-    default = app._routes.get(DEFAULT)
+    default = app.route_table.get(DEFAULT)
     if default is not None and request_context.get("eventType") == EVENT_MESSAGE:
         return default
     if request_context["routeKey"] in (CONNECT, DISCONNECT):
@@ -73,7 +120,7 @@ def _invalid(event: Any) -> InvalidEventError:
     return InvalidEventError("requestContext.routeKey")
 
 
-def _authorize(app: App, event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _authorize(app: Dispatchable, event: dict[str, Any], context: Any) -> dict[str, Any]:
     authorizer = app.authorizer()
     if authorizer is None:
         raise NoAuthorizerError()

@@ -214,7 +214,9 @@ class WebsocketEvent(_RequestContextEvent):
             try:
                 value = json.loads(self.raw_body if self.is_base64_encoded else self.body)
             except ValueError as exc:  # binascii.Error and JSONDecodeError are ValueErrors
-                raise BadRequestError(str(exc)) from exc
+                raise BadRequestError(
+                    f"Error Parsing JSON: the message body is not valid JSON ({exc})"
+                ) from exc
         self._json_body: Any = value
         return value
 

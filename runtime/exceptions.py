@@ -3,15 +3,20 @@
 WebsocketError
 ├── WebsocketDisconnectedError   API Gateway answered 410: the connection is gone
 ├── MessageTooLargeError         over API Gateway's 128 KB message limit (also ValueError)
-├── EndpointNotConfiguredError   no management endpoint could be resolved
+├── EndpointNotConfiguredError   no management endpoint could be resolved (also ValueError)
 ├── CredentialsError             the container credentials endpoint failed or was refused
-├── BadRequestError              the message body is not valid JSON (also ValueError)
 ├── ExperimentalFeatureError     the app uses WebSockets without the WEBSOCKETS flag
 ├── InvalidEventError            not an API Gateway WebSocket event (also ValueError)
 ├── RouteNotFoundError           no handler for the route and no $default
-├── InvalidRouteError            a route key API Gateway would reject (also ValueError)
+├── RegistrationError            a registration the app refuses (also ValueError)
+│   ├── DuplicateHandlerError    a second handler for a route, or a second authorizer
+│   ├── InvalidRouteError        a route key API Gateway would reject
+│   ├── InvalidIdentitySourceError  an authorizer identity source API Gateway would reject
+│   └── InvalidMiddlewareError   middleware for an event type no app has
 ├── InvalidReplyError            a two-way reply that cannot be sent (also TypeError)
 ├── InvalidAuthorizerResultError an authorizer returned neither allow nor deny (TypeError)
+├── InvalidAuthorizerContextError  an authorizer context value API Gateway refuses (TypeError)
+├── BadRequestError              the message is not what the handler needs (also ValueError)
 ├── NoAuthorizerError            an authorizer's input reached an app without one
 └── UnauthorizedError            (in runtime.auth) raised by an authorizer: 401
 """
@@ -51,7 +56,7 @@ class MessageTooLargeError(WebsocketError, ValueError):
         )
 
 
-class EndpointNotConfiguredError(WebsocketError):
+class EndpointNotConfiguredError(WebsocketError, ValueError):
     """No management endpoint: not configured, not in the environment, no current event."""
 
     def __str__(self) -> str:
@@ -74,14 +79,17 @@ class CredentialsError(WebsocketError):
 
 
 class BadRequestError(WebsocketError, ValueError):
-    """The message body is not the JSON the handler asked for."""
+    """The message is not what the handler needs: raise it with what is wrong.
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    `event.json_body` raises it for a body that is not JSON, with Chalice's wording.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
     def __str__(self) -> str:
-        return f"message body is not valid JSON: {self.reason}"
+        return self.message
 
 
 class ExperimentalFeatureError(WebsocketError):
@@ -120,7 +128,66 @@ class RouteNotFoundError(WebsocketError):
         return f"no handler for route '{self.route_key}' and no $default"
 
 
-class InvalidRouteError(WebsocketError, ValueError):
+class RegistrationError(WebsocketError, ValueError):
+    """A handler, route or middleware the app refuses to register."""
+
+
+class DuplicateHandlerError(RegistrationError):
+    """A second handler for a route (or a second authorizer): an API has one of each.
+
+    For a route the message starts with Chalice's, so code matching it keeps working.
+    """
+
+    def __init__(self, decorator: str, route_key: str, existing: str) -> None:
+        super().__init__(decorator, route_key, existing)
+        self.decorator = decorator
+        self.route_key = route_key
+        self.existing = existing
+
+    def __str__(self) -> str:
+        if self.decorator == "ws_authorizer":
+            return (
+                f"ws_authorizer registered a second authorizer (already {self.existing}); "
+                f"an API has one {self.route_key} authorizer"
+            )
+        return (
+            f"Duplicate websocket handler: '{self.decorator}'. There can only be one handler "
+            f"for each websocket decorator: route '{self.route_key}' is already served by "
+            f"{self.existing}; keep one"
+        )
+
+
+class InvalidIdentitySourceError(RegistrationError):
+    """An authorizer identity source API Gateway would not accept, or none at all."""
+
+    def __init__(self, source: object, reason: str) -> None:
+        super().__init__(source, reason)
+        self.source = source
+        """The offending source; None when the authorizer was given no list of them."""
+        self.reason = reason
+
+    def __str__(self) -> str:
+        if self.source is None:
+            return f"ws_authorizer needs a list of identity sources, {self.reason}"
+        return f"identity source {self.source!r} {self.reason}"
+
+
+class InvalidMiddlewareError(RegistrationError):
+    """Middleware registered for an event type that is not one of Chalice's."""
+
+    def __init__(self, event_type: object, known: tuple[str, ...]) -> None:
+        super().__init__(event_type, known)
+        self.event_type = event_type
+        self.known = known
+
+    def __str__(self) -> str:
+        return (
+            f"middleware event type {self.event_type!r} is not one of {', '.join(self.known)}; "
+            "use 'websocket' for WebSocket handlers, 'all' for every handler"
+        )
+
+
+class InvalidRouteError(RegistrationError):
     """A route key or route selection expression API Gateway would refuse."""
 
     def __init__(self, value: str, reason: str) -> None:
@@ -158,6 +225,21 @@ class InvalidAuthorizerResultError(WebsocketError, TypeError):
         return (
             f"authorizer returned a {self.type_name}; return AuthResponse.allow(principal_id) "
             "or AuthResponse.deny(), or raise UnauthorizedError"
+        )
+
+
+class InvalidAuthorizerContextError(WebsocketError, TypeError):
+    """An authorizer context value that is not a string, number or boolean."""
+
+    def __init__(self, key: str, value: object) -> None:
+        super().__init__(key, value)
+        self.key = key
+        self.type_name = type(value).__name__
+
+    def __str__(self) -> str:
+        return (
+            f"authorizer context value '{self.key}' is a {self.type_name}; API Gateway accepts "
+            "only strings, numbers and booleans (serialise it with json.dumps)"
         )
 
 

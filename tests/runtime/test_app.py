@@ -6,8 +6,20 @@ import logging
 
 import pytest
 
-from runtime import App, Chalice, ExperimentalFeatureError, Response
-from runtime.contract import ACCEPT_HANDLER_NAME, AppSpec, RouteSpec
+from runtime import (
+    App,
+    AppSpec,
+    Chalice,
+    DuplicateHandlerError,
+    ExperimentalFeatureError,
+    InvalidIdentitySourceError,
+    RegistrationError,
+    Response,
+    Route,
+    RouteSpec,
+    WebsocketError,
+)
+from runtime.contract import ACCEPT_HANDLER_NAME
 from runtime.exceptions import (
     InvalidEventError,
     InvalidReplyError,
@@ -58,14 +70,97 @@ def test_custom_route_and_two_way_flag_are_in_the_spec():
 
 
 @pytest.mark.parametrize(
-    ("decorator", "args"),
-    [("on_ws_connect", {}), ("on_ws_disconnect", {}), ("on_ws_message", {"route": "join"})],
+    ("decorator", "args", "key"),
+    [
+        ("on_ws_connect", {}, "$connect"),
+        ("on_ws_disconnect", {}, "$disconnect"),
+        ("on_ws_message", {}, "$default"),
+        ("on_ws_message", {"route": "join"}, "join"),
+    ],
 )
-def test_second_handler_for_a_route_names_the_decorator(decorator, args):
+def test_second_handler_for_a_route_says_what_chalice_says_then_names_both(decorator, args, key):
     app = make_app()
-    getattr(app, decorator)(**args)(lambda e: None)
-    with pytest.raises(ValueError, match=f"{decorator} registered a second handler"):
+
+    def first(event):
+        return None
+
+    getattr(app, decorator)(**args)(first)
+    with pytest.raises(DuplicateHandlerError) as caught:
         getattr(app, decorator)(**args)(lambda e: None)
+    chalice = (
+        f"Duplicate websocket handler: '{decorator}'. There can only be one handler for each "
+        "websocket decorator"
+    )
+    assert str(caught.value).startswith(chalice)
+    assert f"route '{key}' is already served by {__name__}.{first.__qualname__}" in str(
+        caught.value
+    )
+    assert app.route_table[key].handler is first
+
+
+def test_registration_mistakes_are_websocket_errors_and_value_errors():
+    app = make_app()
+    app.add_route("join", lambda e: None)
+    app.ws_authorizer(["route.request.header.Authorization"])(lambda e: None)
+    mistakes = [
+        lambda: app.add_route("join", lambda e: None),
+        lambda: app.add_route("$join", lambda e: None),
+        lambda: app.add_route("$connect", lambda e: None, reply=True),
+        lambda: app.ws_authorizer(["route.request.header.X"])(lambda e: None),
+        lambda: app.ws_authorizer(["header.Authorization"]),
+        lambda: app.ws_authorizer([]),
+    ]
+    for mistake in mistakes:
+        with pytest.raises(RegistrationError) as caught:
+            mistake()
+        assert isinstance(caught.value, WebsocketError)
+        assert isinstance(caught.value, ValueError)
+
+
+def test_a_second_authorizer_names_the_first():
+    app = make_app()
+
+    def gate(event):
+        return None
+
+    app.ws_authorizer(["route.request.header.Authorization"])(gate)
+    with pytest.raises(DuplicateHandlerError, match=r"second authorizer \(already .*gate\)"):
+        app.ws_authorizer(["route.request.header.Authorization"])(lambda e: None)
+
+
+def test_identity_source_errors_name_the_source_and_the_fix():
+    app = make_app()
+    with pytest.raises(InvalidIdentitySourceError, match=r"'header\.X' must start with one of"):
+        app.ws_authorizer(["header.X"])
+    with pytest.raises(InvalidIdentitySourceError, match="needs a list of identity sources"):
+        app.ws_authorizer("route.request.header.X")  # type: ignore[arg-type]
+
+
+def test_add_route_is_what_the_decorators_do(load_event):
+    app = make_app()
+    seen = []
+
+    def join(event):
+        seen.append(event.route_key)
+        return {"joined": True}
+
+    app.add_route("join", join, reply=True)
+    assert app.route_table["join"].handler is join
+    assert app.spec().route("join") == RouteSpec("join", f"{__name__}.{join.__qualname__}", True)
+    assert app(load_event("message_custom_route.json"), None)["body"] == '{"joined":true}'
+    assert seen == ["join"]
+
+
+def test_the_route_table_holds_what_the_entry_point_calls():
+    app = make_app()
+
+    @app.on_ws_message(route="ping", reply=True)
+    def ping(event):
+        return "pong"
+
+    [(key, route)] = app.route_table.items()
+    assert key == "ping" and isinstance(route, Route)
+    assert (route.key, route.handler, route.reply, route.call) == ("ping", ping, True, ping)
 
 
 def test_invalid_route_key_is_refused_at_registration():
@@ -191,8 +286,25 @@ def test_every_documented_error_is_importable_from_runtime():
     import runtime
     from runtime import exceptions
 
-    documented = [line.split()[1] for line in exceptions.__doc__.splitlines() if "── " in line]
-    assert documented and all(name in runtime.__all__ for name in documented)
+    documented = [
+        line.split("── ")[1].split()[0] for line in exceptions.__doc__.splitlines() if "── " in line
+    ]
+    assert len(documented) > 15 and all(name in runtime.__all__ for name in documented)
+    defined = [
+        name
+        for name, value in vars(exceptions).items()
+        if isinstance(value, type) and issubclass(value, Exception) and name != "WebsocketError"
+    ]
+    assert sorted(defined) == sorted(set(documented) - {"UnauthorizedError"})
+
+
+def test_the_package_docstring_example_runs():
+    import doctest
+
+    import runtime
+
+    outcome = doctest.testmod(runtime)
+    assert outcome.attempted >= 5 and outcome.failed == 0
 
 
 def test_handler_exception_propagates_after_one_log_line(load_event, caplog):

@@ -47,10 +47,18 @@ def test_json_body_is_parsed_once_and_cached(load_event):
     assert event.json_body is first
 
 
-def test_invalid_json_body_raises_bad_request(load_event):
+def test_invalid_json_body_raises_bad_request_with_chalices_wording(load_event):
     event = WebsocketEvent(load_event("message_default.json"))
-    with pytest.raises(BadRequestError, match="not valid JSON"):
+    with pytest.raises(BadRequestError) as caught:
         event.json_body  # noqa: B018
+    message = str(caught.value)
+    assert message.startswith("Error Parsing JSON: the message body is not valid JSON (")
+    assert "Expecting value" in message  # json's own reason, after Chalice's words
+    assert isinstance(caught.value, ValueError)
+
+
+def test_a_bad_request_raised_by_user_code_says_only_what_the_user_said():
+    assert str(BadRequestError("room must be valid")) == "room must be valid"
 
 
 def test_text_body_and_raw_body(load_event):
