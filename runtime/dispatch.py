@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any, Protocol
 
+    from .events import RawEvent
     from .management import WebsocketAPI
 
     class Dispatchable(Protocol):
@@ -62,7 +63,7 @@ class Route:
         return f"Route({self.key!r}, {self.handler!r}, reply={self.reply})"
 
 
-def handle(app: Dispatchable, event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handle(app: Dispatchable, event: RawEvent, context: Any) -> dict[str, Any]:
     """Dispatch one API Gateway WebSocket event to the app's handler for its route.
 
     This is `App.__call__`, the Lambda entry point: every event pays for each line here, so
@@ -95,9 +96,7 @@ def handle(app: Dispatchable, event: dict[str, Any], context: Any) -> dict[str, 
         raise
 
 
-def _resolve_unusual(
-    app: Dispatchable, event: dict[str, Any], context: Any
-) -> Route | dict[str, Any]:
+def _resolve_unusual(app: Dispatchable, event: RawEvent, context: Any) -> Route | dict[str, Any]:
     """The handler for a route without one of its own ($default), or the finished response.
 
     Covers an authorizer's input, a message for `$default`, and `$connect`/`$disconnect`
@@ -120,7 +119,7 @@ def _invalid(event: Any) -> InvalidEventError:
     return InvalidEventError("requestContext.routeKey")
 
 
-def _authorize(app: Dispatchable, event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _authorize(app: Dispatchable, event: RawEvent, context: Any) -> dict[str, Any]:
     authorizer = app.authorizer()
     if authorizer is None:
         raise NoAuthorizerError()
@@ -132,7 +131,7 @@ def _authorize(app: Dispatchable, event: dict[str, Any], context: Any) -> dict[s
         raise
 
 
-def _log_failure(what: str, event: dict[str, Any], exc: Exception) -> None:
+def _log_failure(what: str, event: RawEvent, exc: Exception) -> None:
     """One line naming the route and connection; Lambda reports the traceback itself."""
     import logging  # only on failure: Lambda's bootstrap has it loaded anyway
 

@@ -18,7 +18,59 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from datetime import datetime
-    from typing import Any
+    from typing import Any, NotRequired, TypedDict
+
+    class RawIdentity(TypedDict):
+        """`requestContext.identity`."""
+
+        sourceIp: str
+        userAgent: NotRequired[str]  # only when the client sent a User-Agent
+
+    class RawRequestContext(TypedDict):
+        """`requestContext`: what every event of a connection carries.
+
+        Required are the keys the runtime indexes; the others it reads with `.get`.
+        """
+
+        routeKey: str
+        eventType: str
+        stage: str
+        domainName: str
+        connectionId: str
+        apiId: str
+        extendedRequestId: NotRequired[str]
+        requestTime: NotRequired[str]
+        messageDirection: NotRequired[str]
+        connectedAt: NotRequired[int]
+        requestTimeEpoch: NotRequired[int]
+        identity: NotRequired[RawIdentity]
+        requestId: NotRequired[str]
+        messageId: NotRequired[str]  # MESSAGE
+        authorizer: NotRequired[dict[str, Any]]  # every event after an allowing authorizer
+        disconnectStatusCode: NotRequired[int]  # DISCONNECT
+        disconnectReason: NotRequired[str]  # DISCONNECT
+
+    class RawEvent(TypedDict):
+        """A Lambda event from an API Gateway WebSocket API, as the runtime reads it.
+
+        One shape for CONNECT, MESSAGE, DISCONNECT and the authorizer's input; which keys
+        each has is in the module docstring. `wsgen.gateway.events` builds its events as
+        this type, so mypy checks that the emulator builds what the runtime reads.
+        """
+
+        requestContext: RawRequestContext
+        headers: NotRequired[dict[str, str]]
+        multiValueHeaders: NotRequired[dict[str, list[str]]]
+        queryStringParameters: NotRequired[dict[str, str]]
+        multiValueQueryStringParameters: NotRequired[dict[str, list[str]]]
+        stageVariables: NotRequired[dict[str, str]]
+        body: NotRequired[str]  # MESSAGE
+        isBase64Encoded: NotRequired[bool]
+        type: NotRequired[str]  # the authorizer's input: "REQUEST"
+        methodArn: NotRequired[str]  # the authorizer's input
+
+else:  # names for wsgen to import at run time; plain dicts then
+    RawIdentity = RawRequestContext = RawEvent = dict
 
 _EMPTY: Mapping[str, Any] = {}
 
@@ -63,7 +115,7 @@ class _RequestContextEvent:
 
     __slots__ = ("_headers", "context", "raw")
 
-    def __init__(self, raw: dict[str, Any], context: Any = None) -> None:
+    def __init__(self, raw: RawEvent, context: Any = None) -> None:
         if "requestContext" not in raw:
             raise InvalidEventError("requestContext")
         self.raw = raw
@@ -71,36 +123,36 @@ class _RequestContextEvent:
         """The Lambda context object passed to the function, as in Chalice."""
 
     @property
-    def _rc(self) -> dict[str, Any]:
-        return self.raw["requestContext"]  # type: ignore[no-any-return]
+    def _rc(self) -> RawRequestContext:
+        return self.raw["requestContext"]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> RawEvent:
         """The raw event dict, as API Gateway sent it (not a copy)."""
         return self.raw
 
     @property
     def connection_id(self) -> str:
-        return self._rc["connectionId"]  # type: ignore[no-any-return]
+        return self._rc["connectionId"]
 
     @property
     def route_key(self) -> str:
-        return self._rc["routeKey"]  # type: ignore[no-any-return]
+        return self._rc["routeKey"]
 
     @property
     def event_type(self) -> str:
-        return self._rc["eventType"]  # type: ignore[no-any-return]
+        return self._rc["eventType"]
 
     @property
     def domain_name(self) -> str:
-        return self._rc["domainName"]  # type: ignore[no-any-return]
+        return self._rc["domainName"]
 
     @property
     def stage(self) -> str:
-        return self._rc["stage"]  # type: ignore[no-any-return]
+        return self._rc["stage"]
 
     @property
     def api_id(self) -> str:
-        return self._rc["apiId"]  # type: ignore[no-any-return]
+        return self._rc["apiId"]
 
     @property
     def request_id(self) -> str | None:
@@ -235,16 +287,16 @@ class AuthorizerEvent(_RequestContextEvent):
     @property
     def method_arn(self) -> str:
         """`arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/$connect`."""
-        return self.raw["methodArn"]  # type: ignore[no-any-return]
+        return self.raw["methodArn"]
 
     @property
     def type(self) -> str:
-        return self.raw["type"]  # type: ignore[no-any-return]
+        return self.raw["type"]
 
     def __repr__(self) -> str:
         return f"AuthorizerEvent(connection_id={self.connection_id!r})"
 
 
-def is_authorizer_event(raw: dict[str, Any]) -> bool:
+def is_authorizer_event(raw: RawEvent) -> bool:
     """A REQUEST authorizer's input rather than a route's event."""
     return raw.get("type") == "REQUEST" and "methodArn" in raw

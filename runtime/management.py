@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
+    from .events import RawRequestContext
+
 DEFAULT_BROADCAST_WORKERS = 32
 MAX_POOL_CONNECTIONS = 64
 """HTTP connections the management client keeps; broadcast's concurrency is capped by it."""
@@ -57,7 +59,7 @@ class WebsocketAPI:
         self._endpoint: str | None = None
         self._clients: dict[str, Any] = {}
         self._override: Any = None
-        self.last_request_context: dict[str, Any] | None = None
+        self.last_request_context: RawRequestContext | None = None
         """The `requestContext` of the latest event the entry point handled.
 
         Lambda gives a process one event at a time, and every event reaching an app comes

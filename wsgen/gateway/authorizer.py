@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
+
+from runtime.events import RawEvent
 
 from .events import Api, Peer, UpgradeRequest, authorizer_event
 from .outcomes import (
@@ -37,7 +40,7 @@ UNAUTHORIZED_MESSAGE = "Unauthorized"
 
 def prepare(
     api: Api, peer: Peer, request: UpgradeRequest, sources: tuple[str, ...]
-) -> tuple[dict[str, Any], Verdict | None]:
+) -> tuple[RawEvent, Verdict | None]:
     """The authorizer's input event, and the 401 when an identity source is missing (the
     authorizer is then not run)."""
     event = authorizer_event(api, peer, request)
@@ -58,7 +61,7 @@ def missing_identity_source(
     sources: tuple[str, ...],
     request: UpgradeRequest,
     stage_variables: dict[str, str],
-    request_context: dict[str, Any],
+    request_context: Mapping[str, object],
 ) -> str | None:
     """The first identity source that is absent or empty, or None when all are present.
 

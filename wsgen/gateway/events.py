@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runtime.contract import CONNECT, DISCONNECT, EVENT_CONNECT, EVENT_DISCONNECT, EVENT_MESSAGE
+from runtime.events import RawEvent, RawIdentity, RawRequestContext
 
 ACCOUNT_ID = "123456789012"
 """The account in ARNs: AWS's documentation example account."""
@@ -121,14 +122,14 @@ class UpgradeRequest:
 
 def request_context(
     api: Api, peer: Peer, route_key: str, event_type: str, epoch_ms: int | None = None
-) -> dict[str, Any]:
+) -> RawRequestContext:
     """The `requestContext` every event carries; `epoch_ms` defaults to now."""
     at = now_ms() if epoch_ms is None else epoch_ms
     request_id = new_id()
-    identity: dict[str, str] = {"sourceIp": peer.source_ip}
+    identity: RawIdentity = {"sourceIp": peer.source_ip}
     if peer.user_agent is not None:
         identity = {"userAgent": peer.user_agent, "sourceIp": peer.source_ip}
-    context: dict[str, Any] = {
+    context: RawRequestContext = {
         "routeKey": route_key,
         "eventType": event_type,
         "extendedRequestId": request_id,
@@ -181,20 +182,29 @@ def connect_headers(api: Api, peer: Peer, request: UpgradeRequest) -> Pairs:
 
 def connect_event(
     api: Api, peer: Peer, request: UpgradeRequest, epoch_ms: int | None = None
-) -> dict[str, Any]:
+) -> RawEvent:
     """The `$connect` event: the client's headers and, when the URL has parameters, its query."""
     headers, multi_headers = single_and_multi(connect_headers(api, peer, request))
-    event: dict[str, Any] = {"headers": headers, "multiValueHeaders": multi_headers}
-    if request.query:
-        query, multi_query = single_and_multi(request.query)
-        event["queryStringParameters"] = query
-        event["multiValueQueryStringParameters"] = multi_query
-    event["requestContext"] = request_context(api, peer, CONNECT, EVENT_CONNECT, epoch_ms)
-    event["isBase64Encoded"] = False
-    return event
+    context = request_context(api, peer, CONNECT, EVENT_CONNECT, epoch_ms)
+    if not request.query:
+        return {
+            "headers": headers,
+            "multiValueHeaders": multi_headers,
+            "requestContext": context,
+            "isBase64Encoded": False,
+        }
+    query, multi_query = single_and_multi(request.query)
+    return {
+        "headers": headers,
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": multi_query,
+        "requestContext": context,
+        "isBase64Encoded": False,
+    }
 
 
-def authorizer_event(api: Api, peer: Peer, request: UpgradeRequest) -> dict[str, Any]:
+def authorizer_event(api: Api, peer: Peer, request: UpgradeRequest) -> RawEvent:
     """The REQUEST authorizer's input: the CONNECT headers plus the hop-by-hop ones, the query
     (always, maybe empty), the stage variables, a CONNECT request context and `methodArn`.
 
@@ -223,21 +233,27 @@ def message_event(
     body: str,
     is_base64_encoded: bool,
     epoch_ms: int | None = None,
-) -> dict[str, Any]:
+) -> RawEvent:
     """A MESSAGE event: no headers, a `messageId` (second, as captured), the payload as `body`."""
     context = request_context(api, peer, route_key, EVENT_MESSAGE, epoch_ms)
     context = {"routeKey": route_key, "messageId": new_id(), **context}
     return {"requestContext": context, "body": body, "isBase64Encoded": is_base64_encoded}
 
 
-def disconnect_event(api: Api, peer: Peer, code: int, reason: str) -> dict[str, Any]:
+def disconnect_event(api: Api, peer: Peer, code: int, reason: str) -> RawEvent:
     """The `$disconnect` event: the fixed header set and the close frame's code and reason."""
     headers = {"Host": peer.domain_name, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""}
-    context: dict[str, Any] = {"routeKey": DISCONNECT, "disconnectStatusCode": code}
-    for key, value in request_context(api, peer, DISCONNECT, EVENT_DISCONNECT).items():
-        context[key] = value
-        if key == "messageDirection":
-            context["disconnectReason"] = reason  # where the captures have it
+    common = request_context(api, peer, DISCONNECT, EVENT_DISCONNECT)
+    context: RawRequestContext = {  # in the captures' order: the first keys fix the positions
+        "routeKey": DISCONNECT,
+        "disconnectStatusCode": code,
+        "eventType": EVENT_DISCONNECT,
+        "extendedRequestId": "",
+        "requestTime": "",
+        "messageDirection": "",
+        "disconnectReason": reason,
+        **common,
+    }
     return {
         "headers": headers,
         "multiValueHeaders": {k: [v] for k, v in headers.items()},

@@ -20,9 +20,10 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from runtime.contract import CONNECT, DISCONNECT, AppSpec
+from runtime.events import RawEvent
 
 from . import authorizer, events, outcomes
 from .events import Api, Peer, UpgradeRequest
@@ -33,7 +34,8 @@ T = TypeVar("T")
 
 __all__ = ["Answer", "Event", "Outcome", "Session", "Step", "Steps", "Verdict", "run", "run_async"]
 
-Event = dict[str, Any]
+Event = RawEvent
+"""A Lambda event, typed as the runtime reads it (a plain dict at run time)."""
 Steps = Generator[Event, Outcome, T]
 """A sequence: yields events to invoke, is sent their outcomes, returns its decision."""
 

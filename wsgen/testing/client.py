@@ -18,7 +18,7 @@ import base64
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from runtime import App
 from runtime.contract import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
@@ -100,7 +100,7 @@ class Client:
         self.stage_variables = self.api.stage_variables
         self.errors: list[Exception] = []
         """Exceptions raised by the app's handlers and authorizer, in order."""
-        self.events: list[dict[str, Any]] = []
+        self.events: list[Event] = []
         """Every event passed to the app's entry point, in order."""
         self.management = MemoryManagementClient(self)
         self._connections: dict[str, Connection] = {}
