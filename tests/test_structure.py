@@ -69,10 +69,8 @@ def import_graph() -> dict[str, set[str]]:
     return {name: imports_of(name, path, known) for name, path in files.items()}
 
 
-KNOWN_CYCLES = [{"runtime.app", "runtime.dispatch"}]
-"""Cycles not removed yet: `runtime.dispatch` reads `App`'s routes and `app` imports
-`handle` from it (issue 10, point 1, the runtime's part). Drop an entry once it is gone;
-never add one."""
+KNOWN_CYCLES: list[set[str]] = []
+"""Cycles not removed yet: none. Never add one."""
 
 
 def cycles(graph: dict[str, set[str]]) -> list[set[str]]:

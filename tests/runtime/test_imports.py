@@ -57,36 +57,3 @@ def test_runtime_never_imports_wsgen_or_tool_dependencies():
                 package = words[1].split(".")[0]
                 lazy = line.startswith(" ") and package in LAZY_ONLY
                 assert lazy or package not in FORBIDDEN, f"{path.name}: {line}"
-
-
-def _runtime_imports() -> dict[str, set[str]]:
-    """Module → the runtime modules it imports, type-only imports included."""
-    import ast
-
-    graph: dict[str, set[str]] = {}
-    for path in (ROOT / "runtime").glob("*.py"):
-        imported = graph.setdefault(path.stem, set())
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                if node.module:
-                    imported.add(node.module.split(".")[0])
-                else:
-                    imported.update(alias.name for alias in node.names)
-    return graph
-
-
-def test_runtime_modules_import_each_other_without_a_cycle():
-    graph = _runtime_imports()
-    assert graph["app"] >= {"dispatch"}  # the app hands events to the entry point...
-    assert "app" not in graph["dispatch"]  # ...which sees the app only through its Protocol
-    done: set[str] = set()
-
-    def visit(module: str, path: tuple[str, ...]) -> None:
-        assert module not in path, " -> ".join((*path, module))
-        if module not in done:
-            for imported in sorted(graph.get(module, ())):
-                visit(imported, (*path, module))
-            done.add(module)
-
-    for module in sorted(graph):
-        visit(module, ())
