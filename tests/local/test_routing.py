@@ -227,3 +227,46 @@ def test_unserialisable_reply_is_logged_and_answered_internal_server_error(tmp_p
     assert frame["message"] == "Internal server error"
     assert after == "fine"  # the connection stays open
     assert "InvalidReplyError" in stream.getvalue()
+
+
+INDEXED = """
+from runtime import App
+
+app = App(app_name="indexed")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+app.route_selection_expression = "${request.body.items[0].type}-${request.body.sub}"
+
+
+@app.on_ws_message("join-", reply=True)
+def join(event):
+    return "join-"
+
+
+@app.on_ws_message("join-lobby", reply=True)
+def lobby(event):
+    return "join-lobby"
+
+
+@app.on_ws_message(reply=True)
+def default(event):
+    return "default"
+"""
+
+
+def test_jsonpath_indexes_and_missing_paths_route_as_on_aws(tmp_path):
+    (tmp_path / "app.py").write_text(INDEXED)
+    with running(tmp_path, "app:app", port=0, log=EventLog(quiet=True)) as emulator:
+
+        async def body():
+            async with websockets.connect(emulator.url) as ws:
+                replies = []
+                for message in (
+                    {"items": [{"type": "join"}]},  # missing `sub` resolves to "": join-
+                    {"items": [{"type": "join"}], "sub": "lobby"},
+                    {"items": []},  # "-" matches nothing
+                ):
+                    await ws.send(json.dumps(message))
+                    replies.append(await ws.recv())
+                return replies
+
+        assert run(body) == ["join-", "join-lobby", "default"]

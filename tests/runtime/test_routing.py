@@ -70,9 +70,59 @@ def test_unselectable_bodies_select_nothing(body):
     assert select("$request.body.action", body) is None
 
 
+def test_a_missing_path_resolves_to_an_empty_string():
+    # AWS's own example: "If the JSONPath is not found, the variable is resolved as ''".
+    expression = "${request.body.action}-${request.body.invalidPath}"
+    assert select(expression, '{"action": "join"}') == "join-"
+    assert select(expression, '{"invalidPath": "x"}') == "-x"
+    assert select("$request.body.a$request.body.b", '{"b": "x"}') == "x"
+
+
 @pytest.mark.parametrize(
-    "expression", ["action", "$request.header.x", "$request.body.", "static/$request.querystring.a"]
+    ("expression", "selected"),
+    [
+        ("$request.body.items[0].type", "join"),
+        ("${request.body.items[1].type}", "say"),
+        ("$request.body.items[-1].type", "say"),
+        ("$request.body['meta']['kind']", "ping"),
+        ('${request.body["meta"].kind}', "ping"),
+        ("$request.body.items[*].type", "[join, say]"),
+        ("$request.body.meta.*", "[ping]"),
+        ("$request.body.items[2].type", None),
+        ("$request.body.meta[0]", None),
+        ("$request.body.items.type", None),
+        ("$request.body.items[0].type/x", "join/x"),
+    ],
 )
-def test_invalid_expressions(expression):
-    with pytest.raises(InvalidRouteError):
+def test_jsonpath_indexes_brackets_and_wildcards(expression, selected):
+    body = '{"items": [{"type": "join"}, {"type": "say"}], "meta": {"kind": "ping"}}'
+    assert select(expression, body) == selected
+
+
+@pytest.mark.parametrize(
+    ("expression", "selected"), [("action", "action"), ("\\$default", "$default"), ("a\\$b", "a$b")]
+)
+def test_static_expressions(expression, selected):
+    assert select(expression, '{"action": "join"}') == selected
+    assert select(expression, "not json") is None  # non-JSON messages go to $default
+
+
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        ("", "not empty"),
+        ("$request.header.x", "only \\$request.body"),
+        ("static/$request.querystring.a", "only \\$request.body"),
+        ("$request.body", "needs a path"),
+        ("$request.body.", "unsupported JSONPath at '.'"),
+        ("$request.body..action", "unsupported JSONPath at '..action'"),
+        ("$request.body.items[0:2]", "unsupported JSONPath at '\\[0:2\\]'"),
+        ("$request.body.items[?(@.a)]", "unsupported JSONPath"),
+        ("${request.body.items[0}", "without its closing"),
+        ("${request.body.action", "without its closing"),
+        ("${request.body.a b}", "unsupported JSONPath at ' b'"),
+    ],
+)
+def test_invalid_expressions(expression, reason):
+    with pytest.raises(InvalidRouteError, match=reason):
         parse_selection_expression(expression)

@@ -139,7 +139,26 @@ def test_selection_expression_is_the_apps():
     with Client(app) as client, client.connect() as ws:
         ws.send_json({"service": "chat", "op": "join"})
         ws.send_json({"action": "chat/join"})
-        assert ws.received == ["joined", "default"]
+        ws.send_json({"service": "chat"})  # a missing path resolves to "": "chat/"
+        assert ws.received == ["joined", "default", "default"]
+        assert client.events[-1]["requestContext"]["routeKey"] == "$default"
+
+
+def test_jsonpath_indexes_and_static_expressions_route_as_on_aws():
+    app = new_app()
+    app.route_selection_expression = "$request.body.items[0].type"
+
+    @app.on_ws_message(route="join", reply=True)
+    def join(event):
+        return "joined"
+
+    with Client(app) as client, client.connect() as ws:
+        ws.send_json({"items": [{"type": "join"}, {"type": "say"}]})
+        assert ws.received == ["joined"]
+    app.route_selection_expression = "join"  # static: every JSON message goes to `join`
+    with Client(app) as client, client.connect() as ws:
+        ws.send_json({"anything": 1})
+        assert ws.received == ["joined"]
 
 
 def test_no_route_and_no_default_sends_forbidden_frame_without_invoking():

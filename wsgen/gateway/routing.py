@@ -2,9 +2,9 @@
 
 https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-routes.html
 The API's route selection expression (parsed and evaluated by `runtime.routing`) selects a
-custom route by exact key. A message that is not JSON, whose expression cannot be
-evaluated or that matches no custom route goes to `$default`; with no `$default` API
-Gateway answers with a Forbidden error frame (docs/aws-facts.md#routing). Binary frames go to
+custom route by exact key. A message that is not JSON, whose expression evaluates to ""
+or that matches no custom route goes to `$default`; with no `$default` API Gateway answers
+with a Forbidden error frame (docs/aws-facts.md#routing). Binary frames go to
 `$default` too: whether AWS evaluates the expression on them is undocumented.
 """
 
