@@ -90,3 +90,46 @@ def test_emulator_serves_on_after_malformed_requests(emulator, mgmt):
         exchange(emulator, request_bytes)
     with pytest.raises(mgmt.exceptions.GoneException):
         mgmt.get_connection(ConnectionId="AAAAAAAAAAAAAAA=")
+
+
+UPGRADE = (
+    b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+)
+
+
+def test_head_over_16_kib_is_431(emulator):
+    data, closed = exchange(emulator, post(b"X-Big: " + b"a" * 17_000 + b"\r\n"))
+    assert data.startswith(b"HTTP/1.1 431 ") and closed
+    data, _ = exchange(emulator, post(b"X-Big: " + b"a" * 15_000 + b"\r\n"))
+    assert data.startswith(b"HTTP/1.1 410 ")  # under the limit: served
+
+
+def test_bare_lf_request_is_400_not_a_wait_for_crlf(emulator, monkeypatch):
+    monkeypatch.setattr(http, "HEAD_TIMEOUT_S", 0.5)  # the old reader answered 408 after it
+    for request_bytes in (
+        b"GET " + PATH + b" HTTP/1.1\nHost: x\n\n",
+        b"GET /local HTTP/1.1\r\nHost: x\n" + UPGRADE + b"\r\n",
+    ):
+        data, closed = exchange(emulator, request_bytes)
+        assert data.startswith(b"HTTP/1.1 400 ") and b"bare LF" in data and closed
+
+
+@pytest.mark.parametrize(
+    "hosts",
+    [b"", b"Host: 127.0.0.1\r\nHost: evil.example\r\n"],
+    ids=["no-host", "two-hosts"],
+)
+def test_upgrade_without_exactly_one_host_is_400(emulator, hosts):
+    for version in (b"HTTP/1.1", b"HTTP/1.0"):
+        data, closed = exchange(
+            emulator, b"GET /local " + version + b"\r\n" + hosts + UPGRADE + b"\r\n"
+        )
+        assert data.startswith(b"HTTP/1.1 400 ") and b"Host header" in data and closed
+    data, _ = exchange(emulator, b"GET " + PATH + b" HTTP/1.1\r\n" + hosts + b"\r\n")
+    assert data.startswith(b"HTTP/1.1 400 ")  # management calls too (RFC 9112 3.2)
+
+
+def test_empty_line_before_the_request_line_is_ignored(emulator):
+    data, _ = exchange(emulator, b"\r\nGET " + PATH + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert data.startswith(b"HTTP/1.1 410 ")

@@ -61,7 +61,7 @@ class HttpRequest:
 
     @property
     def is_upgrade(self) -> bool:
-        return (self.header("Upgrade") or "").strip().lower() == "websocket"
+        return _is_upgrade(self.headers)
 
     @property
     def keep_alive(self) -> bool:
@@ -82,18 +82,37 @@ async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
         first = await asyncio.wait_for(reader.readexactly(1), IDLE_TIMEOUT_S)
     except (asyncio.IncompleteReadError, TimeoutError):
         return None
+    head = bytearray(first)
     try:
-        rest = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HEAD_TIMEOUT_S)
-        head = first + rest
+        await asyncio.wait_for(_read_head(reader, head), HEAD_TIMEOUT_S)
     except asyncio.IncompleteReadError as exc:
-        if not (first + exc.partial).strip():
+        if not (head + exc.partial).strip():
             return None
         raise HttpError(400, "incomplete request head") from exc
     except asyncio.LimitOverrunError as exc:
-        raise HttpError(431, "request head too large") from exc
+        raise HttpError(431, f"request head over {MAX_HEAD_BYTES} bytes") from exc
     except TimeoutError as exc:
         raise HttpError(408, "request head not received in time") from exc
-    return parse_head(head)
+    return parse_head(bytes(head))
+
+
+async def _read_head(reader: asyncio.StreamReader, head: bytearray) -> None:
+    """Read the rest of a request head into `head`, a line at a time.
+
+    Every line must end with CRLF: a bare LF is answered 400 at once (RFC 9112 2.2 lets a
+    server reject it), rather than waiting for a CRLF CRLF that never comes.
+    """
+    while True:
+        head += await reader.readuntil(b"\n")
+        if len(head) > MAX_HEAD_BYTES:
+            raise HttpError(431, f"request head over {MAX_HEAD_BYTES} bytes")
+        if not head.endswith(b"\r\n"):
+            raise HttpError(400, "bare LF in the request head: HTTP lines end with CRLF")
+        if head == b"\r\n":  # an empty line before the request line (RFC 9112 2.2)
+            head.clear()
+            head += await reader.readexactly(1)
+        elif head.endswith(b"\r\n\r\n"):
+            return
 
 
 def parse_head(head: bytes) -> HttpRequest:
@@ -113,7 +132,18 @@ def parse_head(head: bytes) -> HttpRequest:
         if not sep or not name or name != name.strip() or not name.isprintable():
             raise HttpError(400, "malformed header line")
         headers.append((name, value.strip()))
+    # RFC 9112 3.2: 400 for an HTTP/1.1 request without Host, or with more than one (a
+    # WebSocket upgrade needs one whatever the version, RFC 6455 4.1).
+    hosts = sum(1 for name, _ in headers if name.lower() == "host")
+    if hosts > 1:
+        raise HttpError(400, "more than one Host header")
+    if hosts == 0 and (parts[2] != "HTTP/1.0" or _is_upgrade(headers)):
+        raise HttpError(400, "no Host header")
     return HttpRequest(parts[0], parts[1], parts[2], headers, head)
+
+
+def _is_upgrade(headers: list[tuple[str, str]]) -> bool:
+    return any(k.lower() == "upgrade" and v.lower() == "websocket" for k, v in headers)
 
 
 async def read_body(reader: asyncio.StreamReader, request: HttpRequest, limit: int) -> bytes:
