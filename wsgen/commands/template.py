@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -125,19 +126,41 @@ def _relative(path: Path, start: Path) -> str:
 
 
 def _write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` as a shell redirect would, but atomically.
+
+    A symbolic link is written through (its target is replaced, the link stays); a file
+    nobody may write is refused, not replaced; a FIFO or a device (`-o /dev/stdout`) is
+    written to directly, since it cannot be replaced.
+    """
     from ..exceptions import ConfigError
 
     if path.is_dir():
         raise ConfigError("is a directory; name a file, such as -o template.yaml", str(path))
+    target = path.resolve() if path.is_symlink() else path
     try:
-        fd, temporary = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.")
+        info: os.stat_result | None = target.stat()
+    except OSError:
+        info = None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        try:
+            with open(target, "w", encoding="utf-8", newline="") as out:
+                out.write(text)
+        except OSError as exc:
+            raise ConfigError(f"cannot write it: {exc.strerror}", str(path)) from exc
+        return
+    if info is not None and (not info.st_mode & 0o222 or not os.access(target, os.W_OK)):
+        raise ConfigError(
+            "is read-only; make it writable (chmod u+w) or remove it first", str(path)
+        )
+    try:
+        fd, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.")
     except OSError as exc:
         raise ConfigError(f"cannot write it: {exc.strerror}", str(path)) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(text)
-        os.chmod(temporary, _mode(path))
-        os.replace(temporary, path)
+        os.chmod(temporary, _mode(target))
+        os.replace(temporary, target)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
         raise ConfigError(f"cannot write it: {exc.strerror}", str(path)) from exc

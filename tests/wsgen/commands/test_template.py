@@ -411,3 +411,34 @@ def test_a_troposphere_quota_is_an_error_line_too(
     result = wsgen("template", cwd=app_dir(ECHO))
     assert (result.code, result.out) == (1, "")
     assert result.err == "error: the template is too large: Maximum outputs 200 reached\n"
+
+
+def test_output_through_a_symlink_writes_its_target_and_keeps_the_link(
+    wsgen: Wsgen, app_dir: AppDir
+) -> None:
+    directory = app_dir(ECHO)
+    (directory / "real.yaml").write_text("old\n")
+    (directory / "t.yaml").symlink_to("real.yaml")
+    result = wsgen("template", "-o", "t.yaml", cwd=directory)
+    assert (result.code, result.err) == (0, ""), result.err
+    assert (directory / "t.yaml").is_symlink()  # as `wsgen template > t.yaml` would leave it
+    assert "AWS::ApiGatewayV2::Api" in (directory / "real.yaml").read_text()
+
+
+def test_a_read_only_output_file_is_refused_not_replaced(wsgen: Wsgen, app_dir: AppDir) -> None:
+    directory = app_dir(ECHO)
+    output = directory / "t.yaml"
+    output.write_text("kept\n")
+    output.chmod(0o444)
+    result = wsgen("template", "-o", "t.yaml", cwd=directory)
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        "error: t.yaml: is read-only; make it writable (chmod u+w) or remove it first\n"
+    )
+    assert output.read_text() == "kept\n" and output.stat().st_mode & 0o777 == 0o444
+
+
+def test_output_to_a_device_is_written_to_not_replaced(wsgen: Wsgen, app_dir: AppDir) -> None:
+    result = wsgen("template", "-o", "/dev/null", cwd=app_dir(ECHO))
+    assert (result.code, result.err) == (0, ""), result.err
+    assert Path("/dev/null").is_char_device()
