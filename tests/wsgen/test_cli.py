@@ -48,3 +48,31 @@ def test_ctrl_c_exits_130_without_a_traceback(
     monkeypatch.setattr("wsgen.template.build_template", _raise(KeyboardInterrupt()))
     result = wsgen("template", cwd=app_dir(ECHO))
     assert (result.code, result.out, result.err) == (130, "", "")
+
+
+def test_python_dash_m_wsgen_is_the_wsgen_command(app_dir: Callable[..., Path]) -> None:
+    import subprocess
+    import sys
+
+    from wsgen import __version__
+
+    version = subprocess.run(
+        [sys.executable, "-m", "wsgen", "--version"], capture_output=True, text=True, check=False
+    )
+    assert (version.returncode, version.stdout) == (0, f"wsgen {__version__}\n")
+    template = subprocess.run(
+        [sys.executable, "-m", "wsgen", "template"],
+        cwd=app_dir(ECHO),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert template.returncode == 0, template.stderr
+    assert "AWS::ApiGatewayV2::Api" in template.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "wsgen", "template", "--app-dir", "/nonexistent"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 1 and bad.stderr.startswith("error: ")
