@@ -135,7 +135,12 @@ def _log_failure(what: str, event: RawEvent, exc: Exception) -> None:
     """One line naming the route and connection; Lambda reports the traceback itself."""
     import logging  # only on failure: Lambda's bootstrap has it loaded anyway
 
-    logging.getLogger("runtime").error(
+    from .auth import UnauthorizedError
+
+    # An authorizer's 401 is how it refuses a client, every day: not an error of the app.
+    level = logging.INFO if isinstance(exc, UnauthorizedError) else logging.ERROR
+    logging.getLogger("runtime").log(
+        level,
         "%s failed on connection %s: %s: %s",
         what,
         event["requestContext"].get("connectionId"),

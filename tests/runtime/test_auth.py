@@ -55,6 +55,25 @@ def test_unauthorized_error_message_is_exactly_unauthorized(load_event):
     assert str(caught.value) == "Unauthorized"
 
 
+def test_a_401_is_logged_at_info_other_authorizer_failures_at_error(load_event, caplog):
+    import logging
+
+    def refuse(event):
+        raise UnauthorizedError()
+
+    def fail(event):
+        raise RuntimeError("database down")
+
+    with caplog.at_level(logging.INFO, logger="runtime"):
+        for authorizer, error in ((refuse, UnauthorizedError), (fail, RuntimeError)):
+            with pytest.raises(error):
+                app_with(authorizer)(load_event("authorizer_request.json"), None)
+    assert [(r.levelno, r.getMessage().split(": ", 1)[1]) for r in caplog.records] == [
+        (logging.INFO, "UnauthorizedError: Unauthorized"),
+        (logging.ERROR, "RuntimeError: database down"),
+    ]
+
+
 @pytest.mark.parametrize("returned", [None, True, "allow", {"principalId": "x"}])
 def test_neither_allow_nor_deny_is_a_clear_error(load_event, returned):
     with pytest.raises(InvalidAuthorizerResultError, match=r"return AuthResponse\.allow"):

@@ -61,6 +61,10 @@ def test_a_bad_request_raised_by_user_code_says_only_what_the_user_said():
     assert str(BadRequestError("room must be valid")) == "room must be valid"
 
 
+def test_a_handlers_own_bad_request_says_its_own_reason():
+    assert str(BadRequestError("room must be valid")) == "room must be valid"
+
+
 def test_text_body_and_raw_body(load_event):
     event = WebsocketEvent(load_event("message_default.json"))
     assert event.body == "hello there"
