@@ -73,6 +73,38 @@ def test_the_users_own_credentials_stay_in_force(no_credentials, monkeypatch, tm
     assert "AWS_ACCESS_KEY_ID" not in os.environ
 
 
+@pytest.mark.parametrize(
+    ("config", "own"),
+    [
+        ("[default]\nregion = eu-west-1\n", False),  # a region is not credentials
+        ("[profile other]\naws_access_key_id = AKIA\n", False),  # not the default profile
+        ("[default]\nregion = eu-west-1\nsso_session = corp\n", True),
+        ("[default]\ncredential_process = /bin/creds\n", True),
+        ("[default]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = x\n", True),
+        ("not an ini file", False),
+    ],
+)
+def test_a_config_file_counts_only_with_credentials_in_it(
+    no_credentials, monkeypatch, tmp_path, config, own
+):
+    path = tmp_path / "config"
+    path.write_text(config)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(path))
+    assert has_credentials() is own
+    prepare_environment("http://127.0.0.1:1/local")
+    assert (os.environ.get("AWS_ACCESS_KEY_ID") == "wsgen-local") is not own
+
+
+def test_region_only_config_still_lets_handlers_send(no_credentials, monkeypatch, tmp_path):
+    import boto3
+
+    (tmp_path / "config").write_text("[default]\nregion = eu-west-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never ask the network
+    prepare_environment("http://127.0.0.1:1/local")
+    assert boto3.Session().get_credentials() is not None  # was NoCredentialsError on send()
+
+
 def test_wsgen_toml_environment_for_the_stage(monkeypatch, app_dir):
     for name in ("GREETING", "DEBUG", "TABLE"):
         monkeypatch.delenv(name, raising=False)

@@ -22,20 +22,57 @@ _applied: dict[str, str] = {}
 """What `apply_app_environment` set (name to value), so that a reload may change it."""
 
 
+_CREDENTIAL_KEYS = frozenset(
+    {
+        "aws_access_key_id",
+        "role_arn",
+        "credential_process",
+        "sso_session",
+        "sso_start_url",
+        "web_identity_token_file",
+        "credential_source",
+    }
+)
+"""Keys of a shared-file profile through which boto3 gets credentials."""
+
+
 def has_credentials() -> bool:
     """Whether boto3 will find credentials of the user's own, judged without any network call.
 
-    Keys in the environment, a named profile, or a shared credentials/config file: then the
-    user's own credentials must stay in force (to reach real tables from handlers), since
-    environment keys would take precedence over profiles and SSO.
+    Keys or a web-identity/container setting in the environment, a named profile, or a
+    default profile with credentials (keys, a role, SSO, a credential process) in the
+    shared credentials or config file: then the user's own credentials must stay in force
+    (to reach real tables from handlers), since environment keys would take precedence
+    over profiles and SSO. A config file holding only a region is not credentials.
     """
-    if os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE"):
-        return True
-    files = (
-        os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
-        os.environ.get("AWS_CONFIG_FILE", "~/.aws/config"),
+    names = (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     )
-    return any(Path(name).expanduser().is_file() for name in files)
+    if any(os.environ.get(name) for name in names):
+        return True
+    credentials = os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
+    config = os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")
+    return _profile_has_credentials(credentials, ("default",)) or _profile_has_credentials(
+        config, ("default", "profile default")
+    )
+
+
+def _profile_has_credentials(name: str, sections: tuple[str, ...]) -> bool:
+    import configparser
+
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(Path(name).expanduser(), encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return False  # boto3 could not read it either
+    return any(
+        parser.has_section(section) and _CREDENTIAL_KEYS & set(parser.options(section))
+        for section in sections
+    )
 
 
 def prepare_environment(endpoint: str) -> str:
