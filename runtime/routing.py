@@ -1,12 +1,12 @@
 """API Gateway's routing rules: valid route keys and the route selection expression.
 
-Route selection: https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-routes.html
-(docs/aws-facts.md). An expression is static text with `$request.body.{JSONPath}` variables
-(or `${request.body.{JSONPath}}`) in it; `\\$` is a literal `$`, so `\\$default` and `action`
-are static expressions. API Gateway evaluates it against the JSON message; a JSONPath that
-is not found resolves to "" (`${request.body.action}-${request.body.missing}` gives
-`join-`), other values are stringified, and only an exact route-key match counts. A body
-that is not JSON, an empty result, or no match selects `$default`.
+Route selection (docs/aws-facts.md#routing). An expression is static text with
+`$request.body.{JSONPath}` variables (or `${request.body.{JSONPath}}`) in it; `\\$` is a
+literal `$`, so `\\$default` and `action` are static expressions. API Gateway evaluates it
+against the JSON message; a JSONPath that is not found resolves to "" (so
+`${request.body.action}-${request.body.missing}` gives `join-`), other values are
+stringified, and only an exact route-key match counts. A body that is not JSON, an empty
+result, or no match selects `$default`.
 
 The JSONPath forms understood are names (`.a`, `['a']`), indexes (`[0]`, `[-1]` for the
 last) and wildcards (`.*`, `[*]`, which give a list); other forms (`..`, slices, filters)
