@@ -23,25 +23,6 @@ def guarded():
         yield emulator, events
 
 
-@pytest.mark.parametrize(
-    ("query", "status"),
-    [("", 401), ("?other=1", 401), ("?token=", 401), ("?token=bad", 401),
-     ("?token=deny", 403), ("?token=crash", 500), ("?token=vague", 500)],
-)  # fmt: skip
-def test_refusals(guarded, query, status):
-    emulator, events = guarded
-
-    async def body():
-        with pytest.raises(InvalidStatus) as caught:
-            async with websockets.connect(emulator.url + query):
-                pass
-        return caught.value.response.status_code
-
-    assert run(body) == status
-    if status == 401 and "bad" not in query:
-        assert events == []  # a missing identity source: the authorizer does not run
-
-
 def test_allowed_context_reaches_every_event(guarded):
     emulator, _ = guarded
 

@@ -10,8 +10,6 @@ import time
 
 import websockets
 
-from wsgen.gateway.outcomes import MESSAGE_TOO_BIG
-
 from .conftest import recorder_module, run, start
 from .rawclient import RawClient
 
@@ -21,20 +19,6 @@ def disconnect_statuses(rec) -> list[tuple[int, str]]:
         (e["requestContext"]["disconnectStatusCode"], e["requestContext"]["disconnectReason"])
         for e in rec.of_type("DISCONNECT")
     ]
-
-
-def test_frame_over_32_kb_closes_with_1009(emulator, rec):
-    async def body():
-        async with websockets.connect(emulator.url, max_size=None) as ws:
-            await ws.send("x" * (32 * 1024))  # exactly the limit: fine
-            assert len(await ws.recv()) == 32 * 1024
-            await ws.send("x" * (32 * 1024 + 1))
-            await ws.wait_closed()
-            return ws.close_code, ws.close_reason
-
-    assert run(body) == MESSAGE_TOO_BIG  # the test client's code and reason too
-    rec.wait_for(lambda _: rec.of_type("DISCONNECT"))
-    assert disconnect_statuses(rec) == [MESSAGE_TOO_BIG]
 
 
 def test_message_over_128_kb_in_small_frames_closes_with_1009(emulator, rec):

@@ -44,28 +44,6 @@ def guarded():
     return app
 
 
-@pytest.mark.parametrize(
-    ("query", "status", "ran"),
-    [
-        ({}, 401, False),
-        ({"token": ""}, 401, False),
-        ({"token": "nope"}, 401, True),
-        ({"token": "deny"}, 403, True),
-        ({"token": "junk"}, 500, True),
-        ({"token": "nested"}, 500, True),
-        ({"token": "crash"}, 500, True),
-    ],
-)
-def test_refusals(guarded, query, status, ran):
-    with Client(guarded) as client:
-        with pytest.raises(ConnectionRejected) as rejected:
-            client.connect(query=query)
-        assert rejected.value.status_code == status
-        assert bool(guarded.calls) == ran
-        assert client.connections == {}
-        assert all("type" in e for e in client.events)  # $connect never ran
-
-
 def test_unauthorized_is_an_outcome_not_an_error(guarded):
     with Client(guarded) as client:
         with pytest.raises(ConnectionRejected):

@@ -161,33 +161,6 @@ def test_jsonpath_indexes_and_static_expressions_route_as_on_aws():
         assert ws.received == ["joined"]
 
 
-def test_no_route_and_no_default_sends_forbidden_frame_without_invoking():
-    app = new_app()
-
-    @app.on_ws_message(route="join")
-    def join(event):
-        return None
-
-    with Client(app) as client, client.connect() as ws:
-        ws.send_text('{"action": "leave"}')
-        frame = ws.receive_json()
-        assert frame["message"] == "Forbidden"
-        assert frame["connectionId"] == ws.connection_id
-        assert frame["requestId"]
-        assert client.events == []  # no $connect route, and the message was not delivered
-
-
-def test_binary_frame_closes_with_1003_as_aws_documents(chat):
-    with Client(chat) as client:
-        ws = client.connect()
-        ws.send_bytes(b"\x01\x02")
-        assert ws.closed and ws.close_code == 1003
-        # The app saw the connect and the disconnect, never the frame.
-        assert [e.event_type for e in chat.seen] == ["CONNECT", "DISCONNECT"]
-        disconnect = client.events[-1]["requestContext"]
-        assert disconnect["disconnectStatusCode"] == 1003
-
-
 def test_a_refused_binary_frame_still_counts_as_activity(chat, monkeypatch):
     # Received whole before API Gateway refused it, as in wsgen local.
     with Client(chat) as client:

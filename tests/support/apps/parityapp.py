@@ -1,0 +1,116 @@
+"""Test app for tests/test_parity.py: each route exercises one decision API Gateway makes.
+
+Connect with `?token=`: `allow` (context tier/level/admin), `deny` (403), `bad`
+(UnauthorizedError, 401), `crash` (500), `vague` and `nested` (output that is no valid
+policy, 500); add
+`status=N` for `$connect` to answer N, or `fail=1` for it to raise (502). Actions:
+`boom` raises, `kick` closes its own connection, `whoami` replies with the authorizer's
+context. There is no `$default`: anything else gets API Gateway's Forbidden frame.
+"""
+
+import json
+import threading
+
+from runtime import App, AuthResponse, Response, UnauthorizedError
+
+app = App(app_name="parity")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+CALLS: list[str] = []
+"""What ran, in order: "authorizer", or the route key of the handler."""
+REQUEST_IDS: list[str] = []
+"""`requestContext.requestId` of each message event."""
+DISCONNECTS: list[tuple[int, str]] = []
+"""`(disconnectStatusCode, disconnectReason)` of each `$disconnect`, in order."""
+_changed = threading.Condition()
+
+
+def reset() -> None:
+    with _changed:
+        CALLS.clear()
+        REQUEST_IDS.clear()
+        DISCONNECTS.clear()
+
+
+def calls() -> list[str]:
+    with _changed:
+        return list(CALLS)
+
+
+def request_ids() -> list[str]:
+    with _changed:
+        return list(REQUEST_IDS)
+
+
+def record(event) -> None:
+    with _changed:
+        if event.raw.get("type") == "REQUEST":
+            CALLS.append("authorizer")
+            return
+        context = event.raw["requestContext"]
+        CALLS.append(context["routeKey"])
+        if context["eventType"] == "MESSAGE":
+            REQUEST_IDS.append(context["requestId"])
+
+
+def wait_for_disconnect(timeout: float = 10) -> tuple[int, str]:
+    """The first `$disconnect`'s code and reason, once it ran (the emulator runs it later)."""
+    with _changed:
+        if not _changed.wait_for(lambda: DISCONNECTS, timeout):
+            raise AssertionError(f"no $disconnect within {timeout}s")
+        return DISCONNECTS[0]
+
+
+@app.ws_authorizer(identity_sources=["route.request.querystring.token"])
+def authorize(event):
+    record(event)
+    token = event.raw["queryStringParameters"]["token"]
+    if token == "deny":
+        return AuthResponse.deny("mallory")
+    if token == "bad":
+        raise UnauthorizedError()
+    if token == "crash":
+        raise RuntimeError("authorizer bug")
+    if token == "vague":
+        return "yes"
+    if token == "nested":
+        return {"principalId": "x", "policyDocument": {}, "context": {"a": {"b": 1}}}
+    return AuthResponse.allow("ada", {"tier": "gold", "level": 3, "admin": False})
+
+
+@app.on_ws_connect()
+def connect(event):
+    record(event)
+    query = event.query_params
+    if "fail" in query:
+        raise RuntimeError("connect failed on purpose")
+    if "status" in query:
+        return Response(status_code=int(query["status"]))
+    return None
+
+
+@app.on_ws_message("boom")
+def boom(event):
+    record(event)
+    raise ValueError("handler failed on purpose")
+
+
+@app.on_ws_message("kick")
+def kick(event):
+    record(event)
+    app.websocket_api.close(event.connection_id)
+
+
+@app.on_ws_message("whoami", reply=True)
+def whoami(event):
+    record(event)
+    return json.dumps(event.raw["requestContext"]["authorizer"])
+
+
+@app.on_ws_disconnect()
+def disconnect(event):
+    record(event)
+    context = event.raw["requestContext"]
+    with _changed:
+        DISCONNECTS.append((context["disconnectStatusCode"], context["disconnectReason"]))
+        _changed.notify_all()
