@@ -213,3 +213,22 @@ def _release_stuck_handlers() -> None:
     if rec is not None:
         rec.PROBE_ON_DISCONNECT = False
         rec.RELEASE.set()
+
+
+def test_running_handlers_counts_a_handler_until_it_returns(emulator, rec):
+    """What `wsgen local` reads at exit to know whether a stuck handler's thread is left."""
+
+    async def body():
+        async with websockets.connect(emulator.url) as ws:
+            await ws.send('{"action": "stuck"}')
+            await asyncio.get_running_loop().run_in_executor(
+                None, rec.wait_for, lambda events: rec.of_type("MESSAGE")
+            )
+            during = emulator.running_handlers
+            rec.RELEASE.set()
+            # One connection's messages run in order: the echo's reply means `stuck` returned.
+            await ws.send('{"action": "echo"}')
+            assert await ws.recv() == '{"action": "echo"}'
+            return during, emulator.running_handlers
+
+    assert run(body) == (1, 0)

@@ -12,7 +12,7 @@ import websockets
 
 from wsgen.exceptions import AppLoadError
 from wsgen.local import Emulator, EventLog, running
-from wsgen.local.reload import reload_app, snapshot
+from wsgen.local.reload import Reloader, reload_app, snapshot, watch
 
 from .conftest import run
 
@@ -164,3 +164,40 @@ def test_an_edit_right_after_start_is_reloaded(tmp_path: Path):
         assert run(body, timeout=30)
     finally:
         sys.modules.pop("reloadfirst", None)
+
+
+def test_watch_awaits_its_callback_once_per_change_and_reloader_serves_or_keeps(tmp_path: Path):
+    """The seam: watch knows a directory and a callback, Reloader an app and `serve`."""
+    source = tmp_path / "seamapp.py"
+    source.write_text(VERSION.format(answer="v1"))
+    served: list[str] = []
+    lines: list[str] = []
+    log = EventLog(quiet=True)
+    log.error = lines.append  # type: ignore[method-assign]
+    reloader = Reloader(
+        tmp_path, "seamapp:app", "local", lambda app, spec: served.append(app.app_name), log
+    )
+
+    async def body():
+        changes = asyncio.Queue()
+
+        async def on_change():
+            await reloader.reload()
+            changes.put_nowait(len(served))
+
+        watcher = asyncio.create_task(watch(tmp_path, snapshot(tmp_path), on_change, 0.01))
+        try:
+            source.write_text(VERSION.format(answer="v2") + "# longer\n")
+            first = await asyncio.wait_for(changes.get(), 10)
+            source.write_text("not python(\n")
+            second = await asyncio.wait_for(changes.get(), 10)
+        finally:
+            watcher.cancel()
+        return first, second
+
+    try:
+        assert run(body) == (1, 1)  # the broken edit was not served
+    finally:
+        sys.modules.pop("seamapp", None)
+    assert served == ["reloadme"]
+    assert len(lines) == 1 and "reload failed" in lines[0] and "SyntaxError" in lines[0]

@@ -12,10 +12,15 @@ from runtime.contract import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
 from wsgen.gateway.outcomes import MESSAGE_TOO_BIG
 from wsgen.testing import (
     Client,
+    Connection,
     ConnectionClosedError,
     ConnectionRejected,
+    ConnectionState,
+    FragmentsError,
     HandshakeFailed,
     NoMessageError,
+    UnexpectedFrameError,
+    WebsocketTestError,
 )
 
 from ..conftest import SAMPLES
@@ -254,7 +259,7 @@ def test_one_frame_over_32_kb_closes_with_1009_as_a_browser_would_send_it(chat):
         assert (disconnect["disconnectStatusCode"], disconnect["disconnectReason"]) == (
             MESSAGE_TOO_BIG
         )
-        with pytest.raises(ValueError, match="fragments"):
+        with pytest.raises(FragmentsError, match="fragments"):  # also a ValueError
             client.connect().send_text("ab", fragments=3)
 
 
@@ -315,8 +320,9 @@ def test_client_close_disconnects_open_connections_with_1001(chat):
     client.close()
     assert ws.closed and ws.close_code == 1001
     assert chat.seen[-1].disconnect_status_code == 1001
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(RuntimeError, match="closed") as closed:
         client.connect()
+    assert isinstance(closed.value, WebsocketTestError)  # the client's own root too
 
 
 def test_app_without_feature_flag_is_refused():
@@ -340,3 +346,34 @@ def test_receive_all_returns_what_is_unread_and_never_raises(chat):
         assert ws.receive_all() == ['{"pong":2}']
         assert ws.receive_all() == []
         assert ws.authorizer == {}  # no authorizer on this app
+
+
+def test_receive_text_of_a_binary_frame_is_an_unexpected_frame_error_and_a_type_error(chat):
+    with Client(chat) as client, client.connect() as ws:
+        ws.send_json({"action": "blob"})
+        with pytest.raises(TypeError, match="binary") as caught:
+            ws.receive_text()
+        assert isinstance(caught.value, UnexpectedFrameError)
+
+
+def test_a_connection_moves_from_open_to_closing_to_closed():
+    app = new_app()
+    states: list[ConnectionState] = []
+    held: list[Connection] = []
+
+    @app.on_ws_message()
+    def leave(event):
+        app.websocket_api.close(event.connection_id)
+        states.append(held[0].state)  # $disconnect waits until this handler returns
+
+    @app.on_ws_disconnect()
+    def disconnect(event):
+        states.append(held[0].state)
+
+    with Client(app) as client:
+        ws = client.connect()
+        held.append(ws)
+        assert ws.state is ConnectionState.OPEN and ws.state == "open"
+        ws.send_text("bye")
+        assert states == [ConnectionState.CLOSING, ConnectionState.CLOSED]
+        assert ws.state is ConnectionState.CLOSED and ws.closed

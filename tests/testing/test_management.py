@@ -150,3 +150,17 @@ def test_send_keeps_text_and_binary_apart():
     with Client(app) as client, client.connect() as ws:
         ws.send_text("go")
         assert ws.received == ["text", b"text", b"\x00"]
+
+
+def test_the_test_can_act_as_the_management_api(chat):
+    """`live_connection`, `post_to_connection`, `delete_connection`: what the app's calls reach."""
+    with Client(chat) as client:
+        ws = client.connect()
+        assert client.live_connection(ws.connection_id) is ws
+        client.post_to_connection(ws.connection_id, b"\x01")
+        assert ws.receive() == b"\x01"
+        client.delete_connection(ws.connection_id)
+        assert ws.closed and (ws.close_code, chat.seen[-1].disconnect_status_code) == (1000, 1000)
+        for act in (client.live_connection, client.delete_connection):
+            with pytest.raises(client.management.exceptions.GoneException):
+                act(ws.connection_id)
