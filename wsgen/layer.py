@@ -72,6 +72,16 @@ def _is_current(app_dir: Path, target: Path, made_from: str) -> bool:
     )
 
 
+def ignore_staging_dir(app_dir: Path) -> None:
+    """Make `app_dir/.wsgen/` with a `.gitignore` ignoring all of it.
+
+    Raises:
+        OSError: it cannot be written.
+    """
+    (app_dir / STAGING_DIR).mkdir(parents=True, exist_ok=True)
+    _write_if_changed(app_dir / STAGING_DIR / ".gitignore", _IGNORE_ALL.encode())
+
+
 def stage_runtime_layer(app_dir: Path) -> Path:
     """Write the layer folder into `app_dir`; returns it.
 
@@ -87,7 +97,7 @@ def stage_runtime_layer(app_dir: Path) -> Path:
     files = _compact(sources)
     try:
         target.mkdir(parents=True, exist_ok=True)
-        _write_if_changed(app_dir / STAGING_DIR / ".gitignore", _IGNORE_ALL.encode())
+        ignore_staging_dir(app_dir)
         for stale in target.iterdir():
             if stale.name not in files and stale.is_file():
                 stale.unlink()

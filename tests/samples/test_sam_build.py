@@ -1,5 +1,8 @@
 """`sam build` on every sample, then its built handler invoked the way Lambda would.
 
+Each sample is built with a test module beside it, which the function must not ship; echo
+also with a requirements.txt naming a wheel made here, which `sam build` must install.
+
 The built function directory, the built layer's `python/` (Lambda's /opt/python) and boto3
 are all the fresh interpreter may import. Management and DynamoDB calls go to a stub HTTP
 server in this process, so nothing leaves the machine.
@@ -7,12 +10,15 @@ server in this process, so nothing leaves the machine.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import threading
+import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,12 +52,45 @@ def _sam_or_skip() -> Path:
     return SAM
 
 
+DEPENDENCY = "wsgen_tinydep"
+
+
+def _wheel(where: Path) -> Path:
+    """A pure-Python wheel of `DEPENDENCY`, so pip installs it without any index."""
+    files = {
+        f"{DEPENDENCY}/__init__.py": b"VALUE = 'tiny'\n",
+        f"{DEPENDENCY}-1.0.dist-info/METADATA": (
+            f"Metadata-Version: 2.1\nName: {DEPENDENCY}\nVersion: 1.0\n".encode()
+        ),
+        f"{DEPENDENCY}-1.0.dist-info/WHEEL": (
+            b"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+
+    def digest(data: bytes) -> str:
+        return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+    record = [f"{name},sha256={digest(data)},{len(data)}" for name, data in files.items()]
+    record.append(f"{DEPENDENCY}-1.0.dist-info/RECORD,,")
+    files[f"{DEPENDENCY}-1.0.dist-info/RECORD"] = ("\n".join(record) + "\n").encode()
+    wheel = where / f"{DEPENDENCY}-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return wheel
+
+
 def _build(sample: str, workdir: Path, sam: Path) -> Path:
     """Copy the sample, generate its template, `sam build` it; returns the build dir."""
     app = workdir / sample
     shutil.copytree(
         SAMPLES / sample, app, ignore=shutil.ignore_patterns(".wsgen", ".aws-sam", "__pycache__")
     )
+    (app / "tests").mkdir()
+    (app / "tests" / "test_app.py").write_text("def test_nothing():\n    pass\n")
+    if sample == "echo":
+        wheel = _wheel(workdir)
+        (app / "requirements.txt").write_text(f"{DEPENDENCY} @ {wheel.as_uri()}\n")
     generate = [sys.executable, "-m", "wsgen.cli", "template", "--runtime", RUNTIME]
     subprocess.run([*generate, "-o", "template.yaml"], cwd=app, check=True, capture_output=True)
     env = {
@@ -75,6 +114,21 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     with ThreadPoolExecutor(max_workers=len(SAMPLE_NAMES)) as pool:
         futures = {s: pool.submit(_build, s, workdir, sam) for s in SAMPLE_NAMES}
         return {sample: future.result() for sample, future in futures.items()}
+
+
+@pytest.mark.parametrize("sample", SAMPLE_NAMES)
+def test_the_built_function_holds_the_apps_code_and_requirements_only(
+    sample: str, built: dict[str, Path]
+) -> None:
+    resources = parse((built[sample] / "template.yaml").read_text())["Resources"]
+    function = built[sample] / resources["WebsocketHandler"]["Properties"]["CodeUri"]
+    shipped = sorted(p.name for p in function.iterdir())
+    if sample == "echo":  # sam build installed the requirement
+        dependency = [DEPENDENCY, f"{DEPENDENCY}-1.0.dist-info", "requirements.txt"]
+        assert shipped == sorted(["app.py", *dependency])
+        assert (function / DEPENDENCY / "__init__.py").read_text() == "VALUE = 'tiny'\n"
+    else:  # no wsgen.toml, tests, README.md, resources.yaml, template.yaml or .wsgen
+        assert shipped == ["app.py"]
 
 
 QUERY_ANSWER = {

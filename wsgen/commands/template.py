@@ -20,9 +20,10 @@ examples:
 Settings the template needs (memory, timeout, environment, policies, tags, log retention,
 access and execution logging, throttling, a custom domain, per-route functions, a template
 to merge) go in wsgen.toml beside app.py, per stage; flags override it.
-The template refers to the app directory (CodeUri) and to .wsgen/runtime-layer (the
-runtime package, staged by this command) by paths relative to where the template is
-written: the current directory for stdout, the -o file's directory otherwise.
+The template refers to .wsgen/function (CodeUri: the app's modules, packages and
+requirements.txt, not wsgen.toml or tests) and to .wsgen/runtime-layer (the runtime
+package), both staged by this command in the app directory, by paths relative to where the
+template is written: the current directory for stdout, the -o file's directory otherwise.
 """
 
 
@@ -66,6 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..bundle import FUNCTION_DIR, stage_function
     from ..exceptions import QuotaError
     from ..layer import LAYER_DIR, stage_runtime_layer
     from ..loader import load_spec
@@ -85,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         built = build_template(
             spec,
             settings,
-            code_uri=_relative(app_dir, where),
+            code_uri=_relative(app_dir / FUNCTION_DIR, where),
             layer_uri=_relative(app_dir / LAYER_DIR, where),
             handler=_handler(args.app),
         )
@@ -105,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
     stage_runtime_layer(app_dir)
+    stage_function(app_dir)
     if args.output:
         _write_atomically(Path(args.output), text)
     else:

@@ -54,16 +54,20 @@ def test_paths_are_relative_to_where_the_template_goes(
     result = wsgen("template", "--app-dir", directory.name, "-o", "out/t.yaml", cwd=tmp_path)
     assert (result.code, result.out, result.err) == (0, "", "")
     resources = parse((tmp_path / "out/t.yaml").read_text())["Resources"]
-    assert resources["WebsocketHandler"]["Properties"]["CodeUri"] == f"../{directory.name}"
+    code = resources["WebsocketHandler"]["Properties"]["CodeUri"]
+    assert code == f"../{directory.name}/.wsgen/function"
+    assert (tmp_path / directory.name / ".wsgen/function/app.py").is_file()
     layer = resources["WsgenRuntimeLayer"]["Properties"]["ContentUri"]
     assert layer == f"../{directory.name}/.wsgen/runtime-layer"
     assert (tmp_path / directory.name / ".wsgen/runtime-layer/python/runtime/app.py").is_file()
 
 
-def test_stdout_template_in_the_app_dir_refers_to_it_as_dot(wsgen: Wsgen, app_dir: AppDir) -> None:
+def test_stdout_template_in_the_app_dir_refers_to_its_staging_dir(
+    wsgen: Wsgen, app_dir: AppDir
+) -> None:
     result = wsgen("template", cwd=app_dir(ECHO))
     properties = result.template()["Resources"]["WebsocketHandler"]["Properties"]
-    assert properties["CodeUri"] == "."
+    assert properties["CodeUri"] == ".wsgen/function"
 
 
 def test_app_flag_sets_the_handler(wsgen: Wsgen, app_dir: AppDir) -> None:
