@@ -5,6 +5,7 @@ WsgenError
 ├── ConfigError         a setting, flag or input file is wrong (file and key named)
 ├── QuotaError          the template would exceed an AWS quota (what to change named)
 ├── LogicalIdError      two resources of the template would share a logical id
+├── LintError           `wsgen template --lint`: cfn-lint found errors or warnings
 ├── ScaffoldError       `wsgen new` cannot write the project (bad name, directory exists)
 └── PortInUseError      `wsgen local` cannot listen on its address (pick another --port)
 """
@@ -62,6 +63,17 @@ class LogicalIdError(WsgenError):
             f"two resources of the template would have the logical id {self.logical_id!r}: "
             "a route key spells another resource's name; rename that route"
         )
+
+
+class LintError(WsgenError):
+    """cfn-lint found errors or warnings in the template; they were printed before it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class ScaffoldError(WsgenError):

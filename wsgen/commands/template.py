@@ -16,6 +16,7 @@ examples:
   wsgen template > template.yaml              in the app's directory: ./app.py, attribute app
   wsgen template --stage prod -o prod.yaml    another stage, written atomically to prod.yaml
   wsgen template --app-dir samples/chat --runtime python3.12 --format json
+  wsgen template --lint -o template.yaml      checked by cfn-lint first, as in CI
 
 Settings the template needs (memory, timeout, environment, policies, tags, log retention,
 access and execution logging, throttling, a custom domain, per-route functions, a template
@@ -57,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="JSON or YAML template deep-merged into the output (the file wins; lists are "
         "replaced), e.g. --merge-template resources.yaml",
+    )
+    parser.add_argument(
+        "--lint",
+        action="store_true",
+        help="check the template with cfn-lint first (pip install 'wsgen[lint]'); its "
+        "errors and warnings are printed and fail the command, writing nothing",
     )
     parser.add_argument(
         "-o",
@@ -106,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
     warning = route_quota_warning(spec)
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
+    if args.lint:
+        _lint(text, args.output or "<stdout>")
     stage_runtime_layer(app_dir)
     stage_function(app_dir)
     if args.output:
@@ -113,6 +122,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _lint(text: str, where: str) -> None:
+    from ..lint import fail, lint_template
+
+    findings = lint_template(text)
+    for finding in findings:
+        print(finding.format(where), file=sys.stderr)
+    if findings:
+        raise fail(findings, where)
 
 
 def _handler(ref: str) -> str:
