@@ -1,7 +1,8 @@
 """The files `wsgen new NAME` writes: a small working app, its tests, settings and README.
 
-Each file is a string with `{{name}}` where the project's name goes (plain replacement, so the
-files keep their own braces).
+Each file is a string with `{{name}}` where the project's name goes, `{{wsgen_version}}` this
+wsgen's version and `{{python}}` this Python's `X.Y` (plain replacement, so the files keep
+their own braces).
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
+from . import __version__
 from .exceptions import ScaffoldError
 
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
@@ -111,6 +114,38 @@ memory_size = 256
 log_retention_days = 90
 """
 
+REQUIREMENTS_DEV_TXT = """\
+# What tests and CI need beyond requirements.txt (none of it goes to Lambda): wsgen, with
+# cfn-lint for `wsgen template --lint`, and pytest. If you install wsgen from elsewhere
+# (a Git URL, a private index), write that here instead.
+wsgen[lint]=={{wsgen_version}}
+pytest
+"""
+
+CI_YML = """\
+# {{name}}'s CI: the tests, then the SAM template, checked by cfn-lint.
+name: ci
+on:
+  push:
+  pull_request:
+permissions:
+  contents: read
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "{{python}}"  # also the template's Lambda runtime
+      - name: Install
+        run: python -m pip install -r requirements.txt -r requirements-dev.txt
+      - name: Test
+        run: pytest
+      - name: Template
+        run: wsgen template --lint -o template.yaml
+"""
+
 README_MD = """\
 # {{name}}
 
@@ -119,6 +154,7 @@ the handlers.
 
 ## Test
 
+    pip install -r requirements.txt -r requirements-dev.txt
     pytest
 
 `tests/test_app.py` connects to the app in memory with `wsgen.testing.Client`: no network,
@@ -140,6 +176,18 @@ then connect with any WebSocket client, for example
 `samconfig.toml`; later deploys are `sam build && sam deploy`. The stack's outputs include
 the `wss://` URL. Settings (memory, timeout, environment, stages) are in `wsgen.toml`:
 `wsgen template --stage prod > template.yaml` deploys the `[stages.prod]` settings.
+
+## CI
+
+`.github/workflows/ci.yml` runs on every push and pull request (GitHub Actions): it installs
+`requirements.txt` and `requirements-dev.txt`, runs `pytest`, then
+`wsgen template --lint -o template.yaml`, which fails on any error or warning cfn-lint finds
+in the template (your merged resources included). The same, on your machine:
+
+    pytest && wsgen template --lint -o template.yaml
+
+The workflow's Python is also the template's Lambda runtime, unless `wsgen.toml` sets
+`runtime`.
 """
 
 GITIGNORE = """\
@@ -151,11 +199,13 @@ __pycache__/
 FILES = {
     "app.py": APP_PY,
     "requirements.txt": REQUIREMENTS_TXT,
+    "requirements-dev.txt": REQUIREMENTS_DEV_TXT,
     "wsgen.toml": WSGEN_TOML,
     "README.md": README_MD,
     ".gitignore": GITIGNORE,
     "tests/__init__.py": "",  # so that a bare `pytest` puts the project on sys.path
     "tests/test_app.py": TEST_APP_PY,
+    ".github/workflows/ci.yml": CI_YML,
 }
 
 
@@ -189,13 +239,21 @@ def create_project(name: str, parent: Path) -> Path:
         for relative, text in FILES.items():
             path = staging / relative
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text.replace("{{name}}", name), encoding="utf-8")
+            path.write_text(_fill(text, name), encoding="utf-8")
         os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; a project is not
         os.rename(staging, target)  # atomic: the project appears whole or not at all
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise ScaffoldError(f"cannot write {target}: {exc.strerror}") from exc
     return target
+
+
+def _fill(text: str, name: str) -> str:
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    values = {"name": name, "wsgen_version": __version__, "python": python}
+    for key, value in values.items():
+        text = text.replace(f"{{{{{key}}}}}", value)
+    return text
 
 
 def _umask() -> int:

@@ -30,7 +30,7 @@ def test_writes_every_file_with_the_name(tmp_path, capsys):
         sorted(FILES)
     )
     assert 'App(app_name="my-chat")' in (target / "app.py").read_text()
-    assert "{{name}}" not in "".join(p.read_text() for p in target.rglob("*") if p.is_file())
+    assert "{{" not in "".join(p.read_text() for p in target.rglob("*") if p.is_file())
     assert f"created {target}/" in out and "tests/test_app.py" in out
     assert err == ""
     assert [p.name for p in tmp_path.iterdir()] == ["my-chat"]  # no staging directory left
@@ -43,6 +43,8 @@ def test_readme_has_the_commands(project):
         "sam build && sam deploy --guided",
         "wsgen local",
         "pytest",
+        "pip install -r requirements.txt -r requirements-dev.txt",
+        "wsgen template --lint -o template.yaml",
     ):
         assert command in readme
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 NAME = "new"
-HELP = "create a new project NAME/: app.py, tests, wsgen.toml and a README"
+HELP = "create a new project NAME/: app.py, tests, wsgen.toml, a CI workflow and a README"
 EPILOG = """\
 examples:
   wsgen new chat                  writes ./chat/ (refused if it exists)

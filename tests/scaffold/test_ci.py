@@ -1,0 +1,105 @@
+"""The GitHub Actions workflow `wsgen new` writes: its commands, run on a fresh project.
+
+The steps GitHub provides (checkout, setup-python) are the workflow's `uses:`; every `run:`
+step runs here in order, with this project's virtual environment as the Python it set up.
+pip runs with no index: the install step is satisfied by what that environment holds
+(wsgen[lint] at this version, pytest), so nothing is downloaded and nothing changes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from wsgen import __version__
+from wsgen.cli import main
+from wsgen.settings import RUNTIMES
+
+WORKFLOW = ".github/workflows/ci.yml"
+
+
+@pytest.fixture
+def project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    assert main(["new", "demo", "--dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    return tmp_path / "demo"
+
+
+def steps(project: Path) -> list[dict[str, Any]]:
+    workflow = yaml.safe_load((project / WORKFLOW).read_text())
+    # YAML 1.1 reads the key `on` as True; GitHub reads it as "on".
+    assert workflow[True] == {"push": None, "pull_request": None}
+    assert workflow["permissions"] == {"contents": "read"}
+    [job] = workflow["jobs"].values()
+    assert job["runs-on"] == "ubuntu-latest"
+    found: list[dict[str, Any]] = job["steps"]
+    return found
+
+
+def test_the_workflow_sets_up_this_python_and_runs_tests_then_the_linted_template(
+    project: Path,
+) -> None:
+    found = steps(project)
+    uses = [step["uses"] for step in found if "uses" in step]
+    assert uses == ["actions/checkout@v4", "actions/setup-python@v5"]
+    python = found[1]["with"]["python-version"]
+    assert python == f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert f"python{python}" in RUNTIMES
+    assert [step["run"] for step in found if "run" in step] == [
+        "python -m pip install -r requirements.txt -r requirements-dev.txt",
+        "pytest",
+        "wsgen template --lint -o template.yaml",
+    ]
+    requirements = (project / "requirements-dev.txt").read_text().splitlines()
+    assert f"wsgen[lint]=={__version__}" in requirements and "pytest" in requirements
+
+
+def test_the_workflows_commands_pass_on_a_fresh_project(project: Path) -> None:
+    env = {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin",
+        "HOME": str(project.parent),
+        "PIP_NO_INDEX": "1",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    outputs = []
+    for step in steps(project):
+        if "run" not in step:
+            continue
+        run = subprocess.run(
+            ["bash", "-e", "-c", step["run"]],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert run.returncode == 0, f"{step['name']}: {run.stdout}{run.stderr}"
+        outputs.append(run.stdout + run.stderr)
+    install, tests, template = outputs
+    assert "wsgen[lint]" in install and "already satisfied" in install
+    assert "3 passed" in tests
+    assert template == ""
+    assert "WebsocketHandler" in (project / "template.yaml").read_text()
+
+
+def test_the_template_step_fails_on_a_lint_finding(project: Path) -> None:
+    (project / "extra.yaml").write_text(
+        "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Properties:\n      Nam: x\n"
+    )
+    settings = project / "wsgen.toml"
+    settings.write_text('merge_template = "extra.yaml"\n' + settings.read_text())
+    [command] = [s["run"] for s in steps(project) if s.get("name") == "Template"]
+    env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin"}
+    run = subprocess.run(
+        ["bash", "-e", "-c", command], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 1
+    assert "E3002" in run.stderr
+    assert not (project / "template.yaml").exists()
