@@ -23,6 +23,9 @@ DEFAULT_ROUTE_SELECTION_EXPRESSION = "$request.body.action"
 ENDPOINT_ENV = "WSGEN_WEBSOCKET_ENDPOINT"
 """The management endpoint (`https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`)."""
 
+CONNECTIONS_TABLE_ENV = "WSGEN_CONNECTIONS_TABLE"
+"""The DynamoDB table of tracked connections (`App(..., connections=True)`)."""
+
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
 MAX_MESSAGE_BYTES = 128 * 1024
 MAX_FRAME_BYTES = 32 * 1024
@@ -33,6 +36,37 @@ ACCEPT_HANDLER_NAME = "(accept)"
 EVENT_CONNECT = "CONNECT"
 EVENT_MESSAGE = "MESSAGE"
 EVENT_DISCONNECT = "DISCONNECT"
+
+
+PRINCIPAL_INDEX = "principal"
+TTL_ATTRIBUTE = "expires_at"
+
+
+def connections_table_schema() -> dict[str, Any]:
+    """The connections table's keys and index, as `CreateTable` and CloudFormation take them.
+
+    One table holds three kinds of item (see `runtime.dynamodb`): a connection
+    (`pk = conn#{id}`, `sk = conn`), a group membership (`pk = group#{name}`, `sk = {id}`) and
+    a connection counter (`pk = count#{bucket}`, `sk = count`). The sparse `principal` index
+    holds the connections an authorizer named. `wsgen template` deploys it, and `wsgen local
+    --dynamodb` creates it, from this one definition.
+    """
+    return {
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "principal_id", "sk")
+        ],
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": PRINCIPAL_INDEX,
+                "KeySchema": [{"AttributeName": "principal_id", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+    }
 
 
 class _Record:
@@ -100,12 +134,14 @@ class AuthorizerSpec(_Record):
 class AppSpec(_Record):
     """A read-only view of a registered app, for the generator and the emulator."""
 
-    _fields = ("app_name", "routes", "route_selection_expression", "authorizer")
+    _fields = ("app_name", "routes", "route_selection_expression", "authorizer", "connections")
     __slots__ = _fields
     app_name: str
     routes: tuple[RouteSpec, ...]
     route_selection_expression: str
     authorizer: AuthorizerSpec | None
+    connections: bool
+    """The app tracks its connections (`App(..., connections=True)`): it has the table."""
 
     def __init__(
         self,
@@ -113,8 +149,9 @@ class AppSpec(_Record):
         routes: tuple[RouteSpec, ...],
         route_selection_expression: str = DEFAULT_ROUTE_SELECTION_EXPRESSION,
         authorizer: AuthorizerSpec | None = None,
+        connections: bool = False,
     ) -> None:
-        super().__init__(app_name, routes, route_selection_expression, authorizer)
+        super().__init__(app_name, routes, route_selection_expression, authorizer, connections)
 
     def route(self, key: str) -> RouteSpec | None:
         return next((r for r in self.routes if r.key == key), None)

@@ -2,6 +2,12 @@
 
 WebsocketError
 ├── WebsocketDisconnectedError   API Gateway answered 410: the connection is gone
+├── ConnectionNotFoundError      no record of the connection: gone or expired (also the above)
+├── ConnectionsNotEnabledError   app.connections, app.groups or event.connection without tracking
+├── ConnectionsNotConfiguredError no connections table named (WSGEN_CONNECTIONS_TABLE)
+├── ConnectionStoreError         the connections table refused a call (its code and message)
+├── InvalidGroupError            a group name the store cannot key (also ValueError)
+├── InvalidAttributeError        a connection attribute that is not JSON (also TypeError)
 ├── MessageTooLargeError         over API Gateway's 128 KB message limit (also ValueError)
 ├── EndpointNotConfiguredError   no management endpoint could be resolved (also ValueError)
 ├── CredentialsError             the container credentials endpoint failed or was refused
@@ -23,7 +29,7 @@ WebsocketError
 
 from __future__ import annotations
 
-from .contract import FEATURE_FLAG, FEATURE_FLAG_LINE
+from .contract import CONNECTIONS_TABLE_ENV, FEATURE_FLAG, FEATURE_FLAG_LINE
 
 
 class WebsocketError(Exception):
@@ -251,3 +257,83 @@ class NoAuthorizerError(WebsocketError):
             "an authorizer event reached an app without @app.ws_authorizer; register one, "
             "or remove the authorizer from the API's $connect route"
         )
+
+
+class ConnectionNotFoundError(WebsocketDisconnectedError):
+    """The connections store has no record of the connection: it is gone, or expired."""
+
+    def __str__(self) -> str:
+        return (
+            f"connection {self.connection_id} is not connected (it disconnected, or its record "
+            "expired after API Gateway's 2 hours)"
+        )
+
+
+class ConnectionsNotEnabledError(WebsocketError):
+    """Connection tracking is used by an app that did not turn it on."""
+
+    def __init__(self, app_name: str | None, what: str) -> None:
+        super().__init__(app_name, what)
+        self.app_name = app_name
+        self.what = what
+
+    def __str__(self) -> str:
+        name = "..." if self.app_name is None else repr(self.app_name)
+        return (
+            f"{self.what} needs connection tracking, which this app does not have; "
+            f"create the app with App(app_name={name}, connections=True)"
+        )
+
+
+class ConnectionsNotConfiguredError(WebsocketError):
+    """Tracking is on, but no store was given and no table is named in the environment."""
+
+    def __str__(self) -> str:
+        return (
+            f"no connections table: {CONNECTIONS_TABLE_ENV} is not set (wsgen template sets it "
+            "on every function); locally, run under wsgen local or wsgen.testing.Client, or "
+            "call app.connections.use_store(...)"
+        )
+
+
+class ConnectionStoreError(WebsocketError):
+    """The connections table answered a call with an error."""
+
+    def __init__(
+        self, operation: str, code: str, message: str, reasons: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(operation, code, message, reasons)
+        self.operation = operation
+        self.code = code
+        """DynamoDB's error code, such as `ConditionalCheckFailedException`."""
+        self.message = message
+        self.reasons = reasons
+        """For a cancelled transaction, each item's reason (`None` for those that passed)."""
+
+    def __str__(self) -> str:
+        return f"connections table: {self.operation} failed with {self.code}: {self.message}"
+
+
+class InvalidGroupError(WebsocketError, ValueError):
+    """A group name the connections store cannot use as a key."""
+
+    def __init__(self, group: object, reason: str) -> None:
+        super().__init__(group, reason)
+        self.group = group
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"invalid group {self.group!r}: {self.reason}"
+
+
+class InvalidAttributeError(WebsocketError, TypeError):
+    """A connection attribute the store cannot keep: its value is not JSON-serialisable."""
+
+    def __init__(self, connection_id: str, name: str, reason: str) -> None:
+        super().__init__(connection_id, name, reason)
+        self.connection_id = connection_id
+        self.name = name
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"attribute {self.name!r} of connection {self.connection_id}: {self.reason}"

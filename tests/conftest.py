@@ -23,3 +23,11 @@ def read_event(name: str) -> dict[str, Any]:
 @pytest.fixture
 def load_event() -> Callable[[str], dict[str, Any]]:
     return read_event
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint():
+    """The URL of a DynamoDB-compatible server (moto's) on loopback, for the whole session."""
+    from tests.dynamodb import serve
+
+    yield from serve()

@@ -1,0 +1,76 @@
+"""The connections table on a DynamoDB endpoint other than AWS's, made as the template makes it.
+
+`wsgen local --dynamodb URL` and `wsgen.testing.Client(app, dynamodb=URL)` create it from
+`runtime.contract.connections_table_schema()`, the definition `wsgen template` deploys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runtime.contract import TTL_ATTRIBUTE, connections_table_schema
+
+from .exceptions import WsgenError
+
+DEFAULT_TABLE = "wsgen-connections"
+LOCAL_KEY = "wsgen-local"
+
+
+class DynamoDBEndpointError(WsgenError):
+    """The DynamoDB endpoint given to wsgen cannot be reached or refuses the table."""
+
+    def __init__(self, endpoint_url: str, reason: str) -> None:
+        super().__init__(endpoint_url, reason)
+        self.endpoint_url = endpoint_url
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return (
+            f"DynamoDB endpoint {self.endpoint_url}: {self.reason}; check that a DynamoDB-"
+            "compatible server listens there (for example: python -m moto.server -p 8001)"
+        )
+
+
+def dynamodb_client(endpoint_url: str, region: str = "us-east-1") -> Any:
+    """A boto3 client of `endpoint_url`, with dummy credentials when none are configured."""
+    import boto3
+    import botocore.config
+
+    return boto3.session.Session().client(
+        "dynamodb",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=LOCAL_KEY,
+        aws_secret_access_key=LOCAL_KEY,
+        config=botocore.config.Config(retries={"max_attempts": 2}, connect_timeout=5),
+    )
+
+
+def ensure_table(client: Any, table_name: str = DEFAULT_TABLE) -> bool:
+    """Create the connections table unless it exists, with TTL on; whether it was created.
+
+    Raises:
+        DynamoDBEndpointError: the endpoint cannot be reached or refuses the table.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    endpoint = client.meta.endpoint_url
+    try:
+        try:
+            client.describe_table(TableName=table_name)
+            return False
+        except client.exceptions.ResourceNotFoundException:
+            pass
+        client.create_table(
+            TableName=table_name, BillingMode="PAY_PER_REQUEST", **connections_table_schema()
+        )
+        client.get_waiter("table_exists").wait(
+            TableName=table_name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+        )
+        client.update_time_to_live(
+            TableName=table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise DynamoDBEndpointError(endpoint, str(exc)) from exc
+    return True
