@@ -21,18 +21,25 @@ Standard library only at import time; boto3 is imported on the first management 
 
 from .app import App, Chalice
 from .auth import AuthResponse, UnauthorizedError
+from .connections import Connection, Connections, Groups
 from .contract import AppSpec, AuthorizerSpec, RouteSpec
 from .dispatch import Route
 from .events import AuthorizerEvent, Headers, WebsocketEvent
 from .exceptions import (
     BadRequestError,
+    ConnectionNotFoundError,
+    ConnectionsNotConfiguredError,
+    ConnectionsNotEnabledError,
+    ConnectionStoreError,
     CredentialsError,
     DuplicateHandlerError,
     EndpointNotConfiguredError,
     ExperimentalFeatureError,
+    InvalidAttributeError,
     InvalidAuthorizerContextError,
     InvalidAuthorizerResultError,
     InvalidEventError,
+    InvalidGroupError,
     InvalidIdentitySourceError,
     InvalidMiddlewareError,
     InvalidReplyError,
@@ -56,14 +63,23 @@ __all__ = [
     "BadRequestError",
     "BroadcastResult",
     "Chalice",
+    "Connection",
+    "ConnectionNotFoundError",
+    "ConnectionStoreError",
+    "Connections",
+    "ConnectionsNotConfiguredError",
+    "ConnectionsNotEnabledError",
     "CredentialsError",
     "DuplicateHandlerError",
     "EndpointNotConfiguredError",
     "ExperimentalFeatureError",
+    "Groups",
     "Headers",
+    "InvalidAttributeError",
     "InvalidAuthorizerContextError",
     "InvalidAuthorizerResultError",
     "InvalidEventError",
+    "InvalidGroupError",
     "InvalidIdentitySourceError",
     "InvalidMiddlewareError",
     "InvalidReplyError",

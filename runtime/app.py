@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .auth import validate_identity_sources
+from .connections import Connections, Groups
 from .contract import (
     ACCEPT_HANDLER_NAME,
     CONNECT,
@@ -42,11 +43,17 @@ class App:
     Deploy with `Handler: app.app` (module `app`, attribute `app`).
     """
 
-    def __init__(self, app_name: str, debug: bool = False) -> None:
+    def __init__(self, app_name: str, debug: bool = False, connections: bool = False) -> None:
         self.app_name = app_name
         self.debug = debug
         self.experimental_feature_flags: set[str] = set()
         self.websocket_api = WebsocketAPI()
+        self.connections = Connections(app_name, connections, self.websocket_api)
+        """The tracked connections (with `connections=True`): get, update, count, reach."""
+        self.groups = Groups(self.connections, self.websocket_api)
+        """Named sets of tracked connections: join, leave, members, count, send."""
+        if connections:
+            self.websocket_api.on_gone = self.connections.forget
         self._route_selection_expression = DEFAULT_ROUTE_SELECTION_EXPRESSION
         self.route_table: dict[str, Route] = {}
         """Route key → `Route`, what the entry point reads. Read-only: register with
@@ -162,6 +169,7 @@ class App:
             tuple(routes[key] for key in sorted(routes)),
             self._route_selection_expression,
             authorizer,
+            self.connections.enabled,
         )
 
     def routes(self) -> tuple[RouteSpec, ...]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 # importing collections.abc itself would load all of `collections` (cold-start time).
 from _collections_abc import Mapping
 
-from .exceptions import BadRequestError, InvalidEventError
+from .exceptions import BadRequestError, ConnectionsNotEnabledError, InvalidEventError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -71,6 +71,8 @@ if TYPE_CHECKING:
 
 else:  # names for wsgen to import at run time; plain dicts then
     RawIdentity = RawRequestContext = RawEvent = dict
+
+    from .connections import Connection, Connections
 
 _EMPTY: Mapping[str, Any] = {}
 
@@ -199,7 +201,28 @@ class _RequestContextEvent:
 class WebsocketEvent(_RequestContextEvent):
     """An API Gateway WebSocket event (CONNECT, MESSAGE or DISCONNECT) for a handler."""
 
-    __slots__ = ("_json_body", "_raw_body")
+    __slots__ = ("_connection", "_json_body", "_raw_body", "_tracker")
+    _tracker: Connections
+    """The app's `connections`, set by the entry point."""
+
+    @property
+    def connection(self) -> Connection:
+        """The tracked connection (`App(..., connections=True)`), read once per event.
+
+        Raises:
+            ConnectionsNotEnabledError: the app does not track connections.
+            ConnectionNotFoundError: the store has no record of this connection.
+        """
+        try:
+            return self._connection
+        except AttributeError:
+            pass
+        try:
+            tracker = self._tracker
+        except AttributeError:
+            raise ConnectionsNotEnabledError(None, "event.connection") from None
+        self._connection: Connection = tracker.for_event(self)
+        return self._connection
 
     @property
     def message_id(self) -> str | None:

@@ -14,7 +14,7 @@ from .exceptions import EndpointNotConfiguredError, MessageTooLargeError, Websoc
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from typing import Any
 
     from .events import RawRequestContext
@@ -67,6 +67,8 @@ class WebsocketAPI:
         """
         self._pool: Any = None
         self._lock = allocate_lock()
+        self.on_gone: Callable[[list[str]], None] | None = None
+        """Called with the ids a send found gone (410); tracked apps forget them there."""
 
     def use_client(self, client: Any) -> Any:
         """Send every call through `client` instead of boto3 (None goes back to boto3).
@@ -119,6 +121,7 @@ class WebsocketAPI:
             # text from binary, like wsgen.testing's, sees what the app meant.
             client.post_to_connection(ConnectionId=connection_id, Data=message)
         except client.exceptions.GoneException as exc:
+            self._gone([connection_id])
             raise WebsocketDisconnectedError(connection_id) from exc
 
     def broadcast(
@@ -168,7 +171,25 @@ class WebsocketAPI:
                 result.gone.append(connection_id)
             else:
                 result.failed[connection_id] = outcome
+        if result.gone:
+            self._gone(result.gone)
         return result
+
+    def _gone(self, connection_ids: list[str]) -> None:
+        """Tell `on_gone`; its failure is logged, not raised: the send's outcome stands."""
+        if self.on_gone is None:
+            return
+        try:
+            self.on_gone(connection_ids)
+        except Exception as exc:
+            import logging
+
+            logging.getLogger("runtime").warning(
+                "could not forget gone connections %s: %s: %s",
+                ", ".join(connection_ids),
+                type(exc).__name__,
+                exc,
+            )
 
     @staticmethod
     def _post(client: Any, connection_id: str, data: str | bytes) -> Exception | None:

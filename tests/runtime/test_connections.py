@@ -1,0 +1,225 @@
+"""`app.connections`, `app.groups` and `Connection`, on the in-memory store.
+
+The entry point's side (`connecting`, `connected`, `disconnected`) is called here the way the
+entry point calls it; sends go to a fake management client that knows which ids are gone.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from runtime import (
+    App,
+    ConnectionNotFoundError,
+    ConnectionsNotConfiguredError,
+    ConnectionsNotEnabledError,
+    InvalidAttributeError,
+    InvalidGroupError,
+    WebsocketDisconnectedError,
+    WebsocketEvent,
+)
+from runtime.store import MemoryStore
+
+
+class GoneError(Exception):
+    pass
+
+
+class FakeManagement:
+    """boto3's management client's shape: posts are recorded; ids in `gone` answer 410."""
+
+    class exceptions:  # noqa: N801  (boto3's spelling)
+        GoneException = GoneError
+
+    def __init__(self):
+        self.posts = []
+        self.gone = set()
+
+    def post_to_connection(self, *, ConnectionId, Data):  # noqa: N803
+        if ConnectionId in self.gone:
+            raise GoneError(ConnectionId)
+        self.posts.append((ConnectionId, Data))
+
+
+@pytest.fixture
+def management():
+    return FakeManagement()
+
+
+@pytest.fixture
+def app(management):
+    app = App("tracked", connections=True)
+    app.connections.use_store(MemoryStore())
+    app.websocket_api.use_client(management)
+    return app
+
+
+def connect_event(load_event, connection_id, *, principal=None, headers=None, query=None):
+    raw = load_event("connect.json")
+    rc = raw["requestContext"]
+    rc["connectionId"] = connection_id
+    rc["connectedAt"] = int(time.time() * 1000)  # the fixture's 2024 connection expired long ago
+    if principal is not None:
+        rc["authorizer"] = {"principalId": principal, "nick": principal, "integrationLatency": 3}
+    if headers is not None:
+        raw["headers"] = headers
+    if query is not None:
+        raw["queryStringParameters"] = query
+    return WebsocketEvent(raw)
+
+
+def connect(app, load_event, connection_id, **kwargs):
+    event = connect_event(load_event, connection_id, **kwargs)
+    app.connections.connecting(event)
+    app.connections.connected(connection_id)
+    return event
+
+
+def test_a_connection_keeps_what_connect_saw(app, load_event):
+    event = connect(
+        app,
+        load_event,
+        "A=",
+        principal="ana",
+        headers={"Origin": "https://x.example", "Authorization": "Bearer s3cret", "Cookie": "a=b"},
+        query={"room": "lobby"},
+    )
+    connection = app.connections.get("A=")
+    assert connection.id == "A="
+    connected_ms = event.raw["requestContext"]["connectedAt"]
+    assert connection.connected_at == datetime.fromtimestamp(connected_ms / 1000, tz=UTC)
+    assert connection.principal_id == "ana"
+    assert connection.authorizer == {"nick": "ana"}
+    assert connection.query_params == {"room": "lobby"}
+    assert connection.headers["origin"] == "https://x.example"
+    assert "Authorization" not in connection.headers and "Cookie" not in connection.headers
+    assert connection.source_ip == event.source_ip
+    assert connection.user_agent == event.user_agent
+    assert connection.attributes == {} and connection.groups == ()
+
+
+def test_update_stores_attributes_and_the_connection_sees_them(app, load_event):
+    connect(app, load_event, "A=")
+    connection = app.connections.get("A=")
+    connection.update(nick="ana", score=3)
+    assert connection.attributes == {"nick": "ana", "score": 3}
+    updated = app.connections.update("A=", score=4)
+    assert updated.attributes == {"nick": "ana", "score": 4}
+    assert app.connections.get("A=").attributes == {"nick": "ana", "score": 4}
+
+
+def test_an_attribute_that_is_not_json_is_refused_naming_it(app, load_event):
+    connect(app, load_event, "A=")
+    with pytest.raises(InvalidAttributeError, match="attribute 'when' of connection A=: not JSON"):
+        app.connections.update("A=", when=datetime.now(UTC))
+
+
+def test_join_and_update_inside_connect_are_stored_when_it_accepts(app, load_event):
+    event = connect_event(load_event, "A=", query={"room": "lobby"})
+    app.connections.connecting(event)
+    app.groups.join("lobby", "A=")
+    app.connections.update("A=", nick="ana")
+    assert app.connections.get("A=").groups == ("lobby",)  # the pending record
+    assert list(app.groups.members("lobby")) == []  # not connected yet: nobody can reach it
+    app.connections.connected("A=")
+    [member] = app.groups.members("lobby")
+    assert member.id == "A=" and member.attributes == {"nick": "ana"}
+
+
+def test_a_refused_connect_stores_nothing(app, load_event):
+    app.connections.connecting(connect_event(load_event, "A="))
+    app.groups.join("lobby", "A=")
+    app.connections.refused("A=")
+    assert app.connections.get("A=") is None
+    assert app.connections.count() == 0 and app.groups.count("lobby") == 0
+
+
+def test_disconnected_forgets_the_connection_and_later_writes_fail(app, load_event):
+    connect(app, load_event, "A=")
+    app.groups.join("lobby", "A=")
+    app.connections.disconnected("A=")
+    assert app.connections.get("A=") is None
+    assert app.groups.count("lobby") == 0
+    with pytest.raises(ConnectionNotFoundError, match="connection A= is not connected"):
+        app.groups.join("lobby", "A=")
+    with pytest.raises(WebsocketDisconnectedError):  # one except clause for "gone"
+        app.connections.update("A=", nick="late")
+
+
+def test_groups_send_reaches_members_but_the_excluded_and_forgets_the_gone(
+    app, load_event, management
+):
+    for cid in ("A=", "B=", "C=", "D="):
+        connect(app, load_event, cid)
+        app.groups.join("lobby", cid)
+    management.gone.add("C=")
+    result = app.groups.send("lobby", "hi", exclude="A=")
+    assert sorted(result.delivered) == ["B=", "D="] and result.gone == ["C="]
+    assert sorted(cid for cid, _ in management.posts) == ["B=", "D="]
+    assert app.connections.get("C=") is None  # gone: forgotten
+    assert sorted(m.id for m in app.groups.members("lobby")) == ["A=", "B=", "D="]
+    result = app.groups.send("lobby", "again", exclude=["A=", "B="])
+    assert result.delivered == ["D="]
+
+
+def test_any_send_that_finds_a_connection_gone_forgets_it(app, load_event, management):
+    connect(app, load_event, "A=")
+    management.gone.add("A=")
+    with pytest.raises(WebsocketDisconnectedError):
+        app.websocket_api.send("A=", "hi")
+    assert app.connections.get("A=") is None
+
+
+def test_for_principal_and_send_to_principal_reach_every_device(app, load_event, management):
+    connect(app, load_event, "A=", principal="ana")
+    connect(app, load_event, "B=", principal="ana")
+    connect(app, load_event, "C=", principal="bo")
+    assert sorted(c.id for c in app.connections.for_principal("ana")) == ["A=", "B="]
+    result = app.connections.send_to_principal("ana", "ping")
+    assert sorted(result.delivered) == ["A=", "B="]
+    assert sorted(management.posts) == [("A=", "ping"), ("B=", "ping")]
+
+
+def test_all_and_count(app, load_event):
+    for cid in ("A=", "B="):
+        connect(app, load_event, cid)
+    assert app.connections.count() == 2
+    assert sorted(c.id for c in app.connections.all()) == ["A=", "B="]
+
+
+@pytest.mark.parametrize("group", ["", None, 7, "x" * 1025])
+def test_a_group_name_the_store_cannot_key_is_refused(app, load_event, group):
+    connect(app, load_event, "A=")
+    with pytest.raises(InvalidGroupError, match="invalid group"):
+        app.groups.join(group, "A=")
+
+
+def test_without_tracking_every_entry_says_how_to_turn_it_on(load_event):
+    app = App("plain")
+    with pytest.raises(ConnectionsNotEnabledError) as err:
+        app.groups.members("lobby")
+    assert "App(app_name='plain', connections=True)" in str(err.value)
+    with pytest.raises(ConnectionsNotEnabledError):
+        app.connections.count()
+    with pytest.raises(ConnectionsNotEnabledError, match=r"event.connection needs connection"):
+        _ = WebsocketEvent(load_event("message_default.json")).connection
+    assert app.spec().connections is False
+    assert App("t", connections=True).spec().connections is True
+
+
+def test_a_tracked_app_outside_lambda_names_the_missing_table(monkeypatch):
+    monkeypatch.delenv("WSGEN_CONNECTIONS_TABLE", raising=False)
+    app = App("tracked", connections=True)
+    with pytest.raises(ConnectionsNotConfiguredError, match="WSGEN_CONNECTIONS_TABLE is not set"):
+        app.connections.count()
+
+
+def test_the_table_in_the_environment_is_used_through_dynamodb(monkeypatch):
+    from runtime.dynamodb import DynamoDBStore
+
+    monkeypatch.setenv("WSGEN_CONNECTIONS_TABLE", "chat-connections")
+    store = App("tracked", connections=True).connections.store
+    assert isinstance(store, DynamoDBStore) and store.table_name == "chat-connections"
