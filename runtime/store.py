@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 CONNECTION_LIFETIME_S = 7200
 """API Gateway closes every connection after 2 hours, so a record expires then.
 
-https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
+docs/aws-facts.md#quotas; `$disconnect` is best effort (docs/aws-facts.md#disconnect).
 """
 
 
