@@ -14,7 +14,6 @@ import time
 from _thread import allocate_lock
 
 from .contract import CONNECTIONS_TABLE_ENV
-from .events import Headers
 from .exceptions import (
     ConnectionNotFoundError,
     ConnectionsNotConfiguredError,
@@ -26,11 +25,10 @@ from .store import expires_at
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Mapping
     from datetime import datetime
     from typing import Any
 
-    from .events import WebsocketEvent
     from .management import BroadcastResult, WebsocketAPI
     from .store import ConnectionStore, Record
 
@@ -80,12 +78,15 @@ class Connection:
         return self._record["query_params"]  # type: ignore[no-any-return]
 
     @property
-    def headers(self) -> Headers:
+    def headers(self) -> Mapping[str, str]:
         """The upgrade request's headers, case-insensitive (without credential headers)."""
         try:
             return self._headers
         except AttributeError:
-            self._headers: Headers = Headers(self._record["headers"])
+            # Imported here: `events` refers to this module (`event.connection`).
+            from .events import Headers
+
+            self._headers: Mapping[str, str] = Headers(self._record["headers"])
             return self._headers
 
     @property
@@ -229,16 +230,16 @@ class Connections:
 
     # The entry point's side
 
-    def for_event(self, event: WebsocketEvent) -> Connection:
+    def for_event(self, connection_id: str) -> Connection:
         """`event.connection`: the record of the event's connection.
 
         Raises:
             ConnectionNotFoundError: the store has no record of it.
         """
         self._check("event.connection")
-        connection = self.get(event.connection_id)
+        connection = self.get(connection_id)
         if connection is None:
-            raise ConnectionNotFoundError(event.connection_id)
+            raise ConnectionNotFoundError(connection_id)
         return connection
 
     def seen(self, request_context: dict[str, Any]) -> None:
@@ -250,11 +251,15 @@ class Connections:
         if connected_at:
             hints[request_context["connectionId"]] = expires_at(connected_at)
 
-    def connecting(self, event: WebsocketEvent) -> None:
-        """`$connect` starts: its handler sees (and may update, join) an unstored record."""
-        raw = event.raw
+    def connecting(self, raw: dict[str, Any]) -> None:
+        """`$connect` starts: its handler sees (and may update, join) an unstored record.
+
+        `raw` is the CONNECT event, as API Gateway sent it.
+        """
         rc = raw["requestContext"]
-        authorizer = dict(event.authorizer)
+        given = rc.get("authorizer")
+        authorizer = dict(given) if isinstance(given, dict) else {}
+        identity = rc.get("identity") or {}
         principal = authorizer.pop("principalId", None)
         authorizer.pop("integrationLatency", None)
         connected_at = rc.get("connectedAt") or int(time.time() * 1000)
@@ -270,8 +275,8 @@ class Connections:
                 for k, v in (raw.get("headers") or {}).items()
                 if k.lower() not in UNSTORED_HEADERS
             },
-            "source_ip": event.source_ip,
-            "user_agent": event.user_agent,
+            "source_ip": identity.get("sourceIp"),
+            "user_agent": identity.get("userAgent"),
             "attributes": {},
             "groups": [],
         }

@@ -221,7 +221,7 @@ class WebsocketEvent(_RequestContextEvent):
             tracker = self._tracker
         except AttributeError:
             raise ConnectionsNotEnabledError(None, "event.connection") from None
-        self._connection: Connection = tracker.for_event(self)
+        self._connection: Connection = tracker.for_event(self.connection_id)
         return self._connection
 
     @property

@@ -73,7 +73,7 @@ def connect_event(load_event, connection_id, *, principal=None, headers=None, qu
 
 def connect(app, load_event, connection_id, **kwargs):
     event = connect_event(load_event, connection_id, **kwargs)
-    app.connections.connecting(event)
+    app.connections.connecting(event.raw)
     app.connections.connected(connection_id)
     return event
 
@@ -119,7 +119,7 @@ def test_an_attribute_that_is_not_json_is_refused_naming_it(app, load_event):
 
 def test_join_and_update_inside_connect_are_stored_when_it_accepts(app, load_event):
     event = connect_event(load_event, "A=", query={"room": "lobby"})
-    app.connections.connecting(event)
+    app.connections.connecting(event.raw)
     app.groups.join("lobby", "A=")
     app.connections.update("A=", nick="ana")
     assert app.connections.get("A=").groups == ("lobby",)  # the pending record
@@ -130,7 +130,7 @@ def test_join_and_update_inside_connect_are_stored_when_it_accepts(app, load_eve
 
 
 def test_a_refused_connect_stores_nothing(app, load_event):
-    app.connections.connecting(connect_event(load_event, "A="))
+    app.connections.connecting(connect_event(load_event, "A=").raw)
     app.groups.join("lobby", "A=")
     app.connections.refused("A=")
     assert app.connections.get("A=") is None
