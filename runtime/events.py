@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from datetime import datetime
     from typing import Any, NotRequired, TypedDict
 
+    from .connections import Connection, Connections
+
     class RawIdentity(TypedDict):
         """`requestContext.identity`."""
 
