@@ -21,7 +21,8 @@ Standard library only at import time; boto3 is imported on the first management 
 
 from .app import App, Chalice
 from .auth import AuthResponse, UnauthorizedError
-from .connections import Connection, Connections, Groups
+from .connection import Connection
+from .connections import Connections, Groups
 from .contract import AppSpec, AuthorizerSpec, RouteSpec
 from .dispatch import Route
 from .events import AuthorizerEvent, Headers, WebsocketEvent

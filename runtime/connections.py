@@ -13,6 +13,7 @@ import os
 import time
 from _thread import allocate_lock
 
+from .connection import Connection
 from .contract import CONNECTIONS_TABLE_ENV
 from .exceptions import (
     ConnectionNotFoundError,
@@ -25,8 +26,7 @@ from .store import expires_at
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
-    from datetime import datetime
+    from collections.abc import Iterable, Iterator
     from typing import Any
 
     from .management import BroadcastResult, WebsocketAPI
@@ -38,94 +38,6 @@ UNSTORED_HEADERS = frozenset(("authorization", "cookie", "proxy-authorization"))
 """Upgrade headers the record leaves out: credentials do not belong in a table."""
 _HINTS = 4096
 """How many connections' expiry times the entry point remembers for `groups.join`."""
-
-
-class Connection:
-    """A tracked connection: what `$connect` saw, and the attributes the app set since.
-
-    Read from the store once; `update(**attributes)` writes through to it.
-    """
-
-    __slots__ = ("_connections", "_headers", "_record")
-
-    def __init__(self, record: Record, connections: Connections) -> None:
-        self._record = record
-        self._connections = connections
-
-    @property
-    def id(self) -> str:
-        return self._record["id"]  # type: ignore[no-any-return]
-
-    @property
-    def connected_at(self) -> datetime:
-        from datetime import UTC, datetime
-
-        return datetime.fromtimestamp(self._record["connected_at"] / 1000, tz=UTC)
-
-    @property
-    def principal_id(self) -> str | None:
-        """The principal the `$connect` authorizer allowed, or None without one."""
-        return self._record["principal_id"]  # type: ignore[no-any-return]
-
-    @property
-    def authorizer(self) -> dict[str, Any]:
-        """The authorizer's context (string values, as API Gateway passes them)."""
-        return self._record["authorizer"]  # type: ignore[no-any-return]
-
-    @property
-    def query_params(self) -> dict[str, str]:
-        """The upgrade request's query string parameters."""
-        return self._record["query_params"]  # type: ignore[no-any-return]
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        """The upgrade request's headers, case-insensitive (without credential headers)."""
-        try:
-            return self._headers
-        except AttributeError:
-            # Imported here: `events` refers to this module (`event.connection`).
-            from .events import Headers
-
-            self._headers: Mapping[str, str] = Headers(self._record["headers"])
-            return self._headers
-
-    @property
-    def source_ip(self) -> str | None:
-        return self._record["source_ip"]  # type: ignore[no-any-return]
-
-    @property
-    def user_agent(self) -> str | None:
-        return self._record["user_agent"]  # type: ignore[no-any-return]
-
-    @property
-    def attributes(self) -> dict[str, Any]:
-        """What the app stored with `update()`. Changing this dict stores nothing."""
-        return self._record["attributes"]  # type: ignore[no-any-return]
-
-    @property
-    def groups(self) -> tuple[str, ...]:
-        """The names of the groups it is in, sorted."""
-        return tuple(self._record["groups"])
-
-    def update(self, **attributes: Any) -> None:
-        """Store these attributes (JSON values) with the connection; others stay.
-
-        Raises:
-            ConnectionNotFoundError: the connection is gone.
-            InvalidAttributeError: a value is not JSON-serialisable.
-        """
-        self._record = self._connections._update(self.id, attributes)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Connection) and other._record == self._record
-
-    def __hash__(self) -> int:
-        return hash(self.id)
-
-    def __repr__(self) -> str:
-        return (
-            f"Connection({self.id!r}, principal_id={self.principal_id!r}, groups={self.groups!r})"
-        )
 
 
 class Connections:

@@ -18,9 +18,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from datetime import datetime
-    from typing import Any, NotRequired, TypedDict
+    from typing import Any, NotRequired, Protocol, TypedDict
 
-    from .connections import Connection, Connections
+    from .connection import Connection
+
+    class Tracker(Protocol):
+        """What `event.connection` reads the record through (the app's `connections`)."""
+
+        def for_event(self, connection_id: str) -> Connection: ...
 
     class RawIdentity(TypedDict):
         """`requestContext.identity`."""
@@ -73,8 +78,6 @@ if TYPE_CHECKING:
 
 else:  # names for wsgen to import at run time; plain dicts then
     RawIdentity = RawRequestContext = RawEvent = dict
-
-    from .connections import Connection, Connections
 
 _EMPTY: Mapping[str, Any] = {}
 
@@ -204,7 +207,7 @@ class WebsocketEvent(_RequestContextEvent):
     """An API Gateway WebSocket event (CONNECT, MESSAGE or DISCONNECT) for a handler."""
 
     __slots__ = ("_connection", "_json_body", "_raw_body", "_tracker")
-    _tracker: Connections
+    _tracker: Tracker
     """The app's `connections`, set by the entry point."""
 
     @property
