@@ -1,9 +1,10 @@
-"""Test app for tests/test_parity.py: each route exercises one decision API Gateway makes.
+"""Test app with an authorizer, for tests/test_parity.py and the emulator's authorizer tests:
+each route exercises one decision API Gateway makes.
 
 Connect with `?token=`: `allow` (context tier/level/admin), `deny` (403), `bad`
 (UnauthorizedError, 401), `crash` (500), `vague` and `nested` (output that is no valid
-policy, 500); add
-`status=N` for `$connect` to answer N, or `fail=1` for it to raise (502). Actions:
+policy, 500); add `status=N` for `$connect` to answer N, or `fail=1` for it to raise (502).
+Actions:
 `boom` raises, `kick` closes its own connection, `whoami` replies with the authorizer's
 context. There is no `$default`: anything else gets API Gateway's Forbidden frame.
 """
@@ -16,49 +17,64 @@ from runtime import App, AuthResponse, Response, UnauthorizedError
 app = App(app_name="parity")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
 
-CALLS: list[str] = []
-"""What ran, in order: "authorizer", or the route key of the handler."""
-REQUEST_IDS: list[str] = []
-"""`requestContext.requestId` of each message event."""
-DISCONNECTS: list[tuple[int, str]] = []
-"""`(disconnectStatusCode, disconnectReason)` of each `$disconnect`, in order."""
+EVENTS: list[dict] = []
+"""Every raw event the app's functions got (the authorizer's too), in order."""
 _changed = threading.Condition()
 
 
 def reset() -> None:
     with _changed:
-        CALLS.clear()
-        REQUEST_IDS.clear()
-        DISCONNECTS.clear()
-
-
-def calls() -> list[str]:
-    with _changed:
-        return list(CALLS)
-
-
-def request_ids() -> list[str]:
-    with _changed:
-        return list(REQUEST_IDS)
+        EVENTS.clear()
 
 
 def record(event) -> None:
     with _changed:
-        if event.raw.get("type") == "REQUEST":
-            CALLS.append("authorizer")
-            return
-        context = event.raw["requestContext"]
-        CALLS.append(context["routeKey"])
-        if context["eventType"] == "MESSAGE":
-            REQUEST_IDS.append(context["requestId"])
+        EVENTS.append(event.raw)
+        _changed.notify_all()
+
+
+def wait_for_count(count: int, timeout: float = 10) -> list[dict]:
+    """The events once there are `count` (the emulator runs `$disconnect` later)."""
+    with _changed:
+        if not _changed.wait_for(lambda: len(EVENTS) >= count, timeout):
+            raise AssertionError(f"{len(EVENTS)} events after {timeout}s, expected {count}")
+        return list(EVENTS)
+
+
+def calls() -> list[str]:
+    """What ran, in order: "authorizer", or the route key of the handler."""
+    with _changed:
+        return [
+            "authorizer" if e.get("type") == "REQUEST" else e["requestContext"]["routeKey"]
+            for e in EVENTS
+        ]
+
+
+def request_ids() -> list[str]:
+    """`requestContext.requestId` of each message event."""
+    with _changed:
+        return [
+            e["requestContext"]["requestId"]
+            for e in EVENTS
+            if e.get("requestContext", {}).get("eventType") == "MESSAGE"
+        ]
 
 
 def wait_for_disconnect(timeout: float = 10) -> tuple[int, str]:
     """The first `$disconnect`'s code and reason, once it ran (the emulator runs it later)."""
     with _changed:
-        if not _changed.wait_for(lambda: DISCONNECTS, timeout):
+        found = _changed.wait_for(lambda: _disconnects(), timeout)
+        if not found:
             raise AssertionError(f"no $disconnect within {timeout}s")
-        return DISCONNECTS[0]
+        return found[0]
+
+
+def _disconnects() -> list[tuple[int, str]]:
+    return [
+        (e["requestContext"]["disconnectStatusCode"], e["requestContext"]["disconnectReason"])
+        for e in EVENTS
+        if e.get("requestContext", {}).get("eventType") == "DISCONNECT"
+    ]
 
 
 @app.ws_authorizer(identity_sources=["route.request.querystring.token"])
@@ -110,7 +126,3 @@ def whoami(event):
 @app.on_ws_disconnect()
 def disconnect(event):
     record(event)
-    context = event.raw["requestContext"]
-    with _changed:
-        DISCONNECTS.append((context["disconnectStatusCode"], context["disconnectReason"]))
-        _changed.notify_all()
