@@ -16,7 +16,8 @@ An app registers handlers by route and is itself the Lambda handler (`Handler: a
 `app.websocket_api.send(connection_id, data)` pushes to any client. Test an app with
 `wsgen.testing.Client`, run it with `wsgen local`, deploy it with `wsgen template`.
 
-Standard library only at import time; boto3 is imported on the first management call.
+Standard library only at import time; boto3 only when no Lambda credentials are found or
+the app assigned `app.websocket_api.session`.
 """
 
 from .app import App, Chalice
@@ -45,6 +46,10 @@ from .exceptions import (
     InvalidMiddlewareError,
     InvalidReplyError,
     InvalidRouteError,
+    ManagementApiError,
+    ManagementForbiddenError,
+    ManagementPayloadTooLargeError,
+    ManagementThrottledError,
     MessageTooLargeError,
     NoAuthorizerError,
     RegistrationError,
@@ -85,6 +90,10 @@ __all__ = [
     "InvalidMiddlewareError",
     "InvalidReplyError",
     "InvalidRouteError",
+    "ManagementApiError",
+    "ManagementForbiddenError",
+    "ManagementPayloadTooLargeError",
+    "ManagementThrottledError",
     "MessageTooLargeError",
     "NoAuthorizerError",
     "RegistrationError",

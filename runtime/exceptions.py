@@ -8,6 +8,10 @@ WebsocketError
 ├── ConnectionStoreError         the connections table refused a call (its code and message)
 ├── InvalidGroupError            a group name the store cannot key (also ValueError)
 ├── InvalidAttributeError        a connection attribute that is not JSON (also TypeError)
+├── ManagementApiError           the management API refused a call (status, code, request id)
+│   ├── ManagementForbiddenError       403: IAM refused it, or the endpoint is not this API's
+│   ├── ManagementThrottledError       429: throttled, or the client's buffer is full
+│   └── ManagementPayloadTooLargeError 413: over API Gateway's message size limit
 ├── MessageTooLargeError         over API Gateway's 128 KB message limit (also ValueError)
 ├── EndpointNotConfiguredError   no management endpoint could be resolved (also ValueError)
 ├── CredentialsError             the container credentials endpoint failed or was refused
@@ -45,6 +49,51 @@ class WebsocketDisconnectedError(WebsocketError):
 
     def __str__(self) -> str:
         return f"connection {self.connection_id} is gone"
+
+
+class ManagementApiError(WebsocketError):
+    """API Gateway's management API answered an error other than 410 (gone).
+
+    Attributes carry what AWS said: `status` (HTTP), `code` (AWS's error code, such as
+    `ForbiddenException`, or None), `request_id` (for AWS support), `message`, and which
+    call failed (`operation`: `post_to_connection`, `get_connection`, `delete_connection`)
+    for which `connection_id`.
+    """
+
+    def __init__(
+        self,
+        operation: str,
+        connection_id: str,
+        status: int,
+        code: str | None = None,
+        message: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(operation, connection_id, status, code)
+        self.operation = operation
+        self.connection_id = connection_id
+        self.status = status
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        what = f"HTTP {self.status}" + (f" {self.code}" if self.code else "")
+        said = f": {self.message}" if self.message else ""
+        rid = f" (request id {self.request_id})" if self.request_id else ""
+        return f"{self.operation} for connection {self.connection_id} failed, {what}{said}{rid}"
+
+
+class ManagementForbiddenError(ManagementApiError):
+    """403: the function may not manage this API's connections, or the endpoint is wrong."""
+
+
+class ManagementThrottledError(ManagementApiError):
+    """429 after the retries: too many requests, or the client is not reading its messages."""
+
+
+class ManagementPayloadTooLargeError(ManagementApiError):
+    """413: API Gateway refused the message as too large."""
 
 
 class MessageTooLargeError(WebsocketError, ValueError):

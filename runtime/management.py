@@ -1,7 +1,13 @@
-"""Talking back to clients: API Gateway's management API (`@connections`) through boto3.
+"""Talking back to clients: API Gateway's management API (`@connections`).
 
-boto3 is imported the first time a call needs it, never at import time: every Lambda Python
-runtime ships it, and importing it costs cold-start time a handler may never need.
+In Lambda the calls go through `runtime.aws` (SigV4 over pooled keep-alive connections,
+standard library only): importing boto3 and building its client would cost the first
+message after a cold start about half a second. boto3 is used, imported on first need,
+when the app assigned `app.websocket_api.session` (its credentials are the app's choice)
+or when neither Lambda's credential variables nor a container credentials endpoint are
+there (a developer's machine with a profile), and for any client given to `use_client()`.
+Either way, errors come out the same: `WebsocketDisconnectedError` for a gone connection,
+`ManagementApiError` and its subclasses for the others.
 """
 
 from __future__ import annotations
@@ -9,8 +15,17 @@ from __future__ import annotations
 import os
 from _thread import allocate_lock  # threading.Lock itself; `threading` costs cold-start time
 
+from .aws import AwsResponse, Credentials, credentials, quote, region_of, request
 from .contract import ENDPOINT_ENV, MAX_MESSAGE_BYTES
-from .exceptions import EndpointNotConfiguredError, MessageTooLargeError, WebsocketDisconnectedError
+from .exceptions import (
+    EndpointNotConfiguredError,
+    ManagementApiError,
+    ManagementForbiddenError,
+    ManagementPayloadTooLargeError,
+    ManagementThrottledError,
+    MessageTooLargeError,
+    WebsocketDisconnectedError,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -19,9 +34,9 @@ if TYPE_CHECKING:
 
     from .events import RawRequestContext
 
-DEFAULT_BROADCAST_WORKERS = 32
+DEFAULT_BROADCAST_WORKERS = 64
 MAX_POOL_CONNECTIONS = 64
-"""HTTP connections the management client keeps; broadcast's concurrency is capped by it."""
+"""HTTP connections kept per endpoint (both clients); broadcast's concurrency is capped by it."""
 
 
 class BroadcastResult:
@@ -50,8 +65,9 @@ def endpoint_for(api_id: str, region: str, stage: str) -> str:
 class WebsocketAPI:
     """Sends to, closes and describes connections of the app's WebSocket API.
 
-    Available as `app.websocket_api`. Assign `session` (a boto3 Session) to choose the
-    credentials; otherwise a default session is made on first use.
+    Available as `app.websocket_api`. In Lambda it signs with the function's credentials
+    itself; assign `session` (a boto3 Session) to choose other credentials, which routes
+    the calls through boto3 (as does a machine where only a profile has credentials).
     """
 
     def __init__(self) -> None:
@@ -66,6 +82,7 @@ class WebsocketAPI:
         from the same API and stage, so the latest one names the endpoint to answer on.
         """
         self._pool: Any = None
+        self._default_session: Any = None
         self._lock = allocate_lock()
         self.on_gone: Callable[[list[str]], None] | None = None
         """Called with the ids a send found gone (410); tracked apps forget them there."""
@@ -113,16 +130,15 @@ class WebsocketAPI:
         Raises:
             MessageTooLargeError: over 128 KB, before any network call.
             WebsocketDisconnectedError: the client is gone.
+            ManagementApiError: API Gateway refused it otherwise (`ManagementForbiddenError`,
+                `ManagementThrottledError` after the retries, `ManagementPayloadTooLargeError`).
         """
         _check_size(message)
-        client = self.client()
         try:
-            # A str goes as it is (boto3 sends it UTF-8 encoded), so a client that can tell
-            # text from binary, like wsgen.testing's, sees what the app meant.
-            client.post_to_connection(ConnectionId=connection_id, Data=message)
-        except client.exceptions.GoneException as exc:
+            self._calls().post(connection_id, message)
+        except WebsocketDisconnectedError:
             self._gone([connection_id])
-            raise WebsocketDisconnectedError(connection_id) from exc
+            raise
 
     def broadcast(
         self,
@@ -149,15 +165,18 @@ class WebsocketAPI:
             return result
         from threading import BoundedSemaphore
 
-        client = self.client()  # resolve the endpoint once, in the caller's context
+        calls = self._calls()  # resolve endpoint and credentials once, in the caller's context
         pool = self._executor()
         in_flight = BoundedSemaphore(max(1, min(max_workers, MAX_POOL_CONNECTIONS)))
 
         def post(connection_id: str) -> Exception | None:
             try:
-                return self._post(client, connection_id, message)
+                calls.post(connection_id, message)
+            except Exception as exc:
+                return exc
             finally:
                 in_flight.release()
+            return None
 
         futures = []
         for connection_id in ids:
@@ -191,16 +210,6 @@ class WebsocketAPI:
                 exc,
             )
 
-    @staticmethod
-    def _post(client: Any, connection_id: str, data: str | bytes) -> Exception | None:
-        try:
-            client.post_to_connection(ConnectionId=connection_id, Data=data)
-        except client.exceptions.GoneException:
-            return WebsocketDisconnectedError(connection_id)
-        except Exception as exc:
-            return exc
-        return None
-
     def _executor(self) -> Any:
         """The process's broadcast pool, made once; its threads start only when needed."""
         with self._lock:
@@ -214,21 +223,23 @@ class WebsocketAPI:
 
     def close(self, connection_id: str) -> None:
         """Disconnect a client. API Gateway then runs `$disconnect` for it."""
-        client = self.client()
-        try:
-            client.delete_connection(ConnectionId=connection_id)
-        except client.exceptions.GoneException as exc:
-            raise WebsocketDisconnectedError(connection_id) from exc
+        self._calls().delete(connection_id)
 
     def info(self, connection_id: str) -> dict[str, Any]:
-        """The connection's `ConnectedAt`, `LastActiveAt` and `Identity`, as boto3 returns them."""
-        client = self.client()
-        try:
-            response = client.get_connection(ConnectionId=connection_id)
-        except client.exceptions.GoneException as exc:
-            raise WebsocketDisconnectedError(connection_id) from exc
-        response.pop("ResponseMetadata", None)
-        return response  # type: ignore[no-any-return]
+        """The connection's `ConnectedAt`, `LastActiveAt` (UTC datetimes) and `Identity`.
+
+        The shape boto3's `get_connection` returns, without its `ResponseMetadata`.
+        """
+        return self._calls().get(connection_id)
+
+    def _calls(self) -> _Direct | _Boto3:
+        """The client for this call: runtime.aws with Lambda's credentials, else boto3."""
+        if self._override is None and self.session is None:
+            found = credentials()
+            if found is not None:
+                endpoint = self.endpoint
+                return _Direct(endpoint, _signing_region(endpoint), found)
+        return _Boto3(self.client())
 
     def client(self) -> Any:
         """The boto3 `apigatewaymanagementapi` client for the current endpoint, made once."""
@@ -253,16 +264,18 @@ class WebsocketAPI:
             endpoint_url=endpoint,
             # boto3 needs a region even with an explicit endpoint, and signs with it: the
             # endpoint's own region first, or API Gateway refuses the signature.
-            region_name=_region_in(endpoint) or self._region() or "us-east-1",
+            region_name=region_of(endpoint) or self._region() or "us-east-1",
             config=Config(max_pool_connections=MAX_POOL_CONNECTIONS),
         )
 
     def _session(self) -> Any:
-        if self.session is None:
+        if self.session is not None:
+            return self.session
+        if self._default_session is None:
             import boto3.session
 
-            self.session = boto3.session.Session()
-        return self.session
+            self._default_session = boto3.session.Session()
+        return self._default_session
 
     def _region(self) -> str | None:
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
@@ -275,8 +288,148 @@ def _check_size(message: str | bytes) -> None:
         raise MessageTooLargeError(size, MAX_MESSAGE_BYTES)
 
 
-def _region_in(endpoint: str) -> str | None:
-    """The region named in an execute-api host name, if the endpoint is one."""
-    host = endpoint.split("://", 1)[-1].split("/", 1)[0]
-    parts = host.split(".")
-    return parts[2] if len(parts) > 3 and parts[1] == "execute-api" else None
+def _signing_region(endpoint: str) -> str:
+    """The region to sign for: the endpoint's own (or API Gateway refuses), else Lambda's."""
+    env = os.environ
+    return (
+        region_of(endpoint)
+        or env.get("AWS_REGION")
+        or env.get("AWS_DEFAULT_REGION")
+        or ("us-east-1")
+    )
+
+
+_ERRORS: dict[int, type[ManagementApiError]] = {
+    403: ManagementForbiddenError,
+    413: ManagementPayloadTooLargeError,
+    429: ManagementThrottledError,
+}
+
+
+def _error(
+    operation: str,
+    connection_id: str,
+    status: int,
+    code: str | None,
+    message: str | None,
+    request_id: str | None,
+) -> Exception:
+    """The runtime's exception for an error answer of the management API."""
+    if status == 410 or code == "GoneException":
+        return WebsocketDisconnectedError(connection_id)
+    kind = _ERRORS.get(status, ManagementApiError)
+    return kind(operation, connection_id, status, code, message, request_id)
+
+
+class _Direct:
+    """`@connections` through runtime.aws, for one endpoint and set of credentials.
+
+    Requests are boto3's byte for byte: `{endpoint}/@connections/{id}` with the id
+    percent-encoded, SigV4 for `execute-api`, no Content-Type, the body as it is.
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html
+    """
+
+    __slots__ = ("credentials", "endpoint", "region")
+
+    def __init__(self, endpoint: str, region: str, signing: Credentials) -> None:
+        self.endpoint = endpoint
+        self.region = region
+        self.credentials = signing
+
+    def post(self, connection_id: str, message: str | bytes) -> None:
+        data = message.encode() if isinstance(message, str) else message
+        self._call("POST", "post_to_connection", connection_id, data)
+
+    def delete(self, connection_id: str) -> None:
+        self._call("DELETE", "delete_connection", connection_id)
+
+    def get(self, connection_id: str) -> dict[str, Any]:
+        raw = self._call("GET", "get_connection", connection_id).json()
+        info: dict[str, Any] = {}
+        for key, name in (("connectedAt", "ConnectedAt"), ("lastActiveAt", "LastActiveAt")):
+            if raw.get(key) is not None:
+                info[name] = _timestamp(raw[key])
+        identity = raw.get("identity")
+        if isinstance(identity, dict):
+            info["Identity"] = {
+                name: identity[key]
+                for key, name in (("sourceIp", "SourceIp"), ("userAgent", "UserAgent"))
+                if key in identity
+            }
+        return info
+
+    def _call(
+        self, method: str, operation: str, connection_id: str, body: bytes = b""
+    ) -> AwsResponse:
+        url = f"{self.endpoint}/@connections/{quote(connection_id)}"
+        response = request(
+            method,
+            url,
+            service="execute-api",
+            credentials=self.credentials,
+            body=body,
+            region=self.region,
+        )
+        if response.ok:
+            return response
+        raise _error(
+            operation,
+            connection_id,
+            response.status,
+            response.error_code,
+            response.error_message,
+            response.request_id,
+        )
+
+
+class _Boto3:
+    """The same three calls on a boto3 client (or one given to `use_client`)."""
+
+    __slots__ = ("client",)
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def post(self, connection_id: str, message: str | bytes) -> None:
+        # A str goes as it is (boto3 sends it UTF-8 encoded), so a client that can tell
+        # text from binary, like wsgen.testing's, sees what the app meant.
+        self._call("post_to_connection", connection_id, Data=message)
+
+    def delete(self, connection_id: str) -> None:
+        self._call("delete_connection", connection_id)
+
+    def get(self, connection_id: str) -> dict[str, Any]:
+        response: dict[str, Any] = self._call("get_connection", connection_id)
+        response.pop("ResponseMetadata", None)
+        return response
+
+    def _call(self, operation: str, connection_id: str, **params: Any) -> Any:
+        client = self.client
+        try:
+            return getattr(client, operation)(ConnectionId=connection_id, **params)
+        except client.exceptions.GoneException as exc:
+            raise WebsocketDisconnectedError(connection_id) from exc
+        except Exception as exc:
+            answer = getattr(exc, "response", None)  # botocore's ClientError
+            if not isinstance(answer, dict) or "Error" not in answer:
+                raise
+            meta = answer.get("ResponseMetadata", {})
+            error = answer["Error"]
+            raise _error(
+                operation,
+                connection_id,
+                int(meta.get("HTTPStatusCode") or 0),
+                error.get("Code"),
+                error.get("Message"),
+                meta.get("RequestId"),
+            ) from exc
+
+
+def _timestamp(value: Any) -> Any:
+    """An ISO 8601 time from the API as an aware UTC datetime, as boto3 gives it."""
+    from datetime import UTC, datetime
+
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

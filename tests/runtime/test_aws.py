@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -158,92 +156,6 @@ def test_boto3_s_own_client_sends_the_same_path_and_signature():
 )
 def test_region_comes_from_the_endpoint_host(url, region):
     assert aws.region_of(url) == region
-
-
-# A scripted HTTP/1.1 server on loopback ---------------------------------------------------
-
-
-class Script:
-    """Answers queued for the server, and what it received (with each client's port)."""
-
-    def __init__(self) -> None:
-        self.answers: list[tuple[int, dict[str, str], bytes] | str] = []
-        self.received: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-
-    def next(self):
-        with self.lock:
-            return self.answers.pop(0) if self.answers else (200, {}, b"")
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    script: Script
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length)
-        self.script.received.append({
-            "method": self.command,
-            "path": self.path,
-            "headers": dict(self.headers.items()),
-            "body": body,
-            "port": self.client_address[1],
-        })  # fmt: skip
-        answer = self.script.next()
-        if answer == "reset":
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
-            self.close_connection = True
-            self.connection.close()
-            return
-        status, headers, payload = answer
-        self.send_response(status)
-        chunked = headers.pop("chunked", None) is not None
-        # "drop": close the connection after answering, without saying so, as a server's
-        # idle timeout does between two requests
-        self.close_connection = headers.pop("drop", None) is not None
-        for name, value in headers.items():
-            self.send_header(name, value)
-        if chunked:
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            for piece in (payload[:3], payload[3:]):
-                if piece:
-                    self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
-            self.wfile.write(b"0\r\n\r\n")
-        else:
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    do_GET = do_POST = do_DELETE = _answer  # noqa: N815 (http.server's names)
-
-
-@pytest.fixture
-def server() -> Iterator[tuple[str, Script]]:
-    script = Script()
-    handler = type("H", (Handler,), {"script": script})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    aws.reset()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", script
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        aws.reset()
-
-
-@pytest.fixture
-def no_sleep(monkeypatch) -> list[float]:
-    slept: list[float] = []
-    monkeypatch.setattr(aws.time, "sleep", slept.append)
-    return slept
 
 
 CREDS = aws.Credentials("AKIDEXAMPLE", "secret", "tok")

@@ -1,4 +1,8 @@
-"""send(), close(), info() and broadcast() over a real boto3 client, stubbed by botocore."""
+"""send(), close(), info() and broadcast() on the boto3 path, stubbed by botocore.
+
+The app assigned `websocket_api.session`, so calls go through a real boto3 client (the
+runtime's own client has its tests in test_management_direct.py).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,18 @@ import threading
 import time
 from datetime import UTC, datetime
 
+import boto3
 import pytest
 from botocore.stub import Stubber
 
 from runtime import WebsocketAPI, WebsocketDisconnectedError
-from runtime.exceptions import EndpointNotConfiguredError, MessageTooLargeError
+from runtime.exceptions import (
+    EndpointNotConfiguredError,
+    ManagementApiError,
+    ManagementForbiddenError,
+    ManagementThrottledError,
+    MessageTooLargeError,
+)
 from runtime.management import endpoint_for
 
 pytestmark = pytest.mark.usefixtures("aws_env")
@@ -21,6 +32,7 @@ CID = "Xq4mT2rLpNcFa8w="
 @pytest.fixture
 def api():
     api = WebsocketAPI()
+    api.session = boto3.session.Session()
     api.configure_endpoint("https://k3x9v2pq7d.execute-api.eu-west-1.amazonaws.com/dev")
     return api
 
@@ -74,10 +86,33 @@ def test_gone_becomes_websocket_disconnected_error(api, stub, call, operation):
     assert str(caught.value) == f"connection {CID} is gone"
 
 
-def test_other_errors_propagate_unchanged(api, stub):
-    client = api.client()
-    stub.add_client_error("post_to_connection", "ForbiddenException", http_status_code=403)
-    with pytest.raises(client.exceptions.ForbiddenException):
+def test_other_errors_become_management_errors_with_aws_s_fields(api, stub):
+    stub.add_client_error(
+        "post_to_connection",
+        "ForbiddenException",
+        "Forbidden",
+        http_status_code=403,
+        response_meta={"RequestId": "req-7"},
+    )
+    stub.add_client_error("get_connection", "BadRequestException", http_status_code=400)
+    with pytest.raises(ManagementForbiddenError) as caught:
+        api.send(CID, "x")
+    error = caught.value
+    assert (error.status, error.code, error.message, error.request_id) == (
+        403,
+        "ForbiddenException",
+        "Forbidden",
+        "req-7",
+    )
+    assert (error.operation, error.connection_id) == ("post_to_connection", CID)
+    assert type(error.__cause__).__name__ == "ForbiddenException"  # botocore's, chained
+    with pytest.raises(ManagementApiError, match=r"get_connection .* HTTP 400 BadRequestException"):
+        api.info(CID)
+
+
+def test_a_bare_410_is_gone_too(api, stub):
+    stub.add_client_error("post_to_connection", "410", http_status_code=410)
+    with pytest.raises(WebsocketDisconnectedError):
         api.send(CID, "x")
 
 
@@ -176,7 +211,8 @@ def test_broadcast_reports_delivered_gone_and_failed(api, stub):
     assert result.delivered == ["A"]
     assert result.gone == ["B"]
     assert list(result.failed) == ["C"]
-    assert type(result.failed["C"]).__name__ == "LimitExceededException"
+    assert isinstance(result.failed["C"], ManagementThrottledError)
+    assert result.failed["C"].code == "LimitExceededException"
 
 
 def test_broadcast_reuses_one_pool_and_one_client(api):
