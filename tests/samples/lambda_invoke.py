@@ -20,7 +20,8 @@ print(
     json.dumps(
         {
             "modules": {
-                name: sys.modules[name].__file__ for name in (module_name, "runtime", "boto3")
+                name: getattr(sys.modules.get(name), "__file__", None)
+                for name in (module_name, "runtime", "boto3")
             },
             "wsgen": "wsgen" in sys.modules,
             "runtime_file": runtime.__file__,
