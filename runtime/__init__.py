@@ -37,6 +37,7 @@ from .exceptions import (
     DuplicateHandlerError,
     EndpointNotConfiguredError,
     ExperimentalFeatureError,
+    FunctionNotFoundError,
     InvalidAttributeError,
     InvalidAuthorizerContextError,
     InvalidAuthorizerResultError,
@@ -57,8 +58,10 @@ from .exceptions import (
     WebsocketDisconnectedError,
     WebsocketError,
 )
+from .functions import Cron, Rate
 from .management import BroadcastResult, WebsocketAPI
 from .responses import Response
+from .sources import CloudWatchEvent, DynamoDBEvent, DynamoDBRecord, SNSEvent, SQSEvent, SQSRecord
 
 __all__ = [
     "App",
@@ -69,6 +72,7 @@ __all__ = [
     "BadRequestError",
     "BroadcastResult",
     "Chalice",
+    "CloudWatchEvent",
     "Connection",
     "ConnectionNotFoundError",
     "ConnectionStoreError",
@@ -76,9 +80,13 @@ __all__ = [
     "ConnectionsNotConfiguredError",
     "ConnectionsNotEnabledError",
     "CredentialsError",
+    "Cron",
     "DuplicateHandlerError",
+    "DynamoDBEvent",
+    "DynamoDBRecord",
     "EndpointNotConfiguredError",
     "ExperimentalFeatureError",
+    "FunctionNotFoundError",
     "Groups",
     "Headers",
     "InvalidAttributeError",
@@ -96,11 +104,15 @@ __all__ = [
     "ManagementThrottledError",
     "MessageTooLargeError",
     "NoAuthorizerError",
+    "Rate",
     "RegistrationError",
     "Response",
     "Route",
     "RouteNotFoundError",
     "RouteSpec",
+    "SNSEvent",
+    "SQSEvent",
+    "SQSRecord",
     "UnauthorizedError",
     "WebsocketAPI",
     "WebsocketDisconnectedError",

@@ -13,10 +13,12 @@ from .contract import (
     FEATURE_FLAG,
     AppSpec,
     AuthorizerSpec,
+    FunctionSpec,
     RouteSpec,
 )
 from .dispatch import Route, handle
 from .exceptions import DuplicateHandlerError, ExperimentalFeatureError, InvalidRouteError
+from .functions import EventSources
 from .management import WebsocketAPI
 from .routing import validate_route_key, validate_selection_expression
 
@@ -37,10 +39,11 @@ def _handler_name(handler: Callable[..., Any]) -> str:
     return f"{getattr(handler, '__module__', '?')}.{getattr(handler, '__qualname__', handler)}"
 
 
-class App:
+class App(EventSources):
     """A WebSocket app: decorate handlers with `on_ws_*`; the app is the Lambda handler.
 
-    Deploy with `Handler: app.app` (module `app`, attribute `app`).
+    Deploy with `Handler: app.app` (module `app`, attribute `app`). The event handlers
+    (`schedule`, `on_sqs_message`, ...) come from `EventSources`, each a function of its own.
     """
 
     def __init__(self, app_name: str, debug: bool = False, connections: bool = False) -> None:
@@ -59,6 +62,7 @@ class App:
         """Route key → `Route`, what the entry point reads. Read-only: register with
         `add_route` or the decorators, which check what they are given."""
         self._authorizer: tuple[Callable[[AuthorizerEvent], Any], tuple[str, ...]] | None = None
+        self._functions = {}
 
     @property
     def route_selection_expression(self) -> str:
@@ -164,12 +168,17 @@ class App:
             # An authorizer guards the $connect route, so the API needs one even when the
             # app has no connect handler; the entry point then accepts the connection.
             routes.setdefault(CONNECT, RouteSpec(CONNECT, ACCEPT_HANDLER_NAME))
+        functions = tuple(
+            FunctionSpec(f.name, f.kind, _handler_name(f.handler), f.options)
+            for _, f in sorted(self._functions.items())
+        )
         return AppSpec(
             self.app_name,
             tuple(routes[key] for key in sorted(routes)),
             self._route_selection_expression,
             authorizer,
             self.connections.enabled,
+            functions,
         )
 
     def routes(self) -> tuple[RouteSpec, ...]:

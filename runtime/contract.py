@@ -26,6 +26,22 @@ ENDPOINT_ENV = "WSGEN_WEBSOCKET_ENDPOINT"
 CONNECTIONS_TABLE_ENV = "WSGEN_CONNECTIONS_TABLE"
 """The DynamoDB table of tracked connections (`App(..., connections=True)`)."""
 
+APP_ENV = "WSGEN_APP"
+"""Where a function serving an event handler finds the app: `module.attribute` (`app.app`)."""
+FUNCTION_ENV = "WSGEN_FUNCTION"
+"""The name of the event handler (schedule, queue, ...) a function serves."""
+FUNCTION_HANDLER = "runtime.entry.handler"
+"""The Lambda `Handler` of the functions serving event handlers (see `runtime/entry.py`)."""
+
+# The event handlers' kinds, spelled as the decorators (and Chalice's handler types).
+SCHEDULE = "schedule"
+SQS = "on_sqs_message"
+SNS = "on_sns_message"
+CW_EVENT = "on_cw_event"
+DYNAMODB = "on_dynamodb_record"
+LAMBDA_FUNCTION = "lambda_function"
+FUNCTION_KINDS = (SCHEDULE, SQS, SNS, CW_EVENT, DYNAMODB, LAMBDA_FUNCTION)
+
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
 MAX_MESSAGE_BYTES = 128 * 1024
 MAX_FRAME_BYTES = 32 * 1024
@@ -131,10 +147,39 @@ class AuthorizerSpec(_Record):
         super().__init__(handler_name, identity_sources)
 
 
+class FunctionSpec(_Record):
+    """One event handler (`@app.schedule`, `@app.on_sqs_message`, ...): its own function.
+
+    `options` holds the decorator's other arguments by their names (`expression`,
+    `queue`, `batch_size`, ...), as given; `wsgen` checks them.
+    """
+
+    _fields = ("name", "kind", "handler_name", "options")
+    __slots__ = _fields
+    name: str
+    kind: str
+    """One of `FUNCTION_KINDS`: the decorator's name."""
+    handler_name: str
+    options: dict[str, Any]
+
+    def __init__(self, name: str, kind: str, handler_name: str, options: dict[str, Any]) -> None:
+        super().__init__(name, kind, handler_name, options)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.kind))
+
+
 class AppSpec(_Record):
     """A read-only view of a registered app, for the generator and the emulator."""
 
-    _fields = ("app_name", "routes", "route_selection_expression", "authorizer", "connections")
+    _fields = (
+        "app_name",
+        "routes",
+        "route_selection_expression",
+        "authorizer",
+        "connections",
+        "functions",
+    )
     __slots__ = _fields
     app_name: str
     routes: tuple[RouteSpec, ...]
@@ -142,6 +187,8 @@ class AppSpec(_Record):
     authorizer: AuthorizerSpec | None
     connections: bool
     """The app tracks its connections (`App(..., connections=True)`): it has the table."""
+    functions: tuple[FunctionSpec, ...]
+    """The event handlers, sorted by name."""
 
     def __init__(
         self,
@@ -150,8 +197,14 @@ class AppSpec(_Record):
         route_selection_expression: str = DEFAULT_ROUTE_SELECTION_EXPRESSION,
         authorizer: AuthorizerSpec | None = None,
         connections: bool = False,
+        functions: tuple[FunctionSpec, ...] = (),
     ) -> None:
-        super().__init__(app_name, routes, route_selection_expression, authorizer, connections)
+        super().__init__(
+            app_name, routes, route_selection_expression, authorizer, connections, functions
+        )
 
     def route(self, key: str) -> RouteSpec | None:
         return next((r for r in self.routes if r.key == key), None)
+
+    def function(self, name: str) -> FunctionSpec | None:
+        return next((f for f in self.functions if f.name == name), None)

@@ -28,6 +28,7 @@ WebsocketError
 ├── InvalidAuthorizerContextError  an authorizer context value API Gateway refuses (TypeError)
 ├── BadRequestError              the message is not what the handler needs (also ValueError)
 ├── NoAuthorizerError            an authorizer's input reached an app without one
+├── FunctionNotFoundError        no event handler of that name (also LookupError)
 └── UnauthorizedError            (in runtime.auth) raised by an authorizer: 401
 """
 
@@ -386,3 +387,16 @@ class InvalidAttributeError(WebsocketError, TypeError):
 
     def __str__(self) -> str:
         return f"attribute {self.name!r} of connection {self.connection_id}: {self.reason}"
+
+
+class FunctionNotFoundError(WebsocketError, LookupError):
+    """No event handler (schedule, queue, ...) of that name is registered."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(name, known)
+        self.name = name
+        self.known = known
+
+    def __str__(self) -> str:
+        have = ", ".join(self.known) if self.known else "none"
+        return f"no event handler named '{self.name}'; the app's event handlers: {have}"

@@ -1,0 +1,219 @@
+"""The app's event handlers: schedules, queues, topics, EventBridge rules, streams, functions.
+
+The decorators (Chalice's, with its parameters) are mixed into `App`. Each handler becomes a
+Lambda function of its own whose handler is `runtime.entry.handler`; `function_handler(name)`
+is what that function calls per event: it wraps the event in its class (`runtime.sources`),
+calls the handler and shapes the result. The WebSocket entry point (`App.__call__`) does not
+change: these functions never reach it.
+"""
+
+from __future__ import annotations
+
+from .contract import CW_EVENT, DYNAMODB, LAMBDA_FUNCTION, SCHEDULE, SNS, SQS
+from .exceptions import FunctionNotFoundError, RegistrationError
+from .sources import CloudWatchEvent, DynamoDBEvent, SNSEvent, SQSEvent
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    H = TypeVar("H", bound=Callable[..., Any])
+    LambdaHandler = Callable[[Any, Any], Any]
+
+
+class Rate:
+    """A `rate(...)` schedule, as Chalice spells it: `Rate(5, unit=Rate.MINUTES)`."""
+
+    MINUTES = "MINUTES"
+    HOURS = "HOURS"
+    DAYS = "DAYS"
+
+    def __init__(self, value: int, unit: str) -> None:
+        self.value = value
+        self.unit = unit
+
+    def to_string(self) -> str:
+        unit = self.unit.lower()
+        # EventBridge wants the singular for 1 (`rate(1 minute)`), the plural otherwise.
+        return f"rate({self.value} {unit[:-1] if self.value == 1 else unit})"
+
+
+class Cron:
+    """A `cron(...)` schedule of EventBridge's six fields: `Cron(0, 10, "*", "*", "?", "*")`."""
+
+    def __init__(
+        self,
+        minutes: str | int,
+        hours: str | int,
+        day_of_month: str | int,
+        month: str | int,
+        day_of_week: str | int,
+        year: str | int,
+    ) -> None:
+        self.fields = (minutes, hours, day_of_month, month, day_of_week, year)
+
+    def to_string(self) -> str:
+        return f"cron({' '.join(map(str, self.fields))})"
+
+
+class _Function:
+    __slots__ = ("handler", "kind", "name", "options")
+
+    def __init__(self, name: str, kind: str, handler: Any, options: dict[str, Any]) -> None:
+        self.name = name
+        self.kind = kind
+        self.handler = handler
+        self.options = options
+
+
+class EventSources:
+    """The event-handler decorators of `App`; each registers a function of its own."""
+
+    _functions: dict[str, _Function]
+
+    def schedule(
+        self, expression: str | Rate | Cron, name: str | None = None, description: str = ""
+    ) -> Callable[[H], H]:
+        """Run the handler on a `rate(...)` or `cron(...)` schedule; it gets a `CloudWatchEvent`."""
+        if not isinstance(expression, str):
+            expression = expression.to_string()
+        return self._function(SCHEDULE, name, expression=expression, description=description)
+
+    def on_sqs_message(
+        self,
+        queue: str | None = None,
+        batch_size: int = 1,
+        name: str | None = None,
+        queue_arn: str | None = None,
+        maximum_batching_window_in_seconds: int = 0,
+    ) -> Callable[[H], H]:
+        """Handle batches of an SQS queue (`queue` by name, created by the template, or
+        `queue_arn`); the handler gets an `SQSEvent`."""
+        return self._function(
+            SQS,
+            name,
+            queue=queue,
+            queue_arn=queue_arn,
+            batch_size=batch_size,
+            maximum_batching_window_in_seconds=maximum_batching_window_in_seconds,
+        )
+
+    def on_sns_message(self, topic: str, name: str | None = None) -> Callable[[H], H]:
+        """Handle an SNS topic's messages (a name, created by the template, or an ARN)."""
+        return self._function(SNS, name, topic=topic)
+
+    def on_cw_event(
+        self, event_pattern: dict[str, Any], name: str | None = None
+    ) -> Callable[[H], H]:
+        """Handle the EventBridge events matching `event_pattern`; it gets a `CloudWatchEvent`."""
+        return self._function(CW_EVENT, name, event_pattern=event_pattern)
+
+    def on_dynamodb_record(
+        self,
+        stream_arn: str,
+        batch_size: int = 100,
+        starting_position: str = "LATEST",
+        name: str | None = None,
+    ) -> Callable[[H], H]:
+        """Handle a DynamoDB stream's records; the handler gets a `DynamoDBEvent`."""
+        return self._function(
+            DYNAMODB,
+            name,
+            stream_arn=stream_arn,
+            batch_size=batch_size,
+            starting_position=starting_position,
+        )
+
+    def lambda_function(self, name: str | None = None) -> Callable[[H], H]:
+        """A plain Lambda function of the app: the handler takes `(event, context)`."""
+        return self._function(LAMBDA_FUNCTION, name)
+
+    def _function(self, kind: str, name: str | None, **options: Any) -> Callable[[H], H]:
+        def register(handler: H) -> H:
+            key = handler.__name__ if name is None else name
+            existing = self._functions.get(key)
+            if existing is not None:
+                raise RegistrationError(
+                    f"{kind} registered a second handler named '{key}' (already "
+                    f"{existing.handler.__qualname__}); give one another name=..."
+                )
+            self._functions[key] = _Function(key, kind, handler, options)
+            return handler
+
+        return register
+
+    def function_handler(self, name: str) -> LambdaHandler:
+        """What the Lambda function of the event handler `name` runs per event.
+
+        Raises:
+            FunctionNotFoundError: the app has no event handler of that name.
+        """
+        entry = self._functions.get(name)
+        if entry is None:
+            raise FunctionNotFoundError(name, sorted(self._functions))
+        handler = entry.handler
+        if entry.kind == LAMBDA_FUNCTION:
+            return handler  # type: ignore[no-any-return]
+        if entry.kind == SQS:
+            return lambda event, context: _sqs(entry, SQSEvent(event, context))
+        wrap = (
+            SNSEvent
+            if entry.kind == SNS
+            else DynamoDBEvent
+            if entry.kind == DYNAMODB
+            else CloudWatchEvent
+        )
+
+        def call(event: Any, context: Any) -> Any:
+            try:
+                return handler(wrap(event, context))
+            except Exception as exc:
+                _logger().error("handler %s failed: %s: %s", name, type(exc).__name__, exc)
+                raise
+
+        return call
+
+
+def _sqs(entry: _Function, batch: SQSEvent) -> dict[str, Any]:
+    """Call an SQS handler; report the messages it did not finish as the batch's failures.
+
+    The function's event source mapping has `FunctionResponseTypes: [ReportBatchItemFailures]`:
+    Lambda deletes every message of the batch but those listed, which the queue delivers
+    again. When the failure cannot be tied to a message (the handler raised before taking
+    one, or after taking them all), the exception propagates and the whole batch is retried.
+    https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+    """
+    try:
+        result = entry.handler(batch)
+    except Exception:
+        failed = batch.unfinished()
+        if failed is None:
+            raise
+        _logger().exception(
+            "handler %s failed on message %s; %d of %d messages will be retried",
+            entry.name,
+            failed[0],
+            len(failed),
+            len(batch),
+        )
+        return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}
+    if isinstance(result, dict) and "batchItemFailures" in result:
+        return result  # the handler reported its failures itself
+    return {"batchItemFailures": []}
+
+
+def _logger() -> Any:
+    import logging  # only on failure: Lambda's bootstrap has it loaded anyway
+
+    return logging.getLogger("runtime")
+
+
+def load(app_path: str, name: str) -> LambdaHandler:
+    """The handler of the event handler `name` of the App at `app_path` (`module.attribute`)."""
+    import sys
+
+    module_name, _, attribute = app_path.rpartition(".")
+    __import__(module_name)
+    app = getattr(sys.modules[module_name], attribute)
+    return app.function_handler(name)  # type: ignore[no-any-return]
