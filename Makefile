@@ -43,8 +43,9 @@ run: $(STAMP)
 	@echo "# samples/echo: cfn-lint found no errors or warnings; deploy with sam build && sam deploy --guided" >&2
 	@cat $(RUN_TEMPLATE)
 
-# Rewrite tests/golden/<sample>.yaml from each sample (review the diff before committing).
-SAMPLE_DIRS := $(patsubst %/app.py,%,$(wildcard samples/*/app.py))
+# Rewrite tests/golden/<sample>.yaml from each sample, and sources.yaml from the app with every
+# kind of event handler (review the diff before committing).
+SAMPLE_DIRS := $(patsubst %/app.py,%,$(wildcard samples/*/app.py)) tests/wsgen/apps/sources
 GOLDEN_RUNTIME := python3.12
 
 golden: $(STAMP)

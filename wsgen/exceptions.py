@@ -6,6 +6,7 @@ WsgenError
 ├── QuotaError          the template would exceed an AWS quota (what to change named)
 ├── LogicalIdError      two resources of the template would share a logical id
 ├── LintError           `wsgen template --lint`: cfn-lint found errors or warnings
+├── EventHandlerError   an event handler's decorator arguments would fail at deploy time
 ├── ScaffoldError       `wsgen new` cannot write the project (bad name, directory exists)
 └── PortInUseError      `wsgen local` cannot listen on its address (pick another --port)
 """
@@ -96,3 +97,16 @@ class PortInUseError(WsgenError):
 
     def __str__(self) -> str:
         return f"cannot listen on {self.host}:{self.port}: {self.reason}; pick another --port"
+
+
+class EventHandlerError(WsgenError):
+    """An event handler (`@app.schedule`, ...) was given arguments AWS would refuse."""
+
+    def __init__(self, decorator: str, name: str, problem: str) -> None:
+        super().__init__(decorator, name, problem)
+        self.decorator = decorator
+        self.name = name
+        self.problem = problem
+
+    def __str__(self) -> str:
+        return f"@app.{self.decorator} handler '{self.name}': {self.problem}"

@@ -97,10 +97,13 @@ class Section:
         values: dict[str, Any] = {}
         if self.inherits:
             top_keys = keys_of(type(top))
+            # Only a key the two classes share (the same field, so the same check) inherits:
+            # `[functions.NAME]`'s `routes` is a list of keys, the top level's `[routes]` is
+            # another thing with the same name.
             values = {
                 key: getattr(top, key)
                 for key in keys
-                if key in top_keys and Rule.NOT_INHERITED not in top_keys[key].rules
+                if top_keys.get(key) == keys[key] and Rule.NOT_INHERITED not in keys[key].rules
             }
         for key, value in table.items():
             values[key] = combine(keys[key].rules, values.get(key), value)

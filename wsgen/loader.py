@@ -15,6 +15,7 @@ from runtime.contract import AppSpec
 from runtime.exceptions import WebsocketError
 
 from .exceptions import AppLoadError
+from .sources.checks import check_functions
 
 DEFAULT_APP = "app:app"
 
@@ -151,7 +152,12 @@ def _vendored(directory: Path) -> set[str]:
 
 
 def load_spec(app_dir: str | Path = ".", ref: str = DEFAULT_APP) -> tuple[App, AppSpec]:
-    """The app and its spec, refusing an app without WebSocket handlers or the flag."""
+    """The app and its spec, refusing an app without WebSocket handlers or the flag.
+
+    Raises:
+        AppLoadError: the app cannot be loaded, or has no WebSocket handlers.
+        EventHandlerError: an event handler's arguments would fail at deploy time.
+    """
     app = load_app(app_dir, ref)
     try:
         spec = app.spec()
@@ -162,6 +168,7 @@ def load_spec(app_dir: str | Path = ".", ref: str = DEFAULT_APP) -> tuple[App, A
             f"app '{app.app_name}' has no WebSocket handlers; decorate a function with "
             "@app.on_ws_message() (or on_ws_connect / on_ws_disconnect)"
         )
+    check_functions(spec)
     return app, spec
 
 

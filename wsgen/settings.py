@@ -38,6 +38,9 @@
     memory_size = 1024                # memory_size, timeout, environment, policies:
     reserved_concurrency = 5          # default to the top-level ones
 
+    [functions.jobs]                  # the function of the event handler named jobs
+    timeout = 60                      # (@app.on_sqs_message(...), ...): no routes
+
     [stages.prod]                     # any key above, for `--stage prod` only
     memory_size = 1024
 
@@ -81,7 +84,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from runtime.contract import AppSpec
+from runtime.contract import AppSpec, FunctionSpec
 
 from . import checks
 from .checks import RETENTION_DAYS, RUNTIMES, Check, is_intrinsic, is_statement
@@ -198,13 +201,24 @@ class Settings(FunctionDefaults):
 
         A route or the authorizer not assigned to a named function is served by the default.
         """
-        named = sorted(self.functions.items())
+        named = [(n, f) for n, f in sorted(self.functions.items()) if spec.function(n) is None]
         taken = {key for _, function in named for key in function.routes}
         rest = tuple(route.key for route in spec.routes if route.key not in taken)
         authorizer = spec.authorizer is not None and not any(f.authorizer for _, f in named)
         own = {key: getattr(self, key) for key in keys_of(FunctionDefaults)}
         default = FunctionSettings(**own, routes=rest, authorizer=authorizer)
         return ([(None, default)] if rest or authorizer else []) + list(named)
+
+    def handler_settings(self, function: FunctionSpec) -> FunctionSettings:
+        """An event handler's function: its `[functions.NAME]`, else the top-level defaults."""
+        if function.name in self.functions:
+            return self.functions[function.name]
+        inherited = {
+            key: getattr(self, key)
+            for key, spec in keys_of(FunctionDefaults).items()
+            if Rule.NOT_INHERITED not in spec.rules
+        }
+        return FunctionSettings(**inherited)
 
 
 CHECKS: dict[str, Check] = {key: spec.check for key, spec in keys_of(Settings).items()}
@@ -353,8 +367,20 @@ def _check_together(settings: Settings, source: str, spec: AppSpec | None) -> No
     owners: dict[str, str] = {}  # route key: the function serving it
     authorizer_owner: str | None = None
     for name, function in sorted(settings.functions.items()):
-        if not function.routes and not function.authorizer:
-            raise ConfigError(f"'functions.{name}' needs 'routes' (or authorizer = true)", source)
+        if spec is not None and spec.function(name) is not None:
+            if function.routes or function.authorizer:
+                raise ConfigError(
+                    f"'functions.{name}' sets the function of the event handler '{name}', "
+                    "which serves no routes and no authorizer; remove them from it",
+                    source,
+                )
+            continue
+        if not function.routes and not function.authorizer and spec is not None:
+            raise ConfigError(
+                f"'functions.{name}' needs 'routes' (or authorizer = true), unless it is named "
+                "after one of the app's event handlers (@app.schedule, @app.on_sqs_message, ...)",
+                source,
+            )
         for key in function.routes:
             if key in owners:
                 raise ConfigError(

@@ -66,7 +66,7 @@ def test_checkov_finds_nothing_in_any_template(
 ) -> None:
     directory = tmp_path / "scan"
     directory.mkdir()
-    for name in SAMPLE_NAMES:
+    for name in [*SAMPLE_NAMES, "sources"]:  # sources: every kind of event handler
         shutil.copy(GOLDEN / f"{name}.yaml", directory / f"{name}.yaml")
     text, _ = features_template(wsgen, tmp_path / "features")
     (directory / "features.yaml").write_text(text)
@@ -85,7 +85,7 @@ def test_checkov_finds_nothing_in_any_template(
         for kind in ("passed_checks", "skipped_checks")
         for check in report["results"][kind]
     }
-    assert files == {f"{name}.yaml" for name in [*SAMPLE_NAMES, "features", "routes300"]}
+    assert files == {f"{name}.yaml" for name in [*SAMPLE_NAMES, "sources", "features", "routes300"]}
     assert all(report["summary"]["parsing_errors"] == 0 for report in reports)
 
 

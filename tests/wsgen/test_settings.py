@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from runtime import App
 from runtime.contract import AppSpec, AuthorizerSpec, RouteSpec
 from wsgen.exceptions import ConfigError
 from wsgen.keys import keys_of
@@ -153,7 +154,6 @@ def test_merge_template_is_relative_to_the_app_dir(tmp_path: Path) -> None:
         ("[functions.w]\nroutes = ['a', 'a']", "'functions.w.routes' lists a route twice"),
         ("[functions.w]\nmemory_size = 64", "'functions.w.memory_size' must be an integer"),
         ("[functions.w]\nruntime = 'python3.12'", "unknown key 'functions.w.runtime'"),
-        ("[functions.w]\nmemory_size = 256", "'functions.w' needs 'routes'"),
         (
             "[functions.a]\nauthorizer = true\n[functions.b]\nauthorizer = true",
             "'functions.a.authorizer' and 'functions.b.authorizer' are both true",
@@ -295,3 +295,44 @@ def test_an_unknown_key_of_a_table_lists_the_keys_of_its_class(tmp_path: Path) -
         settings_for(tmp_path, "[functions.w]\nroutes = ['join']\narchitecture = 'arm64'")
     known = ", ".join(field.name for field in dataclasses.fields(FunctionSettings))
     assert str(info.value).endswith(f"unknown key 'functions.w.architecture'; known keys: {known}")
+
+
+def _spec_with_a_queue_handler() -> AppSpec:
+    app = App(app_name="t")
+    app.experimental_feature_flags.update(["WEBSOCKETS"])
+    app.on_ws_message()(lambda event: None)
+    app.on_sqs_message(queue="jobs")(jobs := lambda event: None)
+    app.on_sqs_message(queue="more", name="jobs2")(jobs)
+    return app.spec()
+
+
+def test_a_function_table_needs_routes_unless_named_after_an_event_handler(tmp_path: Path) -> None:
+    spec = _spec_with_a_queue_handler()
+    (tmp_path / "wsgen.toml").write_text("[functions.w]\nmemory_size = 256\n")
+    with pytest.raises(ConfigError, match=r"'functions.w' needs 'routes'.*event handlers"):
+        load_settings(tmp_path, "api", {"runtime": "python3.12"}, spec)
+    (tmp_path / "wsgen.toml").write_text("[functions.jobs2]\nmemory_size = 256\ntimeout = 60\n")
+    settings = load_settings(tmp_path, "api", {"runtime": "python3.12"}, spec)
+    queue, other = settings.handler_settings(spec.functions[1]), spec.functions[0]
+    assert (queue.memory_size, queue.timeout, queue.routes) == (256, 60, ())
+    assert settings.handler_settings(other).memory_size == 128  # the top-level default
+    assert [name for name, _ in settings.function_settings(spec)] == [None]  # no route function
+
+
+def test_an_event_handlers_table_takes_no_routes(tmp_path: Path) -> None:
+    (tmp_path / "wsgen.toml").write_text("[functions.jobs2]\nroutes = ['$default']\n")
+    with pytest.raises(ConfigError, match="event handler 'jobs2', which serves no routes"):
+        load_settings(tmp_path, "api", {"runtime": "python3.12"}, _spec_with_a_queue_handler())
+
+
+def test_a_function_table_does_not_take_the_top_level_routes_table_as_its_routes(
+    tmp_path: Path,
+) -> None:
+    """`[routes."KEY"]` and a function's `routes` share a name, not a meaning."""
+    spec = _spec_with_a_queue_handler()
+    (tmp_path / "wsgen.toml").write_text(
+        '[routes."$default"]\nthrottling_burst_limit = 5\n[functions.jobs2]\ntimeout = 60\n'
+    )
+    settings = load_settings(tmp_path, "api", {"runtime": "python3.12"}, spec)
+    assert settings.functions["jobs2"].routes == ()
+    assert settings.handler_settings(spec.functions[1]).timeout == 60

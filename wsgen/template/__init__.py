@@ -11,6 +11,7 @@ from .api import add_api, add_authorizer, add_integrations, add_permissions, add
 from .domain import add_domain
 from .function import HANDLER, add_functions, add_layer, add_outputs
 from .quotas import new_template
+from .sources import add_event_functions
 from .stage import (
     add_access_log_group,
     add_account_logging_role,
@@ -30,6 +31,7 @@ def build_template(
     api = add_api(t, spec, settings.tags)
     layer = add_layer(t, layer_uri, settings)
     functions = add_functions(t, api, layer, code_uri, handler, settings, spec)
+    add_event_functions(t, api, layer, code_uri, handler, settings, spec)
     integrations = add_integrations(t, api, functions, settings.content_handling)
     authorizer = (
         add_authorizer(t, api, functions.authorizer, spec.authorizer)

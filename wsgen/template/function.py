@@ -90,7 +90,7 @@ def add_functions(
     for name, plan in settings.function_settings(spec):
         days = settings.log_retention_days
         log_group = add_log_group(t, name, days) if days else None
-        function = _add_function(t, api, layer, code_uri, handler, settings, name, plan, log_group)
+        function = add_function(t, api, layer, code_uri, handler, settings, name, plan, log_group)
         made[name] = function
         by_route.update(dict.fromkeys(plan.routes, function))
         if plan.authorizer:
@@ -98,7 +98,7 @@ def add_functions(
     return Functions(made, by_route, authorizer)
 
 
-def _add_function(
+def add_function(
     t: Template,
     api: Api,
     layer: LayerVersion,
@@ -108,14 +108,27 @@ def _add_function(
     name: str | None,
     plan: FunctionSettings,
     log_group: LogGroup | None,
+    *,
+    title: str | None = None,
+    environment: dict[str, Any] | None = None,
+    events: dict[str, Any] | None = None,
 ) -> Function:
+    """A function running the app: the same layer, endpoint and `ManageConnections` for all.
+
+    `title` defaults to the route function's id, `environment` adds to the endpoint's and
+    comes before the settings' own, and `events` are SAM event sources.
+    """
     statements = [p for p in plan.policies if is_statement(p)]
     others = [p for p in plan.policies if not is_statement(p)]
     policies = [manage_connections_policy(api, settings.stage)]
     if statements:
         policies.append({"Statement": statements})
-    environment = {ENDPOINT_ENV: api_url(api, "https", settings.stage), **plan.environment}
-    optional: dict[str, Any] = {}
+    variables = {
+        ENDPOINT_ENV: api_url(api, "https", settings.stage),
+        **(environment or {}),
+        **plan.environment,
+    }
+    optional: dict[str, Any] = {"Events": events} if events else {}
     if plan.reserved_concurrency is not None:
         optional["ReservedConcurrentExecutions"] = plan.reserved_concurrency
     if settings.tags:
@@ -124,14 +137,14 @@ def _add_function(
         optional["LoggingConfig"] = LoggingConfig(LogGroup=Ref(log_group))
     return t.add_resource(
         Function(
-            logical_id("Handler", function=name),
+            title or logical_id("Handler", function=name),
             CodeUri=code_uri,
             Handler=handler,
             Runtime=settings.runtime,
             MemorySize=plan.memory_size,
             Timeout=plan.timeout,
             Layers=[Ref(layer)],
-            Environment=Environment(Variables=environment),
+            Environment=Environment(Variables=variables),
             Policies=policies + others,
             **optional,
         )

@@ -11,6 +11,7 @@ from runtime.contract import CONNECT, DEFAULT, DISCONNECT
 PREDEFINED_NAMES = {CONNECT: "Connect", DEFAULT: "Message", DISCONNECT: "Disconnect"}
 
 _NOT_ALPHANUMERIC = re.compile(r"[^A-Za-z0-9]")
+_SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z][a-z0-9]*)*$")
 
 # Kinds of a route's resources that wsgen's own resources also end with: the authorizer's
 # `WebsocketAuthorizerInvokePermission`, and a function's shared
@@ -35,6 +36,18 @@ def route_name(route_key: str) -> str:
     if plain and name not in PREDEFINED_NAMES.values():
         return name
     return _hashed(route_key)
+
+
+def handler_name(name: str) -> str:
+    """The name of an event handler's function inside logical ids, unique per handler name.
+
+    A snake_case name (a Python function's: `send_results`) becomes CamelCase
+    (`SendResults`); each capital marks a word, so two such names never meet. Any other
+    name gets 8 hex digits of its SHA-256, like a route key that is not plain.
+    """
+    if _SNAKE_CASE.match(name):
+        return "".join(word.capitalize() for word in name.split("_"))
+    return _hashed(name)
 
 
 def _capitalized(route_key: str) -> str:
@@ -65,6 +78,7 @@ def logical_id(
     route_key: str | None = None,
     *,
     function: str | None = None,
+    handler: str | None = None,
     prefix: str = "Websocket",
 ) -> str:
     """The logical id of a resource: `logical_id("Route", "$connect")` is `WebsocketConnectRoute`.
@@ -74,8 +88,12 @@ def logical_id(
     wsgen.toml's `[functions.NAME]`: `logical_id("Handler", function="worker")` is
     `WebsocketWorkerHandler`, and without it `logical_id("Handler")` is the default
     function, `WebsocketHandler`. `prefix` names what the resource belongs to: the runtime
-    layer is wsgen's, `logical_id("RuntimeLayer", prefix="Wsgen")`.
+    layer is wsgen's, `logical_id("RuntimeLayer", prefix="Wsgen")`. `handler` names an
+    event handler (`@app.schedule`, ...), whose resources carry no prefix:
+    `logical_id("Function", handler="send_results")` is `SendResultsFunction`.
     """
+    if handler is not None:
+        return f"{handler_name(handler)}{kind}"
     if function is not None:
         middle = route_name(function)
     elif route_key is not None:

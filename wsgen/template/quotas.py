@@ -62,6 +62,11 @@ _SERVERLESS = {
 }
 _WITH_ROLE = ("AWS::Serverless::Function", "AWS::Serverless::StateMachine")
 _UNKNOWN_SERVERLESS = 3
+# Polled event sources become one event source mapping, with no permission; every other
+# event (a schedule's rule, a topic's subscription, ...) is a resource and its permission.
+_MAPPED_EVENTS = frozenset(
+    {"SQS", "DynamoDB", "Kinesis", "MQ", "MSK", "SelfManagedKafka", "DocumentDB"}
+)
 
 
 def shares_invocation(routes: int, authorizer: bool) -> bool:
@@ -116,7 +121,7 @@ def _count(resource: dict[str, Any]) -> int:
     return (
         1
         + ("Role" not in properties)
-        + 2 * len(_events(resource))  # each event's source (a rule, a mapping) and permission
+        + sum(_event_count(event) for event in _events(resource))
         + 2 * ("AutoPublishAlias" in properties)  # a version and an alias
         + 3 * ("DeploymentPreference" in properties)  # CodeDeploy's application, group, role
         + 2 * ("FunctionUrlConfig" in properties)  # the URL and its permission
@@ -127,6 +132,11 @@ def _events(resource: dict[str, Any]) -> list[Any]:
     if resource.get("Type") not in _WITH_ROLE:
         return []
     return list(((resource.get("Properties") or {}).get("Events") or {}).values())
+
+
+def _event_count(event: Any) -> int:
+    mapped = isinstance(event, dict) and event.get("Type") in _MAPPED_EVENTS
+    return 1 if mapped else 2
 
 
 def _implicit_api(event: Any) -> bool:

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import re
 
-from wsgen.template.names import logical_id, route_name
+import pytest
+
+from wsgen.template.names import _hashed, handler_name, logical_id, route_name
 
 
 def test_predefined_routes_keep_chalices_names() -> None:
@@ -58,3 +60,18 @@ def hash_of(key: str) -> str:
     import hashlib
 
     return hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("send_results", "SendResults"), ("tick", "Tick"), ("a_b2", "AB2"), ("ab_c", "AbC")],
+)
+def test_snake_case_handler_names_become_camel_case(name: str, expected: str) -> None:
+    assert handler_name(name) == expected
+    assert logical_id("Function", handler=name) == f"{expected}Function"
+
+
+@pytest.mark.parametrize("name", ["price-feed", "Tick", "a__b", "_private", "a_1b", "sendResults"])
+def test_other_handler_names_are_hashed_so_none_meet(name: str) -> None:
+    assert handler_name(name) == _hashed(name)
+    assert len({handler_name(n) for n in ["a_1b", "a1b", "send_results", "sendResults"]}) == 4

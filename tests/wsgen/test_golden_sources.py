@@ -1,0 +1,86 @@
+"""The golden template of every kind of event handler (tests/wsgen/apps/sources).
+
+It must be what `wsgen template` prints, and cfn-lint, `sam validate --lint` and SAM's
+translator must accept it; test_checkov.py scans it with the samples' templates.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.wsgen.support import GOLDEN, GOLDEN_ARGS, Result, parse
+from tests.wsgen.test_golden import sam_transform
+from wsgen.template.quotas import transformed_count
+
+APP_DIR = Path(__file__).parent / "apps" / "sources"
+TEMPLATE = GOLDEN / "sources.yaml"
+SAM = ROOT / ".venv-sam" / "bin" / "sam"
+SQS_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
+STREAM_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole"
+
+
+def test_golden_template_is_what_wsgen_template_prints(wsgen: Callable[..., Result]) -> None:
+    result = wsgen(*GOLDEN_ARGS, cwd=APP_DIR)
+    assert (result.code, result.err) == (0, "")
+    assert result.out == TEMPLATE.read_text(), "run `make golden`, read the diff"
+
+
+def test_cfn_lint_finds_nothing() -> None:
+    from cfnlint.api import lint_file
+
+    assert [str(m) for m in lint_file(TEMPLATE)] == []
+
+
+def test_sam_validate_lint_accepts_it(tmp_path: Path) -> None:
+    if not SAM.exists():
+        pytest.fail("aws-sam-cli is missing: run `make sam`")
+    run = subprocess.run(
+        [str(SAM), "validate", "--lint", "--template-file", str(TEMPLATE), "--region", "eu-west-1"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "SAM_CLI_TELEMETRY": "0", "HOME": str(tmp_path)},
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "is a valid SAM Template" in run.stdout + run.stderr
+
+
+def test_sam_translator_gives_each_handler_its_source_and_only_its_permissions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    template = parse(TEMPLATE.read_text())
+    translated = sam_transform(template)["Resources"]
+    assert len(translated) == transformed_count(template)
+    kinds = {name: resource["Type"] for name, resource in translated.items()}
+    # What SAM made for each event source, named after the function and its event.
+    assert kinds["EveryFiveMinutesFunctionSchedule"] == "AWS::Events::Rule"
+    assert kinds["EveryFiveMinutesFunctionSchedulePermission"] == "AWS::Lambda::Permission"
+    assert kinds["RunJobsFunctionQueue"] == "AWS::Lambda::EventSourceMapping"
+    assert kinds["PricesFunctionTopic"] == "AWS::SNS::Subscription"
+    assert kinds["OrderShippedFunctionRule"] == "AWS::Events::Rule"
+    assert kinds["OrderChangesFunctionStream"] == "AWS::Lambda::EventSourceMapping"
+    mapping = translated["RunJobsFunctionQueue"]["Properties"]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["RunJobsQueue", "Arn"]}
+    functions = [n for n, kind in kinds.items() if kind == "AWS::Lambda::Function"]
+    assert len(functions) == 11  # the route function and one per handler (10)
+    for name in functions:
+        role = translated[f"{name}Role"]["Properties"]
+        statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+        assert [s["Action"] for s in statements] == ["execute-api:ManageConnections"], name
+        managed = set(role["ManagedPolicyArns"]) - {
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+        }
+        source = translated[name]["Properties"]["Environment"]["Variables"].get("WSGEN_FUNCTION")
+        queue = source in ("run_jobs", "ordered", "existing")
+        assert managed == (
+            {SQS_ROLE} if queue else {STREAM_ROLE} if source == "order_changes" else set()
+        ), name

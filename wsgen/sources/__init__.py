@@ -1,0 +1,1 @@
+"""The app's event handlers on the tool side: checks, schedules, AWS-shaped events."""

@@ -1,0 +1,199 @@
+"""The event handlers' functions: one per handler, with its SAM event source, queue or topic.
+
+Each runs the app's code and layer like the route functions do (the management endpoint in
+its environment, `ManageConnections` on this stage's `@connections`), with
+`Handler: runtime.entry.handler` and the handler's name in `WSGEN_FUNCTION`. The source's own
+permissions are SAM's: an invoke permission for a schedule, rule or topic, the managed
+execution role policy for a queue or stream. SAM event sources:
+https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-function-eventsource.html
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from troposphere import GetAtt, Output, Ref, Tags, Template
+from troposphere.apigatewayv2 import Api
+from troposphere.logs import LogGroup
+from troposphere.serverless import Function, LayerVersion
+from troposphere.sns import Topic
+from troposphere.sqs import Queue
+
+from runtime.contract import (
+    APP_ENV,
+    CW_EVENT,
+    DYNAMODB,
+    FUNCTION_ENV,
+    FUNCTION_HANDLER,
+    SCHEDULE,
+    SNS,
+    SQS,
+    AppSpec,
+    FunctionSpec,
+)
+
+from ..settings import FunctionSettings, Settings
+from ..sources.checks import is_fifo
+from .function import add_function
+from .names import logical_id
+
+MAX_VISIBILITY_TIMEOUT = 43200  # seconds: SQS's limit (12 hours)
+SNS_MANAGED_KEY = "alias/aws/sns"
+
+
+def add_event_functions(
+    t: Template,
+    api: Api,
+    layer: LayerVersion,
+    code_uri: str,
+    app_handler: str,
+    settings: Settings,
+    spec: AppSpec,
+) -> dict[str, Function]:
+    """A function per event handler, by handler name; queues and topics it names by name.
+
+    `app_handler` is the App object as Lambda names a handler (`app.app`): `WSGEN_APP`.
+    """
+    made = {}
+    for function in spec.functions:
+        plan = settings.handler_settings(function)
+        days = settings.log_retention_days
+        log_group = (
+            t.add_resource(
+                LogGroup(
+                    logical_id("FunctionLogGroup", handler=function.name), RetentionInDays=days
+                )
+            )
+            if days
+            else None
+        )
+        source = _event_source(t, function, plan, settings)
+        made[function.name] = add_function(
+            t,
+            api,
+            layer,
+            code_uri,
+            FUNCTION_HANDLER,
+            settings,
+            function.name,
+            plan,
+            log_group,
+            title=logical_id("Function", handler=function.name),
+            environment={APP_ENV: app_handler, FUNCTION_ENV: function.name},
+            events={_EVENT_NAMES[function.kind]: source} if source else None,
+        )
+        t.add_output(
+            Output(
+                logical_id("FunctionName", handler=function.name),
+                Description=f"The function of @app.{function.kind} handler {function.name}",
+                Value=Ref(made[function.name]),
+            )
+        )
+    return made
+
+
+# The key of each kind's event in the function's `Events`; SAM names the resources it makes
+# after it (`HeartbeatFunctionSchedule`, the rule; `JobsFunctionQueue`, the mapping).
+_EVENT_NAMES = {
+    SCHEDULE: "Schedule",
+    SQS: "Queue",
+    SNS: "Topic",
+    CW_EVENT: "Rule",
+    DYNAMODB: "Stream",
+}
+
+
+def _event_source(
+    t: Template, function: FunctionSpec, plan: FunctionSettings, settings: Settings
+) -> dict[str, Any] | None:
+    options = function.options
+    if function.kind == SCHEDULE:
+        properties: dict[str, Any] = {"Schedule": options["expression"]}
+        if options["description"]:
+            properties["Description"] = options["description"]
+        return {"Type": "Schedule", "Properties": properties}
+    if function.kind == SQS:
+        return {"Type": "SQS", "Properties": _sqs(t, function, plan, settings)}
+    if function.kind == SNS:
+        return {"Type": "SNS", "Properties": {"Topic": _topic(t, function, settings)}}
+    if function.kind == CW_EVENT:
+        return {"Type": "EventBridgeRule", "Properties": {"Pattern": options["event_pattern"]}}
+    if function.kind == DYNAMODB:
+        return {
+            "Type": "DynamoDB",
+            "Properties": {
+                "Stream": options["stream_arn"],
+                "StartingPosition": options["starting_position"],
+                "BatchSize": options["batch_size"],
+            },
+        }
+    return None  # lambda_function: invoked by name only
+
+
+def _sqs(
+    t: Template, function: FunctionSpec, plan: FunctionSettings, settings: Settings
+) -> dict[str, Any]:
+    """The SQS event's properties; the queue is made here when given by name.
+
+    Lambda refuses a mapping whose queue's visibility timeout is shorter than the function's
+    timeout; AWS recommends six times the timeout, plus the batching window.
+    https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+    """
+    options = function.options
+    window = options["maximum_batching_window_in_seconds"]
+    queue: Any = options["queue_arn"]
+    if options["queue"] is not None:
+        resource = t.add_resource(
+            Queue(
+                logical_id("Queue", handler=function.name),
+                QueueName=options["queue"],
+                SqsManagedSseEnabled=True,
+                VisibilityTimeout=min(MAX_VISIBILITY_TIMEOUT, 6 * plan.timeout + window),
+                **({"FifoQueue": True} if is_fifo(function) else {}),
+                **({"Tags": Tags(settings.tags)} if settings.tags else {}),
+            )
+        )
+        queue = GetAtt(resource, "Arn")
+        t.add_output(
+            Output(
+                logical_id("QueueURL", handler=function.name),
+                Description=f"The queue of handler {function.name}",
+                Value=Ref(resource),
+            )
+        )
+    properties = {
+        "Queue": queue,
+        "BatchSize": options["batch_size"],
+        # Lambda then retries only the messages the response lists (see runtime/functions.py).
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+    }
+    if window:
+        properties["MaximumBatchingWindowInSeconds"] = window
+    return properties
+
+
+def _topic(t: Template, function: FunctionSpec, settings: Settings) -> Any:
+    """The topic's ARN: as given, or the `Ref` of a topic made here for a name.
+
+    Encrypted with the account's AWS managed SNS key; publishers in the account need no key
+    policy of their own for it.
+    """
+    topic = function.options["topic"]
+    if topic.startswith("arn:"):
+        return topic
+    resource = t.add_resource(
+        Topic(
+            logical_id("Topic", handler=function.name),
+            TopicName=topic,
+            KmsMasterKeyId=SNS_MANAGED_KEY,
+            **({"Tags": Tags(settings.tags)} if settings.tags else {}),
+        )
+    )
+    t.add_output(
+        Output(
+            logical_id("TopicARN", handler=function.name),
+            Description=f"The topic of handler {function.name}",
+            Value=Ref(resource),
+        )
+    )
+    return Ref(resource)
