@@ -196,6 +196,8 @@ def _events_for(template: dict[str, Any]) -> list[Path]:
     def sent(event: dict[str, Any]) -> bool:
         if event.get("type") == "REQUEST":
             return authorized
+        if "requestContext" not in event:  # another source's: an event handler's function
+            return False
         return event["requestContext"]["routeKey"] in routes
 
     paths = sorted(EVENTS.glob("*.json"))
