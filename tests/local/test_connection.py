@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from wsgen.local.connection import MAX_QUEUED_MESSAGES
 
-from .conftest import management_client
+from .conftest import management_client, recorder_module, start
 from .rawclient import client_frame as frame
 
 
@@ -91,7 +91,8 @@ def test_post_to_a_client_that_does_not_read_is_429_and_never_duplicated(emulato
 
 def test_full_queue_stops_reading_so_tcp_pushes_back(emulator, rec):
     sock = connect(emulator, sndbuf=64 * 1024)
-    message = frame(1, b"x" * 1000)
+    # Every handler waits (messages run concurrently, so one stuck message would not do).
+    message = frame(1, b'{"action": "stuck", "pad": "' + b"x" * 970 + b'"}')
     try:
         sock.sendall(frame(1, b'{"action": "stuck"}'))
         rec.wait_for(lambda _: rec.of_type("MESSAGE"))
@@ -105,29 +106,47 @@ def test_full_queue_stops_reading_so_tcp_pushes_back(emulator, rec):
                 time.sleep(0.05)
         assert sent < len(stream) / 4  # most did not go through: the emulator stopped reading
         connection = next(iter(emulator.connections.values()))
-        assert len(connection._queue) <= MAX_QUEUED_MESSAGES + 65
+        assert connection._unhandled <= MAX_QUEUED_MESSAGES + 65  # queued or running
     finally:
         rec.RELEASE.set()
         sock.close()
     rec.wait_for(lambda _: rec.of_type("DISCONNECT"), timeout=20)
 
 
-def test_delete_drops_queued_messages_and_disconnects_promptly(emulator, rec, mgmt):
+def test_serial_messages_delete_drops_queued_messages_and_disconnects_promptly():
+    with start(serial_messages=True) as emulator:
+        rec = recorder_module()
+        rec.reset()
+        mgmt = management_client(emulator)
+        sock = connect(emulator)
+        try:
+            sock.sendall(frame(1, b'{"action": "stuck"}'))
+            rec.wait_for(lambda _: rec.of_type("MESSAGE"))
+            sock.sendall(frame(1, b"queued") * 500)  # one at a time: behind the stuck one
+            connection_id = rec.of_type("MESSAGE")[0]["requestContext"]["connectionId"]
+            time.sleep(0.3)
+            mgmt.delete_connection(ConnectionId=connection_id)
+            sock.sendall(frame(1, b"after the server's close frame"))
+            time.sleep(0.3)
+        finally:
+            rec.RELEASE.set()
+        rec.wait_for(lambda _: rec.of_type("DISCONNECT"))
+        sock.close()
+    assert [e["body"] for e in rec.of_type("MESSAGE")] == ['{"action": "stuck"}']
+
+
+def test_a_connections_messages_run_concurrently_a_stuck_one_holds_up_none(emulator, rec):
     sock = connect(emulator)
     try:
-        sock.sendall(frame(1, b'{"action": "stuck"}'))
-        rec.wait_for(lambda _: rec.of_type("MESSAGE"))
-        sock.sendall(frame(1, b"queued") * 500)
-        connection_id = rec.of_type("MESSAGE")[0]["requestContext"]["connectionId"]
-        time.sleep(0.3)
-        mgmt.delete_connection(ConnectionId=connection_id)
-        sock.sendall(frame(1, b"after the server's close frame"))
-        time.sleep(0.3)
+        sock.sendall(frame(1, b'{"action": "stuck"}') + frame(1, b'{"action": "echo"}'))
+        # The echo's reply comes while the first message's handler still runs, as on AWS,
+        # where each message is its own invocation (docs/aws-facts.md#routing).
+        assert read_messages(sock, 1) == [b'{"action": "echo"}']
+        assert emulator.running_handlers == 1
     finally:
         rec.RELEASE.set()
+        sock.close()
     rec.wait_for(lambda _: rec.of_type("DISCONNECT"))
-    sock.close()
-    assert [e["body"] for e in rec.of_type("MESSAGE")] == ['{"action": "stuck"}']
 
 
 def test_data_after_the_servers_close_frame_is_not_dispatched(emulator, rec, mgmt):
@@ -156,4 +175,48 @@ def test_messages_before_a_clients_close_in_the_same_read_are_handled(emulator, 
     sock.sendall(frame(1, b"one") + frame(1, b"two") + frame(8, struct.pack("!H", 1000)))
     sock.close()
     rec.wait_for(lambda _: rec.of_type("DISCONNECT"))
-    assert [e["body"] for e in rec.of_type("MESSAGE")] == ["one", "two"]
+    assert sorted(e["body"] for e in rec.of_type("MESSAGE")) == ["one", "two"]  # concurrent
+
+
+def _send_until_blocked(sock: socket.socket, stream: bytes, seconds: float = 3) -> int:
+    sock.setblocking(False)
+    sent, deadline = 0, time.monotonic() + seconds
+    while sent < len(stream) and time.monotonic() < deadline:
+        try:
+            sent += sock.send(stream[sent : sent + 65536])
+        except BlockingIOError:
+            time.sleep(0.05)
+    return sent
+
+
+def test_a_client_that_pings_and_never_reads_is_read_no_more(emulator, rec):
+    from wsgen.local.connection import SEND_BUFFER_BYTES
+
+    sock = connect(emulator, rcvbuf=4096, sndbuf=64 * 1024)
+    try:
+        stream = frame(9, b"p" * 125) * 200_000  # 26 MB of pings, each answered by a pong
+        sent = _send_until_blocked(sock, stream)
+        connection = next(iter(emulator.connections.values()))
+        waiting = connection.writer.transport.get_write_buffer_size()
+        assert waiting <= SEND_BUFFER_BYTES + 2 * 65536  # pongs are bounded like frames
+        assert sent < len(stream) / 2  # the emulator stopped reading the pings
+    finally:
+        sock.close()
+    rec.wait_for(lambda _: rec.of_type("DISCONNECT"), timeout=20)
+
+
+def test_endless_zero_length_continuation_frames_take_no_memory(emulator, rec):
+    import sys
+
+    sock = connect(emulator)
+    try:
+        sock.sendall(frame(1, b'{"action": "ec', fin=False))
+        sock.sendall(frame(0, b"", fin=False) * 50_000)
+        time.sleep(1)
+        connection = next(iter(emulator.connections.values()))
+        assert sys.getsizeof(connection._fragments) < 4096  # not one entry per frame
+        sock.sendall(frame(0, b'ho"}', fin=True))
+        assert read_messages(sock, 5) == [b'{"action": "echo"}']  # still one message
+    finally:
+        sock.close()
+    rec.wait_for(lambda _: rec.of_type("DISCONNECT"))

@@ -58,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "accept: deliver them base64-encoded with isBase64Encoded true",
     )
     parser.add_argument(
+        "--serial-messages",
+        action="store_true",
+        help="handle each connection's messages one at a time, in arrival order (for "
+        "debugging; API Gateway runs them concurrently and replies need not be in order)",
+    )
+    parser.add_argument(
         "--management-delay",
         type=float,
         default=0,
@@ -98,6 +104,7 @@ async def _serve(args: argparse.Namespace) -> int:
         max_duration=args.max_duration,
         management_delay_ms=args.management_delay,
         accept_binary_frames=args.binary_frames == "accept",
+        serial_messages=args.serial_messages,
         reload=args.reload,
     )
     await emulator.start()

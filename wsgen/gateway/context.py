@@ -8,7 +8,8 @@ import uuid
 from .events import ACCOUNT_ID
 
 INTEGRATION_TIMEOUT_MS = 29_000
-"""API Gateway's maximum integration timeout; what `get_remaining_time_in_millis` counts down."""
+"""API Gateway's maximum integration timeout; what `get_remaining_time_in_millis` counts down
+when the caller names no function timeout."""
 
 
 class LambdaContext:
@@ -20,6 +21,7 @@ class LambdaContext:
         region: str,
         account_id: str = ACCOUNT_ID,
         log_stream_name: str | None = None,
+        timeout_s: float = INTEGRATION_TIMEOUT_MS / 1000,
     ) -> None:
         self.function_name = function_name
         self.function_version = "$LATEST"
@@ -28,7 +30,7 @@ class LambdaContext:
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{function_name}"
         self.log_stream_name = log_stream_name or f"[$LATEST]{uuid.uuid4().hex}"
-        self._deadline = time.monotonic() + INTEGRATION_TIMEOUT_MS / 1000
+        self._deadline = time.monotonic() + timeout_s
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from .timeouts import GATEWAY_TIMEOUT, TIMED_OUT_MESSAGE, IntegrationTimeoutError
+
 Frame = str | bytes
 """A WebSocket message: str for a text frame, bytes for a binary one."""
 
@@ -143,6 +145,9 @@ def gateway_response(message: str) -> bytes:
 
 def connect_verdict(result: Any, error: BaseException | None) -> Verdict:
     """The handshake's answer from the `$connect` function's result or exception."""
+    if isinstance(error, IntegrationTimeoutError):
+        reason = f"the $connect handler did not return in time: {error}"
+        return Verdict(GATEWAY_TIMEOUT, reason, TIMED_OUT_MESSAGE, step=Step.CONNECT, error=error)
     if error is not None:
         reason = f"the $connect handler raised {type(error).__name__}: {error}"
         return Verdict(
@@ -193,8 +198,11 @@ def reply_frame(result: Any) -> Frame | None:
 def answer_frame(
     result: Any, error: BaseException | None, two_way: bool, connection_id: str, request_id: str
 ) -> Frame | None:
-    """What the client gets after a message's integration ran: the Internal server error
-    frame when it failed, the reply of a two-way route, or nothing."""
+    """What the client gets after a message's integration ran: the Endpoint request timed
+    out frame when API Gateway stopped waiting, the Internal server error frame when it
+    failed, the reply of a two-way route, or nothing."""
+    if isinstance(error, IntegrationTimeoutError):
+        return error_frame(TIMED_OUT_MESSAGE, connection_id, request_id)
     if error is not None:
         return error_frame(INTERNAL_ERROR_MESSAGE, connection_id, request_id)
     return reply_frame(result) if two_way else None

@@ -1,24 +1,29 @@
-"""One accepted WebSocket connection: frames in, messages queued in order, frames out.
+"""One accepted WebSocket connection: frames in, messages handed to their handlers, frames out.
 
 The socket is driven through websockets' Sans-I/O `ServerProtocol`, which enforces the
-32 KB frame and 128 KB message limits (closing with 1009). Complete messages go to a
-per-connection queue that one task drains in arrival order, so one connection's handlers
-never overlap while different connections run concurrently.
+32 KB frame and 128 KB message limits (closing with 1009). Each complete message is handed
+to its handler at once, concurrently with the connection's other messages, as API Gateway
+invokes each message on its own (docs/aws-facts.md#routing): their replies need not come
+back in order. With `serial=True` (`wsgen local --serial-messages`, for debugging) one task
+hands them over one at a time, in arrival order, instead.
 
-The queue is bounded (`MAX_QUEUED_MESSAGES`, `MAX_QUEUED_BYTES`): while it is full the
-connection stops reading from its socket, so TCP pushes back on a client that sends faster
-than its handlers run. When the server ends the connection (stop, `@connections` DELETE,
-the idle or duration limit, a protocol error) the messages still queued are dropped, so
-`$disconnect` runs promptly; after a client's own close they are still handled, as API
-Gateway invokes every message it received.
+What is received but not handled yet is bounded (`MAX_QUEUED_MESSAGES`, `MAX_QUEUED_BYTES`,
+running handlers included): while that is full the connection stops reading from its
+socket, so TCP pushes back on a client that sends faster than its handlers run. So it does
+while the client reads nothing and over `SEND_BUFFER_BYTES` wait for it (pongs to its pings
+included). When the server ends the connection (stop, `@connections` DELETE, the idle or
+duration limit, a protocol error) the messages still queued are dropped, so `$disconnect`
+runs promptly; after a client's own close they are still handled, as API Gateway invokes
+every message it received.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +41,8 @@ CLOSE_TIMEOUT_S = 3.0
 """How long a closing handshake may take before the TCP connection is dropped."""
 MAX_QUEUED_MESSAGES = 1000
 MAX_QUEUED_BYTES = 1024 * 1024
-"""Received messages waiting for their handler, per connection, before reading pauses."""
+"""Received messages not handled yet (waiting or running), per connection, before reading
+pauses."""
 SEND_BUFFER_BYTES = 1024 * 1024
 """Unsent bytes for a client beyond which `@connections` POST answers 429
 LimitExceededException, as API Gateway does when "the WebSocket client side buffer is full"
@@ -61,7 +67,7 @@ class BufferFullError(Exception):
     """The client is not reading: over `SEND_BUFFER_BYTES` wait to be written (429)."""
 
 
-Handle = Callable[["Connection", Message], Awaitable[None]]
+Handle = Callable[["Connection", Message], Coroutine[Any, Any, None]]
 
 _STATES = {
     State.CONNECTING: ConnectionState.CONNECTING,
@@ -93,8 +99,11 @@ class Connection:
         protocol: ServerProtocol,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
+        serial: bool = False,
     ) -> None:
         self.client = client
+        self.serial = serial
+        """Hand messages to their handlers one at a time, in arrival order (debugging)."""
         self.protocol = protocol
         self.reader = reader
         self.writer = writer
@@ -103,7 +112,9 @@ class Connection:
         """Messages received but never handled because the server ended the connection."""
         self._last_active = time.monotonic()
         self._queue: deque[Message] = deque()
-        self._queued_bytes = 0
+        self._unhandled = 0  # messages queued or running
+        self._queued_bytes = 0  # their bytes
+        self._handlers: set[asyncio.Task[None]] = set()
         self._queued = asyncio.Event()  # something queued, or reading is over
         self._room = asyncio.Event()  # the queue has room again
         self._reading = True
@@ -111,7 +122,7 @@ class Connection:
         self._accepting = True
         self._worker: asyncio.Task[None] | None = None
         self._abort_timer: asyncio.TimerHandle | None = None
-        self._fragments: list[bytes] = []
+        self._fragments = bytearray()  # zero-length continuation frames add nothing
         self._fragment_text = False
         self._server_close: tuple[int, str] | None = None
 
@@ -170,11 +181,13 @@ class Connection:
         self._abort_later()
 
     def abandon_handler(self) -> None:
-        """Stop waiting for the running handler (at shutdown, when it takes too long).
+        """Stop waiting for the running handlers (at shutdown, when they take too long).
 
-        Its thread runs on; its result is ignored, and `run` goes on to `$disconnect`.
+        Their threads run on; their results are ignored, and `run` goes on to `$disconnect`.
         """
         self._stop_dispatching()
+        for task in list(self._handlers):
+            task.cancel()
         if self._worker is not None:
             self._worker.cancel()
 
@@ -199,9 +212,9 @@ class Connection:
     # Incoming
 
     async def run(self, handle: Handle, idle_timeout: float, max_duration: float) -> None:
-        """Serve the connection until it is closed and its running handler has returned.
+        """Serve the connection until it is closed and its running handlers have returned.
 
-        Messages are handed to `handle` one at a time, in arrival order; see
+        Each message is handed to `handle` as it arrives (one at a time with `serial`); see
         `disconnect_status` for the `$disconnect` code and reason.
         """
         self._worker = asyncio.create_task(self._dispatch(handle))
@@ -227,6 +240,10 @@ class Connection:
                 await self._room.wait()
                 continue
             try:
+                if self.writer.transport.get_write_buffer_size() > SEND_BUFFER_BYTES:
+                    # The client reads nothing (say it only pings, and every ping queues a
+                    # pong): read nothing more from it either until it catches up.
+                    await self.writer.drain()
                 data = await self.reader.read(65536)
             except (ConnectionError, OSError):
                 data = b""
@@ -254,14 +271,14 @@ class Connection:
         if opcode not in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT) or not self._accepting:
             return  # ping (answered by the protocol), pong; anything after a close
         if opcode is not Opcode.CONT:
-            self._fragments = [data]
+            self._fragments = bytearray(data)
             self._fragment_text = opcode is Opcode.TEXT
         else:
-            self._fragments.append(data)
+            self._fragments += data  # at most 128 KB: the protocol closes with 1009 past it
         if not fin:
             return
-        payload = b"".join(self._fragments)
-        self._fragments = []
+        payload = bytes(self._fragments)
+        self._fragments = bytearray()
         if self._fragment_text:
             try:
                 payload.decode("utf-8")
@@ -274,34 +291,56 @@ class Connection:
         self.last_active_ms = now_ms()
         self._last_active = time.monotonic()
         self._queue.append(Message(payload, self._fragment_text, self.last_active_ms))
+        self._unhandled += 1
         self._queued_bytes += len(payload)
         self._queued.set()
 
     def _full(self) -> bool:
-        return len(self._queue) >= MAX_QUEUED_MESSAGES or self._queued_bytes >= MAX_QUEUED_BYTES
+        return self._unhandled >= MAX_QUEUED_MESSAGES or self._queued_bytes >= MAX_QUEUED_BYTES
 
     def _stop_dispatching(self) -> None:
         """Drop what is queued, and whatever else arrives: the server ended the connection."""
         self._discard = True
         self.dropped += len(self._queue)
-        self._queue.clear()
-        self._queued_bytes = 0
+        while self._queue:
+            self._handled(self._queue.popleft())
+
+    def _handled(self, message: Message) -> None:
+        """`message` is off the books: handled, or dropped."""
+        self._unhandled -= 1
+        self._queued_bytes -= len(message.data)
         self._room.set()
 
     async def _dispatch(self, handle: Handle) -> None:
-        while True:
-            while not self._queue:
-                if not self._reading:
-                    return
-                self._queued.clear()
-                await self._queued.wait()
-            message = self._queue.popleft()
-            self._queued_bytes -= len(message.data)
-            self._room.set()
-            if self._discard:
-                self.dropped += 1
-                continue
-            await handle(self, message)
+        try:
+            while True:
+                while not self._queue:
+                    if not self._reading:
+                        return
+                    self._queued.clear()
+                    await self._queued.wait()
+                message = self._queue.popleft()
+                if self._discard:
+                    self.dropped += 1
+                    self._handled(message)
+                elif self.serial:
+                    try:
+                        await handle(self, message)
+                    finally:
+                        self._handled(message)
+                else:
+                    task = asyncio.create_task(handle(self, message))
+                    self._handlers.add(task)
+                    task.add_done_callback(functools.partial(self._finished, message))
+        finally:
+            if self._handlers:  # returns, never raises, even if cancelled
+                await asyncio.wait(set(self._handlers))
+
+    def _finished(self, message: Message, task: asyncio.Task[None]) -> None:
+        self._handlers.discard(task)
+        self._handled(message)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            raise error  # a bug in the driver: let the loop's handler report it
 
     async def _watch(self, idle_timeout: float, max_duration: float) -> None:
         """Close with 1001 at the idle timeout or the maximum connection duration."""

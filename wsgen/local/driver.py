@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from runtime import App
@@ -20,6 +21,7 @@ from ..gateway.events import Api, Peer, UpgradeRequest
 from ..gateway.outcomes import Outcome, Step, Verdict
 from ..gateway.routing import Router
 from ..gateway.session import Event, Session, Steps
+from ..gateway.timeouts import INTEGRATION_TIMEOUT_S, Limit, limit
 from .connection import BufferFullError, Connection, GoneError, Message
 from .invoker import Invoker
 from .log import EventLog
@@ -28,6 +30,26 @@ API_ID = "wsgenlocal"
 """The emulated API's id: ten lowercase characters, like a real one."""
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long each invocation may run: its function's timeout (wsgen.toml's `timeout`,
+    per `[functions.NAME]`) against API Gateway's integration timeout."""
+
+    default: float
+    routes: dict[str, float] = field(default_factory=dict)
+    """Route keys served by a function whose timeout is not `default`."""
+    authorizer: float | None = None
+    """The authorizer's function's timeout, when it is not `default`."""
+    integration: float = INTEGRATION_TIMEOUT_S
+
+    def limit(self, event: Event) -> Limit:
+        if "methodArn" in event:  # the authorizer's input (its routeKey is $connect)
+            seconds = self.default if self.authorizer is None else self.authorizer
+        else:
+            seconds = self.routes.get(event["requestContext"]["routeKey"], self.default)
+        return limit(seconds, self.integration)
 
 
 class Driver:
@@ -41,11 +63,13 @@ class Driver:
         log: EventLog,
         api: Api,
         accept_binary_frames: bool = False,
+        timeouts: Timeouts | None = None,
     ):
         self.invoker = invoker
         self.log = log
         self.app = app
         self.session = Session(api, Router(spec), accept_binary_frames)
+        self.timeouts = timeouts or Timeouts(INTEGRATION_TIMEOUT_S)
 
     @property
     def api(self) -> Api:
@@ -55,16 +79,19 @@ class Driver:
     def spec(self) -> AppSpec:
         return self.session.spec
 
-    def swap(self, app: App, spec: AppSpec) -> None:
+    def swap(self, app: App, spec: AppSpec, timeouts: Timeouts | None = None) -> None:
         """Serve a reloaded app from the next event on."""
         self.app = app
         self.session.use_spec(spec)
+        if timeouts is not None:
+            self.timeouts = timeouts
 
     async def _run(self, steps: Steps[T]) -> T:
         return await session.run_async(steps, self._invoke)
 
     async def _invoke(self, event: Event) -> Outcome:
-        return await self.invoker.invoke(self.app, self.app.app_name, event)
+        event_limit = self.timeouts.limit(event)
+        return await self.invoker.invoke(self.app, self.app.app_name, event, event_limit)
 
     # $connect
 

@@ -1,31 +1,46 @@
 """Runs the user's app through its real Lambda entry point, `app(event, context)`, in threads.
 
-Handlers run in a worker pool so that a handler calling `send()`, which is an HTTP request
+Handlers run on worker threads so that a handler calling `send()`, which is an HTTP request
 back to the emulator's event loop, cannot block that loop.
+
+At most `workers` invocations run at once. An invocation that runs past its `Limit` (the
+function's timeout or API Gateway's 29 seconds, `wsgen.gateway.timeouts`) is answered with
+that limit's error at once and stops counting: Python cannot stop a thread, so its thread
+runs on until the handler returns, but outside the `workers` capacity, on a thread of its
+own. Stuck handlers therefore never starve other connections, new handshakes or the
+`$disconnect` runs of a shutdown.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import queue
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..gateway.context import LambdaContext
 from ..gateway.outcomes import Outcome
+from ..gateway.timeouts import Limit
+
+Job = Callable[[], None]
 
 
 class Invoker:
     """Calls `app(event, context)` on a worker thread and awaits the outcome."""
 
     def __init__(self, workers: int, region: str, account_id: str) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wsgen-handler")
+        self._capacity = asyncio.Semaphore(workers)
+        self._keep_idle = workers
         self._region = region
         self._account_id = account_id
         self._lock = threading.Lock()
+        self._idle: list[queue.SimpleQueue[Job | None]] = []
         self._running = 0
+        self._threads = 0
+        self._closed = False
 
     @property
     def running(self) -> int:
@@ -33,19 +48,73 @@ class Invoker:
         with self._lock:
             return self._running
 
-    async def invoke(self, app: Callable[..., Any], function_name: str, event: Any) -> Outcome:
+    @property
+    def threads(self) -> int:
+        """How many worker threads exist now, idle ones included."""
+        with self._lock:
+            return self._threads
+
+    async def invoke(
+        self,
+        app: Callable[..., Any],
+        function_name: str,
+        event: Any,
+        limit: Limit | None = None,
+    ) -> Outcome:
+        """The invocation's outcome; past `limit`, the limit's error (the handler runs on)."""
+        if self._closed:
+            return Outcome(error=RuntimeError("the emulator is stopping"))
         stream = f"wsgen-local/[$LATEST]{uuid.uuid4().hex}"
-        context = LambdaContext(function_name, self._region, self._account_id, stream)
+        timeout = {} if limit is None else {"timeout_s": limit.seconds}
+        context = LambdaContext(function_name, self._region, self._account_id, stream, **timeout)
         loop = asyncio.get_running_loop()
-        try:
-            future = loop.run_in_executor(self._pool, self._call, app, event, context)
-        except RuntimeError as exc:  # shut down: the emulator is stopping
-            return Outcome(error=exc)
-        return await future
+        async with self._capacity:
+            future: asyncio.Future[Outcome] = loop.create_future()
+
+            def job() -> None:
+                outcome = self._call(app, event, context)
+                with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                    loop.call_soon_threadsafe(_settle, future, outcome)
+
+            self._submit(job)
+            if limit is None:
+                return await future
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), limit.seconds)
+            except TimeoutError:
+                return Outcome(error=limit.error())
 
     def shutdown(self) -> None:
-        """Drop calls not started yet; don't wait for running ones (a handler may be stuck)."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Let idle threads end; don't wait for running ones (a handler may be stuck)."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for jobs in idle:
+            jobs.put(None)
+
+    def _submit(self, job: Job) -> None:
+        with self._lock:
+            jobs = self._idle.pop() if self._idle else None
+            if jobs is None:
+                self._threads += 1
+        if jobs is None:
+            jobs = queue.SimpleQueue()
+            thread = threading.Thread(
+                target=self._work, args=(jobs,), name="wsgen-handler", daemon=True
+            )
+            thread.start()
+        jobs.put(job)
+
+    def _work(self, jobs: queue.SimpleQueue[Job | None]) -> None:
+        """A worker thread: run jobs until told to stop, or until enough others are idle."""
+        while (job := jobs.get()) is not None:
+            job()
+            with self._lock:
+                if self._closed or len(self._idle) >= self._keep_idle:
+                    break  # a thread a stuck handler held: not needed any more
+                self._idle.append(jobs)
+        with self._lock:
+            self._threads -= 1
 
     def _call(self, app: Callable[..., Any], event: Any, context: LambdaContext) -> Outcome:
         with self._lock:
@@ -59,3 +128,8 @@ class Invoker:
         finally:
             with self._lock:
                 self._running -= 1
+
+
+def _settle(future: asyncio.Future[Outcome], outcome: Outcome) -> None:
+    if not future.done():
+        future.set_result(outcome)

@@ -22,9 +22,11 @@ from runtime.contract import MAX_MESSAGE_BYTES, AppSpec
 from ..exceptions import PortInUseError
 from ..gateway.events import ACCOUNT_ID, Api, Peer, UpgradeRequest, new_id, now_ms
 from ..gateway.outcomes import FORBIDDEN_MESSAGE, GOING_AWAY, gateway_response
+from ..gateway.timeouts import INTEGRATION_TIMEOUT_S
 from ..loader import DEFAULT_APP, load_spec
+from ..settings import DEFAULT_TIMEOUT, load_settings
 from .connection import Connection, GatewayProtocol, Message
-from .driver import API_ID, Driver
+from .driver import API_ID, Driver, Timeouts
 from .environment import DEFAULT_REGION, apply_app_environment, prepare_environment
 from .http import BodyTooLargeError, HttpError, HttpRequest, read_body, read_request, response_bytes
 from .invoker import Invoker
@@ -51,8 +53,11 @@ class Emulator:
         idle_timeout: float = 600,
         max_duration: float = 7200,
         workers: int = 32,
+        integration_timeout: float = INTEGRATION_TIMEOUT_S,
+        function_timeout: float | None = None,
         management_delay_ms: float = 0,
         accept_binary_frames: bool = False,
+        serial_messages: bool = False,
         reload: bool = False,
         reload_interval: float = 0.5,
         log: EventLog | None = None,
@@ -61,7 +66,14 @@ class Emulator:
         self.host, self.port, self.stage = host, port, stage
         self.idle_timeout, self.max_duration = idle_timeout, max_duration
         self.workers = workers
+        self.integration_timeout = integration_timeout
+        """API Gateway's integration timeout (29 s; tests shorten it)."""
+        self.function_timeout = function_timeout
+        """Every function's timeout instead of wsgen.toml's `timeout` (tests shorten it)."""
         self.accept_binary_frames = accept_binary_frames
+        self.serial_messages = serial_messages
+        """Handle each connection's messages one at a time, in arrival order (debugging);
+        API Gateway invokes them concurrently."""
         self.log = log or EventLog()
         self.connections: dict[str, Connection] = {}
         self.management = ManagementApi(stage, self.connections, management_delay_ms)
@@ -133,15 +145,31 @@ class Emulator:
     def use_app(self, app: App, spec: AppSpec, region: str | None = None) -> None:
         """Serve `app` (at start, or after a reload); open connections are kept."""
         app.websocket_api.configure_endpoint(self.endpoint)
+        timeouts = self._timeouts(spec)
         if self._driver is None:
             region = region or DEFAULT_REGION
             self._invoker = Invoker(self.workers, region, ACCOUNT_ID)
             api = Api(API_ID, region, self.stage, forwarded_proto="http", forwarded_port=self.port)
             self._driver = Driver(
-                app, spec, self._invoker, self.log, api, self.accept_binary_frames
+                app, spec, self._invoker, self.log, api, self.accept_binary_frames, timeouts
             )
         else:
-            self._driver.swap(app, spec)
+            self._driver.swap(app, spec, timeouts)
+
+    def _timeouts(self, spec: AppSpec) -> Timeouts:
+        """Each function's timeout from wsgen.toml (or `function_timeout` for all)."""
+        if self.function_timeout is not None:
+            return Timeouts(self.function_timeout, integration=self.integration_timeout)
+        functions = load_settings(self.app_dir, self.stage).function_settings(spec)
+        default = next((f.timeout for name, f in functions if name is None), DEFAULT_TIMEOUT)
+        routes = {
+            key: float(function.timeout)
+            for _, function in functions
+            for key in function.routes
+            if function.timeout != default
+        }
+        authorizer = next((float(f.timeout) for _, f in functions if f.authorizer), None)
+        return Timeouts(float(default), routes, authorizer, self.integration_timeout)
 
     async def stop(self) -> None:
         """Close every connection with 1001, run each `$disconnect`, stop listening.
@@ -297,7 +325,7 @@ class Emulator:
             # Only what $connect returned goes back; API Gateway never picks one itself.
             handshake.headers["Sec-WebSocket-Protocol"] = verdict.subprotocol
         protocol.send_response(handshake)
-        connection = Connection(client, protocol, reader, writer)
+        connection = Connection(client, protocol, reader, writer, self.serial_messages)
         self.connections[connection.id] = connection
         try:
             for data in protocol.data_to_send():
