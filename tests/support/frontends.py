@@ -8,6 +8,7 @@ frame, and the close code the client saw once the server closed the connection.
 
 from __future__ import annotations
 
+import time
 from contextlib import ExitStack
 from typing import Protocol
 from urllib.parse import urlencode
@@ -78,6 +79,11 @@ class SocketFrontend:
 
     def close(self) -> None:
         self._sockets.close()
+        # Wait for each connection's $disconnect, which the emulator runs after the close:
+        # run later, it would land among the next test's events.
+        deadline = time.monotonic() + WAIT_S
+        while self.emulator.open_sessions and time.monotonic() < deadline:
+            time.sleep(0.01)
 
 
 class _SocketLink:

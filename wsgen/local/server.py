@@ -87,6 +87,11 @@ class Emulator:
         self._watcher: asyncio.Task[None] | None = None
 
     @property
+    def open_sessions(self) -> int:
+        """WebSocket sessions not over yet: handshaking, open, or running their `$disconnect`."""
+        return len(self._sessions)
+
+    @property
     def running_handlers(self) -> int:
         """How many handler calls are running now (stuck ones included)."""
         return 0 if self._invoker is None else self._invoker.running
