@@ -10,6 +10,10 @@ import pytest
 from wsgen.local import http
 
 PATH = b"/local/@connections/AAAAAAAAAAAAAAA%3D"
+SIGNED = (
+    b"Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/execute-api/"
+    b"aws4_request, SignedHeaders=host, Signature=00\r\n"
+)
 
 
 def exchange(emulator, request: bytes, wait_s: float = 5.0) -> tuple[bytes, bool]:
@@ -28,7 +32,7 @@ def exchange(emulator, request: bytes, wait_s: float = 5.0) -> tuple[bytes, bool
 
 
 def post(headers: bytes, body: bytes = b"") -> bytes:
-    return b"POST " + PATH + b" HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n" + body
+    return b"POST " + PATH + b" HTTP/1.1\r\nHost: x\r\n" + SIGNED + headers + b"\r\n" + body
 
 
 @pytest.mark.parametrize(
@@ -65,7 +69,9 @@ def test_malformed_body_framing_is_400_and_close(emulator, request_bytes):
 def test_idle_keep_alive_connection_is_closed_silently(emulator, monkeypatch):
     monkeypatch.setattr(http, "IDLE_TIMEOUT_S", 0.5)
     started = time.monotonic()
-    data, closed = exchange(emulator, b"GET " + PATH + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    data, closed = exchange(
+        emulator, b"GET " + PATH + b" HTTP/1.1\r\nHost: x\r\n" + SIGNED + b"\r\n"
+    )
     assert closed and time.monotonic() - started < 4
     assert data.count(b"HTTP/1.1 ") == 1 and data.startswith(b"HTTP/1.1 410 ")  # no 408
 
@@ -78,7 +84,8 @@ def test_body_that_never_completes_is_408_and_close(emulator, monkeypatch):
 
 def test_head_response_has_no_body(emulator):
     data, closed = exchange(
-        emulator, b"HEAD " + PATH + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        emulator,
+        b"HEAD " + PATH + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + SIGNED + b"\r\n",
     )
     head, _, body = data.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 403 ") and b"x-amzn-ErrorType: ForbiddenException" in head
@@ -131,5 +138,7 @@ def test_upgrade_without_exactly_one_host_is_400(emulator, hosts):
 
 
 def test_empty_line_before_the_request_line_is_ignored(emulator):
-    data, _ = exchange(emulator, b"\r\nGET " + PATH + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    data, _ = exchange(
+        emulator, b"\r\nGET " + PATH + b" HTTP/1.1\r\nHost: x\r\n" + SIGNED + b"\r\n"
+    )
     assert data.startswith(b"HTTP/1.1 410 ")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import http.client
+import json
 
 import pytest
 import websockets
@@ -128,10 +129,17 @@ def test_wrong_stage_is_forbidden_exception(emulator, rec):
         client.post_to_connection(ConnectionId="AAAAAAAAAAAAAAA=", Data=b"x")
 
 
+SIGNED = {
+    "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/execute-api/"
+    "aws4_request, SignedHeaders=host;x-amz-date, Signature=" + "0" * 64
+}
+"""A SigV4 header of the right shape (the emulator checks the shape, not the signature)."""
+
+
 def raw(emulator, method: str, path: str, body: bytes = b"", headers=None):
     conn = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=10)
     try:
-        conn.request(method, path, body=body, headers=headers or {})
+        conn.request(method, path, body=body, headers=SIGNED if headers is None else headers)
         response = conn.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:
@@ -177,18 +185,72 @@ def test_plain_get_on_the_websocket_url_is_426(emulator):
     assert status == 426
 
 
-def test_any_signature_is_accepted(emulator, rec):
+def test_any_signature_value_is_accepted(emulator, rec):
     async def body():
         async with websockets.connect(emulator.url) as ws:
             cid = await connection_id(ws, rec)
             status, _, _ = await in_thread(
-                raw, emulator, "POST", f"/local/@connections/{cid}", b"unsigned",
-                {"Authorization": "AWS4-HMAC-SHA256 Credential=garbage"},
-            )  # fmt: skip
+                raw, emulator, "POST", f"/local/@connections/{cid}", b"signed", SIGNED
+            )
             assert status == 200
-            assert await ws.recv() == "unsigned"
+            assert await ws.recv() == "signed"
 
     run(body)
+
+
+@pytest.mark.parametrize(
+    ("authorization", "status", "error_type", "message"),
+    [
+        (None, 403, "MissingAuthenticationTokenException", "Missing Authentication Token"),
+        ("Bearer token", 403, "IncompleteSignatureException", "requires the AWS4-HMAC-SHA256"),
+        (
+            "AWS4-HMAC-SHA256 Credential=garbage",
+            403,
+            "IncompleteSignatureException",
+            "requires SignedHeaders, Signature",
+        ),
+        (
+            SIGNED["Authorization"].replace("execute-api", "s3"),
+            403,
+            "InvalidSignatureException",
+            "scoped to correct service: 'execute-api'",
+        ),
+    ],
+    ids=["unsigned", "not-sigv4", "incomplete", "other-service"],
+)
+def test_a_call_not_signed_for_execute_api_is_refused_as_aws_does(
+    emulator, rec, authorization, status, error_type, message
+):
+    async def body():
+        async with websockets.connect(emulator.url) as ws:
+            cid = await connection_id(ws, rec)
+            headers = {} if authorization is None else {"Authorization": authorization}
+            got = await in_thread(
+                raw, emulator, "POST", f"/local/@connections/{cid}", b"x", headers
+            )
+            await ws.send("still open")  # nothing was posted to it
+            return got, await ws.recv()
+
+    (got, headers, payload), echoed = run(body)
+    assert (got, headers["x-amzn-ErrorType"]) == (status, error_type)
+    assert message in json.loads(payload)["message"]
+    assert echoed == "still open"
+
+
+def test_boto3_without_a_signature_gets_missing_authentication_token(emulator):
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    unsigned = boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=emulator.endpoint,
+        region_name="us-east-1",
+        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}),
+    )
+    with pytest.raises(ClientError) as caught:
+        unsigned.post_to_connection(ConnectionId="AAAAAAAAAAAAAAA=", Data=b"x")
+    assert caught.value.response["Error"]["Code"] == "MissingAuthenticationTokenException"
 
 
 def test_boto3_client_error_code_is_modelled_not_bare_410(emulator, mgmt):

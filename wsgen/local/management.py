@@ -3,7 +3,14 @@
 `POST|GET|DELETE /{stage}/@connections/{id}`; the whole path is URL-decoded (boto3 sends
 `%3D` for `=`, the AWS docs' awscurl example even `%40` for `@`). Errors carry
 `x-amzn-ErrorType`, so boto3 raises its modelled exceptions (`GoneException`,
-`PayloadTooLargeException`, `ForbiddenException`). Any signature, or none, is accepted.
+`PayloadTooLargeException`, `ForbiddenException`).
+
+Calls must be SigV4-signed for `execute-api`, as on AWS ("you must sign them",
+docs/aws-facts.md#management-api): without an `Authorization` header the answer is API
+Gateway's 403 `MissingAuthenticationTokenException` "Missing Authentication Token", a header
+that is not SigV4 403 `IncompleteSignatureException`, one scoped to another service 403
+`InvalidSignatureException`. The signature itself is not verified: the emulator knows no
+secret keys, and handlers run with dummy ones.
 https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html
 """
 
@@ -44,6 +51,33 @@ def iso_ms(epoch_ms: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
 
+def signature_refusal(authorization: str | None, query: str = "") -> HttpResponse | None:
+    """API Gateway's answer to a call that is not SigV4-signed for execute-api, else None.
+
+    A presigned URL (`X-Amz-Signature` in the query) counts as signed.
+    """
+    if not authorization:
+        if "X-Amz-Signature=" in query:
+            return None
+        return error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+    scheme, _, rest = authorization.partition(" ")
+    fields = dict(part.strip().partition("=")[::2] for part in rest.split(",") if "=" in part)
+    missing = [
+        name for name in ("Credential", "SignedHeaders", "Signature") if not fields.get(name)
+    ]
+    if scheme != "AWS4-HMAC-SHA256" or missing:
+        what = "the AWS4-HMAC-SHA256 scheme" if scheme != "AWS4-HMAC-SHA256" else ", ".join(missing)
+        return error(403, "IncompleteSignatureException", f"Authorization header requires {what}")
+    scope = fields["Credential"].split("/")
+    if len(scope) != 5 or scope[3] != "execute-api" or scope[4] != "aws4_request":
+        return error(
+            403,
+            "InvalidSignatureException",
+            "Credential should be scoped to correct service: 'execute-api'.",
+        )
+    return None
+
+
 class ManagementApi:
     """Serves `@connections` calls against the emulator's open connections."""
 
@@ -53,11 +87,13 @@ class ManagementApi:
         self.delay_ms = delay_ms
         """Added to every call, to stand in for AWS's round trip (benchmarks)."""
 
-    async def handle(self, method: str, target: str, body: bytes | int) -> HttpResponse:
+    async def handle(
+        self, method: str, target: str, body: bytes | int, authorization: str | None = None
+    ) -> HttpResponse:
         """Answer one call; `body` is the size instead when it was over the limit."""
         if self.delay_ms:
             await asyncio.sleep(self.delay_ms / 1000)
-        response = await self._route(method, target, body)
+        response = await self._route(method, target, body, authorization)
         response.headers += [
             ("Date", email.utils.formatdate(usegmt=True)),
             ("Content-Type", "application/json"),
@@ -65,13 +101,19 @@ class ManagementApi:
         ]
         return response
 
-    async def _route(self, method: str, target: str, body: bytes | int) -> HttpResponse:
-        path = unquote(target.split("?", 1)[0])
+    async def _route(
+        self, method: str, target: str, body: bytes | int, authorization: str | None
+    ) -> HttpResponse:
+        path, _, query = target.partition("?")
+        path = unquote(path)
         prefix = f"/{self.stage}/"
         if not path.startswith(prefix):
             # Wrong or missing stage: API Gateway's answer when the SDK drops the stage
             # (aws/aws-sdk-js-v3#1830, aws/aws-sdk-php#1955).
             return error(403, "ForbiddenException", "Forbidden")
+        refusal = signature_refusal(authorization, query)
+        if refusal is not None:
+            return refusal
         collection, _, connection_id = path[len(prefix) :].partition("/")
         if (
             collection != "@connections"

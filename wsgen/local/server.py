@@ -267,7 +267,9 @@ class Emulator:
         except ValueError:
             writer.write(_plain(400, "malformed request body"))
             return False
-        response = await self.management.handle(request.method, request.target, body)
+        response = await self.management.handle(
+            request.method, request.target, body, request.header("Authorization")
+        )
         headers = [*response.headers, ("Connection", "keep-alive" if keep else "close")]
         if request.method == "HEAD":
             # No body, ever, in a HEAD response (RFC 9110 9.3.2); @connections has no HEAD
