@@ -15,13 +15,14 @@ from types import ModuleType
 from . import __version__
 from .exceptions import WsgenError
 
-COMMANDS = ("new", "template", "local")
+COMMANDS = ("new", "template", "local", "invoke")
 
 EPILOG = """\
 examples:
   wsgen new chat                   a ready project in ./chat: app, tests, settings, README
   wsgen template > template.yaml   SAM template for ./app.py; then sam build && sam deploy --guided
   wsgen local                      run ./app.py on a local API Gateway emulator
+  wsgen invoke jobs --body '{...}'   fire an event handler of the app wsgen local runs
   wsgen <command> --help           every option of a command, with examples
 """
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from runtime.contract import AppSpec
+
 NAME = "local"
 HELP = "run the app on a local API Gateway WebSocket emulator"
 EPILOG = """\
@@ -11,9 +15,11 @@ examples:
   wsgen local                               serve ./app.py on ws://127.0.0.1:8000/local
   wsgen local --app-dir samples/echo --reload
   python -m websockets ws://127.0.0.1:8000/local    talk to it from a terminal
+  wsgen invoke jobs --body '{"n": 6}'               in another terminal: an SQS message
 
 Handlers run through the app's Lambda entry point; app.websocket_api.send() reaches the
-emulator's management API (http://HOST:PORT/STAGE/@connections/{id}) through boto3.
+emulator's management API (http://HOST:PORT/STAGE/@connections/{id}). Schedules
+(@app.schedule) run on their clock; `wsgen invoke NAME` fires any other event handler.
 """
 
 
@@ -64,6 +70,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "debugging; API Gateway runs them concurrently and replies need not be in order)",
     )
     parser.add_argument(
+        "--no-schedules",
+        dest="schedules",
+        action="store_false",
+        help="do not run @app.schedule handlers on their clock (wsgen invoke still can)",
+    )
+    parser.add_argument(
+        "--schedule-speed",
+        type=float,
+        default=1.0,
+        metavar="FACTOR",
+        help=argparse.SUPPRESS,  # tests: run schedules FACTOR times faster than the clock
+    )
+    parser.add_argument(
         "--management-delay",
         type=float,
         default=0,
@@ -83,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
                 f"must be a positive number of seconds, got {getattr(args, flag)}",
                 "--" + flag.replace("_", "-"),
             )
+    if args.schedule_speed <= 0:
+        raise ConfigError(f"must be positive, got {args.schedule_speed}", "--schedule-speed")
     if not args.stage or "/" in args.stage:
         raise ConfigError(f"'{args.stage}' is not a stage name (no '/')", "--stage")
     return asyncio.run(_serve(args))
@@ -106,6 +127,8 @@ async def _serve(args: argparse.Namespace) -> int:
         accept_binary_frames=args.binary_frames == "accept",
         serial_messages=args.serial_messages,
         reload=args.reload,
+        schedules=args.schedules,
+        schedule_speed=args.schedule_speed,
     )
     await emulator.start()
     stop = asyncio.Event()
@@ -116,6 +139,8 @@ async def _serve(args: argparse.Namespace) -> int:
     print(f"wsgen local: serving {args.app} from {args.app_dir}", flush=True)
     print(f"  WebSocket URL:   {emulator.url}  ({root} is accepted too)")
     print(f"  Management API:  {emulator.endpoint}  (@connections/{{id}}, what send() calls)")
+    if emulator.functions is not None and emulator.functions.spec is not None:
+        _print_functions(emulator.functions.spec, args.schedules, emulator.port)
     reloading = "; reloading on change" if args.reload else ""
     print(f"  Ctrl-C closes every connection with 1001 and stops{reloading}", flush=True)
     await stop.wait()
@@ -127,6 +152,17 @@ async def _serve(args: argparse.Namespace) -> int:
         # A stuck handler's thread would keep the interpreter from exiting.
         _exit(0)
     return 0
+
+
+def _print_functions(spec: AppSpec, schedules: bool, port: int) -> None:
+    """One line per event handler: a schedule's clock, or how to fire it."""
+    flag = "" if port == 8000 else f" --port {port}"
+    for function in spec.functions:
+        if function.kind == "schedule" and schedules:
+            how = f"runs {function.options['expression']}"
+        else:
+            how = f"fire it: wsgen invoke {function.name}{flag}"
+        print(f"  @app.{function.kind} {function.name}: {how}")
 
 
 EXIT_INTERRUPTED = 130

@@ -8,6 +8,8 @@ can run before the handshake completes; any other request is a management API ca
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import json
 import logging
 from http import HTTPStatus
 from pathlib import Path
@@ -19,15 +21,17 @@ from websockets.http11 import Request, Response
 from runtime import App
 from runtime.contract import MAX_MESSAGE_BYTES, AppSpec
 
-from ..exceptions import PortInUseError
+from ..exceptions import ConfigError, PortInUseError
 from ..gateway.events import ACCOUNT_ID, Api, Peer, UpgradeRequest, new_id, now_ms
 from ..gateway.outcomes import FORBIDDEN_MESSAGE, GOING_AWAY, gateway_response
 from ..gateway.timeouts import INTEGRATION_TIMEOUT_S
 from ..loader import DEFAULT_APP, load_spec
 from ..settings import DEFAULT_TIMEOUT, load_settings
+from ..sources.events import Where
 from .connection import Connection, GatewayProtocol, Message
 from .driver import API_ID, Driver, Timeouts
 from .environment import DEFAULT_REGION, apply_app_environment, prepare_environment
+from .functions import Functions, UnknownFunctionError
 from .http import BodyTooLargeError, HttpError, HttpRequest, read_body, read_request, response_bytes
 from .invoker import Invoker
 from .log import EventLog
@@ -37,6 +41,10 @@ STOP_TIMEOUT_S = 10.0
 """At stop, how long `$disconnect` handlers (and the management API) get."""
 HANDLER_GRACE_S = 2.0
 """At stop, how long a running message handler gets before `$disconnect` runs anyway."""
+INVOKE_PATH = "/_wsgen/invoke/"
+"""`POST /_wsgen/invoke/{name}`: what `wsgen invoke` calls; answered to loopback only."""
+MAX_INVOKE_BYTES = 6 * 1024 * 1024
+"""Lambda's limit for a synchronous invocation's event."""
 
 
 class Emulator:
@@ -60,6 +68,8 @@ class Emulator:
         serial_messages: bool = False,
         reload: bool = False,
         reload_interval: float = 0.5,
+        schedules: bool = True,
+        schedule_speed: float = 1.0,
         log: EventLog | None = None,
     ) -> None:
         self.app_dir, self.app_ref = Path(app_dir), app_ref
@@ -79,6 +89,9 @@ class Emulator:
         self.management = ManagementApi(stage, self.connections, management_delay_ms)
         self._driver: Driver | None = None
         self._invoker: Invoker | None = None
+        self.schedules, self.schedule_speed = schedules, schedule_speed
+        self.functions: Functions | None = None
+        """The app's event handlers: schedules on their clock, `wsgen invoke` on demand."""
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._sessions: set[asyncio.Task[None]] = set()
@@ -158,8 +171,25 @@ class Emulator:
             self._driver = Driver(
                 app, spec, self._invoker, self.log, api, self.accept_binary_frames, timeouts
             )
+            where = Where(region, ACCOUNT_ID, app.app_name)
+            self.functions = Functions(
+                self._invoker,
+                self.log,
+                where,
+                schedules=self.schedules,
+                clock_speed=self.schedule_speed,
+            )
         else:
             self._driver.swap(app, spec, timeouts)
+        assert self.functions is not None
+        self.functions.use(app, spec, self._handler_timeouts(spec))
+
+    def _handler_timeouts(self, spec: AppSpec) -> dict[str, float]:
+        """Each event handler's function timeout: its `[functions.NAME]`'s, or the default."""
+        if self.function_timeout is not None:
+            return {function.name: self.function_timeout for function in spec.functions}
+        settings = load_settings(self.app_dir, self.stage)
+        return {f.name: float(settings.handler_settings(f).timeout) for f in spec.functions}
 
     def _timeouts(self, spec: AppSpec) -> Timeouts:
         """Each function's timeout from wsgen.toml (or `function_timeout` for all)."""
@@ -187,6 +217,8 @@ class Emulator:
         self._stopping = True
         if self._watcher is not None:
             self._watcher.cancel()
+        if self.functions is not None:
+            self.functions.stop()
         for connection in list(self.connections.values()):
             connection.close(*GOING_AWAY)
         pending = set(self._sessions)
@@ -251,6 +283,8 @@ class Emulator:
         """Serve one management call; whether the connection may be reused."""
         keep = request.keep_alive
         path = unquote(request.target.split("?", 1)[0])
+        if path.startswith(INVOKE_PATH):
+            return await self._invoke(request, path[len(INVOKE_PATH) :], reader, writer)
         if request.method == "GET" and path in self._websocket_paths():
             writer.write(
                 _plain(426, "this is a WebSocket endpoint: connect with a WebSocket client")
@@ -280,6 +314,54 @@ class Emulator:
             writer.write(response_bytes(response.status, headers, response.body))
         await writer.drain()
         return keep
+
+    async def _invoke(
+        self,
+        request: HttpRequest,
+        name: str,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> bool:
+        """`wsgen invoke`: run the event handler `name` with the posted event or body.
+
+        The request is `{"event": ...}` or `{"body": "..."}`; the answer is the
+        invocation's JSON (200 even when the handler raised, as Lambda's Invoke API answers).
+        """
+        peer = writer.get_extra_info("peername") or ("",)
+        try:
+            local = ipaddress.ip_address(str(peer[0]).split("%")[0]).is_loopback
+        except ValueError:
+            local = False
+        if not local:
+            writer.write(_plain(403, "wsgen invoke is answered on loopback only"))
+            return False
+        if request.method != "POST":
+            writer.write(_plain(405, f"POST {INVOKE_PATH}NAME with a JSON body"))
+            return False
+        try:
+            data = json.loads(await read_body(reader, request, MAX_INVOKE_BYTES) or b"{}")
+        except BodyTooLargeError:
+            writer.write(_plain(413, "the event is over Lambda's 6 MB"))
+            return False
+        except (HttpError, ValueError):
+            writer.write(_plain(400, 'the body must be JSON: {"event": ...} or {"body": "..."}'))
+            return False
+        body = data.get("body") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or not isinstance(body, str | None):
+            writer.write(_plain(400, 'the body must be JSON: {"event": ...} or {"body": "..."}'))
+            return False
+        assert self.functions is not None, "start() loads the app before serving"
+        try:
+            invocation = await self.functions.invoke(name, data.get("event"), body)
+        except (UnknownFunctionError, ConfigError) as exc:
+            status = 404 if isinstance(exc, UnknownFunctionError) else 400
+            writer.write(_plain(status, str(exc)))
+            return False
+        answer = json.dumps(invocation.to_json()).encode()
+        headers = [("Content-Type", "application/json"), ("Connection", "close")]
+        writer.write(response_bytes(200, headers, answer))
+        await writer.drain()
+        return False
 
     async def _session(
         self, request: HttpRequest, reader: asyncio.StreamReader, writer: asyncio.StreamWriter

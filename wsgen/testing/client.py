@@ -18,9 +18,9 @@ import base64
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from runtime import App
+from runtime import App, FunctionNotFoundError
 from runtime.contract import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
 
 from ..gateway import context, events, outcomes, session
@@ -29,6 +29,8 @@ from ..gateway.outcomes import ABNORMAL_CLOSE, DELETE_CLOSE, GOING_AWAY, Frame, 
 from ..gateway.routing import Router
 from ..gateway.session import Answer, Event, Session, Steps
 from ..gateway.state import ConnectionState
+from ..sources.checks import check_functions
+from ..sources.events import Where, build_event
 from .connection import Connection
 from .exceptions import ClientClosedError, ConnectionRejected, FragmentsError, HandshakeFailed
 from .management import GoneException, MemoryManagementClient
@@ -94,6 +96,7 @@ class Client:
         self.app = app
         self.raise_errors = raise_errors
         self.spec = app.spec()  # refuses an app without the WEBSOCKETS flag, as deploying would
+        check_functions(self.spec)  # and event handler arguments AWS refuses
         self.api = Api(api_id, region, stage, stage_variables=dict(stage_variables or {}))
         self.router = Router(self.spec)
         self.session = Session(self.api, self.router, accept_binary_frames)
@@ -102,6 +105,8 @@ class Client:
         """Exceptions raised by the app's handlers and authorizer, in order."""
         self.events: list[Event] = []
         """Every event passed to the app's entry point, in order."""
+        self.invocations: list[tuple[str, Any]] = []
+        """Every `invoke()`: the event handler's name and the event it got, in order."""
         self.management = MemoryManagementClient(self)
         self._connections: dict[str, Connection] = {}
         self._lock = threading.RLock()  # broadcast() posts from a thread pool
@@ -186,6 +191,42 @@ class Client:
             self._disconnect(connection, *ABNORMAL_CLOSE)
             raise HandshakeFailed(list(subprotocols), chosen)
         return connection
+
+    def invoke(self, name: str, event: Any = None, *, body: str | None = None) -> Any:
+        """Run the event handler `name` as its own Lambda function would; its result.
+
+        `event` goes to the handler as it is; without it, the event AWS sends that kind of
+        handler is built around `body` (an SQS or SNS message, an EventBridge detail or a
+        DynamoDB item as JSON, a plain function's JSON event; see `wsgen invoke`). What the
+        handler sends reaches this client's connections, as from a WebSocket handler.
+
+        Raises:
+            FunctionNotFoundError: the app has no event handler `name`.
+            Exception: what the handler raised, when `raise_errors` (it is in `errors`
+                either way; an SQS handler's is its batch's `batchItemFailures` instead).
+        """
+        if self._closed:
+            raise ClientClosedError()
+        function = self.spec.function(name)
+        if function is None:
+            raise FunctionNotFoundError(name, [f.name for f in self.spec.functions])
+        if event is None:
+            where = Where(self.api.region, events.ACCOUNT_ID, self.app.app_name)
+            event = build_event(function, body, where)
+        handler = self.app.function_handler(name)
+        self.invocations.append((name, event))
+        start = len(self.errors)
+        result = None
+        self._depth += 1
+        try:
+            result = handler(event, LambdaContext(f"{self.app.app_name}-{name}", self.api))
+        except Exception as exc:
+            self.errors.append(exc)
+        finally:
+            self._depth -= 1
+        self._run_server_closes()
+        self._raise_new_errors(start)
+        return result
 
     # The connections' side (`Link`).
 

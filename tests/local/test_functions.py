@@ -1,0 +1,196 @@
+"""Event handlers under `wsgen local`: schedules on their clock, `wsgen invoke` on demand.
+
+The handler runs inside the emulator, so what it sends reaches real `websockets` clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import websockets
+
+from tests.conftest import EVENTS, ROOT
+from wsgen.cli import main
+from wsgen.local import EventLog
+
+from .conftest import APPS, run, start
+
+
+def wsgen_invoke(port: int, *argv: str) -> subprocess.CompletedProcess[str]:
+    """`wsgen invoke` as a user types it, in its own process."""
+    return subprocess.run(
+        [sys.executable, "-m", "wsgen.cli", "invoke", *argv, "--port", str(port)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+async def connection_id(ws: websockets.ClientConnection) -> str:
+    await ws.send(json.dumps({"action": "whoami"}))
+    return str(await ws.recv())
+
+
+def test_a_schedule_and_wsgen_invoke_push_to_a_connected_client():
+    """`wsgen local` in a subprocess, its schedule 60 times faster: rate(1 minute) each second."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wsgen.cli", "local", "--app-dir", str(APPS),
+         "--app", "pusher:app", "--port", "0", "--schedule-speed", "60"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        banner = [process.stdout.readline()]
+        while not banner[-1].startswith("  Ctrl-C"):  # the banner's last line
+            banner.append(process.stdout.readline())
+        url = banner[1].split()[2]
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+
+        async def body():
+            async with websockets.connect(url) as ws:
+                me = await connection_id(ws)
+                tick = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                job = {"id": "j-1", "n": 21, "connection_id": me}
+                invoked = await asyncio.to_thread(
+                    wsgen_invoke, port, "jobs", "--body", json.dumps(job)
+                )
+                while (result := json.loads(await asyncio.wait_for(ws.recv(), 30))).get("tick"):
+                    pass  # ticks keep coming meanwhile
+                return tick, invoked, result
+
+        tick, invoked, result = asyncio.run(body())
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert set(tick) == {"tick"} and tick["tick"].endswith("Z")
+    assert (invoked.returncode, invoked.stderr) == (0, "")
+    assert json.loads(invoked.stdout) == {"batchItemFailures": []}
+    assert result == {"job": "j-1", "result": 42}
+    assert "  @app.schedule tick: runs rate(1 minute)\n" in banner
+    assert f"  @app.on_sqs_message jobs: fire it: wsgen invoke jobs --port {port}\n" in banner
+    lines = output.splitlines()
+    assert any("(schedule)   tick  ok" in line for line in lines)
+    assert any("(sqs)        jobs  ok, 1 message(s)" in line for line in lines)
+
+
+@pytest.fixture
+def pusher():
+    with start("pusher", schedules=False) as emulator:
+        yield emulator
+
+
+def invoke(capsys, emulator, *argv: str) -> tuple[int, str, str]:
+    code = main(["invoke", *argv, "--port", str(emulator.port)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_each_kind_built_from_a_body_reaches_its_handler(pusher, capsys):
+    async def body():
+        async with websockets.connect(pusher.url) as ws:
+            me = await connection_id(ws)
+            calls = [
+                ("news", "--body", "prices are up"),
+                ("poke", "--body", json.dumps({"connection_id": me})),
+                ("shipped", "--body", json.dumps({"connection_id": me})),
+            ]
+            answers = [await asyncio.to_thread(invoke, capsys, pusher, *c) for c in calls]
+            frames = [await asyncio.wait_for(ws.recv(), 10) for _ in calls]
+            return me, answers, frames
+
+    me, answers, frames = run(body)
+    assert [code for code, _, _ in answers] == [0, 0, 0]
+    assert json.loads(answers[1][1]) == {"poked": me, "function": "pusher-poke"}
+    # SNS without a subject; EventBridge's source and detail-type from the rule's pattern.
+    assert frames == ["news: prices are up", "poked", "Order Shipped from com.example.orders"]
+
+
+def test_an_event_file_is_delivered_as_it_is(pusher, capsys, tmp_path: Path):
+    async def body():
+        async with websockets.connect(pusher.url) as ws:
+            me = await connection_id(ws)
+            event = json.loads((EVENTS / "sqs.json").read_text())
+            for number, record in enumerate(event["Records"]):
+                record["body"] = json.dumps({"id": f"j-{number}", "n": number, "connection_id": me})
+            (tmp_path / "batch.json").write_text(json.dumps(event))
+            answer = await asyncio.to_thread(
+                invoke, capsys, pusher, "jobs", "--event", str(tmp_path / "batch.json")
+            )
+            return answer, [json.loads(await asyncio.wait_for(ws.recv(), 10)) for _ in range(2)]
+
+    (code, _, err), frames = run(body)
+    assert (code, err) == (0, "")
+    assert frames == [{"job": "j-0", "result": 0}, {"job": "j-1", "result": 2}]
+
+
+def test_a_failing_sqs_message_is_reported_for_retry(pusher, capsys):
+    code, out, err = invoke(capsys, pusher, "jobs", "--body", '{"id": "j-9", "fail": true}')
+    assert (code, err) == (0, "")
+    [failure] = json.loads(out)["batchItemFailures"]
+    assert set(failure) == {"itemIdentifier"}
+
+
+def test_a_handler_that_raises_is_an_error_line(pusher, capsys):
+    code, out, err = invoke(capsys, pusher, "poke", "--body", "{}")
+    assert (code, out) == (1, "")
+    assert err == "error: @app.lambda_function handler poke raised KeyError: 'connection_id'\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["nope"], "error: the app has no event handler named 'nope'; its event handlers: "
+         "jobs, news, poke, shipped, tick\n"),
+        (["shipped", "--body", "[1]"], "error: the body for @app.on_cw_event handler 'shipped' "
+         "must be a JSON object, such as --body '{\"key\": \"value\"}'\n"),
+        (["poke", "--body", "not json"], "error: the event of lambda_function 'poke' is its "
+         "--body as JSON, and 'not json' is not JSON; quote a string: --body '\"text\"'\n"),
+    ],
+)  # fmt: skip
+def test_mistakes_are_one_error_line(pusher, capsys, argv, message):
+    assert invoke(capsys, pusher, *argv) == (1, "", message)
+
+
+def test_nothing_listening_says_to_start_wsgen_local(capsys):
+    code = main(["invoke", "jobs", "--port", "9"])  # discard: nothing answers
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (1, "")
+    assert captured.err.startswith("error: nothing answers on 127.0.0.1:9 (")
+    assert "start the app with wsgen local first" in captured.err
+
+
+def test_an_unreadable_event_file_is_an_error_line(capsys, tmp_path: Path):
+    (tmp_path / "bad.json").write_text("{")
+    assert main(["invoke", "jobs", "--event", str(tmp_path / "bad.json")]) == 1
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'bad.json'}: is not JSON")
+
+
+def test_the_log_shows_each_invocation_like_a_websocket_event(capsys, tmp_path):
+    log = tmp_path / "log.txt"
+    with open(log, "w") as stream, start("pusher", schedules=False, log=EventLog(stream)) as emu:
+        main(["invoke", "news", "--body", "hi", "--port", str(emu.port)])
+        main(["invoke", "poke", "--body", "{}", "--port", str(emu.port)])
+    lines = log.read_text().splitlines()
+    assert any("(sns)        news  ok  (" in line for line in lines)
+    assert any("(function)   poke  error (KeyError: 'connection_id')  (" in line for line in lines)
+
+
+def test_no_schedules_runs_none(capsys):
+    with start("pusher", schedules=False) as emulator:
+        assert emulator.functions is not None
+        assert emulator.functions.running_schedules == []
+    with start("pusher", schedule_speed=60) as emulator:
+        assert emulator.functions is not None
+        assert emulator.functions.running_schedules == ["tick"]
