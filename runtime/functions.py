@@ -182,7 +182,7 @@ def _sqs(entry: _Function, batch: SQSEvent) -> dict[str, Any]:
     Lambda deletes every message of the batch but those listed, which the queue delivers
     again. When the failure cannot be tied to a message (the handler raised before taking
     one, or after taking them all), the exception propagates and the whole batch is retried.
-    https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+    docs/aws-facts.md#event-sources
     """
     try:
         result = entry.handler(batch)

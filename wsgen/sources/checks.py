@@ -104,7 +104,7 @@ def _sqs_problem(function: FunctionSpec) -> str | None:
     if not _whole(window) or not 0 <= window <= SQS_MAX_WINDOW:
         return f"maximum_batching_window_in_seconds must be 0-{SQS_MAX_WINDOW}"
     if batch > 10 and window < 1:
-        # https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+        # docs/aws-facts.md#event-sources
         return "a batch_size over 10 needs maximum_batching_window_in_seconds of at least 1"
     return None
 

@@ -1,7 +1,7 @@
 """EventBridge schedule expressions: `rate(...)` and `cron(...)`, checked and clocked.
 
 The syntax is EventBridge's (UTC, six cron fields, day-of-week 1-7 = SUN-SAT, `?` in one of
-the two day fields): https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html
+the two day fields): docs/aws-facts.md#event-sources
 `wsgen template` refuses what EventBridge would, and `wsgen local` runs schedules on this clock.
 """
 

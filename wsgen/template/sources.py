@@ -136,8 +136,8 @@ def _sqs(
     """The SQS event's properties; the queue is made here when given by name.
 
     Lambda refuses a mapping whose queue's visibility timeout is shorter than the function's
-    timeout; AWS recommends six times the timeout, plus the batching window.
-    https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+    timeout; AWS recommends six times the timeout, plus the batching window
+    (docs/aws-facts.md#event-sources).
     """
     options = function.options
     window = options["maximum_batching_window_in_seconds"]
