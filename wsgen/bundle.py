@@ -7,7 +7,8 @@ can import from the app directory, and what `sam build` needs to install its dep
 - every top-level directory holding Python code (a package, Chalice's `chalicelib/`, what
   `pip install -t .` wrote, with its `*.dist-info`), whole (data files too) but for
   `__pycache__`; not `tests`/`test`, dot-directories (`.wsgen`, `.aws-sam`, `.git`, `.venv`),
-  other virtual environments (`pyvenv.cfg`), `node_modules`, `site-packages`;
+  other virtual environments (`pyvenv.cfg`), `node_modules`, `site-packages`,
+  `dist-packages`;
 - `requirements.txt`, which `sam build` installs into the function.
 
 So `wsgen.toml` (which may hold local secrets), tests, templates and READMEs stay out. The
@@ -28,7 +29,9 @@ from .layer import STAGING_DIR, ignore_staging_dir
 FUNCTION_DIR = f"{STAGING_DIR}/function"
 REQUIREMENTS = "requirements.txt"
 
-_SKIPPED_DIRS = frozenset({"tests", "test", "__pycache__", "node_modules", "site-packages"})
+_SKIPPED_DIRS = frozenset(
+    {"tests", "test", "__pycache__", "node_modules", "site-packages", "dist-packages"}
+)
 
 
 def _is_test_module(name: str) -> bool:

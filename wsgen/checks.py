@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,20 @@ Check = Callable[[str, Any, "str | None"], Any]
 # Python runtimes Lambda supports and does not yet deprecate (cfn-lint W2531 flags deprecated
 # ones): https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
 RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
+
+# When Lambda deprecates each (no more security patches; creating, then updating, functions
+# is blocked a month or two later): docs/aws-facts.md#runtimes.
+RUNTIME_DEPRECATION = {
+    "python3.11": date(2027, 6, 30),
+    "python3.12": date(2028, 10, 31),
+    "python3.13": date(2029, 6, 30),
+    "python3.14": date(2029, 6, 30),
+}
+
+# Lambda's instruction set architectures (`Architectures`, one per function).
+ARCHITECTURES = ("x86_64", "arm64")
+# What CloudFormation does with a resource when the stack is deleted or the resource replaced.
+DELETION_POLICIES = ("Retain", "Delete")
 
 # https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
 RETENTION_DAYS = (
@@ -328,6 +343,8 @@ ENVIRONMENT = mapping("environment variables", environment_name)
 TAGS = mapping("tags", tag_key)
 LOGGING_LEVEL = one_of(LOGGING_LEVELS)
 CONTENT_HANDLING_STRATEGY = one_of(CONTENT_HANDLING)
+ARCHITECTURE = one_of(ARCHITECTURES)
+DELETION_POLICY = one_of(DELETION_POLICIES)
 HOST_NAME = string_or_intrinsic(
     _HOST_NAME, "a lowercase host name such as ws.example.com", intrinsic=False
 )

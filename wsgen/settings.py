@@ -13,9 +13,12 @@
     logging_level = "ERROR"           # execution logging: OFF (default), ERROR or INFO
     data_trace = false                # execution logs with full messages (needs a level)
     account_logging_role = false      # create the account's API Gateway CloudWatch role
-    throttling_burst_limit = 100      # every route's default
-    throttling_rate_limit = 50.0
+    access_log_deletion_policy = "Delete"  # default Retain: the access log outlives the stack
+    throttling_burst_limit = 100      # every route's default (default 500)
+    throttling_rate_limit = 50.0      # requests per second (default 1000)
     content_handling = "CONVERT_TO_TEXT"   # or CONVERT_TO_BINARY; default: none
+    architecture = "arm64"            # or x86_64 (the default), every function's
+    tracing = true                    # X-Ray active tracing (default: off)
 
     [environment]                     # Lambda environment variables
     TABLE = { Ref = "Table" }         # a value may be a CloudFormation intrinsic
@@ -81,6 +84,7 @@ import re
 import sys
 import tomllib
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -107,7 +111,9 @@ __all__ = [
     "is_intrinsic",
     "is_statement",
     "load_settings",
+    "runtime_warning",
     "settings_from",
+    "today",
     "validate_stage",
 ]
 
@@ -115,6 +121,13 @@ FILENAME = "wsgen.toml"
 DEFAULT_STAGE = "api"
 DEFAULT_MEMORY_SIZE = 128
 DEFAULT_TIMEOUT = 30  # API Gateway stops waiting for an integration after 29 s
+# The stage's default throttling, every route's unless [routes."KEY"] says otherwise: a tenth
+# of the 10,000 requests per second and 5,000 burst an account shares per region across all
+# its APIs (docs/aws-facts.md#quotas), so one API cannot take all of it.
+DEFAULT_THROTTLING_BURST_LIMIT = 500
+DEFAULT_THROTTLING_RATE_LIMIT = 1000  # an int, as render writes floats only the slow way
+# A runtime whose deprecation is this near is warned about when it is the default.
+RUNTIME_WARNING_DAYS = 180
 
 _STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
@@ -153,6 +166,7 @@ class FunctionDefaults:
         default_factory=dict
     )
     policies: Annotated[list[Any], checks.policies] = dataclasses.field(default_factory=list)
+    tracing: Annotated[bool, checks.boolean] = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,12 +193,14 @@ class Settings(FunctionDefaults):
     )
     access_logging: Annotated[bool, checks.boolean] = True
     access_log_format: Annotated[str | None, checks.access_log_format] = None
+    access_log_deletion_policy: Annotated[str, checks.DELETION_POLICY] = "Retain"
     logging_level: Annotated[str, checks.LOGGING_LEVEL] = "OFF"
     data_trace: Annotated[bool, checks.boolean] = False
     account_logging_role: Annotated[bool, checks.boolean] = False
-    throttling_burst_limit: Annotated[int | None, checks.COUNT] = None
-    throttling_rate_limit: Annotated[float | None, checks.rate] = None
+    throttling_burst_limit: Annotated[int, checks.COUNT] = DEFAULT_THROTTLING_BURST_LIMIT
+    throttling_rate_limit: Annotated[float, checks.rate] = DEFAULT_THROTTLING_RATE_LIMIT
     content_handling: Annotated[str | None, checks.CONTENT_HANDLING_STRATEGY] = None
+    architecture: Annotated[str, checks.ARCHITECTURE] = "x86_64"
     routes: Annotated[
         dict[str, RouteSettings], Section(RouteSettings, named=True), Rule.ADDS_TABLES
     ] = dataclasses.field(default_factory=dict)
@@ -194,6 +210,8 @@ class Settings(FunctionDefaults):
         Section(FunctionSettings, named=True, name_pattern=checks.FUNCTION_NAME, inherits=True),
         Rule.ADDS_TABLES,
     ] = dataclasses.field(default_factory=dict)
+    runtime_defaulted: bool = False
+    """Whether `runtime` is the running Python's, neither the file nor a flag naming one."""
 
     def function_settings(self, spec: AppSpec) -> list[tuple[str | None, FunctionSettings]]:
         """The functions serving `spec` by name: the default one (None) first, if it serves
@@ -272,9 +290,29 @@ def load_settings(
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = CHECKS[key](f"--{key.replace('_', '-')}", value, None)
-    if "runtime" not in values:
+    defaulted = "runtime" not in values
+    if defaulted:
         values["runtime"] = default_runtime()
-    return _typed(stage, values, source, spec)
+    return dataclasses.replace(_typed(stage, values, source, spec), runtime_defaulted=defaulted)
+
+
+def today() -> date:
+    """The day runtime deprecations are counted from (tests fix it)."""
+    return date.today()
+
+
+def runtime_warning(settings: Settings, today: date) -> str | None:
+    """The warning for a defaulted runtime Lambda deprecates within `RUNTIME_WARNING_DAYS`."""
+    deprecated = checks.RUNTIME_DEPRECATION[settings.runtime]
+    if not settings.runtime_defaulted or (deprecated - today).days > RUNTIME_WARNING_DAYS:
+        return None
+    when = "deprecated" if deprecated <= today else "deprecates"
+    newest = checks.RUNTIMES[-1]
+    return (
+        f"the runtime defaults to {settings.runtime} (the Python running wsgen), which Lambda "
+        f'{when} on {deprecated.isoformat()}; set runtime = "{newest}" in wsgen.toml or pass '
+        f"--runtime {newest}"
+    )
 
 
 def settings_from(table: Mapping[str, Any], stage: str = DEFAULT_STAGE) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from itertools import count
 from pathlib import Path
 
@@ -10,6 +11,16 @@ import pytest
 
 from tests.wsgen.support import Result
 from wsgen.cli import main
+
+TODAY = date(2026, 12, 1)
+"""The day `wsgen template` counts runtime deprecations from in these tests."""
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch: pytest.MonkeyPatch) -> date:
+    """Whether the default runtime is near its deprecation must not depend on the test's day."""
+    monkeypatch.setattr("wsgen.settings.today", lambda: TODAY)
+    return TODAY
 
 
 @pytest.fixture

@@ -54,6 +54,9 @@ throttling_rate_limit = 100.5
 content_handling = "CONVERT_TO_TEXT"
 reserved_concurrency = 3
 environment = { SHARED = "yes" }
+architecture = "arm64"
+tracing = true
+access_log_deletion_policy = "Delete"
 
 [routes."join"]
 throttling_burst_limit = 10
@@ -79,6 +82,7 @@ policies = ["AWSXrayWriteOnlyAccess"]
 routes = ["$connect"]
 authorizer = true
 memory_size = 256
+tracing = false
 """
 
 

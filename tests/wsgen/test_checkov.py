@@ -1,14 +1,15 @@
-"""checkov, the IaC security scanner, on the golden, features and 300-route templates.
+"""checkov, the IaC security scanner, as a user runs it: `checkov -f template.yaml`, no config.
 
-checkov lives in its own virtual environment (`make checkov`, which `make test` runs first).
-It runs offline (`--skip-download`) with the project's `.checkov.yaml`, whose skipped checks
-must each carry a reason.
+checkov lives in its own virtual environment (`make checkov`, which `make test` runs first)
+and runs offline (`--skip-download`), in a directory holding only the templates, so no
+configuration file of this project or the user's home applies. Every check the template
+deliberately does not meet is skipped by the resource's own `Metadata`, with its reason
+(wsgen/template/waivers.py), which cfn-guard's rules also read.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -17,12 +18,16 @@ from typing import Any
 
 import pytest
 
+from runtime.contract import FUNCTION_HANDLER
 from tests.conftest import ROOT
 from tests.wsgen.features import features_template
-from tests.wsgen.support import GOLDEN, SAMPLE_NAMES, Result, quota_template
+from tests.wsgen.support import GOLDEN, SAMPLE_NAMES, Result, parse, quota_template
+from wsgen.template import waivers
 
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
-CONFIG = ROOT / ".checkov.yaml"
+OFFLINE = ("--skip-download", "--output", "json", "--compact")
+KNOWN = {("CKV_SECRET_6", "/chat.yaml")}
+"""Failures still to fix: the chat sample's token in a plain environment variable."""
 
 
 def _checkov() -> Path:
@@ -36,23 +41,13 @@ def _checkov() -> Path:
 
 
 def _scan(directory: Path) -> list[dict[str, Any]]:
+    files = sorted(directory.glob("*.yaml"))
     run = subprocess.run(
-        [
-            str(_checkov()),
-            "--directory",
-            str(directory),
-            "--framework",
-            "cloudformation",
-            "--config-file",
-            str(CONFIG),
-            "--skip-download",
-            "--output",
-            "json",
-            "--compact",
-        ],
+        [str(_checkov()), *(f"-f={path.name}" for path in files), *OFFLINE],
+        cwd=directory,
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "LOG_LEVEL": "ERROR", "BC_SKIP_MAPPING": "TRUE"},
+        env={"PATH": "/usr/bin:/bin", "HOME": str(directory), "LOG_LEVEL": "ERROR"},
         timeout=300,
     )
     assert run.returncode in (0, 1), run.stderr[-2000:]
@@ -61,48 +56,121 @@ def _scan(directory: Path) -> list[dict[str, Any]]:
     return reports
 
 
-def test_checkov_finds_nothing_in_any_template(
-    wsgen: Callable[..., Result], tmp_path: Path
-) -> None:
-    directory = tmp_path / "scan"
-    directory.mkdir()
-    for name in [*SAMPLE_NAMES, "sources"]:  # sources: every kind of event handler
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The golden templates (sources: every kind of event handler), the every-setting one and a
+    300-route one, in one directory."""
+    directory = tmp_path_factory.mktemp("scan")
+    for name in [*SAMPLE_NAMES, "sources"]:
         shutil.copy(GOLDEN / f"{name}.yaml", directory / f"{name}.yaml")
+    return directory
+
+
+def test_checkov_without_configuration_finds_nothing_in_any_template(
+    templates: Path, wsgen: Callable[..., Result], tmp_path: Path
+) -> None:
     text, _ = features_template(wsgen, tmp_path / "features")
-    (directory / "features.yaml").write_text(text)
+    (templates / "features.yaml").write_text(text)
     text, _ = quota_template(wsgen, tmp_path / "routes300")
-    (directory / "routes300.yaml").write_text(text)
-    reports = _scan(directory)
+    (templates / "routes300.yaml").write_text(text)
+    reports = _scan(templates)
     failed = [
         f"{check['check_id']} {check['file_path']} {check['resource']}: {check['check_name']}"
         for report in reports
         for check in report["results"]["failed_checks"]
+        if (check["check_id"], check["file_path"]) not in KNOWN
     ]
     assert failed == [], "checkov failed checks:\n" + "\n".join(failed)
+    known = {
+        (check["check_id"], check["file_path"])
+        for report in reports
+        for check in report["results"]["failed_checks"]
+    }
+    assert known == KNOWN
+    cloudformation = [r for r in reports if r["check_type"] == "cloudformation"]
     files = {
         check["file_path"].lstrip("/")
-        for report in reports
+        for report in cloudformation
         for kind in ("passed_checks", "skipped_checks")
         for check in report["results"][kind]
     }
-    assert files == {f"{name}.yaml" for name in [*SAMPLE_NAMES, "sources", "features", "routes300"]}
+    expected = [*SAMPLE_NAMES, "sources", "features", "routes300"]
+    assert files == {f"{name}.yaml" for name in expected}
     assert all(report["summary"]["parsing_errors"] == 0 for report in reports)
+    # Each skip is one the template's Metadata asked for, with its reason.
+    skipped = [c for r in cloudformation for c in r["results"]["skipped_checks"]]
+    reasons = {(w.checkov, w.reason) for w in _waivers()} | _merged_reasons()
+    comments = {(c["check_id"], c["check_result"]["suppress_comment"]) for c in skipped}
+    assert skipped and comments <= reasons
 
 
-def test_every_skipped_check_carries_a_reason() -> None:
-    lines = CONFIG.read_text().splitlines()
-    start = lines.index("skip-check:")
-    ids = []
-    for number, line in enumerate(lines[start + 1 :], start + 1):
-        match = re.fullmatch(r"  - (CKV\w+)", line)
-        if match is None:
+def _waivers() -> list[waivers.Waiver]:
+    return [
+        *waivers.function_waivers(None),
+        waivers.POLLED_DEAD_LETTER_QUEUE,
+        waivers.ASYNC_DEAD_LETTER_QUEUE,
+        *waivers.LOG_GROUP_WAIVERS,
+        *waivers.QUEUE_WAIVERS,
+    ]
+
+
+def _merged_reasons() -> set[tuple[str, str]]:
+    """The chat sample's own skips, in the resources it merges (its DynamoDB table)."""
+    resources = parse((ROOT / "samples/chat/resources.yaml").read_text())["Resources"]
+    return {
+        (skip["id"], skip["comment"])
+        for resource in resources.values()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    }
+
+
+def test_a_reserved_concurrency_is_not_waived(wsgen: Callable[..., Result], tmp_path: Path) -> None:
+    # Every function of the every-setting template reserves concurrency but gate.
+    _, template = features_template(wsgen, tmp_path)
+    skips = {
+        name: (
+            [skip["id"] for skip in resource["Metadata"]["checkov"]["skip"]],
+            resource["Metadata"]["guard"]["SuppressedRules"],
+        )
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    for name, (checkov, guard) in skips.items():
+        waived = name == "WebsocketGateHandler"
+        assert ("CKV_AWS_115" in checkov, "LAMBDA_CONCURRENCY_CHECK" in guard) == (waived, waived)
+        assert {"CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173"} <= set(checkov)
+    assert len(skips) == 3
+
+
+def test_every_waiver_has_a_reason_on_one_rendered_line() -> None:
+    assert len({w.reason for w in _waivers()}) == len(_waivers())
+    for waiver in _waivers():
+        assert 80 < len(waiver.reason) <= waivers.REASON_LENGTH, waiver.checkov
+        assert waiver.guard is None or waiver.guard.isupper()
+    text = (GOLDEN / "echo.yaml").read_text() + (GOLDEN / "sources.yaml").read_text()
+    assert all(f"- comment: {w.reason}\n" in text for w in _waivers())
+
+
+def test_an_event_function_says_why_it_has_no_dead_letter_queue_by_its_source() -> None:
+    resources = parse((GOLDEN / "sources.yaml").read_text())["Resources"]
+    polled = {"SQS", "DynamoDB"}
+    seen = set()
+    for resource in resources.values():
+        if resource["Type"] != "AWS::Serverless::Function":
             continue
-        ids.append(match.group(1))
-        reason = []
-        for above in reversed(lines[start + 1 : number]):
-            if not above.strip().startswith("#"):
-                break
-            reason.append(above)
-        assert len(" ".join(reason)) > 80, f"{match.group(1)} has no reason above it"
-    assert ids, "no skipped check found"
-    assert len(ids) == len(set(ids))
+        events = resource["Properties"].get("Events", {}).values()
+        if resource["Properties"]["Handler"] != FUNCTION_HANDLER:  # a route function
+            assert not events
+            continue
+        kinds = {event["Type"] for event in events}
+        [reason] = [
+            skip["comment"]
+            for skip in resource["Metadata"]["checkov"]["skip"]
+            if skip["id"] == "CKV_AWS_116"
+        ]
+        expected = (
+            waivers.POLLED_DEAD_LETTER_QUEUE if kinds & polled else waivers.ASYNC_DEAD_LETTER_QUEUE
+        )
+        assert reason == expected.reason, kinds
+        seen.add(expected)
+    assert seen == {waivers.POLLED_DEAD_LETTER_QUEUE, waivers.ASYNC_DEAD_LETTER_QUEUE}

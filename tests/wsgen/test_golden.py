@@ -101,11 +101,22 @@ def test_cfn_lint_and_sam_translator_accept_the_features_template(
     # Each logs into its own unnamed group with the retention, not /aws/lambda/<function>.
     groups = [function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] for function in functions]
     for group in groups:
-        assert translated["Resources"][group] == {
-            "Type": "AWS::Logs::LogGroup",
-            "Properties": {"RetentionInDays": 14},
-        }
+        resource = translated["Resources"][group]
+        assert (resource["Type"], resource["Properties"]) == (
+            "AWS::Logs::LogGroup",
+            {"RetentionInDays": 14},
+        )
+        assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Delete", "Delete")
     assert len(set(groups)) == 3
+    # tracing = true but for gate; arm64 for all; cfn-guard's waivers reach the functions.
+    tracing = sorted(f["Properties"].get("TracingConfig", {}).get("Mode", "-") for f in functions)
+    assert tracing == ["-", "Active", "Active"]
+    assert all(f["Properties"]["Architectures"] == ["arm64"] for f in functions)
+    assert all("LAMBDA_DLQ_CHECK" in f["Metadata"]["guard"]["SuppressedRules"] for f in functions)
+    [layer] = [
+        r for r in translated["Resources"].values() if r["Type"] == "AWS::Lambda::LayerVersion"
+    ]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
 
 
 def test_cfn_lint_and_sam_translator_accept_300_routes(

@@ -153,6 +153,12 @@ def test_merge_template_is_relative_to_the_app_dir(tmp_path: Path) -> None:
         ("[functions.w]\nroutes = 'join'", "'functions.w.routes' must be a list of route keys"),
         ("[functions.w]\nroutes = ['a', 'a']", "'functions.w.routes' lists a route twice"),
         ("[functions.w]\nmemory_size = 64", "'functions.w.memory_size' must be an integer"),
+        ("architecture = 'arm'", "'architecture' must be one of x86_64, arm64, not 'arm'"),
+        ("tracing = 'Active'", "'tracing' must be true or false, not 'Active'"),
+        (
+            "access_log_deletion_policy = 'Snapshot'",
+            "'access_log_deletion_policy' must be one of Retain, Delete, not 'Snapshot'",
+        ),
         ("[functions.w]\nruntime = 'python3.12'", "unknown key 'functions.w.runtime'"),
         (
             "[functions.a]\nauthorizer = true\n[functions.b]\nauthorizer = true",
@@ -285,7 +291,8 @@ memory_size = 1024
 @pytest.mark.parametrize("cls", [Settings, FunctionSettings, RouteSettings, DomainSettings])
 def test_every_field_is_a_key_the_file_can_set(cls: type) -> None:
     """A field added without a check in its annotation would silently not be a key."""
-    fields = [field.name for field in dataclasses.fields(cls) if field.name != "stage"]
+    not_keys = ("stage", "runtime_defaulted")  # what the command line and the file decide
+    fields = [field.name for field in dataclasses.fields(cls) if field.name not in not_keys]
     assert list(keys_of(cls)) == fields
     assert all(callable(key.check) for key in keys_of(cls).values())
 
@@ -336,3 +343,51 @@ def test_a_function_table_does_not_take_the_top_level_routes_table_as_its_routes
     settings = load_settings(tmp_path, "api", {"runtime": "python3.12"}, spec)
     assert settings.functions["jobs2"].routes == ()
     assert settings.handler_settings(spec.functions[1]).timeout == 60
+
+
+def test_the_template_settings_default_and_a_function_may_trace_on_its_own(tmp_path: Path) -> None:
+    defaults = load_settings(tmp_path, "api", {"runtime": "python3.12"})
+    assert (defaults.architecture, defaults.tracing, defaults.access_log_deletion_policy) == (
+        "x86_64",
+        False,
+        "Retain",
+    )
+    assert (defaults.throttling_burst_limit, defaults.throttling_rate_limit) == (500, 1000)
+    toml = (
+        "tracing = true\narchitecture = 'arm64'\nthrottling_burst_limit = 20\n"
+        "[functions.w]\nroutes = ['join']\ntracing = false\n"
+        "[stages.prod]\nthrottling_rate_limit = 10\n"
+    )
+    prod = settings_for(tmp_path, toml, "prod", runtime="python3.12")
+    assert (prod.tracing, prod.functions["w"].tracing, prod.architecture) == (True, False, "arm64")
+    assert (prod.throttling_burst_limit, prod.throttling_rate_limit) == (20, 10)
+
+
+def test_a_defaulted_runtime_near_its_deprecation_is_warned_about(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from wsgen.checks import RUNTIME_DEPRECATION
+    from wsgen.settings import RUNTIME_WARNING_DAYS, runtime_warning
+
+    explicit = load_settings(tmp_path, "api", {"runtime": "python3.11"})
+    defaulted = dataclasses.replace(explicit, runtime_defaulted=True)
+    deprecation = RUNTIME_DEPRECATION["python3.11"]
+    early = deprecation - timedelta(days=RUNTIME_WARNING_DAYS + 1)
+    near = deprecation - timedelta(days=RUNTIME_WARNING_DAYS)
+    assert runtime_warning(defaulted, early) is None
+    assert runtime_warning(explicit, near) is None  # the user chose it
+    assert runtime_warning(defaulted, near) == (
+        "the runtime defaults to python3.11 (the Python running wsgen), which Lambda "
+        'deprecates on 2027-06-30; set runtime = "python3.14" in wsgen.toml or pass '
+        "--runtime python3.14"
+    )
+    assert "which Lambda deprecated on 2027-06-30" in str(
+        runtime_warning(defaulted, deprecation + timedelta(days=1))
+    )
+    assert set(RUNTIME_DEPRECATION) == set(RUNTIMES)
+
+
+def test_only_a_runtime_neither_the_file_nor_a_flag_names_is_defaulted(tmp_path: Path) -> None:
+    assert load_settings(tmp_path, "api", {}).runtime_defaulted
+    assert not load_settings(tmp_path, "api", {"runtime": "python3.12"}).runtime_defaulted
+    assert not settings_for(tmp_path, "runtime = 'python3.13'").runtime_defaulted

@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from ..loader import load_spec
     from ..merge import check_merged, deep_merge, load_template
     from ..render import render
-    from ..settings import load_settings
+    from ..settings import load_settings, runtime_warning, today
     from ..template import build_template
     from ..template.quotas import check_resource_quota, route_quota_warning
 
@@ -110,9 +110,9 @@ def run(args: argparse.Namespace) -> int:
         check_merged(template, str(settings.merge_template))
     check_resource_quota(template, merged=settings.merge_template is not None)
     text = render(template, args.format)
-    warning = route_quota_warning(spec)
-    if warning:
-        print(f"warning: {warning}", file=sys.stderr)
+    for warning in (runtime_warning(settings, today()), route_quota_warning(spec)):
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
     if args.lint:
         _lint(text, args.output or "<stdout>")
     stage_runtime_layer(app_dir)

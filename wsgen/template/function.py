@@ -17,6 +17,13 @@ from ..settings import FunctionSettings, Settings, is_statement
 from .arns import api_url, execute_api_arn
 from .names import logical_id
 from .quotas import shares_invocation
+from .waivers import (
+    DEAD_LETTER_QUEUE,
+    LOG_GROUP_WAIVERS,
+    Waiver,
+    function_waivers,
+    metadata,
+)
 
 HANDLER = "app.app"
 
@@ -28,6 +35,7 @@ def add_layer(t: Template, content_uri: str, settings: Settings) -> LayerVersion
             logical_id("RuntimeLayer", prefix="Wsgen"),
             ContentUri=content_uri,
             CompatibleRuntimes=[settings.runtime],
+            CompatibleArchitectures=[settings.architecture],
             Description="wsgen runtime: the Lambda side of a wsgen WebSocket app",
             RetentionPolicy="Delete",
         )
@@ -112,11 +120,13 @@ def add_function(
     title: str | None = None,
     environment: dict[str, Any] | None = None,
     events: dict[str, Any] | None = None,
+    dead_letter_queue: Waiver = DEAD_LETTER_QUEUE,
 ) -> Function:
     """A function running the app: the same layer, endpoint and `ManageConnections` for all.
 
     `title` defaults to the route function's id, `environment` adds to the endpoint's and
-    comes before the settings' own, and `events` are SAM event sources.
+    comes before the settings' own, and `events` are SAM event sources; `dead_letter_queue`
+    is why it has none (see `waivers`).
     """
     statements = [p for p in plan.policies if is_statement(p)]
     others = [p for p in plan.policies if not is_statement(p)]
@@ -135,12 +145,16 @@ def add_function(
         optional["Tags"] = settings.tags
     if log_group is not None:
         optional["LoggingConfig"] = LoggingConfig(LogGroup=Ref(log_group))
+    if plan.tracing:
+        optional["Tracing"] = "Active"  # SAM adds the role's X-Ray write permission
     return t.add_resource(
         Function(
             title or logical_id("Handler", function=name),
+            Metadata=metadata(function_waivers(plan.reserved_concurrency, dead_letter_queue)),
             CodeUri=code_uri,
             Handler=handler,
             Runtime=settings.runtime,
+            Architectures=[settings.architecture],
             MemorySize=plan.memory_size,
             Timeout=plan.timeout,
             Layers=[Ref(layer)],
@@ -161,8 +175,22 @@ def add_log_group(t: Template, name: str | None, days: int) -> LogGroup:
     https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html
     """
     return t.add_resource(
-        LogGroup(logical_id("HandlerLogGroup", function=name), RetentionInDays=days)
+        LogGroup(
+            logical_id("HandlerLogGroup", function=name),
+            RetentionInDays=days,
+            **log_group_attributes("Delete"),
+        )
     )
+
+
+def log_group_attributes(policy: str) -> dict[str, Any]:
+    """A log group's `DeletionPolicy` and `UpdateReplacePolicy` (both `policy`), and the
+    `Metadata` with its waivers."""
+    return {
+        "DeletionPolicy": policy,
+        "UpdateReplacePolicy": policy,
+        "Metadata": metadata(LOG_GROUP_WAIVERS),
+    }
 
 
 def add_outputs(t: Template, api: Api, functions: Functions, stage: str) -> None:

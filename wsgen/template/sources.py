@@ -34,8 +34,9 @@ from runtime.contract import (
 
 from ..settings import FunctionSettings, Settings
 from ..sources.checks import is_fifo
-from .function import add_function
+from .function import add_function, log_group_attributes
 from .names import logical_id
+from .waivers import ASYNC_DEAD_LETTER_QUEUE, POLLED_DEAD_LETTER_QUEUE, QUEUE_WAIVERS, metadata
 
 MAX_VISIBILITY_TIMEOUT = 43200  # seconds: SQS's limit (12 hours)
 SNS_MANAGED_KEY = "alias/aws/sns"
@@ -61,7 +62,9 @@ def add_event_functions(
         log_group = (
             t.add_resource(
                 LogGroup(
-                    logical_id("FunctionLogGroup", handler=function.name), RetentionInDays=days
+                    logical_id("FunctionLogGroup", handler=function.name),
+                    RetentionInDays=days,
+                    **log_group_attributes("Delete"),
                 )
             )
             if days
@@ -81,6 +84,9 @@ def add_event_functions(
             title=logical_id("Function", handler=function.name),
             environment={APP_ENV: app_handler, FUNCTION_ENV: function.name},
             events={_EVENT_NAMES[function.kind]: source} if source else None,
+            dead_letter_queue=(
+                POLLED_DEAD_LETTER_QUEUE if function.kind in _POLLED else ASYNC_DEAD_LETTER_QUEUE
+            ),
         )
         t.add_output(
             Output(
@@ -91,6 +97,10 @@ def add_event_functions(
         )
     return made
 
+
+# The kinds whose events an event source mapping polls and invokes synchronously; the others
+# are invoked asynchronously (a schedule, a rule, a topic) or by name.
+_POLLED = (SQS, DYNAMODB)
 
 # The key of each kind's event in the function's `Events`; SAM names the resources it makes
 # after it (`HeartbeatFunctionSchedule`, the rule; `JobsFunctionQueue`, the mapping).
@@ -147,6 +157,7 @@ def _sqs(
             Queue(
                 logical_id("Queue", handler=function.name),
                 QueueName=options["queue"],
+                Metadata=metadata(QUEUE_WAIVERS),
                 SqsManagedSseEnabled=True,
                 VisibilityTimeout=min(MAX_VISIBILITY_TIMEOUT, 6 * plan.timeout + window),
                 **({"FifoQueue": True} if is_fifo(function) else {}),

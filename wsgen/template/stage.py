@@ -15,6 +15,7 @@ from troposphere.logs import LogGroup
 
 from ..settings import RouteSettings, Settings
 from .arns import var
+from .function import log_group_attributes
 from .names import logical_id
 
 # One JSON object per event, with $context variables API Gateway documents for WebSocket
@@ -71,13 +72,18 @@ def logs_anything(settings: Settings) -> bool:
 
 
 def add_access_log_group(t: Template, settings: Settings) -> LogGroup | None:
-    """The log group of the stage's access log, or None with `access_logging = false`."""
+    """The log group of the stage's access log, or None with `access_logging = false`.
+
+    It outlives the stack by default (`access_log_deletion_policy`): it is the record of who
+    connected, and its retention still expires it.
+    """
     if not settings.access_logging:
         return None
     return t.add_resource(
         LogGroup(
             logical_id("APIAccessLogGroup"),
             RetentionInDays=settings.log_retention_days or DEFAULT_ACCESS_LOG_RETENTION_DAYS,
+            **log_group_attributes(settings.access_log_deletion_policy),
         )
     )
 
@@ -95,6 +101,7 @@ def add_execution_log_group(t: Template, api: Api, settings: Settings) -> LogGro
             logical_id("APIExecutionLogGroup"),
             LogGroupName=Sub(f"API-Gateway-Execution-Logs_{var(api)}/{settings.stage}"),
             RetentionInDays=settings.log_retention_days or DEFAULT_ACCESS_LOG_RETENTION_DAYS,
+            **log_group_attributes("Delete"),
         )
     )
 

@@ -446,3 +446,23 @@ def test_output_to_a_device_is_written_to_not_replaced(wsgen: Wsgen, app_dir: Ap
     result = wsgen("template", "-o", "/dev/null", cwd=app_dir(ECHO))
     assert (result.code, result.err) == (0, ""), result.err
     assert Path("/dev/null").is_char_device()
+
+
+def test_a_default_runtime_near_its_deprecation_is_a_warning(
+    wsgen: Wsgen, app_dir: AppDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from wsgen.checks import RUNTIME_DEPRECATION
+    from wsgen.settings import default_runtime
+
+    runtime = default_runtime()
+    soon = RUNTIME_DEPRECATION[runtime] - timedelta(days=10)
+    monkeypatch.setattr("wsgen.settings.today", lambda: soon)
+    directory = app_dir(ECHO)
+    result = wsgen("template", cwd=directory)
+    assert result.code == 0 and "WebsocketHandler" in result.out
+    assert result.err.startswith(f"warning: the runtime defaults to {runtime} (the Python")
+    assert result.err.count("\n") == 1
+    chosen = wsgen("template", "--runtime", runtime, cwd=directory)
+    assert (chosen.code, chosen.err) == (0, "")

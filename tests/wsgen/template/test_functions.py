@@ -96,3 +96,19 @@ def test_without_routes_left_the_default_function_is_not_made() -> None:
 def test_reserved_concurrency_of_the_default_function() -> None:
     function = build(SPEC, reserved_concurrency=2)["Resources"]["WebsocketHandler"]["Properties"]
     assert function["ReservedConcurrentExecutions"] == 2
+
+
+def test_architecture_is_every_functions_and_the_layers_and_tracing_is_per_function() -> None:
+    plain = build(SPEC)
+    [function] = of_type(plain, "AWS::Serverless::Function").values()
+    assert function["Architectures"] == ["x86_64"] and "Tracing" not in function
+    [layer] = of_type(plain, "AWS::Serverless::LayerVersion").values()
+    assert layer["CompatibleArchitectures"] == ["x86_64"]
+    worker = {**WORKER, "tracing": False}
+    traced = build(SPEC, architecture="arm64", tracing=True, functions={"worker": worker})
+    functions = of_type(traced, "AWS::Serverless::Function")
+    assert functions["WebsocketHandler"]["Tracing"] == "Active"
+    assert "Tracing" not in functions["WebsocketWorkerHandler"]
+    assert {f["Architectures"][0] for f in functions.values()} == {"arm64"}
+    [layer] = of_type(traced, "AWS::Serverless::LayerVersion").values()
+    assert layer["CompatibleArchitectures"] == ["arm64"]

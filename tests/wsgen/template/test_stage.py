@@ -23,8 +23,27 @@ def test_access_logging_is_on_by_default_into_a_group_with_retention() -> None:
     group = stage["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0]
     assert of_type(template, "AWS::Logs::LogGroup")[group] == {"RetentionInDays": 30}
     assert stage["AccessLogSettings"]["Format"] == DEFAULT_ACCESS_LOG_FORMAT
-    assert stage["DefaultRouteSettings"] == {"DataTraceEnabled": False, "LoggingLevel": "OFF"}
+    assert stage["DefaultRouteSettings"] == {
+        "DataTraceEnabled": False,
+        "LoggingLevel": "OFF",
+        "ThrottlingBurstLimit": 500,
+        "ThrottlingRateLimit": 1000,
+    }
     assert "DependsOn" not in stage_of(template)
+
+
+def test_the_access_log_outlives_the_stack_unless_a_setting_says_otherwise() -> None:
+    def policies(template: dict[str, Any], name: str) -> tuple[str, str]:
+        group = template["Resources"][name]
+        return group["DeletionPolicy"], group["UpdateReplacePolicy"]
+
+    kept = build(SPEC, logging_level="ERROR", log_retention_days=7)
+    assert policies(kept, "WebsocketAPIAccessLogGroup") == ("Retain", "Retain")
+    # The execution log and the function's logs go with the stack.
+    assert policies(kept, "WebsocketAPIExecutionLogGroup") == ("Delete", "Delete")
+    assert policies(kept, "WebsocketHandlerLogGroup") == ("Delete", "Delete")
+    deleted = build(SPEC, access_log_deletion_policy="Delete")
+    assert policies(deleted, "WebsocketAPIAccessLogGroup") == ("Delete", "Delete")
 
 
 def test_the_default_format_is_one_json_object_of_websocket_context_variables() -> None:
@@ -61,6 +80,8 @@ def test_execution_logging_gets_a_group_with_retention_made_before_the_stage() -
     assert stage["Properties"]["DefaultRouteSettings"] == {
         "DataTraceEnabled": True,
         "LoggingLevel": "INFO",
+        "ThrottlingBurstLimit": 500,
+        "ThrottlingRateLimit": 1000,
     }
     group = template["Resources"]["WebsocketAPIExecutionLogGroup"]["Properties"]
     assert group["LogGroupName"] == {"Fn::Sub": "API-Gateway-Execution-Logs_${WebsocketAPI}/dev"}
