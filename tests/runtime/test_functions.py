@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import subprocess
@@ -280,3 +281,90 @@ def test_entry_module_fails_clearly_for_an_unknown_name(tmp_path):
     run = run_entry(tmp_path, "nope")
     assert run.returncode != 0
     assert "no event handler named 'nope'; the app's event handlers: work" in run.stderr
+
+
+CHALICE_APP = """
+from chalice import Chalice, Cron, Rate
+
+app = Chalice(app_name="ported")
+seen = []
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def every_five(event):
+    seen.append(("schedule", event.time, event.region, event.account, event.resources))
+
+
+@app.schedule(Cron(0, 10, "*", "*", "?", "*"), name="daily")
+def daily(event):
+    seen.append(("cron", event.to_dict()["detail-type"]))
+
+
+@app.on_sqs_message(queue="my-queue", batch_size=1)
+def handle_sqs_message(event):
+    for record in event:
+        seen.append(("sqs", record.body, record.receipt_handle[:4]))
+
+
+@app.on_sns_message(topic="my-topic")
+def handle_sns_message(event):
+    seen.append(("sns", event.subject, event.message))
+
+
+@app.on_cw_event({"source": ["com.example.orders"]})
+def on_order(event):
+    seen.append(("cw", event.detail_type, event.source, event.detail["orderId"]))
+
+
+@app.on_dynamodb_record(stream_arn="arn:aws:dynamodb:eu-west-1:123456789012:table/Orders/stream/x")
+def handle_ddb_message(event):
+    for record in event:
+        seen.append(("ddb", record.event_name, record.keys, record.new_image is not None))
+
+
+@app.lambda_function(name="custom-name")
+def custom_lambda_function(event, context):
+    return {"hello": "world"}
+"""
+
+
+def test_a_chalice_app_with_event_handlers_ports_by_its_import_line(tmp_path, load_event):
+    source = CHALICE_APP.replace("from chalice import", "from runtime import")
+    assert source.count("\n") == CHALICE_APP.count("\n")  # nothing else changed
+    (tmp_path / "ported.py").write_text(source)
+    spec = importlib.util.spec_from_file_location("ported", tmp_path / "ported.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    app = module.app
+    fixtures = {
+        "every_five": "schedule.json",
+        "daily": "schedule.json",
+        "handle_sqs_message": "sqs.json",
+        "handle_sns_message": "sns.json",
+        "on_order": "eventbridge.json",
+        "handle_ddb_message": "dynamodb.json",
+    }
+    for name, fixture in fixtures.items():
+        app.function_handler(name)(load_event(fixture), None)
+    assert app.function_handler("custom-name")({}, None) == {"hello": "world"}
+    assert module.seen == [
+        (
+            "schedule",
+            "2026-12-01T10:00:00Z",
+            "eu-west-1",
+            "123456789012",
+            load_event("schedule.json")["resources"],
+        ),
+        ("cron", "Scheduled Event"),
+        ("sqs", load_event("sqs.json")["Records"][0]["body"], "AQEB"),
+        ("sqs", load_event("sqs.json")["Records"][1]["body"], "AQEB"),
+        ("sns", "price update", '{"symbol": "ACME", "price": 41.5}'),
+        ("cw", "Order Shipped", "com.example.orders", "o-1842"),
+        ("ddb", "INSERT", {"pk": {"S": "order#o-1842"}}, True),
+        ("ddb", "MODIFY", {"pk": {"S": "order#o-1842"}}, True),
+        ("ddb", "REMOVE", {"pk": {"S": "order#o-1842"}}, False),
+    ]
+    assert [f.options.get("expression") for f in app.spec().functions if f.kind == "schedule"] == [
+        "cron(0 10 * * ? *)",
+        "rate(5 minutes)",
+    ]
