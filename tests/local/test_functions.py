@@ -105,16 +105,22 @@ def test_each_kind_built_from_a_body_reaches_its_handler(pusher, capsys):
                 ("news", "--body", "prices are up"),
                 ("poke", "--body", json.dumps({"connection_id": me})),
                 ("shipped", "--body", json.dumps({"connection_id": me})),
+                ("orders", "--body", json.dumps({"connection_id": me, "status": "placed"})),
             ]
             answers = [await asyncio.to_thread(invoke, capsys, pusher, *c) for c in calls]
             frames = [await asyncio.wait_for(ws.recv(), 10) for _ in calls]
             return me, answers, frames
 
     me, answers, frames = run(body)
-    assert [code for code, _, _ in answers] == [0, 0, 0]
+    assert [code for code, _, _ in answers] == [0, 0, 0, 0]
     assert json.loads(answers[1][1]) == {"poked": me, "function": "pusher-poke"}
     # SNS without a subject; EventBridge's source and detail-type from the rule's pattern.
-    assert frames == ["news: prices are up", "poked", "Order Shipped from com.example.orders"]
+    assert frames == [
+        "news: prices are up",
+        "poked",
+        "Order Shipped from com.example.orders",
+        "INSERT Orders",  # the item as a stream INSERT, its first attribute the key
+    ]
 
 
 def test_an_event_file_is_delivered_as_it_is(pusher, capsys, tmp_path: Path):
@@ -152,7 +158,7 @@ def test_a_handler_that_raises_is_an_error_line(pusher, capsys):
     ("argv", "message"),
     [
         (["nope"], "error: the app has no event handler named 'nope'; its event handlers: "
-         "jobs, news, poke, shipped, tick\n"),
+         "jobs, news, orders, poke, shipped, tick\n"),
         (["shipped", "--body", "[1]"], "error: the body for @app.on_cw_event handler 'shipped' "
          "must be a JSON object, such as --body '{\"key\": \"value\"}'\n"),
         (["poke", "--body", "not json"], "error: the event of lambda_function 'poke' is its "

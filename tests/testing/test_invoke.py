@@ -40,6 +40,22 @@ def pusher() -> App:
                 raise ValueError(job["id"])
             app.websocket_api.send(job["connection_id"], f"{job['id']} done")
 
+    @app.on_sns_message("news")
+    def news(event: Any) -> None:
+        app.websocket_api.broadcast(sorted(connected), f"{event.subject}: {event.message}")
+
+    @app.on_cw_event({"source": ["com.example.orders"], "detail-type": ["Order Shipped"]})
+    def shipped(event: Any) -> None:
+        app.websocket_api.send(event.detail["to"], f"{event.detail_type} ({event.source})")
+
+    @app.on_dynamodb_record(
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/Orders/stream/2026-11-30T08:12:55.123"
+    )
+    def orders(event: Any) -> None:
+        for record in event:
+            to = (record.new_image or record.old_image)["to"]["S"]
+            app.websocket_api.send(to, f"{record.event_name} {record.keys}")
+
     @app.lambda_function()
     def kick(event: Any, context: Any) -> str:
         app.websocket_api.close(event["connection_id"])
@@ -112,7 +128,9 @@ def test_a_raising_handler_raises_or_is_recorded(pusher: App) -> None:
 def test_an_unknown_name_lists_the_handlers(pusher: App) -> None:
     with Client(pusher) as client, pytest.raises(FunctionNotFoundError) as raised:
         client.invoke("nope")
-    assert str(raised.value).endswith("the app's event handlers: jobs, kick, tick")
+    assert str(raised.value).endswith(
+        "the app's event handlers: jobs, kick, news, orders, shipped, tick"
+    )
 
 
 def test_arguments_aws_refuses_are_refused_by_the_client_too() -> None:
@@ -121,3 +139,21 @@ def test_arguments_aws_refuses_are_refused_by_the_client_too() -> None:
     app.schedule("rate(5 minute)", name="bad")(lambda event: None)
     with pytest.raises(EventHandlerError, match="EventBridge wants 'rate\\(5 minutes\\)'"):
         Client(app)
+
+
+def test_topics_rules_and_streams_reach_the_clients(pusher: App) -> None:
+    with Client(pusher) as client, client.connect() as ada:
+        client.invoke("news", body="prices are up")
+        client.invoke("shipped", body=json.dumps({"to": ada.connection_id}))
+        client.invoke("orders", body=json.dumps({"pk": "o-1", "to": ada.connection_id}))
+        assert ada.receive_all() == [
+            "None: prices are up",  # SNS without a subject
+            "Order Shipped (com.example.orders)",
+            "INSERT {'pk': {'S': 'o-1'}}",
+        ]
+        event = read_event("dynamodb.json")
+        for record in event["Records"]:
+            image = record["dynamodb"].get("NewImage") or record["dynamodb"]["OldImage"]
+            image["to"] = {"S": ada.connection_id}
+        client.invoke("orders", event)
+        assert [m.split()[0] for m in ada.receive_all()] == ["INSERT", "MODIFY", "REMOVE"]

@@ -55,3 +55,14 @@ def poke(event, context):
 def shipped(event):
     detail = event.detail
     app.websocket_api.send(detail["connection_id"], f"{event.detail_type} from {event.source}")
+
+
+@app.on_dynamodb_record(
+    stream_arn="arn:aws:dynamodb:eu-west-1:123456789012:table/Orders/stream/2026-11-30T08:12:55.123"
+)
+def orders(event):
+    for record in event:
+        image = record.new_image
+        app.websocket_api.send(
+            image["connection_id"]["S"], f"{record.event_name} {record.table_name}"
+        )
