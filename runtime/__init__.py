@@ -22,12 +22,14 @@ the app assigned `app.websocket_api.session`.
 
 from .app import App, Chalice
 from .auth import AuthResponse, UnauthorizedError
+from .background import Background
 from .connection import Connection
 from .connections import Connections, Groups
 from .contract import AppSpec, AuthorizerSpec, RouteSpec
 from .dispatch import Route
 from .events import AuthorizerEvent, Headers, WebsocketEvent
 from .exceptions import (
+    BackgroundInvokeError,
     BadRequestError,
     ConnectionNotFoundError,
     ConnectionsNotConfiguredError,
@@ -69,6 +71,8 @@ __all__ = [
     "AuthResponse",
     "AuthorizerEvent",
     "AuthorizerSpec",
+    "Background",
+    "BackgroundInvokeError",
     "BadRequestError",
     "BroadcastResult",
     "Chalice",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .auth import validate_identity_sources
+from .background import Background
 from .connections import Connections, Groups
 from .contract import (
     ACCEPT_HANDLER_NAME,
@@ -63,6 +64,9 @@ class App(EventSources):
         `add_route` or the decorators, which check what they are given."""
         self._authorizer: tuple[Callable[[AuthorizerEvent], Any], tuple[str, ...]] | None = None
         self._functions = {}
+        self._connected: Callable[[WebsocketEvent], Any] | None = None
+        self.background = Background()
+        """Starts asynchronous invocations: `@app.on_ws_connected`'s (see `use_background`)."""
 
     @property
     def route_selection_expression(self) -> str:
@@ -90,6 +94,43 @@ class App(EventSources):
     def on_ws_disconnect(self) -> Callable[[H], H]:
         """Register the `$disconnect` handler (API Gateway calls it on a best-effort basis)."""
         return self._decorator(DISCONNECT, reply=False)
+
+    def on_ws_connected(self) -> Callable[[H], H]:
+        """Register the handler that runs once a connection is open, where `send()` works.
+
+        It gets the `$connect` event (`event.connection_id`, headers, query string,
+        authorizer context) after `$connect` accepted the connection. On AWS the entry
+        point starts it in an asynchronous invocation of the same function; under
+        `wsgen local` and `wsgen.testing.Client` it runs right after the handshake. Its
+        return value is ignored.
+        """
+
+        def register(handler: H) -> H:
+            self.add_connected(handler)
+            return handler
+
+        return register
+
+    def add_connected(self, handler: Callable[[WebsocketEvent], Any]) -> None:
+        """Run `handler` once each connection is open: what `on_ws_connected` does.
+
+        Raises:
+            DuplicateHandlerError: the app has an `on_ws_connected` handler already.
+        """
+        if self._connected is not None:
+            existing = _handler_name(self._connected)
+            raise DuplicateHandlerError("on_ws_connected", CONNECT, existing)
+        self._connected = handler
+
+    def connected_handler(self) -> Callable[[WebsocketEvent], Any] | None:
+        """The `on_ws_connected` handler, if one is registered."""
+        return self._connected
+
+    def use_background(self, background: Background) -> Background:
+        """Start asynchronous invocations with `background` (wsgen local and the test
+        client run them in their process); returns the one used until now."""
+        previous, self.background = self.background, background
+        return previous
 
     def ws_authorizer(self, identity_sources: list[str]) -> Callable[[H], H]:
         """Register the REQUEST authorizer that API Gateway runs before `$connect`.
@@ -168,6 +209,9 @@ class App(EventSources):
             # An authorizer guards the $connect route, so the API needs one even when the
             # app has no connect handler; the entry point then accepts the connection.
             routes.setdefault(CONNECT, RouteSpec(CONNECT, ACCEPT_HANDLER_NAME))
+        if self._connected is not None:
+            # $connect's invocation starts the connected step: the API needs the route.
+            routes.setdefault(CONNECT, RouteSpec(CONNECT, ACCEPT_HANDLER_NAME))
         functions = tuple(
             FunctionSpec(f.name, f.kind, _handler_name(f.handler), f.options)
             for _, f in sorted(self._functions.items())
@@ -179,6 +223,7 @@ class App(EventSources):
             authorizer,
             self.connections.enabled,
             functions,
+            None if self._connected is None else _handler_name(self._connected),
         )
 
     def routes(self) -> tuple[RouteSpec, ...]:

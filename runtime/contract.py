@@ -42,6 +42,13 @@ DYNAMODB = "on_dynamodb_record"
 LAMBDA_FUNCTION = "lambda_function"
 FUNCTION_KINDS = (SCHEDULE, SQS, SNS, CW_EVENT, DYNAMODB, LAMBDA_FUNCTION)
 
+FUNCTION_NAME_ENV = "AWS_LAMBDA_FUNCTION_NAME"
+"""Lambda's name of the running function: where `@app.on_ws_connected` is started."""
+
+CONNECTED_KEY = "wsgen.connected"
+"""The key of an asynchronous invocation's payload holding the `$connect` event whose
+`@app.on_ws_connected` handler it runs (`{"wsgen.connected": event}`)."""
+
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
 MAX_MESSAGE_BYTES = 128 * 1024
 MAX_FRAME_BYTES = 32 * 1024
@@ -179,6 +186,7 @@ class AppSpec(_Record):
         "authorizer",
         "connections",
         "functions",
+        "connected",
     )
     __slots__ = _fields
     app_name: str
@@ -189,6 +197,9 @@ class AppSpec(_Record):
     """The app tracks its connections (`App(..., connections=True)`): it has the table."""
     functions: tuple[FunctionSpec, ...]
     """The event handlers, sorted by name."""
+    connected: str | None
+    """The `@app.on_ws_connected` handler's name: the function serving `$connect` may
+    invoke itself asynchronously."""
 
     def __init__(
         self,
@@ -198,9 +209,16 @@ class AppSpec(_Record):
         authorizer: AuthorizerSpec | None = None,
         connections: bool = False,
         functions: tuple[FunctionSpec, ...] = (),
+        connected: str | None = None,
     ) -> None:
         super().__init__(
-            app_name, routes, route_selection_expression, authorizer, connections, functions
+            app_name,
+            routes,
+            route_selection_expression,
+            authorizer,
+            connections,
+            functions,
+            connected,
         )
 
     def route(self, key: str) -> RouteSpec | None:

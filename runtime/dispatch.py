@@ -1,14 +1,15 @@
 """The Lambda entry point's work: pick the handler for an event, call it, shape the result.
 
 The entry point sees an app only through `Dispatchable`: its route table (`Route` entries
-the app's `add_route` fills), its authorizer and its `websocket_api`. It imports nothing
-from `runtime.app`, which imports `handle` from here.
+the app's `add_route` fills), its authorizer, its `on_ws_connected` handler, its
+`websocket_api` and its `background`. It imports nothing from `runtime.app`, which imports
+`handle` from here.
 """
 
 from __future__ import annotations
 
 from .auth import to_authorizer_output
-from .contract import CONNECT, DEFAULT, DISCONNECT, EVENT_MESSAGE
+from .contract import CONNECT, CONNECTED_KEY, DEFAULT, DISCONNECT, EVENT_MESSAGE
 from .events import AuthorizerEvent, WebsocketEvent, is_authorizer_event
 from .exceptions import InvalidEventError, NoAuthorizerError, RouteNotFoundError
 from .responses import to_proxy_response
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any, Protocol
 
+    from .background import Background
     from .events import RawEvent
     from .management import WebsocketAPI
 
@@ -36,7 +38,12 @@ if TYPE_CHECKING:
         @property
         def websocket_api(self) -> WebsocketAPI: ...
 
+        @property
+        def background(self) -> Background: ...
+
         def authorizer(self) -> Callable[[AuthorizerEvent], Any] | None: ...
+
+        def connected_handler(self) -> Callable[[WebsocketEvent], Any] | None: ...
 
 
 class Route:
@@ -67,12 +74,16 @@ def handle(app: Dispatchable, event: RawEvent, context: Any) -> dict[str, Any]:
     """Dispatch one API Gateway WebSocket event to the app's handler for its route.
 
     This is `App.__call__`, the Lambda entry point: every event pays for each line here, so
-    the common case (a route with its own handler) takes the shortest path.
+    the common case (a route with its own handler) takes the shortest path. It also runs
+    the asynchronous invocation `$connect` starts for `@app.on_ws_connected`.
     """
     try:
         request_context = event["requestContext"]
         entry = app.route_table.get(request_context["routeKey"])
     except (KeyError, TypeError):
+        payload: Any = event  # an invocation's payload, not an API Gateway event
+        if isinstance(payload, dict) and CONNECTED_KEY in payload:
+            return _connected(app, payload[CONNECTED_KEY], context)
         raise _invalid(event) from None
     if entry is None or "methodArn" in event:
         resolved = _resolve_unusual(app, event, context)
@@ -86,6 +97,8 @@ def handle(app: Dispatchable, event: RawEvent, context: Any) -> dict[str, Any]:
     ws_event = _new(WebsocketEvent)
     ws_event.raw = event
     ws_event.context = context
+    if entry.key == CONNECT:
+        return _connect(app, entry, ws_event)
     try:
         result = entry.call(ws_event)
         if result is None:
@@ -94,6 +107,53 @@ def handle(app: Dispatchable, event: RawEvent, context: Any) -> dict[str, Any]:
     except Exception as exc:  # the handler's, or its result's (an unsendable reply)
         _log_failure("handler for route " + request_context["routeKey"], event, exc)
         raise
+
+
+def _connect(app: Dispatchable, entry: Route, ws_event: WebsocketEvent) -> dict[str, Any]:
+    """`$connect`: the handler's response; once it accepts, the connected step starts."""
+    event = ws_event.raw
+    try:
+        result = entry.call(ws_event)
+        response = (
+            {"statusCode": 200} if result is None else to_proxy_response(result, route_key=CONNECT)
+        )
+    except Exception as exc:
+        _log_failure("handler for route " + CONNECT, event, exc)
+        raise
+    if app.connected_handler() is not None and 200 <= response.get("statusCode", 200) < 300:
+        try:
+            app.background.connected(event)
+        except Exception as exc:
+            # The connection stands (the client may be greeted late or not at all); the
+            # failure is logged, not turned into a refused handshake.
+            _log_failure("starting on_ws_connected", event, exc)
+    return response
+
+
+def _connected(app: Dispatchable, connect_event: RawEvent, context: Any) -> dict[str, Any]:
+    """The asynchronous invocation `$connect` started: run `@app.on_ws_connected`.
+
+    Its `send()`s to the new connection retry a 410 (the handshake may not be finished
+    yet) for a short while (`WebsocketAPI.opening`).
+    """
+    handler = app.connected_handler()
+    if handler is None:  # a deployment without the handler took over meanwhile
+        return {"statusCode": 200}
+    try:
+        request_context = connect_event["requestContext"]
+        connection_id = request_context["connectionId"]
+    except (KeyError, TypeError):
+        raise InvalidEventError(CONNECTED_KEY + ".requestContext.connectionId") from None
+    api = app.websocket_api
+    api.last_request_context = request_context
+    ws_event = WebsocketEvent(connect_event, context)
+    with api.opening(connection_id):
+        try:
+            handler(ws_event)
+        except Exception as exc:
+            _log_failure("on_ws_connected handler", connect_event, exc)
+            raise
+    return {"statusCode": 200}  # Lambda discards an asynchronous invocation's result
 
 
 def _resolve_unusual(app: Dispatchable, event: RawEvent, context: Any) -> Route | dict[str, Any]:
@@ -109,8 +169,14 @@ def _resolve_unusual(app: Dispatchable, event: RawEvent, context: Any) -> Route 
     if default is not None and request_context.get("eventType") == EVENT_MESSAGE:
         return default
     if request_context["routeKey"] in (CONNECT, DISCONNECT):
+        if request_context["routeKey"] == CONNECT and app.connected_handler() is not None:
+            return Route(CONNECT, _accept)  # accepted, then the connected step starts
         return {"statusCode": 200}  # e.g. a $connect route kept only for its authorizer
     raise RouteNotFoundError(request_context["routeKey"])
+
+
+def _accept(event: WebsocketEvent) -> None:
+    """`$connect` with no handler of its own, kept for `on_ws_connected`: it accepts."""
 
 
 def _invalid(event: Any) -> InvalidEventError:

@@ -15,6 +15,7 @@ WebsocketError
 ├── MessageTooLargeError         over API Gateway's 128 KB message limit (also ValueError)
 ├── EndpointNotConfiguredError   no management endpoint could be resolved (also ValueError)
 ├── CredentialsError             the container credentials endpoint failed or was refused
+├── BackgroundInvokeError        Lambda refused an asynchronous invocation (or it is too big)
 ├── ExperimentalFeatureError     the app uses WebSockets without the WEBSOCKETS flag
 ├── InvalidEventError            not an API Gateway WebSocket event (also ValueError)
 ├── RouteNotFoundError           no handler for the route and no $default
@@ -132,6 +133,23 @@ class CredentialsError(WebsocketError):
 
     def __str__(self) -> str:
         return f"cannot get AWS credentials from {self.source}: {self.reason}"
+
+
+class BackgroundInvokeError(WebsocketError):
+    """Lambda refused an asynchronous invocation (`app.background`), or it cannot be made.
+
+    `status` is Lambda's HTTP status (None when no request was sent or boto3 made it).
+    """
+
+    def __init__(self, function_name: str, status: int | None, reason: str) -> None:
+        super().__init__(function_name, status, reason)
+        self.function_name = function_name
+        self.status = status
+        self.reason = reason
+
+    def __str__(self) -> str:
+        status = "" if self.status is None else f" (HTTP {self.status})"
+        return f"cannot invoke {self.function_name} asynchronously{status}: {self.reason}"
 
 
 class BadRequestError(WebsocketError, ValueError):

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
     from .events import RawRequestContext
 
+OPENING_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
+"""Seconds between the attempts of a send to a connection whose handshake may not be
+finished (`@app.on_ws_connected`): 1.55 s in all, then its 410 stands."""
 DEFAULT_BROADCAST_WORKERS = 64
 MAX_POOL_CONNECTIONS = 64
 """HTTP connections kept per endpoint (both clients); broadcast's concurrency is capped by it."""
@@ -86,6 +89,7 @@ class WebsocketAPI:
         self._lock = allocate_lock()
         self.on_gone: Callable[[list[str]], None] | None = None
         """Called with the ids a send found gone (410); tracked apps forget them there."""
+        self._opening: set[str] = set()
 
     def use_client(self, client: Any) -> Any:
         """Send every call through `client` instead of boto3 (None goes back to boto3).
@@ -134,11 +138,24 @@ class WebsocketAPI:
                 `ManagementThrottledError` after the retries, `ManagementPayloadTooLargeError`).
         """
         _check_size(message)
+        calls = self._calls()
         try:
-            self._calls().post(connection_id, message)
+            calls.post(connection_id, message)
         except WebsocketDisconnectedError:
-            self._gone([connection_id])
-            raise
+            if connection_id not in self._opening or not _post_opening(
+                calls, connection_id, message
+            ):
+                self._gone([connection_id])
+                raise
+
+    def opening(self, connection_id: str) -> _Opening:
+        """Within this block, a 410 from `connection_id` may be its handshake not finished
+        yet: `send()` and `broadcast()` retry it (`OPENING_RETRY_DELAYS`) before it stands.
+
+        The entry point opens it around `@app.on_ws_connected`, which runs in an
+        asynchronous invocation started as `$connect` returns.
+        """
+        return _Opening(self._opening, connection_id)
 
     def broadcast(
         self,
@@ -183,6 +200,17 @@ class WebsocketAPI:
             in_flight.acquire()
             futures.append(pool.submit(post, connection_id))
         outcomes = [future.result() for future in futures]
+        if self._opening:
+            for index, connection_id in enumerate(ids):
+                outcome = outcomes[index]
+                if isinstance(outcome, WebsocketDisconnectedError) and (
+                    connection_id in self._opening
+                ):
+                    try:
+                        if _post_opening(calls, connection_id, message):
+                            outcomes[index] = None
+                    except Exception as exc:
+                        outcomes[index] = exc
         for connection_id, outcome in zip(ids, outcomes, strict=True):
             if outcome is None:
                 result.delivered.append(connection_id)
@@ -280,6 +308,36 @@ class WebsocketAPI:
     def _region(self) -> str | None:
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         return region or self._session().region_name
+
+
+class _Opening:
+    """`WebsocketAPI.opening`'s block (`contextlib` would cost cold-start time)."""
+
+    __slots__ = ("connection_id", "ids")
+
+    def __init__(self, ids: set[str], connection_id: str) -> None:
+        self.ids = ids
+        self.connection_id = connection_id
+
+    def __enter__(self) -> None:
+        self.ids.add(self.connection_id)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.ids.discard(self.connection_id)
+
+
+def _post_opening(calls: _Direct | _Boto3, connection_id: str, message: str | bytes) -> bool:
+    """Retry a post that got 410 while the handshake may be finishing; False if it stays 410."""
+    import time
+
+    for delay in OPENING_RETRY_DELAYS:
+        time.sleep(delay)
+        try:
+            calls.post(connection_id, message)
+        except WebsocketDisconnectedError:
+            continue
+        return True
+    return False
 
 
 def _check_size(message: str | bytes) -> None:

@@ -25,6 +25,11 @@ def connect(event):
     pass
 
 
+@app.on_ws_connected()
+def connected(event):
+    pass
+
+
 @app.on_ws_message()
 def message(event):
     pass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from runtime import App
 from runtime.contract import CONNECT, DISCONNECT, AppSpec
@@ -50,6 +50,11 @@ class Timeouts:
         else:
             seconds = self.routes.get(event["requestContext"]["routeKey"], self.default)
         return limit(seconds, self.integration)
+
+    def asynchronous(self, route_key: str) -> Limit:
+        """An asynchronous invocation of the function serving `route_key`: its own timeout
+        only, as no API Gateway waits for it."""
+        return Limit(self.routes.get(route_key, self.default), integration=False)
 
 
 class Driver:
@@ -120,6 +125,17 @@ class Driver:
             what = f"{verdict.status} {'accepted' if verdict.accepted else 'rejected'}"
         self.log.event(CONNECT, peer.connection_id, what, start)
         return verdict
+
+    async def connected(self, peer: Peer, payload: dict[str, Any]) -> None:
+        """The asynchronous invocation `$connect` started for `@app.on_ws_connected`."""
+        start = time.perf_counter()
+        event_limit = self.timeouts.asynchronous(CONNECT)
+        outcome = await self.invoker.invoke(self.app, self.app.app_name, payload, event_limit)
+        if outcome.error is not None:
+            what = f"error ({type(outcome.error).__name__}: {outcome.error})"
+        else:
+            what = "ok"
+        self.log.event("(connected)", peer.connection_id, what, start)
 
     # Messages
 

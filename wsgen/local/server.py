@@ -22,6 +22,7 @@ from runtime import App
 from runtime.contract import MAX_MESSAGE_BYTES, AppSpec
 
 from ..exceptions import ConfigError, PortInUseError
+from ..gateway.background import HeldBackground
 from ..gateway.events import ACCOUNT_ID, Api, Peer, UpgradeRequest, new_id, now_ms
 from ..gateway.outcomes import FORBIDDEN_MESSAGE, GOING_AWAY, gateway_response
 from ..gateway.timeouts import INTEGRATION_TIMEOUT_S
@@ -87,6 +88,9 @@ class Emulator:
         self.log = log or EventLog()
         self.connections: dict[str, Connection] = {}
         self.management = ManagementApi(stage, self.connections, management_delay_ms)
+        self.background = HeldBackground()
+        """The app's asynchronous invocations, run here (`@app.on_ws_connected`'s after the
+        handshake)."""
         self._driver: Driver | None = None
         self._invoker: Invoker | None = None
         self.schedules, self.schedule_speed = schedules, schedule_speed
@@ -164,6 +168,7 @@ class Emulator:
         """Serve `app` (at start, or after a reload); open connections are kept."""
         app.websocket_api.configure_endpoint(self.endpoint)
         timeouts = self._timeouts(spec)
+        app.use_background(self.background)
         if self._driver is None:
             region = region or DEFAULT_REGION
             self._invoker = Invoker(self.workers, region, ACCOUNT_ID)
@@ -406,6 +411,7 @@ class Emulator:
         upgrade = UpgradeRequest(request.headers, parse_qsl(query, keep_blank_values=True))
         verdict = await self._running_driver().open(client, upgrade)
         if not verdict.accepted:
+            self.background.take_connected(client.connection_id)
             protocol.send_response(_rejection(verdict.status, verdict.body))
             for data in protocol.data_to_send():
                 writer.write(data)
@@ -421,12 +427,25 @@ class Emulator:
                 writer.write(data)
             if self._stopping:
                 connection.close(*GOING_AWAY)
+            self._start_connected(client)
             await connection.run(self._message, self.idle_timeout, self.max_duration)
         finally:
             self.connections.pop(connection.id, None)
             # Exactly once per accepted connection, whoever closed it and however.
             code, reason = connection.disconnect_status()
             await self._running_driver().close(client, code, reason, connection.dropped)
+
+    def _start_connected(self, client: Peer) -> None:
+        """Run `@app.on_ws_connected` now that the handshake is written, beside the messages
+        (on AWS it is an invocation of its own, concurrent with them)."""
+        payload = self.background.take_connected(client.connection_id)
+        if payload is None:
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._running_driver().connected(client, payload)
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _message(self, connection: Connection, message: Message) -> None:
         await self._running_driver().message(connection, message)

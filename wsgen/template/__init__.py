@@ -8,6 +8,7 @@ from runtime.contract import AppSpec
 
 from ..settings import Settings
 from .api import add_api, add_authorizer, add_integrations, add_permissions, add_routes
+from .background import add_connected_permission
 from .domain import add_domain
 from .function import HANDLER, add_functions, add_layer, add_outputs
 from .quotas import new_template
@@ -40,6 +41,7 @@ def build_template(
     )
     routes = add_routes(t, api, integrations, spec, authorizer)
     add_permissions(t, api, functions, settings.stage)
+    add_connected_permission(t, functions, spec)
     access_log_group = add_access_log_group(t, settings)
     before_stage: list[AWSObject] = []
     execution_log_group = add_execution_log_group(t, api, settings)

@@ -24,6 +24,7 @@ from runtime import App, FunctionNotFoundError
 from runtime.contract import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
 
 from ..gateway import context, events, outcomes, session
+from ..gateway.background import HeldBackground
 from ..gateway.events import Api, Pairs, Peer, UpgradeRequest
 from ..gateway.outcomes import ABNORMAL_CLOSE, DELETE_CLOSE, GOING_AWAY, Frame, Outcome, Verdict
 from ..gateway.routing import Router
@@ -115,6 +116,9 @@ class Client:
         self._draining = False
         # The runtime offers no getter for the installed client; read it to restore it.
         self._previous = app.websocket_api.use_client(self.management)
+        self.background = HeldBackground()
+        """Where the app's asynchronous invocations go: run in memory (see `connect`)."""
+        self._previous_background = app.use_background(self.background)
         self._closed = False
 
     @property
@@ -143,6 +147,7 @@ class Client:
         finally:
             self._closed = True
             self.app.websocket_api.use_client(self._previous)
+            self.app.use_background(self._previous_background)
 
     @property
     def connections(self) -> dict[str, Connection]:
@@ -188,8 +193,10 @@ class Client:
         chosen = verdict.subprotocol
         connection.mark_open(chosen)
         if (chosen is None and subprotocols) or (chosen is not None and chosen not in subprotocols):
+            self.background.take_connected(peer.connection_id)
             self._disconnect(connection, *ABNORMAL_CLOSE)
             raise HandshakeFailed(list(subprotocols), chosen)
+        self._run_connected(connection)
         return connection
 
     def invoke(self, name: str, event: Any = None, *, body: str | None = None) -> Any:
@@ -227,6 +234,24 @@ class Client:
         self._run_server_closes()
         self._raise_new_errors(start)
         return result
+
+    def _run_connected(self, connection: Connection) -> None:
+        """`@app.on_ws_connected`, right after the handshake, before `connect()` returns.
+
+        Its failure is recorded in `errors` (and raised with `raise_errors`); the connection
+        stays open, as on AWS, where it runs in an invocation of its own.
+        """
+        # An invocation's payload rather than an API Gateway event; `events` records it too.
+        payload: Any = self.background.take_connected(connection.connection_id)
+        if payload is None:
+            return
+        start = len(self.errors)
+        outcome = self._invoke(payload)
+        if isinstance(outcome.error, Exception):
+            self.errors.append(outcome.error)
+        if self._depth == 0:
+            self._run_server_closes()
+        self._raise_new_errors(start)
 
     # The connections' side (`Link`).
 

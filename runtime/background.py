@@ -1,0 +1,108 @@
+"""Work that runs outside the current invocation: Lambda's asynchronous Invoke.
+
+`app.background` starts it. On AWS an asynchronous invocation is one signed request to
+Lambda's Invoke API with `X-Amz-Invocation-Type: Event`: Lambda queues the event, answers
+202 at once, and runs the function with it soon after (retrying a failed run, then handing
+it to the function's on-failure destination).
+https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html
+
+`wsgen local` and `wsgen.testing.Client` replace it (`app.use_background`) with one that
+runs the same payload through the same entry point in their own process.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .contract import CONNECTED_KEY, FUNCTION_NAME_ENV
+from .exceptions import BackgroundInvokeError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .events import RawEvent
+
+MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024
+"""Lambda's limit on an asynchronous invocation's payload (docs/aws-facts.md#async-invocation)."""
+
+
+class Background:
+    """Starts asynchronous invocations of the app's functions (`app.background`)."""
+
+    def connected(self, event: RawEvent) -> None:
+        """`$connect` accepted the connection: start `@app.on_ws_connected` for `event`.
+
+        On AWS, an asynchronous invocation of this very function (`AWS_LAMBDA_FUNCTION_NAME`)
+        with `{"wsgen.connected": event}`, which the entry point recognises.
+
+        Raises:
+            BackgroundInvokeError: Lambda refused the invocation.
+        """
+        name = os.environ.get(FUNCTION_NAME_ENV)
+        if not name:
+            raise BackgroundInvokeError(
+                "(this function)",
+                None,
+                f"{FUNCTION_NAME_ENV} is not set: outside Lambda, run the app under wsgen "
+                "local or wsgen.testing.Client",
+            )
+        self.invoke(name, {CONNECTED_KEY: event})
+
+    def invoke(self, function_name: str, payload: dict[str, Any]) -> None:
+        """Invoke `function_name` asynchronously with `payload` (JSON); returns at once.
+
+        Raises:
+            BackgroundInvokeError: over 1 MB, or Lambda refused (after its retries).
+        """
+        import json
+
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        if len(body) > MAX_ASYNC_PAYLOAD_BYTES:
+            raise BackgroundInvokeError(
+                function_name,
+                None,
+                f"the payload is {len(body)} bytes, over Lambda's "
+                f"{MAX_ASYNC_PAYLOAD_BYTES} for an asynchronous invocation",
+            )
+        from .aws import credentials, quote, request
+
+        found = credentials()
+        if found is None:
+            _invoke_boto3(function_name, body)
+            return
+        env = os.environ
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+        suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+        # The SDKs' endpoint variables, for a Lambda-compatible endpoint other than AWS's.
+        base = env.get("AWS_ENDPOINT_URL_LAMBDA") or env.get("AWS_ENDPOINT_URL")
+        base = (base or f"https://lambda.{region}.{suffix}").rstrip("/")
+        url = f"{base}/2015-03-31/functions/{quote(function_name, safe=':')}/invocations"
+        response = request(
+            "POST",
+            url,
+            service="lambda",
+            credentials=found,
+            body=body,
+            region=region,
+            headers={"X-Amz-Invocation-Type": "Event", "Content-Type": "application/json"},
+        )
+        if response.status != 202:
+            raise BackgroundInvokeError(
+                function_name,
+                response.status,
+                f"{response.error_code or 'error'}: {response.error_message or response.reason}",
+            )
+
+
+def _invoke_boto3(function_name: str, body: bytes) -> None:
+    """Outside Lambda (a script with a profile): the same call through boto3."""
+    import boto3
+
+    try:
+        boto3.client("lambda").invoke(
+            FunctionName=function_name, InvocationType="Event", Payload=body
+        )
+    except Exception as exc:
+        raise BackgroundInvokeError(function_name, None, str(exc)) from exc
