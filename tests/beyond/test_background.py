@@ -6,7 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -18,10 +18,10 @@ from runtime.contract import CONNECTED_KEY
 class Lambda(BaseHTTPRequestHandler):
     """Answers Invoke as Lambda does: 202 for an Event invocation, else an error."""
 
-    seen: list[dict[str, Any]] = []
+    seen: ClassVar[list[dict[str, Any]]] = []
     answer = 202
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.seen.append({"path": self.path, "headers": dict(self.headers), "body": body})
         if self.answer == 202:
