@@ -31,6 +31,7 @@ from .events import AuthorizerEvent, Headers, WebsocketEvent
 from .exceptions import (
     BackgroundInvokeError,
     BadRequestError,
+    ClientError,
     ConnectionNotFoundError,
     ConnectionsNotConfiguredError,
     ConnectionsNotEnabledError,
@@ -76,6 +77,7 @@ __all__ = [
     "BadRequestError",
     "BroadcastResult",
     "Chalice",
+    "ClientError",
     "CloudWatchEvent",
     "Connection",
     "ConnectionNotFoundError",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from .auth import validate_identity_sources
 from .background import Background
 from .connections import Connections, Groups
@@ -12,13 +14,19 @@ from .contract import (
     DEFAULT_ROUTE_SELECTION_EXPRESSION,
     DISCONNECT,
     FEATURE_FLAG,
+    MIDDLEWARE_EVENT_TYPES,
     AppSpec,
     AuthorizerSpec,
     FunctionSpec,
     RouteSpec,
 )
 from .dispatch import Route, handle
-from .exceptions import DuplicateHandlerError, ExperimentalFeatureError, InvalidRouteError
+from .exceptions import (
+    DuplicateHandlerError,
+    ExperimentalFeatureError,
+    InvalidMiddlewareError,
+    InvalidRouteError,
+)
 from .functions import EventSources
 from .management import WebsocketAPI
 from .routing import validate_route_key, validate_selection_expression
@@ -26,11 +34,19 @@ from .routing import validate_route_key, validate_selection_expression
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from logging import Logger
     from typing import Any, TypeVar
 
     from .events import AuthorizerEvent, WebsocketEvent
 
     H = TypeVar("H", bound=Callable[..., Any])
+    Handler = Callable[[WebsocketEvent], Any]
+    Middleware = Callable[[Any, Callable[[Any], Any]], Any]
+    """`middleware(event, get_response)`: returns a response, from `get_response(event)` or not."""
+    M = TypeVar("M", bound=Middleware)
+
+LOG_FORMAT = "%(name)s - %(levelname)s - %(message)s"
+"""`app.log`'s line format, Chalice's (Lambda adds the time itself)."""
 
 _DECORATORS = {CONNECT: "on_ws_connect", DISCONNECT: "on_ws_disconnect"}
 """The decorator registering each predefined route; every other key is `on_ws_message`'s."""
@@ -40,6 +56,32 @@ def _handler_name(handler: Callable[..., Any]) -> str:
     return f"{getattr(handler, '__module__', '?')}.{getattr(handler, '__qualname__', handler)}"
 
 
+def _check_event_type(event_type: str) -> None:
+    if event_type not in MIDDLEWARE_EVENT_TYPES:
+        raise InvalidMiddlewareError(event_type, MIDDLEWARE_EVENT_TYPES)
+
+
+class _Link:
+    """One middleware in a chain: calls it with the event and the rest of the chain."""
+
+    __slots__ = ("get_response", "middleware")
+
+    def __init__(self, middleware: Middleware, get_response: Handler) -> None:
+        self.middleware = middleware
+        self.get_response = get_response
+
+    def __call__(self, event: WebsocketEvent) -> Any:
+        return self.middleware(event, self.get_response)
+
+
+def _chain(handler: Handler, middleware: tuple[Middleware, ...]) -> Handler:
+    """`handler` behind `middleware`, the first registered outermost (Chalice's order)."""
+    call = handler
+    for func in reversed(middleware):
+        call = _Link(func, call)
+    return call
+
+
 class App(EventSources):
     """A WebSocket app: decorate handlers with `on_ws_*`; the app is the Lambda handler.
 
@@ -47,9 +89,19 @@ class App(EventSources):
     (`schedule`, `on_sqs_message`, ...) come from `EventSources`, each a function of its own.
     """
 
-    def __init__(self, app_name: str, debug: bool = False, connections: bool = False) -> None:
+    def __init__(
+        self,
+        app_name: str,
+        debug: bool = False,
+        configure_logs: bool = True,
+        connections: bool = False,
+    ) -> None:
         self.app_name = app_name
-        self.debug = debug
+        self._debug = debug
+        self._debug_assigned = False
+        self.configure_logs = configure_logs
+        """Give `app.log` Chalice's stdout handler and level when it is first used."""
+        self._log: Logger | None = None
         self.experimental_feature_flags: set[str] = set()
         self.websocket_api = WebsocketAPI()
         self.connections = Connections(app_name, connections, self.websocket_api)
@@ -67,6 +119,48 @@ class App(EventSources):
         self._connected: Callable[[WebsocketEvent], Any] | None = None
         self.background = Background()
         """Starts asynchronous invocations: `@app.on_ws_connected`'s (see `use_background`)."""
+        self._middleware: list[tuple[Middleware, str]] = []
+
+    @property
+    def debug(self) -> bool:
+        """Chalice's debug flag: `app.log` logs DEBUG and up when set, ERROR and up when not."""
+        return self._debug
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self._debug = value
+        self._debug_assigned = True
+        if self._log is not None:  # else `log` sets the level when it makes the logger
+            import logging  # loaded already: the logger exists
+
+            self._log.setLevel(logging.DEBUG if value else logging.ERROR)
+
+    @property
+    def log(self) -> Logger:
+        """The app's logger, named after the app, as in Chalice.
+
+        Made on first use (importing `logging` costs cold-start time): with
+        `configure_logs` it writes `name - LEVEL - message` lines to stdout, does not
+        propagate, and logs from DEBUG with `debug=True`, from ERROR otherwise.
+        """
+        if self._log is None:
+            import logging
+
+            log = logging.getLogger(self.app_name)
+            if self.configure_logs:
+                # Once per logger: an app made again (wsgen local --reload) adds no second one.
+                if not any(
+                    isinstance(h, logging.StreamHandler) and h.stream is sys.stdout
+                    for h in log.handlers
+                ):
+                    handler = logging.StreamHandler(sys.stdout)
+                    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+                    log.addHandler(handler)
+                log.propagate = False
+            if self.configure_logs or self._debug_assigned:
+                log.setLevel(logging.DEBUG if self._debug else logging.ERROR)
+            self._log = log
+        return self._log
 
     @property
     def route_selection_expression(self) -> str:
@@ -171,7 +265,8 @@ class App(EventSources):
         if existing is not None:
             decorator = _DECORATORS.get(route_key, "on_ws_message")
             raise DuplicateHandlerError(decorator, route_key, _handler_name(existing.handler))
-        self.route_table[route_key] = Route(route_key, handler, reply)
+        chain = _chain(handler, self.middleware_for("websocket"))
+        self.route_table[route_key] = Route(route_key, handler, reply, chain)
 
     def add_authorizer(
         self,
@@ -189,6 +284,39 @@ class App(EventSources):
             existing = _handler_name(self._authorizer[0])
             raise DuplicateHandlerError("ws_authorizer", CONNECT, existing)
         self._authorizer = (handler, sources)
+
+    def middleware(self, event_type: str = "all") -> Callable[[M], M]:
+        """Register middleware for `event_type`'s handlers (`register_middleware`)."""
+        _check_event_type(event_type)
+
+        def register(func: M) -> M:
+            self.register_middleware(func, event_type)
+            return func
+
+        return register
+
+    def register_middleware(self, func: Middleware, event_type: str = "all") -> None:
+        """Run `func(event, get_response)` around every handler of `event_type`, as Chalice.
+
+        `"websocket"` and `"all"` wrap the `on_ws_*` handlers (not the authorizer):
+        `get_response(event)` runs the rest of the chain and the handler, and returns what
+        the handler returned; middleware returns that, or its own response without calling
+        it. Middleware runs in registration order, the first outermost, and applies to
+        handlers registered before and after it. Chalice's other event types are accepted
+        for the handlers that take them.
+
+        Raises:
+            InvalidMiddlewareError: `event_type` is not one of Chalice's.
+        """
+        _check_event_type(event_type)
+        self._middleware.append((func, event_type))
+        chain = self.middleware_for("websocket")
+        for route in self.route_table.values():
+            route.call = _chain(route.handler, chain)
+
+    def middleware_for(self, event_type: str) -> tuple[Middleware, ...]:
+        """The middleware for `event_type`'s handlers (its own and `"all"`), outermost first."""
+        return tuple(func for func, kind in self._middleware if kind in (event_type, "all"))
 
     def spec(self) -> AppSpec:
         """A read-only view of the registered routes, for the generator and the emulator.

@@ -56,6 +56,22 @@ MAX_FRAME_BYTES = 32 * 1024
 ACCEPT_HANDLER_NAME = "(accept)"
 """`RouteSpec.handler_name` of a `$connect` route the app has no handler for (it accepts)."""
 
+MIDDLEWARE_EVENT_TYPES = (
+    "all",
+    "websocket",
+    "http",
+    "s3",
+    "sns",
+    "sqs",
+    "cloudwatch",
+    "kinesis",
+    "dynamodb",
+    "scheduled",
+    "pure_lambda",
+)
+"""Chalice's middleware event types: `all` runs for every handler, `websocket` for the
+`on_ws_*` ones; the others name Chalice's other handler kinds."""
+
 EVENT_CONNECT = "CONNECT"
 EVENT_MESSAGE = "MESSAGE"
 EVENT_DISCONNECT = "DISCONNECT"

@@ -11,8 +11,14 @@ from __future__ import annotations
 from .auth import to_authorizer_output
 from .contract import CONNECT, CONNECTED_KEY, DEFAULT, DISCONNECT, EVENT_MESSAGE
 from .events import AuthorizerEvent, WebsocketEvent, is_authorizer_event
-from .exceptions import InvalidEventError, NoAuthorizerError, RouteNotFoundError
-from .responses import to_proxy_response
+from .exceptions import (
+    ClientError,
+    InvalidEventError,
+    NoAuthorizerError,
+    RouteNotFoundError,
+    WebsocketDisconnectedError,
+)
+from .responses import client_error_frame, to_proxy_response
 
 _new = object.__new__
 
@@ -104,6 +110,8 @@ def handle(app: Dispatchable, event: RawEvent, context: Any) -> dict[str, Any]:
         if result is None:
             return {"statusCode": 200}
         return to_proxy_response(result, reply=entry.reply, route_key=request_context["routeKey"])
+    except ClientError as exc:  # the handler refused the message: the client is told why
+        return _refuse(app, entry, event, exc)
     except Exception as exc:  # the handler's, or its result's (an unsendable reply)
         _log_failure("handler for route " + request_context["routeKey"], event, exc)
         raise
@@ -117,6 +125,8 @@ def _connect(app: Dispatchable, entry: Route, ws_event: WebsocketEvent) -> dict[
         response = (
             {"statusCode": 200} if result is None else to_proxy_response(result, route_key=CONNECT)
         )
+    except ClientError as exc:  # the handler refused the connection, with its status
+        return _refuse(app, entry, event, exc)
     except Exception as exc:
         _log_failure("handler for route " + CONNECT, event, exc)
         raise
@@ -154,6 +164,37 @@ def _connected(app: Dispatchable, connect_event: RawEvent, context: Any) -> dict
             _log_failure("on_ws_connected handler", connect_event, exc)
             raise
     return {"statusCode": 200}  # Lambda discards an asynchronous invocation's result
+
+
+def _refuse(app: Dispatchable, entry: Route, event: RawEvent, error: ClientError) -> dict[str, Any]:
+    """Answer a `ClientError`: refuse `$connect` with its status, else send the error frame.
+
+    On a two-way route the frame is the reply; otherwise it goes through `send()` (a
+    client gone meanwhile needs no frame). `$disconnect` has no one left to tell.
+    """
+    import logging  # an expected outcome, but not a per-event cost
+
+    request_context = event["requestContext"]
+    route_key = request_context["routeKey"]
+    logging.getLogger("runtime").info(
+        "handler for route %s refused on connection %s: %s: %s",
+        route_key,
+        request_context.get("connectionId"),
+        error.code,
+        error,
+    )
+    if route_key == CONNECT:
+        return {"statusCode": error.status}
+    if route_key == DISCONNECT:
+        return {"statusCode": 200}
+    frame = client_error_frame(error, route_key, request_context.get("requestId"))
+    if entry.reply:
+        return {"statusCode": 200, "body": frame}
+    try:
+        app.websocket_api.send(request_context["connectionId"], frame)
+    except WebsocketDisconnectedError:
+        return {"statusCode": 200}  # the client left meanwhile: no one to tell
+    return {"statusCode": 200}
 
 
 def _resolve_unusual(app: Dispatchable, event: RawEvent, context: Any) -> Route | dict[str, Any]:

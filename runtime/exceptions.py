@@ -1,6 +1,8 @@
 """Errors raised by the runtime.
 
 WebsocketError
+├── ClientError                  raised by a handler: the client gets an error frame
+│   └── BadRequestError          the message is not what the handler needs (also ValueError)
 ├── WebsocketDisconnectedError   API Gateway answered 410: the connection is gone
 ├── ConnectionNotFoundError      no record of the connection: gone or expired (also the above)
 ├── ConnectionsNotEnabledError   app.connections, app.groups or event.connection without tracking
@@ -27,7 +29,6 @@ WebsocketError
 ├── InvalidReplyError            a two-way reply that cannot be sent (also TypeError)
 ├── InvalidAuthorizerResultError an authorizer returned neither allow nor deny (TypeError)
 ├── InvalidAuthorizerContextError  an authorizer context value API Gateway refuses (TypeError)
-├── BadRequestError              the message is not what the handler needs (also ValueError)
 ├── NoAuthorizerError            an authorizer's input reached an app without one
 ├── FunctionNotFoundError        no event handler of that name (also LookupError)
 └── UnauthorizedError            (in runtime.auth) raised by an authorizer: 401
@@ -152,18 +153,39 @@ class BackgroundInvokeError(WebsocketError):
         return f"cannot invoke {self.function_name} asynchronously{status}: {self.reason}"
 
 
-class BadRequestError(WebsocketError, ValueError):
+class ClientError(WebsocketError):
+    """Raise in a handler to refuse a message with an error the client sees.
+
+    The entry point catches it: on a message route the client gets the JSON frame
+    `{"error": {"code": ..., "message": ..., "route": ..., "requestId": ...}}` (as the reply
+    of a two-way route, through `send()` otherwise), and the invocation ends normally, with
+    one INFO log line. Raised in `$connect`, it refuses the handshake with `status`.
+
+    Args:
+        message: what is wrong, for the client to read.
+        code: a stable, machine-readable name for the error.
+        status: the HTTP status that refuses the connection when raised in `$connect`.
+    """
+
+    default_code = "client_error"
+
+    def __init__(self, message: str, code: str | None = None, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.status = status
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class BadRequestError(ClientError, ValueError):
     """The message is not what the handler needs: raise it with what is wrong.
 
     `event.json_body` raises it for a body that is not JSON, with Chalice's wording.
     """
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
+    default_code = "bad_request"
 
 
 class ExperimentalFeatureError(WebsocketError):

@@ -8,26 +8,44 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .exceptions import ClientError
+
 
 class Response:
     """A handler's explicit response: status, headers and (for two-way routes) a body.
 
     On `$connect`, API Gateway forwards only the status and `Sec-WebSocket-Protocol`; a
     non-2xx status rejects the handshake. Do not return 101: API Gateway sends that itself.
+    A header whose value is a list goes into `multiValueHeaders`, as in Chalice.
     """
 
     def __init__(
-        self, body: Any = None, headers: dict[str, str] | None = None, status_code: int = 200
+        self,
+        body: Any = None,
+        headers: dict[str, str | list[str]] | None = None,
+        status_code: int = 200,
     ) -> None:
         self.body = body
         self.headers = headers or {}
         self.status_code = status_code
 
-    def to_dict(self, route_key: str = "") -> dict[str, Any]:
-        """The proxy response; `route_key` names the route in an error about the body."""
-        result: dict[str, Any] = {"statusCode": self.status_code}
-        if self.headers:
-            result["headers"] = dict(self.headers)
+    def to_dict(self, *, route_key: str = "") -> dict[str, Any]:
+        """The proxy response, with Chalice's keys: `headers`, `multiValueHeaders`,
+        `statusCode`, and `body` unless it is None; `route_key` names the route in an
+        error about the body.
+        """
+        single: dict[str, str] = {}
+        multi: dict[str, list[str]] = {}
+        for name, value in self.headers.items():
+            if isinstance(value, list):
+                multi[name] = value
+            else:
+                single[name] = value
+        result: dict[str, Any] = {
+            "headers": single,
+            "multiValueHeaders": multi,
+            "statusCode": self.status_code,
+        }
         if self.body is not None:
             result.update(encode_body(self.body, route_key))
         return result
@@ -62,9 +80,26 @@ def to_proxy_response(result: Any, *, reply: bool = False, route_key: str = "") 
     two-way route any other non-None value is the reply frame; otherwise it is ignored.
     """
     if isinstance(result, Response):
-        return result.to_dict(route_key)
+        return result.to_dict(route_key=route_key)
     if isinstance(result, dict) and not reply:
         return {"statusCode": 200, **result}
     if reply and result is not None:
         return {"statusCode": 200, **encode_body(result, route_key)}
     return {"statusCode": 200}
+
+
+def client_error_frame(error: ClientError, route_key: str, request_id: str | None) -> str:
+    """The JSON frame a client gets for a `ClientError` its message caused."""
+    import json
+
+    return json.dumps(
+        {
+            "error": {
+                "code": error.code,
+                "message": str(error),
+                "route": route_key,
+                "requestId": request_id,
+            }
+        },
+        separators=(",", ":"),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import pytest
 
@@ -232,10 +233,18 @@ def test_connect_and_disconnect_without_handler_are_accepted(load_event, fixture
             {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": "My-Protocol"}},
         ),
         ({"statusCode": 403}, {"statusCode": 403}),
-        (Response(body=None, status_code=401), {"statusCode": 401}),
         (
-            Response(body="x", headers={"Sec-WebSocket-Protocol": "p"}),
-            {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": "p"}, "body": "x"},
+            Response(body=None, status_code=401),
+            {"headers": {}, "multiValueHeaders": {}, "statusCode": 401},
+        ),
+        (
+            Response(body="x", headers={"Sec-WebSocket-Protocol": "p", "X-Many": ["a", "b"]}),
+            {
+                "headers": {"Sec-WebSocket-Protocol": "p"},
+                "multiValueHeaders": {"X-Many": ["a", "b"]},
+                "statusCode": 200,
+                "body": "x",
+            },
         ),
     ],
 )
@@ -341,3 +350,65 @@ def test_authorizer_adds_a_connect_route_to_the_spec():
     assert spec.authorizer is not None
     assert spec.authorizer.identity_sources == ("route.request.querystring.token",)
     assert spec.route("$connect") == RouteSpec("$connect", ACCEPT_HANDLER_NAME)
+
+
+def _stdout_handlers(log: logging.Logger) -> list[logging.Handler]:
+    return [
+        h for h in log.handlers if isinstance(h, logging.StreamHandler) and h.stream is sys.stdout
+    ]
+
+
+@pytest.fixture
+def fresh_logger():
+    """A logger name no other test uses, removed afterwards."""
+    names = []
+
+    def make(name: str) -> str:
+        names.append(name)
+        return name
+
+    yield make
+    for name in names:
+        logging.Logger.manager.loggerDict.pop(name, None)
+
+
+def test_app_log_is_chalices_per_app_logger(fresh_logger, capsys):
+    app = App(app_name=fresh_logger("log-default"))
+    log = app.log
+    assert log is logging.getLogger("log-default") and app.log is log
+    assert log.level == logging.ERROR and log.propagate is False
+    assert len(_stdout_handlers(log)) == 1
+    log.debug("quiet")
+    log.error("loud %s", 1)
+    assert capsys.readouterr().out == "log-default - ERROR - loud 1\n"
+
+
+def test_debug_logs_from_debug_and_assigning_it_later_changes_the_level(fresh_logger, capsys):
+    app = App(app_name=fresh_logger("log-debug"), debug=True)
+    assert app.log.level == logging.DEBUG
+    app.log.debug("details")
+    app.debug = False
+    assert app.log.level == logging.ERROR
+    app.log.info("hidden")
+    assert capsys.readouterr().out == "log-debug - DEBUG - details\n"
+
+
+def test_an_app_made_again_adds_no_second_handler(fresh_logger):
+    name = fresh_logger("log-reloaded")
+    App(app_name=name).log.error("first")
+    assert len(_stdout_handlers(App(app_name=name).log)) == 1
+
+
+def test_without_configure_logs_the_logger_is_left_alone_until_debug_is_set(fresh_logger):
+    app = App(app_name=fresh_logger("log-plain"), configure_logs=False)
+    assert app.log.level == logging.NOTSET and app.log.propagate is True
+    assert _stdout_handlers(app.log) == []
+    app.debug = True
+    assert app.log.level == logging.DEBUG
+
+
+def test_logging_is_imported_only_when_app_log_is_used():
+    from tests.runtime.test_imports import imported_after
+
+    assert "logging" not in imported_after("app = runtime.App('x'); app.debug = True")
+    assert "logging" in imported_after("runtime.App('x').log")
