@@ -128,6 +128,33 @@ def test_a_failing_handler_gets_the_internal_server_error_frame(frontend, parity
     assert _still_open(link)
 
 
+# Errors the app raises for its client (runtime.ClientError)
+
+
+@pytest.mark.parametrize("action", ["refuse", "refuse_reply"])
+def test_a_client_error_reaches_the_client_as_its_frame(frontend, parity, action):
+    link = frontend.connect(token="allow")
+    link.send_text(json.dumps({"action": action, "room": ""}))
+    frame = link.receive()  # through send() on a one-way route, as the reply on a two-way one
+    assert isinstance(frame, str)
+    assert json.loads(frame) == {
+        "error": {
+            "code": "bad_room",
+            "message": "room must be a non-empty string",
+            "route": action,
+            "requestId": parity.request_ids()[0],
+        }
+    }
+    assert _still_open(link)
+
+
+def test_a_client_error_in_connect_refuses_with_its_status(frontend, parity):
+    with pytest.raises(Refused) as refused:
+        frontend.connect(token="allow", refuse="403")
+    assert refused.value.status == 403
+    assert parity.calls() == BOTH
+
+
 # Close codes: what the client's close frame says, and what $disconnect gets
 
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from runtime import ExperimentalFeatureError
+from runtime import ClientError, ExperimentalFeatureError
 from runtime.contract import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
 from wsgen.gateway.outcomes import MESSAGE_TOO_BIG
 from wsgen.testing import (
@@ -218,6 +218,19 @@ def test_raise_errors_false_only_records(chat):
         ws.send_json({"action": "boom"})
         assert json.loads(ws.received[0])["message"] == "Internal server error"
         assert [type(e) for e in client.errors] == [RuntimeError]
+
+
+def test_a_client_error_is_the_apps_answer_not_a_failure():
+    app = new_app()
+
+    @app.on_ws_message(route="join")
+    def join(event):
+        raise ClientError("room is full", code="room_full")
+
+    with Client(app) as client, client.connect() as ws:
+        ws.send_json({"action": "join"})  # raises nothing: the handler answered
+        assert ws.receive_json()["error"]["code"] == "room_full"
+        assert client.errors == []
 
 
 def test_unserialisable_reply_is_an_internal_server_error():

@@ -3,16 +3,17 @@ each route exercises one decision API Gateway makes.
 
 Connect with `?token=`: `allow` (context tier/level/admin), `deny` (403), `bad`
 (UnauthorizedError, 401), `crash` (500), `vague` and `nested` (output that is no valid
-policy, 500); add `status=N` for `$connect` to answer N, or `fail=1` for it to raise (502).
-Actions:
-`boom` raises, `kick` closes its own connection, `whoami` replies with the authorizer's
-context. There is no `$default`: anything else gets API Gateway's Forbidden frame.
+policy, 500); add `status=N` for `$connect` to answer N, `refuse=N` for it to raise a
+ClientError with status N, or `fail=1` for it to raise (502). Actions: `boom` raises, `kick`
+closes its own connection, `whoami` replies with the authorizer's context, `refuse`
+(one-way) and `refuse_reply` (two-way) raise a ClientError. There is no `$default`:
+anything else gets API Gateway's Forbidden frame.
 """
 
 import json
 import threading
 
-from runtime import App, AuthResponse, Response, UnauthorizedError
+from runtime import App, AuthResponse, ClientError, Response, UnauthorizedError
 
 app = App(app_name="parity")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
@@ -100,6 +101,8 @@ def connect(event):
     query = event.query_params
     if "fail" in query:
         raise RuntimeError("connect failed on purpose")
+    if "refuse" in query:
+        raise ClientError("not today", code="closed", status=int(query["refuse"]))
     if "status" in query:
         return Response(status_code=int(query["status"]))
     return None
@@ -121,6 +124,16 @@ def kick(event):
 def whoami(event):
     record(event)
     return json.dumps(event.raw["requestContext"]["authorizer"])
+
+
+def refuse(event):
+    record(event)
+    if not event.json_body.get("room"):
+        raise ClientError("room must be a non-empty string", code="bad_room")
+
+
+app.add_route("refuse", refuse)
+app.add_route("refuse_reply", refuse, reply=True)
 
 
 @app.on_ws_disconnect()
