@@ -12,6 +12,7 @@ from runtime import (
     AppSpec,
     Chalice,
     DuplicateHandlerError,
+    EndpointNotConfiguredError,
     ExperimentalFeatureError,
     InvalidIdentitySourceError,
     RegistrationError,
@@ -412,3 +413,10 @@ def test_logging_is_imported_only_when_app_log_is_used():
 
     assert "logging" not in imported_after("app = runtime.App('x'); app.debug = True")
     assert "logging" in imported_after("runtime.App('x').log")
+
+
+def test_sending_before_any_endpoint_is_known_is_a_value_error_as_in_chalice(aws_env):
+    app = make_app()
+    with pytest.raises(ValueError) as caught:  # before any network call
+        app.websocket_api.send("Xq4mT2rLpNcFa8w=", "hi")
+    assert isinstance(caught.value, EndpointNotConfiguredError)
