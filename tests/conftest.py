@@ -1,23 +1,27 @@
-"""Shared fixtures: the project's own API Gateway events (tests/events/*.json)."""
+"""Fixtures for every test: the project's own events, and the environment put back."""
 
 from __future__ import annotations
 
-import copy
-import json
-from collections.abc import Callable
-from pathlib import Path
+import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-EVENTS = Path(__file__).parent / "events"
-ROOT = Path(__file__).parent.parent
-SAMPLES = ROOT / "samples"
+from tests.support.events import read_event
 
 
-def read_event(name: str) -> dict[str, Any]:
-    """A fresh copy of a fixture event, safe to modify."""
-    return copy.deepcopy(json.loads((EVENTS / name).read_text()))
+@pytest.fixture(autouse=True)
+def restore_environment() -> Iterator[None]:
+    """Put `os.environ` back as it was after every test.
+
+    The emulator and `wsgen local` set AWS_REGION, credentials, the endpoint and wsgen.toml's
+    [environment] for their handlers, and a sample's app reads what its test set.
+    """
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 FACTS = ROOT / "docs" / "aws-facts.md"
 OUTSIDE = re.compile(r"\.\./" + "shared|AWS-" + "FACTS")  # split so this file does not match

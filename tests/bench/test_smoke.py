@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from bench.__main__ import BENCHMARKS
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+pytestmark = pytest.mark.external  # the benchmarks, from .venv-bench
+
 PYTHON = ROOT / ".venv-bench" / "bin" / "python"
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
+from tests.support.events import ID
 from wsgen.gateway.events import (
     Api,
     Peer,
@@ -17,8 +16,6 @@ from wsgen.gateway.events import (
     message_event,
     new_id,
 )
-
-ID = re.compile(r"^[A-Za-z0-9_-]{15}=$")
 
 
 @pytest.fixture

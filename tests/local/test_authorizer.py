@@ -7,27 +7,18 @@ import io
 import json
 import re
 import sys
-from pathlib import Path
 
 import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from wsgen.local import EventLog, running
-
-from .conftest import run
-
-APPS = Path(__file__).parent.parent / "support" / "apps"
-
-
-def start(**options):
-    options.setdefault("log", EventLog(quiet=True))
-    return running(APPS, "parityapp:app", **options)
+from tests.support.local import run, start
+from wsgen.local import EventLog
 
 
 @pytest.fixture
 def emulated():
-    with start() as emulator:
+    with start("parityapp") as emulator:
         module = sys.modules["parityapp"]
         module.reset()
         yield emulator, module
@@ -60,7 +51,7 @@ def test_allowed_context_reaches_every_event(emulated):
 
 def test_the_log_says_why_the_authorizer_refused_or_whom_it_allowed():
     stream = io.StringIO()
-    with start(log=EventLog(stream=stream)) as emulator:
+    with start("parityapp", log=EventLog(stream=stream)) as emulator:
 
         async def body():
             for query in ("", "?token=bad", "?token=deny"):

@@ -9,16 +9,13 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import websockets
 
+from tests.support.paths import LOCAL_APPS as APPS
+from tests.support.paths import ROOT
 from wsgen.cli import main
-
-from .conftest import APPS
-
-ROOT = Path(__file__).parent.parent.parent
 
 
 def test_port_in_use_is_one_error_line(capsys):

@@ -11,10 +11,9 @@ import time
 
 from botocore.exceptions import ClientError
 
+from tests.support.local import management_client, recorder_module, start
+from tests.support.rawclient import client_frame as frame
 from wsgen.local.connection import MAX_QUEUED_MESSAGES
-
-from .conftest import management_client, recorder_module, start
-from .rawclient import client_frame as frame
 
 
 def connect(emulator, rcvbuf: int | None = None, sndbuf: int | None = None) -> socket.socket:

@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 import websockets
 
+from tests.support.local import run
 from wsgen.exceptions import ConfigError
 from wsgen.local import EventLog, running
 from wsgen.local.environment import apply_app_environment, has_credentials, prepare_environment
-
-from .conftest import run
 
 APP = """
 import os

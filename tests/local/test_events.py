@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import websockets
 
-from .conftest import run
-
-ID = re.compile(r"^[A-Za-z0-9_-]{15}=$")
-CLF = re.compile(r"^\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000$")
+from tests.support.events import CLF, ID
+from tests.support.local import run
 
 # Key sets of the real captures (tests/events/README.md), per event type.
 COMMON_CONTEXT = {
@@ -136,7 +132,7 @@ def test_disconnect_without_close_code_is_1005(emulator, rec):
 
 def _empty_close(emulator):
     async def body():
-        from .rawclient import RawClient
+        from tests.support.rawclient import RawClient
 
         client = await RawClient.connect(emulator)
         await client.send_frame(0x8, b"")

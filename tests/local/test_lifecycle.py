@@ -10,8 +10,8 @@ import time
 
 import websockets
 
-from .conftest import recorder_module, run, start
-from .rawclient import RawClient
+from tests.support.local import recorder_module, run, start
+from tests.support.rawclient import RawClient
 
 
 def disconnect_statuses(rec) -> list[tuple[int, str]]:

@@ -11,7 +11,7 @@ import pytest
 import websockets
 from botocore.exceptions import ClientError
 
-from .conftest import run
+from tests.support.local import run
 
 
 async def connection_id(ws, rec) -> str:
@@ -121,7 +121,7 @@ def test_close_from_a_handler_runs_disconnect(emulator, rec):
 
 
 def test_wrong_stage_is_forbidden_exception(emulator, rec):
-    from .conftest import management_client
+    from tests.support.local import management_client
 
     emulator_wrong = type("E", (), {"endpoint": emulator.endpoint.rsplit("/", 1)[0] + "/prod"})
     client = management_client(emulator_wrong)

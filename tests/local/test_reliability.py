@@ -13,8 +13,8 @@ import time
 import pytest
 import websockets
 
-from .conftest import management_client, run, start
-from .rawclient import RawClient
+from tests.support.local import management_client, run, start
+from tests.support.rawclient import RawClient
 
 CLIENTS = 500
 MESSAGES = 50

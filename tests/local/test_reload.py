@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 import websockets
 
+from tests.support.local import run
 from wsgen.exceptions import AppLoadError
 from wsgen.local import Emulator, EventLog, running
 from wsgen.local.reload import Reloader, reload_app, snapshot, watch
-
-from .conftest import run
 
 VERSION = """\
 from runtime import App

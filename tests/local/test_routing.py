@@ -11,10 +11,9 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
+from tests.support.events import ID
+from tests.support.local import recorder_module, run, start
 from wsgen.local import EventLog, running
-
-from .conftest import recorder_module, run, start
-from .test_events import ID
 
 
 def test_custom_route_by_selection_expression_and_default_otherwise(emulator, rec):

@@ -14,7 +14,7 @@ from runtime import aws
 
 
 @pytest.fixture
-def aws_env(monkeypatch):
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """A region and dummy credentials; no endpoint configured anywhere."""
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

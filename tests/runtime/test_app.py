@@ -28,12 +28,7 @@ from runtime.exceptions import (
     InvalidRouteError,
     RouteNotFoundError,
 )
-
-
-def make_app() -> App:
-    app = App(app_name="t")
-    app.experimental_feature_flags.update(["WEBSOCKETS"])
-    return app
+from tests.support.builders import new_app
 
 
 def test_chalice_is_an_alias_of_app():
@@ -41,7 +36,7 @@ def test_chalice_is_an_alias_of_app():
 
 
 def test_decorators_return_the_function_unchanged():
-    app = make_app()
+    app = new_app()
 
     def connect(event):
         return "called"
@@ -51,7 +46,7 @@ def test_decorators_return_the_function_unchanged():
 
 
 def test_decorators_register_predefined_routes():
-    app = make_app()
+    app = new_app()
     app.on_ws_connect()(lambda e: None)
     app.on_ws_message()(lambda e: None)
     app.on_ws_disconnect()(lambda e: None)
@@ -59,7 +54,7 @@ def test_decorators_register_predefined_routes():
 
 
 def test_custom_route_and_two_way_flag_are_in_the_spec():
-    app = make_app()
+    app = new_app()
 
     @app.on_ws_message(route="ping", reply=True)
     def ping(event):
@@ -81,7 +76,7 @@ def test_custom_route_and_two_way_flag_are_in_the_spec():
     ],
 )
 def test_second_handler_for_a_route_says_what_chalice_says_then_names_both(decorator, args, key):
-    app = make_app()
+    app = new_app()
 
     def first(event):
         return None
@@ -101,7 +96,7 @@ def test_second_handler_for_a_route_says_what_chalice_says_then_names_both(decor
 
 
 def test_registration_mistakes_are_websocket_errors_and_value_errors():
-    app = make_app()
+    app = new_app()
     app.add_route("join", lambda e: None)
     app.ws_authorizer(["route.request.header.Authorization"])(lambda e: None)
     mistakes = [
@@ -120,7 +115,7 @@ def test_registration_mistakes_are_websocket_errors_and_value_errors():
 
 
 def test_a_second_authorizer_names_the_first():
-    app = make_app()
+    app = new_app()
 
     def gate(event):
         return None
@@ -131,7 +126,7 @@ def test_a_second_authorizer_names_the_first():
 
 
 def test_identity_source_errors_name_the_source_and_the_fix():
-    app = make_app()
+    app = new_app()
     with pytest.raises(InvalidIdentitySourceError, match=r"'header\.X' must start with one of"):
         app.ws_authorizer(["header.X"])
     with pytest.raises(InvalidIdentitySourceError, match="needs a list of identity sources"):
@@ -139,7 +134,7 @@ def test_identity_source_errors_name_the_source_and_the_fix():
 
 
 def test_add_route_is_what_the_decorators_do(load_event):
-    app = make_app()
+    app = new_app()
     seen = []
 
     def join(event):
@@ -154,7 +149,7 @@ def test_add_route_is_what_the_decorators_do(load_event):
 
 
 def test_the_route_table_holds_what_the_entry_point_calls():
-    app = make_app()
+    app = new_app()
 
     @app.on_ws_message(route="ping", reply=True)
     def ping(event):
@@ -167,11 +162,11 @@ def test_the_route_table_holds_what_the_entry_point_calls():
 
 def test_invalid_route_key_is_refused_at_registration():
     with pytest.raises(InvalidRouteError, match="reserved"):
-        make_app().on_ws_message(route="$join")
+        new_app().on_ws_message(route="$join")
 
 
 def test_invalid_selection_expression_is_refused():
-    app = make_app()
+    app = new_app()
     with pytest.raises(InvalidRouteError):
         app.route_selection_expression = "$request.header.action"
     app.route_selection_expression = "action"  # a static expression, valid on AWS
@@ -194,7 +189,7 @@ def test_decorators_and_entry_point_work_without_the_flag(load_event):
 
 
 def test_dispatch_by_route_key_with_default_fallback(load_event):
-    app = make_app()
+    app = new_app()
     seen = []
     app.on_ws_message()(lambda e: seen.append(("default", e.route_key)))
     app.on_ws_connect()(lambda e: seen.append(("connect", e.route_key)))
@@ -204,7 +199,7 @@ def test_dispatch_by_route_key_with_default_fallback(load_event):
 
 
 def test_custom_route_handler_is_preferred(load_event):
-    app = make_app()
+    app = new_app()
     app.on_ws_message()(lambda e: pytest.fail("went to $default"))
     got = []
     app.on_ws_message(route="join")(lambda e: got.append(e.json_body["room"]))
@@ -213,7 +208,7 @@ def test_custom_route_handler_is_preferred(load_event):
 
 
 def test_message_route_without_handler_or_default_names_the_route(load_event):
-    app = make_app()
+    app = new_app()
     app.on_ws_connect()(lambda e: None)
     with pytest.raises(RouteNotFoundError, match="no handler for route 'join' and no \\$default"):
         app(load_event("message_custom_route.json"), None)
@@ -221,7 +216,7 @@ def test_message_route_without_handler_or_default_names_the_route(load_event):
 
 @pytest.mark.parametrize("fixture", ["connect.json", "disconnect_1001.json"])
 def test_connect_and_disconnect_without_handler_are_accepted(load_event, fixture):
-    assert make_app()(load_event(fixture), None) == {"statusCode": 200}
+    assert new_app()(load_event(fixture), None) == {"statusCode": 200}
 
 
 @pytest.mark.parametrize(
@@ -250,13 +245,13 @@ def test_connect_and_disconnect_without_handler_are_accepted(load_event, fixture
     ],
 )
 def test_results_become_proxy_responses(load_event, returned, expected):
-    app = make_app()
+    app = new_app()
     app.on_ws_connect()(lambda e: returned)
     assert app(load_event("connect.json"), None) == expected
 
 
 def test_a_returned_dict_is_not_modified(load_event):
-    app = make_app()
+    app = new_app()
     mine = {"headers": {"Sec-WebSocket-Protocol": "p"}}
     app.on_ws_connect()(lambda e: mine)
     app(load_event("connect.json"), None)
@@ -268,7 +263,7 @@ def test_a_returned_dict_is_not_modified(load_event):
     [("pong", "pong", False), ({"n": 1}, '{"n":1}', False), (b"\x00\x01", "AAE=", True)],
 )
 def test_two_way_route_returns_the_reply_as_body(load_event, returned, body, b64):
-    app = make_app()
+    app = new_app()
     app.on_ws_message(route="join", reply=True)(lambda e: returned)
     result = app(load_event("message_custom_route.json"), None)
     assert result["statusCode"] == 200
@@ -277,14 +272,14 @@ def test_two_way_route_returns_the_reply_as_body(load_event, returned, body, b64
 
 
 def test_two_way_route_with_unserialisable_reply_is_a_clear_error(load_event):
-    app = make_app()
+    app = new_app()
     app.on_ws_message(route="join", reply=True)(lambda e: object())
     with pytest.raises(InvalidReplyError, match="route 'join' is a object"):
         app(load_event("message_custom_route.json"), None)
 
 
 def test_unsendable_reply_is_logged_names_its_route_and_propagates(load_event, caplog):
-    app = make_app()
+    app = new_app()
     app.on_ws_message(route="join", reply=True)(lambda e: Response(body={1, 2}))
     with caplog.at_level(logging.ERROR, logger="runtime"), pytest.raises(InvalidReplyError) as err:
         app(load_event("message_custom_route.json"), None)
@@ -319,7 +314,7 @@ def test_the_package_docstring_example_runs():
 
 
 def test_handler_exception_propagates_after_one_log_line(load_event, caplog):
-    app = make_app()
+    app = new_app()
 
     @app.on_ws_message()
     def boom(event):
@@ -339,13 +334,13 @@ def test_handler_exception_propagates_after_one_log_line(load_event, caplog):
 )
 def test_non_websocket_events_raise_value_error_naming_what_is_missing(event, missing):
     with pytest.raises(ValueError, match=f"not an API Gateway WebSocket event.*{missing}"):
-        make_app()(event, None)
+        new_app()(event, None)
     with pytest.raises(InvalidEventError):
-        make_app()(event, None)
+        new_app()(event, None)
 
 
 def test_authorizer_adds_a_connect_route_to_the_spec():
-    app = make_app()
+    app = new_app()
     app.ws_authorizer(identity_sources=["route.request.querystring.token"])(lambda e: None)
     spec = app.spec()
     assert spec.authorizer is not None

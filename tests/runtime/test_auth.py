@@ -6,11 +6,11 @@ import pytest
 
 from runtime import App, AuthResponse, NoAuthorizerError, UnauthorizedError
 from runtime.exceptions import InvalidAuthorizerResultError
+from tests.support.builders import new_app
 
 
 def app_with(authorizer) -> App:
-    app = App(app_name="auth")
-    app.experimental_feature_flags.add("WEBSOCKETS")
+    app = new_app("auth")
     app.ws_authorizer(identity_sources=["route.request.querystring.token"])(authorizer)
     return app
 

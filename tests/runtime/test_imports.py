@@ -6,7 +6,11 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import ROOT, SAMPLES
+import pytest
+
+from tests.support.paths import ROOT, SAMPLES
+
+pytestmark = pytest.mark.slow  # a fresh interpreter per test
 
 PROBE = """
 import json, sys

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
@@ -18,8 +17,8 @@ import websockets
 from moto import mock_aws
 from websockets.exceptions import InvalidStatus
 
-from tests.conftest import SAMPLES
-from tests.wsgen.support import parse
+from tests.support.paths import SAMPLES
+from tests.support.templates import parse
 from wsgen.local import EventLog, running
 from wsgen.testing import Client, Connection, ConnectionRejected
 
@@ -236,16 +235,8 @@ def test_a_binary_frame_ends_the_connection_and_its_membership(client: Client) -
 # Under `wsgen local`
 
 
-@pytest.fixture
-def restore_environment() -> Iterator[None]:
-    """The emulator sets the endpoint, region and credentials for its handlers."""
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-
-
-def test_under_wsgen_local_with_real_clients(aws: None, restore_environment: None) -> None:
+@pytest.mark.slow  # the emulator, real sockets
+def test_under_wsgen_local_with_real_clients(aws: None) -> None:
     with running(SAMPLES / "chat", "app:app", log=EventLog(quiet=True)) as emulator:
         url = f"{emulator.url}?token={TOKEN}"
 

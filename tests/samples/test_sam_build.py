@@ -27,8 +27,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-from tests.conftest import EVENTS, ROOT, SAMPLES
-from tests.wsgen.support import SAMPLE_NAMES, parse
+from tests.support.paths import EVENTS, ROOT, SAMPLE_NAMES, SAMPLES
+from tests.support.templates import parse
+
+pytestmark = pytest.mark.external  # sam build, from .venv-sam
 
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"

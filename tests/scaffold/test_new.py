@@ -9,10 +9,9 @@ import sys
 
 import pytest
 
+from tests.support.paths import ROOT
 from wsgen.cli import main
 from wsgen.scaffold import FILES
-
-from ..conftest import ROOT
 
 
 @pytest.fixture
@@ -49,6 +48,7 @@ def test_readme_has_the_commands(project):
         assert command in readme
 
 
+@pytest.mark.external  # a whole pytest run in a subprocess
 def test_the_projects_own_tests_pass(project):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
     # -P: don't put the current directory on sys.path, as a bare `pytest` would not.
@@ -64,6 +64,7 @@ def test_the_projects_own_tests_pass(project):
     assert "3 passed" in result.stdout
 
 
+@pytest.mark.slow  # cfn-lint: seconds of CPU per template
 def test_wsgen_template_accepts_the_project(project, capsys):
     from cfnlint.api import lint_file
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from runtime import AuthResponse, UnauthorizedError
+from tests.support.builders import new_app
 from wsgen.testing import Client, ConnectionRejected
-
-from .conftest import new_app
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ import pytest
 
 from runtime import ClientError, ExperimentalFeatureError
 from runtime.contract import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
+from tests.support.builders import new_app
+from tests.support.paths import SAMPLES
 from wsgen.gateway.outcomes import MESSAGE_TOO_BIG
 from wsgen.testing import (
     Client,
@@ -22,9 +24,6 @@ from wsgen.testing import (
     UnexpectedFrameError,
     WebsocketTestError,
 )
-
-from ..conftest import SAMPLES
-from .conftest import new_app
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 from runtime import AuthResponse
+from tests.support.builders import new_app
 from wsgen.testing import Client
-
-from .conftest import new_app
 
 
 def _keys(event):

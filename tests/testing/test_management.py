@@ -9,9 +9,8 @@ import pytest
 
 from runtime import WebsocketDisconnectedError
 from runtime.exceptions import MessageTooLargeError
+from tests.support.builders import new_app
 from wsgen.testing import Client
-
-from .conftest import new_app
 
 
 def test_a_message_reaches_every_member_of_the_room(chat):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.wsgen.support import Result
+from tests.support.templates import Result
 from wsgen.cli import main
 
 TODAY = date(2026, 12, 1)

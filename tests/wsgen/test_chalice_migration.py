@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.wsgen.support import Result
+from tests.support.paths import ROOT
+from tests.support.templates import Result
 
 pytestmark = pytest.mark.external
 

@@ -19,9 +19,8 @@ from typing import Any
 import pytest
 
 from runtime.contract import FUNCTION_HANDLER
-from tests.conftest import ROOT
-from tests.wsgen.features import features_template
-from tests.wsgen.support import GOLDEN, SAMPLE_NAMES, Result, parse, quota_template
+from tests.support.paths import GOLDEN, ROOT, SAMPLE_NAMES
+from tests.support.templates import Result, features_template, parse, quota_template
 from wsgen.template import waivers
 
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
@@ -66,6 +65,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
+@pytest.mark.external  # checkov, from .venv-checkov
 def test_checkov_without_configuration_finds_nothing_in_any_template(
     templates: Path, wsgen: Callable[..., Result], tmp_path: Path
 ) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.wsgen.support import ECHO, Result
+from tests.support.builders import ECHO
+from tests.support.templates import Result
 
 Wsgen = Callable[..., Result]
 

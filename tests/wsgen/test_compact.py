@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EVENTS, ROOT, SAMPLES
+from tests.support.paths import EVENTS, ROOT, SAMPLES
 from wsgen.compact import compact_source
 from wsgen.layer import stage_runtime_layer
 
@@ -113,6 +113,7 @@ def newer_pythons() -> list[Path]:
     return [paths[-1] for paths in found if paths]
 
 
+@pytest.mark.slow  # subprocesses
 def test_compacting_on_a_newer_python_gives_the_same_bytes_for_older_runtimes():
     """wsgen on 3.12 or 3.13 staging a python3.11 layer: the layer must still be 3.11's."""
     pythons = newer_pythons()
@@ -134,6 +135,7 @@ def test_compacting_on_a_newer_python_gives_the_same_bytes_for_older_runtimes():
         assert json.loads(done.stdout) == here, python
 
 
+@pytest.mark.slow  # a subprocess
 def test_the_staged_runtime_runs_the_echo_sample_on_its_own(tmp_path: Path):
     """A fresh interpreter with only the staged layer and the app: the Lambda situation."""
     layer = stage_runtime_layer(tmp_path)

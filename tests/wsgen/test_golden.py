@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SAMPLES
-from tests.wsgen.features import features_template
-from tests.wsgen.support import GOLDEN, GOLDEN_ARGS, SAMPLE_NAMES, Result, parse, quota_template
+from tests.support.golden import GOLDEN_ARGS
+from tests.support.paths import GOLDEN, SAMPLE_NAMES, SAMPLES
+from tests.support.templates import Result, features_template, parse, quota_template
 from wsgen.template.quotas import transformed_count
 
 
@@ -24,6 +24,7 @@ def test_golden_template_is_what_wsgen_template_prints(
     assert result.out == (GOLDEN / f"{sample}.yaml").read_text(), "run `make golden`, read the diff"
 
 
+@pytest.mark.slow  # cfn-lint: seconds of CPU per template
 @pytest.mark.parametrize("sample", SAMPLE_NAMES)
 def test_cfn_lint_finds_nothing_in_golden_template(sample: str) -> None:
     from cfnlint.api import lint_file
@@ -60,6 +61,7 @@ def sam_transform(template: dict[str, Any]) -> dict[str, Any]:
     return translated
 
 
+@pytest.mark.slow  # SAM's translator: seconds of CPU per template
 @pytest.mark.parametrize("sample", SAMPLE_NAMES)
 def test_sam_translator_turns_golden_template_into_plain_cloudformation(
     sample: str, monkeypatch: pytest.MonkeyPatch
@@ -82,6 +84,7 @@ def test_sam_translator_turns_golden_template_into_plain_cloudformation(
     assert "*" not in str(actions)
 
 
+@pytest.mark.slow  # cfn-lint and SAM's translator: seconds of CPU
 def test_cfn_lint_and_sam_translator_accept_the_features_template(
     wsgen: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -119,6 +122,7 @@ def test_cfn_lint_and_sam_translator_accept_the_features_template(
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
 
 
+@pytest.mark.slow  # cfn-lint on 300 routes: about 20 s
 def test_cfn_lint_and_sam_translator_accept_300_routes(
     wsgen: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from cfn_flip import to_json, to_yaml
 
+from tests.support.paths import GOLDEN
 from wsgen.render import _Emitter, _UnsupportedError, render
-
-GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 
 TRICKY = [
     "true",

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from runtime.contract import FEATURE_FLAG_LINE
-from tests.conftest import SAMPLES
-from tests.wsgen.support import ECHO, GOLDEN, Result, functions_toml, parse, routes_source
+from tests.support.builders import ECHO, routes_source
+from tests.support.paths import GOLDEN, SAMPLES
+from tests.support.templates import Result, functions_toml, parse
 from wsgen.cli import build_parser
 
 Wsgen = Callable[..., Result]

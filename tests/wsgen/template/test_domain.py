@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from runtime.contract import AppSpec
-from tests.wsgen.template.test_build import ROUTES, build, of_type, ref
+from tests.support.templates import ROUTES, build, of_type, ref
 
 SPEC = AppSpec("chat", ROUTES)
 CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/abc"

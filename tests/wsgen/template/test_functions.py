@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from runtime.contract import AppSpec, AuthorizerSpec, RouteSpec
-from tests.wsgen.template.test_build import PREFIX, ROUTES, build, of_type, ref
+from tests.support.templates import PREFIX, ROUTES, build, of_type, ref
 
 SPEC = AppSpec(
     "chat",

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from runtime.contract import AppSpec, AuthorizerSpec, RouteSpec
-from tests.wsgen.template.test_build import PREFIX, build, of_type, ref
+from tests.support.templates import PREFIX, build, of_type, ref
 from wsgen.exceptions import QuotaError
 from wsgen.template.names import logical_id
 from wsgen.template.quotas import (

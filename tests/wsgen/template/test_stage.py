@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from runtime.contract import AppSpec, RouteSpec
-from tests.wsgen.template.test_build import ROUTES, build, of_type, ref
+from tests.support.templates import ROUTES, build, of_type, ref
 from wsgen.checks import MAX_ACCESS_LOG_FORMAT_BYTES
 from wsgen.settings import settings_from
 from wsgen.template.stage import DEFAULT_ACCESS_LOG_FORMAT, execution_logging, logs_anything

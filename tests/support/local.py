@@ -1,0 +1,44 @@
+"""The emulator in tests: started on a test app, a management client for it, async bodies."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from wsgen.local import Emulator, EventLog, running
+
+from .paths import LOCAL_APPS
+
+
+def start(app: str = "recorder", **options: Any) -> Any:
+    """`running()` for a test app of tests/local/apps, quiet."""
+    options.setdefault("log", EventLog(quiet=True))
+    return running(LOCAL_APPS, f"{app}:app", **options)
+
+
+def recorder_module() -> ModuleType:
+    """The `recorder` test app as the emulator imported it: what its handlers recorded."""
+    return sys.modules["recorder"]
+
+
+def management_client(emulator: Emulator, pool: int = 10) -> Any:
+    """boto3's `apigatewaymanagementapi` client for the emulator, without retries."""
+    return boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=emulator.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(max_pool_connections=pool, retries={"max_attempts": 1}),
+    )
+
+
+def run(coroutine_factory: Callable[[], Any], timeout: float = 30) -> Any:
+    """Run an async test body with a bound."""
+    return asyncio.run(asyncio.wait_for(coroutine_factory(), timeout))

@@ -1,0 +1,180 @@
+"""Templates in tests: `wsgen` run in-process, parsed, or built straight from settings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cfn_tools import load_yaml
+
+from runtime.contract import AppSpec, RouteSpec
+from wsgen.settings import settings_from
+from wsgen.template import build_template
+
+from .builders import routes_source
+from .golden import GOLDEN_ARGS, GOLDEN_RUNTIME
+
+
+@dataclass
+class Result:
+    """What an in-process `wsgen` run gave (the `wsgen` fixture of tests/wsgen)."""
+
+    code: int
+    out: str
+    err: str
+
+    def template(self) -> dict[str, Any]:
+        return parse(self.out)
+
+
+def parse(text: str) -> dict[str, Any]:
+    """A YAML or JSON template as plain long-form dicts (`!Ref X` becomes `{"Ref": "X"}`)."""
+    loaded: dict[str, Any] = json.loads(json.dumps(load_yaml(text)))
+    return loaded
+
+
+ROUTES = (  # the routes every app of the template tests has
+    RouteSpec("$connect", "app.connect"),
+    RouteSpec("$default", "app.message"),
+    RouteSpec("$disconnect", "app.disconnect"),
+)
+PREFIX = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${WebsocketAPI}"
+
+
+def build(spec: AppSpec, stage: str = "api", **values: Any) -> dict[str, Any]:
+    """The template of `spec` with a wsgen.toml holding `values` (checked as a file's are)."""
+    settings = settings_from({"runtime": GOLDEN_RUNTIME, **values}, stage)
+    return dict(build_template(spec, settings, ".", ".wsgen/runtime-layer").to_dict())
+
+
+def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    """The properties of the template's resources of type `kind`, by logical id."""
+    return {k: r["Properties"] for k, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def ref(value: Any) -> str:
+    """The logical id a `{"Ref": ...}` names."""
+    assert set(value) == {"Ref"}, value
+    return str(value["Ref"])
+
+
+def functions_toml(functions: int, routes: int) -> str:
+    """wsgen.toml giving each of `functions` functions `routes` of routes_source's routes."""
+    tables = []
+    for f in range(functions):
+        keys = ", ".join(f'"r{f * routes + i}"' for i in range(routes))
+        tables.append(f"[functions.f{f}]\nroutes = [{keys}]\n")
+    return "".join(tables)
+
+
+def quota_template(wsgen: Callable[..., Result], directory: Path) -> tuple[str, dict[str, Any]]:
+    """The template of an app with API Gateway's 300 routes (written into `directory`).
+
+    The default function's 275 routes share one integration and permission; a worker's 25
+    two-way routes have theirs, and a route response each.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "app.py").write_text(routes_source(300, replies=25))
+    worker = ", ".join(f'"r{i}"' for i in range(25))
+    (directory / "wsgen.toml").write_text(f"[functions.worker]\nroutes = [{worker}]\n")
+    result = wsgen(*GOLDEN_ARGS, cwd=directory)
+    assert (result.code, result.err) == (0, ""), result.err
+    return result.out, result.template()
+
+
+FEATURES_APP = """\
+from runtime import App, AuthResponse
+
+app = App(app_name="features")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.ws_authorizer(identity_sources=["route.request.querystring.token"])
+def authorize(event):
+    return AuthResponse.allow("user")
+
+
+@app.on_ws_connect()
+def connect(event):
+    pass
+
+
+@app.on_ws_connected()
+def connected(event):
+    pass
+
+
+@app.on_ws_message()
+def message(event):
+    pass
+
+
+@app.on_ws_message(route="join")
+def join(event):
+    pass
+
+
+@app.on_ws_message(route="ping", reply=True)
+def ping(event):
+    return "pong"
+
+
+@app.on_ws_disconnect()
+def disconnect(event):
+    pass
+"""
+
+FEATURES_TOML = """\
+log_retention_days = 14
+logging_level = "ERROR"
+account_logging_role = true
+throttling_burst_limit = 200
+throttling_rate_limit = 100.5
+content_handling = "CONVERT_TO_TEXT"
+reserved_concurrency = 3
+environment = { SHARED = "yes" }
+architecture = "arm64"
+tracing = true
+access_log_deletion_policy = "Delete"
+
+[routes."join"]
+throttling_burst_limit = 10
+throttling_rate_limit = 5
+logging_level = "INFO"
+data_trace = true
+
+[domain]
+name = "ws.example.com"
+certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-aaaa-bbbb"
+base_path = "chat"
+hosted_zone_id = "Z0123456789ABCDEFGHIJ"
+
+[functions.worker]
+routes = ["join", "$disconnect"]
+memory_size = 1024
+timeout = 10
+reserved_concurrency = 5
+environment = { ROLE = "worker" }
+policies = ["AWSXrayWriteOnlyAccess"]
+
+[functions.gate]
+routes = ["$connect"]
+authorizer = true
+memory_size = 256
+tracing = false
+"""
+
+
+def features_template(
+    wsgen: Callable[..., Result], directory: Path, fmt: str = "yaml"
+) -> tuple[str, dict[str, Any]]:
+    """The template of the features app (written into `directory`): its text and its dict."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "app.py").write_text(FEATURES_APP)
+    (directory / "wsgen.toml").write_text(FEATURES_TOML)
+    result = wsgen(*GOLDEN_ARGS, "--format", fmt, cwd=directory)
+    assert (result.code, result.err) == (0, ""), result.err
+    return result.out, result.template()
