@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 PACKAGES = ("runtime", "wsgen.gateway", "wsgen.local", "wsgen.testing")
 """The code the import graph covers: what runs in Lambda, and what emulates API Gateway."""
@@ -134,6 +134,7 @@ def test_gateway_modules_import_no_io_library_anywhere(name):
     assert not imported & set(SANS_IO)
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_importing_wsgen_gateway_loads_neither_asyncio_nor_websockets():
     names = sorted(module_files("wsgen.gateway"))
     code = (
