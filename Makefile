@@ -16,23 +16,33 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# The whole suite: formatting, lint, strict types (runtime and wsgen), then every test.
+# The whole suite: formatting, lint, strict types, then every test.
 # The sam venv is best effort here: without it the `sam build` test skips and says why.
 # checkov is not: the security scan of the golden templates is part of every run.
 test: $(STAMP) $(BENCH_STAMP)
 	$(MAKE) --no-print-directory checkov
 	-$(MAKE) --no-print-directory sam
+	$(MAKE) --no-print-directory lint types
+	$(BIN)/pytest
+
+# The fast loop: lint, types, and the in-memory tests (not the emulator, sockets,
+# subprocesses, cfn-lint or the tools in venvs of their own: pytest markers slow/external).
+check: lint types
+	$(BIN)/pytest -q -m "not slow and not external"
+
+lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	$(BIN)/mypy runtime wsgen
-	$(BIN)/pytest
 
 style: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# mypy --strict on the code, and on the test support the tests share.
+MYPY_PATHS := runtime wsgen tests/support tests/conftest.py $(wildcard tests/*/conftest.py)
+
 types: $(STAMP)
-	$(BIN)/mypy runtime wsgen
+	$(BIN)/mypy $(MYPY_PATHS)
 
 # The main job on the echo sample: its SAM template, checked by cfn-lint, then printed.
 RUN_TEMPLATE := $(VENV)/echo-template.yaml
@@ -44,16 +54,12 @@ run: $(STAMP)
 	@cat $(RUN_TEMPLATE)
 
 # Rewrite tests/golden/<sample>.yaml from each sample, and sources.yaml from the app with every
-# kind of event handler (review the diff before committing).
-SAMPLE_DIRS := $(patsubst %/app.py,%,$(wildcard samples/*/app.py)) tests/wsgen/apps/sources
-GOLDEN_RUNTIME := python3.12
+# kind of event handler (review the diff before committing), as the golden tests compare them:
+# tests/support/golden.py lists them and pins the runtime.
+GOLDEN_RUNTIME = $(shell $(BIN)/python -m tests.support.golden --runtime)
 
 golden: $(STAMP)
-	set -e; for dir in $(SAMPLE_DIRS); do \
-	  name=$$(basename $$dir); \
-	  (cd $$dir && $(CURDIR)/$(BIN)/wsgen template --runtime $(GOLDEN_RUNTIME)) > tests/golden/$$name.yaml.new; \
-	  mv tests/golden/$$name.yaml.new tests/golden/$$name.yaml; \
-	done
+	$(BIN)/python -m tests.support.golden
 
 # The echo sample on the local API Gateway emulator; talk to it with
 # .venv/bin/python -m websockets ws://127.0.0.1:8000/local
@@ -97,4 +103,4 @@ $(BENCH_STAMP): pyproject.toml
 	touch $@
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 from tests.support.paths import ROOT, TESTS
@@ -26,6 +27,7 @@ def imported_modules(tree: ast.Module) -> list[str]:
     return names
 
 
+@functools.cache
 def parsed() -> dict[str, ast.Module]:
     return {
         str(path.relative_to(ROOT)): ast.parse(path.read_text(), str(path))

@@ -31,7 +31,7 @@ def render_sample(sample: str) -> str:
     ):
         code = main(list(GOLDEN_ARGS))
     if code != 0 or err.getvalue():
-        raise SystemExit(f"samples/{sample}: wsgen template failed ({code}): {err.getvalue()}")
+        raise RuntimeError(f"samples/{sample}: wsgen template exited {code}: {err.getvalue()}")
     return out.getvalue()
 
 
@@ -42,8 +42,13 @@ def main(argv: list[str]) -> int:
     if argv:
         print("usage: python -m tests.support.golden [--runtime]", file=sys.stderr)
         return 2
-    for sample in SAMPLE_NAMES:
-        (GOLDEN / f"{sample}.yaml").write_text(render_sample(sample))
+    try:
+        rendered = {sample: render_sample(sample) for sample in SAMPLE_NAMES}
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for sample, text in rendered.items():
+        (GOLDEN / f"{sample}.yaml").write_text(text)
     return 0
 
 
