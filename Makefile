@@ -38,8 +38,9 @@ style: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# mypy --strict on the code, and on the test support the tests share.
-MYPY_PATHS := runtime wsgen tests/support tests/conftest.py $(wildcard tests/*/conftest.py)
+# mypy --strict on the code, and on what the tests share: tests/support's modules and the
+# conftest files (not tests/support/apps/, written as users write apps, nor the tests).
+MYPY_PATHS := runtime wsgen $(wildcard tests/support/*.py) tests/conftest.py $(wildcard tests/*/conftest.py)
 
 types: $(STAMP)
 	$(BIN)/mypy $(MYPY_PATHS)

@@ -12,18 +12,17 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from runtime.contract import MAX_FRAME_BYTES
 from tests.support.frontends import Frontend, Link, MemoryFrontend, Refused, SocketFrontend
+from tests.support.paths import APPS
 from wsgen.gateway.outcomes import BINARY_REFUSED, DELETE_CLOSE, MESSAGE_TOO_BIG
 from wsgen.loader import load_app
 from wsgen.local import Emulator, EventLog, running
 
-APPS = Path(__file__).parent / "support" / "apps"
 APP = "parityapp:app"
 
 
@@ -47,7 +46,7 @@ def parity() -> ModuleType:
     return module
 
 
-@pytest.fixture(params=["emulator", "test client"])
+@pytest.fixture(params=[pytest.param("emulator", marks=pytest.mark.slow), "test client"])
 def frontend(request: pytest.FixtureRequest, parity: ModuleType) -> Iterator[Frontend]:
     front: Frontend
     if request.param == "emulator":

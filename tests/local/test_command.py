@@ -13,8 +13,7 @@ import time
 import pytest
 import websockets
 
-from tests.support.paths import LOCAL_APPS as APPS
-from tests.support.paths import ROOT
+from tests.support.paths import APPS, ROOT
 from wsgen.cli import main
 
 

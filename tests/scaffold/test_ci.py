@@ -60,6 +60,7 @@ def test_the_workflow_sets_up_this_python_and_runs_tests_then_the_linted_templat
     assert f"wsgen[lint]=={__version__}" in requirements and "pytest" in requirements
 
 
+@pytest.mark.external  # the workflow's pip install, pytest and wsgen in subprocesses
 def test_the_workflows_commands_pass_on_a_fresh_project(project: Path) -> None:
     env = {
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin",
@@ -90,6 +91,7 @@ def test_the_workflows_commands_pass_on_a_fresh_project(project: Path) -> None:
     assert "WebsocketHandler" in (project / "template.yaml").read_text()
 
 
+@pytest.mark.slow  # wsgen template --lint in a subprocess
 def test_the_template_step_fails_on_a_lint_finding(project: Path) -> None:
     (project / "extra.yaml").write_text(
         "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Properties:\n      Nam: x\n"

@@ -5,7 +5,7 @@
 - `events`: the fixture events of tests/events/ and the formats of API Gateway's ids.
 - `builders`: test apps built in memory (`new_app()`, an `App` with the WebSocket flag; the
   chat app of the test-client tests) and app.py sources for `wsgen template` runs.
-- `apps/`: apps the emulator runs, importable by module name from that folder.
+- `apps/`: apps the emulator runs (`paths.APPS`), importable by module name from that folder.
 - `frontends`: one adapter per front end (the emulator through a real websockets client,
   the in-memory test client), so a behaviour both share is written once.
 - `templates`: running `wsgen` in-process (`Result`), parsing templates, building one from

@@ -13,13 +13,13 @@ from botocore.config import Config
 
 from wsgen.local import Emulator, EventLog, running
 
-from .paths import LOCAL_APPS
+from .paths import APPS
 
 
 def start(app: str = "recorder", **options: Any) -> Any:
-    """`running()` for a test app of tests/local/apps, quiet."""
+    """`running()` for a test app of tests/support/apps, quiet."""
     options.setdefault("log", EventLog(quiet=True))
-    return running(LOCAL_APPS, f"{app}:app", **options)
+    return running(APPS, f"{app}:app", **options)
 
 
 def recorder_module() -> ModuleType:

@@ -9,7 +9,8 @@ TESTS = ROOT / "tests"
 EVENTS = TESTS / "events"
 GOLDEN = TESTS / "golden"
 SAMPLES = ROOT / "samples"
-LOCAL_APPS = TESTS / "local" / "apps"
-"""The emulator's test apps (`recorder`, `guarded`, ...), imported by `wsgen local`."""
+APPS = TESTS / "support" / "apps"
+"""The apps the emulator runs in tests (`recorder`, `guarded`, `parityapp`...), each imported
+by its module name from this folder."""
 
 SAMPLE_NAMES = sorted(path.name for path in SAMPLES.iterdir() if (path / "app.py").is_file())

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.wsgen.support import ECHO, Result
+from tests.support.builders import ECHO
+from tests.support.templates import Result
 
 Wsgen = Callable[..., Result]
 AppDir = Callable[..., Path]
@@ -34,6 +35,7 @@ Resources:
 """
 
 
+@pytest.mark.slow  # cfn-lint: seconds of CPU per template
 def test_a_clean_template_is_written_as_without_lint(wsgen: Wsgen, app_dir: AppDir) -> None:
     directory = app_dir(ECHO)
     plain = wsgen("template", "--runtime", "python3.12", cwd=directory)
@@ -42,6 +44,7 @@ def test_a_clean_template_is_written_as_without_lint(wsgen: Wsgen, app_dir: AppD
     assert linted.out == plain.out
 
 
+@pytest.mark.slow  # cfn-lint: seconds of CPU per template
 def test_findings_are_listed_with_their_lines_and_fail_writing_nothing(
     wsgen: Wsgen, app_dir: AppDir
 ) -> None:
@@ -66,6 +69,7 @@ def test_findings_are_listed_with_their_lines_and_fail_writing_nothing(
         assert match and text[int(match[2]) - 1].strip() == key, match
 
 
+@pytest.mark.slow  # cfn-lint: seconds of CPU per template
 def test_stdout_findings_name_stdout(wsgen: Wsgen, app_dir: AppDir) -> None:
     directory = app_dir(ECHO, {"extra.yaml": FLAWED})
     result = wsgen("template", "--merge-template", "extra.yaml", "--lint", cwd=directory)
