@@ -27,12 +27,17 @@ APP = "parityapp:app"
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    """One emulator for the module; it sets AWS_* for its handlers, restored after."""
+def emulator() -> Iterator[tuple[Emulator, dict[str, str]]]:
+    """One emulator for the module, and the AWS_* variables it set for its handlers.
+
+    Every test gets its environment back afterwards (tests/conftest.py), so each test that
+    uses this emulator sets them again (`frontend`); the module's end restores them too.
+    """
     saved = dict(os.environ)
     try:
         with running(APPS, APP, log=EventLog(quiet=True)) as emu:
-            yield emu
+            added = {k: v for k, v in os.environ.items() if saved.get(k) != v}
+            yield emu, added
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -50,7 +55,9 @@ def parity() -> ModuleType:
 def frontend(request: pytest.FixtureRequest, parity: ModuleType) -> Iterator[Frontend]:
     front: Frontend
     if request.param == "emulator":
-        front = SocketFrontend(request.getfixturevalue("emulator"))
+        emulator, environment = request.getfixturevalue("emulator")
+        os.environ.update(environment)
+        front = SocketFrontend(emulator)
     else:
         front = MemoryFrontend(parity.app)
     yield front
