@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.support.paths import ROOT, TESTS
 
 SUPPORT = TESTS / "support"
-DEFINED_ONCE = ("ROOT", "EVENTS", "SAMPLES", "GOLDEN")
+DEFINED_ONCE = ("ROOT", "EVENTS", "SAMPLES", "GOLDEN", "APPS")
 
 
 def modules_outside_support() -> list[Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -34,7 +35,7 @@ class Script:
         self.respond: Callable[[dict[str, Any]], Any] | None = None
         """Answers by request instead of in order (for concurrent requests)."""
 
-    def next(self, request: dict[str, Any]):
+    def next(self, request: dict[str, Any]) -> Any:
         if self.respond is not None:
             return self.respond(request)
         with self.lock:
@@ -109,7 +110,8 @@ def server() -> Iterator[tuple[str, Script]]:
 
 
 @pytest.fixture
-def no_sleep(monkeypatch) -> list[float]:
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """runtime.aws's back-off sleeps, recorded instead of slept."""
     slept: list[float] = []
-    monkeypatch.setattr(aws.time, "sleep", slept.append)
+    monkeypatch.setattr(time, "sleep", slept.append)  # runtime.aws sleeps through `time`
     return slept

@@ -25,11 +25,11 @@ from runtime import (
     WebsocketAPI,
     WebsocketDisconnectedError,
 )
+from tests.support.paths import APPS
 from wsgen.local import EventLog, running
 
 pytestmark = pytest.mark.usefixtures("aws_env")
 
-APPS = Path(__file__).parent.parent / "local" / "apps"
 CID = "Xq4m-T2r_LpNcF/a8w+="
 
 
@@ -48,6 +48,7 @@ def emulator() -> Iterator[object]:
     os.environ.update(saved)
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_boto3_is_not_imported_for_send_close_or_info(tmp_path):
     """In a fresh interpreter with Lambda's credential variables: no boto3, no http.client."""
     import subprocess

@@ -14,7 +14,7 @@ import pytest
 from runtime.dynamodb import COUNT_BUCKET_S, DynamoDBStore, boto3_call
 from runtime.exceptions import ConnectionNotFoundError, ConnectionStoreError
 from runtime.store import CONNECTION_LIFETIME_S, MemoryStore, expires_at
-from tests.dynamodb import new_table
+from tests.support.dynamodb import new_table
 
 T0 = 1_764_000_000  # epoch seconds the clock starts at
 
@@ -59,7 +59,7 @@ def atomic(call):
     return serialised
 
 
-@pytest.fixture(params=["memory", "dynamodb"])
+@pytest.fixture(params=["memory", pytest.param("dynamodb", marks=pytest.mark.external)])
 def store(request, clock):
     if request.param == "memory":
         return MemoryStore(clock=clock)

@@ -10,7 +10,7 @@ EVENTS = TESTS / "events"
 GOLDEN = TESTS / "golden"
 SAMPLES = ROOT / "samples"
 APPS = TESTS / "support" / "apps"
-"""The apps the emulator runs in tests (`recorder`, `guarded`, `parityapp`...), each imported
+"""The apps the emulator runs in tests (`recorder`, `parityapp`, ...), each imported
 by its module name from this folder."""
 
 SAMPLE_NAMES = sorted(path.name for path in SAMPLES.iterdir() if (path / "app.py").is_file())

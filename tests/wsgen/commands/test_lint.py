@@ -88,6 +88,7 @@ def test_without_cfn_lint_it_says_how_to_install_it(
     )
 
 
+@pytest.mark.slow  # importing cfn-lint: seconds of CPU
 def test_the_region_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     from wsgen.lint import region
 
