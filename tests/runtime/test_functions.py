@@ -21,7 +21,7 @@ from runtime import (
     SQSEvent,
 )
 from runtime.contract import APP_ENV, ENDPOINT_ENV, FUNCTION_ENV, FunctionSpec
-from tests.conftest import EVENTS, ROOT
+from tests.support.paths import EVENTS, ROOT
 
 
 def make_app() -> App:

@@ -1,8 +1,9 @@
 """The golden templates: what `make golden` writes and the golden tests compare, said once.
 
-`python -m tests.support.golden` rewrites tests/golden/<sample>.yaml from each sample, by
-running `wsgen template` (GOLDEN_ARGS) in-process in the sample's folder, as the golden
-tests do; `python -m tests.support.golden --runtime` prints GOLDEN_RUNTIME for the Makefile.
+`python -m tests.support.golden` rewrites tests/golden/<name>.yaml for each of GOLDEN_APPS
+(every sample, and the app with every kind of event handler) by running `wsgen template`
+(GOLDEN_ARGS) in-process in the app's folder, as the golden tests do;
+`python -m tests.support.golden --runtime` prints GOLDEN_RUNTIME for the Makefile.
 """
 
 from __future__ import annotations
@@ -11,27 +12,29 @@ import contextlib
 import io
 import sys
 
-from .paths import GOLDEN, SAMPLE_NAMES, SAMPLES
+from .paths import GOLDEN, SAMPLE_NAMES, SAMPLES, SOURCES_APP
 
 GOLDEN_RUNTIME = "python3.12"
 """The Lambda runtime of the golden templates, so that they do not depend on the Python
 running the tests."""
 GOLDEN_ARGS = ("template", "--runtime", GOLDEN_RUNTIME)
+GOLDEN_APPS = {**{name: SAMPLES / name for name in SAMPLE_NAMES}, "sources": SOURCES_APP}
+"""Each golden template's name (tests/golden/<name>.yaml) and the app folder it comes from."""
 
 
 def render_sample(sample: str) -> str:
-    """`wsgen template` of samples/<sample>, as its golden template holds it."""
+    """`wsgen template` of GOLDEN_APPS[sample], as its golden template holds it."""
     from wsgen.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with (
-        contextlib.chdir(SAMPLES / sample),
+        contextlib.chdir(GOLDEN_APPS[sample]),
         contextlib.redirect_stdout(out),
         contextlib.redirect_stderr(err),
     ):
         code = main(list(GOLDEN_ARGS))
     if code != 0 or err.getvalue():
-        raise RuntimeError(f"samples/{sample}: wsgen template exited {code}: {err.getvalue()}")
+        raise RuntimeError(f"{GOLDEN_APPS[sample]}: wsgen template exited {code}: {err.getvalue()}")
     return out.getvalue()
 
 
@@ -43,7 +46,7 @@ def main(argv: list[str]) -> int:
         print("usage: python -m tests.support.golden [--runtime]", file=sys.stderr)
         return 2
     try:
-        rendered = {sample: render_sample(sample) for sample in SAMPLE_NAMES}
+        rendered = {name: render_sample(name) for name in GOLDEN_APPS}
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

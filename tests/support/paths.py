@@ -13,4 +13,7 @@ APPS = TESTS / "support" / "apps"
 """The apps the emulator runs in tests (`recorder`, `parityapp`, ...), each imported
 by its module name from this folder."""
 
+SOURCES_APP = TESTS / "wsgen" / "apps" / "sources"
+"""The app with a handler of every kind of event source; its golden template is sources.yaml."""
+
 SAMPLE_NAMES = sorted(path.name for path in SAMPLES.iterdir() if (path / "app.py").is_file())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -178,3 +179,32 @@ def features_template(
     result = wsgen(*GOLDEN_ARGS, "--format", fmt, cwd=directory)
     assert (result.code, result.err) == (0, ""), result.err
     return result.out, result.template()
+
+
+def _with_s3_uris(template: dict[str, Any]) -> dict[str, Any]:
+    """The translator needs S3 locations where `sam build`/`sam package` would put them."""
+    result = copy.deepcopy(template)
+    for name, resource in result["Resources"].items():
+        for key in ("CodeUri", "ContentUri"):
+            if key in resource.get("Properties", {}):
+                resource["Properties"][key] = f"s3://wsgen-test-bucket/{name}.zip"
+    return result
+
+
+class _NoManagedPolicies:
+    """The translator's managed-policy lookup, answered offline."""
+
+    def load(self) -> dict[str, str]:
+        return {
+            "AWSLambdaBasicExecutionRole": (
+                "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+            )
+        }
+
+
+def sam_transform(template: dict[str, Any]) -> dict[str, Any]:
+    """`template` as SAM's translator turns it into plain CloudFormation, offline."""
+    from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
+
+    translated: dict[str, Any] = transform(_with_s3_uris(template), {}, _NoManagedPolicies())
+    return translated

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from runtime.contract import FUNCTION_HANDLER
-from tests.support.paths import GOLDEN, ROOT, SAMPLE_NAMES
+from tests.support.golden import GOLDEN_APPS
+from tests.support.paths import GOLDEN, ROOT
 from tests.support.templates import Result, features_template, parse, quota_template
 from wsgen.template import waivers
 
@@ -60,7 +61,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The golden templates (sources: every kind of event handler), the every-setting one and a
     300-route one, in one directory."""
     directory = tmp_path_factory.mktemp("scan")
-    for name in [*SAMPLE_NAMES, "sources"]:
+    for name in GOLDEN_APPS:
         shutil.copy(GOLDEN / f"{name}.yaml", directory / f"{name}.yaml")
     return directory
 
@@ -94,7 +95,7 @@ def test_checkov_without_configuration_finds_nothing_in_any_template(
         for kind in ("passed_checks", "skipped_checks")
         for check in report["results"][kind]
     }
-    expected = [*SAMPLE_NAMES, "sources", "features", "routes300"]
+    expected = [*GOLDEN_APPS, "features", "routes300"]
     assert files == {f"{name}.yaml" for name in expected}
     assert all(report["summary"]["parsing_errors"] == 0 for report in reports)
     # Each skip is one the template's Metadata asked for, with its reason.

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.support.golden import render_sample
 from tests.support.paths import GOLDEN, SAMPLE_NAMES
-from tests.support.templates import Result, features_template, parse, quota_template
+from tests.support.templates import (
+    Result,
+    features_template,
+    parse,
+    quota_template,
+    sam_transform,
+)
 from wsgen.template.quotas import transformed_count
 
 
@@ -29,34 +33,6 @@ def test_cfn_lint_finds_nothing_in_golden_template(sample: str) -> None:
 
     matches = lint_file(GOLDEN / f"{sample}.yaml")
     assert [str(m) for m in matches] == []
-
-
-def _with_s3_uris(template: dict[str, Any]) -> dict[str, Any]:
-    """The translator needs S3 locations where `sam build`/`sam package` would put them."""
-    result = copy.deepcopy(template)
-    for name, resource in result["Resources"].items():
-        for key in ("CodeUri", "ContentUri"):
-            if key in resource.get("Properties", {}):
-                resource["Properties"][key] = f"s3://wsgen-test-bucket/{name}.zip"
-    return result
-
-
-class _NoManagedPolicies:
-    """The translator's managed-policy lookup, answered offline."""
-
-    def load(self) -> dict[str, str]:
-        return {
-            "AWSLambdaBasicExecutionRole": (
-                "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-            )
-        }
-
-
-def sam_transform(template: dict[str, Any]) -> dict[str, Any]:
-    from samtranslator.translator.transform import transform
-
-    translated: dict[str, Any] = transform(_with_s3_uris(template), {}, _NoManagedPolicies())
-    return translated
 
 
 @pytest.mark.slow  # SAM's translator: seconds of CPU per template

@@ -8,35 +8,33 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.wsgen.support import GOLDEN, GOLDEN_ARGS, Result, parse
-from tests.wsgen.test_golden import sam_transform
+from tests.support.golden import render_sample
+from tests.support.paths import GOLDEN, ROOT
+from tests.support.templates import parse, sam_transform
 from wsgen.template.quotas import transformed_count
 
-APP_DIR = Path(__file__).parent / "apps" / "sources"
 TEMPLATE = GOLDEN / "sources.yaml"
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
 SQS_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
 STREAM_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole"
 
 
-def test_golden_template_is_what_wsgen_template_prints(wsgen: Callable[..., Result]) -> None:
-    result = wsgen(*GOLDEN_ARGS, cwd=APP_DIR)
-    assert (result.code, result.err) == (0, "")
-    assert result.out == TEMPLATE.read_text(), "run `make golden`, read the diff"
+def test_golden_template_is_what_wsgen_template_prints() -> None:
+    assert render_sample("sources") == TEMPLATE.read_text(), "run `make golden`, read the diff"
 
 
+@pytest.mark.slow  # cfn-lint: seconds of CPU
 def test_cfn_lint_finds_nothing() -> None:
     from cfnlint.api import lint_file
 
     assert [str(m) for m in lint_file(TEMPLATE)] == []
 
 
+@pytest.mark.external  # sam, from .venv-sam
 def test_sam_validate_lint_accepts_it(tmp_path: Path) -> None:
     if not SAM.exists():
         pytest.fail("aws-sam-cli is missing: run `make sam`")
@@ -52,6 +50,7 @@ def test_sam_validate_lint_accepts_it(tmp_path: Path) -> None:
     assert "is a valid SAM Template" in run.stdout + run.stderr
 
 
+@pytest.mark.slow  # SAM's translator: seconds of CPU
 def test_sam_translator_gives_each_handler_its_source_and_only_its_permissions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

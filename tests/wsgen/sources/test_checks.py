@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.wsgen.support import Result
+from tests.support.templates import Result
 
 APP = """\
 from runtime import App
