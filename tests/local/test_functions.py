@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 import websockets
 
-from tests.conftest import EVENTS, ROOT
+from tests.support.local import run, start
+from tests.support.paths import APPS, EVENTS, ROOT
 from wsgen.cli import main
 from wsgen.local import EventLog
-
-from .conftest import APPS, run, start
 
 
 def wsgen_invoke(port: int, *argv: str) -> subprocess.CompletedProcess[str]:

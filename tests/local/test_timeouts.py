@@ -10,10 +10,10 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
+from tests.support.events import ID
+from tests.support.local import run, start
+from tests.support.paths import APPS
 from wsgen.local import EventLog, running
-
-from .conftest import APPS, run, start
-from .test_events import ID
 
 STALL = '{"action": "stall"}'
 

@@ -8,11 +8,10 @@ from typing import Any
 import pytest
 
 from runtime import App, FunctionNotFoundError
-from tests.conftest import read_event
+from tests.support.builders import new_app
+from tests.support.events import read_event
 from wsgen.exceptions import EventHandlerError
 from wsgen.testing import Client
-
-from .conftest import new_app
 
 
 @pytest.fixture

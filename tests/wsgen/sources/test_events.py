@@ -8,7 +8,7 @@ import pytest
 
 from runtime import App, CloudWatchEvent, DynamoDBEvent, SNSEvent, SQSEvent
 from runtime.contract import FunctionSpec
-from tests.conftest import read_event
+from tests.support.events import read_event
 from wsgen.exceptions import ConfigError
 from wsgen.sources.events import Where, build_event, typed
 
