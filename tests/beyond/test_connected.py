@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,11 +13,10 @@ import websockets
 from runtime import App, DuplicateHandlerError, WebsocketDisconnectedError
 from runtime.background import Background
 from runtime.contract import CONNECT, CONNECTED_KEY
-from tests.conftest import read_event
+from tests.support.events import read_event
+from tests.support.paths import APPS
 from wsgen.local import EventLog, running
 from wsgen.testing import Client
-
-APPS = Path(__file__).parent / "apps"
 
 
 class Recording(Background):
@@ -140,6 +138,7 @@ def test_the_test_client_runs_it_right_after_the_handshake() -> None:
         assert seen == [conn.connection_id]
 
 
+@pytest.mark.slow  # the emulator, real sockets
 def test_wsgen_local_sends_the_welcome_as_the_first_frame_every_time() -> None:
     async def many(url: str) -> list[Any]:
         frames = []

@@ -411,7 +411,7 @@ def test_logging_is_imported_only_when_app_log_is_used():
 
 
 def test_sending_before_any_endpoint_is_known_is_a_value_error_as_in_chalice(aws_env):
-    app = make_app()
+    app = new_app()
     with pytest.raises(ValueError) as caught:  # before any network call
         app.websocket_api.send("Xq4mT2rLpNcFa8w=", "hi")
     assert isinstance(caught.value, EndpointNotConfiguredError)

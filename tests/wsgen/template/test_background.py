@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.wsgen.features import features_template
-from tests.wsgen.support import Result
-from tests.wsgen.test_golden import sam_transform
+from tests.support.templates import Result, features_template, sam_transform
 
 
 def _policies(template: dict[str, Any]) -> dict[str, Any]:
@@ -21,6 +19,7 @@ def _policies(template: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow  # cfn-lint and SAM's translator: seconds of CPU
 def test_the_connect_function_may_invoke_only_itself_without_a_cycle(
     wsgen: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
