@@ -403,8 +403,9 @@ def test_without_configure_logs_the_logger_is_left_alone_until_debug_is_set(fres
     assert app.log.level == logging.DEBUG
 
 
+@pytest.mark.slow  # fresh interpreters
 def test_logging_is_imported_only_when_app_log_is_used():
-    from tests.runtime.test_imports import imported_after
+    from tests.support.probe import imported_after
 
     assert "logging" not in imported_after("app = runtime.App('x'); app.debug = True")
     assert "logging" in imported_after("runtime.App('x').log")

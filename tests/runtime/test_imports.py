@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 
 import pytest
 
 from tests.support.paths import ROOT, SAMPLES
+from tests.support.probe import imported_after
 
 pytestmark = pytest.mark.slow  # a fresh interpreter per test
 
-PROBE = """
-import json, sys
-sys.path[:0] = {paths!r}
-import runtime
-{extra}
-print(json.dumps(sorted(sys.modules)))
-"""
-
 FORBIDDEN = ("boto3", "botocore", "wsgen", "troposphere", "websockets", "cfn_flip", "yaml")
 LAZY_ONLY = ("boto3", "botocore")  # allowed inside a function: the first management call
-
-
-def imported_after(extra: str = "", paths: tuple[str, ...] = ()) -> list[str]:
-    code = PROBE.format(paths=[str(ROOT), *paths], extra=extra)
-    out = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    return json.loads(out)
 
 
 def third_party(modules: list[str], own: tuple[str, ...]) -> list[str]:

@@ -14,6 +14,7 @@
   Makefile and the golden tests.
 - `local`: starting the emulator on a test app, a management client for it, `run`.
 - `dynamodb`: moto's DynamoDB server on loopback, and fresh tables on it.
+- `probe`: what a fresh interpreter imports after `import runtime`.
 - `rawclient`: a WebSocket client on a raw socket, for frames real clients never send.
 
 Fixtures stay in conftest.py files; a test module imports helpers only from here, never
