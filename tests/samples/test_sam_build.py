@@ -29,6 +29,7 @@ import pytest
 
 from tests.conftest import EVENTS, ROOT, SAMPLES
 from tests.wsgen.support import SAMPLE_NAMES, parse
+from wsgen.bytecode import find_interpreter
 
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
@@ -213,6 +214,9 @@ def test_built_handler_runs_with_only_function_layer_and_boto3(
 ) -> None:
     function, layer, pythonpath = _lambda_path(tmp_path, built[sample])
     assert (layer / "runtime" / "__init__.py").is_file()
+    if find_interpreter(RUNTIME):  # then the built layer keeps the bytecode wsgen compiled
+        tag = RUNTIME.replace("python", "cpython-").replace(".", "")
+        assert (layer / "runtime" / "__pycache__" / f"__init__.{tag}.pyc").is_file()
     endpoint, calls = stub_aws
     env = {
         "PATH": os.environ.get("PATH", ""),

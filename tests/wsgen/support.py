@@ -31,11 +31,17 @@ def message(event):
 """
 
 
+BYTECODE_NOTE = "note: the runtime layer ships "
+"""How `wsgen template`'s one line about the layer's bytecode starts (`Result.notes`)."""
+
+
 @dataclass
 class Result:
     code: int
     out: str
     err: str
+    """stderr without `wsgen template`'s bytecode note (in `notes`)."""
+    notes: str = ""
 
     def template(self) -> dict[str, Any]:
         return parse(self.out)
