@@ -21,7 +21,7 @@ import pytest
 from runtime.contract import FUNCTION_HANDLER
 from tests.conftest import ROOT
 from tests.wsgen.features import features_template
-from tests.wsgen.support import GOLDEN, SAMPLE_NAMES, Result, parse, quota_template
+from tests.wsgen.support import ECHO, GOLDEN, SAMPLE_NAMES, Result, parse, quota_template
 from wsgen.template import waivers
 
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
@@ -73,6 +73,11 @@ def test_checkov_without_configuration_finds_nothing_in_any_template(
     (templates / "features.yaml").write_text(text)
     text, _ = quota_template(wsgen, tmp_path / "routes300")
     (templates / "routes300.yaml").write_text(text)
+    snap = tmp_path / "snap"  # snap_start: the alias SAM publishes, invoked by API Gateway
+    snap.mkdir()
+    (snap / "app.py").write_text(ECHO)
+    (snap / "wsgen.toml").write_text('runtime = "python3.12"\nsnap_start = true\n')
+    (templates / "snap_start.yaml").write_text(wsgen("template", "--app-dir", str(snap)).out)
     reports = _scan(templates)
     failed = [
         f"{check['check_id']} {check['file_path']} {check['resource']}: {check['check_name']}"
@@ -94,7 +99,7 @@ def test_checkov_without_configuration_finds_nothing_in_any_template(
         for kind in ("passed_checks", "skipped_checks")
         for check in report["results"][kind]
     }
-    expected = [*SAMPLE_NAMES, "sources", "features", "routes300"]
+    expected = [*SAMPLE_NAMES, "sources", "features", "routes300", "snap_start"]
     assert files == {f"{name}.yaml" for name in expected}
     assert all(report["summary"]["parsing_errors"] == 0 for report in reports)
     # Each skip is one the template's Metadata asked for, with its reason.
