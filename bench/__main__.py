@@ -8,11 +8,12 @@ import sys
 import time
 from pathlib import Path
 
-from . import broadcast, coldstart, dispatch, footprint, memory, template, throughput
+from . import broadcast, coldpath, coldstart, dispatch, footprint, memory, template, throughput
 from .harness import Row, machine, table
 
 BENCHMARKS = {
     "coldstart": coldstart,
+    "coldpath": coldpath,
     "dispatch": dispatch,
     "template": template,
     "broadcast": broadcast,

@@ -15,14 +15,19 @@ WSGEN_ECHO = ROOT / "samples" / "echo"
 CHALICE_ECHO = APPS / "chalice_echo"
 
 
-def wsgen_function(into: Path) -> list[Path]:
-    """The echo function as Lambda sees it: the layer's `python/` and the app; sys.path order."""
+def wsgen_function(into: Path, bytecode: bool = False) -> list[Path]:
+    """The echo function as Lambda sees it: the layer's `python/` and the app; sys.path order.
+
+    With `bytecode`, the layer ships it for this interpreter, as `wsgen template` does for
+    a runtime whose interpreter it finds; without, source only.
+    """
     from wsgen.layer import stage_runtime_layer
 
     code = into / "function"
     code.mkdir(parents=True)
     shutil.copy(WSGEN_ECHO / "app.py", code / "app.py")
-    layer = stage_runtime_layer(into) / "python"
+    runtime = f"python{sys.version_info.major}.{sys.version_info.minor}" if bytecode else None
+    layer = stage_runtime_layer(into, runtime) / "python"
     return [code, layer]
 
 

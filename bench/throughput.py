@@ -46,7 +46,7 @@ def run(rounds: int, smoke: bool = False) -> list[Row]:
             def rate(side: str, message: str, clients: int, each: int) -> float:
                 return loop.run_until_complete(round_trips(conns[side][:clients], message, each))
 
-            rate("emulator", SEND, concurrent, 2)  # untimed: boto3's import and client
+            rate("emulator", SEND, concurrent, 2)  # untimed: the client's first connections
             rate("emulator", MESSAGE, concurrent, 2)
             rate("bare", MESSAGE, concurrent, 2)
             results = {}
@@ -67,15 +67,20 @@ def run(rounds: int, smoke: bool = False) -> list[Row]:
     rows = []
     for clients, medians in results.items():
         share = medians["reply"] / medians["bare"]
+        send_share = medians["send"] / medians["bare"]
+        many = clients > 1
         rows.append(
             Row(
-                f"`wsgen local` echo round trips, {clients} client{'s' if clients > 1 else ''}",
+                f"`wsgen local` echo round trips, {clients} client{'s' if many else ''}",
                 f"two-way reply route {_rate(medians['reply'])} ({share:.0%} of bare), "
                 f"handler calling `send()` {_rate(medians['send'])} "
-                f"({medians['send'] / medians['bare']:.0%}); bare `websockets` echo server "
+                f"({send_share:.0%}); bare `websockets` echo server "
                 f"{_rate(medians['bare'])}",
-                "reply route ≥ 25% of the bare server",
-                share >= 0.25,
+                # 200 clients: the fast path's targets; 1 client: the earlier one
+                "reply route ≥ 60%, `send()` ≥ 25% of the bare server"
+                if many
+                else "reply route ≥ 25% of the bare server",
+                share >= 0.60 and send_share >= 0.25 if many else share >= 0.25,
             )
         )
     return rows

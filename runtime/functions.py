@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .contract import CW_EVENT, DYNAMODB, LAMBDA_FUNCTION, SCHEDULE, SNS, SQS
 from .exceptions import FunctionNotFoundError, RegistrationError
-from .sources import CloudWatchEvent, DynamoDBEvent, SNSEvent, SQSEvent
+from .sources import CloudWatchEvent, DynamoDBEvent, LambdaFunctionEvent, SNSEvent, SQSEvent
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -67,10 +67,25 @@ class _Function:
         self.options = options
 
 
+# Chalice's middleware event type of each kind (`@app.middleware("sqs")`).
+_MIDDLEWARE_TYPES = {
+    SCHEDULE: "scheduled",
+    SQS: "sqs",
+    SNS: "sns",
+    CW_EVENT: "cloudwatch",
+    DYNAMODB: "dynamodb",
+    LAMBDA_FUNCTION: "pure_lambda",
+}
+
+
 class EventSources:
     """The event-handler decorators of `App`; each registers a function of its own."""
 
     _functions: dict[str, _Function]
+
+    def middleware_for(self, event_type: str) -> tuple[Any, ...]:
+        """The middleware of `event_type` (`App` has the registry)."""
+        return ()
 
     def schedule(
         self, expression: str | Rate | Cron, name: str | None = None, description: str = ""
@@ -153,10 +168,18 @@ class EventSources:
         if entry is None:
             raise FunctionNotFoundError(name, sorted(self._functions))
         handler = entry.handler
+        # Chalice's middleware of the kind, and "all": `middleware(event, get_response)`
+        # around the handler, the first registered outermost; none: the handler itself.
+        middleware = self.middleware_for(_MIDDLEWARE_TYPES[entry.kind])
         if entry.kind == LAMBDA_FUNCTION:
-            return handler  # type: ignore[no-any-return]
+            if not middleware:
+                return handler  # type: ignore[no-any-return]
+            # Middleware takes one event, as in Chalice: the dict and context wrapped.
+            plain = _chain(lambda wrapped: handler(wrapped.raw, wrapped.context), middleware)
+            return lambda event, context: plain(LambdaFunctionEvent(event, context))
+        chained = _chain(handler, middleware)
         if entry.kind == SQS:
-            return lambda event, context: _sqs(entry, SQSEvent(event, context))
+            return lambda event, context: _sqs(entry.name, chained, SQSEvent(event, context))
         wrap = (
             SNSEvent
             if entry.kind == SNS
@@ -167,7 +190,7 @@ class EventSources:
 
         def call(event: Any, context: Any) -> Any:
             try:
-                return handler(wrap(event, context))
+                return chained(wrap(event, context))
             except Exception as exc:
                 _logger().error("handler %s failed: %s: %s", name, type(exc).__name__, exc)
                 raise
@@ -175,7 +198,18 @@ class EventSources:
         return call
 
 
-def _sqs(entry: _Function, batch: SQSEvent) -> dict[str, Any]:
+def _chain(handler: Any, middleware: tuple[Any, ...]) -> Any:
+    """`handler` behind `middleware`, the first outermost: what each `get_response` calls."""
+    for func in reversed(middleware):
+        handler = _bind(func, handler)
+    return handler
+
+
+def _bind(func: Any, get_response: Any) -> Any:
+    return lambda event: func(event, get_response)
+
+
+def _sqs(name: str, handler: Any, batch: SQSEvent) -> dict[str, Any]:
     """Call an SQS handler; report the messages it did not finish as the batch's failures.
 
     The function's event source mapping has `FunctionResponseTypes: [ReportBatchItemFailures]`:
@@ -185,14 +219,14 @@ def _sqs(entry: _Function, batch: SQSEvent) -> dict[str, Any]:
     docs/aws-facts.md#event-sources
     """
     try:
-        result = entry.handler(batch)
+        result = handler(batch)
     except Exception:
         failed = batch.unfinished()
         if failed is None:
             raise
         _logger().exception(
             "handler %s failed on message %s; %d of %d messages will be retried",
-            entry.name,
+            name,
             failed[0],
             len(failed),
             len(batch),

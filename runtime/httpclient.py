@@ -48,11 +48,13 @@ class Connection:
     """One socket to a host, reused for request after request while the server allows."""
 
     def __init__(self, scheme: str, host: str, port: int, timeout: float) -> None:
-        sock = socket.create_connection((host, port), timeout)
+        # An ASCII host as bytes: a str would load the idna codec (unicodedata, re, stringprep)
+        name = host.encode("ascii") if host.isascii() else host
+        sock = socket.create_connection((name, port), timeout)  # type: ignore[arg-type]
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if scheme == "https":
-                sock = _tls_context().wrap_socket(sock, server_hostname=host)
+                sock = _tls_context().wrap_socket(sock, server_hostname=name)
         except BaseException:
             sock.close()
             raise

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 from _thread import allocate_lock  # threading.Lock itself; `threading` costs cold-start time
 
-from .aws import AwsResponse, Credentials, credentials, quote, region_of, request
 from .contract import ENDPOINT_ENV, MAX_MESSAGE_BYTES
 from .exceptions import (
     EndpointNotConfiguredError,
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from typing import Any
 
+    from .aws import AwsResponse, Credentials
     from .events import RawRequestContext
 
 OPENING_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
@@ -263,6 +263,9 @@ class WebsocketAPI:
     def _calls(self) -> _Direct | _Boto3:
         """The client for this call: runtime.aws with Lambda's credentials, else boto3."""
         if self._override is None and self.session is None:
+            # imported on the first call: sockets and hashing cost every cold start otherwise
+            from .aws import credentials
+
             found = credentials()
             if found is not None:
                 endpoint = self.endpoint
@@ -285,6 +288,8 @@ class WebsocketAPI:
 
     def _new_client(self, endpoint: str) -> Any:
         from botocore.config import Config
+
+        from .aws import region_of
 
         session = self._session()
         return session.client(
@@ -348,6 +353,8 @@ def _check_size(message: str | bytes) -> None:
 
 def _signing_region(endpoint: str) -> str:
     """The region to sign for: the endpoint's own (or API Gateway refuses), else Lambda's."""
+    from .aws import region_of
+
     env = os.environ
     return (
         region_of(endpoint)
@@ -419,6 +426,8 @@ class _Direct:
     def _call(
         self, method: str, operation: str, connection_id: str, body: bytes = b""
     ) -> AwsResponse:
+        from .aws import quote, request
+
         url = f"{self.endpoint}/@connections/{quote(connection_id)}"
         response = request(
             method,

@@ -52,6 +52,17 @@ class _SourceEvent:
         return self.raw
 
 
+class LambdaFunctionEvent(_SourceEvent):
+    """What middleware gets for an `@app.lambda_function` handler: the event dict, wrapped."""
+
+    __slots__ = ()
+
+    @property
+    def event(self) -> dict[str, Any]:
+        """The event dict (Chalice's name for it)."""
+        return self.raw
+
+
 class CloudWatchEvent(_SourceEvent):
     """An EventBridge event: what a schedule (`rate()`, `cron()`) or an `on_cw_event` rule sends."""
 

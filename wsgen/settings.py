@@ -3,6 +3,7 @@
     runtime = "python3.12"            # the Lambda runtime
     memory_size = 256                 # MB, 128-10240
     timeout = 30                      # seconds, 1-900
+    snap_start = true                 # Lambda SnapStart on published versions (python3.12+)
     reserved_concurrency = 10         # of the default function (not inherited)
     log_retention_days = 14           # a CloudWatch Logs retention period
     merge_template = "resources.yaml" # merged like --merge-template, relative to the app dir
@@ -95,6 +96,10 @@ from .checks import RETENTION_DAYS, RUNTIMES, Check, is_intrinsic, is_statement
 from .exceptions import ConfigError
 from .keys import Rule, Section, combine, keys_of
 
+SNAP_START_SINCE = "python3.12"
+"""The first Python runtime Lambda SnapStart supports.
+https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html"""
+
 __all__ = [
     "CHECKS",
     "DEFAULT_STAGE",
@@ -167,6 +172,7 @@ class FunctionDefaults:
     )
     policies: Annotated[list[Any], checks.policies] = dataclasses.field(default_factory=list)
     tracing: Annotated[bool, checks.boolean] = False
+    snap_start: Annotated[bool, checks.boolean] = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -390,6 +396,14 @@ def _check(table: dict[str, Any], source: str, prefix: str, spec: AppSpec | None
 
 def _check_together(settings: Settings, source: str, spec: AppSpec | None) -> None:
     """Checks of the stage's settings that involve more than one key."""
+    snapping = [""] if settings.snap_start else []
+    snapping += [f"functions.{n}." for n, f in sorted(settings.functions.items()) if f.snap_start]
+    if snapping and RUNTIMES.index(settings.runtime) < RUNTIMES.index(SNAP_START_SINCE):
+        raise ConfigError(
+            f"'{snapping[0]}snap_start' needs {SNAP_START_SINCE} or later (Lambda SnapStart "
+            f'for Python), not {settings.runtime}; set runtime = "{SNAP_START_SINCE}"',
+            source,
+        )
     levels = [("", settings.logging_level, settings.data_trace)] + [
         (f"routes.{key}.", route.logging_level or settings.logging_level, route.data_trace)
         for key, route in settings.routes.items()

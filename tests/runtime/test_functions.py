@@ -368,3 +368,68 @@ def test_a_chalice_app_with_event_handlers_ports_by_its_import_line(tmp_path, lo
         "cron(0 10 * * ? *)",
         "rate(5 minutes)",
     ]
+
+
+def test_middleware_wraps_the_event_handlers_of_its_type_and_all(load_event):
+    app = make_app()
+    calls = []
+
+    @app.middleware("all")
+    def outer(event, get_response):
+        calls.append(("all", type(event).__name__))
+        return get_response(event)
+
+    @app.middleware("sqs")
+    def only_sqs(event, get_response):
+        calls.append(("sqs", len(event)))
+        return get_response(event)
+
+    @app.middleware("scheduled")
+    def skip_schedules(event, get_response):
+        calls.append(("scheduled", event.time))
+        return "skipped"  # without calling the handler
+
+    @app.schedule("rate(1 minute)")
+    def tick(event):
+        raise AssertionError("middleware answered instead")
+
+    @app.on_sqs_message(queue="jobs")
+    def jobs(event):
+        for record in event:
+            if record.message_id.startswith("8e1f"):
+                raise ValueError("second fails")
+
+    @app.lambda_function()
+    def plain(event, context):
+        return {"got": event, "context": context}
+
+    assert app.function_handler("tick")(load_event("schedule.json"), None) == "skipped"
+    raw = load_event("sqs.json")
+    assert app.function_handler("jobs")(raw, None) == {
+        "batchItemFailures": [{"itemIdentifier": raw["Records"][1]["messageId"]}]
+    }
+    assert app.function_handler("plain")({"a": 1}, "ctx") == {"got": {"a": 1}, "context": "ctx"}
+    assert calls == [
+        ("all", "CloudWatchEvent"),
+        ("scheduled", "2026-12-01T10:00:00Z"),
+        ("all", "SQSEvent"),
+        ("sqs", 2),
+        ("all", "LambdaFunctionEvent"),
+    ]
+
+
+def test_pure_lambda_middleware_sees_the_event_and_context(load_event):
+    app = make_app()
+    seen = []
+
+    @app.middleware("pure_lambda")
+    def record(event, get_response):
+        seen.append((event.event, event.context, event.to_dict() is event.event))
+        return {"wrapped": get_response(event)}
+
+    @app.lambda_function(name="f")
+    def f(event, context):
+        return event["n"] + 1
+
+    assert app.function_handler("f")({"n": 1}, "ctx") == {"wrapped": 2}
+    assert seen == [({"n": 1}, "ctx", True)]

@@ -50,20 +50,24 @@ def emulator() -> Iterator[object]:
 
 @pytest.mark.slow  # a fresh interpreter
 def test_boto3_is_not_imported_for_send_close_or_info(tmp_path):
-    """In a fresh interpreter with Lambda's credential variables: no boto3, no http.client."""
+    """A fresh interpreter with Lambda's credential variables: no boto3, http.client or idna.
+
+    And nothing of the client before the first call: importing the app stays cheap.
+    """
     import subprocess
 
     probe = """
 import sys, runtime
 from runtime import WebsocketAPI
+assert not {"socket", "runtime.aws", "hashlib"} & set(sys.modules), "imported before a call"
 api = WebsocketAPI()
 api.configure_endpoint("http://127.0.0.1:9/local")
 try:
     api.send("abc=", "hi")
 except OSError:
     pass
-heavy = ('boto3', 'botocore', 'http', 'email', 'ssl')
-print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))
+heavy = ('boto3', 'botocore', 'http', 'email', 'ssl', 'encodings.idna', 'unicodedata')
+print(sorted(m for m in sys.modules if m in heavy or m.split('.')[0] in heavy))
 """
     env = {
         "AWS_ACCESS_KEY_ID": "AKID",
@@ -176,7 +180,7 @@ def test_path_encoding_body_and_signature_scope(scripted, api):
 
 
 def test_signs_for_the_endpoint_s_own_region(server, no_sleep, monkeypatch):
-    from runtime import aws, management
+    from runtime import aws
 
     url, _ = server
     seen = []
@@ -186,7 +190,7 @@ def test_signs_for_the_endpoint_s_own_region(server, no_sleep, monkeypatch):
         seen.append((target, kwargs["region"]))
         return real(method, url + "/p", **kwargs)
 
-    monkeypatch.setattr(management, "request", capture)
+    monkeypatch.setattr(aws, "request", capture)
     api = WebsocketAPI()
     api.configure_endpoint("https://q1w2e3.execute-api.cn-north-1.amazonaws.com.cn/prod")
     api.send("a=", "x")

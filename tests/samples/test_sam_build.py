@@ -29,6 +29,7 @@ import pytest
 
 from tests.support.paths import EVENTS, ROOT, SAMPLE_NAMES, SAMPLES
 from tests.support.templates import parse
+from wsgen.bytecode import find_interpreter
 
 pytestmark = pytest.mark.external  # sam build, from .venv-sam
 
@@ -215,6 +216,9 @@ def test_built_handler_runs_with_only_function_layer_and_boto3(
 ) -> None:
     function, layer, pythonpath = _lambda_path(tmp_path, built[sample])
     assert (layer / "runtime" / "__init__.py").is_file()
+    if find_interpreter(RUNTIME):  # then the built layer keeps the bytecode wsgen compiled
+        tag = RUNTIME.replace("python", "cpython-").replace(".", "")
+        assert (layer / "runtime" / "__pycache__" / f"__init__.{tag}.pyc").is_file()
     endpoint, calls = stub_aws
     env = {
         "PATH": os.environ.get("PATH", ""),

@@ -86,8 +86,14 @@ def test_the_workflows_commands_pass_on_a_fresh_project(project: Path) -> None:
     install, tests, template = outputs
     assert "wsgen[lint]" in install and "already satisfied" in install
     assert "3 passed" in tests
-    # Nothing but, in some year, the warning about a default runtime near its deprecation.
-    assert all(line.startswith("warning: the runtime defaults") for line in template.splitlines())
+    # Nothing but the note whether the runtime layer ships bytecode and, in some year, the
+    # warning about a default runtime near its deprecation.
+    lines = template.splitlines()
+    assert sum(line.startswith("note: the runtime layer ships ") for line in lines) == 1
+    assert all(
+        line.startswith(("note: the runtime layer ships ", "warning: the runtime defaults"))
+        for line in lines
+    )
     assert "WebsocketHandler" in (project / "template.yaml").read_text()
 
 

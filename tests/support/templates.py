@@ -26,6 +26,8 @@ class Result:
     code: int
     out: str
     err: str
+    """stderr without `wsgen template`'s bytecode note (in `notes`)."""
+    notes: str = ""
 
     def template(self) -> dict[str, Any]:
         return parse(self.out)

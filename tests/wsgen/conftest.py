@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.golden import BYTECODE_NOTE
 from tests.support.templates import Result
 from wsgen.cli import main
 
@@ -36,7 +37,10 @@ def wsgen(
                 m.chdir(cwd)
             code = main(list(argv))
         captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
+        lines = captured.err.splitlines(keepends=True)
+        notes = "".join(line for line in lines if line.startswith(BYTECODE_NOTE))
+        err = "".join(line for line in lines if not line.startswith(BYTECODE_NOTE))
+        return Result(code, captured.out, err, notes)
 
     return run
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from runtime.contract import FUNCTION_HANDLER
+from tests.support.builders import ECHO
 from tests.support.golden import GOLDEN_APPS
 from tests.support.paths import GOLDEN, ROOT
 from tests.support.templates import Result, features_template, parse, quota_template
@@ -74,6 +75,11 @@ def test_checkov_without_configuration_finds_nothing_in_any_template(
     (templates / "features.yaml").write_text(text)
     text, _ = quota_template(wsgen, tmp_path / "routes300")
     (templates / "routes300.yaml").write_text(text)
+    snap = tmp_path / "snap"  # snap_start: the alias SAM publishes, invoked by API Gateway
+    snap.mkdir()
+    (snap / "app.py").write_text(ECHO)
+    (snap / "wsgen.toml").write_text('runtime = "python3.12"\nsnap_start = true\n')
+    (templates / "snap_start.yaml").write_text(wsgen("template", "--app-dir", str(snap)).out)
     reports = _scan(templates)
     failed = [
         f"{check['check_id']} {check['file_path']} {check['resource']}: {check['check_name']}"
@@ -95,7 +101,7 @@ def test_checkov_without_configuration_finds_nothing_in_any_template(
         for kind in ("passed_checks", "skipped_checks")
         for check in report["results"][kind]
     }
-    expected = [*GOLDEN_APPS, "features", "routes300"]
+    expected = [*GOLDEN_APPS, "features", "routes300", "snap_start"]
     assert files == {f"{name}.yaml" for name in expected}
     assert all(report["summary"]["parsing_errors"] == 0 for report in reports)
     # Each skip is one the template's Metadata asked for, with its reason.

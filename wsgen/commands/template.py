@@ -76,7 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..bundle import FUNCTION_DIR, stage_function
     from ..exceptions import QuotaError
-    from ..layer import LAYER_DIR, stage_runtime_layer
+    from ..layer import LAYER_DIR, stage_runtime_layer, staged_bytecode
     from ..loader import load_spec
     from ..merge import check_merged, deep_merge, load_template
     from ..render import render
@@ -115,13 +115,31 @@ def run(args: argparse.Namespace) -> int:
             print(f"warning: {warning}", file=sys.stderr)
     if args.lint:
         _lint(text, args.output or "<stdout>")
-    stage_runtime_layer(app_dir)
+    stage_runtime_layer(app_dir, settings.runtime)
+    _say_bytecode(staged_bytecode(app_dir), settings.runtime)
     stage_function(app_dir)
     if args.output:
         _write_atomically(Path(args.output), text)
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _say_bytecode(bytecode: str, runtime: str) -> None:
+    """One stderr line: whether the runtime layer ships bytecode, and how to get it if not."""
+    if bytecode.startswith("none: "):
+        print(
+            f"note: the runtime layer ships source only ({bytecode.removeprefix('none: ')}); "
+            f"with a {runtime} interpreter here (e.g. pyenv install "
+            f"{runtime.removeprefix('python')}) it would ship bytecode, compiled once instead "
+            "of at every cold start",
+            file=sys.stderr,
+        )
+    else:
+        tag, _, python = bytecode.partition(" by ")
+        print(
+            f"note: the runtime layer ships {tag} bytecode (compiled by {python})", file=sys.stderr
+        )
 
 
 def _lint(text: str, where: str) -> None:

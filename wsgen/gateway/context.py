@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import time
-import uuid
 
-from .events import ACCOUNT_ID
+from .events import ACCOUNT_ID, new_uuid
 
 INTEGRATION_TIMEOUT_MS = 29_000
 """API Gateway's maximum integration timeout; what `get_remaining_time_in_millis` counts down
@@ -27,9 +26,9 @@ class LambdaContext:
         self.function_version = "$LATEST"
         self.invoked_function_arn = f"arn:aws:lambda:{region}:{account_id}:function:{function_name}"
         self.memory_limit_in_mb = 128
-        self.aws_request_id = str(uuid.uuid4())
+        self.aws_request_id = new_uuid()
         self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = log_stream_name or f"[$LATEST]{uuid.uuid4().hex}"
+        self.log_stream_name = log_stream_name or f"[$LATEST]{new_uuid().replace('-', '')}"
         self._deadline = time.monotonic() + timeout_s
 
     def get_remaining_time_in_millis(self) -> int:

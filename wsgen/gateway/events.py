@@ -16,8 +16,9 @@ variables) and the `Peer` (connection id, address, the domain name the client us
 from __future__ import annotations
 
 import base64
-import os
+import random
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,12 +43,23 @@ _AUTHORIZER_HOP_BY_HOP: Pairs = [
 ]
 
 
+_random = random.Random()
+"""The emulator's ids: unique, not secret. Its own generator, seeded from the OS once, so an
+app's `random.seed()` cannot repeat them; `os.urandom` is a system call per id, several per
+message (tens of microseconds each on a busy machine)."""
+
+
 def new_id() -> str:
     """An id like API Gateway's connection, request and message ids: 16 chars ending in `=`.
 
     URL-safe base64 of 11 bytes, so it may contain `_` and `-` (docs/aws-facts.md#ids).
     """
-    return base64.urlsafe_b64encode(os.urandom(11)).decode()
+    return base64.urlsafe_b64encode(_random.randbytes(11)).decode()
+
+
+def new_uuid() -> str:
+    """A random (version 4) UUID, as Lambda's request ids and API Gateway's `x-amzn-RequestId`."""
+    return str(uuid.UUID(int=_random.getrandbits(128), version=4))
 
 
 def now_ms() -> int:
@@ -64,7 +76,7 @@ def clf_time(epoch_ms: int) -> str:
 
 def trace_id() -> str:
     """An X-Ray trace header value, as API Gateway adds to the CONNECT headers."""
-    return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()}"
+    return f"Root=1-{int(time.time()):08x}-{_random.randbytes(12).hex()}"
 
 
 @dataclass

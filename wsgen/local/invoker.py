@@ -17,11 +17,11 @@ import asyncio
 import contextlib
 import queue
 import threading
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 from ..gateway.context import LambdaContext
+from ..gateway.events import new_uuid
 from ..gateway.outcomes import Outcome
 from ..gateway.timeouts import Limit
 
@@ -64,7 +64,7 @@ class Invoker:
         """The invocation's outcome; past `limit`, the limit's error (the handler runs on)."""
         if self._closed:
             return Outcome(error=RuntimeError("the emulator is stopping"))
-        stream = f"wsgen-local/[$LATEST]{uuid.uuid4().hex}"
+        stream = f"wsgen-local/[$LATEST]{new_uuid().replace('-', '')}"
         timeout = {} if limit is None else {"timeout_s": limit.seconds}
         context = LambdaContext(function_name, self._region, self._account_id, stream, **timeout)
         loop = asyncio.get_running_loop()

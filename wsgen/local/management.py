@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from urllib.parse import unquote
 
 from runtime.contract import MAX_MESSAGE_BYTES
 
+from ..gateway.events import new_uuid
 from ..gateway.outcomes import DELETE_CLOSE, is_text
 from .connection import BufferFullError, Connection, GoneError
 
@@ -97,7 +97,7 @@ class ManagementApi:
         response.headers += [
             ("Date", email.utils.formatdate(usegmt=True)),
             ("Content-Type", "application/json"),
-            ("x-amzn-RequestId", str(uuid.uuid4())),
+            ("x-amzn-RequestId", new_uuid()),
         ]
         return response
 

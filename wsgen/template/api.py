@@ -13,7 +13,7 @@ from troposphere.awslambda import Permission
 
 from runtime.contract import CONNECT, DEFAULT, AppSpec, AuthorizerSpec, RouteSpec
 
-from .arns import execute_api_arn, invocations_uri
+from .arns import execute_api_arn, invocations_uri, invoked_function
 from .function import Functions
 from .names import logical_id
 
@@ -84,7 +84,7 @@ def add_authorizer(
         Permission(
             logical_id("AuthorizerInvokePermission"),
             Action="lambda:InvokeFunction",
-            FunctionName=Ref(function),
+            FunctionName=invoked_function(function),
             Principal="apigateway.amazonaws.com",
             SourceArn=execute_api_arn(api, "authorizers", resource),
         )
@@ -154,7 +154,7 @@ def add_permissions(t: Template, api: Api, functions: Functions, stage: str) -> 
             Permission(
                 title,
                 Action="lambda:InvokeFunction",
-                FunctionName=Ref(function),
+                FunctionName=invoked_function(function),
                 Principal="apigateway.amazonaws.com",
                 SourceArn=execute_api_arn(api, f"{stage}/{route_key}"),
             )

@@ -6,7 +6,7 @@ so the template also deploys to the China and GovCloud partitions.
 
 from __future__ import annotations
 
-from troposphere import AWSObject, Sub
+from troposphere import AWSObject, Ref, Sub
 
 
 def var(resource: AWSObject, attribute: str | None = None) -> str:
@@ -19,15 +19,31 @@ def literal(text: str) -> str:
     return text.replace("${", "${!")
 
 
+def invoked(function: AWSObject) -> str:
+    """What API Gateway invokes of `function`: `Alias` (SAM's published alias), else `Arn`.
+
+    A function with `AutoPublishAlias` (SnapStart) must be invoked through the alias:
+    SnapStart applies to published versions only, never to `$LATEST`.
+    https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html
+    """
+    return "Alias" if "AutoPublishAlias" in function.properties else "Arn"
+
+
+def invoked_function(function: AWSObject) -> Ref:
+    """`FunctionName` for a permission to invoke what `invoked` names."""
+    return Ref(f"{function.title}.Alias") if invoked(function) == "Alias" else Ref(function)
+
+
 def invocations_uri(function: AWSObject) -> Sub:
     """The Lambda invocations URI API Gateway integrations and authorizers call.
 
     WebSocket APIs need this full form, not the bare function ARN HTTP APIs accept.
     """
-    return Sub(
-        "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
-        f"{var(function, 'Arn')}/invocations"
-    )
+    prefix = "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+    if invoked(function) == "Alias":
+        # a variable, not `${Function.Alias}` in the string: SAM resolves the alias in a Ref
+        return Sub(prefix + "${Target}/invocations", Target=invoked_function(function))
+    return Sub(prefix + f"{var(function, 'Arn')}/invocations")
 
 
 def execute_api_arn(api: AWSObject, *path: str | AWSObject) -> Sub:

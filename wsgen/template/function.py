@@ -7,7 +7,7 @@ from typing import Any
 
 from troposphere import GetAtt, Output, Ref, Template
 from troposphere.apigatewayv2 import Api
-from troposphere.awslambda import Environment, LoggingConfig
+from troposphere.awslambda import Environment, LoggingConfig, SnapStart
 from troposphere.logs import LogGroup
 from troposphere.serverless import Function, LayerVersion
 
@@ -24,6 +24,10 @@ from .waivers import (
     function_waivers,
     metadata,
 )
+
+SNAP_START_ALIAS = "live"
+"""The alias SAM publishes for a `snap_start` function (`AutoPublishAlias`): API Gateway
+invokes it, SAM's `{Function}Aliaslive` resource."""
 
 HANDLER = "app.app"
 
@@ -147,6 +151,11 @@ def add_function(
         optional["LoggingConfig"] = LoggingConfig(LogGroup=Ref(log_group))
     if plan.tracing:
         optional["Tracing"] = "Active"  # SAM adds the role's X-Ray write permission
+    if plan.snap_start:
+        # SAM publishes a version on each code or configuration change and points the
+        # alias at it; SnapStart snapshots published versions only.
+        optional["AutoPublishAlias"] = SNAP_START_ALIAS
+        optional["SnapStart"] = SnapStart(ApplyOn="PublishedVersions")
     return t.add_resource(
         Function(
             title or logical_id("Handler", function=name),

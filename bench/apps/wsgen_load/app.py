@@ -26,6 +26,11 @@ def echo(event):
     return event.body
 
 
+@app.on_ws_message(route="whoami", reply=True)
+def whoami(event):
+    return event.connection_id
+
+
 @app.on_ws_message(route="send")
 def send(event):
     app.websocket_api.send(event.connection_id, event.body)
