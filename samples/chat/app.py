@@ -14,14 +14,16 @@ Connections live in the DynamoDB table named by `CHAT_TABLE` (see resources.yaml
 `room` index to find a room's members.
 """
 
+import functools
 import hmac
+import json
 import os
 import re
 
 import boto3
 from boto3.dynamodb.conditions import Key
 
-from runtime import App, AuthResponse, UnauthorizedError
+from runtime import App, AuthResponse, UnauthorizedError, aws
 
 app = App(app_name="chat")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
@@ -44,11 +46,40 @@ def table():
     return _table
 
 
+@functools.cache  # read at the first $connect of each Lambda container, then kept
+def chat_token():
+    """The shared token: the SSM SecureString parameter CHAT_TOKEN_PARAMETER names.
+
+    CHAT_TOKEN, when set, is used instead: wsgen local and the tests set it.
+    """
+    if "CHAT_TOKEN" in os.environ:
+        return os.environ["CHAT_TOKEN"]
+    region = os.environ.get("AWS_REGION", "us-east-1")
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_SSM", f"https://ssm.{region}.amazonaws.com")
+    name, credentials = os.environ["CHAT_TOKEN_PARAMETER"], aws.credentials()
+    if credentials is None:
+        raise RuntimeError("no AWS credentials in the environment to read the chat token")
+    response = aws.request(  # signed like boto3 would, without importing it (cold start)
+        "POST",
+        endpoint.rstrip("/") + "/",
+        service="ssm",
+        credentials=credentials,
+        body=json.dumps({"Name": name, "WithDecryption": True}).encode(),
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AmazonSSM.GetParameter",
+        },
+    )
+    if not response.ok:
+        raise RuntimeError(f"cannot read the SSM parameter {name}: {response.error_code}")
+    return response.json()["Parameter"]["Value"]
+
+
 @app.ws_authorizer(identity_sources=["route.request.querystring.token"])
 def authorize(event):
     # A shared secret keeps the sample small; a real app would check a user's own token.
     token = event.query_params["token"]
-    if not hmac.compare_digest(token.encode(), os.environ["CHAT_TOKEN"].encode()):
+    if not hmac.compare_digest(token.encode(), chat_token().encode()):
         raise UnauthorizedError()  # 401
     nick = event.query_params.get("nick", "guest")
     if not NICK.fullmatch(nick):

@@ -260,3 +260,48 @@ def test_under_wsgen_local_with_real_clients(aws: None) -> None:
                 assert json.loads(await bo.recv()) == {"pong": 1}
 
         asyncio.run(asyncio.wait_for(body(), 30))
+
+
+def test_the_token_is_read_from_ssm_once_and_kept(
+    chat: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deployed, only the parameter's name is in the environment (wsgen.toml). moto's server
+    plays SSM, over the wire (the app signs its own requests, so mock_aws does not see them)."""
+    from runtime import aws
+    from tests.dynamodb import start_server
+
+    server, endpoint = start_server()
+
+    def put(value: str) -> None:
+        body = {"Name": "/chat/token", "Value": value, "Type": "SecureString", "Overwrite": True}
+        response = aws.request(
+            "POST",
+            endpoint + "/",
+            service="ssm",
+            credentials=aws.Credentials("testing", "testing"),
+            body=json.dumps(body).encode(),
+            headers={
+                "Content-Type": "application/x-amz-json-1.1",
+                "X-Amz-Target": "AmazonSSM.PutParameter",
+            },
+        )
+        assert response.ok, response.body
+
+    try:
+        put("from-ssm-1")
+        monkeypatch.delenv("CHAT_TOKEN")
+        monkeypatch.setenv("CHAT_TOKEN_PARAMETER", "/chat/token")
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", endpoint)
+        chat.chat_token.cache_clear()
+        with Client(chat.app) as client:
+            client.connect(query={"token": "from-ssm-1"}).close()
+            put("from-ssm-2")
+            client.connect(query={"token": "from-ssm-1"}).close()  # the kept value
+            with pytest.raises(ConnectionRejected):
+                client.connect(query={"token": "from-ssm-2"})
+        monkeypatch.setenv("CHAT_TOKEN_PARAMETER", "/chat/nope")
+        chat.chat_token.cache_clear()
+        with pytest.raises(RuntimeError, match="cannot read the SSM parameter /chat/nope"):
+            chat.chat_token()
+    finally:
+        server.stop()  # type: ignore[attr-defined]

@@ -140,6 +140,12 @@ QUERY_ANSWER = {
     "ScannedCount": 1,
 }
 """Every room holds the fixture events' connection; no item is found by its key."""
+TOKEN = "s3cr3t"
+"""The chat token, what authorizer_request.json's query string carries."""
+ANSWERS = {
+    "Query": QUERY_ANSWER,
+    "GetParameter": {"Parameter": {"Name": "/chat/token", "Type": "SecureString", "Value": TOKEN}},
+}
 
 
 class _StubAWS(BaseHTTPRequestHandler):
@@ -151,7 +157,7 @@ class _StubAWS(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
         target = self.headers.get("X-Amz-Target", "")
         self.calls.append((self.path, target, body))
-        answer = QUERY_ANSWER if target.endswith("Query") else {}
+        answer = ANSWERS.get(target.rpartition(".")[2], {})
         data = b"" if "/@connections/" in self.path else json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/x-amz-json-1.0")
@@ -230,7 +236,8 @@ def test_built_handler_runs_with_only_function_layer_and_boto3(
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
         "CHAT_TABLE": "chat",
-        "CHAT_TOKEN": "s3cr3t",  # what authorizer_request.json's query string carries
+        "AWS_ENDPOINT_URL_SSM": endpoint,
+        "CHAT_TOKEN_PARAMETER": "/chat/token",  # wsgen.toml's: the token is read from SSM
         "WSGEN_WEBSOCKET_ENDPOINT": f"{endpoint}/api",
     }
     events = _events_for(parse((built[sample] / "template.yaml").read_text()))
@@ -261,7 +268,10 @@ def test_built_handler_runs_with_only_function_layer_and_boto3(
         assert (authorization["principalId"], statement["Effect"]) == ("guest", "Allow")
         assert results["message_default.json"]["body"].startswith('send {"action": "join"')
         targets = [target.rpartition(".")[2] for _, target, _ in calls if target]
+        parameter = [json.loads(body) for _, target, body in calls if "GetParameter" in target]
+        assert parameter == [{"Name": "/chat/token", "WithDecryption": True}]
         assert targets == [
+            "GetParameter",  # the authorizer, once: the token is kept for later connections
             *["PutItem"] * 2,  # $connect twice
             *["GetItem", "DeleteItem"] * 2,  # $disconnect twice
             *["GetItem", "PutItem", "Query"],  # join, then its announcement
