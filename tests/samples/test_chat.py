@@ -268,7 +268,7 @@ def test_the_token_is_read_from_ssm_once_and_kept(
     """Deployed, only the parameter's name is in the environment (wsgen.toml). moto's server
     plays SSM, over the wire (the app signs its own requests, so mock_aws does not see them)."""
     from runtime import aws
-    from tests.dynamodb import start_server
+    from tests.support.dynamodb import start_server
 
     server, endpoint = start_server()
 
