@@ -37,9 +37,41 @@ def test_exception_is_502_internal_server_error():
     assert "KeyError" in verdict.reason
 
 
-@pytest.mark.parametrize("status", ["abc", None, [200]])
-def test_unreadable_status_code_is_502(status):
-    assert connect_verdict({"statusCode": status}, None).status == 502
+@pytest.mark.parametrize(
+    "status",
+    ["abc", None, [200], float("inf"), float("nan"), 10**5000, -5, True, 200.0, 101, 600, "2e2"],
+    ids=[
+        "abc",
+        "None",
+        "list",
+        "inf",
+        "nan",
+        "10**5000",
+        "-5",
+        "True",
+        "200.0",
+        "101",
+        "600",
+        "2e2",
+    ],
+)
+def test_a_status_code_that_is_no_http_status_is_502_internal_server_error(status):
+    verdict = connect_verdict({"statusCode": status}, None)
+    assert (verdict.status, verdict.accepted) == (502, False)
+    assert json.loads(verdict.body) == {"message": "Internal server error"}
+    assert "malformed Lambda proxy response" in verdict.reason and len(verdict.reason) < 200
+
+
+@pytest.mark.parametrize(("status", "expected"), [("200", 200), ("403", 403), (599, 599)])
+def test_a_status_code_in_digits_or_up_to_599_is_used(status, expected):
+    assert connect_verdict({"statusCode": status}, None).status == expected
+
+
+@pytest.mark.parametrize("protocol", ["chat\r\nX-Injected: 1", "chat\n", "ch\x00at", "chät"])
+def test_a_subprotocol_with_cr_lf_or_controls_is_502_not_a_header(protocol):
+    result = {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": protocol}}
+    verdict = connect_verdict(result, None)
+    assert (verdict.status, verdict.subprotocol) == (502, None)
 
 
 @pytest.mark.parametrize(

@@ -224,3 +224,56 @@ def test_jsonpath_indexes_and_missing_paths_route_as_on_aws(tmp_path):
                 return replies
 
         assert run(body) == ["join-", "join-lobby", "default"]
+
+
+BAD_CONNECT = """
+from runtime import App
+
+app = App(app_name="bad")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+RESULTS = {
+    "inf": {"statusCode": float("inf")},
+    "huge": {"statusCode": 10**5000},
+    "negative": {"statusCode": -5},
+    "true": {"statusCode": True},
+    "crlf": {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": "chat\\r\\nX-Evil: 1"}},
+}
+DISCONNECTS = []
+
+
+@app.on_ws_connect()
+def connect(event):
+    return RESULTS.get(event.query_params.get("r"))
+
+
+@app.on_ws_disconnect()
+def disconnect(event):
+    DISCONNECTS.append(event.connection_id)
+"""
+
+
+def test_a_malformed_connect_result_is_502_a_log_line_and_no_disconnect(tmp_path):
+    import sys
+
+    (tmp_path / "app.py").write_text(BAD_CONNECT)
+    stream = io.StringIO()
+    with running(tmp_path, "app:app", log=EventLog(stream=stream)) as emulator:
+
+        async def body():
+            responses = []
+            for case in ("inf", "huge", "negative", "true", "crlf"):
+                with pytest.raises(InvalidStatus) as rejected:
+                    await websockets.connect(f"{emulator.url}?r={case}", subprotocols=["chat"])
+                responses.append(rejected.value.response)
+            async with websockets.connect(emulator.url) as ws:  # still serving
+                await ws.send("x")
+            return responses
+
+        responses = run(body)
+    assert [r.status_code for r in responses] == [502] * 5
+    assert {bytes(r.body) for r in responses} == {b'{"message":"Internal server error"}'}
+    assert all(b"X-Evil" not in r.body and "X-Evil" not in r.headers for r in responses)
+    log = stream.getvalue()
+    assert log.count("malformed Lambda proxy response") == 5
+    assert "Traceback" not in log
+    assert len(sys.modules["app"].DISCONNECTS) == 1  # the one accepted connection, once

@@ -389,3 +389,19 @@ def test_a_connection_moves_from_open_to_closing_to_closed():
         ws.send_text("bye")
         assert states == [ConnectionState.CLOSING, ConnectionState.CLOSED]
         assert ws.state is ConnectionState.CLOSED and ws.closed
+
+
+@pytest.mark.parametrize(
+    "status", [float("inf"), 10**5000, -5, True], ids=["inf", "10**5000", "-5", "True"]
+)
+def test_a_malformed_connect_status_is_the_clients_own_502_not_the_raw_error(status):
+    app = new_app()
+
+    @app.on_ws_connect()
+    def connect(event):
+        return {"statusCode": status}
+
+    with Client(app) as client, pytest.raises(ConnectionRejected) as rejected:
+        client.connect()
+    assert rejected.value.status_code == 502
+    assert "malformed Lambda proxy response" in str(rejected.value)

@@ -155,11 +155,9 @@ def connect_verdict(result: Any, error: BaseException | None) -> Verdict:
         )
     if not isinstance(result, dict) or "statusCode" not in result:
         return Verdict(200, "accepted", step=Step.CONNECT)
-    try:
-        status = int(result["statusCode"])
-    except (TypeError, ValueError):
-        reason = f"the $connect handler returned statusCode {result['statusCode']!r}"
-        return Verdict(CONNECT_FAILED, reason, INTERNAL_ERROR_MESSAGE, step=Step.CONNECT)
+    status = _status(result["statusCode"])
+    if status is None:
+        return _malformed(f"statusCode {_shown(result['statusCode'])}, not an HTTP status")
     if not 200 <= status < 300:
         return Verdict(status, f"the $connect handler returned {status}", step=Step.CONNECT)
     headers = result.get("headers")
@@ -171,8 +169,44 @@ def connect_verdict(result: Any, error: BaseException | None) -> Verdict:
         ),
         None,
     )
+    if isinstance(protocol, str) and not _is_protocol_list(protocol):
+        shown = _shown(protocol)
+        return _malformed(f"Sec-WebSocket-Protocol {shown}, not a subprotocol name")
     subprotocol = protocol if isinstance(protocol, str) and protocol else None
     return Verdict(status, "accepted", step=Step.CONNECT, subprotocol=subprotocol)
+
+
+def _status(value: Any) -> int | None:
+    """An HTTP status the handshake can answer with (200-599), from an int or its digits.
+
+    A bool, a float, infinity, a negative or a huge number is no status: API Gateway answers
+    a malformed Lambda-proxy result with 502, and a 1xx would claim the upgrade happened.
+    """
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) == 3:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 200 <= value <= 599:
+        return value
+    return None
+
+
+def _is_protocol_list(value: str) -> bool:
+    """A header value of RFC 6455 subprotocol tokens: printable ASCII, no CR, LF or controls."""
+    return all(" " <= ch <= "~" for ch in value)
+
+
+def _shown(value: Any) -> str:
+    """A value for a log line: its repr, cut short (a 5,000-digit int stays one line)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too large for repr
+        text = f"<an int of {value.bit_length()} bits>"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _malformed(what: str) -> Verdict:
+    """A `$connect` result API Gateway cannot answer with: a malformed integration response."""
+    reason = f"the $connect handler returned {what}: malformed Lambda proxy response"
+    return Verdict(CONNECT_FAILED, reason, INTERNAL_ERROR_MESSAGE, step=Step.CONNECT)
 
 
 def message_body(data: bytes, binary: bool) -> tuple[str, bool]:

@@ -121,6 +121,8 @@ class Driver:
             what = "200 accepted (no $connect)"
         elif verdict.error is not None:
             what = f"{verdict.status} rejected: {type(verdict.error).__name__}: {verdict.error}"
+        elif verdict.message is not None:  # API Gateway's own answer to a bad result
+            what = f"{verdict.status} rejected: {verdict.reason}"
         else:
             what = f"{verdict.status} {'accepted' if verdict.accepted else 'rejected'}"
         self.log.event(CONNECT, peer.connection_id, what, start)
