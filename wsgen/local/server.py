@@ -35,6 +35,7 @@ from .environment import DEFAULT_REGION, apply_app_environment, prepare_environm
 from .functions import Functions, UnknownFunctionError
 from .http import BodyTooLargeError, HttpError, HttpRequest, read_body, read_request, response_bytes
 from .invoker import Invoker
+from .limits import ExhaustionReport, raise_open_file_limit
 from .log import EventLog
 from .management import ManagementApi
 
@@ -102,6 +103,7 @@ class Emulator:
         self._stopping = False
         self.reload, self.reload_interval = reload, reload_interval
         self._watcher: asyncio.Task[None] | None = None
+        self._exhaustion = ExhaustionReport(self.log.error)
 
     @property
     def open_sessions(self) -> int:
@@ -136,6 +138,9 @@ class Emulator:
             PortInUseError: the address is taken.
             AppLoadError: the app cannot be loaded.
         """
+        if notice := raise_open_file_limit():
+            self.log.info(notice)
+        asyncio.get_running_loop().set_exception_handler(self._exhaustion)
         try:
             self._server = await asyncio.start_server(
                 self._serve_client, self.host, self.port, limit=64 * 1024
