@@ -20,6 +20,7 @@ every message it received.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import time
 from collections import deque
@@ -207,7 +208,10 @@ class Connection:
             if data:
                 self.writer.write(data)
             elif self.writer.can_write_eof():
-                self.writer.write_eof()
+                # The client may have reset the connection meanwhile (a closed browser tab):
+                # shutdown() then fails with ENOTCONN, and there is nothing left to end.
+                with contextlib.suppress(OSError):
+                    self.writer.write_eof()
 
     # Incoming
 

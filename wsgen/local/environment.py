@@ -1,7 +1,7 @@
 """The process environment handlers run in under `wsgen local`.
 
 Handlers call the emulator through the real boto3 client, which needs a region and
-credentials (any signature is accepted) and finds the emulator through
+credentials (the emulator checks a signature's shape, not its value) and finds the emulator through
 `WSGEN_WEBSOCKET_ENDPOINT`. The app's own `[environment]` from `wsgen.toml` applies too, as
 it would on the deployed function; what the real environment already sets wins.
 """

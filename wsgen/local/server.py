@@ -279,8 +279,8 @@ class Emulator:
                     return
                 if not await self._http(request, reader, writer):
                     return
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass  # the client left (a reset, ENOTCONN, EPIPE ...): nothing to answer
         except asyncio.CancelledError:
             pass  # an idle keep-alive connection at shutdown
         finally:
