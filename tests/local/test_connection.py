@@ -27,7 +27,7 @@ def connect(emulator, rcvbuf: int | None = None, sndbuf: int | None = None) -> s
     sock.connect(("127.0.0.1", emulator.port))
     key = base64.b64encode(os.urandom(16))
     sock.sendall(
-        b"GET /local HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"GET /local HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
     )
     head = b""

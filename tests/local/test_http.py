@@ -32,7 +32,7 @@ def exchange(emulator, request: bytes, wait_s: float = 5.0) -> tuple[bytes, bool
 
 
 def post(headers: bytes, body: bytes = b"") -> bytes:
-    return b"POST " + PATH + b" HTTP/1.1\r\nHost: x\r\n" + SIGNED + headers + b"\r\n" + body
+    return b"POST " + PATH + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + SIGNED + headers + b"\r\n" + body
 
 
 @pytest.mark.parametrize(
@@ -70,7 +70,7 @@ def test_idle_keep_alive_connection_is_closed_silently(emulator, monkeypatch):
     monkeypatch.setattr(http, "IDLE_TIMEOUT_S", 0.5)
     started = time.monotonic()
     data, closed = exchange(
-        emulator, b"GET " + PATH + b" HTTP/1.1\r\nHost: x\r\n" + SIGNED + b"\r\n"
+        emulator, b"GET " + PATH + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + SIGNED + b"\r\n"
     )
     assert closed and time.monotonic() - started < 4
     assert data.count(b"HTTP/1.1 ") == 1 and data.startswith(b"HTTP/1.1 410 ")  # no 408
@@ -85,7 +85,11 @@ def test_body_that_never_completes_is_408_and_close(emulator, monkeypatch):
 def test_head_response_has_no_body(emulator):
     data, closed = exchange(
         emulator,
-        b"HEAD " + PATH + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + SIGNED + b"\r\n",
+        b"HEAD "
+        + PATH
+        + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        + SIGNED
+        + b"\r\n",
     )
     head, _, body = data.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 403 ") and b"x-amzn-ErrorType: ForbiddenException" in head
@@ -115,8 +119,8 @@ def test_head_over_16_kib_is_431(emulator):
 def test_bare_lf_request_is_400_not_a_wait_for_crlf(emulator, monkeypatch):
     monkeypatch.setattr(http, "HEAD_TIMEOUT_S", 0.5)  # the old reader answered 408 after it
     for request_bytes in (
-        b"GET " + PATH + b" HTTP/1.1\nHost: x\n\n",
-        b"GET /local HTTP/1.1\r\nHost: x\n" + UPGRADE + b"\r\n",
+        b"GET " + PATH + b" HTTP/1.1\nHost: 127.0.0.1\n\n",
+        b"GET /local HTTP/1.1\r\nHost: 127.0.0.1\n" + UPGRADE + b"\r\n",
     ):
         data, closed = exchange(emulator, request_bytes)
         assert data.startswith(b"HTTP/1.1 400 ") and b"bare LF" in data and closed
@@ -139,6 +143,6 @@ def test_upgrade_without_exactly_one_host_is_400(emulator, hosts):
 
 def test_empty_line_before_the_request_line_is_ignored(emulator):
     data, _ = exchange(
-        emulator, b"\r\nGET " + PATH + b" HTTP/1.1\r\nHost: x\r\n" + SIGNED + b"\r\n"
+        emulator, b"\r\nGET " + PATH + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + SIGNED + b"\r\n"
     )
     assert data.startswith(b"HTTP/1.1 410 ")

@@ -192,7 +192,7 @@ def test_upgrade_during_stop_is_refused_with_503(monkeypatch):
             def upgrade_while_stopping():
                 time.sleep(0.3)
                 raw.sendall(
-                    b"GET /local HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                    b"GET /local HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                     b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                     b"Sec-WebSocket-Version: 13\r\n\r\n"
                 )

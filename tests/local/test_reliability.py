@@ -68,7 +68,7 @@ def test_100_abrupt_drops_give_100_disconnects():
 GARBAGE = [
     b"\x00\x01\x02 garbage \xff\r\n\r\n",
     b"GET /local HTTP/1.1\r\nUpgrade: websocket\r\n\r\n",  # no key, no version
-    b"GET /local HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"GET /local HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     b"Sec-WebSocket-Key: bad\r\nSec-WebSocket-Version: 13\r\n\r\n",
     b"POST /local HTTP/1.1\r\nUpgrade: websocket\r\nContent-Length: 3\r\n\r\nabc",
     b"GET /local/../../etc/passwd HTTP/1.1\r\n\r\n",

@@ -64,6 +64,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "accept: deliver them base64-encoded with isBase64Encoded true",
     )
     parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="also accept browser pages from ORIGIN, e.g. https://app.example.com (repeatable; "
+        "* for any, null for file:// pages); by default only pages on this machine",
+    )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for the host name NAME (repeatable); by default only IP "
+        "addresses, localhost and --host, against DNS rebinding",
+    )
+    parser.add_argument(
         "--serial-messages",
         action="store_true",
         help="handle each connection's messages one at a time, in arrival order (for "
@@ -126,6 +142,8 @@ async def _serve(args: argparse.Namespace) -> int:
         management_delay_ms=args.management_delay,
         accept_binary_frames=args.binary_frames == "accept",
         serial_messages=args.serial_messages,
+        allow_origins=args.allow_origin,
+        allow_hosts=args.allow_host,
         reload=args.reload,
         schedules=args.schedules,
         schedule_speed=args.schedule_speed,

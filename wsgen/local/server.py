@@ -11,6 +11,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+from collections.abc import Sequence
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote
@@ -38,6 +39,7 @@ from .invoker import Invoker
 from .limits import ExhaustionReport, raise_open_file_limit
 from .log import EventLog
 from .management import ManagementApi
+from .origin import Access
 
 STOP_TIMEOUT_S = 10.0
 """At stop, how long `$disconnect` handlers (and the management API) get."""
@@ -68,6 +70,8 @@ class Emulator:
         management_delay_ms: float = 0,
         accept_binary_frames: bool = False,
         serial_messages: bool = False,
+        allow_origins: Sequence[str] = (),
+        allow_hosts: Sequence[str] = (),
         reload: bool = False,
         reload_interval: float = 0.5,
         schedules: bool = True,
@@ -84,6 +88,8 @@ class Emulator:
         """Every function's timeout instead of wsgen.toml's `timeout` (tests shorten it)."""
         self.accept_binary_frames = accept_binary_frames
         self.serial_messages = serial_messages
+        self.access = Access(host, allow_origins, allow_hosts)
+        """Which Host and Origin values are served (`wsgen.local.origin`)."""
         """Handle each connection's messages one at a time, in arrival order (debugging);
         API Gateway invokes them concurrently."""
         self.log = log or EventLog()
@@ -270,6 +276,11 @@ class Emulator:
                     writer.write(_plain(400, "malformed request"))
                     return
                 if request is None:
+                    return
+                refusal = self.access.refusal(request.header("Host"), request.header("Origin"))
+                if refusal is not None:
+                    self.log.error(f"wsgen local: refused: {refusal}")
+                    writer.write(_plain(403, refusal))
                     return
                 if request.is_upgrade and self._stopping:
                     writer.write(_plain(503, "the emulator is shutting down"))

@@ -1,0 +1,91 @@
+"""Origin and Host checks: no web page of another site, no DNS-rebinding name, reaches the
+emulator unless allowed (a local-only rule: API Gateway checks neither)."""
+
+from __future__ import annotations
+
+import pytest
+import websockets
+from websockets.exceptions import InvalidStatus
+
+from wsgen.local.origin import Access
+
+from .conftest import run, start
+from .test_http import SIGNED, exchange
+from .test_management import SIGNED as SIGNED_HEADERS
+from .test_management import raw
+
+
+def _handshake(url: str, **headers: str):
+    async def body():
+        try:
+            async with websockets.connect(url, additional_headers=headers) as ws:
+                await ws.send("hi")
+                return 101, await ws.recv()
+        except InvalidStatus as rejected:
+            return rejected.response.status_code, bytes(rejected.response.body).decode()
+
+    return run(body)
+
+
+def test_a_page_of_another_site_cannot_open_a_websocket_by_default(emulator):
+    status, text = _handshake(emulator.url, Origin="https://evil.example")
+    assert status == 403
+    assert "--allow-origin https://evil.example" in text
+    for origin in ("http://localhost:3000", "http://127.0.0.1:5173", "http://[::1]:8080"):
+        assert _handshake(emulator.url, Origin=origin)[0] == 101  # pages on this machine
+    assert _handshake(emulator.url)[0] == 101  # no Origin: not a browser
+
+
+def test_allow_origin_accepts_the_origins_named():
+    with start(allow_origins=["https://app.example.com"]) as emulator:
+        assert _handshake(emulator.url, Origin="https://app.example.com")[0] == 101
+        assert _handshake(emulator.url, Origin="https://other.example.com")[0] == 403
+    with start(allow_origins=["*"]) as emulator:
+        assert _handshake(emulator.url, Origin="https://other.example.com")[0] == 101
+
+
+def test_a_browser_post_to_connections_from_another_site_is_refused(emulator):
+    headers = {**SIGNED_HEADERS, "Origin": "https://evil.example"}
+    status, _, body = raw(emulator, "POST", "/local/@connections/AAAAAAAAAAAAAAA=", b"x", headers)
+    assert status == 403 and b"--allow-origin" in body
+
+
+def test_a_dns_rebinding_host_name_is_refused(emulator):
+    request = b"GET /local/@connections/AAAAAAAAAAAAAAA%3D HTTP/1.1\r\nHost: %s\r\n"
+    request += b"Connection: close\r\n" + SIGNED
+    for host, status in [
+        (b"attacker.example:8000", b"403"),
+        (b"localhost:%d" % emulator.port, b"410"),
+        (b"127.0.0.1", b"410"),
+        (b"[::1]:8000", b"410"),
+        (b"app.localhost", b"410"),
+    ]:
+        data, _ = exchange(emulator, request.replace(b"%s", host) + b"\r\n")
+        assert data.split(b" ")[1] == status, (host, data[:120])
+    data, _ = exchange(emulator, request.replace(b"%s", b"attacker.example") + b"\r\n")
+    assert b"--allow-host attacker.example" in data
+
+
+def test_allow_host_answers_the_names_given():
+    with start(allow_hosts=["mybox.lan"]) as emulator:
+        request = b"GET /local/@connections/AAAAAAAAAAAAAAA%3D HTTP/1.1\r\nHost: mybox.lan:80\r\n"
+        request += b"Connection: close\r\n"
+        data, _ = exchange(emulator, request + SIGNED + b"\r\n")
+        assert data.startswith(b"HTTP/1.1 410 ")
+
+
+@pytest.mark.parametrize(
+    ("origins", "origin", "allowed"),
+    [
+        ((), "null", False),
+        (("null",), "null", True),
+        ((), "http://localhost", True),
+        ((), "https://sub.localhost:9", True),
+        ((), "http://127.1.2.3:80", True),
+        ((), "http://192.168.1.5:3000", False),  # another machine's page
+        ((), "not a url", False),
+        (("https://App.Example.com/",), "https://app.example.com", True),
+    ],
+)
+def test_origin_rules(origins, origin, allowed):
+    assert (Access("127.0.0.1", origins).refusal(None, origin) is None) is allowed
