@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .exceptions import InvalidReplyError
+from .contract import MAX_MESSAGE_BYTES
+from .exceptions import InvalidReplyError, MessageTooLargeError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -54,7 +55,8 @@ class Response:
 def encode_body(value: Any, route_key: str = "") -> dict[str, Any]:
     """The `body` (and `isBase64Encoded`) of a proxy response carrying `value` as a frame.
 
-    str is sent as it is, bytes base64-encoded, anything else as JSON.
+    str is sent as it is, bytes base64-encoded, anything else as JSON (strict JSON: NaN and
+    Infinity are not JSON, and a browser's JSON.parse would refuse them).
 
     Raises:
         InvalidReplyError: the value is none of those.
@@ -68,7 +70,7 @@ def encode_body(value: Any, route_key: str = "") -> dict[str, Any]:
     import json
 
     try:
-        return {"body": json.dumps(value, separators=(",", ":"))}
+        return {"body": json.dumps(value, separators=(",", ":"), allow_nan=False)}
     except (TypeError, ValueError) as exc:
         raise InvalidReplyError(route_key, value) from exc
 
@@ -80,12 +82,33 @@ def to_proxy_response(result: Any, *, reply: bool = False, route_key: str = "") 
     two-way route any other non-None value is the reply frame; otherwise it is ignored.
     """
     if isinstance(result, Response):
-        return result.to_dict(route_key=route_key)
-    if isinstance(result, dict) and not reply:
+        response = result.to_dict(route_key=route_key)
+    elif isinstance(result, dict) and not reply:
         return {"statusCode": 200, **result}
-    if reply and result is not None:
-        return {"statusCode": 200, **encode_body(result, route_key)}
-    return {"statusCode": 200}
+    elif reply and result is not None:
+        response = {"statusCode": 200, **encode_body(result, route_key)}
+    else:
+        return {"statusCode": 200}
+    if reply and "body" in response:
+        _check_reply_size(response)
+    return response
+
+
+def _check_reply_size(response: dict[str, Any]) -> None:
+    """A reply frame over API Gateway's 128 KB message limit is refused, as `send()` does.
+
+    Raises:
+        MessageTooLargeError: the frame is over the limit.
+    """
+    body = response["body"]
+    if not isinstance(body, str) or len(body) * 4 <= MAX_MESSAGE_BYTES:
+        return  # a str of n characters is at most 4n bytes: the common case needs no count
+    if response.get("isBase64Encoded"):
+        size = len(body) // 4 * 3 - body[-2:].count("=")
+    else:
+        size = len(body.encode())
+    if size > MAX_MESSAGE_BYTES:
+        raise MessageTooLargeError(size, MAX_MESSAGE_BYTES)
 
 
 def client_error_frame(error: ClientError, route_key: str, request_id: str | None) -> str:

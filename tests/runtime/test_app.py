@@ -416,3 +416,41 @@ def test_sending_before_any_endpoint_is_known_is_a_value_error_as_in_chalice(aws
     with pytest.raises(ValueError) as caught:  # before any network call
         app.websocket_api.send("Xq4mT2rLpNcFa8w=", "hi")
     assert isinstance(caught.value, EndpointNotConfiguredError)
+
+
+def test_a_two_way_reply_over_128_kb_is_refused_like_send(load_event):
+    from runtime.contract import MAX_MESSAGE_BYTES
+    from runtime.exceptions import MessageTooLargeError
+
+    app = make_app()
+
+    @app.on_ws_message(reply=True)
+    def big(event):
+        return event.body * (MAX_MESSAGE_BYTES // len(event.body) + 1)
+
+    with pytest.raises(MessageTooLargeError, match="over API Gateway's limit of 131072"):
+        app(load_event("message_default.json"), None)
+
+
+@pytest.mark.parametrize("value", [float("nan"), {"x": float("inf")}, [float("-inf")]])
+def test_a_two_way_reply_that_is_not_strict_json_is_refused(load_event, value):
+    app = make_app()
+
+    @app.on_ws_message(reply=True)
+    def odd(event):
+        return value
+
+    with pytest.raises(InvalidReplyError):
+        app(load_event("message_default.json"), None)
+
+
+def test_a_reply_of_exactly_128_kb_goes_through(load_event):
+    from runtime.contract import MAX_MESSAGE_BYTES
+
+    app = make_app()
+
+    @app.on_ws_message(reply=True)
+    def full(event):
+        return b"\x00" * MAX_MESSAGE_BYTES
+
+    assert app(load_event("message_default.json"), None)["isBase64Encoded"] is True
