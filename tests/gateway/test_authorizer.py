@@ -151,3 +151,12 @@ def test_prepare_refuses_before_the_authorizer_runs_and_conclude_reads_the_outco
     allowed = conclude(AuthResponse.allow("p").to_policy(ARN), None, ARN, 1)
     assert allowed.accepted and allowed.authorizer is not None
     assert conclude(None, UnauthorizedError(), ARN, 1).status == 401
+
+
+def test_an_authorizer_result_over_8_kb_is_500():
+    big = AuthResponse.allow("ada", {"blob": "x" * 8200}).to_policy(ARN)
+    refused = verdict(big, ARN, 1)
+    assert (refused.status, refused.accepted) == (500, False)
+    assert "over API Gateway's 8 KB" in refused.reason
+    fits = AuthResponse.allow("ada", {"blob": "x" * 7000}).to_policy(ARN)
+    assert verdict(fits, ARN, 1).accepted

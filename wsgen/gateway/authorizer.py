@@ -114,8 +114,18 @@ def refuses(error: BaseException) -> bool:
     return str(error) == UNAUTHORIZED_MESSAGE
 
 
+MAX_RESULT_BYTES = 8 * 1024
+"""API Gateway's limit on an authorizer's result (docs/aws-facts.md#quotas)."""
+
+
 def verdict(output: Any, method_arn: str, latency_ms: int) -> Verdict:
     """Read an authorizer's output as API Gateway does; `authorizer` is set when allowed."""
+    size = _size(output)
+    if size > MAX_RESULT_BYTES:
+        return _misconfigured(
+            f"the authorizer's result is {size} bytes, over API Gateway's 8 KB: "
+            "pass less context (an id, not the whole record)"
+        )
     if not isinstance(output, dict) or not isinstance(output.get("principalId"), str):
         return _misconfigured("the authorizer's output has no principalId")
     if not isinstance(output.get("policyDocument"), dict):
@@ -137,6 +147,14 @@ def verdict(output: Any, method_arn: str, latency_ms: int) -> Verdict:
     for key, value in context.items():
         authorizer.setdefault(key, stringify(value))
     return Verdict(200, "allowed", step=Step.AUTHORIZER, authorizer=authorizer)
+
+
+def _size(output: Any) -> int:
+    """The result's size as JSON, the form Lambda returns it in (0 when it is no JSON)."""
+    try:
+        return len(json.dumps(output, separators=(",", ":"), default=str).encode())
+    except (TypeError, ValueError):
+        return 0  # refused below for what it is
 
 
 def _misconfigured(reason: str) -> Verdict:
