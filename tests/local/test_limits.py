@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import resource
 import subprocess
 import sys
 
+import pytest
 import websockets
-from websockets.exceptions import InvalidHandshake
+from websockets.exceptions import InvalidHandshake, InvalidStatus
 
-from wsgen.local import EventLog
+from wsgen.local import EventLog, running
 from wsgen.local.limits import raise_open_file_limit
 
 from ..conftest import ROOT
@@ -83,3 +85,108 @@ def test_out_of_file_descriptors_is_logged_once_and_serving_goes_on():
     assert echoed == "back"
     assert output.count("out of file descriptors") == 1, output[-2000:]
     assert "Traceback" not in output and "socket.accept() out of system resource" not in output
+
+
+THROTTLED_TOML = """
+throttling_burst_limit = 2
+throttling_rate_limit = 0.01
+
+[routes."free"]
+throttling_burst_limit = 1000
+"""
+
+THROTTLED_APP = """
+from runtime import App
+
+app = App(app_name="throttled")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.on_ws_message("free", reply=True)
+def free(event):
+    return "free"
+
+
+@app.on_ws_message(reply=True)
+def default(event):
+    return "ok"
+"""
+
+
+def test_wsgen_toml_throttling_is_enforced_per_route(tmp_path):
+    (tmp_path / "app.py").write_text(THROTTLED_APP)
+    (tmp_path / "wsgen.toml").write_text(THROTTLED_TOML)
+    with running(tmp_path, "app:app", log=EventLog(quiet=True)) as emulator:
+
+        async def body():
+            async with websockets.connect(emulator.url) as ws:
+                replies = []
+                for _ in range(4):  # $default: a burst of 2, then next to no refill
+                    await ws.send("x")
+                    replies.append(await ws.recv())
+                for _ in range(4):  # `free` has its own burst of 1,000
+                    await ws.send('{"action": "free"}')
+                    replies.append(await ws.recv())
+                return replies
+
+        replies = run(body)
+    assert replies[:2] == ["ok", "ok"]
+    for frame in replies[2:4]:
+        assert frame.startswith('{"message": "Too Many Requests", "connectionId":"')
+    assert replies[4:] == ["free"] * 4
+
+
+def test_new_connections_over_the_rate_get_429():
+    with start(connection_rate=3) as emulator:
+
+        async def body():
+            statuses = []
+            for _ in range(5):
+                try:
+                    async with websockets.connect(emulator.url):
+                        statuses.append(101)
+                except InvalidStatus as refused:
+                    statuses.append(refused.response.status_code)
+                    assert json.loads(refused.response.body) == {"message": "Too Many Requests"}
+            return statuses
+
+        statuses = run(body)
+    assert statuses[:3] == [101] * 3 and 429 in statuses[3:]
+
+
+def test_a_two_way_reply_over_128_kb_gets_internal_server_error_not_a_1009_close(tmp_path):
+    (tmp_path / "app.py").write_text(BIG_REPLY)
+    with running(tmp_path, "app:app", log=EventLog(quiet=True)) as emulator:
+
+        async def body():
+            async with websockets.connect(emulator.url, max_size=None) as ws:
+                await ws.send("big")
+                frame = await ws.recv()
+                await ws.send("small")
+                return json.loads(frame)["message"], await ws.recv()
+
+        assert run(body) == ("Internal server error", "s" * 10)
+
+
+BIG_REPLY = """
+from runtime import App
+
+app = App(app_name="big")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.on_ws_message(reply=True)
+def reply(event):
+    return "x" * (128 * 1024 + 1) if event.body == "big" else "s" * 10
+"""
+
+
+def test_a_url_over_4096_characters_is_414(emulator):
+    async def body():
+        with pytest.raises(InvalidStatus) as refused:
+            await websockets.connect(emulator.url + "?q=" + "a" * 4100)
+        async with websockets.connect(emulator.url + "?q=" + "a" * 3000) as ws:
+            await ws.send("x")  # under the limit: served
+        return refused.value.response.status_code
+
+    assert run(body) == 414

@@ -77,11 +77,13 @@ class Step(Enum):
     """The API has no `$connect` route: API Gateway accepts without invoking anything."""
     CONNECT = "$connect"
     """The `$connect` handler's result or exception."""
+    THROTTLED = "throttled"
+    """Over the new-connection rate or `$connect`'s throttling: 429, nothing invoked."""
 
     @property
     def before_connect(self) -> bool:
         """Whether the handshake ended before `$connect` would run (a refusal at the door)."""
-        return self in (Step.IDENTITY_SOURCE, Step.AUTHORIZER)
+        return self in (Step.IDENTITY_SOURCE, Step.AUTHORIZER, Step.THROTTLED)
 
 
 class Verdict:

@@ -29,6 +29,7 @@ from . import authorizer, events, outcomes
 from .events import Api, Peer, UpgradeRequest
 from .outcomes import Frame, Outcome, Step, Verdict
 from .routing import Router
+from .throttle import THROTTLED_MESSAGE, TOO_MANY_REQUESTS, Throttle
 
 T = TypeVar("T")
 
@@ -58,6 +59,8 @@ class Answer:
     frame: Frame | None = None
     close: tuple[int, str] | None = None
     error: BaseException | None = None
+    throttled: bool = False
+    """The route's throttling refused it: nothing was invoked, `frame` says so."""
 
     @property
     def failure(self) -> BaseException | None:
@@ -68,11 +71,19 @@ class Answer:
 class Session:
     """API Gateway's side of every connection to one API: its routes and what it allows."""
 
-    def __init__(self, api: Api, router: Router, accept_binary_frames: bool = False) -> None:
+    def __init__(
+        self,
+        api: Api,
+        router: Router,
+        accept_binary_frames: bool = False,
+        throttle: Throttle | None = None,
+    ) -> None:
         self.api = api
         self.router = router
         self.accept_binary_frames = accept_binary_frames
         """Deliver binary frames base64-encoded instead of closing with 1003 as AWS does."""
+        self.throttle = throttle
+        """The stage's throttling (`wsgen.gateway.throttle`); None throttles nothing."""
 
     @property
     def spec(self) -> AppSpec:
@@ -93,6 +104,10 @@ class Session:
         `on_authorized` gets the authorizer's verdict as soon as there is one (the
         emulator logs it before `$connect` runs).
         """
+        throttle = self.throttle
+        if throttle is not None and not (throttle.allows_connection() and throttle.allows(CONNECT)):
+            reason = "over the new-connection rate or $connect's throttling"
+            return Verdict(TOO_MANY_REQUESTS, reason, THROTTLED_MESSAGE, step=Step.THROTTLED)
         if self.spec.authorizer is not None:
             verdict = yield from self._authorize(peer, request)
             if on_authorized is not None:
@@ -127,6 +142,9 @@ class Session:
             return Answer(
                 frame=outcomes.error_frame(forbidden, peer.connection_id, events.new_id())
             )
+        if self.throttle is not None and not self.throttle.allows(route_key):
+            refusal = outcomes.error_frame(THROTTLED_MESSAGE, peer.connection_id, events.new_id())
+            return Answer(route_key, refusal, throttled=True)
         body, is_base64 = outcomes.message_body(data, binary)
         event = events.message_event(self.api, peer, route_key, body, is_base64, received_ms)
         outcome = yield event

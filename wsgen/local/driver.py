@@ -21,6 +21,7 @@ from ..gateway.events import Api, Peer, UpgradeRequest
 from ..gateway.outcomes import Outcome, Step, Verdict
 from ..gateway.routing import Router
 from ..gateway.session import Event, Session, Steps
+from ..gateway.throttle import Throttle
 from ..gateway.timeouts import INTEGRATION_TIMEOUT_S, Limit, limit
 from .connection import BufferFullError, Connection, GoneError, Message
 from .invoker import Invoker
@@ -69,11 +70,12 @@ class Driver:
         api: Api,
         accept_binary_frames: bool = False,
         timeouts: Timeouts | None = None,
+        throttle: Throttle | None = None,
     ):
         self.invoker = invoker
         self.log = log
         self.app = app
-        self.session = Session(api, Router(spec), accept_binary_frames)
+        self.session = Session(api, Router(spec), accept_binary_frames, throttle)
         self.timeouts = timeouts or Timeouts(INTEGRATION_TIMEOUT_S)
 
     @property
@@ -84,12 +86,19 @@ class Driver:
     def spec(self) -> AppSpec:
         return self.session.spec
 
-    def swap(self, app: App, spec: AppSpec, timeouts: Timeouts | None = None) -> None:
-        """Serve a reloaded app from the next event on."""
+    def swap(
+        self,
+        app: App,
+        spec: AppSpec,
+        timeouts: Timeouts | None = None,
+        throttle: Throttle | None = None,
+    ) -> None:
+        """Serve a reloaded app (and its wsgen.toml's limits) from the next event on."""
         self.app = app
         self.session.use_spec(spec)
         if timeouts is not None:
             self.timeouts = timeouts
+        self.session.throttle = throttle
 
     async def _run(self, steps: Steps[T]) -> T:
         return await session.run_async(steps, self._invoke)
@@ -115,6 +124,9 @@ class Driver:
             start = time.perf_counter()
 
         verdict = await self._run(self.session.open(peer, request, authorized))
+        if verdict.step is Step.THROTTLED:
+            self.log.event("(throttled)", peer.connection_id, f"429 {verdict.reason}", start)
+            return verdict
         if verdict.step.before_connect:
             return verdict  # refused before $connect: logged by `authorized`
         if verdict.step is Step.NO_CONNECT_ROUTE:
@@ -157,7 +169,9 @@ class Driver:
             return
         if answer.frame is not None:
             _send(conn, answer.frame)
-        if answer.route_key is None:
+        if answer.throttled:
+            self.log.event("(throttled)", conn.id, f"{answer.route_key}: Too Many Requests", start)
+        elif answer.route_key is None:
             self.log.event("(no route)", conn.id, "Forbidden frame", start)
         elif answer.error is not None:
             what = f"error ({type(answer.error).__name__}: {answer.error})"

@@ -26,9 +26,15 @@ from ..exceptions import ConfigError, PortInUseError
 from ..gateway.background import HeldBackground
 from ..gateway.events import ACCOUNT_ID, Api, Peer, UpgradeRequest, new_id, now_ms
 from ..gateway.outcomes import FORBIDDEN_MESSAGE, GOING_AWAY, gateway_response
+from ..gateway.throttle import NEW_CONNECTIONS_PER_SECOND, Throttle, limit_from
 from ..gateway.timeouts import INTEGRATION_TIMEOUT_S
 from ..loader import DEFAULT_APP, load_spec
-from ..settings import DEFAULT_TIMEOUT, load_settings
+from ..settings import (
+    DEFAULT_THROTTLING_BURST_LIMIT,
+    DEFAULT_THROTTLING_RATE_LIMIT,
+    DEFAULT_TIMEOUT,
+    load_settings,
+)
 from ..sources.events import Where
 from .connection import Connection, GatewayProtocol, Message
 from .driver import API_ID, Driver, Timeouts
@@ -41,6 +47,8 @@ from .log import EventLog
 from .management import ManagementApi
 from .origin import Access
 
+MAX_URL_CHARS = 4096
+"""API Gateway's URL length quota (docs/aws-facts.md#quotas); longer gets 414."""
 STOP_TIMEOUT_S = 10.0
 """At stop, how long `$disconnect` handlers (and the management API) get."""
 HANDLER_GRACE_S = 2.0
@@ -67,6 +75,7 @@ class Emulator:
         workers: int = 32,
         integration_timeout: float = INTEGRATION_TIMEOUT_S,
         function_timeout: float | None = None,
+        connection_rate: float = NEW_CONNECTIONS_PER_SECOND,
         management_delay_ms: float = 0,
         accept_binary_frames: bool = False,
         serial_messages: bool = False,
@@ -86,6 +95,8 @@ class Emulator:
         """API Gateway's integration timeout (29 s; tests shorten it)."""
         self.function_timeout = function_timeout
         """Every function's timeout instead of wsgen.toml's `timeout` (tests shorten it)."""
+        self.connection_rate = connection_rate
+        """New connections taken per second (API Gateway's 500, per account and region)."""
         self.accept_binary_frames = accept_binary_frames
         self.serial_messages = serial_messages
         self.access = Access(host, allow_origins, allow_hosts)
@@ -180,12 +191,20 @@ class Emulator:
         app.websocket_api.configure_endpoint(self.endpoint)
         timeouts = self._timeouts(spec)
         app.use_background(self.background)
+        throttle = self._throttle()
         if self._driver is None:
             region = region or DEFAULT_REGION
             self._invoker = Invoker(self.workers, region, ACCOUNT_ID)
             api = Api(API_ID, region, self.stage, forwarded_proto="http", forwarded_port=self.port)
             self._driver = Driver(
-                app, spec, self._invoker, self.log, api, self.accept_binary_frames, timeouts
+                app,
+                spec,
+                self._invoker,
+                self.log,
+                api,
+                self.accept_binary_frames,
+                timeouts,
+                throttle,
             )
             where = Where(region, ACCOUNT_ID, app.app_name)
             self.functions = Functions(
@@ -196,9 +215,31 @@ class Emulator:
                 clock_speed=self.schedule_speed,
             )
         else:
-            self._driver.swap(app, spec, timeouts)
+            self._driver.swap(app, spec, timeouts, throttle)
         assert self.functions is not None
         self.functions.use(app, spec, self._handler_timeouts(spec))
+
+    def _throttle(self) -> Throttle:
+        """wsgen.toml's throttling per route (the stage's default for the rest) and the
+        new-connection rate.
+
+        The template's default stage throttling (burst 500, 1,000 a second) is not enforced
+        unless wsgen.toml sets it: load tests and benchmarks on the emulator stay unthrottled.
+        """
+        settings = load_settings(self.app_dir, self.stage)
+        rate: float | None = settings.throttling_rate_limit
+        burst: int | None = settings.throttling_burst_limit
+        if (rate, burst) == (DEFAULT_THROTTLING_RATE_LIMIT, DEFAULT_THROTTLING_BURST_LIMIT):
+            rate = burst = None
+        routes = {}
+        for key, route in settings.routes.items():
+            own = limit_from(
+                rate if route.throttling_rate_limit is None else route.throttling_rate_limit,
+                burst if route.throttling_burst_limit is None else route.throttling_burst_limit,
+            )
+            if own is not None:
+                routes[key] = own
+        return Throttle(routes, limit_from(rate, burst), self.connection_rate)
 
     def _handler_timeouts(self, spec: AppSpec) -> dict[str, float]:
         """Each event handler's function timeout: its `[functions.NAME]`'s, or the default."""
@@ -276,6 +317,9 @@ class Emulator:
                     writer.write(_plain(400, "malformed request"))
                     return
                 if request is None:
+                    return
+                if len(request.target) > MAX_URL_CHARS:
+                    writer.write(_plain(414, f"the URL is over {MAX_URL_CHARS} characters"))
                     return
                 refusal = self.access.refusal(request.header("Host"), request.header("Origin"))
                 if refusal is not None:
