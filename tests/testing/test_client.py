@@ -405,3 +405,43 @@ def test_a_malformed_connect_status_is_the_clients_own_502_not_the_raw_error(sta
         client.connect()
     assert rejected.value.status_code == 502
     assert "malformed Lambda proxy response" in str(rejected.value)
+
+
+ENV_APP = """
+import os
+from runtime import App
+
+app = App(app_name="envapp")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.on_ws_message(reply=True)
+def show(event):
+    return os.environ.get(event.body, "(unset)")
+"""
+
+ENV_TOML = """
+[environment]
+GREETING = "hello"
+TABLE = { Ref = "Table" }
+
+[stages.test.environment]
+GREETING = "hello, test"
+"""
+
+
+def test_the_client_applies_wsgen_tomls_environment_like_wsgen_local(tmp_path, monkeypatch):
+    import os
+
+    from wsgen.loader import load_spec
+
+    (tmp_path / "app.py").write_text(ENV_APP)
+    (tmp_path / "wsgen.toml").write_text(ENV_TOML)
+    monkeypatch.delenv("GREETING", raising=False)
+    monkeypatch.setenv("KEPT", "mine")
+    app, _ = load_spec(tmp_path, "app:app")
+    with Client(app) as client, client.connect() as ws:
+        for name in ("GREETING", "TABLE", "KEPT"):
+            ws.send_text(name)
+        assert ws.received == ["hello, test", "(unset)", "mine"]  # [stages.test] adds to it
+    assert "GREETING" not in os.environ  # put back as it was

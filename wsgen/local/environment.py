@@ -100,8 +100,13 @@ def apply_app_environment(app_dir: Path, stage: str) -> list[str]:
     Raises:
         ConfigError: wsgen.toml is malformed (as `wsgen template` would say).
     """
-    notices = []
     environment = load_settings(app_dir, stage).environment
+    notices = [
+        f"wsgen local: {name} is {_toml(value)} in wsgen.toml, which exists only once "
+        f"deployed; export {name}=... to give handlers a value"
+        for name, value in environment.items()
+        if not isinstance(value, str)
+    ]
     for name, value in list(_applied.items()):
         if os.environ.get(name) != value:  # changed from outside since: that value wins
             del _applied[name]
@@ -112,12 +117,14 @@ def apply_app_environment(app_dir: Path, stage: str) -> list[str]:
             continue
         if isinstance(value, str):
             os.environ[name] = _applied[name] = value
-        else:
-            notices.append(
-                f"wsgen local: {name} is {_toml(value)} in wsgen.toml, which exists only once "
-                f"deployed; export {name}=... to give handlers a value"
-            )
     return notices
+
+
+def literal_environment(app_dir: Path, stage: str) -> dict[str, str]:
+    """`wsgen.toml`'s `[environment]` for `stage`, its literal values only (an intrinsic such
+    as `{ Ref = "Table" }` exists only once deployed)."""
+    environment = load_settings(app_dir, stage).environment
+    return {name: value for name, value in environment.items() if isinstance(value, str)}
 
 
 def _toml(value: object) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import os
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
@@ -38,6 +39,35 @@ from .management import GoneException, MemoryManagementClient
 
 Values = Mapping[str, str | Sequence[str]]
 Decision = TypeVar("Decision", Verdict, Answer)
+
+
+def _apply_app_environment(app: App, stage: str) -> dict[str, str | None]:
+    """Export the literal `[environment]` of the `wsgen.toml` beside the app's module for
+    `stage`, as `wsgen local` and the deployed function have it; names the environment
+    already holds win. What was there before, by name, to put back."""
+    from pathlib import Path
+
+    from ..local.environment import literal_environment
+
+    module = next(
+        (
+            m
+            for m in list(sys.modules.values())
+            if getattr(m, "__file__", None) and any(v is app for v in list(vars(m).values()))
+        ),
+        None,
+    )
+    if module is None or module.__file__ is None:
+        return {}
+    app_dir = Path(module.__file__).parent
+    if not (app_dir / "wsgen.toml").is_file():
+        return {}
+    saved: dict[str, str | None] = {}
+    for name, value in literal_environment(app_dir, stage).items():
+        if name not in os.environ:
+            saved[name] = None
+            os.environ[name] = value
+    return saved
 
 
 class LambdaContext(context.LambdaContext):
@@ -120,6 +150,7 @@ class Client:
         """Where the app's asynchronous invocations go: run in memory (see `connect`)."""
         self._previous_background = app.use_background(self.background)
         self._closed = False
+        self._environment = _apply_app_environment(app, stage)
 
     @property
     def accept_binary_frames(self) -> bool:
@@ -148,6 +179,11 @@ class Client:
             self._closed = True
             self.app.websocket_api.use_client(self._previous)
             self.app.use_background(self._previous_background)
+            for name, previous in self._environment.items():
+                if previous is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = previous
 
     @property
     def connections(self) -> dict[str, Connection]:
