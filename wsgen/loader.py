@@ -34,6 +34,26 @@ def parse_app_ref(ref: str) -> tuple[str, str]:
     return module, attr
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send stdout to stderr, `sys.stdout` and file descriptor 1 both, so the output of a
+    subprocess the app starts at import (which writes to the descriptor) goes there too."""
+    sys.stdout.flush()
+    try:
+        saved: int | None = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:  # no descriptor 1 (or 2) to redirect: sys.stdout is all there is
+        saved = None
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        if saved is not None:
+            sys.stderr.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
 def load_app(app_dir: str | Path = ".", ref: str = DEFAULT_APP, *, fresh: bool = False) -> App:
     """Import the app object from `app_dir`.
 
@@ -58,7 +78,7 @@ def load_app(app_dir: str | Path = ".", ref: str = DEFAULT_APP, *, fresh: bool =
     sys.path.insert(0, str(directory))
     try:
         # The app's own prints at import go to stderr: stdout is the template.
-        with contextlib.redirect_stdout(sys.stderr):
+        with _stdout_to_stderr():
             module = importlib.import_module(module_name)
     except KeyboardInterrupt:
         raise

@@ -77,3 +77,42 @@ def test_python_dash_m_wsgen_is_the_wsgen_command(app_dir: Callable[..., Path]) 
         check=False,
     )
     assert bad.returncode == 1 and bad.stderr.startswith("error: ")
+
+
+SUBPROCESS_AT_IMPORT = """
+import subprocess
+import sys
+
+subprocess.run([sys.executable, "-c", "print('from a subprocess at import')"], check=True)
+print("from the app at import")
+
+from runtime import App
+
+app = App(app_name="noisy")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.on_ws_message()
+def echo(event):
+    pass
+"""
+
+
+def test_a_subprocess_started_at_import_writes_to_stderr_not_the_template(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import yaml
+
+    (tmp_path / "app.py").write_text(SUBPROCESS_AT_IMPORT)
+    result = subprocess.run(
+        [sys.executable, "-m", "wsgen", "template"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "from a subprocess" not in result.stdout and "from the app" not in result.stdout
+    assert "from a subprocess at import" in result.stderr and "from the app" in result.stderr
+    assert "Resources" in yaml.load(result.stdout, Loader=yaml.BaseLoader)
