@@ -9,6 +9,7 @@ import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from runtime import App
 from runtime.contract import AppSpec
@@ -32,6 +33,52 @@ def parse_app_ref(ref: str) -> tuple[str, str]:
     if not attr.isidentifier():
         raise AppLoadError(f"--app '{ref}': '{attr}' is not a Python name; for example app:app")
     return module, attr
+
+
+SLOW_IMPORT_S = 3.0
+"""After this long, an import still running is reported, with the line it waits on."""
+
+
+@contextlib.contextmanager
+def _notice_if_slow(name: str, directory: Path) -> Iterator[None]:
+    """Say on stderr what an import that takes over `SLOW_IMPORT_S` is waiting for (a
+    database, a network call, input()...), instead of hanging silently."""
+    import threading
+
+    importing = threading.get_ident()
+    done = threading.Event()
+
+    def report() -> None:
+        if done.wait(SLOW_IMPORT_S):
+            return
+        frame = sys._current_frames().get(importing)
+        where = _waiting_line(frame, directory)
+        print(
+            f"wsgen: still importing {name}.py after {SLOW_IMPORT_S:g} s; it is waiting {where}"
+            " (Ctrl-C stops)",
+            file=sys.__stderr__,
+            flush=True,
+        )
+
+    watcher = threading.Thread(target=report, name="wsgen-import-watch", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+
+
+def _waiting_line(frame: Any, directory: Path) -> str:
+    """`in app.py line 3: time.sleep(60)`: the innermost line of the app's own files."""
+    stack = traceback.extract_stack(frame) if frame is not None else []
+    own = [f for f in stack if Path(f.filename).resolve().is_relative_to(directory)]
+    chosen = own[-1] if own else (stack[-1] if stack else None)
+    if chosen is None:
+        return "for something outside Python"
+    shown = Path(chosen.filename)
+    if shown.resolve().is_relative_to(directory):
+        shown = shown.resolve().relative_to(directory)
+    return f"in {shown} line {chosen.lineno}: {(chosen.line or '').strip()}"
 
 
 @contextlib.contextmanager
@@ -78,7 +125,7 @@ def load_app(app_dir: str | Path = ".", ref: str = DEFAULT_APP, *, fresh: bool =
     sys.path.insert(0, str(directory))
     try:
         # The app's own prints at import go to stderr: stdout is the template.
-        with _stdout_to_stderr():
+        with _stdout_to_stderr(), _notice_if_slow(module_file.name, directory):
             module = importlib.import_module(module_name)
     except KeyboardInterrupt:
         raise

@@ -116,3 +116,24 @@ def test_ctrl_c_with_a_stuck_handler_exits_promptly(presses):
         assert process.returncode == 130, output
         assert "exiting without waiting" in output
         assert elapsed < 2
+
+
+def test_one_ctrl_c_stops_an_import_that_never_finishes(tmp_path):
+    (tmp_path / "app.py").write_text("import time\n\ntime.sleep(120)\n")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wsgen.cli", "local", "--app-dir", str(tmp_path), "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        notice = process.stdout.readline()  # after 3 s: what the import waits on
+        assert "still importing app.py" in notice and "time.sleep(120)" in notice
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=10)  # one Ctrl-C is enough
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, output
+    assert "Traceback" not in output

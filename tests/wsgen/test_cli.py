@@ -116,3 +116,40 @@ def test_a_subprocess_started_at_import_writes_to_stderr_not_the_template(tmp_pa
     assert "from a subprocess" not in result.stdout and "from the app" not in result.stdout
     assert "from a subprocess at import" in result.stderr and "from the app" in result.stderr
     assert "Resources" in yaml.load(result.stdout, Loader=yaml.BaseLoader)
+
+
+SLOW_IMPORT = """
+import time
+
+time.sleep(4.5)  # a database the app waits for
+
+from runtime import App
+
+app = App(app_name="slow")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.on_ws_message()
+def echo(event):
+    pass
+"""
+
+
+def test_an_import_still_running_after_3_s_says_which_line_it_waits_on(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "app.py").write_text(SLOW_IMPORT)
+    result = subprocess.run(
+        [sys.executable, "-m", "wsgen", "template"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "wsgen: still importing app.py after 3 s; it is waiting in app.py line 4: "
+        "time.sleep(4.5)  # a database the app waits for (Ctrl-C stops)"
+    ) in result.stderr

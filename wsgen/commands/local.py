@@ -148,6 +148,10 @@ async def _serve(args: argparse.Namespace) -> int:
         schedules=args.schedules,
         schedule_speed=args.schedule_speed,
     )
+    # asyncio.run's own Ctrl-C handler only cancels the main task, which cannot happen while
+    # the app's import blocks (a database it waits for): a first Ctrl-C would do nothing.
+    # Python's default raises KeyboardInterrupt right in the import instead.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     await emulator.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
