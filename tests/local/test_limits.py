@@ -14,11 +14,10 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
+from tests.support.local import run, start
+from tests.support.paths import APPS, ROOT
 from wsgen.local import EventLog, running
 from wsgen.local.limits import raise_open_file_limit
-
-from ..conftest import ROOT
-from .conftest import APPS, run, start
 
 
 def test_the_soft_open_file_limit_is_raised_to_the_hard_one():

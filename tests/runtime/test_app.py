@@ -422,7 +422,7 @@ def test_a_two_way_reply_over_128_kb_is_refused_like_send(load_event):
     from runtime.contract import MAX_MESSAGE_BYTES
     from runtime.exceptions import MessageTooLargeError
 
-    app = make_app()
+    app = new_app()
 
     @app.on_ws_message(reply=True)
     def big(event):
@@ -434,7 +434,7 @@ def test_a_two_way_reply_over_128_kb_is_refused_like_send(load_event):
 
 @pytest.mark.parametrize("value", [float("nan"), {"x": float("inf")}, [float("-inf")]])
 def test_a_two_way_reply_that_is_not_strict_json_is_refused(load_event, value):
-    app = make_app()
+    app = new_app()
 
     @app.on_ws_message(reply=True)
     def odd(event):
@@ -447,7 +447,7 @@ def test_a_two_way_reply_that_is_not_strict_json_is_refused(load_event, value):
 def test_a_reply_of_exactly_128_kb_goes_through(load_event):
     from runtime.contract import MAX_MESSAGE_BYTES
 
-    app = make_app()
+    app = new_app()
 
     @app.on_ws_message(reply=True)
     def full(event):
