@@ -340,6 +340,10 @@ class App(EventSources):
         if self._connected is not None:
             # $connect's invocation starts the connected step: the API needs the route.
             routes.setdefault(CONNECT, RouteSpec(CONNECT, ACCEPT_HANDLER_NAME))
+        if self.connections.enabled:
+            # Tracking needs both events: the entry point records and deletes connections.
+            routes.setdefault(CONNECT, RouteSpec(CONNECT, ACCEPT_HANDLER_NAME))
+            routes.setdefault(DISCONNECT, RouteSpec(DISCONNECT, ACCEPT_HANDLER_NAME))
         functions = tuple(
             FunctionSpec(f.name, f.kind, _handler_name(f.handler), f.options)
             for _, f in sorted(self._functions.items())

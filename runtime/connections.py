@@ -26,9 +26,10 @@ from .store import expires_at
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Mapping
     from typing import Any
 
+    from .events import RawEvent, RawRequestContext
     from .management import BroadcastResult, WebsocketAPI
     from .store import ConnectionStore, Record
 
@@ -154,7 +155,7 @@ class Connections:
             raise ConnectionNotFoundError(connection_id)
         return connection
 
-    def seen(self, request_context: dict[str, Any]) -> None:
+    def seen(self, request_context: RawRequestContext) -> None:
         """Remember when the event's connection expires, so `groups.join` needs no read."""
         hints = self._hints
         if len(hints) >= _HINTS:
@@ -163,7 +164,7 @@ class Connections:
         if connected_at:
             hints[request_context["connectionId"]] = expires_at(connected_at)
 
-    def connecting(self, raw: dict[str, Any]) -> None:
+    def connecting(self, raw: RawEvent) -> None:
         """`$connect` starts: its handler sees (and may update, join) an unstored record.
 
         `raw` is the CONNECT event, as API Gateway sent it.
@@ -171,12 +172,13 @@ class Connections:
         rc = raw["requestContext"]
         given = rc.get("authorizer")
         authorizer = dict(given) if isinstance(given, dict) else {}
-        identity = rc.get("identity") or {}
+        identity: Mapping[str, Any] = rc.get("identity") or {}
         principal = authorizer.pop("principalId", None)
         authorizer.pop("integrationLatency", None)
         connected_at = rc.get("connectedAt") or int(time.time() * 1000)
-        record = {
-            "id": rc["connectionId"],
+        connection_id = rc["connectionId"]
+        record: Record = {
+            "id": connection_id,
             "connected_at": connected_at,
             "expires_at": expires_at(connected_at),
             "principal_id": principal if isinstance(principal, str) and principal else None,
@@ -193,7 +195,7 @@ class Connections:
             "groups": [],
         }
         with self._lock:
-            self._pending[record["id"]] = record
+            self._pending[connection_id] = record
 
     def connected(self, connection_id: str) -> None:
         """`$connect` accepted the connection: store its record and the groups it joined."""

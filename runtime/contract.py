@@ -54,7 +54,8 @@ MAX_MESSAGE_BYTES = 128 * 1024
 MAX_FRAME_BYTES = 32 * 1024
 
 ACCEPT_HANDLER_NAME = "(accept)"
-"""`RouteSpec.handler_name` of a `$connect` route the app has no handler for (it accepts)."""
+"""`RouteSpec.handler_name` of a `$connect` (or, tracking connections, `$disconnect`) route
+the app has no handler for: the entry point accepts."""
 
 MIDDLEWARE_EVENT_TYPES = (
     "all",

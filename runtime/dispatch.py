@@ -2,8 +2,8 @@
 
 The entry point sees an app only through `Dispatchable`: its route table (`Route` entries
 the app's `add_route` fills), its authorizer, its `on_ws_connected` handler, its
-`websocket_api` and its `background`. It imports nothing from `runtime.app`, which imports
-`handle` from here.
+`websocket_api`, its `background` and its `connections` (which it records and deletes when
+the app tracks them). It imports nothing from `runtime.app`, which imports `handle` from here.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from typing import Any, Protocol
 
     from .background import Background
-    from .events import RawEvent
+    from .connections import Connections
+    from .events import RawEvent, RawRequestContext
     from .management import WebsocketAPI
 
     class Dispatchable(Protocol):
@@ -46,6 +47,9 @@ if TYPE_CHECKING:
 
         @property
         def background(self) -> Background: ...
+
+        @property
+        def connections(self) -> Connections: ...
 
         def authorizer(self) -> Callable[[AuthorizerEvent], Any] | None: ...
 
@@ -103,6 +107,10 @@ def handle(app: Dispatchable, event: RawEvent, context: Any) -> dict[str, Any]:
     ws_event = _new(WebsocketEvent)
     ws_event.raw = event
     ws_event.context = context
+    connections = app.connections
+    ws_event._tracker = connections  # event.connection (which says how to turn tracking on)
+    if connections.enabled:
+        return _tracked(app, connections, entry, ws_event, request_context)
     if entry.key == CONNECT:
         return _connect(app, entry, ws_event)
     try:
@@ -117,8 +125,14 @@ def handle(app: Dispatchable, event: RawEvent, context: Any) -> dict[str, Any]:
         raise
 
 
-def _connect(app: Dispatchable, entry: Route, ws_event: WebsocketEvent) -> dict[str, Any]:
-    """`$connect`: the handler's response; once it accepts, the connected step starts."""
+def _connect(
+    app: Dispatchable,
+    entry: Route,
+    ws_event: WebsocketEvent,
+    tracked: Connections | None = None,
+) -> dict[str, Any]:
+    """`$connect`: the handler's response; once it accepts, the connection is recorded
+    (`tracked`: a tracked app's connections) and then the connected step starts."""
     event = ws_event.raw
     try:
         result = entry.call(ws_event)
@@ -130,7 +144,11 @@ def _connect(app: Dispatchable, entry: Route, ws_event: WebsocketEvent) -> dict[
     except Exception as exc:
         _log_failure("handler for route " + CONNECT, event, exc)
         raise
-    if app.connected_handler() is not None and 200 <= response.get("statusCode", 200) < 300:
+    accepted = 200 <= response.get("statusCode", 200) < 300
+    if tracked is not None and accepted:
+        # Before the connected step, which may read or join the connection at once.
+        _track(tracked.connected, event["requestContext"]["connectionId"], ws_event)
+    if app.connected_handler() is not None and accepted:
         try:
             app.background.connected(event)
         except Exception as exc:
@@ -157,6 +175,7 @@ def _connected(app: Dispatchable, connect_event: RawEvent, context: Any) -> dict
     api = app.websocket_api
     api.last_request_context = request_context
     ws_event = WebsocketEvent(connect_event, context)
+    ws_event._tracker = app.connections
     with api.opening(connection_id):
         try:
             handler(ws_event)
@@ -197,6 +216,61 @@ def _refuse(app: Dispatchable, entry: Route, event: RawEvent, error: ClientError
     return {"statusCode": 200}
 
 
+def _run(
+    app: Dispatchable, entry: Route, ws_event: WebsocketEvent, request_context: RawRequestContext
+) -> dict[str, Any]:
+    """Call the route's handler and shape its result (the tracked path; `handle` inlines it)."""
+    try:
+        result = entry.call(ws_event)
+        if result is None:
+            return {"statusCode": 200}
+        return to_proxy_response(result, reply=entry.reply, route_key=request_context["routeKey"])
+    except ClientError as exc:
+        return _refuse(app, entry, ws_event.raw, exc)
+    except Exception as exc:
+        _log_failure("handler for route " + request_context["routeKey"], ws_event.raw, exc)
+        raise
+
+
+def _tracked(
+    app: Dispatchable,
+    connections: Connections,
+    entry: Route,
+    ws_event: WebsocketEvent,
+    request_context: RawRequestContext,
+) -> dict[str, Any]:
+    """An event of an app that tracks connections (`App(..., connections=True)`).
+
+    `$connect`'s handler sees a record not stored yet (its updates and joins included),
+    stored once the handler accepts (a 2xx); `$disconnect`'s handler still sees the record,
+    deleted after it, whatever it does.
+    """
+    route_key = request_context["routeKey"]
+    connection_id = request_context["connectionId"]
+    if route_key == CONNECT:
+        connections.connecting(ws_event.raw)
+        try:
+            return _connect(app, entry, ws_event, connections)
+        finally:
+            connections.refused(connection_id)  # unless accepted (and stored) meanwhile
+    if route_key == DISCONNECT:
+        try:
+            return _run(app, entry, ws_event, request_context)
+        finally:
+            _track(connections.disconnected, connection_id, ws_event)
+    connections.seen(request_context)
+    return _run(app, entry, ws_event, request_context)
+
+
+def _track(step: Callable[[str], None], connection_id: str, ws_event: WebsocketEvent) -> None:
+    """Store or delete a record; a failure is logged with the connection, then raised."""
+    try:
+        step(connection_id)
+    except Exception as exc:
+        _log_failure("connection tracking", ws_event.raw, exc)
+        raise
+
+
 def _resolve_unusual(app: Dispatchable, event: RawEvent, context: Any) -> Route | dict[str, Any]:
     """The handler for a route without one of its own ($default), or the finished response.
 
@@ -210,14 +284,17 @@ def _resolve_unusual(app: Dispatchable, event: RawEvent, context: Any) -> Route 
     if default is not None and request_context.get("eventType") == EVENT_MESSAGE:
         return default
     if request_context["routeKey"] in (CONNECT, DISCONNECT):
-        if request_context["routeKey"] == CONNECT and app.connected_handler() is not None:
-            return Route(CONNECT, _accept)  # accepted, then the connected step starts
+        route_key = request_context["routeKey"]
+        tracked = app.connections.enabled  # the entry point records, or deletes, it
+        if tracked or (route_key == CONNECT and app.connected_handler() is not None):
+            return Route(route_key, _accept)
         return {"statusCode": 200}  # e.g. a $connect route kept only for its authorizer
     raise RouteNotFoundError(request_context["routeKey"])
 
 
 def _accept(event: WebsocketEvent) -> None:
-    """`$connect` with no handler of its own, kept for `on_ws_connected`: it accepts."""
+    """`$connect` (or `$disconnect`) with no handler of its own, kept for `on_ws_connected`
+    or for tracking connections: it accepts."""
 
 
 def _invalid(event: Any) -> InvalidEventError:

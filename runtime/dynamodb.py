@@ -464,13 +464,12 @@ def _record(item: dict[str, Any]) -> Record:
     return record
 
 
-def boto3_call(endpoint_url: str | None = None) -> Call:
-    """`call` on boto3's low-level DynamoDB client, made on the first call.
+def boto3_call(endpoint_url: str | None = None, client: Any = None) -> Call:
+    """`call` on boto3's low-level DynamoDB client: `client`, else one made on the first call.
 
     The endpoint is `endpoint_url`, else boto3's own choice (`AWS_ENDPOINT_URL_DYNAMODB`,
     then the region's). boto3's errors become `ConnectionStoreError`s with DynamoDB's code.
     """
-    client: Any = None
     lock = allocate_lock()
 
     def call(operation: str, payload: dict[str, Any]) -> dict[str, Any]:

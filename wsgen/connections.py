@@ -6,9 +6,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from runtime.contract import TTL_ATTRIBUTE, connections_table_schema
+from runtime.dynamodb import DynamoDBStore, boto3_call
+from runtime.store import ConnectionStore, MemoryStore
 
 from .exceptions import WsgenError
 
@@ -74,3 +77,22 @@ def ensure_table(client: Any, table_name: str = DEFAULT_TABLE) -> bool:
     except (BotoCoreError, ClientError) as exc:
         raise DynamoDBEndpointError(endpoint, str(exc)) from exc
     return True
+
+
+def connection_store(app_name: str, dynamodb: str | None) -> tuple[ConnectionStore, str]:
+    """The store wsgen local and the test client give a tracked app, and a line saying which.
+
+    In memory without `dynamodb`; else a new table on that endpoint, made as deployed (a new
+    name each time, so no record of an earlier run's connections is left in it).
+
+    Raises:
+        DynamoDBEndpointError: the endpoint cannot be reached or refuses the table.
+    """
+    if dynamodb is None:
+        return MemoryStore(), "connections: in memory"
+    client = dynamodb_client(dynamodb)
+    table = f"{app_name}-connections-{uuid.uuid4().hex[:8]}"
+    ensure_table(client, table)
+    return DynamoDBStore(
+        table, boto3_call(client=client)
+    ), f"connections: table {table} at {dynamodb}"

@@ -137,3 +137,30 @@ def test_one_ctrl_c_stops_an_import_that_never_finishes(tmp_path):
             process.wait()
     assert process.returncode == 130, output
     assert "Traceback" not in output
+
+
+ROOMS = ROOT / "tests" / "support" / "apps"
+
+
+def test_dynamodb_flag_that_is_no_url_is_one_error_line(capsys):
+    assert main(["local", "--dynamodb", "localhost:8001"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err.startswith("error: --dynamodb: 'localhost:8001' is not an endpoint URL")
+
+
+def test_unreachable_dynamodb_endpoint_is_one_error_line(capsys):
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]  # closed again: nothing listens there
+    saved = dict(os.environ)
+    try:
+        code = main(["local", "--app-dir", str(ROOMS), "--app", "roomsapp:app", "--port", "0",
+                     "--dynamodb", f"http://127.0.0.1:{port}"])  # fmt: skip
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert err.startswith(f"error: DynamoDB endpoint http://127.0.0.1:{port}: ")
+    assert err.count("\n") == 1

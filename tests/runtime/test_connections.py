@@ -6,6 +6,7 @@ entry point calls it; sends go to a fake management client that knows which ids 
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 
@@ -16,8 +17,10 @@ from runtime import (
     ConnectionNotFoundError,
     ConnectionsNotConfiguredError,
     ConnectionsNotEnabledError,
+    ConnectionStoreError,
     InvalidAttributeError,
     InvalidGroupError,
+    Response,
     WebsocketDisconnectedError,
     WebsocketEvent,
 )
@@ -223,3 +226,109 @@ def test_the_table_in_the_environment_is_used_through_dynamodb(monkeypatch):
     monkeypatch.setenv("WSGEN_CONNECTIONS_TABLE", "chat-connections")
     store = App("tracked", connections=True).connections.store
     assert isinstance(store, DynamoDBStore) and store.table_name == "chat-connections"
+
+
+# The entry point: app(event, context) records after $connect and deletes after $disconnect
+
+
+def fresh(load_event, name, connection_id="Xq4mT2rLpNcFa8w="):
+    raw = load_event(name)
+    raw["requestContext"]["connectionId"] = connection_id
+    raw["requestContext"]["connectedAt"] = int(time.time() * 1000)
+    return raw
+
+
+def tracked_app(management):
+    app = App("tracked", connections=True)
+    app.experimental_feature_flags.update(["WEBSOCKETS"])
+    app.connections.use_store(MemoryStore())
+    app.websocket_api.use_client(management)
+    return app
+
+
+def test_the_entry_point_records_a_connection_without_any_handler(load_event, management):
+    app = tracked_app(management)
+    assert [r.key for r in app.routes()] == ["$connect", "$disconnect"]  # both deployed
+    assert app(fresh(load_event, "connect.json"), None) == {"statusCode": 200}
+    assert app.connections.count() == 1
+    app(fresh(load_event, "disconnect_1001.json"), None)
+    assert app.connections.count() == 0
+
+
+def test_a_connect_handler_that_refuses_or_fails_leaves_no_record(load_event, management):
+    app = tracked_app(management)
+    outcomes = iter([Response(status_code=403), RuntimeError("boom")])
+
+    @app.on_ws_connect()
+    def connect(event):
+        app.groups.join("lobby", event.connection_id)
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    assert app(fresh(load_event, "connect.json"), None)["statusCode"] == 403
+    with pytest.raises(RuntimeError):
+        app(fresh(load_event, "connect.json"), None)
+    assert app.connections.count() == 0 and app.groups.count("lobby") == 0
+
+
+def test_a_failing_disconnect_handler_still_gets_the_connection_deleted(load_event, management):
+    app = tracked_app(management)
+    seen = []
+
+    @app.on_ws_disconnect()
+    def disconnect(event):
+        seen.append(event.connection.groups)
+        raise RuntimeError("boom")
+
+    app(fresh(load_event, "connect.json"), None)
+    app.groups.join("lobby", "Xq4mT2rLpNcFa8w=")
+    with pytest.raises(RuntimeError):
+        app(fresh(load_event, "disconnect_1001.json"), None)
+    assert seen == [("lobby",)]
+    assert app.connections.get("Xq4mT2rLpNcFa8w=") is None and app.groups.count("lobby") == 0
+
+
+def test_a_store_failure_at_connect_fails_the_connect_and_names_the_connection(
+    load_event, management, caplog
+):
+    class Broken(MemoryStore):
+        def put(self, record):
+            raise ConnectionStoreError("PutItem", "ProvisionedThroughputExceededException", "slow")
+
+    app = tracked_app(management)
+    app.connections.use_store(Broken())
+    with pytest.raises(ConnectionStoreError):
+        app(fresh(load_event, "connect.json"), None)
+    assert "connection tracking failed on connection Xq4mT2rLpNcFa8w=" in caplog.text
+
+
+def test_event_connection_on_a_message_reads_the_record_once(load_event, management):
+    app = tracked_app(management)
+    reads = []
+
+    class Counting(MemoryStore):
+        def get(self, connection_id):
+            reads.append(connection_id)
+            return super().get(connection_id)
+
+    app.connections.use_store(Counting())
+
+    @app.on_ws_message(route="join", reply=True)
+    def join(event):
+        return [event.connection.source_ip, event.connection.attributes, event.connection.id]
+
+    app(fresh(load_event, "connect.json"), None)
+    raw = fresh(load_event, "message_custom_route.json")
+    response = app(raw, None)
+    assert json.loads(response["body"]) == ["203.0.113.42", {}, "Xq4mT2rLpNcFa8w="]
+    assert reads == ["Xq4mT2rLpNcFa8w="]
+
+
+def test_without_tracking_a_handler_gets_the_error_naming_the_app(load_event):
+    app = App("plain")
+    app.experimental_feature_flags.update(["WEBSOCKETS"])
+    app.on_ws_message(route="join")(lambda event: event.connection)
+    with pytest.raises(ConnectionsNotEnabledError, match="App\\(app_name='plain', connections"):
+        app(load_event("message_custom_route.json"), None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from contextlib import ExitStack
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -118,8 +118,8 @@ class MemoryFrontend:
 
     name = "test client"
 
-    def __init__(self, app: App) -> None:
-        self.client = Client(app, raise_errors=False)
+    def __init__(self, app: App, **options: Any) -> None:
+        self.client = Client(app, raise_errors=False, **options)
 
     def connect(self, **query: str) -> Link:
         try:

@@ -99,6 +99,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=argparse.SUPPRESS,  # tests: run schedules FACTOR times faster than the clock
     )
     parser.add_argument(
+        "--dynamodb",
+        metavar="URL",
+        help="keep an App(..., connections=True) app's connections in a new table on this "
+        "DynamoDB endpoint (e.g. http://127.0.0.1:8001), made as wsgen template deploys it "
+        "(default: in memory)",
+    )
+    parser.add_argument(
         "--management-delay",
         type=float,
         default=0,
@@ -122,6 +129,11 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"must be positive, got {args.schedule_speed}", "--schedule-speed")
     if not args.stage or "/" in args.stage:
         raise ConfigError(f"'{args.stage}' is not a stage name (no '/')", "--stage")
+    if args.dynamodb is not None and not args.dynamodb.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"'{args.dynamodb}' is not an endpoint URL; give one like http://127.0.0.1:8001",
+            "--dynamodb",
+        )
     return asyncio.run(_serve(args))
 
 
@@ -147,6 +159,7 @@ async def _serve(args: argparse.Namespace) -> int:
         reload=args.reload,
         schedules=args.schedules,
         schedule_speed=args.schedule_speed,
+        dynamodb=args.dynamodb,
     )
     # asyncio.run's own Ctrl-C handler only cancels the main task, which cannot happen while
     # the app's import blocks (a database it waits for): a first Ctrl-C would do nothing.

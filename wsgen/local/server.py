@@ -21,7 +21,9 @@ from websockets.http11 import Request, Response
 
 from runtime import App
 from runtime.contract import MAX_MESSAGE_BYTES, AppSpec
+from runtime.store import ConnectionStore
 
+from ..connections import connection_store
 from ..exceptions import ConfigError, PortInUseError
 from ..gateway.background import HeldBackground
 from ..gateway.events import ACCOUNT_ID, Api, Peer, UpgradeRequest, new_id, now_ms
@@ -86,6 +88,7 @@ class Emulator:
         schedules: bool = True,
         schedule_speed: float = 1.0,
         log: EventLog | None = None,
+        dynamodb: str | None = None,
     ) -> None:
         self.app_dir, self.app_ref = Path(app_dir), app_ref
         self.host, self.port, self.stage = host, port, stage
@@ -121,6 +124,10 @@ class Emulator:
         self.reload, self.reload_interval = reload, reload_interval
         self._watcher: asyncio.Task[None] | None = None
         self._exhaustion = ExhaustionReport(self.log.error)
+        self.dynamodb = dynamodb
+        """The DynamoDB endpoint of a tracked app's connections table; None keeps them in memory."""
+        self.connection_store: ConnectionStore | None = None
+        """Where a tracked app's connections are kept, the same across reloads."""
 
     @property
     def open_sessions(self) -> int:
@@ -173,7 +180,11 @@ class Emulator:
         except BaseException:
             self._server.close()
             raise
-        self.use_app(app, spec, region)
+        try:
+            self.use_app(app, spec, region)
+        except BaseException:
+            self._server.close()
+            raise
         if self.reload:
             from .reload import Reloader, snapshot, watch
 
@@ -187,8 +198,17 @@ class Emulator:
             )
 
     def use_app(self, app: App, spec: AppSpec, region: str | None = None) -> None:
-        """Serve `app` (at start, or after a reload); open connections are kept."""
+        """Serve `app` (at start, or after a reload); open connections are kept.
+
+        Raises:
+            DynamoDBEndpointError: a tracked app's table cannot be made on `dynamodb`.
+        """
         app.websocket_api.configure_endpoint(self.endpoint)
+        if spec.connections:
+            if self.connection_store is None:
+                self.connection_store, described = connection_store(spec.app_name, self.dynamodb)
+                self.log.info(f"wsgen local: {described}")
+            app.connections.use_store(self.connection_store)
         timeouts = self._timeouts(spec)
         app.use_background(self.background)
         throttle = self._throttle()

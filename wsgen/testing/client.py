@@ -23,7 +23,9 @@ from typing import Any, TypeVar
 
 from runtime import App, FunctionNotFoundError
 from runtime.contract import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
+from runtime.store import ConnectionStore
 
+from ..connections import connection_store
 from ..gateway import context, events, outcomes, session
 from ..gateway.background import HeldBackground
 from ..gateway.events import Api, Pairs, Peer, UpgradeRequest
@@ -111,6 +113,8 @@ class Client:
             only the frame shows it. Either way it is appended to `errors`. A failure while
             connecting is always a `ConnectionRejected` with the exception as its cause.
         stage_variables: what identity sources `stageVariables.*` read.
+        dynamodb: for an app with `connections=True`, keep its connections in a new table on
+            this DynamoDB endpoint (made as `wsgen template` deploys it) instead of memory.
     """
 
     def __init__(
@@ -123,6 +127,7 @@ class Client:
         api_id: str = "wsgentest0",
         stage_variables: dict[str, str] | None = None,
         accept_binary_frames: bool = False,
+        dynamodb: str | None = None,
     ) -> None:
         self.app = app
         self.raise_errors = raise_errors
@@ -146,6 +151,15 @@ class Client:
         self._draining = False
         # The runtime offers no getter for the installed client; read it to restore it.
         self._previous = app.websocket_api.use_client(self.management)
+        self.connection_store: ConnectionStore | None = None
+        """Where a tracked app's connections are kept: in memory, or `dynamodb`'s table."""
+        if self.spec.connections:
+            try:
+                self.connection_store, _ = connection_store(app.app_name, dynamodb)
+            except Exception:
+                app.websocket_api.use_client(self._previous)
+                raise
+            self._previous_store = app.connections.use_store(self.connection_store)
         self.background = HeldBackground()
         """Where the app's asynchronous invocations go: run in memory (see `connect`)."""
         self._previous_background = app.use_background(self.background)
@@ -178,6 +192,8 @@ class Client:
         finally:
             self._closed = True
             self.app.websocket_api.use_client(self._previous)
+            if self.connection_store is not None:
+                self.app.connections.use_store(self._previous_store)
             self.app.use_background(self._previous_background)
             for name, previous in self._environment.items():
                 if previous is None:
