@@ -14,7 +14,7 @@ import time
 from _thread import allocate_lock
 
 from .connection import Connection
-from .contract import CONNECTIONS_TABLE_ENV
+from .contract import CONNECTIONS_TABLE_ENV, EVENT_DISCONNECT
 from .exceptions import (
     ConnectionNotFoundError,
     ConnectionsNotConfiguredError,
@@ -143,17 +143,24 @@ class Connections:
 
     # The entry point's side
 
-    def for_event(self, connection_id: str) -> Connection:
+    def for_event(self, raw: RawEvent) -> Connection:
         """`event.connection`: the record of the event's connection.
 
+        At `$disconnect` a record may be gone already (a send found the closing connection
+        gone, or it expired): the connection is then what the event tells, with no
+        attributes or groups, so that the handler still runs.
+
         Raises:
-            ConnectionNotFoundError: the store has no record of it.
+            ConnectionNotFoundError: the store has no record of it (a message's connection).
         """
         self._check("event.connection")
-        connection = self.get(connection_id)
-        if connection is None:
-            raise ConnectionNotFoundError(connection_id)
-        return connection
+        request_context = raw["requestContext"]
+        connection = self.get(request_context["connectionId"])
+        if connection is not None:
+            return connection
+        if request_context.get("eventType") == EVENT_DISCONNECT:
+            return Connection(_record_of(raw), self)
+        raise ConnectionNotFoundError(request_context["connectionId"])
 
     def seen(self, request_context: RawRequestContext) -> None:
         """Remember when the event's connection expires, so `groups.join` needs no read."""
@@ -169,31 +176,8 @@ class Connections:
 
         `raw` is the CONNECT event, as API Gateway sent it.
         """
-        rc = raw["requestContext"]
-        given = rc.get("authorizer")
-        authorizer = dict(given) if isinstance(given, dict) else {}
-        identity: Mapping[str, Any] = rc.get("identity") or {}
-        principal = authorizer.pop("principalId", None)
-        authorizer.pop("integrationLatency", None)
-        connected_at = rc.get("connectedAt") or int(time.time() * 1000)
-        connection_id = rc["connectionId"]
-        record: Record = {
-            "id": connection_id,
-            "connected_at": connected_at,
-            "expires_at": expires_at(connected_at),
-            "principal_id": principal if isinstance(principal, str) and principal else None,
-            "authorizer": authorizer,
-            "query_params": dict(raw.get("queryStringParameters") or {}),
-            "headers": {
-                k: v
-                for k, v in (raw.get("headers") or {}).items()
-                if k.lower() not in UNSTORED_HEADERS
-            },
-            "source_ip": identity.get("sourceIp"),
-            "user_agent": identity.get("userAgent"),
-            "attributes": {},
-            "groups": [],
-        }
+        record = _record_of(raw)
+        connection_id = record["id"]
         with self._lock:
             self._pending[connection_id] = record
 
@@ -289,6 +273,33 @@ class Groups:
         self._connections._check(what)
         _check_group(group)
         return self._connections.store
+
+
+def _record_of(raw: RawEvent) -> Record:
+    """A new record of the event's connection: what API Gateway tells about it."""
+    rc = raw["requestContext"]
+    given = rc.get("authorizer")
+    authorizer = dict(given) if isinstance(given, dict) else {}
+    identity: Mapping[str, Any] = rc.get("identity") or {}
+    principal = authorizer.pop("principalId", None)
+    authorizer.pop("integrationLatency", None)
+    connected_at = rc.get("connectedAt") or int(time.time() * 1000)
+    record: Record = {
+        "id": rc["connectionId"],
+        "connected_at": connected_at,
+        "expires_at": expires_at(connected_at),
+        "principal_id": principal if isinstance(principal, str) and principal else None,
+        "authorizer": authorizer,
+        "query_params": dict(raw.get("queryStringParameters") or {}),
+        "headers": {
+            k: v for k, v in (raw.get("headers") or {}).items() if k.lower() not in UNSTORED_HEADERS
+        },
+        "source_ip": identity.get("sourceIp"),
+        "user_agent": identity.get("userAgent"),
+        "attributes": {},
+        "groups": [],
+    }
+    return record
 
 
 def _check_group(group: object) -> None:

@@ -13,7 +13,7 @@ Items (keys `pk`, `sk`; `expires_at`, the table's TTL attribute, on every item):
 - `get` is one GetItem, `members(group)` a Query of the group's partition then BatchGetItem
   of the connections (consistent reads, so a deleted connection is never returned);
   `member_ids` and `count_members` only the Query; `for_principal` a Query of the index then
-  BatchGetItem; `count` one BatchGetItem of the counters of the last 2 hours 10 minutes.
+  BatchGetItem; `count` one BatchGetItem of the counters of the last 2 hours 20 minutes.
 - `join` is one transaction: add the group to the connection's set *if the connection
   exists*, and put the membership. `delete` deletes the connection first and reads the
   groups it had in the same call (ReturnValues), then their memberships. A join racing a
@@ -34,7 +34,7 @@ from _thread import allocate_lock
 
 from .contract import PRINCIPAL_INDEX, TTL_ATTRIBUTE
 from .exceptions import ConnectionNotFoundError, ConnectionStoreError
-from .store import CONNECTION_LIFETIME_S, ConnectionStore
+from .store import RECORD_LIFETIME_S, ConnectionStore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ class DynamoDBStore(ConnectionStore):
         *,
         clock: Callable[[], float] = time.time,
         page_size: int | None = None,
-        lifetime_s: int = CONNECTION_LIFETIME_S,
+        lifetime_s: int = RECORD_LIFETIME_S,
     ) -> None:
         self.table_name = table_name
         self._call = call or boto3_call()
@@ -291,7 +291,7 @@ class DynamoDBStore(ConnectionStore):
             yield from (_record(item) for item in response["Items"])
 
     def count(self) -> int:
-        """Connections made in the last 2 hours (and 10 minutes) and not deleted since.
+        """Connections whose records may still be live, and not deleted since.
 
         A connection whose `$disconnect` never came (API Gateway delivers it on a best-effort
         basis) counts until its 10-minute bucket is older than its lifetime.

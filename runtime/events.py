@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     class Tracker(Protocol):
         """What `event.connection` reads the record through (the app's `connections`)."""
 
-        def for_event(self, connection_id: str) -> Connection: ...
+        def for_event(self, raw: RawEvent) -> Connection: ...
 
     class RawIdentity(TypedDict):
         """`requestContext.identity`."""
@@ -226,7 +226,7 @@ class WebsocketEvent(_RequestContextEvent):
             tracker = self._tracker
         except AttributeError:
             raise ConnectionsNotEnabledError(None, "event.connection") from None
-        self._connection: Connection = tracker.for_event(self.connection_id)
+        self._connection: Connection = tracker.for_event(self.raw)
         return self._connection
 
     @property

@@ -10,8 +10,9 @@ A store keeps one record per connection and the groups it joined. A record is a 
 Two stores implement `ConnectionStore`: `MemoryStore` here (wsgen local and the test client,
 one process) and `runtime.dynamodb.DynamoDBStore` (deployed). Both hold the same promises:
 
-- a record past `expires_at` is gone for every read (API Gateway ends a connection after
-  2 hours, and `$disconnect` is best effort, so nothing may rely on it for cleanup);
+- a record past `expires_at` (2 hours and 10 minutes after connecting) is gone for every
+  read: API Gateway ends a connection after 2 hours, and `$disconnect` is best effort, so
+  nothing may rely on it for cleanup;
 - `delete` removes the record and its memberships, and a `join` or `update` that comes
   after it fails with `ConnectionNotFoundError`: a disconnected connection never comes back;
 - `members`, `member_ids`, `count_members`, `for_principal` and `count` read only what they
@@ -33,13 +34,15 @@ if TYPE_CHECKING:
     Record = dict[str, Any]
 
 CONNECTION_LIFETIME_S = 7200
-"""API Gateway closes every connection after 2 hours, so a record expires then.
+"""API Gateway closes every connection after 2 hours (docs/aws-facts.md#quotas)."""
+DISCONNECT_GRACE_S = 600
+"""How much longer a record lives, so that the `$disconnect` API Gateway sends when it ends
+a connection at its 2 hours still finds it. `$disconnect` is best effort
+(docs/aws-facts.md#disconnect), so nothing else removes a record for sure."""
+RECORD_LIFETIME_S = CONNECTION_LIFETIME_S + DISCONNECT_GRACE_S
 
-docs/aws-facts.md#quotas; `$disconnect` is best effort (docs/aws-facts.md#disconnect).
-"""
 
-
-def expires_at(connected_at_ms: int, lifetime_s: int = CONNECTION_LIFETIME_S) -> int:
+def expires_at(connected_at_ms: int, lifetime_s: int = RECORD_LIFETIME_S) -> int:
     """When the record of a connection made at `connected_at_ms` expires (epoch seconds)."""
     return connected_at_ms // 1000 + lifetime_s
 

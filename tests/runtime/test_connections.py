@@ -332,3 +332,18 @@ def test_without_tracking_a_handler_gets_the_error_naming_the_app(load_event):
     app.on_ws_message(route="join")(lambda event: event.connection)
     with pytest.raises(ConnectionsNotEnabledError, match="App\\(app_name='plain', connections"):
         app(load_event("message_custom_route.json"), None)
+
+
+def test_a_disconnect_whose_record_is_gone_sees_the_connection_the_event_tells(
+    load_event, management
+):
+    app = tracked_app(management)
+    seen = []
+    app.on_ws_disconnect()(lambda event: seen.append(event.connection))
+    app(fresh(load_event, "connect.json"), None)
+    app.connections.disconnected("Xq4mT2rLpNcFa8w=")  # e.g. a send found it gone first
+    app(fresh(load_event, "disconnect_1001.json"), None)
+    [connection] = seen
+    assert (connection.id, connection.source_ip) == ("Xq4mT2rLpNcFa8w=", "203.0.113.42")
+    assert (connection.groups, connection.attributes) == ((), {})
+    assert app.connections.count() == 0

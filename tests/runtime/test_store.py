@@ -13,7 +13,7 @@ import pytest
 
 from runtime.dynamodb import COUNT_BUCKET_S, DynamoDBStore, boto3_call
 from runtime.exceptions import ConnectionNotFoundError, ConnectionStoreError
-from runtime.store import CONNECTION_LIFETIME_S, MemoryStore, expires_at
+from runtime.store import RECORD_LIFETIME_S, MemoryStore, expires_at
 from tests.support.dynamodb import new_table
 
 T0 = 1_764_000_000  # epoch seconds the clock starts at
@@ -182,13 +182,13 @@ def test_put_of_the_same_connection_twice_counts_it_once(store):
     assert store.count() == 1
 
 
-def test_records_expire_with_api_gateways_two_hours(store, clock):
+def test_records_expire_after_api_gateways_two_hours(store, clock):
     store.put(record("A=", principal="ana", groups=["lobby"]))
     clock.now = T0 + 3600
     store.put(record("B=", at=T0 + 3600, groups=["lobby"]))
     assert store.count() == 2
-    # Past A's lifetime, and past the 10 minutes DynamoDB's counter rounds connections to.
-    clock.now = T0 + CONNECTION_LIFETIME_S + COUNT_BUCKET_S + 1
+    # Past A's record's lifetime, and the 10 minutes DynamoDB's counter rounds connections to.
+    clock.now = T0 + RECORD_LIFETIME_S + COUNT_BUCKET_S + 1
     assert store.get("A=") is None
     assert store.get("B=") is not None
     assert list(store.member_ids("lobby")) == ["B="]
