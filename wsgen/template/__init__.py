@@ -9,6 +9,7 @@ from runtime.contract import AppSpec
 from ..settings import Settings
 from .api import add_api, add_authorizer, add_integrations, add_permissions, add_routes
 from .background import add_connected_permission
+from .connections import add_connections_table
 from .domain import add_domain
 from .function import HANDLER, add_functions, add_layer, add_outputs
 from .quotas import new_template
@@ -31,8 +32,9 @@ def build_template(
     t.set_transform("AWS::Serverless-2016-10-31")
     api = add_api(t, spec, settings.tags)
     layer = add_layer(t, layer_uri, settings)
-    functions = add_functions(t, api, layer, code_uri, handler, settings, spec)
-    add_event_functions(t, api, layer, code_uri, handler, settings, spec)
+    table = add_connections_table(t) if spec.connections else None
+    functions = add_functions(t, api, layer, code_uri, handler, settings, spec, table)
+    add_event_functions(t, api, layer, code_uri, handler, settings, spec, table)
     integrations = add_integrations(t, api, functions, settings.content_handling)
     authorizer = (
         add_authorizer(t, api, functions.authorizer, spec.authorizer)

@@ -8,13 +8,15 @@ from typing import Any
 from troposphere import GetAtt, Output, Ref, Template
 from troposphere.apigatewayv2 import Api
 from troposphere.awslambda import Environment, LoggingConfig, SnapStart
+from troposphere.dynamodb import Table
 from troposphere.logs import LogGroup
 from troposphere.serverless import Function, LayerVersion
 
-from runtime.contract import ENDPOINT_ENV, AppSpec
+from runtime.contract import CONNECTIONS_TABLE_ENV, ENDPOINT_ENV, AppSpec
 
 from ..settings import FunctionSettings, Settings, is_statement
 from .arns import api_url, execute_api_arn
+from .connections import connections_policy
 from .names import logical_id
 from .quotas import shares_invocation
 from .waivers import (
@@ -91,10 +93,12 @@ def add_functions(
     handler: str,
     settings: Settings,
     spec: AppSpec,
+    connections_table: Table | None = None,
 ) -> Functions:
     """One function per `[functions.NAME]`, and the default one for every other route.
 
-    Every function runs the same code (`Handler: app.app`), which dispatches by route key.
+    Every function runs the same code (`Handler: app.app`), which dispatches by route key,
+    so each gets the connections table (when the app tracks connections) and access to it.
     """
     made: dict[str | None, Function] = {}
     by_route: dict[str, Function] = {}
@@ -102,7 +106,18 @@ def add_functions(
     for name, plan in settings.function_settings(spec):
         days = settings.log_retention_days
         log_group = add_log_group(t, name, days) if days else None
-        function = add_function(t, api, layer, code_uri, handler, settings, name, plan, log_group)
+        function = add_function(
+            t,
+            api,
+            layer,
+            code_uri,
+            handler,
+            settings,
+            name,
+            plan,
+            log_group,
+            connections_table=connections_table,
+        )
         made[name] = function
         by_route.update(dict.fromkeys(plan.routes, function))
         if plan.authorizer:
@@ -125,8 +140,10 @@ def add_function(
     environment: dict[str, Any] | None = None,
     events: dict[str, Any] | None = None,
     dead_letter_queue: Waiver = DEAD_LETTER_QUEUE,
+    connections_table: Table | None = None,
 ) -> Function:
-    """A function running the app: the same layer, endpoint and `ManageConnections` for all.
+    """A function running the app: the same layer, endpoint, `ManageConnections` (and the
+    connections table of a tracked app) for all.
 
     `title` defaults to the route function's id, `environment` adds to the endpoint's and
     comes before the settings' own, and `events` are SAM event sources; `dead_letter_queue`
@@ -135,13 +152,15 @@ def add_function(
     statements = [p for p in plan.policies if is_statement(p)]
     others = [p for p in plan.policies if not is_statement(p)]
     policies = [manage_connections_policy(api, settings.stage)]
+    if connections_table is not None:
+        policies.append(connections_policy(connections_table))
     if statements:
         policies.append({"Statement": statements})
-    variables = {
-        ENDPOINT_ENV: api_url(api, "https", settings.stage),
-        **(environment or {}),
-        **plan.environment,
-    }
+    variables: dict[str, Any] = {ENDPOINT_ENV: api_url(api, "https", settings.stage)}
+    if connections_table is not None:
+        variables[CONNECTIONS_TABLE_ENV] = Ref(connections_table)
+    variables.update(environment or {})
+    variables.update(plan.environment)
     optional: dict[str, Any] = {"Events": events} if events else {}
     if plan.reserved_concurrency is not None:
         optional["ReservedConcurrentExecutions"] = plan.reserved_concurrency

@@ -14,6 +14,7 @@ from typing import Any
 
 from troposphere import GetAtt, Output, Ref, Tags, Template
 from troposphere.apigatewayv2 import Api
+from troposphere.dynamodb import Table
 from troposphere.logs import LogGroup
 from troposphere.serverless import Function, LayerVersion
 from troposphere.sns import Topic
@@ -50,6 +51,7 @@ def add_event_functions(
     app_handler: str,
     settings: Settings,
     spec: AppSpec,
+    connections_table: Table | None = None,
 ) -> dict[str, Function]:
     """A function per event handler, by handler name; queues and topics it names by name.
 
@@ -87,6 +89,7 @@ def add_event_functions(
             dead_letter_queue=(
                 POLLED_DEAD_LETTER_QUEUE if function.kind in _POLLED else ASYNC_DEAD_LETTER_QUEUE
             ),
+            connections_table=connections_table,
         )
         t.add_output(
             Output(

@@ -77,6 +77,13 @@ QUEUE_KEY = Waiver(
     "Encrypted at rest with SQS managed keys (SqsManagedSseEnabled), which this check does "
     "not see; a KMS key would need a key policy letting SNS and EventBridge send",
 )
+CONNECTIONS_TABLE_KEY = Waiver(
+    "CKV_AWS_119",
+    None,
+    "Encrypted at rest with the AWS managed KMS key; it holds connection ids, groups and app "
+    "attributes for 2 hours. A customer managed key needs your key policy",
+)
+CONNECTIONS_TABLE_WAIVERS = [CONNECTIONS_TABLE_KEY]
 
 
 def function_waivers(
