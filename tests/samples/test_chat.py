@@ -1,56 +1,33 @@
-"""The chat sample through `wsgen.testing.Client`, with its table in moto's DynamoDB.
+"""The chat sample through `wsgen.testing.Client`: its connections and rooms in memory.
 
-The last test runs it under `wsgen local` instead, with real WebSocket clients.
+No table to create: the app tracks its connections (`connections=True`) and the test client
+keeps them in memory. The last test runs it under `wsgen local` with real WebSocket clients.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import time
 from collections.abc import Callable, Iterator
 from types import ModuleType
-from typing import Any
 
-import boto3
 import pytest
 import websockets
-from moto import mock_aws
 from websockets.exceptions import InvalidStatus
 
+from runtime.store import expires_at
 from tests.support.paths import SAMPLES
-from tests.support.templates import parse
 from wsgen.local import EventLog, running
 from wsgen.testing import Client, Connection, ConnectionRejected
 
-TABLE = "chat-connections"
 TOKEN = "letmein-42"
-# What CreateTable takes of the table's properties (resources.yaml may hold more, e.g. backups).
-CREATE_TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
-
-
-def create_table() -> None:
-    """The table as samples/chat/resources.yaml declares it."""
-    resources = parse((SAMPLES / "chat" / "resources.yaml").read_text())["Resources"]
-    properties = resources["ChatTable"]["Properties"]
-    create = {key: properties[key] for key in CREATE_TABLE_KEYS}
-    boto3.client("dynamodb").create_table(TableName=TABLE, **create)
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """moto's DynamoDB with the table; the environment wsgen.toml gives the function."""
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("CHAT_TABLE", TABLE)
-    monkeypatch.setenv("CHAT_TOKEN", TOKEN)
-    with mock_aws():
-        create_table()
-        yield
-
-
-@pytest.fixture
-def chat(aws: None, load_sample: Callable[[str], ModuleType]) -> ModuleType:
+def chat(monkeypatch: pytest.MonkeyPatch, load_sample: Callable[[str], ModuleType]) -> ModuleType:
+    monkeypatch.setenv("CHAT_TOKEN", TOKEN)  # instead of reading SSM (see the last test)
     return load_sample("chat")
 
 
@@ -73,13 +50,6 @@ def joined(client: Client, nick: str, room: str) -> Connection:
     return ws
 
 
-def item(chat: ModuleType, connection_id: str) -> dict[str, Any] | None:
-    found: dict[str, Any] | None = (
-        chat.table().get_item(Key={"connection_id": connection_id}).get("Item")
-    )
-    return found
-
-
 # The authorizer
 
 
@@ -100,21 +70,23 @@ def test_connecting_needs_the_token_and_a_valid_nick(
         client.connect(query=query)
     assert rejected.value.status_code == status
     assert client.connections == {}
-    assert chat.table().scan()["Items"] == []  # $connect did not run
+    assert chat.app.connections.count() == 0  # never recorded
     assert client.errors == []
 
 
-def test_the_authorizers_context_reaches_the_handlers(client: Client, chat: ModuleType) -> None:
+def test_the_nick_the_authorizer_allowed_is_stored_with_the_connection(
+    client: Client, chat: ModuleType
+) -> None:
     ana = connect(client, "ana")
-    assert (ana.authorizer["principalId"], ana.authorizer["nick"]) == ("ana", "ana")
-    assert item(chat, ana.connection_id) == {"connection_id": ana.connection_id, "nick": "ana"}
+    assert ana.authorizer["nick"] == "ana"
+    record = chat.app.connections.get(ana.connection_id)
+    assert record.attributes == {"nick": "ana"} and record.principal_id == "ana"
     ana.send_json({"action": "join", "room": "lobby"})
     assert ana.receive() == "ana joined lobby"
 
 
 def test_without_a_nick_you_are_a_guest(client: Client) -> None:
     ws = connect(client)
-    assert ws.authorizer["nick"] == "guest"
     ws.send_json({"action": "join", "room": "lobby"})
     assert ws.receive() == "guest joined lobby"
 
@@ -141,35 +113,13 @@ def test_join_can_set_the_nick_and_switching_rooms_tells_both(
     ana.send_json({"action": "join", "room": "attic", "nick": "anna"})
     assert ana.receive_all() == ["anna joined attic"]
     assert bo.receive_all() == ["anna joined attic"]
-    assert item(chat, ana.connection_id) == {
-        "connection_id": ana.connection_id,
-        "room": "attic",
-        "nick": "anna",
-    }
+    record = chat.app.connections.get(ana.connection_id)
+    assert (record.groups, record.attributes) == (("attic",), {"nick": "anna"})
     cy = joined(client, "cy", "lobby")
     bo.send_json({"action": "join", "room": "lobby"})
     assert cy.receive_all() == ["bo joined lobby"]
     assert ana.receive_all() == ["bo left attic"]
-
-
-def test_a_nick_change_is_announced_to_the_room(client: Client) -> None:
-    ana = joined(client, "ana", "lobby")
-    bo = joined(client, "bo", "lobby")
-    ana.receive_all()
-    ana.send_json({"action": "nick", "nick": "anna"})
-    assert ana.receive_all() == bo.receive_all() == ["ana is now anna"]
-    ana.send_json({"action": "send", "text": "hi"})
-    assert bo.receive_all() == ["anna: hi"]
-
-
-def test_a_nick_change_outside_a_room_is_confirmed_to_the_caller(client: Client) -> None:
-    ws = connect(client, "ana")
-    ws.send_json({"action": "nick", "nick": "anna"})
-    assert ws.receive() == "you are now anna"
-    ws.send_json({"action": "nick", "nick": "a b"})
-    assert ws.receive() == "a nick is 1-20 letters, digits, - or _"
-    ws.send_json({"action": "join", "room": "lobby"})
-    assert ws.receive() == "anna joined lobby"
+    assert sorted(c.attributes["nick"] for c in chat.app.groups.members("lobby")) == ["bo", "cy"]
 
 
 def test_bad_requests_get_the_help(client: Client, chat: ModuleType) -> None:
@@ -187,31 +137,28 @@ def test_disconnect_forgets_the_member_and_tells_the_room(client: Client, chat: 
     bo = joined(client, "bo", "lobby")
     ana.close()
     assert bo.receive_all() == ["ana left lobby"]
-    assert item(chat, ana.connection_id) is None
+    assert chat.app.connections.get(ana.connection_id) is None
+    assert chat.app.groups.count("lobby") == 1
 
 
-def test_gone_connections_are_removed_from_the_table(client: Client, chat: ModuleType) -> None:
-    # API Gateway runs $disconnect on a best-effort basis, so the table may keep stale ids.
-    chat.table().put_item(Item={"connection_id": "gone=", "room": "lobby", "nick": "ghost"})
-    ana = joined(client, "ana", "lobby")
-    assert item(chat, "gone=") is None  # the join announcement found it gone
-    chat.table().put_item(Item={"connection_id": "gone=", "room": "lobby", "nick": "ghost"})
-    ana.send_json({"action": "send", "text": "anyone?"})
-    assert ana.receive_all() == ["ana: anyone?"]
-    assert item(chat, "gone=") is None
+def test_a_connection_whose_disconnect_never_came_is_forgotten_on_the_next_send(
+    client: Client, chat: ModuleType
+) -> None:
+    # API Gateway runs $disconnect on a best-effort basis: a record may outlive its client.
+    now = int(time.time() * 1000)
+    ghost = {
+        "id": "gone=", "connected_at": now, "expires_at": expires_at(now), "principal_id": None,
+        "authorizer": {}, "query_params": {}, "headers": {}, "source_ip": None,
+        "user_agent": None, "attributes": {"nick": "ghost"}, "groups": ["lobby"],
+    }  # fmt: skip
+    client.connection_store.put(ghost)
+    ana = joined(client, "ana", "lobby")  # the join announcement finds the ghost gone (410)
+    assert chat.app.connections.get("gone=") is None
+    assert [c.id for c in chat.app.groups.members("lobby")] == [ana.connection_id]
     assert client.errors == []
 
 
-# Two-way, $default and binary
-
-
-def test_ping_is_answered_to_the_caller_only(client: Client) -> None:
-    ana = joined(client, "ana", "lobby")
-    bo = joined(client, "bo", "lobby")
-    ana.receive_all()
-    ana.send_json({"action": "ping", "id": 7})
-    assert ana.receive_json() == {"pong": 7}
-    assert ana.receive_all() == bo.receive_all() == []
+# $default and binary
 
 
 @pytest.mark.parametrize("message", ["hello?", '{"action": "dance"}', '{"text": "hi"}', "[1]"])
@@ -235,8 +182,17 @@ def test_a_binary_frame_ends_the_connection_and_its_membership(client: Client) -
 # Under `wsgen local`
 
 
-@pytest.mark.slow  # the emulator, real sockets
-def test_under_wsgen_local_with_real_clients(aws: None) -> None:
+@pytest.fixture
+def restore_environment() -> Iterator[None]:
+    """The emulator sets the endpoint, region and credentials for its handlers."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_under_wsgen_local_with_real_clients(restore_environment: None) -> None:
+    os.environ["CHAT_TOKEN"] = TOKEN
     with running(SAMPLES / "chat", "app:app", log=EventLog(quiet=True)) as emulator:
         url = f"{emulator.url}?token={TOKEN}"
 
@@ -256,8 +212,7 @@ def test_under_wsgen_local_with_real_clients(aws: None) -> None:
                 assert [await ana.recv(), await bo.recv()] == ["bo joined lobby"] * 2
                 await ana.send(json.dumps({"action": "send", "text": "hello"}))
                 assert [await ana.recv(), await bo.recv()] == ["ana: hello"] * 2
-                await bo.send(json.dumps({"action": "ping", "id": 1}))
-                assert json.loads(await bo.recv()) == {"pong": 1}
+            # Both closed: their $disconnect ran (the one left last told nobody).
 
         asyncio.run(asyncio.wait_for(body(), 30))
 
@@ -290,6 +245,9 @@ def test_the_token_is_read_from_ssm_once_and_kept(
     try:
         put("from-ssm-1")
         monkeypatch.delenv("CHAT_TOKEN")
+        for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+            monkeypatch.setenv(name, value)  # the function's own, in Lambda
+        monkeypatch.setenv("AWS_REGION", "us-east-1")
         monkeypatch.setenv("CHAT_TOKEN_PARAMETER", "/chat/token")
         monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", endpoint)
         chat.chat_token.cache_clear()

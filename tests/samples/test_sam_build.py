@@ -4,8 +4,8 @@ Each sample is built with a test module beside it, which the function must not s
 also with a requirements.txt naming a wheel made here, which `sam build` must install.
 
 The built function directory, the built layer's `python/` (Lambda's /opt/python) and boto3
-are all the fresh interpreter may import. Management and DynamoDB calls go to a stub HTTP
-server in this process, so nothing leaves the machine.
+are all the fresh interpreter may import. Management calls go to a stub HTTP server in this
+process, DynamoDB calls to moto's server on loopback, so nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,9 +28,12 @@ from typing import Any, ClassVar
 
 import pytest
 
+from runtime.dynamodb import DynamoDBStore, boto3_call
+from tests.support.dynamodb import new_table
 from tests.support.paths import EVENTS, ROOT, SAMPLE_NAMES, SAMPLES
 from tests.support.templates import parse
 from wsgen.bytecode import find_interpreter
+from wsgen.connections import dynamodb_client
 
 pytestmark = pytest.mark.external  # sam build, from .venv-sam
 
@@ -40,7 +44,7 @@ LAMBDA_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "u
 EXPECTED_SENDS = {
     "echo": "I got your message!",
     "subprotocol": "My-Protocol: ",
-    "chat": "ada joined lobby",  # join's announcement, to the member the stub's Query returns
+    "chat": "ada joined lobby",  # join's announcement, to the room it just joined
 }
 
 
@@ -134,22 +138,15 @@ def test_the_built_function_holds_the_apps_code_and_requirements_only(
         assert shipped == ["app.py"]
 
 
-QUERY_ANSWER = {
-    "Items": [{"connection_id": {"S": "Xq4mT2rLpNcFa8w="}, "room": {"S": "lobby"}}],
-    "Count": 1,
-    "ScannedCount": 1,
-}
-"""Every room holds the fixture events' connection; no item is found by its key."""
 TOKEN = "s3cr3t"
 """The chat token, what authorizer_request.json's query string carries."""
 ANSWERS = {
-    "Query": QUERY_ANSWER,
     "GetParameter": {"Parameter": {"Name": "/chat/token", "Type": "SecureString", "Value": TOKEN}},
 }
 
 
 class _StubAWS(BaseHTTPRequestHandler):
-    """Answers `@connections` posts and DynamoDB calls, recording them."""
+    """Answers `@connections` posts and SSM's GetParameter, recording them."""
 
     calls: ClassVar[list[tuple[str, str, str]]] = []
 
@@ -160,7 +157,7 @@ class _StubAWS(BaseHTTPRequestHandler):
         answer = ANSWERS.get(target.rpartition(".")[2], {})
         data = b"" if "/@connections/" in self.path else json.dumps(answer).encode()
         self.send_response(200)
-        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -196,8 +193,15 @@ def _lambda_path(tmp_path: Path, build: Path) -> tuple[Path, Path, str]:
     return function, layer, os.pathsep.join(map(str, (function, layer, site)))
 
 
-def _events_for(template: dict[str, Any]) -> list[Path]:
-    """The fixture events API Gateway would send this function: its routes, its authorizer."""
+LIFECYCLE = {"REQUEST": 0, "CONNECT": 1, "MESSAGE": 2, "DISCONNECT": 3}
+
+
+def _events_for(template: dict[str, Any], directory: Path) -> list[Path]:
+    """The fixture events API Gateway would send this function: its routes, its authorizer.
+
+    In the order API Gateway sends them (the authorizer, $connect, messages, $disconnect),
+    written to `directory` with `connectedAt` now: a connection of 2024 expired long ago.
+    """
     resources = template["Resources"].values()
     routes = {r["Properties"]["RouteKey"] for r in resources if r["Type"] == ROUTE}
     authorized = any(r["Type"] == AUTHORIZER for r in resources)
@@ -209,8 +213,17 @@ def _events_for(template: dict[str, Any]) -> list[Path]:
             return False
         return event["requestContext"]["routeKey"] in routes
 
-    paths = sorted(EVENTS.glob("*.json"))
-    return [path for path in paths if sent(json.loads(path.read_text()))]
+    def stage(event: dict[str, Any]) -> int:
+        return LIFECYCLE[event.get("type") or event["requestContext"]["eventType"]]
+
+    events = {path.name: json.loads(path.read_text()) for path in sorted(EVENTS.glob("*.json"))}
+    chosen = sorted((n for n, e in events.items() if sent(e)), key=lambda n: stage(events[n]))
+    paths = []
+    for name in chosen:
+        events[name]["requestContext"]["connectedAt"] = int(time.time() * 1000)
+        (directory / name).write_text(json.dumps(events[name]))
+        paths.append(directory / name)
+    return paths
 
 
 @pytest.mark.parametrize("sample", SAMPLE_NAMES)
@@ -218,9 +231,11 @@ def test_built_handler_runs_with_only_function_layer_and_boto3(
     sample: str,
     built: dict[str, Path],
     stub_aws: tuple[str, list[tuple[str, str, str]]],
+    dynamodb_endpoint: str,
     tmp_path: Path,
 ) -> None:
     function, layer, pythonpath = _lambda_path(tmp_path, built[sample])
+    table = new_table(dynamodb_endpoint, "eu-west-1")  # the tracked chat's, as deployed
     assert (layer / "runtime" / "__init__.py").is_file()
     if find_interpreter(RUNTIME):  # then the built layer keeps the bytecode wsgen compiled
         tag = RUNTIME.replace("python", "cpython-").replace(".", "")
@@ -234,13 +249,14 @@ def test_built_handler_runs_with_only_function_layer_and_boto3(
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
-        "CHAT_TABLE": "chat",
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
+        "WSGEN_CONNECTIONS_TABLE": table,
         "AWS_ENDPOINT_URL_SSM": endpoint,
         "CHAT_TOKEN_PARAMETER": "/chat/token",  # wsgen.toml's: the token is read from SSM
         "WSGEN_WEBSOCKET_ENDPOINT": f"{endpoint}/api",
     }
-    events = _events_for(parse((built[sample] / "template.yaml").read_text()))
+    (tmp_path / "events").mkdir()
+    events = _events_for(parse((built[sample] / "template.yaml").read_text()), tmp_path / "events")
     script = Path(__file__).parent / "lambda_invoke.py"
     run = subprocess.run(
         [sys.executable, "-S", "-c", script.read_text(), "app.app", *map(str, events)],
@@ -267,12 +283,9 @@ def test_built_handler_runs_with_only_function_layer_and_boto3(
         [statement] = authorization["policyDocument"]["Statement"]
         assert (authorization["principalId"], statement["Effect"]) == ("guest", "Allow")
         assert results["message_default.json"]["body"].startswith('send {"action": "join"')
-        targets = [target.rpartition(".")[2] for _, target, _ in calls if target]
-        parameter = [json.loads(body) for _, target, body in calls if "GetParameter" in target]
-        assert parameter == [{"Name": "/chat/token", "WithDecryption": True}]
-        assert targets == [
-            "GetParameter",  # the authorizer, once: the token is kept for later connections
-            *["PutItem"] * 2,  # $connect twice
-            *["GetItem", "DeleteItem"] * 2,  # $disconnect twice
-            *["GetItem", "PutItem", "Query"],  # join, then its announcement
-        ]
+        # The entry point recorded the connection, join added it to the room, and the
+        # (second) $disconnect found nothing left to delete.
+        store = DynamoDBStore(
+            table, boto3_call(client=dynamodb_client(dynamodb_endpoint, "eu-west-1"))
+        )
+        assert (store.count(), list(store.all()), store.count_members("lobby")) == (0, [], 0)

@@ -32,8 +32,8 @@ def serve() -> Iterator[str]:
         server.stop()  # type: ignore[attr-defined]
 
 
-def new_table(endpoint: str) -> str:
-    """A fresh connections table on `endpoint`, made as wsgen makes it; its name."""
+def new_table(endpoint: str, region: str = "us-east-1") -> str:
+    """A fresh connections table on `endpoint` (tables are per region), made as wsgen does."""
     name = f"connections-{uuid.uuid4().hex[:12]}"
-    assert ensure_table(dynamodb_client(endpoint), name)
+    assert ensure_table(dynamodb_client(endpoint, region), name)
     return name

@@ -73,7 +73,7 @@ def add_connections_table(t: Template) -> Table:
             TimeToLiveSpecification=TimeToLiveSpecification(
                 AttributeName=TTL_ATTRIBUTE, Enabled=True
             ),
-            SSESpecification=SSESpecification(SSEEnabled=True),
+            SSESpecification=SSESpecification(SSEEnabled=True, SSEType="KMS"),
             PointInTimeRecoverySpecification=PointInTimeRecoverySpecification(
                 PointInTimeRecoveryEnabled=True
             ),

@@ -31,7 +31,7 @@ def test_the_table_is_on_demand_with_ttl_and_encrypted_with_the_shared_definitio
     assert list(tables) == ["WebsocketConnectionsTable"]
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-    assert table["SSESpecification"] == {"SSEEnabled": True}
+    assert table["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
     schema = connections_table_schema()  # what wsgen local --dynamodb creates, too
     for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes"):
         assert table[key] == schema[key]
