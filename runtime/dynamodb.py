@@ -22,8 +22,10 @@ Items (keys `pk`, `sk`; `expires_at`, the table's TTL attribute, on every item):
 - Reads skip items past `expires_at`: DynamoDB's TTL deletes them only some time later.
 
 DynamoDB is reached through `call(operation, payload)`: the JSON 1.0 protocol's operation
-name (`GetItem`) and request body, returning the response body. `boto3_call()` makes one on
-boto3's low-level client, imported on the first call.
+name (`GetItem`) and request body, returning the response body. `default_call()` signs the
+request itself with `runtime.aws` when Lambda's credentials are there (no boto3: its import
+costs a cold start), else goes through boto3's low-level client (`boto3_call()`, imported on
+the first call), which finds a developer's profile.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ class DynamoDBStore(ConnectionStore):
         lifetime_s: int = RECORD_LIFETIME_S,
     ) -> None:
         self.table_name = table_name
-        self._call = call or boto3_call()
+        self._call = call or default_call()
         self._clock = clock
         self._page_size = page_size
         self._lifetime_s = lifetime_s
@@ -464,7 +466,80 @@ def _record(item: dict[str, Any]) -> Record:
     return record
 
 
-def boto3_call(endpoint_url: str | None = None, client: Any = None) -> Call:
+TARGET_PREFIX = "DynamoDB_20120810."
+"""`X-Amz-Target` of the JSON 1.0 protocol: this prefix and the operation name."""
+
+
+def default_call(
+    endpoint_url: str | None = None, region: str | None = None, fallback: Call | None = None
+) -> Call:
+    """`call` through `runtime.aws` with Lambda's credentials, else through `fallback`.
+
+    The endpoint is `endpoint_url`, else `AWS_ENDPOINT_URL_DYNAMODB` (or
+    `AWS_ENDPOINT_URL`, as boto3 reads them), else the region's; the region `region`, else
+    `AWS_REGION`, `AWS_DEFAULT_REGION`, us-east-1. `fallback` is boto3's by default.
+    """
+    other: list[Call] = [] if fallback is None else [fallback]
+
+    def call(operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        from .aws import credentials
+
+        found = credentials()
+        if found is None:  # no Lambda credentials: boto3's chain (a profile, SSO, ...)
+            if not other:
+                other.append(boto3_call(endpoint_url, region=region))
+            return other[0](operation, payload)
+        return _signed(operation, payload, found, endpoint_url, region)
+
+    return call
+
+
+def _signed(
+    operation: str,
+    payload: dict[str, Any],
+    signing: Any,
+    endpoint_url: str | None,
+    region: str | None,
+) -> dict[str, Any]:
+    import json
+
+    from .aws import request
+
+    env = os.environ
+    region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+    endpoint = endpoint_url or env.get("AWS_ENDPOINT_URL_DYNAMODB") or env.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+        endpoint = f"https://dynamodb.{region}.{suffix}"
+    response = request(
+        "POST",
+        endpoint.rstrip("/") + "/",
+        service="dynamodb",
+        credentials=signing,
+        body=json.dumps(payload).encode(),
+        headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": TARGET_PREFIX + operation,
+        },
+        region=region,
+    )
+    if response.ok:
+        answer: dict[str, Any] = response.json()
+        return answer
+    reasons: tuple[str, ...] = ()
+    try:
+        parsed = response.json()
+        cancelled = parsed.get("CancellationReasons") if isinstance(parsed, dict) else None
+        reasons = tuple(r.get("Code", "None") for r in cancelled or ())
+    except ValueError:
+        pass
+    code = response.error_code or f"HTTP {response.status}"
+    raise ConnectionStoreError(operation, code, response.error_message or "", reasons)
+
+
+def boto3_call(
+    endpoint_url: str | None = None, client: Any = None, region: str | None = None
+) -> Call:
     """`call` on boto3's low-level DynamoDB client: `client`, else one made on the first call.
 
     The endpoint is `endpoint_url`, else boto3's own choice (`AWS_ENDPOINT_URL_DYNAMODB`,
@@ -477,7 +552,7 @@ def boto3_call(endpoint_url: str | None = None, client: Any = None) -> Call:
         if client is None:
             with lock:
                 if client is None:
-                    client = _new_client(endpoint_url)
+                    client = _new_client(endpoint_url, region)
         from botocore.exceptions import ClientError
 
         try:
@@ -496,12 +571,12 @@ def boto3_call(endpoint_url: str | None = None, client: Any = None) -> Call:
     return call
 
 
-def _new_client(endpoint_url: str | None) -> Any:
+def _new_client(endpoint_url: str | None, region: str | None) -> Any:
     import boto3.session
     from botocore.config import Config
 
     session = boto3.session.Session()
-    region = os.environ.get("AWS_REGION") or session.region_name or "us-east-1"
+    region = region or os.environ.get("AWS_REGION") or session.region_name or "us-east-1"
     return session.client(
         "dynamodb",
         endpoint_url=endpoint_url,

@@ -10,13 +10,16 @@ import uuid
 from typing import Any
 
 from runtime.contract import TTL_ATTRIBUTE, connections_table_schema
-from runtime.dynamodb import DynamoDBStore, boto3_call
+from runtime.dynamodb import DynamoDBStore, boto3_call, default_call
 from runtime.store import ConnectionStore, MemoryStore
 
 from .exceptions import WsgenError
 
 DEFAULT_TABLE = "wsgen-connections"
 LOCAL_KEY = "wsgen-local"
+LOCAL_REGION = "us-east-1"
+"""The region of tables wsgen makes on a local endpoint (DynamoDB-compatible servers keep
+tables per region, so the runtime's calls name the same one)."""
 
 
 class DynamoDBEndpointError(WsgenError):
@@ -90,9 +93,11 @@ def connection_store(app_name: str, dynamodb: str | None) -> tuple[ConnectionSto
     """
     if dynamodb is None:
         return MemoryStore(), "connections: in memory"
-    client = dynamodb_client(dynamodb)
     table = f"{app_name}-connections-{uuid.uuid4().hex[:8]}"
+    client = dynamodb_client(dynamodb, LOCAL_REGION)
     ensure_table(client, table)
-    return DynamoDBStore(
-        table, boto3_call(client=client)
-    ), f"connections: table {table} at {dynamodb}"
+    # The runtime's own way to DynamoDB, as in Lambda: signed by runtime.aws when the
+    # environment has keys (wsgen local sets dummy ones), else this boto3 client.
+    call = default_call(dynamodb, LOCAL_REGION, fallback=boto3_call(client=client))
+    store = DynamoDBStore(table, call)
+    return store, f"connections: table {table} at {dynamodb}"

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from runtime.dynamodb import COUNT_BUCKET_S, DynamoDBStore, boto3_call
+from runtime.dynamodb import COUNT_BUCKET_S, DynamoDBStore, boto3_call, default_call
 from runtime.exceptions import ConnectionNotFoundError, ConnectionStoreError
 from runtime.store import RECORD_LIFETIME_S, MemoryStore, expires_at
 from tests.support.dynamodb import new_table
@@ -34,6 +34,16 @@ def clock():
 
 @pytest.fixture
 def dynamodb_call(dynamodb_endpoint, monkeypatch):
+    """What the runtime uses in Lambda: requests signed by runtime.aws, no boto3."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    return default_call(dynamodb_endpoint)
+
+
+@pytest.fixture
+def boto3_dynamodb_call(dynamodb_endpoint, monkeypatch):
+    """What it uses without Lambda's credentials: boto3's client."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
@@ -342,8 +352,40 @@ def test_join_between_any_two_requests_of_a_delete(dynamodb_endpoint, dynamodb_c
     assert other.count() == 0
 
 
-def test_boto3_call_turns_dynamodb_errors_into_store_errors(dynamodb_call):
+@pytest.fixture(params=["signed", "boto3"])
+def any_call(request):
+    return request.getfixturevalue(
+        "dynamodb_call" if request.param == "signed" else "boto3_dynamodb_call"
+    )
+
+
+def test_either_call_turns_dynamodb_errors_into_store_errors(any_call):
     with pytest.raises(ConnectionStoreError) as err:
-        dynamodb_call("GetItem", {"TableName": "no-such-table", "Key": {"pk": {"S": "x"}}})
+        any_call("GetItem", {"TableName": "no-such-table", "Key": {"pk": {"S": "x"}}})
     assert err.value.code == "ResourceNotFoundException"
     assert "GetItem failed with ResourceNotFoundException" in str(err.value)
+
+
+def test_either_call_reports_a_cancelled_transactions_reasons(any_call, dynamodb_endpoint, clock):
+    table = new_table(dynamodb_endpoint)
+    store = DynamoDBStore(table, any_call, clock=clock)
+    with pytest.raises(ConnectionNotFoundError):  # from the reasons: ConditionalCheckFailed
+        store.join("lobby", "nobody=")
+    store.put(record("A=", groups=["lobby"]))
+    assert [r["id"] for r in store.members("lobby")] == ["A="]
+
+
+def test_without_lambda_credentials_the_call_goes_through_boto3(monkeypatch):
+    from runtime.dynamodb import default_call as make
+
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
+    seen = []
+    call = make(fallback=lambda operation, payload: seen.append(operation) or {"Item": {}})
+    assert call("GetItem", {}) == {"Item": {}}
+    assert seen == ["GetItem"]
