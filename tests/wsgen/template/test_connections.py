@@ -60,6 +60,20 @@ def test_every_function_gets_the_table_and_only_the_actions_the_runtime_uses() -
     assert ref(outputs["WebsocketConnectionsTableName"]["Value"]) == "WebsocketConnectionsTable"
 
 
+def test_an_event_handlers_function_gets_the_table_too() -> None:
+    from runtime import App
+
+    app = App("t", connections=True)
+    app.experimental_feature_flags.update(["WEBSOCKETS"])
+    app.on_ws_message(route="join")(lambda event: None)
+    app.schedule("rate(1 minute)")(lambda event: None)  # e.g. a periodic send to a group
+    functions = of_type(build(app.spec()), "AWS::Serverless::Function")
+    assert len(functions) == 2
+    for function in functions.values():
+        variables = function["Environment"]["Variables"]
+        assert ref(variables[CONNECTIONS_TABLE_ENV]) == "WebsocketConnectionsTable"
+
+
 def test_a_tracked_app_without_connect_or_disconnect_handlers_deploys_both_routes() -> None:
     from runtime import App
 
