@@ -271,8 +271,8 @@ def test_built_handler_runs_with_only_function_layer_and_boto3(
     assert Path(report["modules"]["app"]).parent == function
     assert Path(report["modules"]["runtime"]).parent.parent == layer
     assert not report["wsgen"]
-    # send() signs its own requests: only the chat sample imports boto3, for its table
-    assert (report["modules"]["boto3"] is not None) == (sample == "chat")
+    # send() and the connections store sign their own requests: no sample imports boto3
+    assert report["modules"]["boto3"] is None
     results = dict(zip((path.name for path in events), report["results"], strict=True))
     authorization = results.pop("authorizer_request.json", None)
     assert [r["statusCode"] for r in results.values()] == [200] * len(results)
