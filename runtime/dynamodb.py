@@ -329,6 +329,8 @@ class DynamoDBStore(ConnectionStore):
             "KeyConditionExpression": "pk = :pk",
             "FilterExpression": "#e > :now",
             "ProjectionExpression": "sk",
+            # Consistent: a send right after a join reaches the joiner (its own "joined").
+            "ConsistentRead": True,
             "ExpressionAttributeNames": {"#e": TTL_ATTRIBUTE},
             "ExpressionAttributeValues": {
                 ":pk": _s("group#" + group),
