@@ -58,6 +58,7 @@ from .exceptions import (
     NoAuthorizerError,
     RegistrationError,
     RouteNotFoundError,
+    TaskArgumentsError,
     WebsocketDisconnectedError,
     WebsocketError,
 )
@@ -65,6 +66,7 @@ from .functions import Cron, Rate
 from .management import BroadcastResult, WebsocketAPI
 from .responses import Response
 from .sources import CloudWatchEvent, DynamoDBEvent, DynamoDBRecord, SNSEvent, SQSEvent, SQSRecord
+from .tasks import Task
 
 __all__ = [
     "App",
@@ -119,6 +121,8 @@ __all__ = [
     "SNSEvent",
     "SQSEvent",
     "SQSRecord",
+    "Task",
+    "TaskArgumentsError",
     "UnauthorizedError",
     "WebsocketAPI",
     "WebsocketDisconnectedError",

@@ -15,6 +15,7 @@ from .contract import (
     DISCONNECT,
     FEATURE_FLAG,
     MIDDLEWARE_EVENT_TYPES,
+    TASK,
     AppSpec,
     AuthorizerSpec,
     FunctionSpec,
@@ -30,6 +31,7 @@ from .exceptions import (
 from .functions import EventSources
 from .management import WebsocketAPI
 from .routing import validate_route_key, validate_selection_expression
+from .tasks import Task
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -219,6 +221,21 @@ class App(EventSources):
     def connected_handler(self) -> Callable[[WebsocketEvent], Any] | None:
         """The `on_ws_connected` handler, if one is registered."""
         return self._connected
+
+    def task(self, name: str | None = None) -> Callable[[Callable[..., Any]], Task]:
+        """Make the function a background task: `task.delay(*args, **kwargs)` starts it.
+
+        The task is a Lambda function of its own, named `name` (the function's name by
+        default; also its `[functions.NAME]` in wsgen.toml). `delay()` returns at once; the
+        task runs in an asynchronous invocation, up to its function's timeout (at most 15
+        minutes), and may `send()` its progress and result. Arguments must be JSON values.
+        """
+
+        def register(function: Callable[..., Any]) -> Task:
+            self._function(TASK, name)(function)
+            return Task(self, function.__name__ if name is None else name, function)
+
+        return register
 
     def use_background(self, background: Background) -> Background:
         """Start asynchronous invocations with `background` (wsgen local and the test

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-from .contract import CONNECTED_KEY, FUNCTION_NAME_ENV
+from .contract import CONNECTED_KEY, FUNCTION_NAME_ENV, TASK_PREFIX_ENV
 from .exceptions import BackgroundInvokeError
 
 TYPE_CHECKING = False
@@ -49,6 +49,24 @@ class Background:
                 "local or wsgen.testing.Client",
             )
         self.invoke(name, {CONNECTED_KEY: event})
+
+    def task(self, name: str, payload: dict[str, Any]) -> None:
+        """Start the task `name` (`task.delay()`): invoke its function asynchronously.
+
+        Its function is `{WSGEN_TASK_FUNCTION_PREFIX}{name}`, as the template names it.
+
+        Raises:
+            BackgroundInvokeError: no prefix in the environment, or Lambda refused.
+        """
+        prefix = os.environ.get(TASK_PREFIX_ENV)
+        if not prefix:
+            raise BackgroundInvokeError(
+                name,
+                None,
+                f"{TASK_PREFIX_ENV} is not set: deploy with the template of wsgen template, "
+                "or run the app under wsgen local or wsgen.testing.Client",
+            )
+        self.invoke(prefix + name, payload)
 
     def invoke(self, function_name: str, payload: dict[str, Any]) -> None:
         """Invoke `function_name` asynchronously with `payload` (JSON); returns at once.

@@ -40,10 +40,20 @@ SNS = "on_sns_message"
 CW_EVENT = "on_cw_event"
 DYNAMODB = "on_dynamodb_record"
 LAMBDA_FUNCTION = "lambda_function"
-FUNCTION_KINDS = (SCHEDULE, SQS, SNS, CW_EVENT, DYNAMODB, LAMBDA_FUNCTION)
+TASK = "task"
+"""`@app.task()`: a function started by `task.delay()` with an asynchronous invocation."""
+FUNCTION_KINDS = (SCHEDULE, SQS, SNS, CW_EVENT, DYNAMODB, LAMBDA_FUNCTION, TASK)
 
 FUNCTION_NAME_ENV = "AWS_LAMBDA_FUNCTION_NAME"
 """Lambda's name of the running function: where `@app.on_ws_connected` is started."""
+
+TASK_KEY = "wsgen.task"
+"""The key of a task's invocation payload naming the task
+(`{"wsgen.task": name, "args": [...], "kwargs": {...}}`)."""
+
+TASK_PREFIX_ENV = "WSGEN_TASK_FUNCTION_PREFIX"
+"""What a task's Lambda function name starts with (the stack's name and `-`); the template
+names each task's function `{prefix}{task name}`."""
 
 CONNECTED_KEY = "wsgen.connected"
 """The key of an asynchronous invocation's payload holding the `$connect` event whose

@@ -18,6 +18,7 @@ WebsocketError
 ├── EndpointNotConfiguredError   no management endpoint could be resolved (also ValueError)
 ├── CredentialsError             the container credentials endpoint failed or was refused
 ├── BackgroundInvokeError        Lambda refused an asynchronous invocation (or it is too big)
+├── TaskArgumentsError           a task's delay() argument is not JSON (also TypeError)
 ├── ExperimentalFeatureError     the app uses WebSockets without the WEBSOCKETS flag
 ├── InvalidEventError            not an API Gateway WebSocket event (also ValueError)
 ├── RouteNotFoundError           no handler for the route and no $default
@@ -151,6 +152,21 @@ class BackgroundInvokeError(WebsocketError):
     def __str__(self) -> str:
         status = "" if self.status is None else f" (HTTP {self.status})"
         return f"cannot invoke {self.function_name} asynchronously{status}: {self.reason}"
+
+
+class TaskArgumentsError(WebsocketError, TypeError):
+    """`task.delay()` was given an argument JSON cannot carry; nothing was started."""
+
+    def __init__(self, task: str, reason: str) -> None:
+        super().__init__(task, reason)
+        self.task = task
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return (
+            f"task {self.task}: delay() takes JSON-serialisable arguments only ({self.reason}); "
+            "pass ids and plain values, and load the rest inside the task"
+        )
 
 
 class ClientError(WebsocketError):

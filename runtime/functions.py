@@ -9,7 +9,7 @@ change: these functions never reach it.
 
 from __future__ import annotations
 
-from .contract import CW_EVENT, DYNAMODB, LAMBDA_FUNCTION, SCHEDULE, SNS, SQS
+from .contract import CW_EVENT, DYNAMODB, LAMBDA_FUNCTION, SCHEDULE, SNS, SQS, TASK
 from .exceptions import FunctionNotFoundError, RegistrationError
 from .sources import CloudWatchEvent, DynamoDBEvent, LambdaFunctionEvent, SNSEvent, SQSEvent
 
@@ -168,6 +168,10 @@ class EventSources:
         if entry is None:
             raise FunctionNotFoundError(name, sorted(self._functions))
         handler = entry.handler
+        if entry.kind == TASK:  # no Chalice kind, so no middleware
+            from .tasks import run
+
+            return lambda event, context: run(name, handler, event)
         # Chalice's middleware of the kind, and "all": `middleware(event, get_response)`
         # around the handler, the first registered outermost; none: the handler itself.
         middleware = self.middleware_for(_MIDDLEWARE_TYPES[entry.kind])

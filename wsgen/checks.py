@@ -339,6 +339,7 @@ def is_intrinsic(value: Any) -> bool:
 MEMORY_SIZE = integer(128, 10240)
 TIMEOUT = integer(1, 900)
 COUNT = integer(0, 2**31 - 1)
+RETRY_ATTEMPTS = integer(0, 2)  # Lambda's MaximumRetryAttempts of asynchronous invocations
 ENVIRONMENT = mapping("environment variables", environment_name)
 TAGS = mapping("tags", tag_key)
 LOGGING_LEVEL = one_of(LOGGING_LEVELS)

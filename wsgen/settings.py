@@ -45,6 +45,10 @@
     [functions.jobs]                  # the function of the event handler named jobs
     timeout = 60                      # (@app.on_sqs_message(...), ...): no routes
 
+    [functions.report]                # an @app.task() named report: its own function
+    timeout = 900                     # up to 15 minutes
+    retry_attempts = 0                # Lambda's retries of a failed run (0-2, default 2)
+
     [stages.prod]                     # any key above, for `--stage prod` only
     memory_size = 1024
 
@@ -171,6 +175,9 @@ class FunctionDefaults:
         default_factory=dict
     )
     policies: Annotated[list[Any], checks.policies] = dataclasses.field(default_factory=list)
+    retry_attempts: Annotated[int, checks.RETRY_ATTEMPTS] = 2
+    """How many times Lambda retries a failed `@app.task()` run (0-2) before its failure
+    queue gets it."""
     tracing: Annotated[bool, checks.boolean] = False
     snap_start: Annotated[bool, checks.boolean] = False
 

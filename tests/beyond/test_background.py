@@ -95,3 +95,19 @@ def test_outside_lambda_connected_says_where_to_run(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
     with pytest.raises(BackgroundInvokeError, match="wsgen local"):
         Background().connected({"requestContext": {"connectionId": "abc="}})
+
+
+def test_a_task_invokes_the_function_the_template_named_for_it(
+    lambda_api: type[Lambda], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WSGEN_TASK_FUNCTION_PREFIX", "chat-prod-")
+    Background().task("report", {"wsgen.task": "report", "args": [], "kwargs": {}})
+    [call] = lambda_api.seen
+    assert call["path"] == "/2015-03-31/functions/chat-prod-report/invocations"
+    assert call["headers"]["X-Amz-Invocation-Type"] == "Event"
+
+
+def test_without_the_prefix_a_task_says_how_to_run_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WSGEN_TASK_FUNCTION_PREFIX", raising=False)
+    with pytest.raises(BackgroundInvokeError, match="WSGEN_TASK_FUNCTION_PREFIX is not set"):
+        Background().task("report", {})

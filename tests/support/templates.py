@@ -110,6 +110,11 @@ def connected(event):
     pass
 
 
+@app.task()
+def report(connection_id, topic):
+    pass
+
+
 @app.on_ws_message()
 def message(event):
     pass
@@ -162,6 +167,11 @@ timeout = 10
 reserved_concurrency = 5
 environment = { ROLE = "worker" }
 policies = ["AWSXrayWriteOnlyAccess"]
+
+[functions.report]
+timeout = 900
+retry_attempts = 1
+reserved_concurrency = 2
 
 [functions.gate]
 routes = ["$connect"]

@@ -107,6 +107,7 @@ def _waivers() -> list[waivers.Waiver]:
         *waivers.function_waivers(None),
         waivers.POLLED_DEAD_LETTER_QUEUE,
         waivers.ASYNC_DEAD_LETTER_QUEUE,
+        waivers.TASK_DEAD_LETTER_QUEUE,
         *waivers.LOG_GROUP_WAIVERS,
         *waivers.QUEUE_WAIVERS,
         *waivers.CONNECTIONS_TABLE_WAIVERS,
@@ -128,7 +129,7 @@ def test_a_reserved_concurrency_is_not_waived(wsgen: Callable[..., Result], tmp_
         waived = name == "WebsocketGateHandler"
         assert ("CKV_AWS_115" in checkov, "LAMBDA_CONCURRENCY_CHECK" in guard) == (waived, waived)
         assert {"CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173"} <= set(checkov)
-    assert len(skips) == 3
+    assert len(skips) == 4
 
 
 def test_every_waiver_has_a_reason_on_one_rendered_line() -> None:

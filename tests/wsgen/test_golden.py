@@ -74,7 +74,7 @@ def test_cfn_lint_and_sam_translator_accept_the_features_template(
     functions = [
         r for r in translated["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
     ]
-    assert len(functions) == 3
+    assert len(functions) == 4  # the default, worker, gate and the task report
     # Each logs into its own unnamed group with the retention, not /aws/lambda/<function>.
     groups = [function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] for function in functions]
     for group in groups:
@@ -84,10 +84,10 @@ def test_cfn_lint_and_sam_translator_accept_the_features_template(
             {"RetentionInDays": 14},
         )
         assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Delete", "Delete")
-    assert len(set(groups)) == 3
+    assert len(set(groups)) == 4
     # tracing = true but for gate; arm64 for all; cfn-guard's waivers reach the functions.
     tracing = sorted(f["Properties"].get("TracingConfig", {}).get("Mode", "-") for f in functions)
-    assert tracing == ["-", "Active", "Active"]
+    assert tracing == ["-", "Active", "Active", "Active"]
     assert all(f["Properties"]["Architectures"] == ["arm64"] for f in functions)
     assert all("LAMBDA_DLQ_CHECK" in f["Metadata"]["guard"]["SuppressedRules"] for f in functions)
     [layer] = [

@@ -1,15 +1,20 @@
 """The app's asynchronous invocations as the front ends run them: in their own process.
 
 On AWS `$connect` starts `@app.on_ws_connected` with an asynchronous invocation of its own
-function (`runtime.background`). The emulator and the test client install `HeldBackground`
-instead (`app.use_background`): `$connect`'s start is held until the front end has finished
-the handshake, then the front end invokes the entry point with the same payload, so the
-handler runs right after the handshake, through the same code as on AWS.
+function, and `task.delay()` one of the task's function (`runtime.background`). The emulator
+and the test client install `HeldBackground` instead (`app.use_background`):
+
+- `$connect`'s start is held until the front end has finished the handshake, then the front
+  end invokes the entry point with the same payload, so the handler runs right after the
+  handshake, through the same code as on AWS;
+- a task's start goes to `on_task(name, payload)`, which the front end sets: it runs the
+  payload through the task's `function_handler`, as the task's own function would.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from runtime.background import Background
@@ -20,9 +25,16 @@ from runtime.events import RawEvent
 class HeldBackground(Background):
     """Holds each connection's connected step until its front end runs it (`take_connected`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_task: Callable[[str, dict[str, Any]], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._held: dict[str, RawEvent] = {}
+        self.on_task = on_task
+        """Runs (or queues) a task's payload; the front end sets it."""
+
+    def task(self, name: str, payload: dict[str, Any]) -> None:
+        if self.on_task is None:
+            raise RuntimeError("this front end runs no tasks")
+        self.on_task(name, payload)
 
     def connected(self, event: RawEvent) -> None:
         with self._lock:

@@ -16,7 +16,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from runtime import App
-from runtime.contract import CW_EVENT, DYNAMODB, LAMBDA_FUNCTION, SCHEDULE, SNS, SQS, AppSpec
+from runtime.contract import (
+    CW_EVENT,
+    DYNAMODB,
+    LAMBDA_FUNCTION,
+    SCHEDULE,
+    SNS,
+    SQS,
+    TASK,
+    AppSpec,
+)
 
 from ..gateway.timeouts import Limit
 from ..sources.events import Where, build_event
@@ -31,6 +40,7 @@ LABELS = {
     CW_EVENT: "(eventbridge)",
     DYNAMODB: "(dynamodb)",
     LAMBDA_FUNCTION: "(function)",
+    TASK: "(task)",
 }
 """What the log's route column shows for each kind."""
 

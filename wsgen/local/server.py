@@ -8,12 +8,14 @@ can run before the handshake completes; any other request is a management API ca
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import logging
 from collections.abc import Sequence
 from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from websockets.datastructures import Headers
@@ -210,6 +212,12 @@ class Emulator:
                 self.log.info(f"wsgen local: {described}")
             app.connections.use_store(self.connection_store)
         timeouts = self._timeouts(spec)
+        loop = asyncio.get_running_loop()
+
+        def on_task(name: str, payload: dict[str, Any]) -> None:
+            loop.call_soon_threadsafe(self._start_task, name, payload)
+
+        self.background.on_task = on_task
         app.use_background(self.background)
         throttle = self._throttle()
         if self._driver is None:
@@ -514,6 +522,18 @@ class Emulator:
             # Exactly once per accepted connection, whoever closed it and however.
             code, reason = connection.disconnect_status()
             await self._running_driver().close(client, code, reason, connection.dropped)
+
+    def _start_task(self, name: str, payload: dict[str, Any]) -> None:
+        """`task.delay()`: run the task now, as its own function, its timeout enforced."""
+        assert self.functions is not None, "start() loads the app before serving"
+        task = asyncio.get_running_loop().create_task(self._run_task(name, payload))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run_task(self, name: str, payload: dict[str, Any]) -> None:
+        assert self.functions is not None
+        with contextlib.suppress(UnknownFunctionError):  # a reload dropped it: logged there
+            await self.functions.invoke(name, payload)
 
     def _start_connected(self, client: Peer) -> None:
         """Run `@app.on_ws_connected` now that the handshake is written, beside the messages

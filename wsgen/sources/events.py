@@ -20,7 +20,17 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from runtime.contract import CW_EVENT, DYNAMODB, LAMBDA_FUNCTION, SCHEDULE, SNS, SQS, FunctionSpec
+from runtime.contract import (
+    CW_EVENT,
+    DYNAMODB,
+    LAMBDA_FUNCTION,
+    SCHEDULE,
+    SNS,
+    SQS,
+    TASK,
+    TASK_KEY,
+    FunctionSpec,
+)
 
 from ..exceptions import ConfigError
 from .checks import is_fifo, queue_name
@@ -86,7 +96,29 @@ def build_event(
                 f"the event of lambda_function '{function.name}' is its --body as JSON, "
                 f"and {body[:40]!r} is not JSON; quote a string: --body '\"text\"'"
             ) from None
+    if function.kind == TASK:
+        return _task_payload(function, body)
     raise ConfigError(f"'{function.name}' is a {function.kind} handler, which wsgen cannot invoke")
+
+
+def _task_payload(function: FunctionSpec, body: str | None) -> dict[str, Any]:
+    """A task's payload: `body` is its arguments as JSON, a list (positional) or an object
+    (keyword arguments)."""
+    value: Any = None
+    if body is not None:
+        try:
+            value = json.loads(body)
+        except ValueError:
+            value = ...
+    if value is ... or not isinstance(value, list | dict | None):
+        raise ConfigError(
+            f"the --body of task '{function.name}' is its arguments as JSON: a list of "
+            "positional ones (--body '[1, \"a\"]') or an object of keyword ones "
+            "(--body '{\"n\": 1}')"
+        )
+    args = value if isinstance(value, list) else []
+    kwargs = value if isinstance(value, dict) else {}
+    return {TASK_KEY: function.name, "args": args, "kwargs": kwargs}
 
 
 def eventbridge_event(

@@ -19,6 +19,7 @@ from .arns import api_url, execute_api_arn
 from .connections import connections_policy
 from .names import logical_id
 from .quotas import shares_invocation
+from .tasks import task_access, task_names
 from .waivers import (
     DEAD_LETTER_QUEUE,
     LOG_GROUP_WAIVERS,
@@ -117,6 +118,7 @@ def add_functions(
             plan,
             log_group,
             connections_table=connections_table,
+            tasks=task_names(spec),
         )
         made[name] = function
         by_route.update(dict.fromkeys(plan.routes, function))
@@ -141,13 +143,16 @@ def add_function(
     events: dict[str, Any] | None = None,
     dead_letter_queue: Waiver = DEAD_LETTER_QUEUE,
     connections_table: Table | None = None,
+    tasks: tuple[str, ...] = (),
+    properties: dict[str, Any] | None = None,
 ) -> Function:
     """A function running the app: the same layer, endpoint, `ManageConnections` (and the
     connections table of a tracked app) for all.
 
     `title` defaults to the route function's id, `environment` adds to the endpoint's and
     comes before the settings' own, and `events` are SAM event sources; `dead_letter_queue`
-    is why it has none (see `waivers`).
+    is why it has none (see `waivers`). With `tasks` (the app's `@app.task()` names) it may
+    start each (`tasks.task_access`); `properties` are more of the function's own.
     """
     statements = [p for p in plan.policies if is_statement(p)]
     others = [p for p in plan.policies if not is_statement(p)]
@@ -156,12 +161,18 @@ def add_function(
         policies.append(connections_policy(connections_table))
     if statements:
         policies.append({"Statement": statements})
+    if tasks:
+        task_policy, task_variables = task_access(tasks)
+        policies.append(task_policy)
     variables: dict[str, Any] = {ENDPOINT_ENV: api_url(api, "https", settings.stage)}
     if connections_table is not None:
         variables[CONNECTIONS_TABLE_ENV] = Ref(connections_table)
+    if tasks:
+        variables.update(task_variables)
     variables.update(environment or {})
     variables.update(plan.environment)
     optional: dict[str, Any] = {"Events": events} if events else {}
+    optional.update(properties or {})
     if plan.reserved_concurrency is not None:
         optional["ReservedConcurrentExecutions"] = plan.reserved_concurrency
     if settings.tags:

@@ -125,6 +125,7 @@ def _count(resource: dict[str, Any]) -> int:
         + 2 * ("AutoPublishAlias" in properties)  # a version and an alias
         + 3 * ("DeploymentPreference" in properties)  # CodeDeploy's application, group, role
         + 2 * ("FunctionUrlConfig" in properties)  # the URL and its permission
+        + ("EventInvokeConfig" in properties)  # its AWS::Lambda::EventInvokeConfig
     )
 
 

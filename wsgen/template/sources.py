@@ -29,6 +29,7 @@ from runtime.contract import (
     SCHEDULE,
     SNS,
     SQS,
+    TASK,
     AppSpec,
     FunctionSpec,
 )
@@ -37,7 +38,14 @@ from ..settings import FunctionSettings, Settings
 from ..sources.checks import is_fifo
 from .function import add_function, log_group_attributes
 from .names import logical_id
-from .waivers import ASYNC_DEAD_LETTER_QUEUE, POLLED_DEAD_LETTER_QUEUE, QUEUE_WAIVERS, metadata
+from .tasks import add_failure_queue, task_names, task_properties
+from .waivers import (
+    ASYNC_DEAD_LETTER_QUEUE,
+    POLLED_DEAD_LETTER_QUEUE,
+    QUEUE_WAIVERS,
+    TASK_DEAD_LETTER_QUEUE,
+    metadata,
+)
 
 MAX_VISIBILITY_TIMEOUT = 43200  # seconds: SQS's limit (12 hours)
 SNS_MANAGED_KEY = "alias/aws/sns"
@@ -58,6 +66,8 @@ def add_event_functions(
     `app_handler` is the App object as Lambda names a handler (`app.app`): `WSGEN_APP`.
     """
     made = {}
+    tasks = task_names(spec)
+    failures = add_failure_queue(t, settings) if tasks else None
     for function in spec.functions:
         plan = settings.handler_settings(function)
         days = settings.log_retention_days
@@ -87,7 +97,17 @@ def add_event_functions(
             environment={APP_ENV: app_handler, FUNCTION_ENV: function.name},
             events={_EVENT_NAMES[function.kind]: source} if source else None,
             dead_letter_queue=(
-                POLLED_DEAD_LETTER_QUEUE if function.kind in _POLLED else ASYNC_DEAD_LETTER_QUEUE
+                POLLED_DEAD_LETTER_QUEUE
+                if function.kind in _POLLED
+                else TASK_DEAD_LETTER_QUEUE
+                if function.kind == TASK
+                else ASYNC_DEAD_LETTER_QUEUE
+            ),
+            tasks=tasks,
+            properties=(
+                task_properties(function.name, plan, failures)
+                if function.kind == TASK and failures is not None
+                else None
             ),
             connections_table=connections_table,
         )

@@ -45,6 +45,12 @@ ASYNC_DEAD_LETTER_QUEUE = Waiver(
     "Lambda retries a failed asynchronous event twice; where a lost event matters, add "
     "DeadLetterQueue or an on-failure destination by merge_template",
 )
+TASK_DEAD_LETTER_QUEUE = Waiver(
+    "CKV_AWS_116",
+    "LAMBDA_DLQ_CHECK",
+    "A failed run's record goes to the on-failure destination WsgenTaskFailureQueue "
+    "(EventInvokeConfig), which holds more than a DLQ would: the error too",
+)
 VPC = Waiver(
     "CKV_AWS_117",
     "LAMBDA_INSIDE_VPC",

@@ -160,8 +160,10 @@ class Client:
                 app.websocket_api.use_client(self._previous)
                 raise
             self._previous_store = app.connections.use_store(self.connection_store)
-        self.background = HeldBackground()
-        """Where the app's asynchronous invocations go: run in memory (see `connect`)."""
+        self.background = HeldBackground(self._task_started)
+        """Where the app's asynchronous invocations go: run in memory (see `connect` and
+        `run_tasks`)."""
+        self._queued_tasks: list[tuple[str, dict[str, Any]]] = []
         self._previous_background = app.use_background(self.background)
         self._closed = False
         self._environment = _apply_app_environment(app, stage)
@@ -249,6 +251,7 @@ class Client:
             self._disconnect(connection, *ABNORMAL_CLOSE)
             raise HandshakeFailed(list(subprotocols), chosen)
         self._run_connected(connection)
+        self.run_tasks()  # those $connect started, if no connected step ran them
         return connection
 
     def invoke(self, name: str, event: Any = None, *, body: str | None = None) -> Any:
@@ -272,20 +275,59 @@ class Client:
         if event is None:
             where = Where(self.api.region, events.ACCOUNT_ID, self.app.app_name)
             event = build_event(function, body, where)
-        handler = self.app.function_handler(name)
-        self.invocations.append((name, event))
         start = len(self.errors)
-        result = None
-        self._depth += 1
-        try:
-            result = handler(event, LambdaContext(f"{self.app.app_name}-{name}", self.api))
-        except Exception as exc:
-            self.errors.append(exc)
-        finally:
-            self._depth -= 1
+        result = self._invoke_function(name, event)
         self._run_server_closes()
+        self._run_tasks()
         self._raise_new_errors(start)
         return result
+
+    def _invoke_function(self, name: str, event: Any) -> Any:
+        """Call an event handler's or task's function; its exception goes to `errors`."""
+        handler = self.app.function_handler(name)
+        self.invocations.append((name, event))
+        self._depth += 1
+        try:
+            return handler(event, LambdaContext(f"{self.app.app_name}-{name}", self.api))
+        except Exception as exc:
+            self.errors.append(exc)
+            return None
+        finally:
+            self._depth -= 1
+
+    def run_tasks(self) -> int:
+        """Run the tasks started (`task.delay()`) and not run yet; how many ran.
+
+        A task a handler starts runs by itself once that handler's invocation has returned,
+        before the client call that made it returns (as on AWS it runs after `delay()`
+        returned, in an invocation of its own); one started by the test itself runs at once.
+        So this is only needed for a task started from another thread. Tasks they start run
+        too. Raises what a task raised, when `raise_errors`.
+        """
+        start = len(self.errors)
+        ran = self._run_tasks()
+        self._raise_new_errors(start)
+        return ran
+
+    def _task_started(self, name: str, payload: dict[str, Any]) -> None:
+        with self._lock:
+            self._queued_tasks.append((name, payload))
+        if self._depth == 0 and threading.current_thread() is threading.main_thread():
+            self.run_tasks()
+
+    def _run_tasks(self) -> int:
+        """Each queued task in order, as its function would run it; failures go to `errors`."""
+        ran = 0
+        if self._depth:
+            return ran
+        while True:
+            with self._lock:
+                if not self._queued_tasks:
+                    return ran
+                name, payload = self._queued_tasks.pop(0)
+            self._invoke_function(name, payload)
+            self._run_server_closes()
+            ran += 1
 
     def _run_connected(self, connection: Connection) -> None:
         """`@app.on_ws_connected`, right after the handshake, before `connect()` returns.
@@ -303,6 +345,7 @@ class Client:
             self.errors.append(outcome.error)
         if self._depth == 0:
             self._run_server_closes()
+            self._run_tasks()
         self._raise_new_errors(start)
 
     # The connections' side (`Link`).
@@ -335,6 +378,7 @@ class Client:
         # Closed by its own handler, the connection takes no reply or error frame.
         elif answer.frame is not None and connection.state is ConnectionState.OPEN:
             connection.deliver(answer.frame)
+        self._run_tasks()  # after the reply: on AWS they run once delay() has returned
         self._raise_new_errors(start)
 
     def handle_close(self, connection: Connection, code: int, reason: str) -> None:
@@ -345,6 +389,7 @@ class Client:
         """
         start = len(self.errors)
         self._disconnect(connection, code, reason)
+        self._run_tasks()
         self._raise_new_errors(start)
 
     def _disconnect(self, connection: Connection, code: int, reason: str) -> None:

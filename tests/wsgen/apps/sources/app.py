@@ -62,3 +62,8 @@ def order_changes(event):
 @app.lambda_function(name="notify")
 def notify(event, context):
     app.websocket_api.send(event["connection_id"], event["message"])
+
+
+@app.task()
+def build_report(connection_id, topic):
+    app.websocket_api.send(connection_id, topic)
