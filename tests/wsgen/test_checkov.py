@@ -160,8 +160,16 @@ def test_an_event_function_says_why_it_has_no_dead_letter_queue_by_its_source() 
             if skip["id"] == "CKV_AWS_116"
         ]
         expected = (
-            waivers.POLLED_DEAD_LETTER_QUEUE if kinds & polled else waivers.ASYNC_DEAD_LETTER_QUEUE
+            waivers.POLLED_DEAD_LETTER_QUEUE
+            if kinds & polled
+            else waivers.TASK_DEAD_LETTER_QUEUE
+            if "EventInvokeConfig" in resource["Properties"]  # an @app.task()
+            else waivers.ASYNC_DEAD_LETTER_QUEUE
         )
         assert reason == expected.reason, kinds
         seen.add(expected)
-    assert seen == {waivers.POLLED_DEAD_LETTER_QUEUE, waivers.ASYNC_DEAD_LETTER_QUEUE}
+    assert seen == {
+        waivers.POLLED_DEAD_LETTER_QUEUE,
+        waivers.ASYNC_DEAD_LETTER_QUEUE,
+        waivers.TASK_DEAD_LETTER_QUEUE,
+    }

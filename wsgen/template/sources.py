@@ -10,6 +10,7 @@ https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/s
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from troposphere import GetAtt, Output, Ref, Tags, Template
@@ -70,6 +71,10 @@ def add_event_functions(
     failures = add_failure_queue(t, settings) if tasks else None
     for function in spec.functions:
         plan = settings.handler_settings(function)
+        if function.kind == TASK:
+            # delay() invokes the function unqualified ($LATEST); SnapStart and the alias's
+            # EventInvokeConfig would apply to the alias only.
+            plan = dataclasses.replace(plan, snap_start=False)
         days = settings.log_retention_days
         log_group = (
             t.add_resource(

@@ -48,8 +48,8 @@ ASYNC_DEAD_LETTER_QUEUE = Waiver(
 TASK_DEAD_LETTER_QUEUE = Waiver(
     "CKV_AWS_116",
     "LAMBDA_DLQ_CHECK",
-    "A failed run's record goes to the on-failure destination WsgenTaskFailureQueue "
-    "(EventInvokeConfig), which holds more than a DLQ would: the error too",
+    "The record of a run that failed goes to the on-failure destination "
+    "WsgenTaskFailureQueue (EventInvokeConfig), holding more than a DLQ would, the error too",
 )
 VPC = Waiver(
     "CKV_AWS_117",
