@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import websockets
 
-from tests.conftest import SAMPLES
+from tests.support.paths import SAMPLES
 from wsgen.local import EventLog, running
 from wsgen.testing import Client
 
