@@ -45,6 +45,7 @@ EXPECTED_SENDS = {
     "echo": "I got your message!",
     "subprotocol": "My-Protocol: ",
     "chat": "ada joined lobby",  # join's announcement, to the room it just joined
+    "jobs": None,  # its WebSocket routes only reply; its event handlers push (below)
 }
 
 
@@ -178,10 +179,12 @@ def stub_aws() -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
     server.server_close()
 
 
-def _lambda_path(tmp_path: Path, build: Path) -> tuple[Path, Path, str]:
+def _lambda_path(
+    tmp_path: Path, build: Path, name: str = "WebsocketHandler"
+) -> tuple[Path, Path, str]:
     """The built function dir, the layer's python/ dir, and a PYTHONPATH with only those."""
     resources = parse((build / "template.yaml").read_text())["Resources"]
-    function = build / resources["WebsocketHandler"]["Properties"]["CodeUri"]
+    function = build / resources[name]["Properties"]["CodeUri"]
     layer = (
         build / resources["WsgenRuntimeLayer"]["Properties"]["ContentUri"]
     ).resolve() / "python"
@@ -277,7 +280,11 @@ def test_built_handler_runs_with_only_function_layer_and_boto3(
     authorization = results.pop("authorizer_request.json", None)
     assert [r["statusCode"] for r in results.values()] == [200] * len(results)
     sends = [body for path, _, body in calls if path.startswith("/api/@connections/")]
-    assert sends and all(body.startswith(EXPECTED_SENDS[sample]) for body in sends), calls
+    expected = EXPECTED_SENDS[sample]
+    if expected is None:
+        assert sends == [], calls
+    else:
+        assert sends and all(body.startswith(expected) for body in sends), calls
     if sample == "chat":
         assert authorization is not None
         [statement] = authorization["policyDocument"]["Statement"]
@@ -289,3 +296,71 @@ def test_built_handler_runs_with_only_function_layer_and_boto3(
             table, boto3_call(client=dynamodb_client(dynamodb_endpoint, "eu-west-1"))
         )
         assert (store.count(), list(store.all()), store.count_members("lobby")) == (0, [], 0)
+
+
+def _event_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The functions serving event handlers: logical id to properties."""
+    return {
+        name: resource["Properties"]
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+        and resource["Properties"].get("Handler") == "runtime.entry.handler"
+    }
+
+
+def test_built_event_handlers_run_through_runtime_entry(
+    built: dict[str, Path],
+    stub_aws: tuple[str, list[tuple[str, str, str]]],
+    dynamodb_endpoint: str,
+    tmp_path: Path,
+) -> None:
+    """The jobs sample's queue and schedule functions, each in a fresh Lambda-like process.
+
+    Their built code is the app's, their handler `runtime.entry.handler` from the layer, and
+    neither imports boto3 or wsgen. No connection is tracked, so neither sends anything.
+    """
+    build = built["jobs"]
+    template = parse((build / "template.yaml").read_text())
+    functions = _event_functions(template)
+    assert sorted(functions) == ["HeartbeatFunction", "RunJobsFunction"]
+    table = new_table(dynamodb_endpoint, "eu-west-1")
+    connection = "Xq4mT2rLpNcFa8w="
+    endpoint, calls = stub_aws
+    events = {
+        "HeartbeatFunction": json.loads((EVENTS / "schedule.json").read_text()),
+        "RunJobsFunction": json.loads((EVENTS / "sqs.json").read_text()),
+    }
+    for number, message in enumerate(events["RunJobsFunction"]["Records"]):
+        job = {"id": f"j-{number}", "inbox": f"connection:{connection}", "text": "a b c"}
+        message["body"] = json.dumps(job)
+    script = Path(__file__).parent / "lambda_invoke.py"
+    results = {}
+    for name, properties in sorted(functions.items()):
+        (tmp_path / name).mkdir()
+        function, layer, pythonpath = _lambda_path(tmp_path / name, build, name)
+        (tmp_path / f"{name}.json").write_text(json.dumps(events[name]))
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": pythonpath,
+            "AWS_REGION": "eu-west-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
+            "WSGEN_CONNECTIONS_TABLE": table,
+            "WSGEN_WEBSOCKET_ENDPOINT": f"{endpoint}/api",
+            # The template's own: which app (app.app) and which handler the function serves.
+            "WSGEN_APP": properties["Environment"]["Variables"]["WSGEN_APP"],
+            "WSGEN_FUNCTION": properties["Environment"]["Variables"]["WSGEN_FUNCTION"],
+        }
+        run = subprocess.run(
+            [sys.executable, "-S", "-c", script.read_text(), properties["Handler"],
+             str(tmp_path / f"{name}.json")],
+            cwd=function, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        report = json.loads(run.stdout.splitlines()[-1])
+        assert Path(report["modules"]["runtime"]).parent.parent == layer
+        assert report["modules"]["boto3"] is None and not report["wsgen"]
+        results[name] = report["results"]
+    assert results == {"HeartbeatFunction": [None], "RunJobsFunction": [{"batchItemFailures": []}]}
+    assert [path for path, _, _ in calls if "/@connections/" in path] == []
