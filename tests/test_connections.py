@@ -13,7 +13,6 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -21,10 +20,10 @@ import pytest
 from runtime.dynamodb import DynamoDBStore
 from runtime.store import MemoryStore
 from tests.support.frontends import Frontend, Link, MemoryFrontend, Refused, SocketFrontend
+from tests.support.paths import APPS
 from wsgen.loader import load_app
 from wsgen.local import EventLog, running
 
-APPS = Path(__file__).parent / "support" / "apps"
 APP = "roomsapp:app"
 POLLS = 200
 """How often to look again for what a `$disconnect` on the emulator's thread does."""

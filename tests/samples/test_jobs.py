@@ -21,7 +21,7 @@ import pytest
 import websockets
 from moto.server import ThreadedMotoServer
 
-from tests.conftest import ROOT, SAMPLES
+from tests.support.paths import ROOT, SAMPLES
 from wsgen.local import EventLog, running
 from wsgen.testing import Client, Connection
 

@@ -2,35 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from runtime.contract import AppSpec, AuthorizerSpec, RouteSpec
-from wsgen.settings import settings_from
-from wsgen.template import build_template
-
-ROUTES = (
-    RouteSpec("$connect", "app.connect"),
-    RouteSpec("$default", "app.message"),
-    RouteSpec("$disconnect", "app.disconnect"),
-)
-PREFIX = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${WebsocketAPI}"
-
-
-def build(spec: AppSpec, stage: str = "api", **values: Any) -> dict[str, Any]:
-    """The template of `spec` with a wsgen.toml holding `values` (checked as a file's are)."""
-    settings = settings_from({"runtime": "python3.12", **values}, stage)
-    return dict(build_template(spec, settings, ".", ".wsgen/runtime-layer").to_dict())
-
-
-def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
-    return {k: r["Properties"] for k, r in template["Resources"].items() if r["Type"] == kind}
-
-
-def ref(value: Any) -> str:
-    assert set(value) == {"Ref"}, value
-    return str(value["Ref"])
+from tests.support.templates import PREFIX, ROUTES, build, of_type, ref
 
 
 @pytest.fixture

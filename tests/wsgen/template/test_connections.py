@@ -13,7 +13,7 @@ from runtime.contract import (
     RouteSpec,
     connections_table_schema,
 )
-from tests.wsgen.template.test_build import ROUTES, build, of_type, ref
+from tests.support.templates import ROUTES, build, of_type, ref
 from wsgen.template.connections import INDEX_ACTIONS, TABLE_ACTIONS
 
 AUTHORIZER = AuthorizerSpec("app.authorize", ("route.request.querystring.token",))
