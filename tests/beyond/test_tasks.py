@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,11 +13,10 @@ import websockets
 from runtime import App, InvalidEventError, TaskArgumentsError
 from runtime.background import Background
 from runtime.contract import TASK_KEY
+from tests.support.paths import LONGTASK_APPS as APPS
 from wsgen.gateway.timeouts import INTEGRATION_TIMEOUT_S
 from wsgen.local import EventLog, running
 from wsgen.testing import Client
-
-APPS = Path(__file__).parent / "apps"
 
 
 class Recording(Background):

@@ -13,6 +13,9 @@ APPS = TESTS / "support" / "apps"
 """The apps the emulator runs in tests (`recorder`, `parityapp`, ...), each imported
 by its module name from this folder."""
 
+LONGTASK_APPS = TESTS / "beyond" / "apps"
+"""The folder of the long-running task app (`longtask`) of the background-work tests."""
+
 SOURCES_APP = TESTS / "wsgen" / "apps" / "sources"
 """The app with a handler of every kind of event source; its golden template is sources.yaml."""
 
