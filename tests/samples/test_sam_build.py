@@ -46,6 +46,7 @@ EXPECTED_SENDS = {
     "subprotocol": "My-Protocol: ",
     "chat": "ada joined lobby",  # join's announcement, to the room it just joined
     "jobs": None,  # its WebSocket routes only reply; its event handlers push (below)
+    "report": None,  # its route replies; its task sends, in a function of its own
 }
 
 
