@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -14,6 +16,7 @@ import pytest
 import websockets
 
 from tests.support.paths import APPS, ROOT
+from tests.support.rawclient import client_frame
 from wsgen.cli import main
 
 
@@ -44,12 +47,12 @@ def test_bad_flag_values_are_errors(capsys):
     assert "--idle-timeout" in capsys.readouterr().err
 
 
-def _serve_recorder() -> tuple[subprocess.Popen[str], list[str]]:
-    """`wsgen local` on the recorder app in a subprocess, and its four banner lines."""
+def _serve_recorder(app: str = "recorder") -> tuple[subprocess.Popen[str], list[str]]:
+    """`wsgen local` on a test app (the recorder) in a subprocess, and its four banner lines."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "wsgen.cli", "local", "--app-dir", str(APPS),
-         "--app", "recorder:app", "--port", "0"],
+         "--app", f"{app}:app", "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env,
     )  # fmt: skip
     assert process.stdout is not None
@@ -164,3 +167,48 @@ def test_unreachable_dynamodb_endpoint_is_one_error_line(capsys):
     assert code == 1 and out == ""
     assert err.startswith(f"error: DynamoDB endpoint http://127.0.0.1:{port}: ")
     assert err.count("\n") == 1
+
+
+def _reset_after_half_close(port: int) -> None:
+    """A client leaving as a closed browser tab may: it upgrades, gets the echo of a message
+    (the server has written to it), starts a frame, then sends FIN and at once RST
+    (SO_LINGER 0). The server reads the end of the stream; its socket is reset meanwhile, so
+    its own half-close (shutdown) fails with ENOTCONN."""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall(
+            f"GET /local HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += sock.recv(4096)
+        assert received.startswith(b"HTTP/1.1 101"), received
+        sock.sendall(client_frame(0x1, b"echo me"))
+        while b"echo me" not in received:  # the echo came back: the server wrote
+            received += sock.recv(4096)
+        sock.sendall(client_frame(0x1, b"never finished")[:5])  # mid-frame
+        sock.shutdown(socket.SHUT_WR)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def test_clients_resetting_mid_frame_leave_no_traceback():
+    """Closed browser tabs: each gets its $disconnect (1006) and nothing else is printed."""
+    process, lines = _serve_recorder("echoer")
+    port = int(lines[1].split()[2].rsplit(":", 1)[1].split("/")[0])
+    try:
+        for _ in range(30):
+            _reset_after_half_close(port)
+        time.sleep(0.5)  # the emulator ends the sessions (no timing is asserted)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, output
+    assert "Traceback" not in output and "never retrieved" not in output, output
+    assert "Transport endpoint is not connected" not in output
+    assert output.count("$disconnect") == 30
+    assert output.count("1006") == 30
