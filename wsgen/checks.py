@@ -94,6 +94,15 @@ RESERVED_ENV_NAMES = frozenset(
         "LAMBDA_TASK_ROOT",
     }
 )
+# Tags: at most 50 per resource, keys of 1-128 characters, values of at most 256
+# (docs/aws-facts.md#deploy-time-limits). SAM adds one of its own, `lambda:createdBy`, to
+# every function and its role, and it counts (only `aws:` tags do not), so a stack's tags,
+# which wsgen puts on every function, may number one fewer.
+MAX_TAGS_PER_RESOURCE = 50
+SAM_FUNCTION_TAGS = 1
+MAX_TAGS = MAX_TAGS_PER_RESOURCE - SAM_FUNCTION_TAGS
+MAX_TAG_KEY_CHARS = 128
+MAX_TAG_VALUE_CHARS = 256
 FUNCTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _BASE_PATH = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
@@ -174,8 +183,15 @@ def environment_name(name: str, key: str, source: str | None) -> None:
 
 
 def tag_key(name: str, key: str, source: str | None) -> None:
-    """A tag key: `aws:` starts the keys AWS sets itself, which no template may."""
+    """A tag key: 1-128 characters; `aws:` starts the keys AWS sets itself, which no
+    template may."""
     # https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html
+    if not key or len(key) > MAX_TAG_KEY_CHARS:
+        raise ConfigError(
+            f"'{name}.{key}': a tag key is 1 to {MAX_TAG_KEY_CHARS} characters, not "
+            f"{len(key)}; shorten it",
+            source,
+        )
     if key.lower().startswith("aws:"):
         raise ConfigError(
             f"'{name}.{key}': tag keys starting with 'aws:' are reserved for AWS; "
@@ -198,15 +214,101 @@ def mapping(kind: str, check_key: Callable[[str, str, str | None], None]) -> Che
                     f'{{ Ref = "Name" }}, not {item!r}',
                     source,
                 )
+            intrinsics(f"{name}.{key}", item, source)
         return dict(value)
 
     return check
+
+
+_TAG_TABLE = mapping("tags", tag_key)
+
+
+def tags(name: str, value: Any, source: str | None) -> dict[str, Any]:
+    """A table of tags: keys as `tag_key` says, values of at most 256 characters.
+
+    How many there are is checked once the stage's tags are added (`tag_count`).
+    """
+    checked: dict[str, Any] = _TAG_TABLE(name, value, source)
+    for key, item in checked.items():
+        if isinstance(item, str) and len(item) > MAX_TAG_VALUE_CHARS:
+            raise ConfigError(
+                f"'{name}.{key}' is {len(item)} characters; AWS takes tag values of at most "
+                f"{MAX_TAG_VALUE_CHARS}: shorten it",
+                source,
+            )
+    tag_count(name, checked, source)
+    return checked
+
+
+def tag_count(name: str, value: dict[str, Any], source: str | None) -> None:
+    """At most `MAX_TAGS` tags: AWS's 50 per resource, less the one SAM adds to functions."""
+    if len(value) > MAX_TAGS:
+        raise ConfigError(
+            f"'{name}' has {len(value)} tags; AWS allows {MAX_TAGS_PER_RESOURCE} per resource "
+            f"and SAM adds lambda:createdBy to each function, so use at most {MAX_TAGS}",
+            source,
+        )
+
+
+def intrinsics(name: str, value: Any, source: str | None) -> None:
+    """Refuse, anywhere inside `value`, a CloudFormation function CloudFormation would refuse
+    for its argument's shape: `Ref` of anything but a name (`{ Ref = { Ref = "X" } }`),
+    `Fn::GetAtt` of no resource name, `Fn::Sub` or `Fn::Join` without their string.
+
+    CloudFormation only says so when the stack is created ("Template format error: Every Ref
+    object must have a single String value."), docs/aws-facts.md#deploy-time-limits.
+    """
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            intrinsics(f"{name}[{index}]", item, source)
+        return
+    if not isinstance(value, dict):
+        return
+    if is_intrinsic(value):
+        [(function, argument)] = value.items()
+        problem = _intrinsic_problem(function, argument)
+        if problem is not None:
+            raise ConfigError(f"'{name}' is {{ {function} = {argument!r} }}: {problem}", source)
+    for key, item in value.items():
+        intrinsics(f"{name}.{key}", item, source)
+
+
+def _intrinsic_problem(function: str, argument: Any) -> str | None:
+    """What is wrong with `{ function = argument }`, or None."""
+    if function == "Ref" and not isinstance(argument, str):
+        return (
+            'Ref takes the name of a resource or parameter, e.g. { Ref = "Table" }; '
+            'for a computed value use { "Fn::Sub" = "..." } or { "Fn::GetAtt" = [...] }'
+        )
+    if function == "Fn::GetAtt":
+        if isinstance(argument, str) and "." in argument:
+            return None
+        if isinstance(argument, list) and len(argument) == 2 and isinstance(argument[0], str):
+            return None
+        return 'Fn::GetAtt takes ["Resource", "Attribute"] (the resource named by a string)'
+    if function == "Fn::Sub":
+        if isinstance(argument, str):
+            return None
+        if (
+            isinstance(argument, list)
+            and len(argument) == 2
+            and isinstance(argument[0], str)
+            and isinstance(argument[1], dict)
+        ):
+            return None
+        return 'Fn::Sub takes a string, or ["string with ${Name}", { Name = ... }]'
+    if function == "Fn::Join" and not (
+        isinstance(argument, list) and len(argument) == 2 and isinstance(argument[0], str)
+    ):
+        return 'Fn::Join takes ["delimiter", [values...]]'
+    return None
 
 
 def policies(name: str, value: Any, source: str | None) -> list[Any]:
     if not isinstance(value, list):
         raise ConfigError(f"'{name}' must be a list (use [[policies]] sections)", source)
     for index, item in enumerate(value):
+        intrinsics(f"{name}[{index}]", item, source)
         if is_statement(item):
             statement(f"{name}[{index}]", item, source)
             continue
@@ -259,7 +361,10 @@ def access_log_format(name: str, value: Any, source: str | None) -> str:
 
 def string_or_intrinsic(pattern: re.Pattern[str], what: str, intrinsic: bool = True) -> Check:
     def check(name: str, value: Any, source: str | None) -> Any:
-        if (intrinsic and is_intrinsic(value)) or (isinstance(value, str) and pattern.match(value)):
+        if intrinsic and is_intrinsic(value):
+            intrinsics(name, value, source)
+            return value
+        if isinstance(value, str) and pattern.match(value):
             return value
         raise ConfigError(f"'{name}' must be {what}, not {value!r}", source)
 
@@ -341,7 +446,7 @@ TIMEOUT = integer(1, 900)
 COUNT = integer(0, 2**31 - 1)
 RETRY_ATTEMPTS = integer(0, 2)  # Lambda's MaximumRetryAttempts of asynchronous invocations
 ENVIRONMENT = mapping("environment variables", environment_name)
-TAGS = mapping("tags", tag_key)
+TAGS = tags
 LOGGING_LEVEL = one_of(LOGGING_LEVELS)
 CONTENT_HANDLING_STRATEGY = one_of(CONTENT_HANDLING)
 ARCHITECTURE = one_of(ARCHITECTURES)

@@ -403,6 +403,8 @@ def _check(table: dict[str, Any], source: str, prefix: str, spec: AppSpec | None
 
 def _check_together(settings: Settings, source: str, spec: AppSpec | None) -> None:
     """Checks of the stage's settings that involve more than one key."""
+    # A stage's tags add to the top-level ones: their number is known only now.
+    checks.tag_count("tags", settings.tags, source)
     snapping = [""] if settings.snap_start else []
     snapping += [f"functions.{n}." for n, f in sorted(settings.functions.items()) if f.snap_start]
     if snapping and RUNTIMES.index(settings.runtime) < RUNTIMES.index(SNAP_START_SINCE):

@@ -16,6 +16,7 @@ from wsgen.settings import (
     RouteSettings,
     Settings,
     load_settings,
+    settings_from,
 )
 
 
@@ -391,3 +392,9 @@ def test_only_a_runtime_neither_the_file_nor_a_flag_names_is_defaulted(tmp_path:
     assert load_settings(tmp_path, "api", {}).runtime_defaulted
     assert not load_settings(tmp_path, "api", {"runtime": "python3.12"}).runtime_defaulted
     assert not settings_for(tmp_path, "runtime = 'python3.13'").runtime_defaulted
+
+
+def test_49_tags_of_the_longest_keys_and_values_are_taken() -> None:
+    """AWS's 50 per resource, less SAM's lambda:createdBy on every function."""
+    tags = {f"{i:03d}" + "k" * 125: "v" * 256 for i in range(49)}
+    assert settings_from({"tags": tags}).tags == tags

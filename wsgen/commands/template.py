@@ -82,7 +82,11 @@ def run(args: argparse.Namespace) -> int:
     from ..render import render
     from ..settings import load_settings, runtime_warning, today
     from ..template import build_template
-    from ..template.quotas import check_resource_quota, route_quota_warning
+    from ..template.quotas import (
+        check_environment_size,
+        check_resource_quota,
+        route_quota_warning,
+    )
 
     app_dir = Path(args.app_dir)
     merge = Path(args.merge_template) if args.merge_template else None
@@ -109,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         template = deep_merge(template, load_template(settings.merge_template))
         check_merged(template, str(settings.merge_template))
     check_resource_quota(template, merged=settings.merge_template is not None)
+    check_environment_size(template)
     text = render(template, args.format)
     for warning in (runtime_warning(settings, today()), route_quota_warning(spec)):
         if warning:

@@ -13,16 +13,37 @@ from troposphere.awslambda import Permission
 
 from runtime.contract import CONNECT, DEFAULT, AppSpec, AuthorizerSpec, RouteSpec
 
+from ..exceptions import QuotaError
 from .arns import execute_api_arn, invocations_uri, invoked_function
 from .function import Functions
 from .names import logical_id
+
+MAX_API_NAME_CHARS = 128
+"""API Gateway's limit on an API's name (docs/aws-facts.md#deploy-time-limits)."""
+API_NAME_SUFFIX = "-websocket-api"
+
+
+def api_name(spec: AppSpec) -> str:
+    """The API's name, `{app_name}-websocket-api` (Chalice's).
+
+    Raises:
+        QuotaError: it is over API Gateway's 128 characters.
+    """
+    name = f"{spec.app_name}{API_NAME_SUFFIX}"
+    if len(name) > MAX_API_NAME_CHARS:
+        raise QuotaError(
+            f"the API's name {spec.app_name[:20]}...{API_NAME_SUFFIX} is {len(name)} characters, "
+            f"over API Gateway's {MAX_API_NAME_CHARS}; shorten App(app_name=...) to at most "
+            f"{MAX_API_NAME_CHARS - len(API_NAME_SUFFIX)} characters"
+        )
+    return name
 
 
 def add_api(t: Template, spec: AppSpec, tags: dict[str, Any]) -> Api:
     return t.add_resource(
         Api(
             logical_id("API"),
-            Name=f"{spec.app_name}-websocket-api",
+            Name=api_name(spec),
             ProtocolType="WEBSOCKET",
             RouteSelectionExpression=spec.route_selection_expression,
             **({"Tags": tags} if tags else {}),

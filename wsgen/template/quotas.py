@@ -6,10 +6,13 @@
   (`check_resource_quota`).
 - API Gateway: 300 routes per API by default, a quota AWS raises on request
   (`route_quota_warning`).
+- Lambda: a function's environment variables take at most 4 KB together
+  (`check_environment_size`).
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -186,3 +189,53 @@ def route_quota_warning(spec: AppSpec) -> str | None:
         "default, so the deploy fails until AWS raises the 'Routes per API' quota for your "
         "account (a Service Quotas or AWS Support request)"
     )
+
+
+ENVIRONMENT_BYTES = 4 * 1024
+"""Lambda's limit on a function's environment variables, all of them together, measured as
+their compact JSON object (docs/aws-facts.md#deploy-time-limits)."""
+
+_FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+
+
+def environment_size(variables: dict[str, Any]) -> int:
+    """The size Lambda measures for `variables`, at least: `{"NAME":"value",...}` in UTF-8.
+
+    A value CloudFormation computes (`Ref`, `Fn::Sub`, ...) counts as the literal text it
+    holds and one character per reference: less than it will be, so that no template that
+    deploys is refused.
+    """
+    known = {name: _least_text(value) for name, value in variables.items()}
+    return len(json.dumps(known, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def _least_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1 and "Fn::Sub" in value:
+        template = value["Fn::Sub"]
+        text = template if isinstance(template, str) else (template or [""])[0]
+        if isinstance(text, str):
+            parts = text.split("${")
+            return parts[0] + "".join("x" + part.partition("}")[2] for part in parts[1:])
+    return "x"
+
+
+def check_environment_size(template: dict[str, Any]) -> None:
+    """A `QuotaError` for a function whose environment is over Lambda's 4 KB."""
+    for title, resource in sorted(template.get("Resources", {}).items()):
+        if not isinstance(resource, dict) or resource.get("Type") not in _FUNCTION_TYPES:
+            continue
+        environment = (resource.get("Properties") or {}).get("Environment") or {}
+        variables = environment.get("Variables") if isinstance(environment, dict) else None
+        if not isinstance(variables, dict):
+            continue
+        size = environment_size(variables)
+        if size <= ENVIRONMENT_BYTES:
+            continue
+        largest = max(variables, key=lambda name: len(_least_text(variables[name])))
+        raise QuotaError(
+            f"function {title}'s environment variables take {size} bytes, over Lambda's "
+            f"{ENVIRONMENT_BYTES} for all of them (the largest: {largest}); keep large values "
+            "in SSM Parameter Store or S3 and read them at start"
+        )

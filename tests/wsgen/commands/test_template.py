@@ -333,6 +333,85 @@ BAD_INPUT = {
         ["--merge-template", "m.yaml"],
         "m.yaml: 'Metadata.b' is a bytes, which a template cannot hold",
     ),
+    # Deploy-time-only limits (docs/aws-facts.md#deploy-time-limits).
+    "environment over 4 KB": (
+        ECHO,
+        {"wsgen.toml": f'[environment]\nBIG = "{"x" * 4050}"\n'},
+        [],
+        "error: function WebsocketHandler's environment variables take 4",
+    ),
+    "environment over 4 KB with a merged variable": (
+        ECHO,
+        {
+            "m.yaml": "Resources:\n  WebsocketHandler:\n    Properties:\n      Environment:\n"
+            f"        Variables:\n          MORE: {'y' * 4050}\n"
+        },
+        ["--merge-template", "m.yaml"],
+        "over Lambda's 4096 for all of them (the largest: MORE)",
+    ),
+    "50 tags": (
+        ECHO,
+        {"wsgen.toml": "[tags]\n" + "".join(f't{i} = "v"\n' for i in range(50))},
+        [],
+        "wsgen.toml: 'tags' has 50 tags; AWS allows 50 per resource and SAM adds",
+    ),
+    "50 tags with the stage's": (
+        ECHO,
+        {
+            "wsgen.toml": "[tags]\n"
+            + "".join(f't{i} = "v"\n' for i in range(40))
+            + "[stages.api.tags]\n"
+            + "".join(f's{i} = "v"\n' for i in range(10))
+        },
+        [],
+        "wsgen.toml: 'tags' has 50 tags",
+    ),
+    "tag value of 257 characters": (
+        ECHO,
+        {"wsgen.toml": f'[tags]\nteam = "{"v" * 257}"\n'},
+        [],
+        "wsgen.toml: 'tags.team' is 257 characters; AWS takes tag values of at most 256",
+    ),
+    "tag key of 129 characters": (
+        ECHO,
+        {"wsgen.toml": f'[tags]\n{"k" * 129} = "v"\n'},
+        [],
+        "a tag key is 1 to 128 characters, not 129",
+    ),
+    "API name over 128 characters": (
+        ECHO.replace('app_name="t"', f'app_name="{"n" * 115}"'),
+        {},
+        [],
+        "error: the API's name nnnnnnnnnnnnnnnnnnnn...-websocket-api is 129 characters, over "
+        "API Gateway's 128; shorten App(app_name=...) to at most 114 characters",
+    ),
+    "Ref of a Ref": (
+        ECHO,
+        {"wsgen.toml": '[environment]\nTABLE = { Ref = { Ref = "Table" } }\n'},
+        [],
+        "wsgen.toml: 'environment.TABLE' is { Ref = {'Ref': 'Table'} }: Ref takes the name",
+    ),
+    "Ref of a Ref in a Sub": (
+        ECHO,
+        {"wsgen.toml": '[tags]\nteam = { "Fn::Sub" = ["${X}", { X = { Ref = 1 } }] }\n'},
+        [],
+        "'tags.team.Fn::Sub[1].X' is { Ref = 1 }: Ref takes the name",
+    ),
+    "GetAtt of a Ref in a policy": (
+        ECHO,
+        {
+            "wsgen.toml": "policies = [{ DynamoDBCrudPolicy = { TableName = "
+            '{ "Fn::GetAtt" = [{ Ref = "T" }, "Arn"] } } }]\n'
+        },
+        [],
+        "'policies[0].DynamoDBCrudPolicy.TableName' is { Fn::GetAtt = [{'Ref': 'T'}, 'Arn'] }",
+    ),
+    "Ref of a list as a certificate": (
+        ECHO,
+        {"wsgen.toml": '[domain]\nname = "ws.example.com"\ncertificate_arn = { Ref = ["C"] }\n'},
+        [],
+        "'domain.certificate_arn' is { Ref = ['C'] }: Ref takes the name",
+    ),
     "toml merge_template missing": (
         ECHO,
         {"wsgen.toml": 'merge_template = "r.yaml"\n'},

@@ -1,4 +1,5 @@
-"""Quotas: a function's 20 KB policy, CloudFormation's 500 resources, 300 routes per API."""
+"""Quotas: a function's 20 KB policy, CloudFormation's 500 resources, 300 routes per API,
+Lambda's 4 KB environment."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from tests.support.templates import PREFIX, build, of_type, ref
 from wsgen.exceptions import QuotaError
 from wsgen.template.names import logical_id
 from wsgen.template.quotas import (
+    ENVIRONMENT_BYTES,
     PERMISSIONS_PER_FUNCTION,
     RESOURCES_PER_STACK,
+    check_environment_size,
     check_resource_quota,
+    environment_size,
     route_quota_warning,
     transformed_count,
 )
@@ -226,3 +230,26 @@ def test_the_error_suggests_fewer_functions_when_they_have_a_permission_per_rout
     assert "[functions.NAME] tables (a function serving over 25 routes" in message
     assert "fewer two-way routes (each adds a RouteResponse)" in message
     assert "merged template" not in message
+
+
+def test_environment_size_is_lambdas_measure_and_a_lower_bound_for_intrinsics() -> None:
+    """Lambda measures the compact JSON object ("String measured: {...}"); what CloudFormation
+    computes counts as its literal text and one character per reference."""
+    assert environment_size({"AB": "é"}) == len('{"AB":"é"}'.encode())
+    endpoint = {"Fn::Sub": "https://${WebsocketAPI}.execute-api.${AWS::Region}.amazonaws.com/x"}
+    assert environment_size({"E": endpoint}) == len(
+        '{"E":"https://x.execute-api.x.amazonaws.com/x"}'
+    )
+    assert environment_size({"T": {"Ref": "Table"}}) == len('{"T":"x"}')
+
+
+def test_an_environment_of_exactly_4_kb_deploys_and_one_byte_more_does_not() -> None:
+    def template(size: int) -> dict[str, Any]:
+        value = "v" * (size - len('{"BIG":""}'))
+        function = {"Type": "AWS::Serverless::Function", "Properties": {}}
+        function["Properties"] = {"Environment": {"Variables": {"BIG": value}}}
+        return {"Resources": {"F": function}}
+
+    check_environment_size(template(ENVIRONMENT_BYTES))
+    with pytest.raises(QuotaError, match="F's environment variables take 4097 bytes"):
+        check_environment_size(template(ENVIRONMENT_BYTES + 1))
