@@ -13,6 +13,8 @@ from .contract import (
     DEFAULT,
     DEFAULT_ROUTE_SELECTION_EXPRESSION,
     DISCONNECT,
+    FAN_OUT,
+    FAN_OUT_FUNCTION,
     FEATURE_FLAG,
     MIDDLEWARE_EVENT_TYPES,
     TASK,
@@ -49,6 +51,15 @@ if TYPE_CHECKING:
 
 LOG_FORMAT = "%(name)s - %(levelname)s - %(message)s"
 """`app.log`'s line format, Chalice's (Lambda adds the time itself)."""
+
+FAN_OUT_OPTIONS = {"queue": None, "queue_arn": None, "batch_size": 10}
+"""The fan-out function's event source: the template's fan-out queue, ten shards a batch."""
+
+
+def _fan_out(event: Any) -> Any:
+    """The fan-out function's handler (`runtime.functions` runs `runtime.fanout.consume`)."""
+    raise AssertionError("the fan-out function runs runtime.fanout.consume")
+
 
 _DECORATORS = {CONNECT: "on_ws_connect", DISCONNECT: "on_ws_disconnect"}
 """The decorator registering each predefined route; every other key is `on_ws_message`'s."""
@@ -97,6 +108,7 @@ class App(EventSources):
         debug: bool = False,
         configure_logs: bool = True,
         connections: bool = False,
+        fan_out: bool = False,
     ) -> None:
         self.app_name = app_name
         self._debug = debug
@@ -112,6 +124,7 @@ class App(EventSources):
         """Named sets of tracked connections: join, leave, members, count, send."""
         if connections:
             self.websocket_api.on_gone = self.connections.forget
+        self.websocket_api.app_name = app_name
         self._route_selection_expression = DEFAULT_ROUTE_SELECTION_EXPRESSION
         self.route_table: dict[str, Route] = {}
         """Route key → `Route`, what the entry point reads. Read-only: register with
@@ -122,6 +135,16 @@ class App(EventSources):
         self.background = Background()
         """Starts asynchronous invocations: `@app.on_ws_connected`'s (see `use_background`)."""
         self._middleware: list[tuple[Middleware, str]] = []
+        if fan_out:
+            # Large audiences go to shards: the queue's consumer is a function of its own.
+            self.websocket_api.on_shards = self._shards
+            if connections:
+                self.websocket_api.on_enqueued = self.connections.fan_out_started
+            self._function(FAN_OUT, FAN_OUT_FUNCTION, **FAN_OUT_OPTIONS)(_fan_out)
+
+    def _shards(self, bodies: list[str], delay_s: int) -> dict[int, Exception]:
+        """Queue shard messages through the background in use (see `use_background`)."""
+        return self.background.shards(bodies, delay_s)
 
     @property
     def debug(self) -> bool:

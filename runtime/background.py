@@ -68,6 +68,16 @@ class Background:
             )
         self.invoke(prefix + name, payload)
 
+    def shards(self, bodies: list[str], delay_s: int = 0) -> dict[int, Exception]:
+        """Queue a fan-out's shard messages (`runtime.fanout`), each visible after `delay_s`.
+
+        On AWS, `SendMessageBatch` to the queue `WSGEN_FAN_OUT_QUEUE_URL` names. Returns the
+        errors of the bodies not queued, by index (empty: all queued).
+        """
+        from .fanout import send_to_queue
+
+        return send_to_queue(bodies, delay_s)
+
     def invoke(self, function_name: str, payload: dict[str, Any]) -> None:
         """Invoke `function_name` asynchronously with `payload` (JSON); returns at once.
 

@@ -126,6 +126,31 @@ class Connections:
         self._check("app.connections.all()")
         return (Connection(record, self) for record in self.store.all())
 
+    def send_all(
+        self, message: str | bytes, *, exclude: str | Iterable[str] | None = None
+    ) -> BroadcastResult:
+        """Send `message` to every tracked connection but `exclude` (an id, or several).
+
+        `websocket_api.fan_out()` over `all()`'s ids: shards above the threshold.
+
+        Raises:
+            FanOutNotEnabledError: the app was created without `fan_out=True`.
+        """
+        self._check("app.connections.send_all()")
+        skip = {exclude} if isinstance(exclude, str) else set(exclude or ())
+        ids = [record["id"] for record in self.store.all() if record["id"] not in skip]
+        return self._websocket_api.fan_out(ids, message)
+
+    def fan_out_status(self, fan_out_id: str) -> dict[str, int] | None:
+        """What the shards of a fan-out (`BroadcastResult.fan_out_id`) did so far.
+
+        `{"enqueued": n, "delivered": n, "gone": n, "failed": n}`: done when the last three
+        add up to `enqueued` (SQS delivers at least once, so a shard sent twice counts
+        twice). None for an unknown fan-out, or one over a day old.
+        """
+        self._check("app.connections.fan_out_status()")
+        return self.store.fan_out(fan_out_id)
+
     def count(self) -> int:
         """How many connections are tracked."""
         self._check("app.connections.count()")
@@ -198,6 +223,10 @@ class Connections:
         self._hints.pop(connection_id, None)
         self.store.delete(connection_id)
 
+    def fan_out_started(self, fan_out_id: str, enqueued: int) -> None:
+        """A fan-out handed `enqueued` ids to shards: its counters start with that."""
+        self.store.add_fan_out(fan_out_id, {"enqueued": enqueued})
+
     def forget(self, connection_ids: Iterable[str]) -> None:
         """Forget connections a send found gone (410)."""
         for connection_id in connection_ids:
@@ -258,12 +287,20 @@ class Groups:
     ) -> BroadcastResult:
         """Send `message` to every member of `group` but `exclude` (an id, or several).
 
-        One `broadcast()` for the whole group; the members it finds gone are forgotten.
+        One `broadcast()` for the whole group; the members it finds gone are forgotten. In
+        an app created with `fan_out=True`, a group over the threshold goes to shards
+        instead (`websocket_api.fan_out()`): the result's `enqueued` counts them.
         """
         store = self._store("app.groups.send()", group)
         skip = {exclude} if isinstance(exclude, str) else set(exclude or ())
         ids = [i for i in store.member_ids(group) if i not in skip]
-        result = self._websocket_api.broadcast(ids, message)
+        api = self._websocket_api
+        if api.on_shards is not None:
+            result = api.fan_out(ids, message, group=group)
+            if result.fan_out_id is not None:
+                return result  # the shards forget the gone members
+        else:
+            result = api.broadcast(ids, message)
         for connection_id in result.gone:
             # A membership whose connection is already gone is not deleted with it.
             store.leave(group, connection_id)

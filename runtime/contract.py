@@ -42,7 +42,9 @@ DYNAMODB = "on_dynamodb_record"
 LAMBDA_FUNCTION = "lambda_function"
 TASK = "task"
 """`@app.task()`: a function started by `task.delay()` with an asynchronous invocation."""
-FUNCTION_KINDS = (SCHEDULE, SQS, SNS, CW_EVENT, DYNAMODB, LAMBDA_FUNCTION, TASK)
+FAN_OUT = "fan_out"
+"""`App(..., fan_out=True)`'s consumer of the fan-out queue: the shards' function."""
+FUNCTION_KINDS = (SCHEDULE, SQS, SNS, CW_EVENT, DYNAMODB, LAMBDA_FUNCTION, TASK, FAN_OUT)
 
 FUNCTION_NAME_ENV = "AWS_LAMBDA_FUNCTION_NAME"
 """Lambda's name of the running function: where `@app.on_ws_connected` is started."""
@@ -54,6 +56,18 @@ TASK_KEY = "wsgen.task"
 TASK_PREFIX_ENV = "WSGEN_TASK_FUNCTION_PREFIX"
 """What a task's Lambda function name starts with (the stack's name and `-`); the template
 names each task's function `{prefix}{task name}`."""
+
+FAN_OUT_FUNCTION = "wsgen_fan_out"
+"""The name of the function sending the shards of a fan-out (its `[functions.NAME]`)."""
+FAN_OUT_KEY = "wsgen.fan_out"
+"""The key of a shard message's body naming its fan-out (`{"wsgen.fan_out": id, ...}`)."""
+FAN_OUT_QUEUE_ENV = "WSGEN_FAN_OUT_QUEUE_URL"
+"""The URL of the SQS queue the shards of a fan-out go through (`App(..., fan_out=True)`)."""
+FAN_OUT_THRESHOLD_ENV = "WSGEN_FAN_OUT_THRESHOLD"
+"""Above this many ids a fan-out goes to shards (unless `websocket_api.fan_out_threshold`)."""
+FAN_OUT_MAX_RECEIVES = 3
+"""How many times the fan-out queue delivers a shard before its redrive policy moves it
+to the dead-letter queue (the template's `maxReceiveCount`; the consumer reads it too)."""
 
 CONNECTED_KEY = "wsgen.connected"
 """The key of an asynchronous invocation's payload holding the `$connect` event whose
@@ -247,6 +261,11 @@ class AppSpec(_Record):
             functions,
             connected,
         )
+
+    @property
+    def fan_out(self) -> bool:
+        """The app fans out through shards (`App(..., fan_out=True)`): it has the queue."""
+        return self.function(FAN_OUT_FUNCTION) is not None
 
     def route(self, key: str) -> RouteSpec | None:
         return next((r for r in self.routes if r.key == key), None)

@@ -8,7 +8,9 @@ Items (keys `pk`, `sk`; `expires_at`, the table's TTL attribute, on every item):
   groups (a string set);
 - a group membership: `pk = group#{name}`, `sk = {id}`;
 - a counter: `pk = count#{bucket}`, `sk = count`; `n`, the connections made in that
-  10-minute bucket and not deleted yet.
+  10-minute bucket and not deleted yet;
+- a fan-out's counters: `pk = fanout#{id}`, `sk = fanout`; enqueued, delivered, gone and
+  failed (`add_fan_out` is one UpdateItem ADD, `fan_out` one GetItem), kept a day.
 
 - `get` is one GetItem, `members(group)` a Query of the group's partition then BatchGetItem
   of the connections (consistent reads, so a deleted connection is never returned);
@@ -36,7 +38,7 @@ from _thread import allocate_lock
 
 from .contract import PRINCIPAL_INDEX, TTL_ATTRIBUTE
 from .exceptions import ConnectionNotFoundError, ConnectionStoreError
-from .store import RECORD_LIFETIME_S, ConnectionStore
+from .store import FAN_OUT_FIELDS, FAN_OUT_LIFETIME_S, RECORD_LIFETIME_S, ConnectionStore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -305,6 +307,38 @@ class DynamoDBStore(ConnectionStore):
         items = self._batch_get(keys, projection="#n", names={"#n": "n"})
         return max(0, sum(int(item["n"]["N"]) for item in items if "n" in item))
 
+    # Fan-out counters
+
+    def add_fan_out(self, fan_out_id: str, counts: dict[str, int]) -> None:
+        adds = [name for name in FAN_OUT_FIELDS if counts.get(name)]
+        if not adds:
+            return
+        names = {f"#{name[0]}": name for name in adds}
+        names["#e"] = TTL_ATTRIBUTE
+        values = {f":{name[0]}": _n(counts[name]) for name in adds}
+        values[":exp"] = _n(int(self._clock()) + FAN_OUT_LIFETIME_S)
+        self._retrying(
+            "UpdateItem",
+            {
+                "TableName": self.table_name,
+                "Key": _fan_out_key(fan_out_id),
+                "UpdateExpression": "ADD "
+                + ", ".join(f"#{name[0]} :{name[0]}" for name in adds)
+                + " SET #e = if_not_exists(#e, :exp)",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            },
+        )
+
+    def fan_out(self, fan_out_id: str) -> dict[str, int] | None:
+        item = self._call(
+            "GetItem",
+            {"TableName": self.table_name, "Key": _fan_out_key(fan_out_id), "ConsistentRead": True},
+        ).get("Item")
+        if not item or int(item[TTL_ATTRIBUTE]["N"]) <= self._clock():
+            return None
+        return {name: int(item[name]["N"]) if name in item else 0 for name in FAN_OUT_FIELDS}
+
     # DynamoDB calls
 
     def _add_to_count(self, connected_at_ms: int, delta: int) -> None:
@@ -417,6 +451,10 @@ class DynamoDBStore(ConnectionStore):
 
 def _backoff(attempt: int) -> None:
     time.sleep(min(0.01 * 2**attempt, 0.5))
+
+
+def _fan_out_key(fan_out_id: str) -> dict[str, Any]:
+    return {"pk": _s("fanout#" + fan_out_id), "sk": _s("fanout")}
 
 
 def _counter_key(bucket: int) -> dict[str, Any]:

@@ -19,6 +19,8 @@ WebsocketError
 ├── CredentialsError             the container credentials endpoint failed or was refused
 ├── BackgroundInvokeError        Lambda refused an asynchronous invocation (or it is too big)
 ├── TaskArgumentsError           a task's delay() argument is not JSON (also TypeError)
+├── FanOutNotEnabledError        websocket_api.fan_out() in an app without fan_out=True
+├── FanOutQueueError             SQS refused shards of a fan-out (or no queue is named)
 ├── ExperimentalFeatureError     the app uses WebSockets without the WEBSOCKETS flag
 ├── InvalidEventError            not an API Gateway WebSocket event (also ValueError)
 ├── RouteNotFoundError           no handler for the route and no $default
@@ -152,6 +154,39 @@ class BackgroundInvokeError(WebsocketError):
     def __str__(self) -> str:
         status = "" if self.status is None else f" (HTTP {self.status})"
         return f"cannot invoke {self.function_name} asynchronously{status}: {self.reason}"
+
+
+class FanOutNotEnabledError(WebsocketError):
+    """`fan_out()` (or `connections.send_all()`) in an app created without `fan_out=True`."""
+
+    def __init__(self, app_name: str | None, what: str) -> None:
+        super().__init__(app_name, what)
+        self.app_name = app_name
+        self.what = what
+
+    def __str__(self) -> str:
+        name = "..." if self.app_name is None else repr(self.app_name)
+        return (
+            f"{self.what} needs the fan-out queue, which this app does not have; create the "
+            f"app with App(app_name={name}, fan_out=True), or use broadcast()"
+        )
+
+
+class FanOutQueueError(WebsocketError):
+    """The fan-out queue refused shard messages, or no queue URL is configured.
+
+    `code` is SQS's error code (None when no request was made); the ids of the shards it
+    refused are in the `BroadcastResult`'s `failed`, with this error.
+    """
+
+    def __init__(self, code: str | None, reason: str) -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+
+    def __str__(self) -> str:
+        code = "" if self.code is None else f" ({self.code})"
+        return f"cannot queue fan-out shards{code}: {self.reason}"
 
 
 class TaskArgumentsError(WebsocketError, TypeError):

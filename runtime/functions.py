@@ -9,7 +9,7 @@ change: these functions never reach it.
 
 from __future__ import annotations
 
-from .contract import CW_EVENT, DYNAMODB, LAMBDA_FUNCTION, SCHEDULE, SNS, SQS, TASK
+from .contract import CW_EVENT, DYNAMODB, FAN_OUT, LAMBDA_FUNCTION, SCHEDULE, SNS, SQS, TASK
 from .exceptions import FunctionNotFoundError, RegistrationError
 from .sources import CloudWatchEvent, DynamoDBEvent, LambdaFunctionEvent, SNSEvent, SQSEvent
 
@@ -172,6 +172,10 @@ class EventSources:
             from .tasks import run
 
             return lambda event, context: run(name, handler, event)
+        if entry.kind == FAN_OUT:  # wsgen's own queue consumer: no middleware either
+            from .fanout import consume
+
+            return lambda event, context: consume(self, event, context)
         # Chalice's middleware of the kind, and "all": `middleware(event, get_response)`
         # around the handler, the first registered outermost; none: the handler itself.
         middleware = self.middleware_for(_MIDDLEWARE_TYPES[entry.kind])

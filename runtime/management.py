@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from _thread import allocate_lock  # threading.Lock itself; `threading` costs cold-start time
 
-from .contract import ENDPOINT_ENV, MAX_MESSAGE_BYTES
+from .contract import ENDPOINT_ENV, FAN_OUT_THRESHOLD_ENV, MAX_MESSAGE_BYTES
 from .exceptions import (
     EndpointNotConfiguredError,
     ManagementApiError,
@@ -37,25 +37,34 @@ if TYPE_CHECKING:
 OPENING_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
 """Seconds between the attempts of a send to a connection whose handshake may not be
 finished (`@app.on_ws_connected`): 1.55 s in all, then its 410 stands."""
+DEFAULT_FAN_OUT_THRESHOLD = 1000
+"""`fan_out()` sends to this many ids itself, more through shards (docs/aws-facts.md#fan-out)."""
 DEFAULT_BROADCAST_WORKERS = 64
 MAX_POOL_CONNECTIONS = 64
 """HTTP connections kept per endpoint (both clients); broadcast's concurrency is capped by it."""
 
 
 class BroadcastResult:
-    """What `broadcast()` did: ids delivered, ids gone (410), and ids that failed otherwise."""
+    """What a send to many did: ids delivered, ids gone (410), ids that failed otherwise,
+    and how many were handed to shards (`fan_out()`), which send them after it returned."""
 
-    __slots__ = ("delivered", "failed", "gone")
+    __slots__ = ("delivered", "enqueued", "failed", "fan_out_id", "gone")
 
     def __init__(self) -> None:
         self.delivered: list[str] = []
         self.gone: list[str] = []
         self.failed: dict[str, Exception] = {}
+        self.enqueued = 0
+        """Ids handed to the fan-out's shards (0 when this invocation sent to every id)."""
+        self.fan_out_id: str | None = None
+        """The id of the fan-out whose shards got them: its log lines and counters
+        (`app.connections.fan_out_status`). None when nothing was enqueued."""
 
     def __repr__(self) -> str:
+        shards = f", enqueued={self.enqueued}" if self.fan_out_id is not None else ""
         return (
             f"BroadcastResult(delivered={len(self.delivered)}, gone={self.gone!r}, "
-            f"failed={list(self.failed)!r})"
+            f"failed={list(self.failed)!r}{shards})"
         )
 
 
@@ -89,6 +98,16 @@ class WebsocketAPI:
         self._lock = allocate_lock()
         self.on_gone: Callable[[list[str]], None] | None = None
         """Called with the ids a send found gone (410); tracked apps forget them there."""
+        self.on_shards: Callable[[list[str], int], dict[int, Exception]] | None = None
+        """Queues shard messages with a delay in seconds (`App(..., fan_out=True)` sets it:
+        `app.background.shards`); returns the errors of those not queued, by index."""
+        self.fan_out_threshold: int | None = None
+        """Above this many ids `fan_out()` uses shards; None: `WSGEN_FAN_OUT_THRESHOLD`,
+        else `runtime.fanout.DEFAULT_THRESHOLD` (1,000)."""
+        self.on_enqueued: Callable[[str, int], None] | None = None
+        """Called with a fan-out's id and how many ids its shards got; tracked apps start
+        its counters there."""
+        self.app_name: str | None = None
         self._opening: set[str] = set()
 
     def use_client(self, client: Any) -> Any:
@@ -221,6 +240,71 @@ class WebsocketAPI:
         if result.gone:
             self._gone(result.gone)
         return result
+
+    def fan_out(
+        self,
+        connection_ids: Iterable[str],
+        message: str | bytes,
+        *,
+        group: str | None = None,
+    ) -> BroadcastResult:
+        """Send one message to an audience of any size: `broadcast()` up to the threshold,
+        shards through the app's fan-out queue above it (`App(..., fan_out=True)`).
+
+        Above `threshold` ids it returns once SQS holds the shards, with `enqueued` counting
+        the ids handed over (`delivered`, `gone` empty; ids of shards SQS refused are in
+        `failed`). The fan-out function sends them, retries throttling and 5xx, and forgets
+        the gone ids; `group` names the group they came from, whose memberships of gone ids
+        it deletes too.
+
+        Raises:
+            MessageTooLargeError: over 128 KB, before anything is sent or queued.
+            FanOutNotEnabledError: the app was created without `fan_out=True`.
+        """
+        _check_size(message)
+        if self.on_shards is None:
+            from .exceptions import FanOutNotEnabledError
+
+            raise FanOutNotEnabledError(self.app_name, "app.websocket_api.fan_out()")
+        ids = list(dict.fromkeys(connection_ids))
+        if len(ids) <= self.threshold:
+            return self.broadcast(ids, message)
+        from .fanout import enqueue
+
+        result = enqueue(self.on_shards, ids, message, BroadcastResult(), group)
+        if result.enqueued and self.on_enqueued is not None and result.fan_out_id is not None:
+            try:
+                self.on_enqueued(result.fan_out_id, result.enqueued)
+            except Exception as exc:  # the shards are queued: said, not raised
+                import logging
+
+                logging.getLogger("runtime").warning(
+                    "could not start the counters of fan-out %s: %s: %s",
+                    result.fan_out_id,
+                    type(exc).__name__,
+                    exc,
+                )
+        return result
+
+    @property
+    def threshold(self) -> int:
+        """The audience size above which `fan_out()` uses shards (see `fan_out_threshold`)."""
+        if self.fan_out_threshold is not None:
+            return self.fan_out_threshold
+        from_env = os.environ.get(FAN_OUT_THRESHOLD_ENV)
+        if from_env:
+            try:
+                return int(from_env)
+            except ValueError:  # a typo must not stop every send: said, then the default
+                import logging
+
+                logging.getLogger("runtime").warning(
+                    "%s=%r is not a whole number; using %d",
+                    FAN_OUT_THRESHOLD_ENV,
+                    from_env,
+                    DEFAULT_FAN_OUT_THRESHOLD,
+                )
+        return DEFAULT_FAN_OUT_THRESHOLD
 
     def _gone(self, connection_ids: list[str]) -> None:
         """Tell `on_gone`; its failure is logged, not raised: the send's outcome stands."""

@@ -108,6 +108,20 @@ class ConnectionStore:
         """How many connections are live."""
         raise NotImplementedError
 
+    def add_fan_out(self, fan_out_id: str, counts: dict[str, int]) -> None:
+        """Add `counts` (`enqueued`, `delivered`, `gone`, `failed`) to a fan-out's counters,
+        kept `FAN_OUT_LIFETIME_S` after the first."""
+        raise NotImplementedError
+
+    def fan_out(self, fan_out_id: str) -> dict[str, int] | None:
+        """A fan-out's counters, every field of `FAN_OUT_FIELDS` (None: none recorded)."""
+        raise NotImplementedError
+
+
+FAN_OUT_FIELDS = ("enqueued", "delivered", "gone", "failed")
+FAN_OUT_LIFETIME_S = 86400
+"""How long a fan-out's counters are kept: a day."""
+
 
 class MemoryStore(ConnectionStore):
     """Connections in this process's memory, with the same semantics as DynamoDB's store.
@@ -122,6 +136,7 @@ class MemoryStore(ConnectionStore):
         self._records: dict[str, Record] = {}
         self._groups: dict[str, dict[str, None]] = {}  # group -> ids, in joining order
         self._principals: dict[str, dict[str, None]] = {}
+        self._fan_outs: dict[str, tuple[float, dict[str, int]]] = {}
 
     def _live(self, connection_id: str) -> Record | None:
         """The record unless expired (an expired one is dropped); call with the lock held."""
@@ -236,6 +251,24 @@ class MemoryStore(ConnectionStore):
         with self._lock:
             self._purge()
             return len(self._records)
+
+    def add_fan_out(self, fan_out_id: str, counts: dict[str, int]) -> None:
+        with self._lock:
+            expires, counters = self._fan_outs.get(fan_out_id) or (
+                self._clock() + FAN_OUT_LIFETIME_S,
+                dict.fromkeys(FAN_OUT_FIELDS, 0),
+            )
+            for name in FAN_OUT_FIELDS:
+                counters[name] += counts.get(name, 0)
+            self._fan_outs[fan_out_id] = (expires, counters)
+
+    def fan_out(self, fan_out_id: str) -> dict[str, int] | None:
+        with self._lock:
+            found = self._fan_outs.get(fan_out_id)
+            if found is None or found[0] <= self._clock():
+                self._fan_outs.pop(fan_out_id, None)
+                return None
+            return dict(found[1])
 
 
 def _copy(record: Record) -> Record:

@@ -1,0 +1,379 @@
+"""Fan-out at scale: a large audience handed to shards through the app's SQS queue.
+
+`app.websocket_api.fan_out(ids, message)` (and `app.groups.send()`, `app.connections.send_all()`
+in an app created with `fan_out=True`) sends to at most `websocket_api.threshold` ids
+itself, with
+`broadcast()`. Above it, the ids are split into shards of `SHARD_SIZE`, each one SQS message
+(`{"wsgen.fan_out": id, "ids": [...], "text" or "binary": ..., "group": ..., "attempt": n}`),
+sent ten to a `SendMessageBatch` request: the caller returns once SQS holds them, with
+`BroadcastResult.enqueued` counting the ids handed over.
+
+The fan-out function (`wsgen_fan_out`, its own Lambda function polling the queue) sends each
+shard with `broadcast()` (up to 64 posts in flight, each post retried on 429 and 5xx by
+`runtime.aws`), forgets the ids found gone, and then:
+
+- ids that failed otherwise (after those retries) go back to the queue as a shard of their
+  own, delayed by a jittered backoff, up to `MAX_SHARD_ATTEMPTS` times; the delivered ones
+  are never sent twice;
+- a shard none of whose ids could be reached (the endpoint refusing every post) is reported
+  as a batch item failure: SQS delivers it again, and after `FAN_OUT_MAX_RECEIVES` moves it
+  to the dead-letter queue.
+
+Each shard's outcome is one JSON line on stdout (CloudWatch Logs), and in a tracked app
+(`connections=True`) it is added to counters of the fan-out in the connections store, which
+`app.connections.fan_out_status(id)` reads. docs/aws-facts.md#fan-out has the limits the
+sizes come from.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .contract import FAN_OUT_KEY, FAN_OUT_MAX_RECEIVES, FAN_OUT_QUEUE_ENV
+from .exceptions import FanOutQueueError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from .management import BroadcastResult
+
+    Enqueue = Callable[[list[str], int], dict[int, Exception]]
+    """Queues shard bodies with a delay in seconds; the errors of those not queued, by index."""
+
+SHARD_SIZE = 1000
+"""Ids per shard message: about 0.3 s of posting at 64 in flight and 20 ms a post."""
+MAX_BATCH_ENTRIES = 10
+"""Messages per `SendMessageBatch` request (SQS's limit)."""
+MAX_BATCH_BYTES = 262144
+"""Bytes of message bodies per message and per `SendMessageBatch` request: 256 KiB, the limit
+SQS documented until 2025 (1 MiB since), so the queue works in every region."""
+MAX_SHARD_ATTEMPTS = 3
+"""Times the fan-out function tries the ids of a shard that failed (429, 5xx after the
+client's own retries) before it counts them as failed."""
+RETRY_DELAY_S = 2
+"""A retried shard waits a random 1..RETRY_DELAY_S * 2 ** (attempt - 1) seconds in the queue."""
+STATUS_FIELDS = ("enqueued", "delivered", "gone", "failed")
+
+
+def new_id() -> str:
+    """A fan-out's id: 16 random bytes as hex."""
+    return os.urandom(16).hex()
+
+
+def shard_bodies(
+    fan_out_id: str,
+    ids: list[str],
+    message: str | bytes,
+    group: str | None = None,
+    attempt: int = 1,
+    size: int | None = None,
+) -> list[tuple[str, list[str]]]:
+    """The shard messages for `ids`, each with its ids: `size` ids (`SHARD_SIZE`), fewer
+    where the message would be over 256 KiB."""
+    size = size or SHARD_SIZE
+    import json
+
+    head: dict[str, Any] = {FAN_OUT_KEY: fan_out_id, "attempt": attempt}
+    if group is not None:
+        head["group"] = group
+    if isinstance(message, str):
+        head["text"] = message
+    else:
+        import base64
+
+        head["binary"] = base64.b64encode(message).decode()
+    shards: list[tuple[str, list[str]]] = []
+    pending = [ids[start : start + size] for start in range(0, len(ids), size)]
+    while pending:
+        chunk = pending.pop(0)
+        body = json.dumps({**head, "ids": chunk}, separators=(",", ":"))
+        if len(body.encode()) > MAX_BATCH_BYTES and len(chunk) > 1:
+            half = len(chunk) // 2
+            pending[:0] = [chunk[:half], chunk[half:]]
+            continue
+        shards.append((body, chunk))
+    return shards
+
+
+def enqueue(
+    queue: Enqueue,
+    ids: list[str],
+    message: str | bytes,
+    result: BroadcastResult,
+    group: str | None = None,
+) -> BroadcastResult:
+    """Hand `ids` to shards through `queue`; `result` gains the fan-out id and `enqueued`.
+
+    The ids of shards the queue refused go to `result.failed`, with its error.
+    """
+    fan_out_id = new_id()
+    result.fan_out_id = fan_out_id
+    shards = shard_bodies(fan_out_id, ids, message, group)
+    errors = queue([body for body, _ in shards], 0)
+    for index, (_, chunk) in enumerate(shards):
+        error = errors.get(index)
+        if error is None:
+            result.enqueued += len(chunk)
+        else:
+            for connection_id in chunk:
+                result.failed[connection_id] = error
+    return result
+
+
+# Sending to the queue -------------------------------------------------------------------
+
+TARGET_PREFIX = "AmazonSQS."
+"""`X-Amz-Target` of SQS's JSON 1.0 protocol: this prefix and the operation name."""
+
+
+def batches(bodies: list[str]) -> list[list[int]]:
+    """Indexes of `bodies` grouped per request: at most 10 and 256 KiB of bodies each."""
+    groups: list[list[int]] = []
+    size = 0
+    for index, body in enumerate(bodies):
+        length = len(body.encode())
+        if not groups or len(groups[-1]) == MAX_BATCH_ENTRIES or size + length > MAX_BATCH_BYTES:
+            groups.append([])
+            size = 0
+        groups[-1].append(index)
+        size += length
+    return groups
+
+
+def send_to_queue(bodies: list[str], delay_s: int = 0) -> dict[int, Exception]:
+    """Send shard bodies to the queue `WSGEN_FAN_OUT_QUEUE_URL` names; errors by index.
+
+    In Lambda, `SendMessageBatch` requests signed by `runtime.aws` (SQS's JSON protocol),
+    retried as AWS SDKs' standard mode does; an entry SQS failed on its side is sent once
+    more. Elsewhere (no Lambda credentials) boto3's client.
+    """
+    url = os.environ.get(FAN_OUT_QUEUE_ENV)
+    if not url:
+        missing = FanOutQueueError(
+            None,
+            f"{FAN_OUT_QUEUE_ENV} is not set: deploy with the template of wsgen template, or "
+            "run the app under wsgen local or wsgen.testing.Client",
+        )
+        return dict.fromkeys(range(len(bodies)), missing)
+    from .aws import credentials
+
+    found = credentials()
+    call = _boto3_batch if found is None else _signed_batch
+    errors: dict[int, Exception] = {}
+    for group in batches(bodies):
+        entries = {str(i): bodies[i] for i in group}
+        for attempt in range(2):
+            failed: dict[str, tuple[bool, Exception]]
+            try:
+                failed = call(url, entries, delay_s, found)
+            except FanOutQueueError as exc:
+                failed = {key: (True, exc) for key in entries}
+            retry = {key: entries[key] for key, (sender, _) in failed.items() if not sender}
+            if attempt == 0 and retry:
+                for key in failed.keys() - retry.keys():
+                    errors[int(key)] = failed[key][1]
+                entries = retry
+                continue
+            for key, (_, error) in failed.items():
+                errors[int(key)] = error
+            break
+    return errors
+
+
+def _signed_batch(
+    url: str, entries: dict[str, str], delay_s: int, found: Any
+) -> dict[str, tuple[bool, Exception]]:
+    """One `SendMessageBatch` through runtime.aws; the failed entries: (sender's fault, error)."""
+    import json
+
+    from .aws import region_of, request
+
+    env = os.environ
+    endpoint = env.get("AWS_ENDPOINT_URL_SQS") or env.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        scheme, _, rest = url.partition("://")
+        endpoint = f"{scheme}://{rest.split('/', 1)[0]}"
+    region = region_of(url) or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    payload = {
+        "QueueUrl": url,
+        "Entries": [
+            {"Id": key, "MessageBody": body, **({"DelaySeconds": delay_s} if delay_s else {})}
+            for key, body in entries.items()
+        ],
+    }
+    try:
+        response = request(
+            "POST",
+            endpoint.rstrip("/") + "/",
+            service="sqs",
+            credentials=found,
+            body=json.dumps(payload, separators=(",", ":")).encode(),
+            headers={
+                "Content-Type": "application/x-amz-json-1.0",
+                "X-Amz-Target": TARGET_PREFIX + "SendMessageBatch",
+            },
+            region=region or "us-east-1",
+        )
+    except OSError as exc:
+        raise FanOutQueueError(None, f"{type(exc).__name__}: {exc}") from exc
+    if not response.ok:
+        reason = response.error_message or f"HTTP {response.status} {response.reason}"
+        raise FanOutQueueError(response.error_code, reason)
+    answer = response.json()
+    return {
+        str(entry["Id"]): (
+            bool(entry.get("SenderFault")),
+            FanOutQueueError(entry.get("Code"), str(entry.get("Message") or "refused")),
+        )
+        for entry in answer.get("Failed") or ()
+    }
+
+
+def _boto3_batch(
+    url: str, entries: dict[str, str], delay_s: int, found: Any
+) -> dict[str, tuple[bool, Exception]]:
+    """The same request through boto3 (a developer's machine, a profile)."""
+    import boto3
+
+    try:
+        answer = boto3.client("sqs").send_message_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": key, "MessageBody": body, **({"DelaySeconds": delay_s} if delay_s else {})}
+                for key, body in entries.items()
+            ],
+        )
+    except Exception as exc:
+        error = getattr(exc, "response", {}).get("Error", {})
+        raise FanOutQueueError(error.get("Code"), str(exc)) from exc
+    return {
+        str(entry["Id"]): (
+            bool(entry.get("SenderFault")),
+            FanOutQueueError(entry.get("Code"), str(entry.get("Message") or "refused")),
+        )
+        for entry in answer.get("Failed") or ()
+    }
+
+
+# The fan-out function ---------------------------------------------------------------------
+
+
+def consume(app: Any, event: Any, context: Any) -> dict[str, Any]:
+    """The fan-out function's handler: send each shard of the SQS batch; its failures.
+
+    Returns Lambda's partial batch response: the shards to deliver again are those none of
+    whose ids could be reached, and those that could not be read.
+    """
+    failures = []
+    for record in event["Records"]:
+        try:
+            done = _shard(app, record)
+        except Exception as exc:
+            import logging
+
+            logging.getLogger("runtime").exception(
+                "fan-out shard %s failed: %s: %s", record.get("messageId"), type(exc).__name__, exc
+            )
+            done = False
+        if not done:
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
+
+
+def _shard(app: Any, record: dict[str, Any]) -> bool:
+    """Send one shard; False when SQS should deliver it again (nothing reached anyone)."""
+    import json
+
+    body = json.loads(record["body"])
+    fan_out_id = body[FAN_OUT_KEY]
+    ids = [str(i) for i in body["ids"]]
+    attempt = int(body.get("attempt") or 1)
+    group = body.get("group")
+    if "text" in body:
+        message: str | bytes = body["text"]
+    else:
+        import base64
+
+        message = base64.b64decode(body["binary"])
+    api = app.websocket_api
+    result = api.broadcast(ids, message)  # a tracked app forgets the gone ids (on_gone)
+    if group is not None and result.gone and app.connections.enabled:
+        store = app.connections.store
+        for connection_id in result.gone:
+            store.leave(group, connection_id)  # a membership outliving its connection
+    retryable = [i for i, error in result.failed.items() if _retryable(error)]
+    receives = int((record.get("attributes") or {}).get("ApproximateReceiveCount") or 1)
+    counts = {"delivered": len(result.delivered), "gone": len(result.gone), "failed": 0}
+    counts["failed"] = len(result.failed) - len(retryable)
+    retried = 0
+    if retryable and attempt < MAX_SHARD_ATTEMPTS and api.on_shards is not None:
+        # Only the ids that failed go back, as a shard of their own: none is sent twice.
+        shards = shard_bodies(fan_out_id, retryable, message, group, attempt + 1)
+        errors = api.on_shards([b for b, _ in shards], _retry_delay(attempt))
+        for index, (_, chunk) in enumerate(shards):
+            if index in errors:
+                counts["failed"] += len(chunk)
+            else:
+                retried += len(chunk)
+    elif retryable and len(retryable) == len(ids) and receives < FAN_OUT_MAX_RECEIVES:
+        # Its last attempt reached no one: SQS delivers it again, then dead-letters it.
+        _log(fan_out_id, attempt, receives, counts, len(retryable), result)
+        return False
+    else:
+        counts["failed"] += len(retryable)
+    _log(fan_out_id, attempt, receives, counts, retried, result)
+    _count(app, fan_out_id, counts)
+    return not (retryable and len(retryable) == len(ids) and attempt >= MAX_SHARD_ATTEMPTS)
+
+
+def _retryable(error: Exception) -> bool:
+    """Throttling (429), a 5xx or the network: worth another attempt later."""
+    from .exceptions import ManagementApiError
+
+    if isinstance(error, ManagementApiError):
+        return error.status == 429 or error.status >= 500
+    return isinstance(error, OSError)
+
+
+def _count(app: Any, fan_out_id: str, counts: dict[str, int]) -> None:
+    """Add a shard's outcome to its fan-out's counters (tracked apps); a failure is logged:
+    the shard was sent, and delivering it again would send it twice."""
+    if not app.connections.enabled:
+        return
+    try:
+        app.connections.store.add_fan_out(fan_out_id, counts)
+    except Exception as exc:
+        import logging
+
+        logging.getLogger("runtime").warning(
+            "could not count fan-out %s: %s: %s", fan_out_id, type(exc).__name__, exc
+        )
+
+
+def _retry_delay(attempt: int) -> int:
+    """Seconds a retried shard waits in the queue: jittered, doubling per attempt."""
+    ceiling: int = RETRY_DELAY_S << (attempt - 1)
+    return 1 + int(int.from_bytes(os.urandom(2), "big")) % ceiling
+
+
+def _log(
+    fan_out_id: str,
+    attempt: int,
+    receives: int,
+    counts: dict[str, int],
+    retried: int,
+    result: BroadcastResult,
+) -> None:
+    """One JSON line per shard on stdout, for CloudWatch Logs Insights."""
+    import json
+    import sys
+
+    line: dict[str, Any] = {FAN_OUT_KEY: fan_out_id, "attempt": attempt, "receives": receives}
+    line.update(counts)
+    line["retried"] = retried
+    if result.failed:
+        first = next(iter(result.failed.values()))
+        line["error"] = f"{type(first).__name__}: {first}"
+    sys.stdout.write(json.dumps(line, separators=(",", ":")) + "\n")

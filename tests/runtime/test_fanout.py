@@ -1,0 +1,273 @@
+"""Fan-out through shards with the runtime's own clients, against a loopback server.
+
+The scripted server answers as API Gateway's `@connections` (by connection id) and as SQS's
+JSON protocol (`POST /`, `X-Amz-Target: AmazonSQS.SendMessageBatch`), so the signed requests,
+the client's retries and the shards' partial failures run as they would in Lambda.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from runtime import App, FanOutNotEnabledError, FanOutQueueError
+from runtime import fanout as fanout_module
+from runtime.contract import FAN_OUT_FUNCTION, FAN_OUT_QUEUE_ENV
+from runtime.fanout import MAX_BATCH_BYTES, batches, shard_bodies
+from runtime.store import MemoryStore
+
+QUEUE_PATH = "/123456789012/wsgen-fan-out"
+
+
+def aws_error(status: int, code: str) -> tuple[int, dict[str, str], bytes]:
+    return (status, {"x-amzn-ErrorType": code}, b"")
+
+
+class Gateway:
+    """The scripted answers: posts by connection id, SendMessageBatch by entry."""
+
+    def __init__(self) -> None:
+        self.posts: list[str] = []
+        self.batches: list[dict[str, Any]] = []
+        self.throttled: set[str] = set()
+        self.gone: set[str] = set()
+        self.refuse_entries: dict[str, bool] = {}
+        """Entry ids SQS fails, with their `SenderFault`; answered once each."""
+
+    def respond(self, request: dict[str, Any]) -> Any:
+        if request["path"] == "/":
+            payload = json.loads(request["body"])
+            self.batches.append({"headers": request["headers"], "payload": payload})
+            failed = []
+            for entry in payload["Entries"]:
+                sender = self.refuse_entries.pop(entry["Id"], None)
+                if sender is not None:
+                    failed.append(
+                        {"Id": entry["Id"], "SenderFault": sender, "Code": "InternalError"}
+                    )
+            ok = [
+                {"Id": e["Id"]}
+                for e in payload["Entries"]
+                if e["Id"] not in {f["Id"] for f in failed}
+            ]
+            answer = {"Successful": ok, "Failed": failed}
+            return (
+                200,
+                {"Content-Type": "application/x-amz-json-1.0"},
+                json.dumps(answer).encode(),
+            )
+        connection_id = request["path"].rsplit("/", 1)[-1]
+        self.posts.append(connection_id)
+        if connection_id in self.gone:
+            return aws_error(410, "GoneException")
+        if connection_id in self.throttled:
+            return aws_error(429, "LimitExceededException")
+        return (200, {}, b"")
+
+    def queued(self) -> list[dict[str, Any]]:
+        """Every shard message SQS took, in order, with its DelaySeconds."""
+        return [
+            {**json.loads(entry["MessageBody"]), "delay": entry.get("DelaySeconds", 0)}
+            for batch in self.batches
+            for entry in batch["payload"]["Entries"]
+        ]
+
+
+@pytest.fixture
+def gateway(server, aws_env, no_sleep, monkeypatch) -> Gateway:
+    url, script = server
+    gateway = Gateway()
+    script.respond = gateway.respond
+    monkeypatch.setenv(FAN_OUT_QUEUE_ENV, url + QUEUE_PATH)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_SQS", raising=False)
+    return gateway
+
+
+@pytest.fixture
+def app(server) -> App:
+    url, _ = server
+    app = App("announce", connections=True, fan_out=True)
+    app.websocket_api.configure_endpoint(url + "/dev")
+    app.connections.use_store(MemoryStore())
+    return app
+
+
+def track(app: App, *ids: str, group: str | None = None) -> None:
+    for connection_id in ids:
+        app.connections.connecting(
+            {
+                "requestContext": {
+                    "connectionId": connection_id,
+                    "connectedAt": int(time.time() * 1000),
+                }
+            }
+        )
+        app.connections.connected(connection_id)
+        if group is not None:
+            app.connections.store.join(group, connection_id)
+
+
+def sqs_event(*bodies: str, receives: int = 1) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": str(receives)},
+            }
+            for i, body in enumerate(bodies)
+        ]
+    }
+
+
+def shard(fan_out_id: str, ids: list[str], *, attempt: int = 1, group: str | None = None) -> str:
+    ((body, _),) = shard_bodies(fan_out_id, ids, "news", group, attempt)
+    return body
+
+
+def consume(app: App, event: dict[str, Any]) -> Any:
+    return app.function_handler(FAN_OUT_FUNCTION)(event, None)
+
+
+def test_a_large_fan_out_is_queued_ten_shards_a_signed_request(app, gateway, monkeypatch):
+    monkeypatch.setattr(fanout_module, "SHARD_SIZE", 2)
+    app.websocket_api.fan_out_threshold = 3
+    ids = [f"c{i:02}" for i in range(25)]
+    result = app.websocket_api.fan_out(ids, "news")
+    assert (result.enqueued, result.delivered, result.gone, result.failed) == (25, [], [], {})
+    assert gateway.posts == []  # nothing sent by the caller: the shards will
+    assert [len(b["payload"]["Entries"]) for b in gateway.batches] == [10, 3]
+    first = gateway.batches[0]
+    assert first["headers"]["X-Amz-Target"] == "AmazonSQS.SendMessageBatch"
+    assert first["headers"]["Content-Type"] == "application/x-amz-json-1.0"
+    assert "/eu-west-1/sqs/aws4_request" in first["headers"]["Authorization"]
+    assert first["payload"]["QueueUrl"].endswith(QUEUE_PATH)
+    shards = gateway.queued()
+    assert [i for s in shards for i in s["ids"]] == ids
+    assert {s["wsgen.fan_out"] for s in shards} == {result.fan_out_id}
+    assert app.connections.fan_out_status(result.fan_out_id or "") == {
+        "enqueued": 25,
+        "delivered": 0,
+        "gone": 0,
+        "failed": 0,
+    }
+
+
+def test_entries_sqs_fails_on_its_side_are_sent_again_and_the_sender_s_are_failed(
+    app, gateway, monkeypatch
+):
+    monkeypatch.setattr(fanout_module, "SHARD_SIZE", 2)
+    app.websocket_api.fan_out_threshold = 1
+    gateway.refuse_entries = {"0": False, "1": True}  # SQS's fault, then the sender's
+    result = app.websocket_api.fan_out(["a", "b", "c", "d"], "news")
+    assert result.enqueued == 2  # the first shard again, then queued; the second refused
+    assert set(result.failed) == {"c", "d"}
+    assert all(isinstance(e, FanOutQueueError) for e in result.failed.values())
+    assert [[e["Id"] for e in b["payload"]["Entries"]] for b in gateway.batches] == [
+        ["0", "1"],
+        ["0"],
+    ]
+
+
+def test_at_or_below_the_threshold_the_caller_sends_itself(app, gateway):
+    app.websocket_api.fan_out_threshold = 3
+    result = app.websocket_api.fan_out(["a", "b", "c"], "news")
+    assert sorted(result.delivered) == ["a", "b", "c"]
+    assert (result.enqueued, result.fan_out_id, gateway.batches) == (0, None, [])
+
+
+def test_a_shard_is_sent_gone_ids_pruned_and_throttled_ids_retried_alone(app, gateway):
+    track(app, "ok1", "ok2", "gone1", "busy1", group="room")
+    gateway.gone = {"gone1"}
+    gateway.throttled = {"busy1"}
+    answer = consume(app, sqs_event(shard("f1", ["ok1", "ok2", "gone1", "busy1"], group="room")))
+    assert answer == {"batchItemFailures": []}
+    # the client retried the throttled post (3 attempts); the others went once
+    assert sorted(gateway.posts) == ["busy1"] * 3 + ["gone1", "ok1", "ok2"]
+    assert app.connections.get("gone1") is None
+    assert list(app.connections.store.member_ids("room")) == ["ok1", "ok2", "busy1"]
+    (retry,) = gateway.queued()
+    assert (retry["ids"], retry["attempt"], retry["group"]) == (["busy1"], 2, "room")
+    assert 1 <= retry["delay"] <= 2  # jittered: 1..RETRY_DELAY_S at the first retry
+    assert app.connections.fan_out_status("f1") == {
+        "enqueued": 0,
+        "delivered": 2,
+        "gone": 1,
+        "failed": 0,
+    }
+    gateway.throttled.clear()
+    gateway.posts.clear()
+    answer = consume(app, sqs_event(json.dumps({k: v for k, v in retry.items() if k != "delay"})))
+    assert answer == {"batchItemFailures": []}
+    assert gateway.posts == ["busy1"]  # only the retried id: no one gets it twice
+    assert app.connections.fan_out_status("f1") == {
+        "enqueued": 0,
+        "delivered": 3,
+        "gone": 1,
+        "failed": 0,
+    }
+
+
+def test_a_shard_reaching_no_one_is_a_batch_item_failure_then_counted_failed(app, gateway):
+    gateway.throttled = {"busy1", "busy2"}
+    body = shard("f2", ["busy1", "busy2"], attempt=3)  # its last attempt
+    stuck, fine = sqs_event(body, shard("f2", ["ok"], attempt=3))["Records"]
+    answer = consume(app, {"Records": [stuck, fine]})
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m0"}]}  # only the stuck one
+    assert gateway.queued() == []  # no attempt left: SQS delivers it again
+    assert app.connections.fan_out_status("f2") == {
+        "enqueued": 0,
+        "delivered": 1,
+        "gone": 0,
+        "failed": 0,
+    }
+    last = sqs_event(body, receives=3)  # the redrive policy's last delivery
+    assert consume(app, last) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    status = app.connections.fan_out_status("f2")
+    assert status is not None and status["failed"] == 2
+
+
+def test_an_unreadable_shard_fails_alone(app, gateway):
+    answer = consume(app, sqs_event("not json", shard("f3", ["ok"])))
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    assert gateway.posts == ["ok"]
+
+
+def test_a_refused_post_is_failed_at_once_without_retry(app, gateway, server):
+    _, script = server
+    respond = gateway.respond
+
+    def forbid(request: dict[str, Any]) -> Any:
+        if request["path"].endswith("/denied"):
+            return aws_error(403, "ForbiddenException")
+        return respond(request)
+
+    script.respond = forbid
+    assert consume(app, sqs_event(shard("f4", ["denied", "ok"]))) == {"batchItemFailures": []}
+    assert gateway.queued() == []
+    status = app.connections.fan_out_status("f4")
+    assert status is not None and (status["delivered"], status["failed"]) == (1, 1)
+
+
+def test_shards_stay_within_sqs_s_message_and_batch_limits() -> None:
+    ids = [f"{i:016d}" for i in range(2500)]
+    shards = shard_bodies("f", ids, "x" * 128 * 1024)
+    assert [len(chunk) for _, chunk in shards] == [1000, 1000, 500]
+    assert all(len(body.encode()) <= MAX_BATCH_BYTES for body, _ in shards)
+    big = shard_bodies("f", ids, b"\xff" * 128 * 1024)  # base64: 171 KiB per message
+    assert sum(len(chunk) for _, chunk in big) == 2500
+    assert all(len(body.encode()) <= MAX_BATCH_BYTES for body, _ in big)
+    groups = batches([body for body, _ in big])
+    assert all(len(g) <= 10 for g in groups)
+    for group in groups:
+        assert sum(len(big[i][0].encode()) for i in group) <= MAX_BATCH_BYTES
+
+
+def test_fan_out_needs_the_app_s_queue() -> None:
+    app = App("plain")
+    with pytest.raises(FanOutNotEnabledError, match=r"App\(app_name='plain', fan_out=True\)"):
+        app.websocket_api.fan_out(["a"], "x")
