@@ -12,7 +12,7 @@ import contextlib
 import io
 import sys
 
-from .paths import GOLDEN, SAMPLE_NAMES, SAMPLES, SOURCES_APP
+from .paths import FANOUT_APP, GOLDEN, SAMPLE_NAMES, SAMPLES, SOURCES_APP
 
 GOLDEN_RUNTIME = "python3.12"
 """The Lambda runtime of the golden templates, so that they do not depend on the Python
@@ -20,7 +20,11 @@ running the tests."""
 GOLDEN_ARGS = ("template", "--runtime", GOLDEN_RUNTIME)
 BYTECODE_NOTE = "note: the runtime layer ships "
 """How `wsgen template`'s one line about the layer's bytecode starts (`Result.notes`)."""
-GOLDEN_APPS = {**{name: SAMPLES / name for name in SAMPLE_NAMES}, "sources": SOURCES_APP}
+GOLDEN_APPS = {
+    **{name: SAMPLES / name for name in SAMPLE_NAMES},
+    "sources": SOURCES_APP,
+    "fanout": FANOUT_APP,
+}
 """Each golden template's name (tests/golden/<name>.yaml) and the app folder it comes from."""
 
 

@@ -19,4 +19,7 @@ LONGTASK_APPS = TESTS / "beyond" / "apps"
 SOURCES_APP = TESTS / "wsgen" / "apps" / "sources"
 """The app with a handler of every kind of event source; its golden template is sources.yaml."""
 
+FANOUT_APP = TESTS / "wsgen" / "apps" / "fanout"
+"""The app fanning out through shards (`fan_out=True`); its golden template is fanout.yaml."""
+
 SAMPLE_NAMES = sorted(path.name for path in SAMPLES.iterdir() if (path / "app.py").is_file())

@@ -11,6 +11,7 @@ from .api import add_api, add_authorizer, add_integrations, add_permissions, add
 from .background import add_connected_permission
 from .connections import add_connections_table
 from .domain import add_domain
+from .fanout import add_fan_out_queue
 from .function import HANDLER, add_functions, add_layer, add_outputs
 from .quotas import new_template
 from .sources import add_event_functions
@@ -33,8 +34,9 @@ def build_template(
     api = add_api(t, spec, settings.tags)
     layer = add_layer(t, layer_uri, settings)
     table = add_connections_table(t) if spec.connections else None
-    functions = add_functions(t, api, layer, code_uri, handler, settings, spec, table)
-    add_event_functions(t, api, layer, code_uri, handler, settings, spec, table)
+    fan_out = add_fan_out_queue(t, settings, spec)
+    functions = add_functions(t, api, layer, code_uri, handler, settings, spec, table, fan_out)
+    add_event_functions(t, api, layer, code_uri, handler, settings, spec, table, fan_out)
     integrations = add_integrations(t, api, functions, settings.content_handling)
     authorizer = (
         add_authorizer(t, api, functions.authorizer, spec.authorizer)

@@ -11,12 +11,14 @@ from troposphere.awslambda import Environment, LoggingConfig, SnapStart
 from troposphere.dynamodb import Table
 from troposphere.logs import LogGroup
 from troposphere.serverless import Function, LayerVersion
+from troposphere.sqs import Queue
 
 from runtime.contract import CONNECTIONS_TABLE_ENV, ENDPOINT_ENV, AppSpec
 
 from ..settings import FunctionSettings, Settings, is_statement
 from .arns import api_url, execute_api_arn
 from .connections import connections_policy
+from .fanout import fan_out_access
 from .names import logical_id
 from .quotas import shares_invocation
 from .tasks import task_access, task_names
@@ -95,6 +97,7 @@ def add_functions(
     settings: Settings,
     spec: AppSpec,
     connections_table: Table | None = None,
+    fan_out_queue: Queue | None = None,
 ) -> Functions:
     """One function per `[functions.NAME]`, and the default one for every other route.
 
@@ -119,6 +122,7 @@ def add_functions(
             log_group,
             connections_table=connections_table,
             tasks=task_names(spec),
+            fan_out_queue=fan_out_queue,
         )
         made[name] = function
         by_route.update(dict.fromkeys(plan.routes, function))
@@ -145,6 +149,7 @@ def add_function(
     connections_table: Table | None = None,
     tasks: tuple[str, ...] = (),
     properties: dict[str, Any] | None = None,
+    fan_out_queue: Queue | None = None,
 ) -> Function:
     """A function running the app: the same layer, endpoint, `ManageConnections` (and the
     connections table of a tracked app) for all.
@@ -152,7 +157,8 @@ def add_function(
     `title` defaults to the route function's id, `environment` adds to the endpoint's and
     comes before the settings' own, and `events` are SAM event sources; `dead_letter_queue`
     is why it has none (see `waivers`). With `tasks` (the app's `@app.task()` names) it may
-    start each (`tasks.task_access`); `properties` are more of the function's own.
+    start each (`tasks.task_access`); with `fan_out_queue` it may send to it
+    (`fanout.fan_out_access`); `properties` are more of the function's own.
     """
     statements = [p for p in plan.policies if is_statement(p)]
     others = [p for p in plan.policies if not is_statement(p)]
@@ -164,11 +170,16 @@ def add_function(
     if tasks:
         task_policy, task_variables = task_access(tasks)
         policies.append(task_policy)
+    if fan_out_queue is not None:
+        fan_out_policy, fan_out_variables = fan_out_access(fan_out_queue)
+        policies.append(fan_out_policy)
     variables: dict[str, Any] = {ENDPOINT_ENV: api_url(api, "https", settings.stage)}
     if connections_table is not None:
         variables[CONNECTIONS_TABLE_ENV] = Ref(connections_table)
     if tasks:
         variables.update(task_variables)
+    if fan_out_queue is not None:
+        variables.update(fan_out_variables)
     variables.update(environment or {})
     variables.update(plan.environment)
     optional: dict[str, Any] = {"Events": events} if events else {}

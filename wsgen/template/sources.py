@@ -25,6 +25,7 @@ from runtime.contract import (
     APP_ENV,
     CW_EVENT,
     DYNAMODB,
+    FAN_OUT,
     FUNCTION_ENV,
     FUNCTION_HANDLER,
     SCHEDULE,
@@ -37,6 +38,7 @@ from runtime.contract import (
 
 from ..settings import FunctionSettings, Settings
 from ..sources.checks import is_fifo
+from .fanout import fan_out_source
 from .function import add_function, log_group_attributes
 from .names import logical_id
 from .tasks import add_failure_queue, task_names, task_properties
@@ -61,6 +63,7 @@ def add_event_functions(
     settings: Settings,
     spec: AppSpec,
     connections_table: Table | None = None,
+    fan_out_queue: Queue | None = None,
 ) -> dict[str, Function]:
     """A function per event handler, by handler name; queues and topics it names by name.
 
@@ -87,7 +90,11 @@ def add_event_functions(
             if days
             else None
         )
-        source = _event_source(t, function, plan, settings)
+        source = (
+            fan_out_source(fan_out_queue)
+            if function.kind == FAN_OUT and fan_out_queue is not None
+            else _event_source(t, function, plan, settings)
+        )
         made[function.name] = add_function(
             t,
             api,
@@ -115,11 +122,16 @@ def add_event_functions(
                 else None
             ),
             connections_table=connections_table,
+            fan_out_queue=fan_out_queue,
         )
         t.add_output(
             Output(
                 logical_id("FunctionName", handler=function.name),
-                Description=f"The function of @app.{function.kind} handler {function.name}",
+                Description=(
+                    "The function sending the shards of large fan-outs"
+                    if function.kind == FAN_OUT
+                    else f"The function of @app.{function.kind} handler {function.name}"
+                ),
                 Value=Ref(made[function.name]),
             )
         )
@@ -128,7 +140,7 @@ def add_event_functions(
 
 # The kinds whose events an event source mapping polls and invokes synchronously; the others
 # are invoked asynchronously (a schedule, a rule, a topic) or by name.
-_POLLED = (SQS, DYNAMODB)
+_POLLED = (SQS, DYNAMODB, FAN_OUT)
 
 # The key of each kind's event in the function's `Events`; SAM names the resources it makes
 # after it (`HeartbeatFunctionSchedule`, the rule; `JobsFunctionQueue`, the mapping).
@@ -138,6 +150,7 @@ _EVENT_NAMES = {
     SNS: "Topic",
     CW_EVENT: "Rule",
     DYNAMODB: "Stream",
+    FAN_OUT: "Queue",
 }
 
 

@@ -1,0 +1,104 @@
+"""The golden template of an app that fans out through shards (tests/wsgen/apps/fanout).
+
+It must be what `wsgen template` prints, and cfn-lint, `sam validate --lint` and SAM's
+translator must accept it; test_checkov.py scans it with the other golden templates.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.golden import GOLDEN_APPS, render_sample
+from tests.support.paths import GOLDEN, ROOT
+from tests.support.templates import parse, sam_transform
+from wsgen.template.quotas import transformed_count
+
+TEMPLATE = GOLDEN / "fanout.yaml"
+SAM = ROOT / ".venv-sam" / "bin" / "sam"
+SQS_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
+
+
+def test_golden_template_is_what_wsgen_template_prints() -> None:
+    assert render_sample("fanout") == TEMPLATE.read_text(), "run `make golden`, read the diff"
+
+
+def test_only_an_app_with_fan_out_gets_the_queues() -> None:
+    for name in GOLDEN_APPS:
+        text = (GOLDEN / f"{name}.yaml").read_text()
+        assert ("WsgenFanOut" in text) == (name == "fanout"), name
+
+
+def test_the_queue_dead_letters_after_the_runtime_s_receive_count() -> None:
+    from runtime.contract import FAN_OUT_MAX_RECEIVES
+
+    resources = parse(TEMPLATE.read_text())["Resources"]
+    queue = resources["WsgenFanOutQueue"]["Properties"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["WsgenFanOutDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": FAN_OUT_MAX_RECEIVES,
+    }
+    # six times the fan-out function's timeout (wsgen.toml: 60 s), as AWS recommends
+    assert queue["VisibilityTimeout"] == 360
+    assert resources["WsgenFanOutFunction"]["Properties"]["Timeout"] == 60
+
+
+@pytest.mark.slow  # cfn-lint: seconds of CPU
+def test_cfn_lint_finds_nothing() -> None:
+    from cfnlint.api import lint_file
+
+    assert [str(m) for m in lint_file(TEMPLATE)] == []
+
+
+@pytest.mark.external  # sam, from .venv-sam
+def test_sam_validate_lint_accepts_it(tmp_path: Path) -> None:
+    if not SAM.exists():
+        pytest.fail("aws-sam-cli is missing: run `make sam`")
+    run = subprocess.run(
+        [str(SAM), "validate", "--lint", "--template-file", str(TEMPLATE), "--region", "eu-west-1"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "SAM_CLI_TELEMETRY": "0", "HOME": str(tmp_path)},
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "is a valid SAM Template" in run.stdout + run.stderr
+
+
+@pytest.mark.slow  # SAM's translator: seconds of CPU
+def test_sam_translator_maps_the_queue_and_scopes_sending_to_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    template = parse(TEMPLATE.read_text())
+    translated = sam_transform(template)["Resources"]
+    assert len(translated) == transformed_count(template)
+    mapping = translated["WsgenFanOutFunctionQueue"]
+    assert mapping["Type"] == "AWS::Lambda::EventSourceMapping"
+    assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["WsgenFanOutQueue", "Arn"]}
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["Properties"]["BatchSize"] == 10
+    functions = [n for n, r in translated.items() if r["Type"] == "AWS::Lambda::Function"]
+    assert sorted(functions) == ["HourlyFunction", "WebsocketHandler", "WsgenFanOutFunction"]
+    for name in functions:
+        role = translated[f"{name}Role"]["Properties"]
+        statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+        sends = [s for s in statements if s["Action"] == "sqs:SendMessage"]
+        # every function may queue shards, on the fan-out queue only
+        assert sends == [
+            {
+                "Effect": "Allow",
+                "Action": "sqs:SendMessage",
+                "Resource": {"Fn::GetAtt": ["WsgenFanOutQueue", "Arn"]},
+            }
+        ], name
+        managed = set(role["ManagedPolicyArns"]) - {
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+        }
+        assert managed == ({SQS_ROLE} if name == "WsgenFanOutFunction" else set()), name
+        variables = translated[name]["Properties"]["Environment"]["Variables"]
+        assert variables["WSGEN_FAN_OUT_QUEUE_URL"] == {"Ref": "WsgenFanOutQueue"}

@@ -1,0 +1,99 @@
+"""`App(..., fan_out=True)` in the template: the fan-out queue, its dead-letter queue, access.
+
+Shards of a large fan-out (`runtime.fanout`) go through `WsgenFanOutQueue` to the fan-out
+function (`WsgenFanOutFunction`, `[functions.wsgen_fan_out]`), whose SAM `SQS` event polls it
+ten messages at a time and reports partial batch failures. A message delivered
+`FAN_OUT_MAX_RECEIVES` times without success moves to `WsgenFanOutDeadLetterQueue` (the
+queue's redrive policy; SQS's console or `StartMessageMoveTask` moves it back). Every
+function of the app may send to the queue, and only to it (`sqs:SendMessage`, which also
+authorizes `SendMessageBatch`), and finds it by `WSGEN_FAN_OUT_QUEUE_URL`.
+https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from troposphere import GetAtt, Output, Ref, Tags, Template
+from troposphere.sqs import Queue, RedrivePolicy
+
+from runtime.contract import FAN_OUT_FUNCTION, FAN_OUT_MAX_RECEIVES, FAN_OUT_QUEUE_ENV, AppSpec
+
+from ..settings import Settings
+from .waivers import QUEUE_WAIVERS, metadata
+
+MAX_VISIBILITY_TIMEOUT = 43200  # seconds: SQS's limit (12 hours)
+DEAD_LETTER_RETENTION_S = 1209600
+"""14 days, SQS's longest: time to look at a shard that could not be sent, and redrive it."""
+BATCH_SIZE = 10
+"""Shards per invocation of the fan-out function (no batching window is needed up to 10)."""
+
+
+def add_fan_out_queue(t: Template, settings: Settings, spec: AppSpec) -> Queue | None:
+    """The fan-out queue and its dead-letter queue, for an app with `fan_out=True`."""
+    function = spec.function(FAN_OUT_FUNCTION)
+    if function is None:
+        return None
+    timeout = settings.handler_settings(function).timeout
+    tags = {"Tags": Tags(settings.tags)} if settings.tags else {}
+    dead_letters = t.add_resource(
+        Queue(
+            "WsgenFanOutDeadLetterQueue",
+            Metadata=metadata(QUEUE_WAIVERS),
+            SqsManagedSseEnabled=True,
+            MessageRetentionPeriod=DEAD_LETTER_RETENTION_S,
+            **tags,
+        )
+    )
+    queue = t.add_resource(
+        Queue(
+            "WsgenFanOutQueue",
+            Metadata=metadata(QUEUE_WAIVERS),
+            SqsManagedSseEnabled=True,
+            # Lambda refuses a mapping whose queue's visibility timeout is shorter than the
+            # function's timeout; AWS recommends six times it (docs/aws-facts.md#event-sources).
+            VisibilityTimeout=min(MAX_VISIBILITY_TIMEOUT, 6 * timeout),
+            RedrivePolicy=RedrivePolicy(
+                deadLetterTargetArn=GetAtt(dead_letters, "Arn"),
+                maxReceiveCount=FAN_OUT_MAX_RECEIVES,
+            ),
+            **tags,
+        )
+    )
+    t.add_output(
+        [
+            Output(
+                "WsgenFanOutQueueURL",
+                Description="Where the shards of large fan-outs wait for WsgenFanOutFunction",
+                Value=Ref(queue),
+            ),
+            Output(
+                "WsgenFanOutDeadLetterQueueURL",
+                Description="Shards the fan-out function failed on every delivery",
+                Value=Ref(dead_letters),
+            ),
+        ]
+    )
+    return queue
+
+
+def fan_out_access(queue: Queue) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The policy sending to the fan-out queue, and the environment naming it."""
+    policy = {
+        "Statement": [
+            {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": GetAtt(queue, "Arn")}
+        ]
+    }
+    return policy, {FAN_OUT_QUEUE_ENV: Ref(queue)}
+
+
+def fan_out_source(queue: Queue) -> dict[str, Any]:
+    """The fan-out function's SAM `SQS` event: the queue, ten at a time, partial failures."""
+    return {
+        "Type": "SQS",
+        "Properties": {
+            "Queue": GetAtt(queue, "Arn"),
+            "BatchSize": BATCH_SIZE,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    }
