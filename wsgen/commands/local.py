@@ -193,6 +193,9 @@ def _print_functions(spec: AppSpec, schedules: bool, port: int) -> None:
     """One line per event handler: a schedule's clock, or how to fire it."""
     flag = "" if port == 8000 else f" --port {port}"
     for function in spec.functions:
+        if function.kind == "fan_out":  # runtime.contract.FAN_OUT: the queue's consumer
+            print(f"  fan-out: {function.name} sends the shards of large audiences, in-process")
+            continue
         if function.kind == "schedule" and schedules:
             how = f"runs {function.options['expression']}"
         else:

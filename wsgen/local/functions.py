@@ -19,6 +19,7 @@ from runtime import App
 from runtime.contract import (
     CW_EVENT,
     DYNAMODB,
+    FAN_OUT,
     LAMBDA_FUNCTION,
     SCHEDULE,
     SNS,
@@ -41,6 +42,7 @@ LABELS = {
     DYNAMODB: "(dynamodb)",
     LAMBDA_FUNCTION: "(function)",
     TASK: "(task)",
+    FAN_OUT: "(fan-out)",
 }
 """What the log's route column shows for each kind."""
 
@@ -170,7 +172,7 @@ def _summary(invocation: Invocation, event: Any) -> str:
     if invocation.error is not None:
         return f"error ({type(invocation.error).__name__}: {invocation.error})"
     result = invocation.result
-    if invocation.kind == SQS and isinstance(result, dict):
+    if invocation.kind in (SQS, FAN_OUT) and isinstance(result, dict):
         failed = len(result.get("batchItemFailures") or [])
         total = len(event.get("Records", [])) if isinstance(event, dict) else 0
         if failed:

@@ -29,6 +29,7 @@ from ..connections import connection_store
 from ..exceptions import ConfigError, PortInUseError
 from ..gateway.background import HeldBackground
 from ..gateway.events import ACCOUNT_ID, Api, Peer, UpgradeRequest, new_id, now_ms
+from ..gateway.fanout import ShardQueue
 from ..gateway.outcomes import FORBIDDEN_MESSAGE, GOING_AWAY, gateway_response
 from ..gateway.throttle import NEW_CONNECTIONS_PER_SECOND, Throttle, limit_from
 from ..gateway.timeouts import INTEGRATION_TIMEOUT_S
@@ -43,6 +44,7 @@ from ..sources.events import Where
 from .connection import Connection, GatewayProtocol, Message
 from .driver import API_ID, Driver, Timeouts
 from .environment import DEFAULT_REGION, apply_app_environment, prepare_environment
+from .fanout import ShardConsumer
 from .functions import Functions, UnknownFunctionError
 from .http import BodyTooLargeError, HttpError, HttpRequest, read_body, read_request, response_bytes
 from .invoker import Invoker
@@ -130,6 +132,9 @@ class Emulator:
         """The DynamoDB endpoint of a tracked app's connections table; None keeps them in memory."""
         self.connection_store: ConnectionStore | None = None
         """Where a tracked app's connections are kept, the same across reloads."""
+        self.fan_out_queue: ShardQueue | None = None
+        """A `fan_out=True` app's shard messages, the same across reloads."""
+        self._shards: ShardConsumer | None = None
 
     @property
     def open_sessions(self) -> int:
@@ -218,6 +223,11 @@ class Emulator:
             loop.call_soon_threadsafe(self._start_task, name, payload)
 
         self.background.on_task = on_task
+        if spec.fan_out and self._shards is None:
+            where = Where(region or DEFAULT_REGION, ACCOUNT_ID, app.app_name)
+            self.fan_out_queue = ShardQueue(where)
+            self._shards = ShardConsumer(self.fan_out_queue, lambda: self.functions)
+        self.background.on_shards = None if self.fan_out_queue is None else self.fan_out_queue.put
         app.use_background(self.background)
         throttle = self._throttle()
         if self._driver is None:
@@ -304,6 +314,8 @@ class Emulator:
             self._watcher.cancel()
         if self.functions is not None:
             self.functions.stop()
+        if self._shards is not None:
+            await self._shards.stop()
         for connection in list(self.connections.values()):
             connection.close(*GOING_AWAY)
         pending = set(self._sessions)

@@ -23,6 +23,7 @@ from typing import Any
 from runtime.contract import (
     CW_EVENT,
     DYNAMODB,
+    FAN_OUT,
     LAMBDA_FUNCTION,
     SCHEDULE,
     SNS,
@@ -34,6 +35,9 @@ from runtime.contract import (
 
 from ..exceptions import ConfigError
 from .checks import is_fifo, queue_name
+
+FAN_OUT_QUEUE = "wsgen-fan-out"
+"""The fan-out queue's name in local events' `eventSourceARN` (deployed, its name is made)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,9 @@ def build_event(
     text = "" if body is None else body
     if function.kind == SQS:
         return {"Records": [sqs_record(function, text, where)]}
+    if function.kind == FAN_OUT:  # a shard message of the fan-out queue
+        queue = FunctionSpec(function.name, SQS, "", {"queue": FAN_OUT_QUEUE, "queue_arn": None})
+        return {"Records": [sqs_record(queue, text, where)]}
     if function.kind == SNS:
         return {"Records": [sns_record(function, text, where)]}
     if function.kind == DYNAMODB:

@@ -22,13 +22,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from runtime import App, FunctionNotFoundError
-from runtime.contract import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
+from runtime.contract import FAN_OUT_FUNCTION, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
 from runtime.store import ConnectionStore
 
 from ..connections import connection_store
 from ..gateway import context, events, outcomes, session
 from ..gateway.background import HeldBackground
 from ..gateway.events import Api, Pairs, Peer, UpgradeRequest
+from ..gateway.fanout import ShardQueue
 from ..gateway.outcomes import ABNORMAL_CLOSE, DELETE_CLOSE, GOING_AWAY, Frame, Outcome, Verdict
 from ..gateway.routing import Router
 from ..gateway.session import Answer, Event, Session, Steps
@@ -160,7 +161,15 @@ class Client:
                 app.websocket_api.use_client(self._previous)
                 raise
             self._previous_store = app.connections.use_store(self.connection_store)
-        self.background = HeldBackground(self._task_started)
+        self.fan_out_queue: ShardQueue | None = None
+        """A `fan_out=True` app's shard messages, run in memory like tasks (`run_tasks`);
+        its `dead_letters` are those the fan-out function failed on every delivery."""
+        on_shards = None
+        if self.spec.fan_out:
+            where = Where(self.api.region, events.ACCOUNT_ID, app.app_name)
+            self.fan_out_queue = ShardQueue(where)
+            on_shards = self._shards_queued
+        self.background = HeldBackground(self._task_started, on_shards)
         """Where the app's asynchronous invocations go: run in memory (see `connect` and
         `run_tasks`)."""
         self._queued_tasks: list[tuple[str, dict[str, Any]]] = []
@@ -309,6 +318,13 @@ class Client:
         self._raise_new_errors(start)
         return ran
 
+    def _shards_queued(self, bodies: list[str], delay_s: int) -> dict[int, Exception]:
+        assert self.fan_out_queue is not None
+        errors = self.fan_out_queue.put(bodies, delay_s)
+        if self._depth == 0 and threading.current_thread() is threading.main_thread():
+            self.run_tasks()
+        return errors
+
     def _task_started(self, name: str, payload: dict[str, Any]) -> None:
         with self._lock:
             self._queued_tasks.append((name, payload))
@@ -316,16 +332,26 @@ class Client:
             self.run_tasks()
 
     def _run_tasks(self) -> int:
-        """Each queued task in order, as its function would run it; failures go to `errors`."""
+        """Each queued task in order, as its function would run it, then each batch of the
+        fan-out queue (delays not waited for); failures go to `errors`."""
         ran = 0
         if self._depth:
             return ran
         while True:
             with self._lock:
-                if not self._queued_tasks:
+                task = self._queued_tasks.pop(0) if self._queued_tasks else None
+            if task is not None:
+                self._invoke_function(*task)
+            else:
+                queue = self.fan_out_queue
+                batch = None if queue is None else queue.take(ignore_delays=True)
+                if batch is None:
                     return ran
-                name, payload = self._queued_tasks.pop(0)
-            self._invoke_function(name, payload)
+                assert queue is not None
+                failures = len(self.errors)
+                result = self._invoke_function(FAN_OUT_FUNCTION, batch)
+                error = self.errors[-1] if len(self.errors) > failures else None
+                queue.settle(batch, result, error)
             self._run_server_closes()
             ran += 1
 

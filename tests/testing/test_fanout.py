@@ -1,0 +1,124 @@
+"""Fan-out through shards in the test client: the shards run in memory, like tasks."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from runtime import App, FanOutNotEnabledError
+from runtime.contract import FAN_OUT_FUNCTION
+from wsgen.testing import Client
+
+
+def announce_app(threshold: int = 5) -> App:
+    app = App("announce", connections=True, fan_out=True)
+    app.experimental_feature_flags.update(["WEBSOCKETS"])
+    app.websocket_api.fan_out_threshold = threshold
+
+    @app.on_ws_message(route="follow")
+    def follow(event: Any) -> None:
+        app.groups.join("news", event.connection_id)
+
+    @app.on_ws_message(route="publish", reply=True)
+    def publish(event: Any) -> Any:
+        result = app.groups.send("news", event.json_body["text"], exclude=event.connection_id)
+        return {"enqueued": result.enqueued, "sent": len(result.delivered), "id": result.fan_out_id}
+
+    @app.on_ws_message(route="everyone", reply=True)
+    def everyone(event: Any) -> Any:
+        return {"enqueued": app.connections.send_all("hello all").enqueued}
+
+    return app
+
+
+def stale_member(client: Client, connection_id: str) -> None:
+    """A tracked connection API Gateway no longer knows: a send to it gets 410."""
+    assert client.connection_store is not None
+    now = int(time.time() * 1000)
+    client.connection_store.put(
+        {
+            "id": connection_id,
+            "connected_at": now,
+            "expires_at": now // 1000 + 3600,
+            "principal_id": None,
+            "authorizer": {},
+            "query_params": {},
+            "headers": {},
+            "source_ip": None,
+            "user_agent": None,
+            "attributes": {},
+            "groups": ["news"],
+        }
+    )
+
+
+def test_a_group_over_the_threshold_is_sent_by_shards_once_each() -> None:
+    app = announce_app()
+    with Client(app) as client:
+        followers = [client.connect() for _ in range(30)]
+        for ws in followers:
+            ws.send_json({"action": "follow"})
+        stale_member(client, "c2FtcGxlZ29uZQ=")
+        publisher = followers[0]
+        publisher.send_json({"action": "publish", "text": "breaking"})
+        reply = json.loads(publisher.receive_text())
+        assert (reply["enqueued"], reply["sent"]) == (30, 0)  # 29 followers + the stale one
+        for ws in followers[1:]:
+            assert ws.receive_all() == ["breaking"]
+        assert publisher.receive_all() == []
+        # the stale member is forgotten, record and membership
+        assert app.connections.get("c2FtcGxlZ29uZQ=") is None
+        assert app.groups.count("news") == 30
+        assert app.connections.fan_out_status(reply["id"]) == {
+            "enqueued": 30,
+            "delivered": 29,
+            "gone": 1,
+            "failed": 0,
+        }
+        (shard_run,) = [name for name, _ in client.invocations if name == FAN_OUT_FUNCTION]
+        assert shard_run == FAN_OUT_FUNCTION
+        assert client.fan_out_queue is not None and client.fan_out_queue.pending == 0
+
+
+def test_send_all_and_fan_out_from_the_test_itself_run_at_once() -> None:
+    app = announce_app(threshold=2)
+    with Client(app) as client:
+        sockets = [client.connect() for _ in range(4)]
+        result = app.websocket_api.fan_out([ws.connection_id for ws in sockets[:3]], b"\x00\x01")
+        assert result.enqueued == 3
+        assert [ws.receive_all() for ws in sockets] == [[b"\x00\x01"]] * 3 + [[]]
+        sockets[3].send_json({"action": "everyone"})
+        assert json.loads(sockets[3].receive_text()) == {"enqueued": 4}
+        assert [ws.receive_all() for ws in sockets] == [["hello all"]] * 4
+
+
+def test_at_the_threshold_the_caller_sends_and_nothing_is_queued() -> None:
+    app = announce_app(threshold=3)
+    with Client(app) as client:
+        sockets = [client.connect() for _ in range(3)]
+        result = app.websocket_api.fan_out([ws.connection_id for ws in sockets], "x")
+        assert (len(result.delivered), result.enqueued, result.fan_out_id) == (3, 0, None)
+        assert all(name != FAN_OUT_FUNCTION for name, _ in client.invocations)
+
+
+def test_an_app_without_fan_out_has_no_queue_and_groups_send_as_before() -> None:
+    app = App("plain", connections=True)
+    app.experimental_feature_flags.update(["WEBSOCKETS"])
+    app.websocket_api.fan_out_threshold = 1
+
+    @app.on_ws_message(route="join")
+    def join(event: Any) -> None:
+        app.groups.join("g", event.connection_id)
+
+    with Client(app) as client:
+        sockets = [client.connect() for _ in range(3)]
+        for ws in sockets:
+            ws.send_json({"action": "join"})
+        result = app.groups.send("g", "hi")
+        assert (len(result.delivered), result.enqueued) == (3, 0)
+        assert client.fan_out_queue is None
+        with pytest.raises(FanOutNotEnabledError):
+            app.connections.send_all("x")

@@ -1,0 +1,70 @@
+"""The fan-out queue under `wsgen local`: shards sent to the fan-out function in-process.
+
+`App(..., fan_out=True)` queues its shard messages through the app's background; the
+emulator's is a `wsgen.gateway.fanout.ShardQueue`. `ShardConsumer` is Lambda's SQS poller for
+it: it takes each batch (up to ten messages) once due, invokes `wsgen_fan_out` with it on the
+invoker's worker threads, as any event handler (its timeout enforced, a log line), and
+settles the batch with the function's partial batch response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from runtime.contract import FAN_OUT_FUNCTION
+
+from ..gateway.fanout import ShardQueue
+from .functions import Functions, UnknownFunctionError
+
+
+class ShardConsumer:
+    """Polls `queue` on the emulator's event loop until `stop()`."""
+
+    def __init__(self, queue: ShardQueue, functions: Callable[[], Functions | None]) -> None:
+        self.queue = queue
+        self._functions = functions
+        self._ready = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._runs: set[asyncio.Task[None]] = set()
+        self._poller = self._loop.create_task(self._poll())
+        queue.on_put = self._wake
+
+    def _wake(self) -> None:
+        """Messages were queued (from any thread): look again."""
+        self._loop.call_soon_threadsafe(self._ready.set)
+
+    async def _poll(self) -> None:
+        while True:
+            self._ready.clear()
+            batch = self.queue.take()
+            if batch is not None:
+                run = self._loop.create_task(self._run(batch))
+                self._runs.add(run)
+                run.add_done_callback(self._runs.discard)
+                continue
+            due = self.queue.next_due()
+            wait = None if due is None else max(0.0, due - time.monotonic())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ready.wait(), wait)
+
+    async def _run(self, batch: dict[str, Any]) -> None:
+        functions = self._functions()
+        if functions is None:
+            self.queue.settle(batch, None, RuntimeError("the emulator is stopping"))
+            return
+        try:
+            invocation = await functions.invoke(FAN_OUT_FUNCTION, batch)
+        except UnknownFunctionError as exc:  # a reload dropped fan_out=True: logged there
+            self.queue.settle(batch, None, exc)
+            return
+        self.queue.settle(batch, invocation.result, invocation.error)
+
+    async def stop(self) -> None:
+        self._poller.cancel()
+        for run in list(self._runs):
+            run.cancel()
+        await asyncio.gather(self._poller, *self._runs, return_exceptions=True)
