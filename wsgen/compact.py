@@ -59,13 +59,20 @@ class _Cuts(ast.NodeVisitor):
     # What to look for
 
     def generic_visit(self, node: ast.AST) -> None:
+        dropped: set[int] = set()
         for field in ("body", "orelse", "finalbody"):
             statements = getattr(node, field, None)
             if isinstance(statements, list) and statements and isinstance(statements[0], ast.stmt):
-                self._trim_body(statements)
-        super().generic_visit(node)
+                dropped.update(map(id, self._trim_body(statements)))
+        # What a dropped statement holds goes with it: nothing inside it is visited (else an
+        # emptied body inside an emptied `if TYPE_CHECKING:` would leave its `pass` behind).
+        for _, value in ast.iter_fields(node):
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, ast.AST) and id(child) not in dropped:
+                    self.visit(child)
 
-    def _trim_body(self, statements: list[ast.stmt]) -> None:
+    def _trim_body(self, statements: list[ast.stmt]) -> list[ast.stmt]:
+        """Drop what `statements` need not keep (`pass` if that is all); returns the dropped."""
         removable = [s for s in statements if self._removable(s)]
         for statement in removable:
             self._drop_statement(statement)
@@ -73,6 +80,7 @@ class _Cuts(ast.NodeVisitor):
             first = statements[0]
             indent = self.lines[first.lineno - 1][: _char_col(self.lines, first)]
             self.replacements[first.lineno] = indent + "pass\n"
+        return removable
 
     def _removable(self, statement: ast.stmt) -> bool:
         if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):

@@ -90,6 +90,26 @@ def test_behaviour_is_unchanged():
     )
 
 
+def test_an_emptied_type_checking_block_leaves_nothing_behind():
+    """A docstring-only method inside `if TYPE_CHECKING:` goes with the block, not as `pass`."""
+    source = (
+        "TYPE_CHECKING = False\n"
+        "if TYPE_CHECKING:\n"
+        "    from typing import Protocol\n"
+        "\n"
+        "    class Reader(Protocol):\n"
+        "        def read(self) -> bytes:\n"
+        '            """Read it all."""\n'
+        "\n"
+        "\n"
+        "def kept() -> int:\n"
+        '    """Only a docstring would leave the body empty; this one returns."""\n'
+        "    return 1\n"
+    )
+    out = compact_source(source)
+    assert out == "def kept():\n return 1\n"
+
+
 def test_an_else_branch_keeps_the_flag_it_needs():
     namespace: dict[str, object] = {}
     exec(compile(compact_source(WITH_ELSE), "<compact>", "exec"), namespace)
