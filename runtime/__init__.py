@@ -21,13 +21,9 @@ the app assigned `app.websocket_api.session`.
 """
 
 from .app import App, Chalice
-from .auth import AuthResponse, UnauthorizedError
-from .background import Background
-from .connection import Connection
-from .connections import Connections, Groups
 from .contract import AppSpec, AuthorizerSpec, RouteSpec
 from .dispatch import Route
-from .events import AuthorizerEvent, Headers, WebsocketEvent
+from .events import AuthorizerEvent, WebsocketEvent
 from .exceptions import (
     BackgroundInvokeError,
     BadRequestError,
@@ -67,8 +63,52 @@ from .exceptions import (
 from .functions import Cron, Rate
 from .management import BroadcastResult, WebsocketAPI
 from .responses import Response
-from .sources import CloudWatchEvent, DynamoDBEvent, DynamoDBRecord, SNSEvent, SQSEvent, SQSRecord
-from .tasks import Task
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .auth import AuthResponse, UnauthorizedError
+    from .background import Background
+    from .connection import Connection
+    from .connections import Connections, Groups
+    from .headers import Headers
+    from .sources import (
+        CloudWatchEvent,
+        DynamoDBEvent,
+        DynamoDBRecord,
+        SNSEvent,
+        SQSEvent,
+        SQSRecord,
+    )
+    from .tasks import Task
+
+_LAZY = {
+    "AuthResponse": "auth",
+    "UnauthorizedError": "auth",
+    "Background": "background",
+    "Connection": "connection",
+    "Connections": "connections",
+    "Groups": "connections",
+    "Headers": "headers",
+    "CloudWatchEvent": "sources",
+    "DynamoDBEvent": "sources",
+    "DynamoDBRecord": "sources",
+    "SNSEvent": "sources",
+    "SQSEvent": "sources",
+    "SQSRecord": "sources",
+    "Task": "tasks",
+}
+"""Names whose modules only some apps use, imported on first access (cold-start time):
+`from runtime import Task` works as for the others."""
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runtime' has no attribute {name!r}")
+    value = getattr(__import__(f"{__name__}.{module}", fromlist=[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "App",

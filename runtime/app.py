@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from .auth import validate_identity_sources
-from .background import Background
-from .connections import Connections, Groups
 from .contract import (
     ACCEPT_HANDLER_NAME,
     CONNECT,
@@ -23,7 +20,7 @@ from .contract import (
     FunctionSpec,
     RouteSpec,
 )
-from .dispatch import Route, handle
+from .dispatch import ConnectedStep, Route, handle
 from .exceptions import (
     DuplicateHandlerError,
     ExperimentalFeatureError,
@@ -33,7 +30,6 @@ from .exceptions import (
 from .functions import EventSources
 from .management import WebsocketAPI
 from .routing import validate_route_key, validate_selection_expression
-from .tasks import Task
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,7 +37,10 @@ if TYPE_CHECKING:
     from logging import Logger
     from typing import Any, TypeVar
 
+    from .background import Background
+    from .connections import Connections, Groups
     from .events import AuthorizerEvent, WebsocketEvent
+    from .tasks import Task
 
     H = TypeVar("H", bound=Callable[..., Any])
     Handler = Callable[[WebsocketEvent], Any]
@@ -118,10 +117,10 @@ class App(EventSources):
         self._log: Logger | None = None
         self.experimental_feature_flags: set[str] = set()
         self.websocket_api = WebsocketAPI()
-        self.connections = Connections(app_name, connections, self.websocket_api)
-        """The tracked connections (with `connections=True`): get, update, count, reach."""
-        self.groups = Groups(self.connections, self.websocket_api)
-        """Named sets of tracked connections: join, leave, members, count, send."""
+        self.tracks_connections = connections
+        """`App(..., connections=True)`: the entry point records and deletes connections."""
+        self._connections: Connections | None = None
+        self._groups: Groups | None = None
         if connections:
             self.websocket_api.on_gone = self.connections.forget
         self.websocket_api.app_name = app_name
@@ -132,8 +131,7 @@ class App(EventSources):
         self._authorizer: tuple[Callable[[AuthorizerEvent], Any], tuple[str, ...]] | None = None
         self._functions = {}
         self._connected: Callable[[WebsocketEvent], Any] | None = None
-        self.background = Background()
-        """Starts asynchronous invocations: `@app.on_ws_connected`'s (see `use_background`)."""
+        self._background: Background | None = None
         self._middleware: list[tuple[Middleware, str]] = []
         if fan_out:
             # Large audiences go to shards: the queue's consumer is a function of its own.
@@ -145,6 +143,38 @@ class App(EventSources):
     def _shards(self, bodies: list[str], delay_s: int) -> dict[int, Exception]:
         """Queue shard messages through the background in use (see `use_background`)."""
         return self.background.shards(bodies, delay_s)
+
+    # Made on first use: an app that never tracks connections or starts background work
+    # does not import their modules (cold-start time).
+
+    @property
+    def connections(self) -> Connections:
+        """The tracked connections (with `connections=True`): get, update, count, reach."""
+        if self._connections is None:
+            from .connections import Connections
+
+            self._connections = Connections(
+                self.app_name, self.tracks_connections, self.websocket_api
+            )
+        return self._connections
+
+    @property
+    def groups(self) -> Groups:
+        """Named sets of tracked connections: join, leave, members, count, send."""
+        if self._groups is None:
+            from .connections import Groups
+
+            self._groups = Groups(self.connections, self.websocket_api)
+        return self._groups
+
+    @property
+    def background(self) -> Background:
+        """Starts asynchronous invocations: `@app.on_ws_connected`'s (see `use_background`)."""
+        if self._background is None:
+            from .background import Background
+
+            self._background = Background()
+        return self._background
 
     @property
     def debug(self) -> bool:
@@ -240,6 +270,9 @@ class App(EventSources):
             existing = _handler_name(self._connected)
             raise DuplicateHandlerError("on_ws_connected", CONNECT, existing)
         self._connected = handler
+        connect = self.route_table.get(CONNECT)
+        if connect is not None:
+            self._set_call(connect)
 
     def connected_handler(self) -> Callable[[WebsocketEvent], Any] | None:
         """The `on_ws_connected` handler, if one is registered."""
@@ -255,6 +288,8 @@ class App(EventSources):
         """
 
         def register(function: Callable[..., Any]) -> Task:
+            from .tasks import Task
+
             self._function(TASK, name)(function)
             return Task(self, function.__name__ if name is None else name, function)
 
@@ -263,7 +298,7 @@ class App(EventSources):
     def use_background(self, background: Background) -> Background:
         """Start asynchronous invocations with `background` (wsgen local and the test
         client run them in their process); returns the one used until now."""
-        previous, self.background = self.background, background
+        previous, self._background = self.background, background
         return previous
 
     def ws_authorizer(self, identity_sources: list[str]) -> Callable[[H], H]:
@@ -273,6 +308,8 @@ class App(EventSources):
         context)` or `AuthResponse.deny()`, or raises `UnauthorizedError` (401). A client
         missing any identity source is refused with 401 before the authorizer runs.
         """
+        from .auth import validate_identity_sources
+
         sources = validate_identity_sources(identity_sources)
 
         def register(handler: H) -> H:
@@ -305,8 +342,17 @@ class App(EventSources):
         if existing is not None:
             decorator = _DECORATORS.get(route_key, "on_ws_message")
             raise DuplicateHandlerError(decorator, route_key, _handler_name(existing.handler))
-        chain = _chain(handler, self.middleware_for("websocket"))
-        self.route_table[route_key] = Route(route_key, handler, reply, chain)
+        route = Route(route_key, handler, reply)
+        self._set_call(route)
+        self.route_table[route_key] = route
+
+    def _set_call(self, route: Route) -> None:
+        """What the entry point calls for `route`: its handler behind the middleware, and on
+        `$connect` of an app with `on_ws_connected`, the step starting it (decided here, at
+        registration, so that no other event pays for the check)."""
+        route.chain = _chain(route.handler, self.middleware_for("websocket"))
+        connected = route.key == CONNECT and self._connected is not None
+        route.call = ConnectedStep(self, route.chain) if connected else route.chain
 
     def add_authorizer(
         self,
@@ -319,6 +365,8 @@ class App(EventSources):
             InvalidIdentitySourceError: a source API Gateway would refuse.
             DuplicateHandlerError: the app has an authorizer already.
         """
+        from .auth import validate_identity_sources
+
         sources = validate_identity_sources(identity_sources)
         if self._authorizer is not None:
             existing = _handler_name(self._authorizer[0])
@@ -350,9 +398,8 @@ class App(EventSources):
         """
         _check_event_type(event_type)
         self._middleware.append((func, event_type))
-        chain = self.middleware_for("websocket")
         for route in self.route_table.values():
-            route.call = _chain(route.handler, chain)
+            self._set_call(route)
 
     def middleware_for(self, event_type: str) -> tuple[Middleware, ...]:
         """The middleware for `event_type`'s handlers (its own and `"all"`), outermost first."""
@@ -380,7 +427,7 @@ class App(EventSources):
         if self._connected is not None:
             # $connect's invocation starts the connected step: the API needs the route.
             routes.setdefault(CONNECT, RouteSpec(CONNECT, ACCEPT_HANDLER_NAME))
-        if self.connections.enabled:
+        if self.tracks_connections:
             # Tracking needs both events: the entry point records and deletes connections.
             routes.setdefault(CONNECT, RouteSpec(CONNECT, ACCEPT_HANDLER_NAME))
             routes.setdefault(DISCONNECT, RouteSpec(DISCONNECT, ACCEPT_HANDLER_NAME))
@@ -393,7 +440,7 @@ class App(EventSources):
             tuple(routes[key] for key in sorted(routes)),
             self._route_selection_expression,
             authorizer,
-            self.connections.enabled,
+            self.tracks_connections,
             functions,
             None if self._connected is None else _handler_name(self._connected),
         )

@@ -64,7 +64,7 @@ class Connection:
             return self._headers
         except AttributeError:
             # Imported here: `events` refers to this module (`event.connection`).
-            from .events import Headers
+            from .headers import Headers
 
             self._headers: Mapping[str, str] = Headers(self._record["headers"])
             return self._headers

@@ -8,7 +8,6 @@ the app tracks them). It imports nothing from `runtime.app`, which imports `hand
 
 from __future__ import annotations
 
-from .auth import to_authorizer_output
 from .contract import CONNECT, CONNECTED_KEY, DEFAULT, DISCONNECT, EVENT_MESSAGE
 from .events import AuthorizerEvent, WebsocketEvent, is_authorizer_event
 from .exceptions import (
@@ -51,6 +50,9 @@ if TYPE_CHECKING:
         @property
         def connections(self) -> Connections: ...
 
+        @property
+        def tracks_connections(self) -> bool: ...
+
         def authorizer(self) -> Callable[[AuthorizerEvent], Any] | None: ...
 
         def connected_handler(self) -> Callable[[WebsocketEvent], Any] | None: ...
@@ -59,7 +61,7 @@ if TYPE_CHECKING:
 class Route:
     """One entry of an app's route table: what the entry point calls for a route key."""
 
-    __slots__ = ("call", "handler", "key", "reply")
+    __slots__ = ("call", "chain", "handler", "key", "reply")
 
     def __init__(
         self,
@@ -73,8 +75,11 @@ class Route:
         """The function the app registered."""
         self.reply = reply
         """Two-way: the handler's return value is sent back to the caller."""
-        self.call = handler if call is None else call
-        """What the entry point calls with the event: the handler, or middleware around it."""
+        self.chain = handler if call is None else call
+        """The handler, or middleware around it."""
+        self.call = self.chain
+        """What the entry point calls with the event: `chain`, or on `$connect` of an app
+        with `on_ws_connected`, a `ConnectedStep` around it."""
 
     def __repr__(self) -> str:
         return f"Route({self.key!r}, {self.handler!r}, reply={self.reply})"
@@ -107,12 +112,9 @@ def handle(app: Dispatchable, event: RawEvent, context: Any) -> dict[str, Any]:
     ws_event = _new(WebsocketEvent)
     ws_event.raw = event
     ws_event.context = context
-    connections = app.connections
-    ws_event._tracker = connections  # event.connection (which says how to turn tracking on)
-    if connections.enabled:
-        return _tracked(app, connections, entry, ws_event, request_context)
-    if entry.key == CONNECT:
-        return _connect(app, entry, ws_event)
+    ws_event._tracker = app  # event.connection (which says how to turn tracking on)
+    if app.tracks_connections:
+        return _tracked(app, app.connections, entry, ws_event, request_context)
     try:
         result = entry.call(ws_event)
         if result is None:
@@ -125,17 +127,49 @@ def handle(app: Dispatchable, event: RawEvent, context: Any) -> dict[str, Any]:
         raise
 
 
+class ConnectedStep:
+    """`$connect`'s call in an app with `@app.on_ws_connected`: the route's handler (and
+    middleware), then, once its response accepts the connection, the connected step.
+
+    `App` installs it when it registers the route or the handler, so only `$connect` of
+    such an app pays for it. Returns the proxy response (which the entry point leaves as
+    it is); the handler's `ClientError` and failures propagate as the handler's own.
+    """
+
+    __slots__ = ("app", "chain")
+
+    def __init__(self, app: Dispatchable, chain: Callable[[WebsocketEvent], Any]) -> None:
+        self.app = app
+        self.chain = chain
+
+    def __call__(self, ws_event: WebsocketEvent) -> dict[str, Any]:
+        result = self.chain(ws_event)
+        response = (
+            {"statusCode": 200} if result is None else to_proxy_response(result, route_key=CONNECT)
+        )
+        if 200 <= response.get("statusCode", 200) < 300:
+            _start_connected(self.app, ws_event.raw)
+        return response
+
+
+def _start_connected(app: Dispatchable, event: RawEvent) -> None:
+    """Start `@app.on_ws_connected` for the accepted `$connect` `event`."""
+    try:
+        app.background.connected(event)
+    except Exception as exc:
+        # The connection stands (the client may be greeted late or not at all); the
+        # failure is logged, not turned into a refused handshake.
+        _log_failure("starting on_ws_connected", event, exc)
+
+
 def _connect(
-    app: Dispatchable,
-    entry: Route,
-    ws_event: WebsocketEvent,
-    tracked: Connections | None = None,
+    app: Dispatchable, entry: Route, ws_event: WebsocketEvent, tracked: Connections
 ) -> dict[str, Any]:
-    """`$connect`: the handler's response; once it accepts, the connection is recorded
-    (`tracked`: a tracked app's connections) and then the connected step starts."""
+    """`$connect` of a tracked app: the handler's response; once it accepts, the connection
+    is recorded and then the connected step starts."""
     event = ws_event.raw
     try:
-        result = entry.call(ws_event)
+        result = entry.chain(ws_event)
         response = (
             {"statusCode": 200} if result is None else to_proxy_response(result, route_key=CONNECT)
         )
@@ -144,17 +178,11 @@ def _connect(
     except Exception as exc:
         _log_failure("handler for route " + CONNECT, event, exc)
         raise
-    accepted = 200 <= response.get("statusCode", 200) < 300
-    if tracked is not None and accepted:
+    if 200 <= response.get("statusCode", 200) < 300:
         # Before the connected step, which may read or join the connection at once.
         _track(tracked.connected, event["requestContext"]["connectionId"], ws_event)
-    if app.connected_handler() is not None and accepted:
-        try:
-            app.background.connected(event)
-        except Exception as exc:
-            # The connection stands (the client may be greeted late or not at all); the
-            # failure is logged, not turned into a refused handshake.
-            _log_failure("starting on_ws_connected", event, exc)
+        if app.connected_handler() is not None:
+            _start_connected(app, event)
     return response
 
 
@@ -175,7 +203,7 @@ def _connected(app: Dispatchable, connect_event: RawEvent, context: Any) -> dict
     api = app.websocket_api
     api.last_request_context = request_context
     ws_event = WebsocketEvent(connect_event, context)
-    ws_event._tracker = app.connections
+    ws_event._tracker = app
     with api.opening(connection_id):
         try:
             handler(ws_event)
@@ -285,9 +313,12 @@ def _resolve_unusual(app: Dispatchable, event: RawEvent, context: Any) -> Route 
         return default
     if request_context["routeKey"] in (CONNECT, DISCONNECT):
         route_key = request_context["routeKey"]
-        tracked = app.connections.enabled  # the entry point records, or deletes, it
-        if tracked or (route_key == CONNECT and app.connected_handler() is not None):
+        if app.tracks_connections:  # the entry point records, or deletes, it
             return Route(route_key, _accept)
+        if route_key == CONNECT and app.connected_handler() is not None:
+            accept = Route(route_key, _accept)
+            accept.call = ConnectedStep(app, _accept)
+            return accept
         return {"statusCode": 200}  # e.g. a $connect route kept only for its authorizer
     raise RouteNotFoundError(request_context["routeKey"])
 
@@ -304,6 +335,8 @@ def _invalid(event: Any) -> InvalidEventError:
 
 
 def _authorize(app: Dispatchable, event: RawEvent, context: Any) -> dict[str, Any]:
+    from .auth import to_authorizer_output
+
     authorizer = app.authorizer()
     if authorizer is None:
         raise NoAuthorizerError()

@@ -8,24 +8,25 @@ the client sent one. Absent keys read as None or an empty mapping.
 
 from __future__ import annotations
 
-# The public face of collections.abc, already loaded by every interpreter at start-up;
-# importing collections.abc itself would load all of `collections` (cold-start time).
-from _collections_abc import Mapping
-
 from .exceptions import BadRequestError, ConnectionsNotEnabledError, InvalidEventError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Mapping
     from datetime import datetime
     from typing import Any, NotRequired, Protocol, TypedDict
 
     from .connection import Connection
+    from .headers import Headers
+
+    class Records(Protocol):
+        def for_event(self, raw: RawEvent) -> Connection: ...
 
     class Tracker(Protocol):
-        """What `event.connection` reads the record through (the app's `connections`)."""
+        """What `event.connection` reads the record through: the app (its `connections`)."""
 
-        def for_event(self, raw: RawEvent) -> Connection: ...
+        @property
+        def connections(self) -> Records: ...
 
     class RawIdentity(TypedDict):
         """`requestContext.identity`."""
@@ -80,29 +81,6 @@ else:  # names for wsgen to import at run time; plain dicts then
     RawIdentity = RawRequestContext = RawEvent = dict
 
 _EMPTY: Mapping[str, Any] = {}
-
-
-class Headers(Mapping[str, str]):
-    """HTTP headers with case-insensitive lookup; iteration keeps the original spelling."""
-
-    def __init__(self, raw: Mapping[str, str] | None) -> None:
-        self._raw = raw or {}
-        self._folded = {key.lower(): value for key, value in self._raw.items()}
-
-    def __getitem__(self, key: str) -> str:
-        return self._folded[key.lower()]
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.lower() in self._folded
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._raw)
-
-    def __len__(self) -> int:
-        return len(self._raw)
-
-    def __repr__(self) -> str:
-        return f"Headers({self._raw!r})"
 
 
 def _datetime_from_ms(ms: int | None) -> datetime | None:
@@ -187,6 +165,8 @@ class _RequestContextEvent:
         try:
             return self._headers
         except AttributeError:
+            from .headers import Headers
+
             self._headers: Headers = Headers(self.raw.get("headers"))
             return self._headers
 
@@ -208,7 +188,7 @@ class WebsocketEvent(_RequestContextEvent):
 
     __slots__ = ("_connection", "_json_body", "_raw_body", "_tracker")
     _tracker: Tracker
-    """The app's `connections`, set by the entry point."""
+    """The app, set by the entry point."""
 
     @property
     def connection(self) -> Connection:
@@ -226,7 +206,7 @@ class WebsocketEvent(_RequestContextEvent):
             tracker = self._tracker
         except AttributeError:
             raise ConnectionsNotEnabledError(None, "event.connection") from None
-        self._connection: Connection = tracker.for_event(self.raw)
+        self._connection: Connection = tracker.connections.for_event(self.raw)
         return self._connection
 
     @property

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from .contract import CW_EVENT, DYNAMODB, FAN_OUT, LAMBDA_FUNCTION, SCHEDULE, SNS, SQS, TASK
 from .exceptions import FunctionNotFoundError, RegistrationError
-from .sources import CloudWatchEvent, DynamoDBEvent, LambdaFunctionEvent, SNSEvent, SQSEvent
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, TypeVar
+
+    from .sources import SQSEvent
 
     H = TypeVar("H", bound=Callable[..., Any])
     LambdaHandler = Callable[[Any, Any], Any]
@@ -168,6 +169,9 @@ class EventSources:
         if entry is None:
             raise FunctionNotFoundError(name, sorted(self._functions))
         handler = entry.handler
+        # Here, not at import: only an event handler's own function reads these events.
+        from .sources import CloudWatchEvent, DynamoDBEvent, LambdaFunctionEvent, SNSEvent, SQSEvent
+
         if entry.kind == TASK:  # no Chalice kind, so no middleware
             from .tasks import run
 

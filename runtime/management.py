@@ -12,7 +12,6 @@ Either way, errors come out the same: `WebsocketDisconnectedError` for a gone co
 
 from __future__ import annotations
 
-import os
 from _thread import allocate_lock  # threading.Lock itself; `threading` costs cold-start time
 
 from .contract import ENDPOINT_ENV, FAN_OUT_THRESHOLD_ENV, MAX_MESSAGE_BYTES
@@ -137,6 +136,8 @@ class WebsocketAPI:
         """The endpoint the next call will use: configured, then environment, then event."""
         if self._endpoint:
             return self._endpoint
+        import os  # here, not at import: an app that never sends need not load it
+
         from_env = os.environ.get(ENDPOINT_ENV)
         if from_env:
             return from_env.rstrip("/")
@@ -395,6 +396,8 @@ class WebsocketAPI:
         return self._default_session
 
     def _region(self) -> str | None:
+        import os
+
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         return region or self._session().region_name
 
@@ -437,6 +440,8 @@ def _check_size(message: str | bytes) -> None:
 
 def _signing_region(endpoint: str) -> str:
     """The region to sign for: the endpoint's own (or API Gateway refuses), else Lambda's."""
+    import os
+
     from .aws import region_of
 
     env = os.environ

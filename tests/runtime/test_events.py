@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from runtime import BadRequestError, WebsocketEvent
-from runtime.events import AuthorizerEvent, Headers, is_authorizer_event
+from runtime.events import AuthorizerEvent, is_authorizer_event
 from runtime.exceptions import InvalidEventError
+from runtime.headers import Headers
 
 
 def test_message_event_exposes_request_context(load_event):
