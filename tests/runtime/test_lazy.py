@@ -1,0 +1,58 @@
+"""The runtime loads a feature's modules the first time an app uses the feature."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import runtime
+from tests.support.paths import ROOT, SAMPLES
+
+FEATURE_MODULES = {
+    "runtime.auth",
+    "runtime.background",
+    "runtime.connection",
+    "runtime.connections",
+    "runtime.dynamodb",
+    "runtime.headers",
+    "runtime.sources",
+    "runtime.store",
+    "runtime.tasks",
+}
+
+
+def test_every_public_name_resolves_to_its_modules_object():
+    for name in runtime.__all__:
+        value = getattr(runtime, name)
+        assert value.__name__ == name or name == "Chalice", name
+        assert value.__module__.startswith("runtime."), name
+
+
+def test_an_unknown_name_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        runtime.Nope  # noqa: B018
+
+
+@pytest.mark.slow  # a fresh interpreter
+def test_the_echo_app_loads_no_feature_module_until_it_is_used():
+    probe = (
+        "import json, sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; import app; "
+        "before = sorted(m for m in sys.modules if m.startswith('runtime')); "
+        "os = 'os' in sys.modules; "
+        "app.app.connections; from runtime import SQSEvent, Task; "
+        "after = sorted(m for m in sys.modules if m.startswith('runtime')); "
+        "print(json.dumps([before, after, os]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe, str(SAMPLES / "echo"), str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    before, after, os_loaded = json.loads(out.stdout)
+    assert not FEATURE_MODULES & set(before)
+    assert {"runtime.connections", "runtime.sources", "runtime.tasks"} <= set(after)
+    assert not os_loaded  # os comes with the first send
