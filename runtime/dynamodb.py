@@ -313,18 +313,18 @@ class DynamoDBStore(ConnectionStore):
         adds = [name for name in FAN_OUT_FIELDS if counts.get(name)]
         if not adds:
             return
-        names = {f"#{name[0]}": name for name in adds}
-        names["#e"] = TTL_ATTRIBUTE
-        values = {f":{name[0]}": _n(counts[name]) for name in adds}
-        values[":exp"] = _n(int(self._clock()) + FAN_OUT_LIFETIME_S)
+        names = {f"#{name}": name for name in adds}
+        names["#ttl"] = TTL_ATTRIBUTE
+        values = {f":{name}": _n(counts[name]) for name in adds}
+        values[":ttl"] = _n(int(self._clock()) + FAN_OUT_LIFETIME_S)
         self._retrying(
             "UpdateItem",
             {
                 "TableName": self.table_name,
                 "Key": _fan_out_key(fan_out_id),
                 "UpdateExpression": "ADD "
-                + ", ".join(f"#{name[0]} :{name[0]}" for name in adds)
-                + " SET #e = if_not_exists(#e, :exp)",
+                + ", ".join(f"#{name} :{name}" for name in adds)
+                + " SET #ttl = if_not_exists(#ttl, :ttl)",
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,
             },

@@ -389,3 +389,13 @@ def test_without_lambda_credentials_the_call_goes_through_boto3(monkeypatch):
     call = make(fallback=lambda operation, payload: seen.append(operation) or {"Item": {}})
     assert call("GetItem", {}) == {"Item": {}}
     assert seen == ["GetItem"]
+
+
+def test_fan_out_counters_add_up_and_expire_after_a_day(store, clock):
+    assert store.fan_out("f1") is None
+    store.add_fan_out("f1", {"enqueued": 5})
+    store.add_fan_out("f1", {"delivered": 3, "gone": 1})
+    store.add_fan_out("f1", {"failed": 1, "delivered": 0})
+    assert store.fan_out("f1") == {"enqueued": 5, "delivered": 3, "gone": 1, "failed": 1}
+    clock.now += 86400
+    assert store.fan_out("f1") is None
