@@ -292,6 +292,8 @@ class WebsocketAPI:
         """The audience size above which `fan_out()` uses shards (see `fan_out_threshold`)."""
         if self.fan_out_threshold is not None:
             return self.fan_out_threshold
+        import os
+
         from_env = os.environ.get(FAN_OUT_THRESHOLD_ENV)
         if from_env:
             try:
