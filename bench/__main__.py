@@ -8,7 +8,17 @@ import sys
 import time
 from pathlib import Path
 
-from . import broadcast, coldpath, coldstart, dispatch, footprint, memory, template, throughput
+from . import (
+    broadcast,
+    coldpath,
+    coldstart,
+    dispatch,
+    fanout,
+    footprint,
+    memory,
+    template,
+    throughput,
+)
 from .harness import Row, machine, table
 
 BENCHMARKS = {
@@ -17,6 +27,7 @@ BENCHMARKS = {
     "dispatch": dispatch,
     "template": template,
     "broadcast": broadcast,
+    "fanout": fanout,
     "throughput": throughput,
     "memory": memory,
     "footprint": footprint,

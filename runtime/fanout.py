@@ -1,28 +1,26 @@
 """Fan-out at scale: a large audience handed to shards through the app's SQS queue.
 
 `app.websocket_api.fan_out(ids, message)` (and `app.groups.send()`, `app.connections.send_all()`
-in an app created with `fan_out=True`) sends to at most `websocket_api.threshold` ids
-itself, with
-`broadcast()`. Above it, the ids are split into shards of `SHARD_SIZE`, each one SQS message
-(`{"wsgen.fan_out": id, "ids": [...], "text" or "binary": ..., "group": ..., "attempt": n}`),
-sent ten to a `SendMessageBatch` request: the caller returns once SQS holds them, with
-`BroadcastResult.enqueued` counting the ids handed over.
+in an app created with `fan_out=True`) sends to at most `websocket_api.threshold` ids itself,
+with `broadcast()`. Above it, the ids are split into shards of `SHARD_SIZE`, each one SQS
+message (`{"wsgen.fan_out": id, "ids": [...], "text" or "binary": ..., "group": ...,
+"attempt": n}`), sent ten to a `SendMessageBatch` request: the caller returns once SQS holds
+them, with `BroadcastResult.enqueued` counting the ids handed over.
 
 The fan-out function (`wsgen_fan_out`, its own Lambda function polling the queue) sends each
 shard with `broadcast()` (up to 64 posts in flight, each post retried on 429 and 5xx by
-`runtime.aws`), forgets the ids found gone, and then:
+`runtime.aws`: 3 attempts, jittered backoff), forgets the ids found gone, and then:
 
-- ids that failed otherwise (after those retries) go back to the queue as a shard of their
-  own, delayed by a jittered backoff, up to `MAX_SHARD_ATTEMPTS` times; the delivered ones
-  are never sent twice;
-- a shard none of whose ids could be reached (the endpoint refusing every post) is reported
-  as a batch item failure: SQS delivers it again, and after `FAN_OUT_MAX_RECEIVES` moves it
-  to the dead-letter queue.
+- ids still throttled or failing with a 5xx go back to the queue as a shard of their own,
+  delayed by a jittered backoff, until the shard's `MAX_SHARD_ATTEMPTS`; the delivered ones
+  are never sent twice; other refusals (403, 413) count as failed at once;
+- a shard whose last attempt reached none of its ids is reported as a batch item failure:
+  SQS delivers it again, and after `FAN_OUT_MAX_RECEIVES` moves it to the dead-letter queue.
 
-Each shard's outcome is one JSON line on stdout (CloudWatch Logs), and in a tracked app
-(`connections=True`) it is added to counters of the fan-out in the connections store, which
-`app.connections.fan_out_status(id)` reads. docs/aws-facts.md#fan-out has the limits the
-sizes come from.
+So a post is tried at most 3 x 3 x 3 times. Each shard's outcome is one JSON line on stdout
+(CloudWatch Logs), and in a tracked app (`connections=True`) it is added to the fan-out's
+counters in the connections store, which `app.connections.fan_out_status(id)` reads.
+docs/aws-facts.md#fan-out has the limits the sizes come from.
 """
 
 from __future__ import annotations

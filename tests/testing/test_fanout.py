@@ -122,3 +122,18 @@ def test_an_app_without_fan_out_has_no_queue_and_groups_send_as_before() -> None
         assert client.fan_out_queue is None
         with pytest.raises(FanOutNotEnabledError):
             app.connections.send_all("x")
+
+
+def test_a_shard_invoked_by_hand_is_sent_as_the_queue_would() -> None:
+    from runtime.fanout import shard_bodies
+
+    app = announce_app()
+    with Client(app) as client:
+        ws = client.connect()
+        ((body, _),) = shard_bodies("by-hand", [ws.connection_id], "hand-made")
+        assert client.invoke(FAN_OUT_FUNCTION, body=body) == {"batchItemFailures": []}
+        assert ws.receive_all() == ["hand-made"]
+        ((name, event),) = client.invocations
+        record = event["Records"][0]
+        assert (name, record["eventSource"]) == (FAN_OUT_FUNCTION, "aws:sqs")
+        assert record["eventSourceARN"].endswith(":wsgen-fan-out")
