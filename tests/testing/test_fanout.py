@@ -55,9 +55,13 @@ def stale_member(client: Client, connection_id: str) -> None:
     )
 
 
-def test_a_group_over_the_threshold_is_sent_by_shards_once_each() -> None:
+@pytest.mark.parametrize("where", ["memory", pytest.param("dynamodb", marks=pytest.mark.external)])
+def test_a_group_over_the_threshold_is_sent_by_shards_once_each(
+    where: str, request: pytest.FixtureRequest
+) -> None:
     app = announce_app()
-    with Client(app) as client:
+    endpoint = request.getfixturevalue("dynamodb_endpoint") if where == "dynamodb" else None
+    with Client(app, dynamodb=endpoint) as client:
         followers = [client.connect() for _ in range(30)]
         for ws in followers:
             ws.send_json({"action": "follow"})
