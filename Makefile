@@ -91,7 +91,8 @@ $(CHECKOV_STAMP):
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==3.3.30
 	touch $@
 
-# Benchmarks against Chalice (installed from PyPI here only), one table into bench/RESULTS.md.
+# Benchmarks against Chalice (installed from PyPI here only), one table into bench/RESULTS.md;
+# the `local` extra is the embedded DynamoDB (moto) the connections rows run against.
 # `make test` runs a one-iteration smoke of every benchmark (tests/bench) with this venv.
 
 bench: $(BENCH_STAMP)
@@ -100,7 +101,7 @@ bench: $(BENCH_STAMP)
 $(BENCH_STAMP): pyproject.toml
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install --quiet chalice==1.34.0 -e .
+	$(BENCH_VENV)/bin/python -m pip install --quiet chalice==1.34.0 -e '.[local]'
 	touch $@
 
 clean:

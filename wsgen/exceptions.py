@@ -8,7 +8,8 @@ WsgenError
 ├── LintError           `wsgen template --lint`: cfn-lint found errors or warnings
 ├── EventHandlerError   an event handler's decorator arguments would fail at deploy time
 ├── ScaffoldError       `wsgen new` cannot write the project (bad name, directory exists)
-└── PortInUseError      `wsgen local` cannot listen on its address (pick another --port)
+├── PortInUseError      `wsgen local` cannot listen on its address (pick another --port)
+└── EmbeddedDynamoDBError  the embedded DynamoDB needs moto (pip install 'wsgen[local]')
 """
 
 from __future__ import annotations
@@ -110,3 +111,18 @@ class EventHandlerError(WsgenError):
 
     def __str__(self) -> str:
         return f"@app.{self.decorator} handler '{self.name}': {self.problem}"
+
+
+class EmbeddedDynamoDBError(WsgenError):
+    """The embedded DynamoDB cannot start: moto (wsgen's `local` extra) is not installed."""
+
+    def __init__(self, missing: str) -> None:
+        super().__init__(missing)
+        self.missing = missing
+
+    def __str__(self) -> str:
+        return (
+            f"the embedded DynamoDB needs moto's server mode ({self.missing} is not "
+            "installed): pip install 'wsgen[local]', or give wsgen the URL of a "
+            "DynamoDB-compatible server instead"
+        )

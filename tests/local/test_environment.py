@@ -113,8 +113,16 @@ def test_wsgen_toml_environment_for_the_stage(monkeypatch, app_dir):
     assert "TABLE" not in os.environ
     assert notices == [
         'wsgen local: TABLE is { Ref = "Table" } in wsgen.toml, which exists only once '
-        "deployed; export TABLE=... to give handlers a value"
+        "deployed; export TABLE=... to give handlers a value (--dynamodb makes the app's "
+        "tables locally)"
     ]
+
+
+def test_a_ref_of_a_table_made_locally_is_its_local_name(monkeypatch, app_dir):
+    monkeypatch.delenv("TABLE", raising=False)
+    notices = apply_app_environment(app_dir, "local", {"Table": "Table-1a2b"})
+    assert os.environ.pop("TABLE") == "Table-1a2b"
+    assert notices == []
 
 
 def test_the_real_environment_wins(monkeypatch, app_dir):

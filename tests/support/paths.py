@@ -23,3 +23,7 @@ FANOUT_APP = TESTS / "wsgen" / "apps" / "fanout"
 """The app fanning out through shards (`fan_out=True`); its golden template is fanout.yaml."""
 
 SAMPLE_NAMES = sorted(path.name for path in SAMPLES.iterdir() if (path / "app.py").is_file())
+
+NOTES_APP = APPS / "notes"
+"""An app with tables of its own (a merged resources.yaml) that its handlers use through
+boto3: what `wsgen local --dynamodb` and `Client(app, dynamodb=True)` make locally."""

@@ -14,6 +14,7 @@ EPILOG = """\
 examples:
   wsgen local                               serve ./app.py on ws://127.0.0.1:8000/local
   wsgen local --app-dir samples/echo --reload
+  wsgen local --dynamodb                    the app's tables on an embedded DynamoDB (moto)
   python -m websockets ws://127.0.0.1:8000/local    talk to it from a terminal
   wsgen invoke jobs --body '{"n": 6}'               in another terminal: an SQS message
 
@@ -100,10 +101,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--dynamodb",
+        nargs="?",
+        const=True,
         metavar="URL",
-        help="keep an App(..., connections=True) app's connections in a new table on this "
-        "DynamoDB endpoint (e.g. http://127.0.0.1:8001), made as wsgen template deploys it "
-        "(default: in memory)",
+        help="make the app's DynamoDB tables (its template's, merged ones included, and the "
+        "connections table of App(..., connections=True)) on this endpoint, e.g. "
+        "http://127.0.0.1:8001, and point handlers' boto3 at it; with no URL, on an embedded "
+        "server (pip install 'wsgen[local]'). Default: connections in memory, no tables",
     )
     parser.add_argument(
         "--management-delay",
@@ -129,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"must be positive, got {args.schedule_speed}", "--schedule-speed")
     if not args.stage or "/" in args.stage:
         raise ConfigError(f"'{args.stage}' is not a stage name (no '/')", "--stage")
-    if args.dynamodb is not None and not args.dynamodb.startswith(("http://", "https://")):
+    if isinstance(args.dynamodb, str) and not args.dynamodb.startswith(("http://", "https://")):
         raise ConfigError(
             f"'{args.dynamodb}' is not an endpoint URL; give one like http://127.0.0.1:8001",
             "--dynamodb",

@@ -75,13 +75,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..bundle import FUNCTION_DIR, stage_function
-    from ..exceptions import QuotaError
     from ..layer import LAYER_DIR, stage_runtime_layer, staged_bytecode
     from ..loader import load_spec
-    from ..merge import check_merged, deep_merge, load_template
     from ..render import render
     from ..settings import load_settings, runtime_warning, today
-    from ..template import build_template
+    from ..template import generate
     from ..template.quotas import (
         check_environment_size,
         check_resource_quota,
@@ -94,24 +92,13 @@ def run(args: argparse.Namespace) -> int:
     _, spec = load_spec(app_dir, args.app)
     settings = load_settings(app_dir, args.stage, overrides, spec)
     where = Path(args.output).parent if args.output else Path()
-    try:
-        built = build_template(
-            spec,
-            settings,
-            code_uri=_relative(app_dir / FUNCTION_DIR, where),
-            layer_uri=_relative(app_dir / LAYER_DIR, where),
-            handler=_handler(args.app),
-        )
-    except ValueError as exc:
-        # troposphere's own quotas (500 resources, 200 outputs) are checked more closely
-        # below; should one still be reached, it is an error line, not a traceback.
-        if not str(exc).startswith("Maximum"):
-            raise
-        raise QuotaError(f"the template is too large: {exc}") from exc
-    template = built.to_dict()
-    if settings.merge_template:
-        template = deep_merge(template, load_template(settings.merge_template))
-        check_merged(template, str(settings.merge_template))
+    template = generate(
+        spec,
+        settings,
+        code_uri=_relative(app_dir / FUNCTION_DIR, where),
+        layer_uri=_relative(app_dir / LAYER_DIR, where),
+        handler=_handler(args.app),
+    )
     check_resource_quota(template, merged=settings.merge_template is not None)
     check_environment_size(template)
     text = render(template, args.format)

@@ -9,6 +9,7 @@ it would on the deployed function; what the real environment already sets wins.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from runtime.contract import ENDPOINT_ENV
@@ -88,43 +89,58 @@ def prepare_environment(endpoint: str) -> str:
     return region
 
 
-def apply_app_environment(app_dir: Path, stage: str) -> list[str]:
+def apply_app_environment(
+    app_dir: Path, stage: str, tables: Mapping[str, str] | None = None
+) -> list[str]:
     """Export `wsgen.toml`'s `[environment]` for `stage`; notices for what could not be.
 
     Literal values are set unless the environment already has the name (from outside; a
     value this function set before is replaced, so `--reload` picks up wsgen.toml edits,
-    and removed when wsgen.toml no longer has it). A value that is a CloudFormation
-    intrinsic (`{ Ref = "Table" }`) only exists once deployed, so the notice says to set
-    that name by hand.
+    and removed when wsgen.toml no longer has it). A `{ Ref = "Table" }` of one of `tables`
+    (logical id to local name: the tables `--dynamodb` made) is that table's local name. Any
+    other CloudFormation intrinsic only exists once deployed, so the notice says to set that
+    name by hand.
 
     Raises:
         ConfigError: wsgen.toml is malformed (as `wsgen template` would say).
     """
     environment = load_settings(app_dir, stage).environment
+    values = literal_environment(app_dir, stage, tables)
     notices = [
         f"wsgen local: {name} is {_toml(value)} in wsgen.toml, which exists only once "
         f"deployed; export {name}=... to give handlers a value"
+        + (" (--dynamodb makes the app's tables locally)" if _is_ref(value) and not tables else "")
         for name, value in environment.items()
-        if not isinstance(value, str)
+        if name not in values
     ]
     for name, value in list(_applied.items()):
         if os.environ.get(name) != value:  # changed from outside since: that value wins
             del _applied[name]
-        elif not isinstance(environment.get(name), str):  # gone from wsgen.toml
+        elif name not in values:  # gone from wsgen.toml
             del os.environ[name], _applied[name]
-    for name, value in environment.items():
+    for name, value in values.items():
         if name in os.environ and name not in _applied:
             continue
-        if isinstance(value, str):
-            os.environ[name] = _applied[name] = value
+        os.environ[name] = _applied[name] = value
     return notices
 
 
-def literal_environment(app_dir: Path, stage: str) -> dict[str, str]:
-    """`wsgen.toml`'s `[environment]` for `stage`, its literal values only (an intrinsic such
-    as `{ Ref = "Table" }` exists only once deployed)."""
+def _is_ref(value: object) -> bool:
+    return isinstance(value, dict) and list(value) == ["Ref"]
+
+
+def literal_environment(
+    app_dir: Path, stage: str, tables: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """`wsgen.toml`'s `[environment]` for `stage`: its literal values, and its `{ Ref =
+    "Table" }` of one of `tables` as that table's local name (any other intrinsic exists
+    only once deployed)."""
+    from ..tables import resolve_environment
+
     environment = load_settings(app_dir, stage).environment
-    return {name: value for name, value in environment.items() if isinstance(value, str)}
+    values = {name: value for name, value in environment.items() if isinstance(value, str)}
+    values.update(resolve_environment(environment, tables or {}))
+    return values
 
 
 def _toml(value: object) -> str:

@@ -13,7 +13,7 @@ each new app to the callback it was made with: neither reads the other's state.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 from runtime import App
@@ -42,15 +42,18 @@ def snapshot(directory: Path) -> Snapshot:
     return stats
 
 
-def reload_app(app_dir: Path, ref: str, stage: str) -> tuple[App, AppSpec, list[str]]:
-    """Re-import the app from scratch, with `load_spec`'s checks; wsgen.toml applied again.
+def reload_app(
+    app_dir: Path, ref: str, stage: str, tables: Mapping[str, str] | None = None
+) -> tuple[App, AppSpec, list[str]]:
+    """Re-import the app from scratch, with `load_spec`'s checks; wsgen.toml applied again
+    (a `{ Ref = "Table" }` of one of `tables` as its local name).
 
     Returns the app, its spec and the environment notices.
 
     Raises:
         WsgenError: it does not import, has no handlers, or wsgen.toml is malformed.
     """
-    notices = apply_app_environment(app_dir, stage)
+    notices = apply_app_environment(app_dir, stage, tables)
     load_app(app_dir, ref, fresh=True)  # forgets the app's modules and imports them again
     app, spec = load_spec(app_dir, ref)  # the same checks as at start (no handlers, ...)
     return app, spec, notices
@@ -66,8 +69,11 @@ class Reloader:
         stage: str,
         serve: Callable[[App, AppSpec], None],
         log: EventLog,
+        tables: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         self.app_dir, self.app_ref, self.stage = app_dir, app_ref, stage
+        self._tables = tables
+        """The local tables a wsgen.toml `{ Ref = "Table" }` names, asked at each reload."""
         self._serve = serve
         self._log = log
 
@@ -76,7 +82,12 @@ class Reloader:
         loop = asyncio.get_running_loop()
         try:
             app, spec, notices = await loop.run_in_executor(
-                None, reload_app, self.app_dir, self.app_ref, self.stage
+                None,
+                reload_app,
+                self.app_dir,
+                self.app_ref,
+                self.stage,
+                self._tables() if self._tables else None,
             )
         except WsgenError as exc:
             self._log.error(f"reload failed, still serving the previous app: {exc}")

@@ -12,6 +12,7 @@ import contextlib
 import ipaddress
 import json
 import logging
+import os
 from collections.abc import Sequence
 from http import HTTPStatus
 from pathlib import Path
@@ -23,6 +24,7 @@ from websockets.http11 import Request, Response
 
 from runtime import App
 from runtime.contract import MAX_MESSAGE_BYTES, AppSpec
+from runtime.dynamodb import DynamoDBStore
 from runtime.store import ConnectionStore
 
 from ..connections import connection_store
@@ -41,6 +43,7 @@ from ..settings import (
     load_settings,
 )
 from ..sources.events import Where
+from ..tables import CONNECTIONS_TABLE, DYNAMODB_ENDPOINT_ENV, LocalTables
 from .connection import Connection, GatewayProtocol, Message
 from .driver import API_ID, Driver, Timeouts
 from .environment import DEFAULT_REGION, apply_app_environment, prepare_environment
@@ -92,7 +95,7 @@ class Emulator:
         schedules: bool = True,
         schedule_speed: float = 1.0,
         log: EventLog | None = None,
-        dynamodb: str | None = None,
+        dynamodb: str | bool | None = None,
     ) -> None:
         self.app_dir, self.app_ref = Path(app_dir), app_ref
         self.host, self.port, self.stage = host, port, stage
@@ -129,7 +132,10 @@ class Emulator:
         self._watcher: asyncio.Task[None] | None = None
         self._exhaustion = ExhaustionReport(self.log.error)
         self.dynamodb = dynamodb
-        """The DynamoDB endpoint of a tracked app's connections table; None keeps them in memory."""
+        """The app's DynamoDB: an endpoint URL, True for the embedded one, None for none (a
+        tracked app's connections in memory)."""
+        self.tables: LocalTables | None = None
+        """The app's tables on that endpoint (`wsgen.tables`), made once it is imported."""
         self.connection_store: ConnectionStore | None = None
         """Where a tracked app's connections are kept, the same across reloads."""
         self.fan_out_queue: ShardQueue | None = None
@@ -181,7 +187,8 @@ class Emulator:
         self.port = self._server.sockets[0].getsockname()[1]
         region = prepare_environment(self.endpoint)
         try:
-            for notice in apply_app_environment(self.app_dir, self.stage):
+            self._prepare_dynamodb()
+            for notice in apply_app_environment(self.app_dir, self.stage, self._refs()):
                 self.log.info(notice)
             app, spec = load_spec(self.app_dir, self.app_ref)
         except BaseException:
@@ -196,7 +203,9 @@ class Emulator:
             from .reload import Reloader, snapshot, watch
 
             directory = self.app_dir.resolve()
-            reloader = Reloader(directory, self.app_ref, self.stage, self.use_app, self.log)
+            reloader = Reloader(
+                directory, self.app_ref, self.stage, self.use_app, self.log, self._refs
+            )
             # The baseline is taken now, before start() returns: taken later, in the task,
             # it could already include an edit made meanwhile, which would then never reload.
             baseline = snapshot(directory)
@@ -211,11 +220,19 @@ class Emulator:
             DynamoDBEndpointError: a tracked app's table cannot be made on `dynamodb`.
         """
         app.websocket_api.configure_endpoint(self.endpoint)
+        starting = region is not None  # else a reload: tables and store are kept
+        if self.tables is not None and region is not None:
+            settings = load_settings(self.app_dir, self.stage, spec=spec)
+            self.tables.create(spec, settings, region)
         if spec.connections:
             if self.connection_store is None:
-                self.connection_store, described = connection_store(spec.app_name, self.dynamodb)
+                endpoint = None if self.tables is None else self.tables.endpoint
+                self.connection_store, described = connection_store(spec.app_name, endpoint)
                 self.log.info(f"wsgen local: {described}")
             app.connections.use_store(self.connection_store)
+        if self.tables is not None and starting:
+            self.log.info(f"wsgen local: {self.tables.describe()}")
+            apply_app_environment(self.app_dir, self.stage, self._refs())
         timeouts = self._timeouts(spec)
         loop = asyncio.get_running_loop()
 
@@ -256,6 +273,29 @@ class Emulator:
             self._driver.swap(app, spec, timeouts, throttle)
         assert self.functions is not None
         self.functions.use(app, spec, self._handler_timeouts(spec))
+
+    def _prepare_dynamodb(self) -> None:
+        """With `dynamodb`: start the embedded server if asked, point handlers' boto3 at the
+        endpoint, and name the merged file's tables before the app's module runs.
+
+        Raises:
+            EmbeddedDynamoDBError: the embedded server needs moto, which is not installed.
+        """
+        if self.dynamodb is None or self.dynamodb is False:
+            return
+        self.tables = LocalTables(self.dynamodb)
+        # boto3 (1.28 and later) and the runtime read it: docs/aws-facts.md#sdk-endpoints
+        os.environ[DYNAMODB_ENDPOINT_ENV] = self.tables.endpoint
+        self.tables.expect(load_settings(self.app_dir, self.stage).merge_template)
+
+    def _refs(self) -> dict[str, str]:
+        """What a wsgen.toml `{ Ref = "Table" }` resolves to: logical id to local name."""
+        if self.tables is None:
+            return {}
+        refs = dict(self.tables.names)
+        if isinstance(self.connection_store, DynamoDBStore):
+            refs[CONNECTIONS_TABLE] = self.connection_store.table_name
+        return refs
 
     def _throttle(self) -> Throttle:
         """wsgen.toml's throttling per route (the stage's default for the rest) and the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from troposphere import AWSObject, Template
 
 from runtime.contract import AppSpec
@@ -22,6 +24,35 @@ from .stage import (
     add_stage,
     logs_anything,
 )
+
+
+def generate(
+    spec: AppSpec, settings: Settings, code_uri: str, layer_uri: str, handler: str = HANDLER
+) -> dict[str, Any]:
+    """The template `wsgen template` writes, as a mapping: built, then `merge_template` merged.
+
+    `wsgen local --dynamodb` and the test client make the app's tables from it too.
+
+    Raises:
+        QuotaError: troposphere refuses it (500 resources, 200 outputs).
+        ConfigError: the file to merge is unreadable or malformed.
+    """
+    from ..exceptions import QuotaError
+    from ..merge import check_merged, deep_merge, load_template
+
+    try:
+        built = build_template(spec, settings, code_uri, layer_uri, handler)
+    except ValueError as exc:
+        # troposphere's own quotas (500 resources, 200 outputs) are checked more closely
+        # by `wsgen template`; should one still be reached, it is an error line.
+        if not str(exc).startswith("Maximum"):
+            raise
+        raise QuotaError(f"the template is too large: {exc}") from exc
+    template: dict[str, Any] = built.to_dict()
+    if settings.merge_template:
+        template = deep_merge(template, load_template(settings.merge_template))
+        check_merged(template, str(settings.merge_template))
+    return template
 
 
 def build_template(

@@ -18,11 +18,14 @@ import base64
 import os
 import sys
 import threading
+import uuid
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 from runtime import App, FunctionNotFoundError
 from runtime.contract import FAN_OUT_FUNCTION, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
+from runtime.dynamodb import DynamoDBStore
 from runtime.store import ConnectionStore
 
 from ..connections import connection_store
@@ -34,8 +37,11 @@ from ..gateway.outcomes import ABNORMAL_CLOSE, DELETE_CLOSE, GOING_AWAY, Frame, 
 from ..gateway.routing import Router
 from ..gateway.session import Answer, Event, Session, Steps
 from ..gateway.state import ConnectionState
+from ..local.environment import literal_environment
+from ..settings import load_settings
 from ..sources.checks import check_functions
 from ..sources.events import Where, build_event
+from ..tables import CONNECTIONS_TABLE, DYNAMODB_ENDPOINT_ENV, LocalTables
 from .connection import Connection
 from .exceptions import ClientClosedError, ConnectionRejected, FragmentsError, HandshakeFailed
 from .management import GoneException, MemoryManagementClient
@@ -44,14 +50,8 @@ Values = Mapping[str, str | Sequence[str]]
 Decision = TypeVar("Decision", Verdict, Answer)
 
 
-def _apply_app_environment(app: App, stage: str) -> dict[str, str | None]:
-    """Export the literal `[environment]` of the `wsgen.toml` beside the app's module for
-    `stage`, as `wsgen local` and the deployed function have it; names the environment
-    already holds win. What was there before, by name, to put back."""
-    from pathlib import Path
-
-    from ..local.environment import literal_environment
-
+def _app_dir(app: App) -> Path | None:
+    """The directory of the module that holds `app` (its wsgen.toml's, its template's)."""
     module = next(
         (
             m
@@ -61,16 +61,32 @@ def _apply_app_environment(app: App, stage: str) -> dict[str, str | None]:
         None,
     )
     if module is None or module.__file__ is None:
-        return {}
-    app_dir = Path(module.__file__).parent
-    if not (app_dir / "wsgen.toml").is_file():
-        return {}
+        return None
+    return Path(module.__file__).parent
+
+
+def _set_environment(values: Mapping[str, str], replace: bool = False) -> dict[str, str | None]:
+    """Export `values` (but names the environment already holds, unless `replace`); what was
+    there before, by name, to put back."""
     saved: dict[str, str | None] = {}
-    for name, value in literal_environment(app_dir, stage).items():
-        if name not in os.environ:
-            saved[name] = None
+    for name, value in values.items():
+        if replace or name not in os.environ:
+            saved[name] = os.environ.get(name)
             os.environ[name] = value
     return saved
+
+
+def _dynamodb_environment(endpoint: str, region: str) -> dict[str, str]:
+    """What handlers' boto3 needs to reach a local DynamoDB: its endpoint, and a region
+    and credentials (dummy ones, which local servers accept) unless there are some."""
+    from ..local.environment import DUMMY_KEY, has_credentials
+
+    values = {DYNAMODB_ENDPOINT_ENV: endpoint}
+    if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
+        values["AWS_DEFAULT_REGION"] = region
+    if not has_credentials():
+        values["AWS_ACCESS_KEY_ID"] = values["AWS_SECRET_ACCESS_KEY"] = DUMMY_KEY
+    return values
 
 
 class LambdaContext(context.LambdaContext):
@@ -114,8 +130,13 @@ class Client:
             only the frame shows it. Either way it is appended to `errors`. A failure while
             connecting is always a `ConnectionRejected` with the exception as its cause.
         stage_variables: what identity sources `stageVariables.*` read.
-        dynamodb: for an app with `connections=True`, keep its connections in a new table on
-            this DynamoDB endpoint (made as `wsgen template` deploys it) instead of memory.
+        dynamodb: the app's DynamoDB: True for wsgen's embedded server (moto: `pip install
+            'wsgen[local]'`), or a DynamoDB endpoint's URL. Every table of the app's
+            template (merged ones included) is made there, empty, with a name of this
+            client's (wsgen.toml's `{ Ref = "Table" }` values give it to the handlers), and
+            deleted at `close()`; handlers' boto3 clients made from then on go there
+            (`AWS_ENDPOINT_URL_DYNAMODB`); a tracked app's connections are kept there too.
+            None (the default): connections in memory, no tables.
     """
 
     def __init__(
@@ -128,7 +149,7 @@ class Client:
         api_id: str = "wsgentest0",
         stage_variables: dict[str, str] | None = None,
         accept_binary_frames: bool = False,
-        dynamodb: str | None = None,
+        dynamodb: str | bool | None = None,
     ) -> None:
         self.app = app
         self.raise_errors = raise_errors
@@ -154,13 +175,29 @@ class Client:
         self._previous = app.websocket_api.use_client(self.management)
         self.connection_store: ConnectionStore | None = None
         """Where a tracked app's connections are kept: in memory, or `dynamodb`'s table."""
-        if self.spec.connections:
-            try:
-                self.connection_store, _ = connection_store(app.app_name, dynamodb)
-            except Exception:
-                app.websocket_api.use_client(self._previous)
-                raise
-            self._previous_store = app.connections.use_store(self.connection_store)
+        self.tables: LocalTables | None = None
+        """The app's tables on `dynamodb` (`wsgen.tables`): `tables.names[logical id]`."""
+        self._environment: dict[str, str | None] = {}
+        try:
+            refs = self._prepare_dynamodb(dynamodb, stage)
+            if self.spec.connections:
+                endpoint = None if self.tables is None else self.tables.endpoint
+                self.connection_store, _ = connection_store(app.app_name, endpoint)
+                self._previous_store = app.connections.use_store(self.connection_store)
+                if isinstance(self.connection_store, DynamoDBStore):
+                    refs[CONNECTIONS_TABLE] = self.connection_store.table_name
+            app_dir = _app_dir(app)
+            if app_dir is not None and (app_dir / "wsgen.toml").is_file():
+                values = literal_environment(app_dir, stage, refs)
+                self._environment = {**_set_environment(values), **self._environment}
+        except BaseException:
+            app.websocket_api.use_client(self._previous)
+            if self.connection_store is not None:
+                app.connections.use_store(self._previous_store)
+            self._restore_environment()
+            if self.tables is not None:
+                self.tables.delete()
+            raise
         self.fan_out_queue: ShardQueue | None = None
         """A `fan_out=True` app's shard messages, run in memory like tasks (`run_tasks`);
         its `dead_letters` are those the fan-out function failed on every delivery."""
@@ -175,7 +212,28 @@ class Client:
         self._queued_tasks: list[tuple[str, dict[str, Any]]] = []
         self._previous_background = app.use_background(self.background)
         self._closed = False
-        self._environment = _apply_app_environment(app, stage)
+
+    def _prepare_dynamodb(self, dynamodb: str | bool | None, stage: str) -> dict[str, str]:
+        """With `dynamodb`: the endpoint in the handlers' environment and the app's tables
+        made there; what a wsgen.toml `{ Ref = "Table" }` resolves to."""
+        if dynamodb is None or dynamodb is False:
+            return {}
+        self.tables = LocalTables(dynamodb, suffix=f"-{uuid.uuid4().hex[:8]}")
+        values = _dynamodb_environment(self.tables.endpoint, self.api.region)
+        self._environment = _set_environment(values, replace=True)
+        region = os.environ.get("AWS_REGION") or os.environ["AWS_DEFAULT_REGION"]
+        app_dir = _app_dir(self.app)
+        if app_dir is not None:
+            self.tables.create(self.spec, load_settings(app_dir, stage, spec=self.spec), region)
+        return dict(self.tables.names)
+
+    def _restore_environment(self) -> None:
+        for name, previous in self._environment.items():
+            if previous is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = previous
+        self._environment = {}
 
     @property
     def accept_binary_frames(self) -> bool:
@@ -206,11 +264,9 @@ class Client:
             if self.connection_store is not None:
                 self.app.connections.use_store(self._previous_store)
             self.app.use_background(self._previous_background)
-            for name, previous in self._environment.items():
-                if previous is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = previous
+            self._restore_environment()
+            if self.tables is not None:
+                self.tables.delete()
 
     @property
     def connections(self) -> dict[str, Connection]:
