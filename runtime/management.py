@@ -200,26 +200,28 @@ class WebsocketAPI:
         result = BroadcastResult()
         if not ids:
             return result
-        from threading import BoundedSemaphore
-
         calls = self._calls()  # resolve endpoint and credentials once, in the caller's context
         pool = self._executor()
-        in_flight = BoundedSemaphore(max(1, min(max_workers, MAX_POOL_CONNECTIONS)))
+        # `workers` jobs, each posting the next id not taken yet until none is left: a pool
+        # submit per job rather than per id (a Future, a queue hop and a wake-up each).
+        workers = max(1, min(max_workers, MAX_POOL_CONNECTIONS, len(ids)))
+        outcomes: list[Exception | None] = [None] * len(ids)
+        indices = iter(range(len(ids)))
+        taking = allocate_lock()
 
-        def post(connection_id: str) -> Exception | None:
-            try:
-                calls.post(connection_id, message)
-            except Exception as exc:
-                return exc
-            finally:
-                in_flight.release()
-            return None
+        def work() -> None:
+            while True:
+                with taking:
+                    index = next(indices, None)
+                if index is None:
+                    return
+                try:
+                    calls.post(ids[index], message)
+                except Exception as exc:
+                    outcomes[index] = exc
 
-        futures = []
-        for connection_id in ids:
-            in_flight.acquire()
-            futures.append(pool.submit(post, connection_id))
-        outcomes = [future.result() for future in futures]
+        for job in [pool.submit(work) for _ in range(workers)]:
+            job.result()
         if self._opening:
             for index, connection_id in enumerate(ids):
                 outcome = outcomes[index]
