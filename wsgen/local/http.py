@@ -78,13 +78,17 @@ async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
     Raises:
         HttpError: a malformed, oversized or too slow request head.
     """
+    # asyncio.timeout, not wait_for: wait_for runs the read as a task of its own (a task,
+    # its registration and a wake-up per read, on every management call).
     try:
-        first = await asyncio.wait_for(reader.readexactly(1), IDLE_TIMEOUT_S)
+        async with asyncio.timeout(IDLE_TIMEOUT_S):
+            first = await reader.readexactly(1)
     except (asyncio.IncompleteReadError, TimeoutError):
         return None
     head = bytearray(first)
     try:
-        await asyncio.wait_for(_read_head(reader, head), HEAD_TIMEOUT_S)
+        async with asyncio.timeout(HEAD_TIMEOUT_S):
+            await _read_head(reader, head)
     except asyncio.IncompleteReadError as exc:
         if not (head + exc.partial).strip():
             return None
@@ -155,7 +159,8 @@ async def read_body(reader: asyncio.StreamReader, request: HttpRequest, limit: i
             `BODY_TIMEOUT_S` (408).
     """
     try:
-        return await asyncio.wait_for(_read_body(reader, request, limit), BODY_TIMEOUT_S)
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            return await _read_body(reader, request, limit)
     except TimeoutError as exc:
         raise HttpError(408, "request body not received in time") from exc
     except asyncio.LimitOverrunError as exc:

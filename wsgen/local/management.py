@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +38,18 @@ class HttpResponse:
     status: int
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+_date: tuple[int, str] = (0, "")
+
+
+def http_date() -> str:
+    """`Date`'s value now (RFC 9110 5.6.7), made once a second rather than per call."""
+    global _date
+    second = int(time.time())
+    if _date[0] != second:
+        _date = (second, email.utils.formatdate(second, usegmt=True))
+    return _date[1]
 
 
 def error(status: int, error_type: str, message: str) -> HttpResponse:
@@ -95,7 +108,7 @@ class ManagementApi:
             await asyncio.sleep(self.delay_ms / 1000)
         response = await self._route(method, target, body, authorization)
         response.headers += [
-            ("Date", email.utils.formatdate(usegmt=True)),
+            ("Date", http_date()),
             ("Content-Type", "application/json"),
             ("x-amzn-RequestId", new_uuid()),
         ]

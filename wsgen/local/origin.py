@@ -20,6 +20,8 @@ import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+_HOSTS_REMEMBERED = 64
+
 
 class Access:
     """The Host and Origin values the emulator accepts."""
@@ -29,6 +31,8 @@ class Access:
     ) -> None:
         self.origins = {origin.rstrip("/").lower() for origin in origins}
         self.hosts = {_bare(host) for host in hosts} | {_bare(listen_host)}
+        self._hosts_seen: dict[str, bool] = {}
+        """Host header value -> allowed, for the values seen lately."""
 
     def refusal(self, host: str | None, origin: str | None) -> str | None:
         """Why a request with these headers is refused (a one-line 403 text), or None."""
@@ -46,8 +50,14 @@ class Access:
         return None
 
     def _host_allowed(self, host: str) -> bool:
-        name = _bare(host)
-        return _is_local_name(name) or _is_ip(name) or name in self.hosts
+        allowed = self._hosts_seen.get(host)  # every request asks; a client sends one Host
+        if allowed is None:
+            name = _bare(host)
+            allowed = _is_local_name(name) or _is_ip(name) or name in self.hosts
+            if len(self._hosts_seen) >= _HOSTS_REMEMBERED:
+                self._hosts_seen.clear()
+            self._hosts_seen[host] = allowed
+        return allowed
 
     def _origin_allowed(self, origin: str) -> bool:
         folded = origin.strip().rstrip("/").lower()
