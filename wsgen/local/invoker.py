@@ -25,7 +25,8 @@ from ..gateway.events import new_uuid
 from ..gateway.outcomes import Outcome
 from ..gateway.timeouts import Limit
 
-Job = Callable[[], None]
+Job = Callable[[], Callable[[], None]]
+"""Runs a handler on a worker thread; returns what hands its outcome to the event loop."""
 
 
 class Invoker:
@@ -71,16 +72,23 @@ class Invoker:
         async with self._capacity:
             future: asyncio.Future[Outcome] = loop.create_future()
 
-            def job() -> None:
+            def job() -> Callable[[], None]:
                 outcome = self._call(app, event, context)
-                with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-                    loop.call_soon_threadsafe(_settle, future, outcome)
+
+                def settle() -> None:
+                    with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits
+                        loop.call_soon_threadsafe(_settle, future, outcome)
+
+                return settle
 
             self._submit(job)
             if limit is None:
                 return await future
             try:
-                return await asyncio.wait_for(asyncio.shield(future), limit.seconds)
+                # Past the limit the future is cancelled (`_settle` then drops the outcome)
+                # and the handler runs on: no task or shield per invocation, as wait_for has.
+                async with asyncio.timeout(limit.seconds):
+                    return await future
             except TimeoutError:
                 return Outcome(error=limit.error())
 
@@ -108,11 +116,16 @@ class Invoker:
     def _work(self, jobs: queue.SimpleQueue[Job | None]) -> None:
         """A worker thread: run jobs until told to stop, or until enough others are idle."""
         while (job := jobs.get()) is not None:
-            job()
+            settle = job()
+            # Idle again before the loop hears of the outcome: its next invocation then
+            # finds this thread, rather than starting one while this one is about to wait.
             with self._lock:
-                if self._closed or len(self._idle) >= self._keep_idle:
-                    break  # a thread a stuck handler held: not needed any more
-                self._idle.append(jobs)
+                stay = not self._closed and len(self._idle) < self._keep_idle
+                if stay:
+                    self._idle.append(jobs)
+            settle()
+            if not stay:
+                break  # a thread a stuck handler held: not needed any more
         with self._lock:
             self._threads -= 1
 
