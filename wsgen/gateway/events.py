@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import random
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,21 +56,36 @@ def new_id() -> str:
     return base64.urlsafe_b64encode(_random.randbytes(11)).decode()
 
 
+_UUID_VERSION_4 = (0x4000 << 64) | (0x8000 << 48)
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+
+
 def new_uuid() -> str:
-    """A random (version 4) UUID, as Lambda's request ids and API Gateway's `x-amzn-RequestId`."""
-    return str(uuid.UUID(int=_random.getrandbits(128), version=4))
+    """A random (version 4) UUID, as Lambda's request ids and API Gateway's `x-amzn-RequestId`.
+
+    `uuid.UUID(int=..., version=4)`'s text, formatted here: several per message.
+    """
+    h = f"{_random.getrandbits(128) & _UUID_CLEAR | _UUID_VERSION_4:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+_clf: tuple[int, str] = (-1, "")
+"""The last second `clf_time` formatted, and its text: every event of a second shares it."""
+
+
 def clf_time(epoch_ms: int) -> str:
     """`11/Nov/2024:11:35:24 +0000`: the Common Log Format time of `requestTime`, any locale."""
-    t = time.gmtime(epoch_ms / 1000)
-    return (
-        f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:{time.strftime('%H:%M:%S', t)} +0000"
-    )
+    global _clf
+    second = epoch_ms // 1000
+    if _clf[0] != second:
+        t = time.gmtime(second)
+        text = f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:"
+        _clf = (second, text + time.strftime("%H:%M:%S", t) + " +0000")
+    return _clf[1]
 
 
 def trace_id() -> str:
