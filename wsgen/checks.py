@@ -445,6 +445,7 @@ MEMORY_SIZE = integer(128, 10240)
 TIMEOUT = integer(1, 900)
 COUNT = integer(0, 2**31 - 1)
 RETRY_ATTEMPTS = integer(0, 2)  # Lambda's MaximumRetryAttempts of asynchronous invocations
+MAXIMUM_CONCURRENCY = integer(2, 1000)  # an SQS event source mapping's ScalingConfig
 ENVIRONMENT = mapping("environment variables", environment_name)
 TAGS = tags
 LOGGING_LEVEL = one_of(LOGGING_LEVELS)

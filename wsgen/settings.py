@@ -49,6 +49,9 @@
     timeout = 900                     # up to 15 minutes
     retry_attempts = 0                # Lambda's retries of a failed run (0-2, default 2)
 
+    [functions.wsgen_fan_out]         # the function sending fan-out shards (fan_out=True)
+    maximum_concurrency = 4           # its SQS poller's cap (2-1000; also for queue handlers)
+
     [stages.prod]                     # any key above, for `--stage prod` only
     memory_size = 1024
 
@@ -188,6 +191,9 @@ class FunctionSettings(FunctionDefaults):
 
     routes: Annotated[tuple[str, ...], checks.route_list] = ()
     authorizer: Annotated[bool, checks.boolean] = False
+    maximum_concurrency: Annotated[int | None, checks.MAXIMUM_CONCURRENCY] = None
+    """At most this many concurrent invocations from the function's SQS queue (2-1,000;
+    `ScalingConfig`): for `wsgen_fan_out` and `@app.on_sqs_message` handlers."""
 
 
 @dataclasses.dataclass(frozen=True)

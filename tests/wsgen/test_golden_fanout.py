@@ -94,6 +94,9 @@ def test_sam_translator_maps_the_queue_and_scopes_sending_to_it(
     assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["WsgenFanOutQueue", "Arn"]}
     assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["Properties"]["BatchSize"] == 10
+    # wsgen.toml's maximum_concurrency caps the poller, not the function's concurrency
+    assert mapping["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 4}
+    assert "ReservedConcurrentExecutions" not in translated["WsgenFanOutFunction"]["Properties"]
     functions = [n for n, r in translated.items() if r["Type"] == "AWS::Lambda::Function"]
     assert sorted(functions) == ["HourlyFunction", "WebsocketHandler", "WsgenFanOutFunction"]
     for name in functions:

@@ -162,6 +162,11 @@ def test_merge_template_is_relative_to_the_app_dir(tmp_path: Path) -> None:
         ),
         ("[functions.w]\nruntime = 'python3.12'", "unknown key 'functions.w.runtime'"),
         (
+            "[functions.wsgen_fan_out]\nmaximum_concurrency = 1",
+            "'functions.wsgen_fan_out.maximum_concurrency' must be an integer from 2 to 1000",
+        ),
+        ("maximum_concurrency = 4", "unknown key 'maximum_concurrency'"),
+        (
             "[functions.a]\nauthorizer = true\n[functions.b]\nauthorizer = true",
             "'functions.a.authorizer' and 'functions.b.authorizer' are both true",
         ),

@@ -87,13 +87,14 @@ def fan_out_access(queue: Queue) -> tuple[dict[str, Any], dict[str, Any]]:
     return policy, {FAN_OUT_QUEUE_ENV: Ref(queue)}
 
 
-def fan_out_source(queue: Queue) -> dict[str, Any]:
-    """The fan-out function's SAM `SQS` event: the queue, ten at a time, partial failures."""
-    return {
-        "Type": "SQS",
-        "Properties": {
-            "Queue": GetAtt(queue, "Arn"),
-            "BatchSize": BATCH_SIZE,
-            "FunctionResponseTypes": ["ReportBatchItemFailures"],
-        },
+def fan_out_source(queue: Queue, maximum_concurrency: int | None = None) -> dict[str, Any]:
+    """The fan-out function's SAM `SQS` event: the queue, ten at a time, partial failures,
+    and the poller's cap when `[functions.wsgen_fan_out] maximum_concurrency` sets one."""
+    properties: dict[str, Any] = {
+        "Queue": GetAtt(queue, "Arn"),
+        "BatchSize": BATCH_SIZE,
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
     }
+    if maximum_concurrency is not None:
+        properties["ScalingConfig"] = {"MaximumConcurrency": maximum_concurrency}
+    return {"Type": "SQS", "Properties": properties}

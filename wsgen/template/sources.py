@@ -91,7 +91,7 @@ def add_event_functions(
             else None
         )
         source = (
-            fan_out_source(fan_out_queue)
+            fan_out_source(fan_out_queue, plan.maximum_concurrency)
             if function.kind == FAN_OUT and fan_out_queue is not None
             else _event_source(t, function, plan, settings)
         )
@@ -221,6 +221,10 @@ def _sqs(
     }
     if window:
         properties["MaximumBatchingWindowInSeconds"] = window
+    if plan.maximum_concurrency is not None:
+        # The poller's own cap: reserved concurrency would throttle its invocations, which
+        # returns their messages to the queue, a receive each (docs/aws-facts.md#fan-out).
+        properties["ScalingConfig"] = {"MaximumConcurrency": plan.maximum_concurrency}
     return properties
 
 

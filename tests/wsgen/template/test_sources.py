@@ -198,3 +198,16 @@ def test_function_settings_apply_by_the_handlers_name() -> None:
 def test_snake_case_names_become_camel_case_ids(name: str, title: str) -> None:
     spec = spec_of(lambda app: app.lambda_function(name=name)(lambda event, context: None))
     assert title in build(spec)["Resources"]
+
+
+def test_maximum_concurrency_caps_a_queue_handler_s_poller_not_the_function() -> None:
+    def register(app: App) -> None:
+        app.on_sqs_message(queue="jobs", name="run_jobs")(lambda event: None)
+        app.on_sqs_message(queue="other", name="other")(lambda event: None)
+
+    template = build(spec_of(register), functions={"run_jobs": {"maximum_concurrency": 5}})
+    functions = resources(template, "AWS::Serverless::Function")
+    capped = functions["RunJobsFunction"]
+    assert capped["Events"]["Queue"]["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 5}
+    assert "ReservedConcurrentExecutions" not in capped
+    assert "ScalingConfig" not in functions["OtherFunction"]["Events"]["Queue"]["Properties"]
