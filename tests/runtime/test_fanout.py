@@ -271,3 +271,43 @@ def test_fan_out_needs_the_app_s_queue() -> None:
     app = App("plain")
     with pytest.raises(FanOutNotEnabledError, match=r"App\(app_name='plain', fan_out=True\)"):
         app.websocket_api.fan_out(["a"], "x")
+
+
+def test_shards_go_through_a_real_sqs_server_and_back(app, gateway, dynamodb_endpoint, monkeypatch):
+    """moto's SQS (the server the DynamoDB tests use) takes the runtime's signed JSON
+    requests; what it delivers, the fan-out function sends, each id once."""
+    import boto3
+
+    monkeypatch.setattr(fanout_module, "SHARD_SIZE", 2)
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=dynamodb_endpoint,
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    url = sqs.create_queue(QueueName=f"fan-out-{time.time_ns()}")["QueueUrl"]
+    monkeypatch.setenv(FAN_OUT_QUEUE_ENV, url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", dynamodb_endpoint)
+    app.websocket_api.fan_out_threshold = 3
+    ids = [f"c{i:02}" for i in range(25)]
+    result = app.websocket_api.fan_out(ids, "news")
+    assert (result.enqueued, result.failed) == (25, {})
+    assert gateway.batches == []  # SQS's requests went to moto, not the scripted server
+    records = []
+    while len(records) < 13:
+        answer = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["ApproximateReceiveCount"]
+        )
+        records += [
+            {"messageId": m["MessageId"], "body": m["Body"], "attributes": m["Attributes"]}
+            for m in answer.get("Messages", [])
+        ]
+    assert consume(app, {"Records": records}) == {"batchItemFailures": []}
+    assert sorted(gateway.posts) == ids
+    assert app.connections.fan_out_status(result.fan_out_id or "") == {
+        "enqueued": 25,
+        "delivered": 25,
+        "gone": 0,
+        "failed": 0,
+    }
