@@ -311,3 +311,17 @@ def test_shards_go_through_a_real_sqs_server_and_back(app, gateway, dynamodb_end
         "gone": 0,
         "failed": 0,
     }
+
+
+def test_the_threshold_comes_from_the_app_then_the_environment(monkeypatch, caplog) -> None:
+    api = App("t", fan_out=True).websocket_api
+    monkeypatch.delenv("WSGEN_FAN_OUT_THRESHOLD", raising=False)
+    assert api.threshold == 1000
+    monkeypatch.setenv("WSGEN_FAN_OUT_THRESHOLD", "250")
+    assert api.threshold == 250
+    api.fan_out_threshold = 7
+    assert api.threshold == 7
+    api.fan_out_threshold = None
+    monkeypatch.setenv("WSGEN_FAN_OUT_THRESHOLD", "lots")
+    assert api.threshold == 1000
+    assert "WSGEN_FAN_OUT_THRESHOLD='lots' is not a whole number; using 1000" in caplog.text

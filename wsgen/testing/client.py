@@ -361,7 +361,8 @@ class Client:
             self._depth -= 1
 
     def run_tasks(self) -> int:
-        """Run the tasks started (`task.delay()`) and not run yet; how many ran.
+        """Run the tasks started (`task.delay()`) and not run yet, then the batches of the
+        fan-out queue (`fan_out=True`); how many invocations ran.
 
         A task a handler starts runs by itself once that handler's invocation has returned,
         before the client call that made it returns (as on AWS it runs after `delay()`
