@@ -141,3 +141,19 @@ def test_a_shard_invoked_by_hand_is_sent_as_the_queue_would() -> None:
         record = event["Records"][0]
         assert (name, record["eventSource"]) == (FAN_OUT_FUNCTION, "aws:sqs")
         assert record["eventSourceARN"].endswith(":wsgen-fan-out")
+
+
+def test_a_shard_failing_every_delivery_is_delivered_three_times_then_dead_lettered() -> None:
+    app = announce_app()
+    with Client(app) as client:
+        queue = client.fan_out_queue
+        assert queue is not None
+        queue.put(["not a shard"])
+        assert client.run_tasks() == 3
+        receives = [
+            event["Records"][0]["attributes"]["ApproximateReceiveCount"]
+            for name, event in client.invocations
+        ]
+        assert receives == ["1", "2", "3"]
+        assert queue.dead_letters == ["not a shard"]
+        assert queue.pending == 0
