@@ -325,3 +325,29 @@ def test_the_threshold_comes_from_the_app_then_the_environment(monkeypatch, capl
     monkeypatch.setenv("WSGEN_FAN_OUT_THRESHOLD", "lots")
     assert api.threshold == 1000
     assert "WSGEN_FAN_OUT_THRESHOLD='lots' is not a whole number; using 1000" in caplog.text
+
+
+def test_each_shard_logs_one_json_line_of_its_outcome(app, gateway, capsys) -> None:
+    gateway.gone = {"gone1"}
+    consume(app, sqs_event(shard("f5", ["ok", "gone1"]), shard("f5", ["ok2"])))
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines == [
+        {
+            "wsgen.fan_out": "f5",
+            "attempt": 1,
+            "receives": 1,
+            "delivered": 1,
+            "gone": 1,
+            "failed": 0,
+            "retried": 0,
+        },
+        {
+            "wsgen.fan_out": "f5",
+            "attempt": 1,
+            "receives": 1,
+            "delivered": 1,
+            "gone": 0,
+            "failed": 0,
+            "retried": 0,
+        },
+    ]
