@@ -301,10 +301,20 @@ _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 _keys: dict[tuple[str, str, str, str], bytes] = {}
 
 
+_UNRESERVED_CHARS = bytes(sorted(_UNRESERVED)).decode()
+_tables: dict[str, list[str]] = {}
+"""`safe` -> what each byte becomes: itself, or `%XX` (several quotes per request)."""
+
+
 def quote(text: str, safe: str = "") -> str:
     """Percent-encode `text` as SigV4 and AWS's REST paths do: all but `A-Za-z0-9-_.~`, `safe`."""
-    keep = _UNRESERVED.union(safe.encode())
-    return "".join(chr(b) if b in keep else f"%{b:02X}" for b in text.encode())
+    if text.isascii() and not text.strip(_UNRESERVED_CHARS + safe):
+        return text  # nothing to encode
+    table = _tables.get(safe)
+    if table is None:
+        keep = _UNRESERVED.union(safe.encode())
+        table = _tables[safe] = [chr(b) if b in keep else f"%{b:02X}" for b in range(256)]
+    return "".join(map(table.__getitem__, text.encode()))
 
 
 def sign(
