@@ -227,14 +227,14 @@ async def _line(reader: asyncio.StreamReader) -> bytes:
     return line
 
 
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
+
+
 def response_bytes(
     status: int, headers: list[tuple[str, str]] | None = None, body: bytes = b""
 ) -> bytes:
     """A serialized HTTP/1.1 response; Content-Length is always set."""
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = "Unknown"
+    reason = _REASONS.get(status, "Unknown")
     lines = [f"HTTP/1.1 {status} {reason}"]
     lines += [f"{name}: {value}" for name, value in headers or []]
     if status != 204 and not any(k.lower() == "content-length" for k, _ in headers or []):
