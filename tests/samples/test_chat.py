@@ -1,7 +1,10 @@
-"""The chat sample through `wsgen.testing.Client`: its connections and rooms in memory.
+"""The chat sample through `wsgen.testing.Client`: its connections, rooms and history in memory.
 
-No table to create: the app tracks its connections (`connections=True`) and the test client
-keeps them in memory. The last test runs it under `wsgen local` with real WebSocket clients.
+No table to create: the app tracks its connections (`connections=True`), the test client
+keeps them in memory, and the history (history.py) falls back to memory without its table.
+The slow tests run the history on the embedded DynamoDB (`Client(app, dynamodb=True)`), the
+app under `wsgen local` with real WebSocket clients (and `--dynamodb`), and the token read
+from moto's SSM server.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from types import ModuleType
@@ -38,8 +42,11 @@ def client(chat: ModuleType) -> Iterator[Client]:
 
 
 def connect(client: Client, nick: str | None = None) -> Connection:
+    """A connection as `nick`, its welcome read (on_ws_connected's: always the first frame)."""
     query = {"token": TOKEN} if nick is None else {"token": TOKEN, "nick": nick}
-    return client.connect(query=query)
+    ws = client.connect(query=query)
+    assert ws.receive().startswith(f"welcome, {nick or 'guest'}! ")
+    return ws
 
 
 def joined(client: Client, nick: str, room: str) -> Connection:
@@ -91,6 +98,11 @@ def test_without_a_nick_you_are_a_guest(client: Client) -> None:
     assert ws.receive() == "guest joined lobby"
 
 
+def test_each_client_is_welcomed_once_it_is_connected(client: Client, chat: ModuleType) -> None:
+    ws = client.connect(query={"token": TOKEN, "nick": "ana"})
+    assert ws.receive_all() == [f"welcome, ana! {chat.HELP}"]
+
+
 # Rooms
 
 
@@ -120,6 +132,39 @@ def test_join_can_set_the_nick_and_switching_rooms_tells_both(
     assert cy.receive_all() == ["bo joined lobby"]
     assert ana.receive_all() == ["bo left attic"]
     assert sorted(c.attributes["nick"] for c in chat.app.groups.members("lobby")) == ["bo", "cy"]
+
+
+def test_a_joiner_gets_the_rooms_last_messages_before_its_join(
+    client: Client, chat: ModuleType
+) -> None:
+    ana = joined(client, "ana", "lobby")
+    for i in range(chat.history.KEEP + 2):
+        ana.send_json({"action": "send", "text": f"m{i}"})
+    joined(client, "cy", "attic").send_json({"action": "send", "text": "elsewhere"})
+    bo = connect(client, "bo")
+    bo.send_json({"action": "join", "room": "lobby"})
+    earlier = [f"ana: m{i}" for i in range(2, chat.history.KEEP + 2)]  # the last KEEP
+    assert bo.receive_all() == [*earlier, "bo joined lobby"]
+    bo.send_json({"action": "join", "room": "attic"})  # switching rooms replays the new one
+    assert bo.receive_all() == ["cy: elsewhere", "bo joined attic"]
+
+
+@pytest.mark.slow  # moto: the embedded DynamoDB
+def test_the_history_lives_in_its_table_with_the_embedded_dynamodb(chat: ModuleType) -> None:
+    from wsgen.connections import dynamodb_client
+
+    with Client(chat.app, dynamodb=True) as client:  # makes ChatHistoryTable, empty
+        ana = joined(client, "ana", "lobby")
+        ana.send_json({"action": "send", "text": "hello"})
+        bo = connect(client, "bo")
+        bo.send_json({"action": "join", "room": "lobby"})
+        assert bo.receive_all() == ["ana: hello", "bo joined lobby"]
+        table = client.tables.names["ChatHistoryTable"]
+        assert os.environ["CHAT_HISTORY_TABLE"] == table  # wsgen.toml's Ref, resolved
+        region = os.environ.get("AWS_REGION") or os.environ["AWS_DEFAULT_REGION"]
+        items = dynamodb_client(client.tables.endpoint, region).scan(TableName=table)["Items"]
+        assert [(i["room"]["S"], i["line"]["S"]) for i in items] == [("lobby", "ana: hello")]
+        assert int(items[0]["expires"]["N"]) > time.time() + 6 * 24 * 3600  # the TTL's
 
 
 def test_bad_requests_get_the_help(client: Client, chat: ModuleType) -> None:
@@ -191,9 +236,14 @@ def restore_environment() -> Iterator[None]:
     os.environ.update(saved)
 
 
-def test_under_wsgen_local_with_real_clients(restore_environment: None) -> None:
+@pytest.mark.slow  # the emulator, real sockets (and moto, for the embedded DynamoDB)
+@pytest.mark.parametrize("dynamodb", [None, True], ids=["memory", "embedded dynamodb"])
+def test_under_wsgen_local_with_real_clients(restore_environment: None, dynamodb) -> None:
     os.environ["CHAT_TOKEN"] = TOKEN
-    with running(SAMPLES / "chat", "app:app", log=EventLog(quiet=True)) as emulator:
+    for name in ("app", "access", "history", "signed"):  # imported afresh, as wsgen local does
+        sys.modules.pop(name, None)
+    options = {"log": EventLog(quiet=True), "dynamodb": dynamodb}
+    with running(SAMPLES / "chat", "app:app", **options) as emulator:
         url = f"{emulator.url}?token={TOKEN}"
 
         async def body() -> None:
@@ -202,21 +252,25 @@ def test_under_wsgen_local_with_real_clients(restore_environment: None) -> None:
                     pass
             assert refused.value.response.status_code == 401
             join = json.dumps({"action": "join", "room": "lobby"})
-            async with (
-                websockets.connect(f"{url}&nick=ana") as ana,
-                websockets.connect(f"{url}&nick=bo") as bo,
-            ):
+            async with websockets.connect(f"{url}&nick=ana") as ana:
+                assert (await ana.recv()).startswith("welcome, ana! ")  # the first frame
                 await ana.send(join)
                 assert await ana.recv() == "ana joined lobby"
-                await bo.send(join)
-                assert [await ana.recv(), await bo.recv()] == ["bo joined lobby"] * 2
                 await ana.send(json.dumps({"action": "send", "text": "hello"}))
-                assert [await ana.recv(), await bo.recv()] == ["ana: hello"] * 2
+                assert await ana.recv() == "ana: hello"
+                async with websockets.connect(f"{url}&nick=bo") as bo:
+                    assert (await bo.recv()).startswith("welcome, bo! ")
+                    await bo.send(join)
+                    assert [await bo.recv(), await bo.recv()] == ["ana: hello", "bo joined lobby"]
+                    assert await ana.recv() == "bo joined lobby"
+                    await bo.send(json.dumps({"action": "send", "text": "hi"}))
+                    assert [await ana.recv(), await bo.recv()] == ["bo: hi"] * 2
             # Both closed: their $disconnect ran (the one left last told nobody).
 
         asyncio.run(asyncio.wait_for(body(), 30))
 
 
+@pytest.mark.slow  # moto's server
 def test_the_token_is_read_from_ssm_once_and_kept(
     chat: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -250,7 +304,7 @@ def test_the_token_is_read_from_ssm_once_and_kept(
         monkeypatch.setenv("AWS_REGION", "us-east-1")
         monkeypatch.setenv("CHAT_TOKEN_PARAMETER", "/chat/token")
         monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", endpoint)
-        chat.chat_token.cache_clear()
+        chat.access.chat_token.cache_clear()
         with Client(chat.app) as client:
             client.connect(query={"token": "from-ssm-1"}).close()
             put("from-ssm-2")
@@ -258,8 +312,10 @@ def test_the_token_is_read_from_ssm_once_and_kept(
             with pytest.raises(ConnectionRejected):
                 client.connect(query={"token": "from-ssm-2"})
         monkeypatch.setenv("CHAT_TOKEN_PARAMETER", "/chat/nope")
-        chat.chat_token.cache_clear()
-        with pytest.raises(RuntimeError, match="cannot read the SSM parameter /chat/nope"):
-            chat.chat_token()
+        chat.access.chat_token.cache_clear()
+        with pytest.raises(
+            RuntimeError, match=r"AmazonSSM\.GetParameter failed: ParameterNotFound"
+        ):
+            chat.access.chat_token()
     finally:
         server.stop()  # type: ignore[attr-defined]

@@ -34,6 +34,7 @@ from tests.support.paths import EVENTS, ROOT, SAMPLE_NAMES, SAMPLES
 from tests.support.templates import parse
 from wsgen.bytecode import find_interpreter
 from wsgen.connections import dynamodb_client
+from wsgen.tables import create_tables, merged_tables
 
 pytestmark = pytest.mark.external  # sam build, from .venv-sam
 
@@ -136,6 +137,8 @@ def test_the_built_function_holds_the_apps_code_and_requirements_only(
         dependency = [DEPENDENCY, f"{DEPENDENCY}-1.0.dist-info", "requirements.txt"]
         assert shipped == sorted(["app.py", *dependency])
         assert (function / DEPENDENCY / "__init__.py").read_text() == "VALUE = 'tiny'\n"
+    elif sample == "chat":  # its own modules too, not resources.yaml
+        assert shipped == ["access.py", "app.py", "history.py", "signed.py"]
     else:  # no wsgen.toml, tests, README.md, resources.yaml, template.yaml or .wsgen
         assert shipped == ["app.py"]
 
@@ -240,6 +243,11 @@ def test_built_handler_runs_with_only_function_layer_and_boto3(
 ) -> None:
     function, layer, pythonpath = _lambda_path(tmp_path, built[sample])
     table = new_table(dynamodb_endpoint, "eu-west-1")  # the tracked chat's, as deployed
+    history = create_tables(  # the chat's own table, from its resources.yaml
+        dynamodb_client(dynamodb_endpoint, "eu-west-1"),
+        merged_tables(SAMPLES / "chat" / "resources.yaml"),
+        suffix=f"-{tmp_path.name[-8:]}",
+    )["ChatHistoryTable"]
     assert (layer / "runtime" / "__init__.py").is_file()
     if find_interpreter(RUNTIME):  # then the built layer keeps the bytecode wsgen compiled
         tag = RUNTIME.replace("python", "cpython-").replace(".", "")
@@ -257,6 +265,7 @@ def test_built_handler_runs_with_only_function_layer_and_boto3(
         "WSGEN_CONNECTIONS_TABLE": table,
         "AWS_ENDPOINT_URL_SSM": endpoint,
         "CHAT_TOKEN_PARAMETER": "/chat/token",  # wsgen.toml's: the token is read from SSM
+        "CHAT_HISTORY_TABLE": history,  # wsgen.toml's Ref: join replays from it (a Query)
         "WSGEN_WEBSOCKET_ENDPOINT": f"{endpoint}/api",
     }
     (tmp_path / "events").mkdir()
@@ -275,7 +284,8 @@ def test_built_handler_runs_with_only_function_layer_and_boto3(
     assert Path(report["modules"]["app"]).parent == function
     assert Path(report["modules"]["runtime"]).parent.parent == layer
     assert not report["wsgen"]
-    # send() and the connections store sign their own requests: no sample imports boto3
+    # send(), the connections store and the chat's history and token sign their own
+    # requests: no sample imports boto3
     assert report["modules"]["boto3"] is None
     results = dict(zip((path.name for path in events), report["results"], strict=True))
     authorization = results.pop("authorizer_request.json", None)

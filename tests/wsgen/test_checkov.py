@@ -21,8 +21,9 @@ import pytest
 from runtime.contract import FUNCTION_HANDLER
 from tests.support.builders import ECHO
 from tests.support.golden import GOLDEN_APPS
-from tests.support.paths import GOLDEN, ROOT
+from tests.support.paths import GOLDEN, ROOT, SAMPLES
 from tests.support.templates import Result, features_template, parse, quota_template
+from wsgen.merge import load_template
 from wsgen.template import waivers
 
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
@@ -97,9 +98,19 @@ def test_checkov_without_configuration_finds_nothing_in_any_template(
     assert all(report["summary"]["parsing_errors"] == 0 for report in reports)
     # Each skip is one the template's Metadata asked for, with its reason.
     skipped = [c for r in cloudformation for c in r["results"]["skipped_checks"]]
-    reasons = {(w.checkov, w.reason) for w in _waivers()}
+    reasons = {(w.checkov, w.reason) for w in _waivers()} | _merged_skips()
     comments = {(c["check_id"], c["check_result"]["suppress_comment"]) for c in skipped}
     assert skipped and comments <= reasons
+
+
+def _merged_skips() -> set[tuple[str, str]]:
+    """The skips a sample's own resources (its merged resources.yaml) ask for, with reasons."""
+    return {
+        (skip["id"], skip["comment"])
+        for path in SAMPLES.glob("*/resources.yaml")
+        for resource in load_template(path)["Resources"].values()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    }
 
 
 def _waivers() -> list[waivers.Waiver]:
