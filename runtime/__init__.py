@@ -28,6 +28,7 @@ from .exceptions import (
     BackgroundInvokeError,
     BadRequestError,
     ClientError,
+    ConflictingAuthorizationError,
     ConnectionNotFoundError,
     ConnectionsNotConfiguredError,
     ConnectionsNotEnabledError,
@@ -66,7 +67,7 @@ from .responses import Response
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .auth import AuthResponse, UnauthorizedError
+    from .auth import AuthResponse, IAMAuthorizer, UnauthorizedError
     from .background import Background
     from .connection import Connection
     from .connections import Connections, Groups
@@ -83,6 +84,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "AuthResponse": "auth",
+    "IAMAuthorizer": "auth",
     "UnauthorizedError": "auth",
     "Background": "background",
     "Connection": "connection",
@@ -123,6 +125,7 @@ __all__ = [
     "Chalice",
     "ClientError",
     "CloudWatchEvent",
+    "ConflictingAuthorizationError",
     "Connection",
     "ConnectionNotFoundError",
     "ConnectionStoreError",
@@ -141,6 +144,7 @@ __all__ = [
     "FunctionNotFoundError",
     "Groups",
     "Headers",
+    "IAMAuthorizer",
     "InvalidAttributeError",
     "InvalidAuthorizerContextError",
     "InvalidAuthorizerResultError",

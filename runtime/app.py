@@ -22,6 +22,7 @@ from .contract import (
 )
 from .dispatch import ConnectedStep, Route, handle
 from .exceptions import (
+    ConflictingAuthorizationError,
     DuplicateHandlerError,
     ExperimentalFeatureError,
     InvalidMiddlewareError,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from logging import Logger
     from typing import Any, TypeVar
 
+    from .auth import IAMAuthorizer
     from .background import Background
     from .connections import Connections, Groups
     from .events import AuthorizerEvent, WebsocketEvent
@@ -133,6 +135,8 @@ class App(EventSources):
         self._connected: Callable[[WebsocketEvent], Any] | None = None
         self._background: Background | None = None
         self._middleware: list[tuple[Middleware, str]] = []
+        self._iam_authorization = False
+        self._api_key_required = False
         if fan_out:
             # Large audiences go to shards: the queue's consumer is a function of its own.
             self.websocket_api.on_shards = self._shards
@@ -227,9 +231,45 @@ class App(EventSources):
         validate_selection_expression(value)
         self._route_selection_expression = value
 
-    def on_ws_connect(self) -> Callable[[H], H]:
-        """Register the `$connect` handler; it may return a `Response` or a dict."""
-        return self._decorator(CONNECT, reply=False)
+    def on_ws_connect(
+        self, authorizer: IAMAuthorizer | None = None, api_key_required: bool = False
+    ) -> Callable[[H], H]:
+        """Register the `$connect` handler; it may return a `Response` or a dict.
+
+        As on Chalice's routes, `authorizer=IAMAuthorizer()` lets only SigV4-signed upgrade
+        requests of callers IAM allows connect, and `api_key_required=True` only those
+        sending one of the usage plan's API keys in `x-api-key`; API Gateway refuses the
+        others with 403 before the handler runs. (A Lambda authorizer is `ws_authorizer`'s;
+        a route has one authorization type.)
+
+        Raises:
+            InvalidRouteError: `authorizer` is not an `IAMAuthorizer`, or `api_key_required`
+                is not a bool.
+            ConflictingAuthorizationError: IAM, and the app has a `ws_authorizer`.
+        """
+        if authorizer is not None:
+            from .auth import IAMAuthorizer  # only apps that use it pay for the module
+
+            if not isinstance(authorizer, IAMAuthorizer):
+                raise InvalidRouteError(
+                    CONNECT,
+                    f"authorizer must be IAMAuthorizer(), not {authorizer!r}; a Lambda authorizer "
+                    "is registered with @app.ws_authorizer(identity_sources=[...])",
+                )
+        if not isinstance(api_key_required, bool):
+            raise InvalidRouteError(
+                CONNECT, f"api_key_required must be True or False, not {api_key_required!r}"
+            )
+        if authorizer is not None and self._authorizer is not None:
+            raise ConflictingAuthorizationError()
+
+        def register(handler: H) -> H:
+            self.add_route(CONNECT, handler)
+            self._iam_authorization = authorizer is not None
+            self._api_key_required = api_key_required
+            return handler
+
+        return register
 
     def on_ws_message(self, route: str = DEFAULT, *, reply: bool = False) -> Callable[[H], H]:
         """Register a message handler for `route` (`$default` when not given).
@@ -368,6 +408,8 @@ class App(EventSources):
         from .auth import validate_identity_sources
 
         sources = validate_identity_sources(identity_sources)
+        if self._iam_authorization:
+            raise ConflictingAuthorizationError()
         if self._authorizer is not None:
             existing = _handler_name(self._authorizer[0])
             raise DuplicateHandlerError("ws_authorizer", CONNECT, existing)
@@ -443,6 +485,8 @@ class App(EventSources):
             self.tracks_connections,
             functions,
             None if self._connected is None else _handler_name(self._connected),
+            self._iam_authorization,
+            self._api_key_required,
         )
 
     def routes(self) -> tuple[RouteSpec, ...]:

@@ -28,6 +28,20 @@ IDENTITY_SOURCE_PREFIXES = (
 )
 
 
+class IAMAuthorizer:
+    """IAM authorization of `$connect`, Chalice's name: `on_ws_connect(authorizer=IAMAuthorizer())`.
+
+    API Gateway then accepts only upgrade requests signed with SigV4 (`execute-api`) by a
+    caller allowed `execute-api:Invoke` on `arn:aws:execute-api:{region}:{account}:{api
+    id}/{stage}/$connect`; the route's `AuthorizationType` is `AWS_IAM`.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "IAMAuthorizer()"
+
+
 class UnauthorizedError(WebsocketError):
     """Raise in an authorizer to refuse the client with 401 ("Unauthorized")."""
 

@@ -228,6 +228,8 @@ class AppSpec(_Record):
         "connections",
         "functions",
         "connected",
+        "iam_authorization",
+        "api_key_required",
     )
     __slots__ = _fields
     app_name: str
@@ -241,6 +243,10 @@ class AppSpec(_Record):
     connected: str | None
     """The `@app.on_ws_connected` handler's name: the function serving `$connect` may
     invoke itself asynchronously."""
+    iam_authorization: bool
+    """`$connect` is authorized by IAM (`AuthorizationType: AWS_IAM`): SigV4-signed upgrades."""
+    api_key_required: bool
+    """`$connect` needs an API key in `x-api-key` (`ApiKeyRequired`, a usage plan's key)."""
 
     def __init__(
         self,
@@ -251,6 +257,8 @@ class AppSpec(_Record):
         connections: bool = False,
         functions: tuple[FunctionSpec, ...] = (),
         connected: str | None = None,
+        iam_authorization: bool = False,
+        api_key_required: bool = False,
     ) -> None:
         super().__init__(
             app_name,
@@ -260,6 +268,8 @@ class AppSpec(_Record):
             connections,
             functions,
             connected,
+            iam_authorization,
+            api_key_required,
         )
 
     @property

@@ -28,6 +28,7 @@ WebsocketError
 │   ├── DuplicateHandlerError    a second handler for a route, or a second authorizer
 │   ├── InvalidRouteError        a route key API Gateway would reject
 │   ├── InvalidIdentitySourceError  an authorizer identity source API Gateway would reject
+│   ├── ConflictingAuthorizationError  IAM and a Lambda authorizer both on $connect
 │   └── InvalidMiddlewareError   middleware for an event type no app has
 ├── InvalidReplyError            a two-way reply that cannot be sent (also TypeError)
 ├── InvalidAuthorizerResultError an authorizer returned neither allow nor deny (TypeError)
@@ -317,6 +318,17 @@ class InvalidIdentitySourceError(RegistrationError):
         if self.source is None:
             return f"ws_authorizer needs a list of identity sources, {self.reason}"
         return f"identity source {self.source!r} {self.reason}"
+
+
+class ConflictingAuthorizationError(RegistrationError):
+    """`$connect` given IAM authorization and a Lambda authorizer: a route has one type."""
+
+    def __str__(self) -> str:
+        return (
+            "$connect has one authorization type on API Gateway: IAM "
+            "(on_ws_connect(authorizer=IAMAuthorizer())) or a Lambda authorizer "
+            "(@app.ws_authorizer), not both; keep one"
+        )
 
 
 class InvalidMiddlewareError(RegistrationError):

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from runtime import App, AuthResponse, NoAuthorizerError, UnauthorizedError
+from runtime import (
+    App,
+    AuthResponse,
+    ConflictingAuthorizationError,
+    IAMAuthorizer,
+    InvalidRouteError,
+    NoAuthorizerError,
+    UnauthorizedError,
+)
 from runtime.exceptions import InvalidAuthorizerResultError
 from tests.support.builders import new_app
 
@@ -109,3 +117,55 @@ def test_authorizer_event_without_authorizer_says_so(load_event):
     app = App(app_name="a")
     with pytest.raises(NoAuthorizerError, match=r"without @app\.ws_authorizer"):
         app(load_event("authorizer_request.json"), None)
+
+
+def test_iam_and_a_key_on_connect_are_in_the_spec_as_chalice_spells_them():
+    app = App("gated")
+    app.experimental_feature_flags.update(["WEBSOCKETS"])
+    app.on_ws_connect(authorizer=IAMAuthorizer(), api_key_required=True)(lambda event: None)
+    spec = app.spec()
+    assert (spec.iam_authorization, spec.api_key_required, spec.authorizer) == (True, True, None)
+    plain = App("plain")
+    plain.experimental_feature_flags.update(["WEBSOCKETS"])
+    plain.on_ws_connect()(lambda event: None)
+    assert (plain.spec().iam_authorization, plain.spec().api_key_required) == (False, False)
+
+
+@pytest.mark.parametrize("iam_first", [True, False])
+def test_iam_and_a_lambda_authorizer_on_connect_are_refused_in_either_order(iam_first):
+    app = App("both")
+
+    def iam():
+        app.on_ws_connect(authorizer=IAMAuthorizer())(lambda event: None)
+
+    def custom():
+        app.ws_authorizer(["route.request.header.Authorization"])(lambda event: None)
+
+    first, second = (iam, custom) if iam_first else (custom, iam)
+    first()
+    with pytest.raises(ConflictingAuthorizationError) as caught:
+        second()
+    message = str(caught.value)
+    assert "\n" not in message and "one authorization type" in message and "keep one" in message
+    assert isinstance(caught.value, ValueError)
+
+
+def test_a_key_may_go_with_a_lambda_authorizer():
+    app = App("keyed")
+    app.experimental_feature_flags.update(["WEBSOCKETS"])
+    app.ws_authorizer(["route.request.header.Authorization"])(lambda event: None)
+    app.on_ws_connect(api_key_required=True)(lambda event: None)
+    assert app.spec().api_key_required and app.spec().authorizer is not None
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"authorizer": "AWS_IAM"}, "authorizer must be IAMAuthorizer(), not 'AWS_IAM'"),
+        ({"api_key_required": "yes"}, "api_key_required must be True or False"),
+    ],
+)
+def test_connect_options_of_the_wrong_kind_are_refused(options, message):
+    with pytest.raises(InvalidRouteError) as caught:
+        App("x").on_ws_connect(**options)
+    assert message in str(caught.value)

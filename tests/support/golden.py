@@ -1,7 +1,8 @@
 """The golden templates: what `make golden` writes and the golden tests compare, said once.
 
 `python -m tests.support.golden` rewrites tests/golden/<name>.yaml for each of GOLDEN_APPS
-(every sample, and the app with every kind of event handler) by running `wsgen template`
+(every sample, the app with every kind of event handler, and the one whose `$connect`
+needs IAM and an API key) by running `wsgen template`
 (GOLDEN_ARGS) in-process in the app's folder, as the golden tests do;
 `python -m tests.support.golden --runtime` prints GOLDEN_RUNTIME for the Makefile.
 """
@@ -12,7 +13,7 @@ import contextlib
 import io
 import sys
 
-from .paths import FANOUT_APP, GOLDEN, SAMPLE_NAMES, SAMPLES, SOURCES_APP
+from .paths import ACCESS_APP, FANOUT_APP, GOLDEN, SAMPLE_NAMES, SAMPLES, SOURCES_APP
 
 GOLDEN_RUNTIME = "python3.12"
 """The Lambda runtime of the golden templates, so that they do not depend on the Python
@@ -24,6 +25,7 @@ GOLDEN_APPS = {
     **{name: SAMPLES / name for name in SAMPLE_NAMES},
     "sources": SOURCES_APP,
     "fanout": FANOUT_APP,
+    "access": ACCESS_APP,
 }
 """Each golden template's name (tests/golden/<name>.yaml) and the app folder it comes from."""
 

@@ -18,6 +18,8 @@ LONGTASK_APPS = TESTS / "beyond" / "apps"
 
 SOURCES_APP = TESTS / "wsgen" / "apps" / "sources"
 """The app with a handler of every kind of event source; its golden template is sources.yaml."""
+ACCESS_APP = TESTS / "wsgen" / "apps" / "access"
+"""The app whose `$connect` needs IAM and an API key; its golden template is access.yaml."""
 
 FANOUT_APP = TESTS / "wsgen" / "apps" / "fanout"
 """The app fanning out through shards (`fan_out=True`); its golden template is fanout.yaml."""

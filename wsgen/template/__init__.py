@@ -9,6 +9,7 @@ from troposphere import AWSObject, Template
 from runtime.contract import AppSpec
 
 from ..settings import Settings
+from .access import add_api_key
 from .api import add_api, add_authorizer, add_integrations, add_permissions, add_routes
 from .background import add_connected_permission
 from .connections import add_connections_table
@@ -87,6 +88,8 @@ def build_template(
         if logs_anything(settings):
             before_stage.append(account)
     stage = add_stage(t, api, routes, settings, access_log_group, before_stage)
+    if spec.api_key_required:
+        add_api_key(t, api, stage, settings.tags)
     if settings.domain is not None:
         add_domain(t, api, stage, settings.domain)
     add_outputs(t, api, functions, settings.stage)

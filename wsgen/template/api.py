@@ -21,6 +21,9 @@ from .names import logical_id
 MAX_API_NAME_CHARS = 128
 """API Gateway's limit on an API's name (docs/aws-facts.md#deploy-time-limits)."""
 API_NAME_SUFFIX = "-websocket-api"
+API_KEY_SELECTION = "$request.header.x-api-key"
+"""Where API Gateway reads a WebSocket client's API key: its `x-api-key` header
+(docs/aws-facts.md#access-control)."""
 
 
 def api_name(spec: AppSpec) -> str:
@@ -46,6 +49,7 @@ def add_api(t: Template, spec: AppSpec, tags: dict[str, Any]) -> Api:
             Name=api_name(spec),
             ProtocolType="WEBSOCKET",
             RouteSelectionExpression=spec.route_selection_expression,
+            **({"ApiKeySelectionExpression": API_KEY_SELECTION} if spec.api_key_required else {}),
             **({"Tags": tags} if tags else {}),
         )
     )
@@ -129,7 +133,7 @@ def add_routes(
                 ApiId=Ref(api),
                 RouteKey=route.key,
                 Target=Join("/", ["integrations", Ref(integrations[route.key])]),
-                **_route_auth(route, authorizer),
+                **_route_auth(route, authorizer, spec),
                 **({"RouteResponseSelectionExpression": DEFAULT} if route.reply else {}),
             )
         )
@@ -146,11 +150,19 @@ def add_routes(
     return routes
 
 
-def _route_auth(route: RouteSpec, authorizer: Authorizer | None) -> dict[str, Any]:
-    # API Gateway runs a WebSocket API's authorizer on $connect only.
-    if authorizer is None or route.key != CONNECT:
+def _route_auth(route: RouteSpec, authorizer: Authorizer | None, spec: AppSpec) -> dict[str, Any]:
+    # API Gateway authorizes a WebSocket API's $connect only (docs/aws-facts.md#authorizer);
+    # the app has IAM or a Lambda authorizer there, never both (runtime.App refuses it).
+    if route.key != CONNECT:
         return {"AuthorizationType": "NONE"}
-    return {"AuthorizationType": "CUSTOM", "AuthorizerId": Ref(authorizer)}
+    auth: dict[str, Any] = {"AuthorizationType": "NONE"}
+    if spec.iam_authorization:
+        auth = {"AuthorizationType": "AWS_IAM"}
+    elif authorizer is not None:
+        auth = {"AuthorizationType": "CUSTOM", "AuthorizerId": Ref(authorizer)}
+    if spec.api_key_required:
+        auth["ApiKeyRequired"] = True
+    return auth
 
 
 def add_permissions(t: Template, api: Api, functions: Functions, stage: str) -> list[Permission]:

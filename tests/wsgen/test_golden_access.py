@@ -1,0 +1,108 @@
+"""The golden template of a `$connect` needing IAM and an API key (tests/wsgen/apps/access).
+
+It must be what `wsgen template` prints, and cfn-lint, `sam validate --lint` and SAM's
+translator must accept it; test_checkov.py scans it with the other golden templates.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from runtime.contract import AppSpec, AuthorizerSpec, RouteSpec
+from tests.support.golden import render_sample
+from tests.support.paths import GOLDEN, ROOT
+from tests.support.templates import build, of_type, parse, ref, sam_transform
+from wsgen.template.quotas import transformed_count
+
+TEMPLATE = GOLDEN / "access.yaml"
+SAM = ROOT / ".venv-sam" / "bin" / "sam"
+
+
+def test_golden_template_is_what_wsgen_template_prints() -> None:
+    assert render_sample("access") == TEMPLATE.read_text(), "run `make golden`, read the diff"
+
+
+def test_connect_is_iam_authorized_and_needs_a_key_of_the_stages_usage_plan() -> None:
+    template = parse(TEMPLATE.read_text())
+    [api] = of_type(template, "AWS::ApiGatewayV2::Api").values()
+    assert api["ApiKeySelectionExpression"] == "$request.header.x-api-key"
+    routes = {r["RouteKey"]: r for r in of_type(template, "AWS::ApiGatewayV2::Route").values()}
+    assert routes["$connect"]["AuthorizationType"] == "AWS_IAM"
+    assert routes["$connect"]["ApiKeyRequired"] is True
+    assert "AuthorizerId" not in routes["$connect"]
+    assert "ApiKeyRequired" not in routes["whoami"]  # API Gateway checks the key at $connect
+    [(plan_id, plan)] = of_type(template, "AWS::ApiGateway::UsagePlan").items()
+    [stage_id] = of_type(template, "AWS::ApiGatewayV2::Stage")
+    [stage] = plan["ApiStages"]
+    assert (ref(stage["ApiId"]), ref(stage["Stage"])) == ("WebsocketAPI", stage_id)
+    [(key_id, key)] = of_type(template, "AWS::ApiGateway::ApiKey").items()
+    assert key["Enabled"] is True and "Value" not in key  # API Gateway generates it
+    [joined] = of_type(template, "AWS::ApiGateway::UsagePlanKey").values()
+    assert (ref(joined["KeyId"]), joined["KeyType"], ref(joined["UsagePlanId"])) == (
+        key_id,
+        "API_KEY",
+        plan_id,
+    )
+    assert ref(template["Outputs"]["WebsocketAPIKeyId"]["Value"]) == key_id
+
+
+def test_without_the_features_nothing_of_them_is_written() -> None:
+    spec = AppSpec("plain", (RouteSpec("$connect", "app.c"), RouteSpec("$default", "app.m")))
+    template = build(spec)
+    assert not of_type(template, "AWS::ApiGateway::UsagePlan")
+    assert (
+        "ApiKeySelectionExpression"
+        not in of_type(template, "AWS::ApiGatewayV2::Api")["WebsocketAPI"]
+    )
+    routes = of_type(template, "AWS::ApiGatewayV2::Route")
+    assert routes["WebsocketConnectRoute"]["AuthorizationType"] == "NONE"
+    assert "ApiKeyRequired" not in routes["WebsocketConnectRoute"]
+
+
+def test_a_key_may_go_with_a_lambda_authorizer() -> None:
+    authorizer = AuthorizerSpec("app.authorize", ("route.request.querystring.token",))
+    spec = AppSpec(
+        "keyed", (RouteSpec("$connect", "app.c"),), authorizer=authorizer, api_key_required=True
+    )
+    route = of_type(build(spec), "AWS::ApiGatewayV2::Route")["WebsocketConnectRoute"]
+    assert (route["AuthorizationType"], route["ApiKeyRequired"]) == ("CUSTOM", True)
+    assert ref(route["AuthorizerId"]) == "WebsocketAuthorizer"
+
+
+@pytest.mark.slow  # cfn-lint: seconds of CPU
+def test_cfn_lint_finds_nothing() -> None:
+    from cfnlint.api import lint_file
+
+    assert [str(m) for m in lint_file(TEMPLATE)] == []
+
+
+@pytest.mark.external  # sam, from .venv-sam
+def test_sam_validate_lint_accepts_it(tmp_path: Path) -> None:
+    if not SAM.exists():
+        pytest.fail("aws-sam-cli is missing: run `make sam`")
+    run = subprocess.run(
+        [str(SAM), "validate", "--lint", "--template-file", str(TEMPLATE), "--region", "eu-west-1"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "SAM_CLI_TELEMETRY": "0", "HOME": str(tmp_path)},
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "is a valid SAM Template" in run.stdout + run.stderr
+
+
+@pytest.mark.slow  # SAM's translator: seconds of CPU
+def test_sam_translator_keeps_the_usage_plan_and_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    template = parse(TEMPLATE.read_text())
+    translated = sam_transform(template)["Resources"]
+    assert len(translated) == transformed_count(template)
+    kinds = {name: resource["Type"] for name, resource in translated.items()}
+    assert kinds["WebsocketUsagePlan"] == "AWS::ApiGateway::UsagePlan"
+    assert kinds["WebsocketAPIKey"] == "AWS::ApiGateway::ApiKey"
+    assert kinds["WebsocketUsagePlanKey"] == "AWS::ApiGateway::UsagePlanKey"
