@@ -33,6 +33,13 @@ if TYPE_CHECKING:
 
         sourceIp: str
         userAgent: NotRequired[str]  # only when the client sent a User-Agent
+        accountId: NotRequired[str]  # an IAM-authorized connection's caller
+        caller: NotRequired[str]
+        user: NotRequired[str]
+        userArn: NotRequired[str]
+        accessKey: NotRequired[str]
+        apiKey: NotRequired[str]  # a connection that needed an API key
+        apiKeyId: NotRequired[str]
 
     class RawRequestContext(TypedDict):
         """`requestContext`: what every event of a connection carries.

@@ -412,6 +412,19 @@ def tables(keys: dict[str, Check], name_pattern: re.Pattern[str] | None = None) 
     return check
 
 
+def api_keys(name: str, value: Any, source: str | None) -> tuple[str, ...]:
+    """The API keys `wsgen local` and `wsgen.testing.Client` accept: a list of strings."""
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(item, str) and item.strip() for item in value
+    ):
+        raise ConfigError(
+            f"'{name}' must be a list of API keys (non-empty strings), e.g. "
+            f'api_keys = ["local-key-0123456789"], not {value!r}',
+            source,
+        )
+    return tuple(value)
+
+
 def route_list(name: str, value: Any, source: str | None) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
         raise ConfigError(f"'{name}' must be a list of route keys, not {value!r}", source)

@@ -20,6 +20,8 @@
     content_handling = "CONVERT_TO_TEXT"   # or CONVERT_TO_BINARY; default: none
     architecture = "arm64"            # or x86_64 (the default), every function's
     tracing = true                    # X-Ray active tracing (default: off)
+    api_keys = ["local-key-0123456789"]  # what wsgen local and the test client accept in
+                                      # x-api-key (api_key_required); not in the template
 
     [environment]                     # Lambda environment variables
     TABLE = { Ref = "Table" }         # a value may be a CloudFormation intrinsic
@@ -220,6 +222,9 @@ class Settings(FunctionDefaults):
     throttling_rate_limit: Annotated[float, checks.rate] = DEFAULT_THROTTLING_RATE_LIMIT
     content_handling: Annotated[str | None, checks.CONTENT_HANDLING_STRATEGY] = None
     architecture: Annotated[str, checks.ARCHITECTURE] = "x86_64"
+    api_keys: Annotated[tuple[str, ...], checks.api_keys] = ()
+    """The API keys the emulator and the test client take on a `$connect` needing one; never
+    in the template (API Gateway generates the deployed key)."""
     routes: Annotated[
         dict[str, RouteSettings], Section(RouteSettings, named=True), Rule.ADDS_TABLES
     ] = dataclasses.field(default_factory=dict)

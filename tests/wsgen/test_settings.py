@@ -120,6 +120,8 @@ def test_merge_template_is_relative_to_the_app_dir(tmp_path: Path) -> None:
             'Resource = "*", Principal = "*" }]',
             "unknown key 'functions.w.policies[0].Principal' in an IAM statement",
         ),
+        ("api_keys = 'k'", "'api_keys' must be a list of API keys (non-empty strings)"),
+        ("[stages.local]\napi_keys = ['']", "'stages.local.api_keys' must be a list of API keys"),
         ("log_retention_days = 10", "'log_retention_days' must be one of 1, 3, 5"),
         ("memory_size = true", "'memory_size' must be an integer from 128 to 10240"),
         ("policies = [1]", "'policies[0]' must be a managed policy name or ARN"),

@@ -9,6 +9,7 @@ never on their wording. It uses only the standard library and `runtime`
 - `events`: the Lambda events (CONNECT, MESSAGE, DISCONNECT, the authorizer's input), ids
   and times, parameterised by the `Api` and the `Peer`.
 - `authorizer`: the `$connect` REQUEST authorizer: identity sources, IAM policy, verdict.
+- `access`, `sigv4`: `$connect`'s IAM authorization (a verified SigV4 signature) and API keys.
 - `outcomes`: what an invocation gave (`Outcome`), the handshake `Verdict` and the `Step`
   that decided it, two-way reply frames, error frames, message bodies, close codes.
 - `routing`: which route a message selects (`Router`).

@@ -127,6 +127,9 @@ class Peer:
     user_agent: str | None = None
     authorizer: dict[str, Any] | None = None
     """`requestContext.authorizer`, set once an authorizer allowed the connection."""
+    identity: dict[str, str] = field(default_factory=dict)
+    """`requestContext.identity`'s fields beyond the address: the IAM caller's, the API key's
+    (set at `$connect`, on every event of the connection)."""
 
 
 @dataclass
@@ -135,6 +138,9 @@ class UpgradeRequest:
 
     headers: Pairs
     query: Pairs = field(default_factory=list)
+    target: str = "/"
+    """The request-target as received (`/stage?query`): what a SigV4 signature covers."""
+    method: str = "GET"
 
     def header(self, name: str) -> str | None:
         """The last value of a header, any case (what the single-value map holds)."""
@@ -155,6 +161,8 @@ def request_context(
     identity: RawIdentity = {"sourceIp": peer.source_ip}
     if peer.user_agent is not None:
         identity = {"userAgent": peer.user_agent, "sourceIp": peer.source_ip}
+    if peer.identity:
+        identity = {**peer.identity, **identity}  # type: ignore[typeddict-item]
     context: RawRequestContext = {
         "routeKey": route_key,
         "eventType": event_type,

@@ -79,11 +79,21 @@ class Step(Enum):
     """The `$connect` handler's result or exception."""
     THROTTLED = "throttled"
     """Over the new-connection rate or `$connect`'s throttling: 429, nothing invoked."""
+    IAM = "iam"
+    """`$connect` is IAM-authorized and the upgrade's SigV4 signature is missing or wrong: 403."""
+    API_KEY = "api key"
+    """`$connect` needs an API key and `x-api-key` holds none of the stage's: 403."""
 
     @property
     def before_connect(self) -> bool:
         """Whether the handshake ended before `$connect` would run (a refusal at the door)."""
-        return self in (Step.IDENTITY_SOURCE, Step.AUTHORIZER, Step.THROTTLED)
+        return self in (
+            Step.IDENTITY_SOURCE,
+            Step.AUTHORIZER,
+            Step.THROTTLED,
+            Step.IAM,
+            Step.API_KEY,
+        )
 
 
 class Verdict:

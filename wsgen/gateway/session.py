@@ -5,8 +5,9 @@ invocation gave, an `Outcome`, through `send()`, and returns API Gateway's decis
 The front ends only invoke and act on the decision: `run` drives a sequence with a plain
 function (the test client), `run_async` with a coroutine function (the emulator).
 
-- `Session.open`: the authorizer, when the API has one, then `$connect` (when it has the
-  route; none means accepted, docs/aws-facts.md#connect): the handshake's `Verdict`.
+- `Session.open`: IAM's signature check or the authorizer, when the API has one, then the
+  API key, when `$connect` needs one (`access`), then `$connect` (when it has the route;
+  none means accepted, docs/aws-facts.md#connect): the handshake's `Verdict`.
 - `Session.message`: the binary-frame refusal, route selection, the Forbidden frame when
   nothing matches, else the MESSAGE event and the frame its outcome gives: an `Answer`.
 - `Session.close`: `$disconnect`, when the API has the route: an `Answer`.
@@ -26,6 +27,7 @@ from runtime.contract import CONNECT, DISCONNECT, AppSpec
 from runtime.events import RawEvent
 
 from . import authorizer, events, outcomes
+from .access import ConnectAccess
 from .events import Api, Peer, UpgradeRequest
 from .outcomes import Frame, Outcome, Step, Verdict
 from .routing import Router
@@ -77,8 +79,11 @@ class Session:
         router: Router,
         accept_binary_frames: bool = False,
         throttle: Throttle | None = None,
+        access: ConnectAccess | None = None,
     ) -> None:
         self.api = api
+        self.access = access or ConnectAccess()
+        """The credentials and API keys `$connect`'s IAM and key checks take."""
         self.router = router
         self.accept_binary_frames = accept_binary_frames
         """Deliver binary frames base64-encoded instead of closing with 1003 as AWS does."""
@@ -108,6 +113,11 @@ class Session:
         if throttle is not None and not (throttle.allows_connection() and throttle.allows(CONNECT)):
             reason = "over the new-connection rate or $connect's throttling"
             return Verdict(TOO_MANY_REQUESTS, reason, THROTTLED_MESSAGE, step=Step.THROTTLED)
+        if self.spec.iam_authorization:
+            identity = self.access.iam(self.api, request)
+            if isinstance(identity, Verdict):
+                return identity
+            peer.identity.update(identity)
         if self.spec.authorizer is not None:
             verdict = yield from self._authorize(peer, request)
             if on_authorized is not None:
@@ -115,6 +125,11 @@ class Session:
             if not verdict.accepted:
                 return verdict
             peer.authorizer = verdict.authorizer
+        if self.spec.api_key_required:
+            key = self.access.api_key(request)
+            if isinstance(key, Verdict):
+                return key
+            peer.identity.update(key)
         if self.spec.route(CONNECT) is None:
             return Verdict(200, NO_CONNECT_ROUTE, step=Step.NO_CONNECT_ROUTE)
         outcome = yield events.connect_event(self.api, peer, request)

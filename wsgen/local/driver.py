@@ -17,6 +17,7 @@ from runtime import App
 from runtime.contract import CONNECT, DISCONNECT, AppSpec
 
 from ..gateway import outcomes, session
+from ..gateway.access import ConnectAccess
 from ..gateway.events import Api, Peer, UpgradeRequest
 from ..gateway.outcomes import Outcome, Step, Verdict
 from ..gateway.routing import Router
@@ -71,11 +72,12 @@ class Driver:
         accept_binary_frames: bool = False,
         timeouts: Timeouts | None = None,
         throttle: Throttle | None = None,
+        access: ConnectAccess | None = None,
     ):
         self.invoker = invoker
         self.log = log
         self.app = app
-        self.session = Session(api, Router(spec), accept_binary_frames, throttle)
+        self.session = Session(api, Router(spec), accept_binary_frames, throttle, access)
         self.timeouts = timeouts or Timeouts(INTEGRATION_TIMEOUT_S)
 
     @property
@@ -92,13 +94,16 @@ class Driver:
         spec: AppSpec,
         timeouts: Timeouts | None = None,
         throttle: Throttle | None = None,
+        access: ConnectAccess | None = None,
     ) -> None:
-        """Serve a reloaded app (and its wsgen.toml's limits) from the next event on."""
+        """Serve a reloaded app (and its wsgen.toml's limits and keys) from the next event on."""
         self.app = app
         self.session.use_spec(spec)
         if timeouts is not None:
             self.timeouts = timeouts
         self.session.throttle = throttle
+        if access is not None:
+            self.session.access = access
 
     async def _run(self, steps: Steps[T]) -> T:
         return await session.run_async(steps, self._invoke)
@@ -126,6 +131,10 @@ class Driver:
         verdict = await self._run(self.session.open(peer, request, authorized))
         if verdict.step is Step.THROTTLED:
             self.log.event("(throttled)", peer.connection_id, f"429 {verdict.reason}", start)
+            return verdict
+        if verdict.step in (Step.IAM, Step.API_KEY):
+            what = f"{verdict.status} refused: {verdict.reason}"
+            self.log.event(f"({verdict.step.value})", peer.connection_id, what, start)
             return verdict
         if verdict.step.before_connect:
             return verdict  # refused before $connect: logged by `authorized`

@@ -1,7 +1,8 @@
 """The process environment handlers run in under `wsgen local`.
 
 Handlers call the emulator through the real boto3 client, which needs a region and
-credentials (the emulator checks a signature's shape, not its value) and finds the emulator through
+credentials (the emulator checks `@connections` signatures' shape, and an IAM-authorized
+`$connect`'s against these credentials) and finds the emulator through
 `WSGEN_WEBSOCKET_ENDPOINT`. The app's own `[environment]` from `wsgen.toml` applies too, as
 it would on the deployed function; what the real environment already sets wins.
 """
@@ -14,10 +15,10 @@ from pathlib import Path
 
 from runtime.contract import ENDPOINT_ENV
 
+from ..gateway.access import DUMMY_KEY
 from ..settings import load_settings
 
 DEFAULT_REGION = "us-east-1"
-DUMMY_KEY = "wsgen-local"
 
 _applied: dict[str, str] = {}
 """What `apply_app_environment` set (name to value), so that a reload may change it."""

@@ -30,6 +30,7 @@ from runtime.contract import MAX_MESSAGE_BYTES
 
 from ..gateway.events import new_uuid
 from ..gateway.outcomes import DELETE_CLOSE, is_text
+from ..gateway.sigv4 import shape_refusal
 from .connection import BufferFullError, Connection, GoneError
 
 
@@ -65,30 +66,12 @@ def iso_ms(epoch_ms: int) -> str:
 
 
 def signature_refusal(authorization: str | None, query: str = "") -> HttpResponse | None:
-    """API Gateway's answer to a call that is not SigV4-signed for execute-api, else None.
-
-    A presigned URL (`X-Amz-Signature` in the query) counts as signed.
-    """
-    if not authorization:
-        if "X-Amz-Signature=" in query:
-            return None
-        return error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
-    scheme, _, rest = authorization.partition(" ")
-    fields = dict(part.strip().partition("=")[::2] for part in rest.split(",") if "=" in part)
-    missing = [
-        name for name in ("Credential", "SignedHeaders", "Signature") if not fields.get(name)
-    ]
-    if scheme != "AWS4-HMAC-SHA256" or missing:
-        what = "the AWS4-HMAC-SHA256 scheme" if scheme != "AWS4-HMAC-SHA256" else ", ".join(missing)
-        return error(403, "IncompleteSignatureException", f"Authorization header requires {what}")
-    scope = fields["Credential"].split("/")
-    if len(scope) != 5 or scope[3] != "execute-api" or scope[4] != "aws4_request":
-        return error(
-            403,
-            "InvalidSignatureException",
-            "Credential should be scoped to correct service: 'execute-api'.",
-        )
-    return None
+    """API Gateway's answer to a call that is not SigV4-signed for execute-api, else None
+    (`sigv4.shape_refusal` decides; a presigned URL counts as signed)."""
+    refusal = shape_refusal(authorization, query)
+    if refusal is None:
+        return None
+    return error(403, refusal.error_type, refusal.message)
 
 
 class ManagementApi:

@@ -29,6 +29,7 @@ from runtime.store import ConnectionStore
 
 from ..connections import connection_store
 from ..exceptions import ConfigError, PortInUseError
+from ..gateway.access import ConnectAccess, known_credentials
 from ..gateway.background import HeldBackground
 from ..gateway.events import ACCOUNT_ID, Api, Peer, UpgradeRequest, new_id, now_ms
 from ..gateway.fanout import ShardQueue
@@ -247,6 +248,7 @@ class Emulator:
         self.background.on_shards = None if self.fan_out_queue is None else self.fan_out_queue.put
         app.use_background(self.background)
         throttle = self._throttle()
+        access = self._access(spec, region)
         if self._driver is None:
             region = region or DEFAULT_REGION
             self._invoker = Invoker(self.workers, region, ACCOUNT_ID)
@@ -260,6 +262,7 @@ class Emulator:
                 self.accept_binary_frames,
                 timeouts,
                 throttle,
+                access,
             )
             where = Where(region, ACCOUNT_ID, app.app_name)
             self.functions = Functions(
@@ -270,7 +273,7 @@ class Emulator:
                 clock_speed=self.schedule_speed,
             )
         else:
-            self._driver.swap(app, spec, timeouts, throttle)
+            self._driver.swap(app, spec, timeouts, throttle, access)
         assert self.functions is not None
         self.functions.use(app, spec, self._handler_timeouts(spec))
 
@@ -318,6 +321,26 @@ class Emulator:
             if own is not None:
                 routes[key] = own
         return Throttle(routes, limit_from(rate, burst), self.connection_rate)
+
+    def _access(self, spec: AppSpec, region: str | None) -> ConnectAccess:
+        """What `$connect`'s IAM and API key checks take: the credentials handlers run with
+        (the dummy pair when the user has none exported) and wsgen.toml's `api_keys`."""
+        access = ConnectAccess(
+            known_credentials(os.environ), load_settings(self.app_dir, self.stage).api_keys
+        )
+        if spec.iam_authorization:
+            keys = ", ".join(access.credentials)
+            region = self._driver.api.region if self._driver else region or DEFAULT_REGION
+            self.log.info(
+                f"wsgen local: $connect needs IAM: sign the upgrade request (SigV4, execute-api, "
+                f"{region}) with access key {keys}"
+            )
+        if spec.api_key_required and not access.api_keys:
+            self.log.info(
+                "wsgen local: $connect needs an API key and wsgen.toml has none for stage "
+                f'{self.stage}: add api_keys = ["..."] under [stages.{self.stage}]'
+            )
+        return access
 
     def _handler_timeouts(self, spec: AppSpec) -> dict[str, float]:
         """Each event handler's function timeout: its `[functions.NAME]`'s, or the default."""
@@ -548,7 +571,12 @@ class Emulator:
             domain_name=request.header("Host") or f"{self._public_host()}:{self.port}",
             user_agent=request.header("User-Agent"),
         )
-        upgrade = UpgradeRequest(request.headers, parse_qsl(query, keep_blank_values=True))
+        upgrade = UpgradeRequest(
+            request.headers,
+            parse_qsl(query, keep_blank_values=True),
+            request.target,
+            request.method,
+        )
         verdict = await self._running_driver().open(client, upgrade)
         if not verdict.accepted:
             self.background.take_connected(client.connection_id)

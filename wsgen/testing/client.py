@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
 
 from runtime import App, FunctionNotFoundError
 from runtime.contract import FAN_OUT_FUNCTION, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
@@ -30,6 +31,7 @@ from runtime.store import ConnectionStore
 
 from ..connections import connection_store
 from ..gateway import context, events, outcomes, session
+from ..gateway.access import ConnectAccess, known_credentials
 from ..gateway.background import HeldBackground
 from ..gateway.events import Api, Pairs, Peer, UpgradeRequest
 from ..gateway.fanout import ShardQueue
@@ -63,6 +65,16 @@ def _app_dir(app: App) -> Path | None:
     if module is None or module.__file__ is None:
         return None
     return Path(module.__file__).parent
+
+
+def _toml_api_keys(app: App, stage: str) -> tuple[str, ...]:
+    """`api_keys` of the app's wsgen.toml for `stage`, as `wsgen local` takes them."""
+    from ..settings import load_settings
+
+    app_dir = _app_dir(app)
+    if app_dir is None or not (app_dir / "wsgen.toml").is_file():
+        return ()
+    return load_settings(app_dir, stage).api_keys
 
 
 def _set_environment(values: Mapping[str, str], replace: bool = False) -> dict[str, str | None]:
@@ -137,6 +149,11 @@ class Client:
             deleted at `close()`; handlers' boto3 clients made from then on go there
             (`AWS_ENDPOINT_URL_DYNAMODB`); a tracked app's connections are kept there too.
             None (the default): connections in memory, no tables.
+        api_keys: the keys a `$connect` with `api_key_required=True` takes in `x-api-key`;
+            by default `api_keys` of the app's wsgen.toml for `stage`. An IAM-authorized
+            `$connect` takes upgrades SigV4-signed (for `https://{api domain}/{stage}`) with
+            the exported `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, else `wsgen-local` for
+            both, as `wsgen local` does.
     """
 
     def __init__(
@@ -150,6 +167,7 @@ class Client:
         stage_variables: dict[str, str] | None = None,
         accept_binary_frames: bool = False,
         dynamodb: str | bool | None = None,
+        api_keys: Sequence[str] | None = None,
     ) -> None:
         self.app = app
         self.raise_errors = raise_errors
@@ -157,7 +175,9 @@ class Client:
         check_functions(self.spec)  # and event handler arguments AWS refuses
         self.api = Api(api_id, region, stage, stage_variables=dict(stage_variables or {}))
         self.router = Router(self.spec)
-        self.session = Session(self.api, self.router, accept_binary_frames)
+        keys = tuple(api_keys) if api_keys is not None else _toml_api_keys(app, stage)
+        access = ConnectAccess(known_credentials(os.environ), keys)
+        self.session = Session(self.api, self.router, accept_binary_frames, access=access)
         self.stage_variables = self.api.stage_variables
         self.errors: list[Exception] = []
         """Exceptions raised by the app's handlers and authorizer, in order."""
@@ -297,7 +317,9 @@ class Client:
         if subprotocols:
             extra = [(k, v) for k, v in extra if k.lower() != "sec-websocket-protocol"]
             extra.append(("Sec-WebSocket-Protocol", ", ".join(subprotocols)))
-        request = UpgradeRequest(_handshake_headers(self.api, extra), _pairs(query))
+        pairs = _pairs(query)
+        target = f"/{self.api.stage}" + (f"?{urlencode(pairs, quote_via=quote)}" if pairs else "")
+        request = UpgradeRequest(_handshake_headers(self.api, extra), pairs, target)
         user_agent = request.header("User-Agent")
         # The host the client connected to, as API Gateway reports it (a custom domain too).
         domain_name = request.header("Host") or self.api.domain_name

@@ -1,0 +1,66 @@
+"""IAM authorization and API keys on $connect in `wsgen.testing.Client`: what `wsgen local`
+checks (tests/local/test_access.py), decided by the same code, in memory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from runtime import App
+from tests.support.paths import ACCESS_APP
+from tests.support.signing import signed_headers
+from wsgen.gateway.access import api_key_id, known_credentials
+from wsgen.loader import load_app
+from wsgen.testing import Client, ConnectionRejected
+
+KEY = "test-key-0123456789abcdef"  # tests/wsgen/apps/access/wsgen.toml, [stages.test]
+
+
+@pytest.fixture
+def app() -> App:
+    return load_app(ACCESS_APP, "app:app")
+
+
+@pytest.fixture
+def client(app: App) -> Iterator[Client]:
+    with Client(app) as client:
+        yield client
+
+
+def signed(client: Client, **extra: str) -> dict[str, str]:
+    [(key, secret)] = known_credentials(os.environ).items()
+    url = f"https://{client.api.domain_name}/{client.api.stage}"
+    return {**signed_headers(url, key, secret, client.api.region), **extra}
+
+
+def test_a_signed_connection_with_the_stages_key_names_the_caller(client: Client) -> None:
+    connection = client.connect(headers=signed(client, **{"x-api-key": KEY}))
+    identity = client.events[-1]["requestContext"]["identity"]
+    [key] = known_credentials(os.environ)
+    assert identity["userArn"] == f"arn:aws:iam::123456789012:user/{key}"
+    assert (identity["apiKey"], identity["apiKeyId"]) == (KEY, api_key_id(KEY))
+    connection.send_json({"action": "whoami"})
+    assert connection.receive_json()["apiKeyId"] == api_key_id(KEY)  # every event has them
+
+
+def test_unsigned_or_keyless_connections_are_refused_with_403(client: Client) -> None:
+    with pytest.raises(ConnectionRejected) as unsigned:
+        client.connect(headers={"x-api-key": KEY})
+    assert unsigned.value.status_code == 403
+    assert "Missing Authentication Token" in unsigned.value.reason
+    with pytest.raises(ConnectionRejected) as keyless:
+        client.connect(headers=signed(client))
+    assert (keyless.value.status_code, keyless.value.reason) == (
+        403,
+        "API key: no x-api-key header",
+    )
+    assert client.events == []  # $connect never ran
+
+
+def test_api_keys_given_to_the_client_replace_wsgen_tomls(app: App) -> None:
+    with Client(app, api_keys=["another-key-0123456789"]) as client:
+        with pytest.raises(ConnectionRejected):
+            client.connect(headers=signed(client, **{"x-api-key": KEY}))
+        client.connect(headers=signed(client, **{"x-api-key": "another-key-0123456789"}))
