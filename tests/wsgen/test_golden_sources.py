@@ -18,7 +18,9 @@ from tests.support.templates import parse, sam_transform
 from wsgen.template.quotas import transformed_count
 
 TEMPLATE = GOLDEN / "sources.yaml"
-SAM = ROOT / ".venv-sam" / "bin" / "sam"
+SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
+"""sam through its venv's interpreter (`-m samcli`): the `sam` script's shebang names the
+interpreter of the venv as it was first made, wherever that was."""
 SQS_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
 STREAM_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole"
 
@@ -36,10 +38,13 @@ def test_cfn_lint_finds_nothing() -> None:
 
 @pytest.mark.external  # sam, from .venv-sam
 def test_sam_validate_lint_accepts_it(tmp_path: Path) -> None:
-    if not SAM.exists():
+    if not SAM_PYTHON.exists():
         pytest.fail("aws-sam-cli is missing: run `make sam`")
     run = subprocess.run(
-        [str(SAM), "validate", "--lint", "--template-file", str(TEMPLATE), "--region", "eu-west-1"],
+        [
+            *(str(SAM_PYTHON), "-m", "samcli", "validate", "--lint"),
+            *("--template-file", str(TEMPLATE), "--region", "eu-west-1"),
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,
