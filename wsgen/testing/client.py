@@ -31,7 +31,7 @@ from runtime.store import ConnectionStore
 
 from ..connections import connection_store
 from ..gateway import context, events, outcomes, session
-from ..gateway.access import ConnectAccess, known_credentials
+from ..gateway.access import DUMMY_KEY, ConnectAccess, known_credentials
 from ..gateway.background import HeldBackground
 from ..gateway.events import Api, Pairs, Peer, UpgradeRequest
 from ..gateway.fanout import ShardQueue
@@ -91,7 +91,7 @@ def _set_environment(values: Mapping[str, str], replace: bool = False) -> dict[s
 def _dynamodb_environment(endpoint: str, region: str) -> dict[str, str]:
     """What handlers' boto3 needs to reach a local DynamoDB: its endpoint, and a region
     and credentials (dummy ones, which local servers accept) unless there are some."""
-    from ..local.environment import DUMMY_KEY, has_credentials
+    from ..local.environment import has_credentials
 
     values = {DYNAMODB_ENDPOINT_ENV: endpoint}
     if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
