@@ -1,7 +1,8 @@
 """Servers under load, each in its own process: `wsgen local` on an app, or a bare echo server.
 
-`python -m bench.servers emulator APP_DIR [DELAY_MS]` or `python -m bench.servers bare` listens
-on a free loopback port, prints it, and serves until stdin closes. `server(...)` runs one
+`python -m bench.servers emulator APP_DIR [DELAY_MS]`, `python -m bench.servers bare` or
+`python -m bench.servers dynamodb` (wsgen's embedded DynamoDB, moto) listens on a free
+loopback port, prints its URL, and serves until stdin closes. `server(...)` runs one
 from the benchmark process, so the load generator never shares a core's GIL with it.
 """
 
@@ -91,10 +92,19 @@ async def _emulator(app_dir: str, delay_ms: float) -> None:
         await emulator.stop()
 
 
+def _dynamodb() -> None:
+    from wsgen import embedded
+
+    print(embedded.endpoint(), flush=True)
+    sys.stdin.read()
+
+
 def main(argv: list[str]) -> None:
     raise_fd_limit()
     if argv[0] == "bare":
         asyncio.run(_bare())
+    elif argv[0] == "dynamodb":
+        _dynamodb()
     else:
         asyncio.run(_emulator(argv[1], float(argv[2]) if len(argv) > 2 else 0))
 
