@@ -10,14 +10,18 @@ the `dynamodb_endpoint` one): slow.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import shutil
 import sys
 from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
+import websockets
 
 from tests.support.frontends import Frontend, Link, MemoryFrontend, SocketFrontend
+from tests.support.local import run
 from tests.support.paths import NOTES_APP
 from wsgen import embedded
 from wsgen.cli import main
@@ -143,3 +147,40 @@ def test_without_moto_the_embedded_dynamodb_is_one_error_line(monkeypatch, capsy
     assert err.count("\n") == 1
     assert err.startswith("error: the embedded DynamoDB needs moto's server mode")
     assert "pip install 'wsgen[local]'" in err
+
+
+RELOADED = """\
+import os
+
+from runtime import App
+
+app = App(app_name="notes")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.on_ws_message(reply=True)
+def default(event):
+    return "{version} " + os.environ.get("NOTES_TABLE", "unset")
+"""
+
+
+def test_a_reload_keeps_the_refs_of_the_local_tables(tmp_path):
+    app_dir = tmp_path / "notes"
+    shutil.copytree(NOTES_APP, app_dir)
+    (app_dir / "app.py").write_text(RELOADED.format(version="v1"))
+    options = {"log": EventLog(quiet=True), "dynamodb": True, "reload": True}
+    with running(app_dir, APP, reload_interval=0.05, **options) as emulator:
+
+        async def body():
+            async with websockets.connect(emulator.url) as ws:
+                await ws.send("?")
+                assert await ws.recv() == "v1 NotesTable"
+                (app_dir / "app.py").write_text(RELOADED.format(version="v2") + "# edited\n")
+                for _ in range(100):  # the watcher polls: bounded retries for the new code
+                    await ws.send("?")
+                    if (answer := await ws.recv()).startswith("v2"):
+                        break
+                    await asyncio.sleep(0.05)
+                assert answer == "v2 NotesTable"  # wsgen.toml applied again, Refs resolved
+
+        run(body, timeout=30)
