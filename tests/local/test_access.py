@@ -8,6 +8,7 @@ import io
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -134,3 +135,14 @@ def test_the_banner_says_which_key_signs(
         "wsgen local: $connect needs IAM: sign the upgrade request (SigV4, execute-api, "
         f"{region()}) with access key {key}"
     ) in served[1].getvalue()
+
+
+def test_a_stage_without_keys_is_told_where_they_go(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text((ACCESS_APP / "app.py").read_text())
+    stream = io.StringIO()
+    with running(tmp_path, "app:app", stage="dev", log=EventLog(stream=stream)):
+        pass
+    assert (
+        "wsgen local: $connect needs an API key and wsgen.toml has none for stage dev: add "
+        'api_keys = ["..."] under [stages.dev]'
+    ) in stream.getvalue()

@@ -111,3 +111,11 @@ def test_sam_translator_keeps_the_usage_plan_and_key(monkeypatch: pytest.MonkeyP
     assert kinds["WebsocketUsagePlan"] == "AWS::ApiGateway::UsagePlan"
     assert kinds["WebsocketAPIKey"] == "AWS::ApiGateway::ApiKey"
     assert kinds["WebsocketUsagePlanKey"] == "AWS::ApiGateway::UsagePlanKey"
+
+
+def test_wsgen_tomls_local_keys_never_reach_the_template() -> None:
+    spec = AppSpec("keyed", (RouteSpec("$connect", "app.c"),), api_key_required=True)
+    template = build(spec, api_keys=["local-key-0123456789abcdef"])
+    assert "local-key" not in str(template)
+    [key] = of_type(template, "AWS::ApiGateway::ApiKey").values()
+    assert "Value" not in key
