@@ -30,7 +30,7 @@ from .exceptions import (
 )
 from .functions import EventSources
 from .management import WebsocketAPI
-from .routing import validate_route_key, validate_selection_expression
+from .routing import validate_route_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -228,6 +228,8 @@ class App(EventSources):
 
     @route_selection_expression.setter
     def route_selection_expression(self, value: str) -> None:
+        from .selection import validate_selection_expression
+
         validate_selection_expression(value)
         self._route_selection_expression = value
 

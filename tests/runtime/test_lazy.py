@@ -18,6 +18,7 @@ FEATURE_MODULES = {
     "runtime.connections",
     "runtime.dynamodb",
     "runtime.headers",
+    "runtime.selection",
     "runtime.sources",
     "runtime.store",
     "runtime.tasks",

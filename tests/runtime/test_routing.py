@@ -5,11 +5,8 @@ from __future__ import annotations
 import pytest
 
 from runtime.exceptions import InvalidRouteError
-from runtime.routing import (
-    evaluate_selection_expression,
-    parse_selection_expression,
-    validate_route_key,
-)
+from runtime.routing import validate_route_key
+from runtime.selection import evaluate_selection_expression, parse_selection_expression
 
 
 def select(expression: str, body: str | None) -> str | None:

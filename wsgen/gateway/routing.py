@@ -1,7 +1,7 @@
 """Which route a client message goes to, as API Gateway picks it.
 
 https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-routes.html
-The API's route selection expression (parsed and evaluated by `runtime.routing`) selects a
+The API's route selection expression (parsed and evaluated by `runtime.selection`) selects a
 custom route by exact key. A message that is not JSON, whose expression evaluates to ""
 or that matches no custom route goes to `$default`; with no `$default` API Gateway answers
 with a Forbidden error frame (docs/aws-facts.md#routing). Binary frames go to
@@ -11,7 +11,7 @@ with a Forbidden error frame (docs/aws-facts.md#routing). Binary frames go to
 from __future__ import annotations
 
 from runtime.contract import DEFAULT, PREDEFINED_ROUTES, AppSpec
-from runtime.routing import Part, evaluate_selection_expression, parse_selection_expression
+from runtime.selection import Part, evaluate_selection_expression, parse_selection_expression
 
 
 class Router:
