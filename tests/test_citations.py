@@ -6,6 +6,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.support.paths import ROOT
 
 FACTS = ROOT / "docs" / "aws-facts.md"
@@ -40,6 +42,7 @@ def anchor(heading: str) -> str:
     return re.sub(r"[^a-z0-9 -]", "", heading.lower()).replace(" ", "-")
 
 
+@pytest.mark.slow  # git ls-files, a subprocess
 def test_no_file_outside_docs_cites_the_shared_folder() -> None:
     citing = [
         f"{name}:{number}"
@@ -51,6 +54,7 @@ def test_no_file_outside_docs_cites_the_shared_folder() -> None:
     assert citing == [], "cite docs/aws-facts.md instead"
 
 
+@pytest.mark.slow  # git ls-files, a subprocess
 def test_every_cited_section_of_the_facts_exists() -> None:
     headings = re.findall(r"^#+ (.+)$", FACTS.read_text(), flags=re.MULTILINE)
     anchors = {anchor(heading) for heading in headings}

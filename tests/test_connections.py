@@ -35,14 +35,14 @@ def rooms() -> ModuleType:
     return sys.modules["roomsapp"]
 
 
-@pytest.fixture(params=["memory", "dynamodb"])
+@pytest.fixture(params=["memory", pytest.param("dynamodb", marks=pytest.mark.external)])
 def store_option(request: pytest.FixtureRequest) -> dict[str, str]:
     if request.param == "memory":
         return {}
     return {"dynamodb": request.getfixturevalue("dynamodb_endpoint")}
 
 
-@pytest.fixture(params=["emulator", "test client"])
+@pytest.fixture(params=[pytest.param("emulator", marks=pytest.mark.slow), "test client"])
 def frontend(request, rooms, store_option) -> Iterator[Frontend]:
     front: Frontend
     if request.param == "emulator":

@@ -56,6 +56,7 @@ def lambda_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[Lambda]]:
     server.server_close()
 
 
+@pytest.mark.slow  # a loopback HTTP server
 def test_invoke_is_a_signed_event_invocation(lambda_api: type[Lambda]) -> None:
     Background().invoke("my-fn", {"a": [1, 2]})
     [call] = lambda_api.seen
@@ -66,6 +67,7 @@ def test_invoke_is_a_signed_event_invocation(lambda_api: type[Lambda]) -> None:
     assert json.loads(call["body"]) == {"a": [1, 2]}
 
 
+@pytest.mark.slow  # a loopback HTTP server
 def test_connected_invokes_this_function_with_the_connect_event(
     lambda_api: type[Lambda], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -77,6 +79,7 @@ def test_connected_invokes_this_function_with_the_connect_event(
     assert json.loads(call["body"]) == {CONNECTED_KEY: event}
 
 
+@pytest.mark.slow  # a loopback HTTP server
 def test_a_refusal_is_an_error_naming_the_function_and_lambdas_code(
     lambda_api: type[Lambda],
 ) -> None:
@@ -85,6 +88,7 @@ def test_a_refusal_is_an_error_naming_the_function_and_lambdas_code(
         Background().invoke("my-fn", {})
 
 
+@pytest.mark.slow  # a loopback HTTP server
 def test_an_oversized_payload_is_refused_before_any_request(lambda_api: type[Lambda]) -> None:
     with pytest.raises(BackgroundInvokeError, match="over Lambda's"):
         Background().invoke("my-fn", {"x": "a" * MAX_ASYNC_PAYLOAD_BYTES})
@@ -97,6 +101,7 @@ def test_outside_lambda_connected_says_where_to_run(monkeypatch: pytest.MonkeyPa
         Background().connected({"requestContext": {"connectionId": "abc="}})
 
 
+@pytest.mark.slow  # a loopback HTTP server
 def test_a_task_invokes_the_function_the_template_named_for_it(
     lambda_api: type[Lambda], monkeypatch: pytest.MonkeyPatch
 ) -> None:

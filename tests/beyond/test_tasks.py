@@ -126,6 +126,7 @@ def test_the_test_client_raises_what_a_task_raised() -> None:
         assert [str(e) for e in client.errors] == ["task failed"]
 
 
+@pytest.mark.slow  # the emulator, real sockets
 def test_under_wsgen_local_a_task_outlives_the_integration_timeout_and_streams() -> None:
     """API Gateway's 29 s, shortened to 0.5 s: the task runs 4 x 0.4 s and streams."""
     integration = 0.5
@@ -150,6 +151,7 @@ def test_under_wsgen_local_a_task_outlives_the_integration_timeout_and_streams()
     ]
 
 
+@pytest.mark.slow  # the emulator, real sockets
 def test_under_wsgen_local_a_task_is_held_to_its_own_timeout(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -267,6 +267,7 @@ def test_connection_close_is_honoured(server):
     assert script.received[0]["port"] != script.received[1]["port"]
 
 
+@pytest.mark.slow  # a real socket, refused
 def test_network_failure_after_the_last_attempt_raises(no_sleep):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -268,6 +268,7 @@ def run_entry(tmp_path, name: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # a Python subprocess
 def test_entry_module_imports_the_app_and_serves_the_named_handler(tmp_path):
     run = run_entry(tmp_path, "work")
     assert run.returncode == 0, run.stderr
@@ -277,6 +278,7 @@ def test_entry_module_imports_the_app_and_serves_the_named_handler(tmp_path):
     }
 
 
+@pytest.mark.slow  # a Python subprocess
 def test_entry_module_fails_clearly_for_an_unknown_name(tmp_path):
     run = run_entry(tmp_path, "nope")
     assert run.returncode != 0

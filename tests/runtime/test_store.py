@@ -352,7 +352,7 @@ def test_join_between_any_two_requests_of_a_delete(dynamodb_endpoint, dynamodb_c
     assert other.count() == 0
 
 
-@pytest.fixture(params=["signed", "boto3"])
+@pytest.fixture(params=[pytest.param(p, marks=pytest.mark.external) for p in ("signed", "boto3")])
 def any_call(request):
     return request.getfixturevalue(
         "dynamodb_call" if request.param == "signed" else "boto3_dynamodb_call"

@@ -19,7 +19,6 @@ from typing import Any
 import boto3
 import pytest
 import websockets
-from moto.server import ThreadedMotoServer
 
 from tests.support.paths import ROOT, SAMPLES
 from wsgen.local import EventLog, running
@@ -42,6 +41,8 @@ def client(jobs: ModuleType) -> Iterator[Client]:
 @pytest.fixture
 def sqs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """moto's server with the `jobs` queue; the environment wsgen.toml gives the function."""
+    from moto.server import ThreadedMotoServer  # seconds to import: only where it is used
+
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -73,6 +74,7 @@ def submit(ws: Connection, text: str) -> Any:
     return ws.receive_json()
 
 
+@pytest.mark.external  # moto's server (sqs)
 def test_a_result_reaches_every_device_of_the_user_who_asked(client: Client, sqs: Any) -> None:
     phone = client.connect(query={"user": "ada"})
     laptop = client.connect(query={"user": "ada"})
@@ -88,6 +90,7 @@ def test_a_result_reaches_every_device_of_the_user_who_asked(client: Client, sqs
     assert other.receive_all() == []
 
 
+@pytest.mark.external  # moto's server (sqs)
 def test_without_a_user_the_result_goes_to_the_asking_connection(client: Client, sqs: Any) -> None:
     asker, bystander = client.connect(), client.connect()
     reply = submit(asker, "a b")
@@ -97,6 +100,7 @@ def test_without_a_user_the_result_goes_to_the_asking_connection(client: Client,
     assert bystander.receive_all() == []
 
 
+@pytest.mark.external  # moto's server (sqs)
 def test_a_result_for_a_client_that_left_is_dropped(client: Client, sqs: Any) -> None:
     asker = client.connect(query={"user": "ada"})
     submit(asker, "gone")
@@ -141,6 +145,7 @@ def restore_environment() -> Iterator[None]:
     os.environ.update(saved)
 
 
+@pytest.mark.slow  # the emulator, real sockets
 def test_wsgen_invoke_pushes_to_the_users_group_under_wsgen_local(
     restore_environment: None,
 ) -> None:

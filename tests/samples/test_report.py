@@ -34,6 +34,7 @@ def test_the_reply_comes_first_then_every_step_then_the_result(
         assert [name for name, _ in client.invocations] == ["build_report"]
 
 
+@pytest.mark.slow  # the emulator, real sockets
 def test_under_wsgen_local_it_streams_past_the_integration_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.golden import BYTECODE_NOTE
+from tests.support.staging import SharedLayer, compacted
 from tests.support.templates import Result
 from wsgen.cli import main
 
@@ -24,12 +25,50 @@ def fixed_today(monkeypatch: pytest.MonkeyPatch) -> date:
     return TODAY
 
 
+@pytest.fixture(scope="session")
+def shared_layer(tmp_path_factory: pytest.TempPathFactory) -> SharedLayer:
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr("wsgen.compact.compact_source", compacted)
+        return SharedLayer(tmp_path_factory.mktemp("shared-layer"))
+
+
+@pytest.fixture
+def compaction_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Staging compacts each of runtime's modules once a session (tests/support/staging.py)."""
+    monkeypatch.setattr("wsgen.compact.compact_source", compacted)
+
+
+@pytest.fixture
+def source_only_staging(monkeypatch: pytest.MonkeyPatch, shared_layer: SharedLayer) -> None:
+    """`wsgen template` stages the session's source-only layer (tests/support/staging.py):
+    no compaction and no interpreter run per test."""
+    monkeypatch.setattr("wsgen.layer.stage_runtime_layer", shared_layer.stage)
+
+
 @pytest.fixture
 def wsgen(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, source_only_staging: None
+) -> Callable[..., Result]:
+    """`wsgen(*argv, cwd=DIR)`: run the CLI; returns the exit code, stdout and stderr.
+
+    It stages the runtime layer as `source_only_staging` does; `wsgen_compiling` stages it as
+    users get it.
+    """
+    return _runner(capsys, monkeypatch)
+
+
+@pytest.fixture
+def wsgen_compiling(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., Result]:
-    """`wsgen(*argv, cwd=DIR)`: run the CLI; returns the exit code, stdout and stderr."""
+    """`wsgen` staging the layer for real: compacted, and compiled by an interpreter of the
+    runtime when there is one (a subprocess, so the test is marked slow)."""
+    return _runner(capsys, monkeypatch)
 
+
+def _runner(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Result]:
     def run(*argv: str, cwd: Path | None = None) -> Result:
         capsys.readouterr()
         with monkeypatch.context() as m:

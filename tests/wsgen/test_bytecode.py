@@ -78,6 +78,7 @@ def writable(tree: Path) -> None:
 
 
 @pytest.mark.parametrize("runtime", AVAILABLE)
+@pytest.mark.slow  # compiled by an interpreter in a subprocess
 def test_shipped_bytecode_is_used_from_a_read_only_copy(runtime, tmp_path):
     python = bytecode.find_interpreter(runtime)
     assert python is not None
@@ -104,6 +105,7 @@ def test_shipped_bytecode_is_used_from_a_read_only_copy(runtime, tmp_path):
     assert len(without["compiled"]) == used["modules"] == len(modules)
 
 
+@pytest.mark.slow  # compiled by an interpreter in a subprocess
 def test_staging_again_is_a_check_that_keeps_the_bytecode(tmp_path):
     layer = stage_runtime_layer(tmp_path, RUNNING)
     cache = layer / "python" / "runtime" / CACHE_DIR
@@ -115,6 +117,7 @@ def test_staging_again_is_a_check_that_keeps_the_bytecode(tmp_path):
     assert sorted(p.name for p in cache.iterdir()) == sorted(before)
 
 
+@pytest.mark.slow  # compiled by an interpreter in a subprocess
 def test_another_runtime_replaces_the_bytecode_and_none_removes_it(tmp_path, monkeypatch):
     stage_runtime_layer(tmp_path, RUNNING)
     monkeypatch.setattr(bytecode, "find_interpreter", lambda runtime: None)
@@ -123,6 +126,7 @@ def test_another_runtime_replaces_the_bytecode_and_none_removes_it(tmp_path, mon
     assert staged_bytecode(tmp_path) == "none: no python3.99 interpreter found"
 
 
+@pytest.mark.slow  # compiled by an interpreter in a subprocess
 def test_an_interpreter_of_the_wrong_version_gives_source_and_says_why(tmp_path, monkeypatch):
     other = "python3.12" if RUNNING != "python3.12" else "python3.13"
     monkeypatch.setattr(bytecode, "find_interpreter", lambda runtime: Path(sys.executable))
@@ -144,7 +148,8 @@ def test_pyenv_interpreters_are_found_newest_patch_first(tmp_path, monkeypatch):
     assert bytecode.find_interpreter("python3.97") is None
 
 
-def test_template_says_which_on_stderr(wsgen, app_dir, monkeypatch):
+def test_template_says_which_on_stderr(wsgen_compiling, app_dir, monkeypatch):
+    wsgen = wsgen_compiling
     directory = app_dir(ECHO)
     shipped = wsgen("template", "--app-dir", str(directory), "--runtime", RUNNING)
     assert shipped.code == 0

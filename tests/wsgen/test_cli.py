@@ -51,6 +51,7 @@ def test_ctrl_c_exits_130_without_a_traceback(
     assert (result.code, result.out, result.err) == (130, "", "")
 
 
+@pytest.mark.slow  # wsgen in a subprocess
 def test_python_dash_m_wsgen_is_the_wsgen_command(app_dir: Callable[..., Path]) -> None:
     import subprocess
     import sys
@@ -98,6 +99,7 @@ def echo(event):
 """
 
 
+@pytest.mark.slow  # wsgen in a subprocess
 def test_a_subprocess_started_at_import_writes_to_stderr_not_the_template(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -135,6 +137,7 @@ def echo(event):
 """
 
 
+@pytest.mark.slow  # wsgen in a subprocess
 def test_an_import_still_running_after_3_s_says_which_line_it_waits_on(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -2,9 +2,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import runtime
 from wsgen.compact import compact_source
 from wsgen.layer import LAYER_DIR, stage_runtime_layer
+
+pytestmark = pytest.mark.usefixtures("compaction_once")
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:

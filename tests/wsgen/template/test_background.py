@@ -76,6 +76,7 @@ def test_an_app_without_on_ws_connected_gets_no_invoke_permission(
     assert _policies(result.template()) == {}
 
 
+@pytest.mark.slow  # SAM's translator
 def test_a_task_is_a_named_function_with_its_retries_and_failure_queue(
     wsgen: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cfnlint.api import lint
+import pytest
 
 from runtime.contract import (
     CONNECTIONS_TABLE_ENV,
@@ -91,6 +91,9 @@ def test_without_tracking_the_template_has_none_of_it() -> None:
     assert CONNECTIONS_TABLE_ENV not in text and "dynamodb:" not in text
 
 
+@pytest.mark.slow  # cfn-lint: seconds of CPU per template
 def test_cfn_lint_accepts_a_tracked_template_with_several_functions() -> None:
+    from cfnlint.api import lint
+
     template = build(TRACKED, functions={"worker": WORKER, "gate": AUTH})
     assert [str(match) for match in lint(json.dumps(template))] == []

@@ -43,6 +43,7 @@ def of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
     return {k: r for k, r in resources.items() if r["Type"] == kind}
 
 
+@pytest.mark.slow  # SAM's translator: seconds of CPU
 def test_the_function_publishes_snap_started_versions_and_api_gateway_calls_the_alias(
     wsgen: Wsgen, app_dir: AppDir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
