@@ -174,71 +174,49 @@ class DynamoDBStore(ConnectionStore):
         now = int(self._clock())
         # The membership expires with its connection; without a hint, at the latest it can.
         expires = expires_hint if expires_hint is not None else now + self._lifetime_s
+        membership = {
+            "TableName": self.table_name,
+            "Item": _membership(group, connection_id, expires),
+        }
         try:
-            self._retrying(
-                "TransactWriteItems",
-                {
-                    "TransactItems": [
-                        {
-                            "Update": {
-                                "TableName": self.table_name,
-                                "Key": connection_key(connection_id),
-                                "UpdateExpression": "ADD #g :g",
-                                "ConditionExpression": "attribute_exists(pk) AND #e > :now",
-                                "ExpressionAttributeNames": {"#g": "groups", "#e": TTL_ATTRIBUTE},
-                                "ExpressionAttributeValues": {
-                                    ":g": {"SS": [group]},
-                                    ":now": _n(now),
-                                },
-                            }
-                        },
-                        {
-                            "Put": {
-                                "TableName": self.table_name,
-                                "Item": _membership(group, connection_id, expires),
-                            }
-                        },
-                    ]
-                },
-            )
+            self._write_groups("ADD", group, connection_id, {"Put": membership}, now)
         except ConnectionStoreError as exc:
             if "ConditionalCheckFailed" in exc.reasons:
                 raise ConnectionNotFoundError(connection_id) from None
             raise
 
     def leave(self, group: str, connection_id: str) -> None:
+        membership = {"TableName": self.table_name, "Key": membership_key(group, connection_id)}
         try:
-            self._retrying(
-                "TransactWriteItems",
-                {
-                    "TransactItems": [
-                        {
-                            "Update": {
-                                "TableName": self.table_name,
-                                "Key": connection_key(connection_id),
-                                "UpdateExpression": "DELETE #g :g",
-                                "ConditionExpression": "attribute_exists(pk)",
-                                "ExpressionAttributeNames": {"#g": "groups"},
-                                "ExpressionAttributeValues": {":g": {"SS": [group]}},
-                            }
-                        },
-                        {
-                            "Delete": {
-                                "TableName": self.table_name,
-                                "Key": membership_key(group, connection_id),
-                            }
-                        },
-                    ]
-                },
-            )
+            self._write_groups("DELETE", group, connection_id, {"Delete": membership})
         except ConnectionStoreError as exc:
             if "ConditionalCheckFailed" not in exc.reasons:
                 raise
             # The connection is gone (an UpdateItem would recreate it): drop the membership.
-            self._retrying(
-                "DeleteItem",
-                {"TableName": self.table_name, "Key": membership_key(group, connection_id)},
-            )
+            self._retrying("DeleteItem", membership)
+
+    def _write_groups(
+        self, action: str, group: str, connection_id: str, membership: Any, now: int | None = None
+    ) -> None:
+        """One transaction: `ADD` or `DELETE` (`action`) `group` in the connection's groups,
+        if its record exists (with `now`: and has not expired), and `membership`, the write
+        of the group's item. Both happen or neither."""
+        names = {"#g": "groups"}
+        values: dict[str, Any] = {":g": {"SS": [group]}}
+        condition = "attribute_exists(pk)"
+        if now is not None:
+            names["#e"] = TTL_ATTRIBUTE
+            values[":now"] = _n(now)
+            condition += " AND #e > :now"
+        update = {
+            "TableName": self.table_name,
+            "Key": connection_key(connection_id),
+            "UpdateExpression": f"{action} #g :g",
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        self._retrying("TransactWriteItems", {"TransactItems": [{"Update": update}, membership]})
 
     # Reads
 
