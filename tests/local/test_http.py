@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
 
+from tests.support.rawclient import SIGNED, exchange
 from wsgen.local import http
 
 PATH = b"/local/@connections/AAAAAAAAAAAAAAA%3D"
-SIGNED = (
-    b"Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/execute-api/"
-    b"aws4_request, SignedHeaders=host, Signature=00\r\n"
-)
-
-
-def exchange(emulator, request: bytes, wait_s: float = 5.0) -> tuple[bytes, bool]:
-    """What the emulator answers until it closes (True) or `wait_s` passes (False)."""
-    with socket.create_connection(("127.0.0.1", emulator.port), timeout=wait_s) as sock:
-        sock.sendall(request)
-        data = b""
-        try:
-            while chunk := sock.recv(65536):
-                data += chunk
-        except TimeoutError:
-            return data, False
-        except ConnectionResetError:
-            pass
-        return data, True
 
 
 def post(headers: bytes, body: bytes = b"") -> bytes:

@@ -8,30 +8,10 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from tests.support.local import run, start
+from tests.support.rawclient import SIGNED, exchange
 from wsgen.local.origin import Access
 
-SIGNED = (
-    b"Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/execute-api/"
-    b"aws4_request, SignedHeaders=host, Signature=00\r\n"
-)
 SIGNED_HEADERS = {"Authorization": SIGNED.decode().split(": ", 1)[1].strip()}
-
-
-def exchange(emulator, request: bytes, wait_s: float = 5.0) -> tuple[bytes, bool]:
-    """What the emulator answers until it closes (True) or `wait_s` passes (False)."""
-    import socket
-
-    with socket.create_connection(("127.0.0.1", emulator.port), timeout=wait_s) as sock:
-        sock.sendall(request)
-        data = b""
-        try:
-            while chunk := sock.recv(65536):
-                data += chunk
-        except TimeoutError:
-            return data, False
-        except ConnectionResetError:
-            pass
-        return data, True
 
 
 def raw(emulator, method: str, path: str, body: bytes, headers: dict[str, str]):

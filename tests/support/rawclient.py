@@ -1,13 +1,37 @@
-"""A bare WebSocket client on a raw socket, for what well-behaved clients never send."""
+"""Bare clients on raw sockets, for what well-behaved clients never send: a WebSocket
+client (`RawClient`) and an HTTP exchange with the management port (`exchange`)."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import os
+import socket
 import struct
 
 from wsgen.local import Emulator
+
+SIGNED = (
+    b"Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/execute-api/"
+    b"aws4_request, SignedHeaders=host, Signature=00\r\n"
+)
+"""A SigV4 Authorization header line, for a request to the management port."""
+
+
+def exchange(emulator: Emulator, request: bytes, wait_s: float = 5.0) -> tuple[bytes, bool]:
+    """Send `request`'s bytes as they are; what the emulator answers until it closes the
+    connection (True) or `wait_s` passes (False)."""
+    with socket.create_connection(("127.0.0.1", emulator.port), timeout=wait_s) as sock:
+        sock.sendall(request)
+        data = b""
+        try:
+            while chunk := sock.recv(65536):
+                data += chunk
+        except TimeoutError:
+            return data, False
+        except ConnectionResetError:
+            pass
+        return data, True
 
 
 def client_frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
