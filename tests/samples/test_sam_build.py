@@ -17,19 +17,18 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
 from runtime.dynamodb import DynamoDBStore, boto3_call
 from tests.support.dynamodb import new_table
+from tests.support.httpstub import Answer, Request, StubServer, stub_server
 from tests.support.paths import EVENTS, ROOT, SAMPLE_NAMES, SAMPLES
 from tests.support.templates import parse
 from wsgen.bytecode import find_interpreter
@@ -150,37 +149,18 @@ ANSWERS = {
 }
 
 
-class _StubAWS(BaseHTTPRequestHandler):
-    """Answers `@connections` posts and SSM's GetParameter, recording them."""
-
-    calls: ClassVar[list[tuple[str, str, str]]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-        target = self.headers.get("X-Amz-Target", "")
-        self.calls.append((self.path, target, body))
-        answer = ANSWERS.get(target.rpartition(".")[2], {})
-        data = b"" if "/@connections/" in self.path else json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-amz-json-1.1")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+def _answer_aws(request: Request) -> Answer:
+    """`@connections` posts get an empty 200, SSM's GetParameter the token."""
+    answer = ANSWERS.get(request.headers.get("X-Amz-Target", "").rpartition(".")[2], {})
+    data = b"" if "/@connections/" in request.path else json.dumps(answer).encode()
+    return Answer(200, {"Content-Type": "application/x-amz-json-1.1"}, data)
 
 
 @pytest.fixture
-def stub_aws() -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _StubAWS)
-    calls: list[tuple[str, str, str]] = []
-    server.RequestHandlerClass = type("Stub", (_StubAWS,), {"calls": calls})
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", calls
-    server.shutdown()
-    server.server_close()
+def stub_aws() -> Iterator[StubServer]:
+    """Management calls and SSM, answered and recorded on loopback."""
+    with stub_server(_answer_aws) as server:
+        yield server
 
 
 def _lambda_path(
@@ -237,7 +217,7 @@ def _events_for(template: dict[str, Any], directory: Path) -> list[Path]:
 def test_built_handler_runs_with_only_function_layer_and_boto3(
     sample: str,
     built: dict[str, Path],
-    stub_aws: tuple[str, list[tuple[str, str, str]]],
+    stub_aws: StubServer,
     dynamodb_endpoint: str,
     tmp_path: Path,
 ) -> None:
@@ -252,7 +232,7 @@ def test_built_handler_runs_with_only_function_layer_and_boto3(
     if find_interpreter(RUNTIME):  # then the built layer keeps the bytecode wsgen compiled
         tag = RUNTIME.replace("python", "cpython-").replace(".", "")
         assert (layer / "runtime" / "__pycache__" / f"__init__.{tag}.pyc").is_file()
-    endpoint, calls = stub_aws
+    endpoint, calls = stub_aws.url, stub_aws.requests
     env = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": pythonpath,
@@ -290,7 +270,7 @@ def test_built_handler_runs_with_only_function_layer_and_boto3(
     results = dict(zip((path.name for path in events), report["results"], strict=True))
     authorization = results.pop("authorizer_request.json", None)
     assert [r["statusCode"] for r in results.values()] == [200] * len(results)
-    sends = [body for path, _, body in calls if path.startswith("/api/@connections/")]
+    sends = [r.body.decode() for r in calls if r.path.startswith("/api/@connections/")]
     expected = EXPECTED_SENDS[sample]
     if expected is None:
         assert sends == [], calls
@@ -321,7 +301,7 @@ def _event_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_built_event_handlers_run_through_runtime_entry(
     built: dict[str, Path],
-    stub_aws: tuple[str, list[tuple[str, str, str]]],
+    stub_aws: StubServer,
     dynamodb_endpoint: str,
     tmp_path: Path,
 ) -> None:
@@ -336,7 +316,7 @@ def test_built_event_handlers_run_through_runtime_entry(
     assert sorted(functions) == ["HeartbeatFunction", "RunJobsFunction"]
     table = new_table(dynamodb_endpoint, "eu-west-1")
     connection = "Xq4mT2rLpNcFa8w="
-    endpoint, calls = stub_aws
+    endpoint, calls = stub_aws.url, stub_aws.requests
     events = {
         "HeartbeatFunction": json.loads((EVENTS / "schedule.json").read_text()),
         "RunJobsFunction": json.loads((EVENTS / "sqs.json").read_text()),
@@ -374,4 +354,4 @@ def test_built_event_handlers_run_through_runtime_entry(
         assert report["modules"]["boto3"] is None and not report["wsgen"]
         results[name] = report["results"]
     assert results == {"HeartbeatFunction": [None], "RunJobsFunction": [{"batchItemFailures": []}]}
-    assert [path for path, _, _ in calls if "/@connections/" in path] == []
+    assert [r.path for r in calls if "/@connections/" in r.path] == []
