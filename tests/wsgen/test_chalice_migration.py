@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -155,18 +156,33 @@ def _create_only(kind: str) -> list[str]:
     return list(schema.get("createOnlyProperties", []))
 
 
-@pytest.mark.parametrize(("name", "domain"), CASES, ids=[f"{n}{'+domain' * d}" for n, d in CASES])
-def test_every_chalice_resource_is_kept_with_its_id_and_type_or_listed_as_deleted(
-    name: str,
-    domain: bool,
+@dataclass
+class Case:
+    """One example's resources in Chalice's template and in wsgen's."""
+
+    domain: bool
+    chalice: dict[str, Any]
+    ours: dict[str, Any]
+
+
+@pytest.fixture(params=CASES, ids=[f"{n}{'+domain' * d}" for n, d in CASES])
+def case(
+    request: pytest.FixtureRequest,
     chalice_templates: dict[str, dict[str, Any]],
     wsgen: Callable[..., Result],
     tmp_path: Path,
-) -> None:
+) -> Case:
+    name, domain = request.param
     chalice = chalice_templates[f"{name}{'+domain' * domain}"]["Resources"]
-    assert ("WebsocketMessageLogGroup" in chalice) == domain  # log_retention_in_days
     ours = wsgen_template(wsgen, tmp_path / "app", (EXAMPLES / name).read_text(), domain)
-    resources = ours["Resources"]
+    return Case(domain, chalice, ours["Resources"])
+
+
+def test_every_chalice_resource_is_kept_with_its_id_and_type_or_listed_as_deleted(
+    case: Case,
+) -> None:
+    chalice, resources, domain = case.chalice, case.ours, case.domain
+    assert ("WebsocketMessageLogGroup" in chalice) == domain  # log_retention_in_days
     kept = []
     for logical_id, resource in chalice.items():
         why = _deleted_reason(logical_id, resource["Type"])
@@ -189,21 +205,12 @@ def test_every_chalice_resource_is_kept_with_its_id_and_type_or_listed_as_delete
     assert sorted(kept) == sorted(expected)
 
 
-@pytest.mark.parametrize(("name", "domain"), CASES, ids=[f"{n}{'+domain' * d}" for n, d in CASES])
-def test_kept_resources_are_updated_not_replaced(
-    name: str,
-    domain: bool,
-    chalice_templates: dict[str, dict[str, Any]],
-    wsgen: Callable[..., Result],
-    tmp_path: Path,
-) -> None:
-    chalice = chalice_templates[f"{name}{'+domain' * domain}"]["Resources"]
-    ours = wsgen_template(wsgen, tmp_path / "app", (EXAMPLES / name).read_text(), domain)
+def test_kept_resources_are_updated_not_replaced(case: Case) -> None:
     replaced = []
-    for logical_id, resource in chalice.items():
-        if logical_id not in ours["Resources"]:
+    for logical_id, resource in case.chalice.items():
+        if logical_id not in case.ours:
             continue
-        theirs, mine = resource["Properties"], ours["Resources"][logical_id]["Properties"]
+        theirs, mine = resource["Properties"], case.ours[logical_id]["Properties"]
         if "RouteKey" in theirs:  # the same route, not another one under its id
             assert mine["RouteKey"] == theirs["RouteKey"]
         changed = [p for p in _create_only(resource["Type"]) if _at(mine, p) != _at(theirs, p)]
@@ -211,5 +218,5 @@ def test_kept_resources_are_updated_not_replaced(
             assert resource["Type"] in REPLACED, f"{logical_id} would be replaced: {changed}"
             replaced.append(logical_id)
     # Only the invoke permissions: they now name WebsocketHandler (and a route-scoped ARN).
-    assert all(ours["Resources"][i]["Properties"]["FunctionName"] for i in replaced)
+    assert all(case.ours[i]["Properties"]["FunctionName"] for i in replaced)
     assert all(i.endswith("InvokePermission") for i in replaced)

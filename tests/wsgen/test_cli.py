@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +13,18 @@ from tests.support.builders import ECHO
 from tests.support.templates import Result
 
 Wsgen = Callable[..., Result]
+
+
+def wsgen_process(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m wsgen ARGV` in a subprocess of this Python, its output read as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "wsgen", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
 
 
 def _raise(exc: BaseException) -> Callable[..., object]:
@@ -53,30 +67,14 @@ def test_ctrl_c_exits_130_without_a_traceback(
 
 @pytest.mark.slow  # wsgen in a subprocess
 def test_python_dash_m_wsgen_is_the_wsgen_command(app_dir: Callable[..., Path]) -> None:
-    import subprocess
-    import sys
-
     from wsgen import __version__
 
-    version = subprocess.run(
-        [sys.executable, "-m", "wsgen", "--version"], capture_output=True, text=True, check=False
-    )
+    version = wsgen_process("--version")
     assert (version.returncode, version.stdout) == (0, f"wsgen {__version__}\n")
-    template = subprocess.run(
-        [sys.executable, "-m", "wsgen", "template"],
-        cwd=app_dir(ECHO),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    template = wsgen_process("template", cwd=app_dir(ECHO))
     assert template.returncode == 0, template.stderr
     assert "AWS::ApiGatewayV2::Api" in template.stdout
-    bad = subprocess.run(
-        [sys.executable, "-m", "wsgen", "template", "--app-dir", "/nonexistent"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    bad = wsgen_process("template", "--app-dir", "/nonexistent")
     assert bad.returncode == 1 and bad.stderr.startswith("error: ")
 
 
@@ -101,19 +99,10 @@ def echo(event):
 
 @pytest.mark.slow  # wsgen in a subprocess
 def test_a_subprocess_started_at_import_writes_to_stderr_not_the_template(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     import yaml
 
     (tmp_path / "app.py").write_text(SUBPROCESS_AT_IMPORT)
-    result = subprocess.run(
-        [sys.executable, "-m", "wsgen", "template"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = wsgen_process("template", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "from a subprocess" not in result.stdout and "from the app" not in result.stdout
     assert "from a subprocess at import" in result.stderr and "from the app" in result.stderr
@@ -139,18 +128,8 @@ def echo(event):
 
 @pytest.mark.slow  # wsgen in a subprocess
 def test_an_import_still_running_after_3_s_says_which_line_it_waits_on(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     (tmp_path / "app.py").write_text(SLOW_IMPORT)
-    result = subprocess.run(
-        [sys.executable, "-m", "wsgen", "template"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    result = wsgen_process("template", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (
         "wsgen: still importing app.py after 3 s; it is waiting in app.py line 4: "
