@@ -13,6 +13,7 @@ from tests.support.golden import BYTECODE_NOTE
 from tests.support.staging import SharedLayer, compacted
 from tests.support.templates import Result
 from wsgen.cli import main
+from wsgen.layer import stage_runtime_layer
 
 TODAY = date(2026, 12, 1)
 """The day `wsgen template` counts runtime deprecations from in these tests."""
@@ -38,16 +39,17 @@ def compaction_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("wsgen.compact.compact_source", compacted)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def source_only_staging(monkeypatch: pytest.MonkeyPatch, shared_layer: SharedLayer) -> None:
-    """`wsgen template` stages the session's source-only layer (tests/support/staging.py):
-    no compaction and no interpreter run per test."""
+    """`wsgen template` run in-process here (the `wsgen` fixture, `render_sample`) stages the
+    session's source-only layer (tests/support/staging.py): no compaction and no interpreter
+    run per test. test_layer and test_bytecode call the real staging by name."""
     monkeypatch.setattr("wsgen.layer.stage_runtime_layer", shared_layer.stage)
 
 
 @pytest.fixture
 def wsgen(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, source_only_staging: None
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., Result]:
     """`wsgen(*argv, cwd=DIR)`: run the CLI; returns the exit code, stdout and stderr.
 
@@ -63,6 +65,7 @@ def wsgen_compiling(
 ) -> Callable[..., Result]:
     """`wsgen` staging the layer for real: compacted, and compiled by an interpreter of the
     runtime when there is one (a subprocess, so the test is marked slow)."""
+    monkeypatch.setattr("wsgen.layer.stage_runtime_layer", stage_runtime_layer)
     return _runner(capsys, monkeypatch)
 
 

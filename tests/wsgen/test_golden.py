@@ -19,7 +19,6 @@ from tests.support.templates import (
 from wsgen.template.quotas import transformed_count
 
 
-@pytest.mark.usefixtures("source_only_staging")
 @pytest.mark.parametrize("sample", SAMPLE_NAMES)
 def test_golden_template_is_what_wsgen_template_prints(sample: str) -> None:
     """What `make golden` would write now (`wsgen template`, GOLDEN_ARGS) is what is there."""

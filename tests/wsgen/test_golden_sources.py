@@ -25,7 +25,6 @@ SQS_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
 STREAM_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole"
 
 
-@pytest.mark.usefixtures("source_only_staging")
 def test_golden_template_is_what_wsgen_template_prints() -> None:
     assert render_sample("sources") == TEMPLATE.read_text(), "run `make golden`, read the diff"
 
