@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from http import HTTPStatus
 
 MAX_HEAD_BYTES = 16 * 1024
@@ -56,8 +57,16 @@ class HttpRequest:
     """The raw request head, handed on unchanged to the WebSocket handshake."""
 
     def header(self, name: str) -> str | None:
-        folded = name.lower()
-        return next((v for k, v in self.headers if k.lower() == folded), None)
+        """The first value of header `name` (any case), or None."""
+        return self._first.get(name.lower())
+
+    @cached_property
+    def _first(self) -> dict[str, str]:
+        """Lowercased name -> first value; built once, as several checks ask per request."""
+        first: dict[str, str] = {}
+        for key, value in self.headers:
+            first.setdefault(key.lower(), value)
+        return first
 
     @property
     def is_upgrade(self) -> bool:
