@@ -157,8 +157,10 @@ class BackgroundInvokeError(WebsocketError):
         return f"cannot invoke {self.function_name} asynchronously{status}: {self.reason}"
 
 
-class FanOutNotEnabledError(WebsocketError):
-    """`fan_out()` (or `connections.send_all()`) in an app created without `fan_out=True`."""
+class _FeatureOffError(WebsocketError):
+    """`what` needs a feature its app was created without (`App(..., FLAG=True)`)."""
+
+    _needs = _flag = _instead = ""
 
     def __init__(self, app_name: str | None, what: str) -> None:
         super().__init__(app_name, what)
@@ -168,9 +170,15 @@ class FanOutNotEnabledError(WebsocketError):
     def __str__(self) -> str:
         name = "..." if self.app_name is None else repr(self.app_name)
         return (
-            f"{self.what} needs the fan-out queue, which this app does not have; create the "
-            f"app with App(app_name={name}, fan_out=True), or use broadcast()"
+            f"{self.what} needs {self._needs}, which this app does not have; create the app "
+            f"with App(app_name={name}, {self._flag}=True){self._instead}"
         )
+
+
+class FanOutNotEnabledError(_FeatureOffError):
+    """`fan_out()` (or `connections.send_all()`) in an app created without `fan_out=True`."""
+
+    _needs, _flag, _instead = "the fan-out queue", "fan_out", ", or use broadcast()"
 
 
 class FanOutQueueError(WebsocketError):
@@ -422,20 +430,10 @@ class ConnectionNotFoundError(WebsocketDisconnectedError):
         )
 
 
-class ConnectionsNotEnabledError(WebsocketError):
+class ConnectionsNotEnabledError(_FeatureOffError):
     """Connection tracking is used by an app that did not turn it on."""
 
-    def __init__(self, app_name: str | None, what: str) -> None:
-        super().__init__(app_name, what)
-        self.app_name = app_name
-        self.what = what
-
-    def __str__(self) -> str:
-        name = "..." if self.app_name is None else repr(self.app_name)
-        return (
-            f"{self.what} needs connection tracking, which this app does not have; "
-            f"create the app with App(app_name={name}, connections=True)"
-        )
+    _needs, _flag = "connection tracking", "connections"
 
 
 class ConnectionsNotConfiguredError(WebsocketError):
