@@ -1,10 +1,13 @@
 """The process environment handlers run in under `wsgen local`.
 
-Handlers call the emulator through the real boto3 client, which needs a region and
-credentials (the emulator checks `@connections` signatures' shape, and an IAM-authorized
-`$connect`'s against these credentials) and finds the emulator through
-`WSGEN_WEBSOCKET_ENDPOINT`. The app's own `[environment]` from `wsgen.toml` applies too, as
-it would on the deployed function; what the real environment already sets wins.
+Handlers call the emulator's management API as they call API Gateway's once deployed:
+`runtime.aws` signs each request with the keys in the environment (boto3's client does
+instead when the app assigned `websocket_api.session`, or where only a profile holds the
+credentials). Either needs a region and credentials (the emulator checks `@connections`
+signatures' shape, and an IAM-authorized `$connect`'s against these credentials) and finds
+the emulator through `WSGEN_WEBSOCKET_ENDPOINT`. The app's own `[environment]` from
+`wsgen.toml` applies too, as it would on the deployed function; what the real environment
+already sets wins.
 """
 
 from __future__ import annotations
@@ -78,12 +81,13 @@ def _profile_has_credentials(name: str, sections: tuple[str, ...]) -> bool:
 
 
 def prepare_environment(endpoint: str) -> str:
-    """Set what handlers need to call the emulator through boto3; returns the region in use."""
+    """Set what handlers need to call the emulator (signed by `runtime.aws` or boto3);
+    returns the region in use."""
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
     os.environ.setdefault("AWS_REGION", region)
     os.environ.setdefault("AWS_DEFAULT_REGION", region)
     if not has_credentials():
-        # boto3 signs every request; the emulator accepts any signature.
+        # Every call is signed (by runtime.aws or boto3); @connections checks only the shape.
         os.environ["AWS_ACCESS_KEY_ID"] = DUMMY_KEY
         os.environ["AWS_SECRET_ACCESS_KEY"] = DUMMY_KEY
     os.environ[ENDPOINT_ENV] = endpoint
