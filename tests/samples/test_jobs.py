@@ -137,14 +137,6 @@ def test_a_bad_user_name_is_refused(client: Client) -> None:
 # Under `wsgen local`
 
 
-@pytest.fixture
-def restore_environment() -> Iterator[None]:
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-
-
 @pytest.mark.slow  # the emulator, real sockets
 def test_wsgen_invoke_pushes_to_the_users_group_under_wsgen_local(
     restore_environment: None,

@@ -24,6 +24,10 @@ ACCESS_APP = TESTS / "wsgen" / "apps" / "access"
 FANOUT_APP = TESTS / "wsgen" / "apps" / "fanout"
 """The app fanning out through shards (`fan_out=True`); its golden template is fanout.yaml."""
 
+SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
+"""aws-sam-cli's interpreter (`make sam`): `python -m samcli` runs it whatever the shebang of
+the venv's `sam` script names (a copied or moved venv's names where it was made)."""
+
 SAMPLE_NAMES = sorted(path.name for path in SAMPLES.iterdir() if (path / "app.py").is_file())
 
 NOTES_APP = APPS / "notes"

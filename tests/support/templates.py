@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cfn_tools import load_yaml
 
 from runtime.contract import AppSpec, RouteSpec
@@ -17,6 +20,7 @@ from wsgen.template import build_template
 
 from .builders import routes_source
 from .golden import GOLDEN_ARGS, GOLDEN_RUNTIME
+from .paths import SAM_PYTHON
 
 
 @dataclass
@@ -62,15 +66,6 @@ def ref(value: Any) -> str:
     """The logical id a `{"Ref": ...}` names."""
     assert set(value) == {"Ref"}, value
     return str(value["Ref"])
-
-
-def functions_toml(functions: int, routes: int) -> str:
-    """wsgen.toml giving each of `functions` functions `routes` of routes_source's routes."""
-    tables = []
-    for f in range(functions):
-        keys = ", ".join(f'"r{f * routes + i}"' for i in range(routes))
-        tables.append(f"[functions.f{f}]\nroutes = [{keys}]\n")
-    return "".join(tables)
 
 
 def quota_template(wsgen: Callable[..., Result], directory: Path) -> tuple[str, dict[str, Any]]:
@@ -220,3 +215,23 @@ def sam_transform(template: dict[str, Any]) -> dict[str, Any]:
 
     translated: dict[str, Any] = transform(_with_s3_uris(template), {}, _NoManagedPolicies())
     return translated
+
+
+def sam_validate_lint(template: Path, home: Path) -> str:
+    """What `sam validate --lint` says of `template` (in eu-west-1, `home` as its HOME); the
+    test fails when aws-sam-cli is missing or the template is refused."""
+    if not SAM_PYTHON.exists():
+        pytest.fail("aws-sam-cli is missing: run `make sam`")
+    run = subprocess.run(
+        [
+            *(str(SAM_PYTHON), "-m", "samcli", "validate", "--lint"),
+            *("--template-file", str(template), "--region", "eu-west-1"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=home,
+        env={**os.environ, "SAM_CLI_TELEMETRY": "0", "HOME": str(home)},
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run.stdout + run.stderr

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from runtime.contract import FEATURE_FLAG_LINE
-from tests.support.builders import ECHO, routes_source
+from tests.support.builders import ECHO, functions_toml, routes_source
 from tests.support.paths import GOLDEN, SAMPLES
-from tests.support.templates import Result, functions_toml, parse
+from tests.support.templates import Result, parse
 from wsgen.cli import build_parser
 
 Wsgen = Callable[..., Result]
