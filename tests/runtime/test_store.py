@@ -33,20 +33,22 @@ def clock():
 
 
 @pytest.fixture
-def dynamodb_call(dynamodb_endpoint, monkeypatch):
-    """What the runtime uses in Lambda: requests signed by runtime.aws, no boto3."""
+def moto_credentials(monkeypatch):
+    """Keys and a region to sign requests to moto's server with (it takes any keys)."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
+
+
+@pytest.fixture
+def dynamodb_call(dynamodb_endpoint, moto_credentials):
+    """What the runtime uses in Lambda: requests signed by runtime.aws, no boto3."""
     return default_call(dynamodb_endpoint)
 
 
 @pytest.fixture
-def boto3_dynamodb_call(dynamodb_endpoint, monkeypatch):
+def boto3_dynamodb_call(dynamodb_endpoint, moto_credentials):
     """What it uses without Lambda's credentials: boto3's client."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
     return boto3_call(dynamodb_endpoint)
 
 
