@@ -1,4 +1,6 @@
-"""The samples' golden templates: current, and accepted by cfn-lint and SAM's translator."""
+"""The golden templates: current, and accepted by cfn-lint, `sam validate --lint` (those of
+the apps beside the samples; the samples' go through `sam build` in tests/samples) and SAM's
+translator (the samples' here, the others' in test_golden_NAME.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.golden import render_sample
+from tests.support.golden import GOLDEN_APPS, render_sample
 from tests.support.paths import GOLDEN, SAMPLE_NAMES
 from tests.support.templates import (
     Result,
@@ -15,11 +17,12 @@ from tests.support.templates import (
     parse,
     quota_template,
     sam_transform,
+    sam_validate_lint,
 )
 from wsgen.template.quotas import transformed_count
 
 
-@pytest.mark.parametrize("sample", SAMPLE_NAMES)
+@pytest.mark.parametrize("sample", GOLDEN_APPS)
 def test_golden_template_is_what_wsgen_template_prints(sample: str) -> None:
     """What `make golden` would write now (`wsgen template`, GOLDEN_ARGS) is what is there."""
     expected = (GOLDEN / f"{sample}.yaml").read_text()
@@ -27,12 +30,18 @@ def test_golden_template_is_what_wsgen_template_prints(sample: str) -> None:
 
 
 @pytest.mark.slow  # cfn-lint: seconds of CPU per template
-@pytest.mark.parametrize("sample", SAMPLE_NAMES)
+@pytest.mark.parametrize("sample", GOLDEN_APPS)
 def test_cfn_lint_finds_nothing_in_golden_template(sample: str) -> None:
     from cfnlint.api import lint_file
 
     matches = lint_file(GOLDEN / f"{sample}.yaml")
     assert [str(m) for m in matches] == []
+
+
+@pytest.mark.external  # sam, from .venv-sam
+@pytest.mark.parametrize("name", sorted(set(GOLDEN_APPS) - set(SAMPLE_NAMES)))
+def test_sam_validate_lint_accepts_golden_template(name: str, tmp_path: Path) -> None:
+    assert "is a valid SAM Template" in sam_validate_lint(GOLDEN / f"{name}.yaml", tmp_path)
 
 
 @pytest.mark.slow  # SAM's translator: seconds of CPU per template

@@ -1,41 +1,21 @@
 """The golden template of every kind of event handler (tests/wsgen/apps/sources).
 
-It must be what `wsgen template` prints, and cfn-lint, `sam validate --lint` and SAM's
-translator must accept it; test_checkov.py scans it with the samples' templates.
+test_golden.py checks that it is what `wsgen template` prints and that cfn-lint and
+`sam validate --lint` accept it; SAM's translator is run here; test_checkov.py scans
+it with the samples' templates.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.support.golden import render_sample
 from tests.support.paths import GOLDEN
-from tests.support.templates import parse, sam_transform, sam_validate_lint
+from tests.support.templates import parse, sam_transform
 from wsgen.template.quotas import transformed_count
 
 TEMPLATE = GOLDEN / "sources.yaml"
-"""sam through its venv's interpreter (`-m samcli`): the `sam` script's shebang names the
-interpreter of the venv as it was first made, wherever that was."""
 SQS_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
 STREAM_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole"
-
-
-def test_golden_template_is_what_wsgen_template_prints() -> None:
-    assert render_sample("sources") == TEMPLATE.read_text(), "run `make golden`, read the diff"
-
-
-@pytest.mark.slow  # cfn-lint: seconds of CPU
-def test_cfn_lint_finds_nothing() -> None:
-    from cfnlint.api import lint_file
-
-    assert [str(m) for m in lint_file(TEMPLATE)] == []
-
-
-@pytest.mark.external  # sam, from .venv-sam
-def test_sam_validate_lint_accepts_it(tmp_path: Path) -> None:
-    assert "is a valid SAM Template" in sam_validate_lint(TEMPLATE, tmp_path)
 
 
 @pytest.mark.slow  # SAM's translator: seconds of CPU
