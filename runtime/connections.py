@@ -225,7 +225,11 @@ class Connections:
 
     def fan_out_started(self, fan_out_id: str, enqueued: int) -> None:
         """A fan-out handed `enqueued` ids to shards: its counters start with that."""
-        self.store.add_fan_out(fan_out_id, {"enqueued": enqueued})
+        self.add_fan_out(fan_out_id, {"enqueued": enqueued})
+
+    def add_fan_out(self, fan_out_id: str, counts: dict[str, int]) -> None:
+        """Add a shard's outcome (`delivered`, `gone`, `failed`) to its fan-out's counters."""
+        self.store.add_fan_out(fan_out_id, counts)
 
     def forget(self, connection_ids: Iterable[str]) -> None:
         """Forget connections a send found gone (410)."""
@@ -301,10 +305,15 @@ class Groups:
                 return result  # the shards forget the gone members
         else:
             result = api.broadcast(ids, message)
-        for connection_id in result.gone:
-            # A membership whose connection is already gone is not deleted with it.
-            store.leave(group, connection_id)
+        self.prune(group, result.gone)
         return result
+
+    def prune(self, group: str, gone: Iterable[str]) -> None:
+        """Take connections a send found gone out of `group`: a membership whose connection
+        is already gone is not deleted with it."""
+        store = self._store("app.groups.prune()", group)
+        for connection_id in gone:
+            store.leave(group, connection_id)
 
     def _store(self, what: str, group: str) -> ConnectionStore:
         self._connections._check(what)

@@ -67,9 +67,14 @@ def shard_bodies(
     group: str | None = None,
     attempt: int = 1,
     size: int | None = None,
-) -> list[tuple[str, list[str]]]:
+) -> tuple[list[tuple[str, list[str]]], list[str]]:
     """The shard messages for `ids`, each with its ids: `size` ids (`SHARD_SIZE`), fewer
-    where the message would be over 256 KiB."""
+    where the message would be over 256 KiB; and the ids whose one-id shard is still over it
+    (a message whose JSON escaping outgrows SQS's limit): those cannot be queued.
+
+    Sizes are UTF-8 bytes of the body as SQS counts them: non-ASCII text stays as it is
+    (escaping it would triple it), only JSON's own escapes grow it.
+    """
     size = size or SHARD_SIZE
     import json
 
@@ -83,16 +88,31 @@ def shard_bodies(
 
         head["binary"] = base64.b64encode(message).decode()
     shards: list[tuple[str, list[str]]] = []
+    unfit: list[str] = []
     pending = [ids[start : start + size] for start in range(0, len(ids), size)]
     while pending:
         chunk = pending.pop(0)
-        body = json.dumps({**head, "ids": chunk}, separators=(",", ":"))
-        if len(body.encode()) > MAX_BATCH_BYTES and len(chunk) > 1:
-            half = len(chunk) // 2
-            pending[:0] = [chunk[:half], chunk[half:]]
+        body = json.dumps({**head, "ids": chunk}, separators=(",", ":"), ensure_ascii=False)
+        if len(body.encode()) > MAX_BATCH_BYTES:
+            if len(chunk) > 1:
+                half = len(chunk) // 2
+                pending[:0] = [chunk[:half], chunk[half:]]
+            else:
+                unfit += chunk
             continue
         shards.append((body, chunk))
-    return shards
+    return shards, unfit
+
+
+def too_big(fan_out_id: str, unfit: list[str]) -> FanOutQueueError:
+    """The error of ids whose shard is over SQS's limit; logged once."""
+    error = FanOutQueueError(
+        None,
+        f"a shard of one id is over SQS's {MAX_BATCH_BYTES}-byte message limit (the message's "
+        "JSON escapes outgrow it): send a shorter message",
+    )
+    _warn(f"{len(unfit)} ids not queued:", fan_out_id, error)
+    return error
 
 
 def enqueue(
@@ -108,8 +128,10 @@ def enqueue(
     """
     fan_out_id = new_id()
     result.fan_out_id = fan_out_id
-    shards = shard_bodies(fan_out_id, ids, message, group)
-    errors = queue([body for body, _ in shards], 0)
+    shards, unfit = shard_bodies(fan_out_id, ids, message, group)
+    if unfit:
+        result.failed.update(dict.fromkeys(unfit, too_big(fan_out_id, unfit)))
+    errors = queue([body for body, _ in shards], 0) if shards else {}
     for index, (_, chunk) in enumerate(shards):
         error = errors.get(index)
         if error is None:
@@ -207,7 +229,7 @@ def _signed_batch(
             endpoint.rstrip("/") + "/",
             service="sqs",
             credentials=found,
-            body=json.dumps(payload, separators=(",", ":")).encode(),
+            body=json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(),
             headers={
                 "Content-Type": "application/x-amz-json-1.0",
                 "X-Amz-Target": TARGET_PREFIX + "SendMessageBatch",
@@ -297,25 +319,28 @@ def _shard(app: Any, record: dict[str, Any]) -> bool:
         message = base64.b64decode(body["binary"])
     api = app.websocket_api
     result = api.broadcast(ids, message)  # a tracked app forgets the gone ids (on_gone)
-    if group is not None and result.gone and app.connections.enabled:
-        store = app.connections.store
-        for connection_id in result.gone:
-            store.leave(group, connection_id)  # a membership outliving its connection
+    # From here on the shard was sent: what fails is logged, never a batch item failure,
+    # which would send it again to every id it reached.
+    if group is not None and result.gone and app.tracks_connections:
+        try:
+            app.groups.prune(group, result.gone)  # memberships outliving their connection
+        except Exception as exc:
+            _warn("could not prune group of", fan_out_id, exc)
     retryable = [i for i, error in result.failed.items() if _retryable(error)]
+    reached_none = bool(retryable) and len(retryable) == len(ids)
     receives = int((record.get("attributes") or {}).get("ApproximateReceiveCount") or 1)
     counts = {"delivered": len(result.delivered), "gone": len(result.gone), "failed": 0}
     counts["failed"] = len(result.failed) - len(retryable)
     retried = 0
     if retryable and attempt < MAX_SHARD_ATTEMPTS and api.on_shards is not None:
         # Only the ids that failed go back, as a shard of their own: none is sent twice.
-        shards = shard_bodies(fan_out_id, retryable, message, group, attempt + 1)
-        errors = api.on_shards([b for b, _ in shards], _retry_delay(attempt))
-        for index, (_, chunk) in enumerate(shards):
-            if index in errors:
-                counts["failed"] += len(chunk)
-            else:
-                retried += len(chunk)
-    elif retryable and len(retryable) == len(ids) and receives < FAN_OUT_MAX_RECEIVES:
+        retried = _requeue(api, fan_out_id, retryable, message, group, attempt)
+        if not retried and reached_none and receives < FAN_OUT_MAX_RECEIVES:
+            # Nobody got it and it could not be queued again: SQS delivers it again.
+            _log(fan_out_id, attempt, receives, counts, 0, result)
+            return False
+        counts["failed"] += len(retryable) - retried
+    elif reached_none and receives < FAN_OUT_MAX_RECEIVES:
         # Its last attempt reached no one: SQS delivers it again, then dead-letters it.
         _log(fan_out_id, attempt, receives, counts, len(retryable), result)
         return False
@@ -323,7 +348,32 @@ def _shard(app: Any, record: dict[str, Any]) -> bool:
         counts["failed"] += len(retryable)
     _log(fan_out_id, attempt, receives, counts, retried, result)
     _count(app, fan_out_id, counts)
-    return not (retryable and len(retryable) == len(ids) and attempt >= MAX_SHARD_ATTEMPTS)
+    return not (reached_none and not retried)
+
+
+def _requeue(
+    api: Any,
+    fan_out_id: str,
+    ids: list[str],
+    message: str | bytes,
+    group: str | None,
+    attempt: int,
+) -> int:
+    """Queue `ids` again as shards of the next attempt, delayed; how many ids were queued
+    (a queue that fails is logged)."""
+    shards, unfit = shard_bodies(fan_out_id, ids, message, group, attempt + 1)
+    if unfit:
+        too_big(fan_out_id, unfit)
+    if not shards:
+        return 0
+    try:
+        errors = api.on_shards([b for b, _ in shards], _retry_delay(attempt))
+    except Exception as exc:
+        _warn("could not queue a retry of", fan_out_id, exc)
+        return 0
+    for error in {id(e): e for e in errors.values()}.values():
+        _warn("could not queue a retry of", fan_out_id, error)
+    return sum(len(chunk) for index, (_, chunk) in enumerate(shards) if index not in errors)
 
 
 def _retryable(error: Exception) -> bool:
@@ -338,16 +388,20 @@ def _retryable(error: Exception) -> bool:
 def _count(app: Any, fan_out_id: str, counts: dict[str, int]) -> None:
     """Add a shard's outcome to its fan-out's counters (tracked apps); a failure is logged:
     the shard was sent, and delivering it again would send it twice."""
-    if not app.connections.enabled:
+    if not app.tracks_connections:
         return
     try:
-        app.connections.store.add_fan_out(fan_out_id, counts)
+        app.connections.add_fan_out(fan_out_id, counts)
     except Exception as exc:
-        import logging
+        _warn("could not count", fan_out_id, exc)
 
-        logging.getLogger("runtime").warning(
-            "could not count fan-out %s: %s: %s", fan_out_id, type(exc).__name__, exc
-        )
+
+def _warn(what: str, fan_out_id: str, exc: BaseException) -> None:
+    import logging
+
+    logging.getLogger("runtime").warning(
+        "%s fan-out %s: %s: %s", what, fan_out_id, type(exc).__name__, exc
+    )
 
 
 def _retry_delay(attempt: int) -> int:

@@ -102,7 +102,7 @@ class WebsocketAPI:
         `app.background.shards`); returns the errors of those not queued, by index."""
         self.fan_out_threshold: int | None = None
         """Above this many ids `fan_out()` uses shards; None: `WSGEN_FAN_OUT_THRESHOLD`,
-        else `runtime.fanout.DEFAULT_THRESHOLD` (1,000)."""
+        else `DEFAULT_FAN_OUT_THRESHOLD` (1,000)."""
         self.on_enqueued: Callable[[str, int], None] | None = None
         """Called with a fan-out's id and how many ids its shards got; tracked apps start
         its counters there."""

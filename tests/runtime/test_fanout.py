@@ -13,9 +13,15 @@ from typing import Any
 
 import pytest
 
-from runtime import App, FanOutNotEnabledError, FanOutQueueError
+from runtime import App, CredentialsError, FanOutNotEnabledError, FanOutQueueError
 from runtime import fanout as fanout_module
-from runtime.contract import FAN_OUT_FUNCTION, FAN_OUT_QUEUE_ENV
+from runtime.background import Background
+from runtime.contract import (
+    FAN_OUT_FUNCTION,
+    FAN_OUT_MAX_RECEIVES,
+    FAN_OUT_QUEUE_ENV,
+    MAX_MESSAGE_BYTES,
+)
 from runtime.fanout import MAX_BATCH_BYTES, batches, shard_bodies
 from runtime.store import MemoryStore
 
@@ -125,7 +131,7 @@ def sqs_event(*bodies: str, receives: int = 1) -> dict[str, Any]:
 
 
 def shard(fan_out_id: str, ids: list[str], *, attempt: int = 1, group: str | None = None) -> str:
-    ((body, _),) = shard_bodies(fan_out_id, ids, "news", group, attempt)
+    ((body, _),), _ = shard_bodies(fan_out_id, ids, "news", group, attempt)
     return body
 
 
@@ -225,9 +231,55 @@ def test_a_shard_reaching_no_one_is_a_batch_item_failure_then_counted_failed(app
         "gone": 0,
         "failed": 0,
     }
-    last = sqs_event(body, receives=3)  # the redrive policy's last delivery
+    last = sqs_event(body, receives=FAN_OUT_MAX_RECEIVES)  # the redrive policy's last delivery
     assert consume(app, last) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
     status = app.connections.fan_out_status("f2")
+    assert status is not None and status["failed"] == 2
+
+
+class FailingStore(MemoryStore):
+    """A store whose writes after the send fail (DynamoDB throttling or unreachable)."""
+
+    def leave(self, group: str, connection_id: str) -> None:
+        raise OSError("the table is unreachable")
+
+    def add_fan_out(self, fan_out_id: str, counts: dict[str, int]) -> None:
+        if "enqueued" not in counts:
+            raise OSError("the table is unreachable")
+        super().add_fan_out(fan_out_id, counts)
+
+
+class FailingQueue(Background):
+    """A queue that cannot be reached: Lambda's credentials endpoint failing, say."""
+
+    def shards(self, bodies: list[str], delay_s: int = 0) -> dict[int, Exception]:
+        raise CredentialsError("container", "the endpoint answered 500")
+
+
+def test_bookkeeping_failing_after_the_send_never_sends_the_shard_again(app, gateway, caplog):
+    store = FailingStore()
+    app.connections.use_store(store)
+    app.use_background(FailingQueue())
+    track(app, "ok1", "gone1", "busy1", group="room")
+    gateway.gone = {"gone1"}
+    gateway.throttled = {"busy1"}
+    answer = consume(app, sqs_event(shard("f6", ["ok1", "gone1", "busy1"], group="room")))
+    assert answer == {"batchItemFailures": []}  # ok1 got it: SQS must not deliver it again
+    assert sorted(gateway.posts) == ["busy1"] * 3 + ["gone1", "ok1"]
+    assert "could not prune group of fan-out f6: OSError" in caplog.text
+    assert "could not queue a retry of fan-out f6: CredentialsError" in caplog.text
+    assert "could not count fan-out f6: OSError" in caplog.text
+
+
+def test_a_shard_reaching_no_one_and_not_requeued_is_delivered_again(app, gateway, caplog):
+    app.use_background(FailingQueue())
+    gateway.throttled = {"busy1", "busy2"}
+    body = shard("f7", ["busy1", "busy2"])
+    assert consume(app, sqs_event(body)) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    assert app.connections.fan_out_status("f7") is None  # nothing counted: it comes back
+    last = sqs_event(body, receives=FAN_OUT_MAX_RECEIVES)  # the redrive policy's last delivery
+    assert consume(app, last) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    status = app.connections.fan_out_status("f7")
     assert status is not None and status["failed"] == 2
 
 
@@ -255,16 +307,39 @@ def test_a_refused_post_is_failed_at_once_without_retry(app, gateway, server):
 
 def test_shards_stay_within_sqs_s_message_and_batch_limits() -> None:
     ids = [f"{i:016d}" for i in range(2500)]
-    shards = shard_bodies("f", ids, "x" * 128 * 1024)
+    shards, _ = shard_bodies("f", ids, "x" * 128 * 1024)
     assert [len(chunk) for _, chunk in shards] == [1000, 1000, 500]
     assert all(len(body.encode()) <= MAX_BATCH_BYTES for body, _ in shards)
-    big = shard_bodies("f", ids, b"\xff" * 128 * 1024)  # base64: 171 KiB per message
+    big, _ = shard_bodies("f", ids, b"\xff" * 128 * 1024)  # base64: 171 KiB per message
     assert sum(len(chunk) for _, chunk in big) == 2500
     assert all(len(body.encode()) <= MAX_BATCH_BYTES for body, _ in big)
     groups = batches([body for body, _ in big])
     assert all(len(g) <= 10 for g in groups)
     for group in groups:
         assert sum(len(big[i][0].encode()) for i in group) <= MAX_BATCH_BYTES
+
+
+def test_non_ascii_messages_are_measured_as_the_utf_8_sqs_counts() -> None:
+    emoji = "\U0001f600" * (MAX_MESSAGE_BYTES // 4 - 16)  # 4 bytes each, 128 KB in all
+    ids = [f"{i:016d}" for i in range(2500)]
+    shards, unfit = shard_bodies("f", ids, emoji)
+    assert [len(chunk) for _, chunk in shards] == [1000, 1000, 500]
+    assert unfit == []
+    for body, _ in shards:
+        assert len(body.encode()) <= MAX_BATCH_BYTES
+        assert json.loads(body)["text"] == emoji
+
+
+def test_a_message_whose_escapes_outgrow_sqs_s_limit_is_failed_not_queued(
+    app, gateway, caplog
+) -> None:
+    app.websocket_api.fan_out_threshold = 1
+    controls = "\x01" * (MAX_MESSAGE_BYTES - 64)  # 1 byte each sent, 6 in JSON (\\u0001)
+    result = app.websocket_api.fan_out(["a", "b"], controls)
+    assert (result.enqueued, set(result.failed)) == (0, {"a", "b"})
+    assert "over SQS's 262144-byte message limit" in str(result.failed["a"])
+    assert gateway.batches == []  # not sent
+    assert "2 ids not queued: fan-out" in caplog.text
 
 
 def test_fan_out_needs_the_app_s_queue() -> None:

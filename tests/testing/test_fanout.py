@@ -134,7 +134,7 @@ def test_a_shard_invoked_by_hand_is_sent_as_the_queue_would() -> None:
     app = announce_app()
     with Client(app) as client:
         ws = client.connect()
-        ((body, _),) = shard_bodies("by-hand", [ws.connection_id], "hand-made")
+        ((body, _),), _ = shard_bodies("by-hand", [ws.connection_id], "hand-made")
         assert client.invoke(FAN_OUT_FUNCTION, body=body) == {"batchItemFailures": []}
         assert ws.receive_all() == ["hand-made"]
         ((name, event),) = client.invocations
