@@ -65,9 +65,11 @@ FAN_OUT_QUEUE_ENV = "WSGEN_FAN_OUT_QUEUE_URL"
 """The URL of the SQS queue the shards of a fan-out go through (`App(..., fan_out=True)`)."""
 FAN_OUT_THRESHOLD_ENV = "WSGEN_FAN_OUT_THRESHOLD"
 """Above this many ids a fan-out goes to shards (unless `websocket_api.fan_out_threshold`)."""
-FAN_OUT_MAX_RECEIVES = 3
+FAN_OUT_MAX_RECEIVES = 5
 """How many times the fan-out queue delivers a shard before its redrive policy moves it
-to the dead-letter queue (the template's `maxReceiveCount`; the consumer reads it too)."""
+to the dead-letter queue (the template's `maxReceiveCount`; the consumer reads it too).
+5, AWS's least for an SQS event source: a batch the poller could not hand to a throttled
+function counts as a receive too (docs/aws-facts.md#fan-out)."""
 
 CONNECTED_KEY = "wsgen.connected"
 """The key of an asynchronous invocation's payload holding the `$connect` event whose

@@ -17,9 +17,10 @@ shard with `broadcast()` (up to 64 posts in flight, each post retried on 429 and
 - a shard whose last attempt reached none of its ids is reported as a batch item failure:
   SQS delivers it again, and after `FAN_OUT_MAX_RECEIVES` moves it to the dead-letter queue.
 
-So a post is tried at most 3 x 3 x 3 times. Each shard's outcome is one JSON line on stdout
-(CloudWatch Logs), and in a tracked app (`connections=True`) it is added to the fan-out's
-counters in the connections store, which `app.connections.fan_out_status(id)` reads.
+So a post is tried at most 3 x 3 x `FAN_OUT_MAX_RECEIVES` (5) times. Each shard's outcome is
+one JSON line on stdout (CloudWatch Logs), and in a tracked app (`connections=True`) it is
+added to the fan-out's counters in the connections store, which
+`app.connections.fan_out_status(id)` reads.
 docs/aws-facts.md#fan-out has the limits the sizes come from.
 """
 

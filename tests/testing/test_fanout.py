@@ -143,17 +143,17 @@ def test_a_shard_invoked_by_hand_is_sent_as_the_queue_would() -> None:
         assert record["eventSourceARN"].endswith(":wsgen-fan-out")
 
 
-def test_a_shard_failing_every_delivery_is_delivered_three_times_then_dead_lettered() -> None:
+def test_a_shard_failing_every_delivery_is_delivered_five_times_then_dead_lettered() -> None:
     app = announce_app()
     with Client(app) as client:
         queue = client.fan_out_queue
         assert queue is not None
         queue.put(["not a shard"])
-        assert client.run_tasks() == 3
+        assert client.run_tasks() == 5  # the redrive policy's maxReceiveCount
         receives = [
             event["Records"][0]["attributes"]["ApproximateReceiveCount"]
             for name, event in client.invocations
         ]
-        assert receives == ["1", "2", "3"]
+        assert receives == ["1", "2", "3", "4", "5"]
         assert queue.dead_letters == ["not a shard"]
         assert queue.pending == 0
