@@ -169,9 +169,6 @@ class EventSources:
         if entry is None:
             raise FunctionNotFoundError(name, sorted(self._functions))
         handler = entry.handler
-        # Here, not at import: only an event handler's own function reads these events.
-        from .sources import CloudWatchEvent, DynamoDBEvent, LambdaFunctionEvent, SNSEvent, SQSEvent
-
         if entry.kind == TASK:  # no Chalice kind, so no middleware
             from .tasks import run
 
@@ -180,6 +177,9 @@ class EventSources:
             from .fanout import consume
 
             return lambda event, context: consume(self, event, context)
+        # Here, not at import: only an event handler's own function reads these events.
+        from .sources import CloudWatchEvent, DynamoDBEvent, LambdaFunctionEvent, SNSEvent, SQSEvent
+
         # Chalice's middleware of the kind, and "all": `middleware(event, get_response)`
         # around the handler, the first registered outermost; none: the handler itself.
         middleware = self.middleware_for(_MIDDLEWARE_TYPES[entry.kind])

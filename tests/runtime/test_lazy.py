@@ -57,3 +57,22 @@ def test_the_echo_app_loads_no_feature_module_until_it_is_used():
     assert not FEATURE_MODULES & set(before)
     assert {"runtime.connections", "runtime.sources", "runtime.tasks"} <= set(after)
     assert not os_loaded  # os comes with the first send
+
+
+@pytest.mark.slow  # a fresh interpreter
+def test_a_task_s_and_the_fan_out_s_functions_load_no_event_source_module():
+    probe = (
+        "import json, sys; sys.path[:0] = [sys.argv[1]]; from runtime import App\n"
+        "app = App('lazy', fan_out=True)\n"
+        "@app.task()\n"
+        "def job(): pass\n"
+        "app.function_handler('job'); app.function_handler('wsgen_fan_out')\n"
+        "print(json.dumps('runtime.sources' in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe, str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(out.stdout) is False
