@@ -254,8 +254,11 @@ class MemoryStore(ConnectionStore):
 
     def add_fan_out(self, fan_out_id: str, counts: dict[str, int]) -> None:
         with self._lock:
+            now = self._clock()
+            for expired in [k for k, (when, _) in self._fan_outs.items() if when <= now]:
+                del self._fan_outs[expired]  # a long-lived process keeps no old fan-out
             expires, counters = self._fan_outs.get(fan_out_id) or (
-                self._clock() + FAN_OUT_LIFETIME_S,
+                now + FAN_OUT_LIFETIME_S,
                 dict.fromkeys(FAN_OUT_FIELDS, 0),
             )
             for name in FAN_OUT_FIELDS:

@@ -401,3 +401,12 @@ def test_fan_out_counters_add_up_and_expire_after_a_day(store, clock):
     assert store.fan_out("f1") == {"enqueued": 5, "delivered": 3, "gone": 1, "failed": 1}
     clock.now += 86400
     assert store.fan_out("f1") is None
+
+
+def test_the_memory_store_forgets_expired_fan_outs_as_new_ones_come(clock):
+    store = MemoryStore(clock=clock)
+    for n in range(100):
+        store.add_fan_out(f"old{n}", {"enqueued": 1})
+    clock.now += 86400
+    store.add_fan_out("new", {"enqueued": 1})
+    assert list(store._fan_outs) == ["new"]  # a long-lived emulator does not grow
