@@ -53,8 +53,9 @@ if TYPE_CHECKING:
 LOG_FORMAT = "%(name)s - %(levelname)s - %(message)s"
 """`app.log`'s line format, Chalice's (Lambda adds the time itself)."""
 
-FAN_OUT_OPTIONS = {"queue": None, "queue_arn": None, "batch_size": 10}
-"""The fan-out function's event source: the template's fan-out queue, ten shards a batch."""
+FAN_OUT_OPTIONS = {"queue": None, "queue_arn": None}
+"""The fan-out function's event source: the template's fan-out queue (`FAN_OUT_BATCH_SIZE`
+shards a batch)."""
 
 
 def _fan_out(event: Any) -> Any:

@@ -65,6 +65,9 @@ FAN_OUT_QUEUE_ENV = "WSGEN_FAN_OUT_QUEUE_URL"
 """The URL of the SQS queue the shards of a fan-out go through (`App(..., fan_out=True)`)."""
 FAN_OUT_THRESHOLD_ENV = "WSGEN_FAN_OUT_THRESHOLD"
 """Above this many ids a fan-out goes to shards (unless `websocket_api.fan_out_threshold`)."""
+FAN_OUT_BATCH_SIZE = 10
+"""Shards per invocation of the fan-out function: the template's event source mapping and
+the emulators' batches (no batching window is needed up to 10)."""
 FAN_OUT_MAX_RECEIVES = 5
 """How many times the fan-out queue delivers a shard before its redrive policy moves it
 to the dead-letter queue (the template's `maxReceiveCount`; the consumer reads it too).

@@ -53,7 +53,6 @@ MAX_SHARD_ATTEMPTS = 3
 client's own retries) before it counts them as failed."""
 RETRY_DELAY_S = 2
 """A retried shard waits a random 1..RETRY_DELAY_S * 2 ** (attempt - 1) seconds in the queue."""
-STATUS_FIELDS = ("enqueued", "delivered", "gone", "failed")
 
 
 def new_id() -> str:

@@ -17,13 +17,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from runtime.contract import FAN_OUT_FUNCTION, FAN_OUT_MAX_RECEIVES, SQS, FunctionSpec
+from runtime.contract import FAN_OUT_BATCH_SIZE, FAN_OUT_MAX_RECEIVES
 
-from ..sources.events import FAN_OUT_QUEUE, Where, sqs_record
-
-BATCH_SIZE = 10
-"""Messages per invocation of the fan-out function, as the template's event source mapping."""
-_SPEC = FunctionSpec(FAN_OUT_FUNCTION, SQS, "", {"queue": FAN_OUT_QUEUE, "queue_arn": None})
+from ..sources.events import FAN_OUT_SPEC, Where, sqs_record
 
 
 @dataclass
@@ -65,13 +61,13 @@ class ShardQueue:
         stays out until `settle`."""
         now = self._clock()
         with self._lock:
-            due = [m for m in self._waiting if ignore_delays or m.due <= now][:BATCH_SIZE]
+            due = [m for m in self._waiting if ignore_delays or m.due <= now][:FAN_OUT_BATCH_SIZE]
             if not due:
                 return None
             for message in due:
                 self._waiting.remove(message)
                 message.receives += 1
-                record = sqs_record(_SPEC, message.body, self._where)
+                record = sqs_record(FAN_OUT_SPEC, message.body, self._where)
                 record["attributes"]["ApproximateReceiveCount"] = str(message.receives)
                 message.record = record
                 self._out[record["messageId"]] = message

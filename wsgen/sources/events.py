@@ -24,6 +24,7 @@ from runtime.contract import (
     CW_EVENT,
     DYNAMODB,
     FAN_OUT,
+    FAN_OUT_FUNCTION,
     LAMBDA_FUNCTION,
     SCHEDULE,
     SNS,
@@ -38,6 +39,8 @@ from .checks import is_fifo, queue_name
 
 FAN_OUT_QUEUE = "wsgen-fan-out"
 """The fan-out queue's name in local events' `eventSourceARN` (deployed, its name is made)."""
+FAN_OUT_SPEC = FunctionSpec(FAN_OUT_FUNCTION, SQS, "", {"queue": FAN_OUT_QUEUE, "queue_arn": None})
+"""The fan-out function as the SQS consumer its local events name."""
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,7 @@ def build_event(
     if function.kind == SQS:
         return {"Records": [sqs_record(function, text, where)]}
     if function.kind == FAN_OUT:  # a shard message of the fan-out queue
-        queue = FunctionSpec(function.name, SQS, "", {"queue": FAN_OUT_QUEUE, "queue_arn": None})
-        return {"Records": [sqs_record(queue, text, where)]}
+        return {"Records": [sqs_record(FAN_OUT_SPEC, text, where)]}
     if function.kind == SNS:
         return {"Records": [sns_record(function, text, where)]}
     if function.kind == DYNAMODB:

@@ -17,7 +17,13 @@ from typing import Any
 from troposphere import GetAtt, Output, Ref, Tags, Template
 from troposphere.sqs import Queue, RedrivePolicy
 
-from runtime.contract import FAN_OUT_FUNCTION, FAN_OUT_MAX_RECEIVES, FAN_OUT_QUEUE_ENV, AppSpec
+from runtime.contract import (
+    FAN_OUT_BATCH_SIZE,
+    FAN_OUT_FUNCTION,
+    FAN_OUT_MAX_RECEIVES,
+    FAN_OUT_QUEUE_ENV,
+    AppSpec,
+)
 
 from ..settings import Settings
 from .waivers import QUEUE_WAIVERS, metadata
@@ -25,8 +31,6 @@ from .waivers import QUEUE_WAIVERS, metadata
 MAX_VISIBILITY_TIMEOUT = 43200  # seconds: SQS's limit (12 hours)
 DEAD_LETTER_RETENTION_S = 1209600
 """14 days, SQS's longest: time to look at a shard that could not be sent, and redrive it."""
-BATCH_SIZE = 10
-"""Shards per invocation of the fan-out function (no batching window is needed up to 10)."""
 
 
 def add_fan_out_queue(t: Template, settings: Settings, spec: AppSpec) -> Queue | None:
@@ -92,7 +96,7 @@ def fan_out_source(queue: Queue, maximum_concurrency: int | None = None) -> dict
     and the poller's cap when `[functions.wsgen_fan_out] maximum_concurrency` sets one."""
     properties: dict[str, Any] = {
         "Queue": GetAtt(queue, "Arn"),
-        "BatchSize": BATCH_SIZE,
+        "BatchSize": FAN_OUT_BATCH_SIZE,
         "FunctionResponseTypes": ["ReportBatchItemFailures"],
     }
     if maximum_concurrency is not None:
