@@ -221,21 +221,37 @@ def _least_text(value: Any) -> str:
     return "x"
 
 
+def _variables(holder: Any) -> dict[str, Any]:
+    """`holder["Environment"]["Variables"]` when each is a mapping, else nothing."""
+    environment = (holder if isinstance(holder, dict) else {}).get("Environment")
+    variables = environment.get("Variables") if isinstance(environment, dict) else None
+    return variables if isinstance(variables, dict) else {}
+
+
 def check_environment_size(template: dict[str, Any]) -> None:
-    """A `QuotaError` for a function whose environment is over Lambda's 4 KB."""
+    """A `QuotaError` for a function whose environment is over Lambda's 4 KB.
+
+    A SAM function's environment is `Globals.Function.Environment.Variables` merged with its
+    own, its own winning on a name both set, as SAM merges them
+    (docs/aws-facts.md#deploy-time-limits).
+    """
+    globals_ = template.get("Globals")
+    shared = _variables(globals_.get("Function") if isinstance(globals_, dict) else None)
     for title, resource in sorted(template.get("Resources", {}).items()):
         if not isinstance(resource, dict) or resource.get("Type") not in _FUNCTION_TYPES:
             continue
-        environment = (resource.get("Properties") or {}).get("Environment") or {}
-        variables = environment.get("Variables") if isinstance(environment, dict) else None
-        if not isinstance(variables, dict):
+        own = _variables(resource.get("Properties"))
+        serverless = resource["Type"] == "AWS::Serverless::Function"
+        variables = {**shared, **own} if serverless else own
+        if not variables:
             continue
         size = environment_size(variables)
         if size <= ENVIRONMENT_BYTES:
             continue
         largest = max(variables, key=lambda name: len(_least_text(variables[name])))
+        merged = ", with Globals.Function's," if serverless and shared else ""
         raise QuotaError(
-            f"function {title}'s environment variables take {size} bytes, over Lambda's "
+            f"function {title}'s environment variables{merged} take {size} bytes, over Lambda's "
             f"{ENVIRONMENT_BYTES} for all of them (the largest: {largest}); keep large values "
             "in SSM Parameter Store or S3 and read them at start"
         )

@@ -4,13 +4,17 @@ Lambda's 4 KB environment."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from runtime.contract import AppSpec, AuthorizerSpec, RouteSpec
-from tests.support.templates import PREFIX, build, of_type, ref
+from tests.support.golden import GOLDEN_RUNTIME
+from tests.support.templates import PREFIX, ROUTES, build, of_type, ref
 from wsgen.exceptions import QuotaError
+from wsgen.settings import settings_from
+from wsgen.template import generate
 from wsgen.template.names import logical_id
 from wsgen.template.quotas import (
     ENVIRONMENT_BYTES,
@@ -253,3 +257,32 @@ def test_an_environment_of_exactly_4_kb_deploys_and_one_byte_more_does_not() -> 
     check_environment_size(template(ENVIRONMENT_BYTES))
     with pytest.raises(QuotaError, match="F's environment variables take 4097 bytes"):
         check_environment_size(template(ENVIRONMENT_BYTES + 1))
+
+
+def test_a_merged_templates_globals_count_toward_each_sam_functions_environment(
+    tmp_path: Path,
+) -> None:
+    """SAM merges `Globals.Function.Environment.Variables` into every SAM function's."""
+    big = "v" * ENVIRONMENT_BYTES
+    merged = tmp_path / "resources.yaml"
+    merged.write_text(
+        json.dumps({"Globals": {"Function": {"Environment": {"Variables": {"BIG": big}}}}})
+    )
+    settings = settings_from({"runtime": GOLDEN_RUNTIME, "merge_template": merged}, "api")
+    template = generate(AppSpec("globals", ROUTES), settings, ".", ".wsgen/runtime-layer")
+    functions = of_type(template, "AWS::Serverless::Function")
+    assert functions and all("BIG" not in str(properties) for properties in functions.values())
+    message = r"WebsocketHandler's environment variables, with Globals.Function's, take \d+ bytes"
+    with pytest.raises(QuotaError, match=message + r".*\(the largest: BIG\)"):
+        check_environment_size(template)
+
+
+def test_a_functions_own_variable_wins_over_the_global_one_and_lambda_takes_none() -> None:
+    shared = {"Function": {"Environment": {"Variables": {"BIG": "v" * ENVIRONMENT_BYTES}}}}
+    own = {"Environment": {"Variables": {"BIG": "small"}}}
+    sam = {"Type": "AWS::Serverless::Function", "Properties": own}
+    plain = {"Type": "AWS::Lambda::Function", "Properties": {}}
+    check_environment_size({"Globals": shared, "Resources": {"F": sam, "L": plain}})
+    alone = {"Type": "AWS::Serverless::Function", "Properties": {}}
+    with pytest.raises(QuotaError, match="function Alone's environment"):
+        check_environment_size({"Globals": shared, "Resources": {"Alone": alone}})
