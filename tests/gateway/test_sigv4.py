@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support.signing import presigned, signed_headers
+from tests.support.signing import presigned, signed_headers, signing_at
 from wsgen.gateway import sigv4
 
 KEY, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -90,3 +91,76 @@ def test_a_presigned_url_expires_when_it_says() -> None:
     assert check(url, [HOST], now=time.time() + 30) == KEY
     refusal = check(url, [HOST], now=time.time() + 61)
     assert isinstance(refusal, sigv4.Refusal) and refusal.message.startswith("Signature expired")
+
+
+FROZEN = datetime.datetime(2026, 3, 1, 12, 0, 0, tzinfo=datetime.UTC)
+AT = FROZEN.timestamp()
+
+
+def presigned_at(expires: int, query: dict[str, str] | None = None) -> str:
+    """botocore's presigned URL signed at FROZEN, with query fields then replaced or dropped
+    (an empty value drops the field)."""
+    with signing_at(FROZEN):
+        url = presigned(URL, KEY, SECRET, "eu-west-1", expires=expires)
+    base, _, signed_query = url.partition("?")
+    fields = [pair.partition("=")[::2] for pair in signed_query.split("&")]
+    kept = [(k, (query or {}).get(k, v)) for k, v in fields]
+    return base + "?" + "&".join(f"{k}={v}" for k, v in kept if v)
+
+
+def refused(url: str, headers: list[tuple[str, str]], now: float) -> sigv4.Refusal:
+    refusal = check(url, headers, now=now)
+    assert isinstance(refusal, sigv4.Refusal), refusal
+    return refusal
+
+
+def test_botocore_at_a_frozen_time_is_accepted_then() -> None:
+    assert check(presigned_at(60), [HOST], now=AT) == KEY
+    with signing_at(FROZEN):
+        assert check(URL, header_signed(), now=AT) == KEY
+
+
+@pytest.mark.parametrize("expires", ["", "0", "604801", "-5", "ten"])
+def test_a_presigned_url_needs_an_expiry_of_one_second_to_seven_days(expires: str) -> None:
+    url = presigned_at(60, {"X-Amz-Expires": expires})
+    refusal = refused(url, [HOST], now=AT)
+    assert refusal.error_type == "IncompleteSignatureException"
+    assert "X-Amz-Expires" in refusal.message and "5 min" not in refusal.message
+
+
+def test_a_presigned_url_of_seven_days_is_taken_until_it_runs_out() -> None:
+    url = presigned_at(sigv4.MAX_EXPIRES_S)
+    assert check(url, [HOST], now=AT + sigv4.MAX_EXPIRES_S) == KEY
+    refusal = refused(url, [HOST], now=AT + sigv4.MAX_EXPIRES_S + 1)
+    assert refusal.message == (
+        "Signature expired: the presigned URL signed at 20260301T120000Z with X-Amz-Expires "
+        "604800 expired at 20260308T120000Z (now 20260308T120001Z)"
+    )
+
+
+def test_a_signature_dated_over_five_minutes_ahead_is_not_yet_current() -> None:
+    url = presigned_at(3600)
+    assert check(url, [HOST], now=AT - 300) == KEY
+    refusal = refused(url, [HOST], now=AT - 301)
+    assert refusal.error_type == "InvalidSignatureException"
+    assert refusal.message == (
+        "Signature not yet current: 20260301T120000Z is still later than 20260301T115959Z "
+        "(20260301T115459Z + 5 min.)"
+    )
+    with signing_at(FROZEN):
+        headers = header_signed()
+    assert refused(URL, headers, now=AT - 301).message.startswith("Signature not yet current")
+
+
+def test_the_credential_scope_date_must_be_x_amz_dates_day() -> None:
+    message = (
+        "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from "
+        "HTTP: '20260301' != '20260302', from '20260302T000100Z'."
+    )
+    url = presigned_at(60, {"X-Amz-Date": "20260302T000100Z"})
+    refusal = refused(url, [HOST], now=AT + 12 * 3600)
+    assert (refusal.error_type, refusal.message) == ("InvalidSignatureException", message)
+    with signing_at(FROZEN):
+        headers = header_signed()
+    moved = [(k, "20260302T000100Z" if k == "X-Amz-Date" else v) for k, v in headers]
+    assert refused(URL, moved, now=AT + 12 * 3600).message == message

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from unittest import mock
+
+import botocore.auth
 from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -26,3 +32,10 @@ def presigned(url: str, key: str, secret: str, region: str = "us-east-1", expire
 
 def _http(url: str) -> str:
     return url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
+
+
+@contextmanager
+def signing_at(moment: datetime.datetime) -> Iterator[None]:
+    """botocore's signer reads its clock as `moment` (UTC) while this is open."""
+    with mock.patch.object(botocore.auth, "get_current_datetime", return_value=moment):
+        yield

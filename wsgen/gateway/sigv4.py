@@ -3,8 +3,9 @@
 The shape (`shape_refusal`) is what the emulator's `@connections` checks: an `Authorization`
 header of the AWS4-HMAC-SHA256 scheme scoped to `execute-api`, or a presigned query. The
 value (`verify`) is what an IAM-authorized `$connect` needs: the canonical request rebuilt
-from the request as received, signed with the secret of the access key it names, at a time
-within five minutes of now (or before a presigned URL's expiry), for the API's region.
+from the request as received, signed with the secret of the access key it names, for the
+API's region and `X-Amz-Date`'s day, at a time within five minutes of now (a presigned URL:
+not over five minutes ahead, and before its `X-Amz-Expires`, 1 s to seven days, runs out).
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
 (docs/aws-facts.md#access-control). What API Gateway answers each mistake with is its REST
 API wording (403 and the `x-amzn-ErrorType`), which WebSocket APIs share for IAM.
@@ -25,7 +26,10 @@ from .events import Pairs
 ALGORITHM = "AWS4-HMAC-SHA256"
 SERVICE = "execute-api"
 MAX_SKEW_S = 5 * 60
-"""How far a header-signed request's `X-Amz-Date` may be from now."""
+"""How far a header-signed request's `X-Amz-Date` may be from now (and a presigned URL's
+ahead of now)."""
+MAX_EXPIRES_S = 7 * 24 * 60 * 60
+"""The longest `X-Amz-Expires` a presigned URL may ask for (seven days); the least is 1."""
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 _TIME_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -37,7 +41,13 @@ MISMATCH = (
     "details."
 )
 UNKNOWN_KEY = "The security token included in the request is invalid."
-_QUERY_FIELDS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders")
+_QUERY_FIELDS = (
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+)
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,34 @@ def _header_values(headers: Pairs, name: str) -> str | None:
     return ",".join(values) if values else None
 
 
+def _out_of_time(
+    amz_date: str, signed_at: int, expires: int | None, current: float
+) -> Refusal | None:
+    """The refusal of a signature dated over five minutes ahead of now, or past its validity:
+    five minutes after `X-Amz-Date` for a header, `X-Amz-Expires` for a presigned URL."""
+    stamp = time.strftime(_TIME_FORMAT, time.gmtime(current))
+    if signed_at > current + MAX_SKEW_S:
+        limit = time.strftime(_TIME_FORMAT, time.gmtime(current + MAX_SKEW_S))
+        return Refusal(
+            "InvalidSignatureException",
+            f"Signature not yet current: {amz_date} is still later than {limit} ({stamp} + 5 min.)",
+        )
+    if expires is None and current - signed_at > MAX_SKEW_S:
+        limit = time.strftime(_TIME_FORMAT, time.gmtime(current - MAX_SKEW_S))
+        return Refusal(
+            "InvalidSignatureException",
+            f"Signature expired: {amz_date} is now earlier than {limit} ({stamp} - 5 min.)",
+        )
+    if expires is not None and current > signed_at + expires:
+        until = time.strftime(_TIME_FORMAT, time.gmtime(signed_at + expires))
+        return Refusal(
+            "InvalidSignatureException",
+            f"Signature expired: the presigned URL signed at {amz_date} with X-Amz-Expires "
+            f"{expires} expired at {until} (now {stamp})",
+        )
+    return None
+
+
 def _signing_key(secret: str, date: str, region: str) -> bytes:
     key = ("AWS4" + secret).encode()
     for part in (date, region, SERVICE, "aws4_request"):
@@ -160,9 +198,16 @@ def verify(
             )
         credential, signature = given["X-Amz-Credential"], given["X-Amz-Signature"]
         signed, amz_date = given["X-Amz-SignedHeaders"], given["X-Amz-Date"]
-        expires = int(given["X-Amz-Expires"]) if given.get("X-Amz-Expires", "").isdigit() else 0
         if (wrong := _wrong_service(credential)) is not None:
             return wrong
+        text = given["X-Amz-Expires"]
+        expires = int(text) if text.isdigit() else 0
+        if not 1 <= expires <= MAX_EXPIRES_S:
+            return Refusal(
+                "IncompleteSignatureException",
+                f"X-Amz-Expires must be a whole number of seconds from 1 to {MAX_EXPIRES_S}"
+                f" (seven days), not '{text}'",
+            )
     access_key, date, scope_region, _, _ = credential.split("/")
     secret = secrets.get(access_key)
     if secret is None:
@@ -178,15 +223,15 @@ def verify(
         return Refusal(
             "IncompleteSignatureException", f"Date must be in ISO-8601 format: {amz_date}"
         )
-    current = time.time() if now is None else now
-    late = current > signed_at + expires if expires is not None else False
-    if late or (expires is None and abs(current - signed_at) > MAX_SKEW_S):
-        limit = time.strftime(_TIME_FORMAT, time.gmtime(current - MAX_SKEW_S))
-        stamp = time.strftime(_TIME_FORMAT, time.gmtime(current))
+    if date != amz_date[:8]:
         return Refusal(
             "InvalidSignatureException",
-            f"Signature expired: {amz_date} is now earlier than {limit} ({stamp} - 5 min.)",
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
+            f"from HTTP: '{date}' != '{amz_date[:8]}', from '{amz_date}'.",
         )
+    current = time.time() if now is None else now
+    if (refusal := _out_of_time(amz_date, signed_at, expires, current)) is not None:
+        return refusal
     names = signed.split(";")
     canonical_headers = []
     for name in names:
