@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
+import botocore.session
 import pytest
 
 from runtime import App
 from tests.support.paths import ACCESS_APP
 from tests.support.signing import signed_headers
-from wsgen.gateway.access import api_key_id, known_credentials
+from wsgen.gateway.access import DUMMY_KEY, api_key_id, known_credentials
 from wsgen.loader import load_app
 from wsgen.testing import Client, ConnectionRejected
 
@@ -64,3 +66,46 @@ def test_api_keys_given_to_the_client_replace_wsgen_tomls(app: App) -> None:
         with pytest.raises(ConnectionRejected):
             client.connect(headers=signed(client, **{"x-api-key": KEY}))
         client.connect(headers=signed(client, **{"x-api-key": "another-key-0123456789"}))
+
+
+@pytest.fixture
+def profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """A user whose only credentials are a named profile's, in temporary shared files."""
+    key, secret = "AKIAPROFILEEXAMPLE01", "profile/secret/EXAMPLEKEY"
+    (tmp_path / "credentials").write_text(
+        f"[dev]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"
+    )
+    (tmp_path / "config").write_text("[profile dev]\nregion = us-east-1\n")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_PROFILE", "dev")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never the network
+    return key, secret
+
+
+def test_a_profiles_credentials_sign_as_handlers_run_with_them(
+    app: App, profile: tuple[str, str]
+) -> None:
+    """Signed with what `botocore.Session().get_credentials()` gives a profile user."""
+    assert known_credentials(os.environ) == dict([profile])
+    credentials = botocore.session.Session().get_credentials().get_frozen_credentials()
+    with Client(app) as client:
+        url = f"https://{client.api.domain_name}/{client.api.stage}"
+        headers = signed_headers(
+            url, credentials.access_key, credentials.secret_key, client.api.region
+        )
+        client.connect(headers={**headers, "x-api-key": KEY})
+        identity = client.events[-1]["requestContext"]["identity"]
+    assert identity["accessKey"] == profile[0]
+
+
+def test_without_credentials_of_their_own_the_dummy_pair_signs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    assert known_credentials(os.environ) == {DUMMY_KEY: DUMMY_KEY}

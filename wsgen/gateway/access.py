@@ -4,7 +4,7 @@
   upgrade request must be SigV4-signed for `execute-api` (an `Authorization` header or a
   presigned query), else 403 with API Gateway's message; once verified, the caller's
   identity is in `requestContext.identity` (`accountId`, `caller`, `user`, `userArn`,
-  `accessKey`). Locally the only callers are the credentials the emulator knows
+  `accessKey`). Locally the only callers are the credentials handlers run with
   (`known_credentials`), and IAM policies are not evaluated: a valid signature is allowed.
 - API keys (`api_key_required=True`): the `x-api-key` header must hold a key of the stage's
   usage plan, else 403 Forbidden; then `identity.apiKey` and `identity.apiKeyId` are set.
@@ -31,12 +31,29 @@ own; upgrade requests signed with them pass the IAM check."""
 
 
 def known_credentials(environ: Mapping[str, str]) -> dict[str, str]:
-    """The access keys whose signatures are checked locally, with their secrets: those
-    exported as `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, else wsgen's dummy pair."""
+    """The access keys whose signatures are checked locally, with their secrets: the ones
+    handlers run with. Those exported as `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`; else,
+    when the user has credentials of their own (`has_credentials`: a profile, SSO, a role...),
+    the key botocore's credential chain resolves for this process, as `botocore.Session()
+    .get_credentials()` gives it (an SSO or assumed role's credentials may take a call to
+    AWS); else wsgen's dummy pair, which handlers then get. Nothing when the chain fails.
+    """
     key, secret = environ.get("AWS_ACCESS_KEY_ID"), environ.get("AWS_SECRET_ACCESS_KEY")
     if key and secret:
         return {key: secret}
-    return {DUMMY_KEY: DUMMY_KEY}
+    from ..local.environment import has_credentials
+
+    if not has_credentials():
+        return {DUMMY_KEY: DUMMY_KEY}
+    import botocore.session
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        resolved = botocore.session.Session().get_credentials()
+        frozen = resolved.get_frozen_credentials() if resolved is not None else None
+    except (BotoCoreError, ClientError):
+        return {}
+    return {frozen.access_key: frozen.secret_key} if frozen is not None else {}
 
 
 def api_key_id(key: str) -> str:

@@ -133,6 +133,9 @@ class Emulator:
         self._watcher: asyncio.Task[None] | None = None
         self._exhaustion = ExhaustionReport(self.log.error)
         self.dynamodb = dynamodb
+        self._credentials: dict[str, str] | None = None
+        """Who may sign an IAM-authorized `$connect`, resolved once, at the first app that
+        needs it (`known_credentials`)."""
         """The app's DynamoDB: an endpoint URL, True for the embedded one, None for none (a
         tracked app's connections in memory)."""
         self.tables: LocalTables | None = None
@@ -324,16 +327,22 @@ class Emulator:
 
     def _access(self, spec: AppSpec, region: str | None) -> ConnectAccess:
         """What `$connect`'s IAM and API key checks take: the credentials handlers run with
-        (the dummy pair when the user has none exported) and wsgen.toml's `api_keys`."""
+        (`known_credentials`) and wsgen.toml's `api_keys`."""
+        if spec.iam_authorization and self._credentials is None:
+            self._credentials = known_credentials(os.environ)
         access = ConnectAccess(
-            known_credentials(os.environ), load_settings(self.app_dir, self.stage).api_keys
+            dict(self._credentials or {}), load_settings(self.app_dir, self.stage).api_keys
         )
         if spec.iam_authorization:
-            keys = ", ".join(access.credentials)
             region = self._driver.api.region if self._driver else region or DEFAULT_REGION
+            keys = ", ".join(access.credentials)
             self.log.info(
                 f"wsgen local: $connect needs IAM: sign the upgrade request (SigV4, execute-api, "
-                f"{region}) with access key {keys}"
+                f"{region}) with access key {keys}, the one handlers run with"
+                if keys
+                else "wsgen local: $connect needs IAM, and botocore resolved no credentials "
+                "(run `aws sts get-caller-identity` to see why, or export "
+                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY): every upgrade will be refused"
             )
         if spec.api_key_required and not access.api_keys:
             self.log.info(

@@ -152,8 +152,9 @@ class Client:
         api_keys: the keys a `$connect` with `api_key_required=True` takes in `x-api-key`;
             by default `api_keys` of the app's wsgen.toml for `stage`. An IAM-authorized
             `$connect` takes upgrades SigV4-signed (for `https://{api domain}/{stage}`) with
-            the exported `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, else `wsgen-local` for
-            both, as `wsgen local` does.
+            the credentials handlers run with, as `wsgen local` does: the exported
+            `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, else those botocore resolves (a
+            profile, SSO...), else `wsgen-local` for both.
     """
 
     def __init__(
@@ -176,7 +177,8 @@ class Client:
         self.api = Api(api_id, region, stage, stage_variables=dict(stage_variables or {}))
         self.router = Router(self.spec)
         keys = tuple(api_keys) if api_keys is not None else _toml_api_keys(app, stage)
-        access = ConnectAccess(known_credentials(os.environ), keys)
+        signers = known_credentials(os.environ) if self.spec.iam_authorization else {}
+        access = ConnectAccess(signers, keys)
         self.session = Session(self.api, self.router, accept_binary_frames, access=access)
         self.stage_variables = self.api.stage_variables
         self.errors: list[Exception] = []
