@@ -164,3 +164,17 @@ def test_the_credential_scope_date_must_be_x_amz_dates_day() -> None:
         headers = header_signed()
     moved = [(k, "20260302T000100Z" if k == "X-Amz-Date" else v) for k, v in headers]
     assert refused(URL, moved, now=AT + 12 * 3600).message == message
+
+
+def test_a_signature_must_cover_the_host_header() -> None:
+    """A signature leaving Host out would hold for any host; AWS requires it signed."""
+    auth = dict(header_signed())["Authorization"]
+    unsigned_host = auth.replace("SignedHeaders=host;x-amz-date", "SignedHeaders=x-amz-date")
+    assert unsigned_host != auth
+    headers = [(k, unsigned_host if k == "Authorization" else v) for k, v in header_signed()]
+    refusal = check(URL, headers)
+    assert refusal == sigv4.Refusal("IncompleteSignatureException", sigv4.HOST_UNSIGNED)
+    url = presigned(URL, KEY, SECRET, "eu-west-1").replace(
+        "X-Amz-SignedHeaders=host", "X-Amz-SignedHeaders=x-amz-date"
+    )
+    assert check(url, [HOST]) == sigv4.Refusal("IncompleteSignatureException", sigv4.HOST_UNSIGNED)

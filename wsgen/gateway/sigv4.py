@@ -40,6 +40,7 @@ MISMATCH = (
     "your AWS Secret Access Key and signing method. Consult the service documentation for "
     "details."
 )
+HOST_UNSIGNED = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
 UNKNOWN_KEY = "The security token included in the request is invalid."
 _QUERY_FIELDS = (
     "X-Amz-Algorithm",
@@ -233,6 +234,9 @@ def verify(
     if (refusal := _out_of_time(amz_date, signed_at, expires, current)) is not None:
         return refusal
     names = signed.split(";")
+    if "host" not in names:
+        # Else the signature would hold for any host: AWS requires it signed.
+        return Refusal("IncompleteSignatureException", HOST_UNSIGNED)
     canonical_headers = []
     for name in names:
         value = _header_values(headers, name)
