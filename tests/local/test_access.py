@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from tests.support.paths import ACCESS_APP
-from tests.support.signing import presigned, signed_headers
+from tests.support.signing import PROFILE_KEY, presigned, signed_headers, use_profile
 from wsgen.gateway.access import api_key_id, known_credentials
 from wsgen.gateway.events import ACCOUNT_ID
 from wsgen.local import Emulator, EventLog, running
@@ -146,3 +147,26 @@ def test_a_stage_without_keys_is_told_where_they_go(tmp_path: Path) -> None:
         "wsgen local: $connect needs an API key and wsgen.toml has none for stage dev: add "
         'api_keys = ["..."] under [stages.dev]'
     ) in stream.getvalue()
+
+
+def test_a_profile_user_signs_with_what_botocore_resolves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Handlers run with the profile's credentials, so the emulator takes the key
+    `botocore.Session().get_credentials()` gives, and its banner names it."""
+    saved = dict(os.environ)
+    use_profile(tmp_path, monkeypatch)
+    stream = io.StringIO()
+    try:
+        with running(ACCESS_APP, "app:app", log=EventLog(stream=stream)) as emulator:
+            assert "AWS_ACCESS_KEY_ID" not in os.environ  # no dummy keys over the profile
+            credentials = botocore.session.Session().get_credentials().get_frozen_credentials()
+            headers = signed_headers(
+                emulator.url, credentials.access_key, credentials.secret_key, region()
+            )
+            identity = whoami(emulator.url, {**headers, "x-api-key": KEY})
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert identity["accessKey"] == PROFILE_KEY
+    assert f"with access key {PROFILE_KEY}, the one handlers run with" in stream.getvalue()

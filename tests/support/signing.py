@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from unittest import mock
 
 import botocore.auth
+import pytest
 from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -39,3 +41,21 @@ def signing_at(moment: datetime.datetime) -> Iterator[None]:
     """botocore's signer reads its clock as `moment` (UTC) while this is open."""
     with mock.patch.object(botocore.auth, "get_current_datetime", return_value=moment):
         yield
+
+
+PROFILE_KEY, PROFILE_SECRET = "AKIAPROFILEEXAMPLE01", "profile/secret/EXAMPLEKEY"
+
+
+def use_profile(directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the user one whose only credentials are profile `dev`'s (PROFILE_KEY), in shared
+    files written into `directory`; the instance metadata service is never asked."""
+    (directory / "credentials").write_text(
+        f"[dev]\naws_access_key_id = {PROFILE_KEY}\naws_secret_access_key = {PROFILE_SECRET}\n"
+    )
+    (directory / "config").write_text("[profile dev]\nregion = us-east-1\n")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(directory / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(directory / "config"))
+    monkeypatch.setenv("AWS_PROFILE", "dev")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")

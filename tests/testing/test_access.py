@@ -12,7 +12,7 @@ import pytest
 
 from runtime import App
 from tests.support.paths import ACCESS_APP
-from tests.support.signing import signed_headers
+from tests.support.signing import PROFILE_KEY, PROFILE_SECRET, signed_headers, use_profile
 from wsgen.gateway.access import DUMMY_KEY, api_key_id, known_credentials
 from wsgen.loader import load_app
 from wsgen.testing import Client, ConnectionRejected
@@ -71,18 +71,8 @@ def test_api_keys_given_to_the_client_replace_wsgen_tomls(app: App) -> None:
 @pytest.fixture
 def profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
     """A user whose only credentials are a named profile's, in temporary shared files."""
-    key, secret = "AKIAPROFILEEXAMPLE01", "profile/secret/EXAMPLEKEY"
-    (tmp_path / "credentials").write_text(
-        f"[dev]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"
-    )
-    (tmp_path / "config").write_text("[profile dev]\nregion = us-east-1\n")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_PROFILE", "dev")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never the network
-    return key, secret
+    use_profile(tmp_path, monkeypatch)
+    return PROFILE_KEY, PROFILE_SECRET
 
 
 def test_a_profiles_credentials_sign_as_handlers_run_with_them(
