@@ -44,6 +44,7 @@ __all__ = [
     "quote",
     "region_of",
     "request",
+    "service_endpoint",
     "sign",
 ]
 
@@ -520,6 +521,21 @@ def region_of(url: str) -> str | None:
             labels = host[: -len(suffix)].split(".")
             return labels[-1] if len(labels) >= 2 and labels[-1] else None
     return None
+
+
+def service_endpoint(service: str, region: str | None = None, default: str | None = None) -> str:
+    """Where calls to `service` go, without a trailing slash: `AWS_ENDPOINT_URL_<SERVICE>`,
+    then `AWS_ENDPOINT_URL` (the SDKs' variables, docs/aws-facts.md#sdk-endpoints), then
+    `default`, then AWS's `https://{service}.{region}.amazonaws.com` (`.com.cn` in China;
+    `region` defaults to `AWS_REGION`, `AWS_DEFAULT_REGION`, us-east-1)."""
+    env = os.environ
+    found = env.get(f"AWS_ENDPOINT_URL_{service.upper()}") or env.get("AWS_ENDPOINT_URL")
+    found = found or default
+    if not found:
+        region = region or _env_region() or "us-east-1"
+        suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+        found = f"https://{service}.{region}.{suffix}"
+    return found.rstrip("/")
 
 
 def reset() -> None:

@@ -94,7 +94,7 @@ class Background:
                 f"the payload is {len(body)} bytes, over Lambda's "
                 f"{MAX_ASYNC_PAYLOAD_BYTES} for an asynchronous invocation",
             )
-        from .aws import credentials, quote, request
+        from .aws import credentials, quote, request, service_endpoint
 
         found = credentials()
         if found is None:
@@ -102,10 +102,7 @@ class Background:
             return
         env = os.environ
         region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
-        suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-        # The SDKs' endpoint variables, for a Lambda-compatible endpoint other than AWS's.
-        base = env.get("AWS_ENDPOINT_URL_LAMBDA") or env.get("AWS_ENDPOINT_URL")
-        base = (base or f"https://lambda.{region}.{suffix}").rstrip("/")
+        base = service_endpoint("lambda", region)
         url = f"{base}/2015-03-31/functions/{quote(function_name, safe=':')}/invocations"
         response = request(
             "POST",

@@ -65,6 +65,9 @@ FAN_OUT_QUEUE_ENV = "WSGEN_FAN_OUT_QUEUE_URL"
 """The URL of the SQS queue the shards of a fan-out go through (`App(..., fan_out=True)`)."""
 FAN_OUT_THRESHOLD_ENV = "WSGEN_FAN_OUT_THRESHOLD"
 """Above this many ids a fan-out goes to shards (unless `websocket_api.fan_out_threshold`)."""
+DYNAMODB_ENDPOINT_ENV = "AWS_ENDPOINT_URL_DYNAMODB"
+"""Where boto3 (1.28 and later) and the runtime send DynamoDB calls
+(docs/aws-facts.md#sdk-endpoints); wsgen local and the test client set it."""
 FAN_OUT_BATCH_SIZE = 10
 """Shards per invocation of the fan-out function: the template's event source mapping and
 the emulators' batches (no batching window is needed up to 10)."""

@@ -521,14 +521,11 @@ def _signed(
 ) -> dict[str, Any]:
     import json
 
-    from .aws import request
+    from .aws import request, service_endpoint
 
     env = os.environ
     region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
-    endpoint = endpoint_url or env.get("AWS_ENDPOINT_URL_DYNAMODB") or env.get("AWS_ENDPOINT_URL")
-    if not endpoint:
-        suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-        endpoint = f"https://dynamodb.{region}.{suffix}"
+    endpoint = endpoint_url or service_endpoint("dynamodb", region)
     response = request(
         "POST",
         endpoint.rstrip("/") + "/",

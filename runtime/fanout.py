@@ -208,25 +208,15 @@ def _signed_batch(
     """One `SendMessageBatch` through runtime.aws; the failed entries: (sender's fault, error)."""
     import json
 
-    from .aws import region_of, request
+    from .aws import request, service_endpoint
 
-    env = os.environ
-    endpoint = env.get("AWS_ENDPOINT_URL_SQS") or env.get("AWS_ENDPOINT_URL")
-    if not endpoint:
-        scheme, _, rest = url.partition("://")
-        endpoint = f"{scheme}://{rest.split('/', 1)[0]}"
-    region = region_of(url) or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-    payload = {
-        "QueueUrl": url,
-        "Entries": [
-            {"Id": key, "MessageBody": body, **({"DelaySeconds": delay_s} if delay_s else {})}
-            for key, body in entries.items()
-        ],
-    }
+    scheme, _, rest = url.partition("://")
+    endpoint = service_endpoint("sqs", default=f"{scheme}://{rest.split('/', 1)[0]}")
+    payload = {"QueueUrl": url, "Entries": _entries(entries, delay_s)}
     try:
         response = request(
             "POST",
-            endpoint.rstrip("/") + "/",
+            endpoint + "/",
             service="sqs",
             credentials=found,
             body=json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(),
@@ -234,21 +224,13 @@ def _signed_batch(
                 "Content-Type": "application/x-amz-json-1.0",
                 "X-Amz-Target": TARGET_PREFIX + "SendMessageBatch",
             },
-            region=region or "us-east-1",
         )
     except OSError as exc:
         raise FanOutQueueError(None, f"{type(exc).__name__}: {exc}") from exc
     if not response.ok:
         reason = response.error_message or f"HTTP {response.status} {response.reason}"
         raise FanOutQueueError(response.error_code, reason)
-    answer = response.json()
-    return {
-        str(entry["Id"]): (
-            bool(entry.get("SenderFault")),
-            FanOutQueueError(entry.get("Code"), str(entry.get("Message") or "refused")),
-        )
-        for entry in answer.get("Failed") or ()
-    }
+    return _failed(response.json())
 
 
 def _boto3_batch(
@@ -259,15 +241,22 @@ def _boto3_batch(
 
     try:
         answer = boto3.client("sqs").send_message_batch(
-            QueueUrl=url,
-            Entries=[
-                {"Id": key, "MessageBody": body, **({"DelaySeconds": delay_s} if delay_s else {})}
-                for key, body in entries.items()
-            ],
+            QueueUrl=url, Entries=_entries(entries, delay_s)
         )
     except Exception as exc:
         error = getattr(exc, "response", {}).get("Error", {})
         raise FanOutQueueError(error.get("Code"), str(exc)) from exc
+    return _failed(answer)
+
+
+def _entries(entries: dict[str, str], delay_s: int) -> list[dict[str, Any]]:
+    """`SendMessageBatch`'s `Entries`: each body under its id, with the delay if any."""
+    delay = {"DelaySeconds": delay_s} if delay_s else {}
+    return [{"Id": key, "MessageBody": body, **delay} for key, body in entries.items()]
+
+
+def _failed(answer: dict[str, Any]) -> dict[str, tuple[bool, Exception]]:
+    """The entries a `SendMessageBatch` answer failed: (sender's fault, error) by id."""
     return {
         str(entry["Id"]): (
             bool(entry.get("SenderFault")),

@@ -30,9 +30,6 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 TABLE_TYPE = "AWS::DynamoDB::Table"
-DYNAMODB_ENDPOINT_ENV = "AWS_ENDPOINT_URL_DYNAMODB"
-"""Where boto3 (1.28 and later) and the runtime send DynamoDB calls
-(docs/aws-facts.md#sdk-endpoints)."""
 CONNECTIONS_TABLE = "WebsocketConnectionsTable"
 """The generated connections table (`wsgen.template.connections`), made by `wsgen.connections`."""
 

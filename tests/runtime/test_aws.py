@@ -158,6 +158,19 @@ def test_region_comes_from_the_endpoint_host(url, region):
     assert aws.region_of(url) == region
 
 
+def test_a_service_s_endpoint_is_its_variable_then_the_shared_one_then_aws_s(monkeypatch):
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    assert aws.service_endpoint("sqs") == "https://sqs.us-east-1.amazonaws.com"
+    assert aws.service_endpoint("sqs", "cn-north-1") == "https://sqs.cn-north-1.amazonaws.com.cn"
+    assert aws.service_endpoint("sqs", default="http://127.0.0.1:9/") == "http://127.0.0.1:9"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1/")
+    assert aws.service_endpoint("sqs", default="http://127.0.0.1:9") == "http://127.0.0.1:1"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:2")
+    assert aws.service_endpoint("sqs") == "http://127.0.0.1:2"
+    assert aws.service_endpoint("lambda") == "http://127.0.0.1:1"
+
+
 CREDS = aws.Credentials("AKIDEXAMPLE", "secret", "tok")
 
 

@@ -23,7 +23,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from runtime import App
-from runtime.contract import MAX_MESSAGE_BYTES, AppSpec
+from runtime.contract import DYNAMODB_ENDPOINT_ENV, MAX_MESSAGE_BYTES, AppSpec
 from runtime.dynamodb import DynamoDBStore
 from runtime.store import ConnectionStore
 
@@ -44,7 +44,7 @@ from ..settings import (
     load_settings,
 )
 from ..sources.events import Where
-from ..tables import CONNECTIONS_TABLE, DYNAMODB_ENDPOINT_ENV, LocalTables
+from ..tables import CONNECTIONS_TABLE, LocalTables
 from .connection import Connection, GatewayProtocol, Message
 from .driver import API_ID, Driver, Timeouts
 from .environment import DEFAULT_REGION, apply_app_environment, prepare_environment

@@ -25,7 +25,12 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from runtime import App, FunctionNotFoundError
-from runtime.contract import FAN_OUT_FUNCTION, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
+from runtime.contract import (
+    DYNAMODB_ENDPOINT_ENV,
+    FAN_OUT_FUNCTION,
+    MAX_FRAME_BYTES,
+    MAX_MESSAGE_BYTES,
+)
 from runtime.dynamodb import DynamoDBStore
 from runtime.store import ConnectionStore
 
@@ -43,7 +48,7 @@ from ..local.environment import literal_environment
 from ..settings import load_settings
 from ..sources.checks import check_functions
 from ..sources.events import Where, build_event
-from ..tables import CONNECTIONS_TABLE, DYNAMODB_ENDPOINT_ENV, LocalTables
+from ..tables import CONNECTIONS_TABLE, LocalTables
 from .connection import Connection
 from .exceptions import ClientClosedError, ConnectionRejected, FragmentsError, HandshakeFailed
 from .management import GoneException, MemoryManagementClient
