@@ -66,3 +66,71 @@ def test_a_fan_out_to_thousands_delivers_each_message_once_and_prunes_the_gone(a
             await asyncio.gather(*(ws.close() for ws in sockets))
 
     run(body, timeout=240)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_failed_shard_is_delivered_again_after_the_visibility_delay() -> None:
+    from wsgen.gateway.fanout import LOCAL_VISIBILITY_S, ShardQueue
+    from wsgen.sources.events import Where
+
+    clock = Clock()
+    queue = ShardQueue(Where("eu-west-1", "123456789012", "news"), clock)
+    queue.put(["shard"])
+    batch = queue.take()
+    assert batch is not None
+    queue.settle(batch, {"batchItemFailures": [{"itemIdentifier": "x"}]}, RuntimeError("boom"))
+    assert queue.take() is None  # invisible, as SQS keeps it for the visibility timeout
+    clock.now += LOCAL_VISIBILITY_S
+    again = queue.take()
+    assert again is not None
+    assert again["Records"][0]["attributes"]["ApproximateReceiveCount"] == "2"
+
+
+def test_the_consumer_runs_at_most_maximum_concurrency_batches_at_once() -> None:
+    from wsgen.gateway.fanout import ShardQueue
+    from wsgen.local.fanout import ShardConsumer
+    from wsgen.sources.events import Where
+
+    class Invocation:
+        def __init__(self) -> None:
+            self.result: Any = {"batchItemFailures": []}
+            self.error = None
+
+    class Functions:
+        """The fan-out function, held until released: how many run at once."""
+
+        def __init__(self) -> None:
+            self.running = 0
+            self.most = 0
+            self.release = asyncio.Event()
+
+        async def invoke(self, name: str, batch: Any) -> Invocation:
+            self.running += 1
+            self.most = max(self.most, self.running)
+            await self.release.wait()
+            self.running -= 1
+            return Invocation()
+
+    async def scenario() -> tuple[int, int, int]:
+        functions = Functions()
+        queue = ShardQueue(Where("eu-west-1", "123456789012", "news"))
+        consumer = ShardConsumer(queue, lambda: functions)  # type: ignore[arg-type,return-value]
+        consumer.maximum_concurrency = 2
+        queue.put([f"shard{i}" for i in range(50)])  # 5 batches of 10
+        for _ in range(50):
+            await asyncio.sleep(0)
+        held = functions.running
+        functions.release.set()
+        while queue.pending:
+            await asyncio.sleep(0)
+        await consumer.stop()
+        return held, functions.most, queue.sent
+
+    assert asyncio.run(scenario()) == (2, 2, 50)

@@ -7,7 +7,9 @@ in batches of up to ten as the SQS event Lambda would build (`ApproximateReceive
 included), and settles each batch with the function's partial batch response: a message it
 lists is delivered again, and after `FAN_OUT_MAX_RECEIVES` deliveries it goes to
 `dead_letters` (the template's dead-letter queue). A message's delay is kept: it is not
-handed out before it is due.
+handed out before it is due, and a message delivered again waits `visibility_s` first, as
+SQS keeps it invisible for the queue's visibility timeout (the template's is six times the
+fan-out function's timeout; locally `LOCAL_VISIBILITY_S`, so a retry shows within seconds).
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from runtime.contract import FAN_OUT_BATCH_SIZE, FAN_OUT_MAX_RECEIVES
 
 from ..sources.events import FAN_OUT_SPEC, Where, sqs_record
 
+LOCAL_VISIBILITY_S = 1.0
+"""Seconds a failed message waits before it is delivered again, in place of the visibility
+timeout (minutes on AWS)."""
+
 
 @dataclass
 class _Message:
@@ -33,9 +39,12 @@ class _Message:
 class ShardQueue:
     """Shard messages waiting for the fan-out function; safe to use from several threads."""
 
-    def __init__(self, where: Where, clock: Any = time.monotonic) -> None:
+    def __init__(
+        self, where: Where, clock: Any = time.monotonic, visibility_s: float = LOCAL_VISIBILITY_S
+    ) -> None:
         self._where = where
         self._clock = clock
+        self.visibility_s = visibility_s
         self._lock = threading.Lock()
         self._waiting: list[_Message] = []
         self._out: dict[str, _Message] = {}
@@ -90,7 +99,7 @@ class ShardQueue:
                 if message.receives >= FAN_OUT_MAX_RECEIVES:
                     self.dead_letters.append(message.body)
                 else:
-                    message.due = now
+                    message.due = now + self.visibility_s
                     self._waiting.append(message)
 
     @property

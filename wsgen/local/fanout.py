@@ -4,7 +4,9 @@
 emulator's is a `wsgen.gateway.fanout.ShardQueue`. `ShardConsumer` is Lambda's SQS poller for
 it: it takes each batch (up to ten messages) once due, invokes `wsgen_fan_out` with it on the
 invoker's worker threads, as any event handler (its timeout enforced, a log line), and
-settles the batch with the function's partial batch response.
+settles the batch with the function's partial batch response. At most `maximum_concurrency`
+batches run at once when it is set (`[functions.wsgen_fan_out] maximum_concurrency`, the
+mapping's `ScalingConfig`); unset, every due batch starts (AWS's poller ramps up from 5).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class ShardConsumer:
         self._ready = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         self._runs: set[asyncio.Task[None]] = set()
+        self.maximum_concurrency: int | None = None
+        """Batches run at once at most (None: no cap)."""
         self._poller = self._loop.create_task(self._poll())
         queue.on_put = self._wake
 
@@ -40,16 +44,24 @@ class ShardConsumer:
     async def _poll(self) -> None:
         while True:
             self._ready.clear()
+            cap = self.maximum_concurrency
+            if cap is not None and len(self._runs) >= cap:
+                await self._ready.wait()  # a run ending sets it
+                continue
             batch = self.queue.take()
             if batch is not None:
                 run = self._loop.create_task(self._run(batch))
                 self._runs.add(run)
-                run.add_done_callback(self._runs.discard)
+                run.add_done_callback(self._done)
                 continue
             due = self.queue.next_due()
             wait = None if due is None else max(0.0, due - time.monotonic())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._ready.wait(), wait)
+
+    def _done(self, run: asyncio.Task[None]) -> None:
+        self._runs.discard(run)
+        self._ready.set()
 
     async def _run(self, batch: dict[str, Any]) -> None:
         functions = self._functions()

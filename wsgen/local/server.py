@@ -23,7 +23,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from runtime import App
-from runtime.contract import DYNAMODB_ENDPOINT_ENV, MAX_MESSAGE_BYTES, AppSpec
+from runtime.contract import DYNAMODB_ENDPOINT_ENV, FAN_OUT_FUNCTION, MAX_MESSAGE_BYTES, AppSpec
 from runtime.dynamodb import DynamoDBStore
 from runtime.store import ConnectionStore
 
@@ -248,6 +248,14 @@ class Emulator:
             where = Where(region or DEFAULT_REGION, ACCOUNT_ID, app.app_name)
             self.fan_out_queue = ShardQueue(where)
             self._shards = ShardConsumer(self.fan_out_queue, lambda: self.functions)
+        if self._shards is not None:
+            consumer = spec.function(FAN_OUT_FUNCTION)
+            settings = load_settings(self.app_dir, self.stage)
+            self._shards.maximum_concurrency = (
+                None
+                if consumer is None
+                else settings.handler_settings(consumer).maximum_concurrency
+            )
         self.background.on_shards = None if self.fan_out_queue is None else self.fan_out_queue.put
         app.use_background(self.background)
         throttle = self._throttle()
