@@ -15,6 +15,7 @@ import time
 import pytest
 import websockets
 
+from tests.support.local import reaped
 from tests.support.paths import APPS, ROOT
 from tests.support.rawclient import client_frame
 from wsgen.cli import main
@@ -61,7 +62,7 @@ def _serve_recorder(app: str = "recorder") -> tuple[subprocess.Popen[str], list[
 
 def test_ctrl_c_closes_connections_with_1001_runs_disconnect_and_exits_0():
     process, lines = _serve_recorder()
-    try:
+    with reaped(process):
         url = lines[1].split()[2]
         assert url.startswith("ws://127.0.0.1:") and url.endswith("/local")
         assert "Management API:  http://127.0.0.1:" in lines[2]
@@ -76,10 +77,6 @@ def test_ctrl_c_closes_connections_with_1001_runs_disconnect_and_exits_0():
 
         assert asyncio.run(body()) == 1001
         output, _ = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert process.returncode == 0
     assert "disconnected" in output  # the handler's print shows in the log
     assert "$disconnect" in output and "1001" in output
@@ -91,7 +88,7 @@ def test_ctrl_c_with_a_stuck_handler_exits_promptly(presses):
     """One Ctrl-C: $disconnect after the grace, exit 0. A second: exit 130 at once."""
     process, lines = _serve_recorder()
     url = lines[1].split()[2]
-    try:
+    with reaped(process):
 
         async def body():
             async with websockets.connect(url) as ws:
@@ -106,10 +103,6 @@ def test_ctrl_c_with_a_stuck_handler_exits_promptly(presses):
         # The handler is stuck for 60 s: exiting at all within these bounds means nobody
         # waited for it (what the output says is the behaviour; no timing is asserted).
         output, _ = process.communicate(timeout=15)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     if presses == 1:
         assert process.returncode == 0, output
         assert "$disconnect" in output and "still running" in output
@@ -125,16 +118,12 @@ def test_one_ctrl_c_stops_an_import_that_never_finishes(tmp_path):
         [sys.executable, "-m", "wsgen.cli", "local", "--app-dir", str(tmp_path), "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env,
     )  # fmt: skip
-    try:
+    with reaped(process):
         assert process.stdout is not None
         notice = process.stdout.readline()  # after 3 s: what the import waits on
         assert "still importing app.py" in notice and "time.sleep(120)" in notice
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=10)  # one Ctrl-C is enough
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert process.returncode == 130, output
     assert "Traceback" not in output
 
@@ -194,16 +183,12 @@ def test_clients_resetting_mid_frame_leave_no_traceback():
     """Closed browser tabs: each gets its $disconnect (1006) and nothing else is printed."""
     process, lines = _serve_recorder("echoer")
     port = int(lines[1].split()[2].rsplit(":", 1)[1].split("/")[0])
-    try:
+    with reaped(process):
         for _ in range(30):
             _reset_after_half_close(port)
         time.sleep(0.5)  # the emulator ends the sessions (no timing is asserted)
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert process.returncode == 0, output
     assert "Traceback" not in output and "never retrieved" not in output, output
     assert "Transport endpoint is not connected" not in output

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import websockets
 
-from tests.support.local import run, start
+from tests.support.local import reaped, run, start
 from tests.support.paths import APPS, EVENTS, ROOT
 from wsgen.cli import main
 from wsgen.local import EventLog
@@ -47,7 +47,7 @@ def test_a_schedule_and_wsgen_invoke_push_to_a_connected_client():
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
     assert process.stdout is not None
-    try:
+    with reaped(process):
         banner = [process.stdout.readline()]
         while not banner[-1].startswith("  Ctrl-C"):  # the banner's last line
             banner.append(process.stdout.readline())
@@ -69,10 +69,6 @@ def test_a_schedule_and_wsgen_invoke_push_to_a_connected_client():
         tick, invoked, result = asyncio.run(body())
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert set(tick) == {"tick"} and tick["tick"].endswith("Z")
     assert (invoked.returncode, invoked.stderr) == (0, "")
     assert json.loads(invoked.stdout) == {"batchItemFailures": []}

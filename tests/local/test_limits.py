@@ -14,7 +14,7 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
-from tests.support.local import run, start
+from tests.support.local import reaped, run, start
 from tests.support.paths import APPS, ROOT
 from wsgen.local import EventLog, running
 from wsgen.local.limits import raise_open_file_limit
@@ -55,7 +55,7 @@ def test_out_of_file_descriptors_is_logged_once_and_serving_goes_on():
         [sys.executable, "-c", SERVE, str(APPS)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env,
     )  # fmt: skip
-    try:
+    with reaped(process):
         assert process.stdout is not None
         lines = [process.stdout.readline() for _ in range(4)]
         url = lines[1].split()[2]
@@ -76,10 +76,6 @@ def test_out_of_file_descriptors_is_logged_once_and_serving_goes_on():
         held, echoed = run(body, timeout=60)
         process.send_signal(2)
         output, _ = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert 0 < held < 80
     assert echoed == "back"
     assert output.count("out of file descriptors") == 1, output[-2000:]

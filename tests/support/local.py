@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -42,3 +44,14 @@ def management_client(emulator: Emulator, pool: int = 10) -> Any:
 def run(coroutine_factory: Callable[[], Any], timeout: float = 30) -> Any:
     """Run an async test body with a bound."""
     return asyncio.run(asyncio.wait_for(coroutine_factory(), timeout))
+
+
+@contextlib.contextmanager
+def reaped(process: subprocess.Popen[str]) -> Iterator[subprocess.Popen[str]]:
+    """`process` (a `wsgen local` a test started), killed and reaped if still running after."""
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
