@@ -6,6 +6,7 @@ The handler runs inside the emulator, so what it sends reaches real `websockets`
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import signal
@@ -82,7 +83,9 @@ def test_a_schedule_and_wsgen_invoke_push_to_a_connected_client():
 
 @pytest.fixture
 def pusher():
-    with start("pusher", schedules=False) as emulator:
+    # The emulator's log (a failed handler's traceback) apart from what `wsgen invoke` prints.
+    log = EventLog(io.StringIO(), quiet=True)
+    with start("pusher", schedules=False, log=log) as emulator:
         yield emulator
 
 

@@ -20,10 +20,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..gateway.authorizer import refuses
 from ..gateway.context import LambdaContext
 from ..gateway.events import new_uuid
 from ..gateway.outcomes import Outcome
 from ..gateway.timeouts import Limit
+from .log import EventLog
 
 Job = Callable[[], Callable[[], None]]
 """Runs a handler on a worker thread; returns what hands its outcome to the event loop."""
@@ -32,7 +34,10 @@ Job = Callable[[], Callable[[], None]]
 class Invoker:
     """Calls `app(event, context)` on a worker thread and awaits the outcome."""
 
-    def __init__(self, workers: int, region: str, account_id: str) -> None:
+    def __init__(
+        self, workers: int, region: str, account_id: str, log: EventLog | None = None
+    ) -> None:
+        self._log = log
         self._capacity = asyncio.Semaphore(workers)
         self._keep_idle = workers
         self._region = region
@@ -137,10 +142,19 @@ class Invoker:
         except BaseException as exc:
             # The handler's failure is the invocation's outcome, as in Lambda, even
             # `sys.exit()` (SystemExit) or KeyboardInterrupt: it must not stop the emulator.
+            # Lambda logs its traceback; the emulator's log is that log. An authorizer's
+            # Unauthorized is its everyday refusal: no traceback for it.
+            if self._log is not None and not _refusal(event, exc):
+                self._log.failure(exc)
             return Outcome(error=exc)
         finally:
             with self._lock:
                 self._running -= 1
+
+
+def _refusal(event: Any, error: BaseException) -> bool:
+    """Whether `error` is an authorizer (its event has a `methodArn`) refusing a client."""
+    return isinstance(event, dict) and "methodArn" in event and refuses(error)
 
 
 def _settle(future: asyncio.Future[Outcome], outcome: Outcome) -> None:

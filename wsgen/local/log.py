@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
+import traceback
+from pathlib import Path
+from types import TracebackType
 from typing import TextIO
+
+import runtime
+
+_INTERNAL = tuple(str(Path(p)) + os.sep for p in (runtime.__path__[0], Path(__file__).parents[1]))
+"""The directories of wsgen's own frames (runtime/ and wsgen/), left out of tracebacks."""
 
 
 class EventLog:
@@ -36,3 +45,20 @@ class EventLog:
 
     def error(self, message: str) -> None:
         self._write(message)
+
+    def failure(self, error: BaseException) -> None:
+        """The traceback of an invocation that raised, as Lambda writes it to CloudWatch.
+
+        The frames of wsgen's emulator and runtime before the app's first frame are left
+        out: what remains starts in the app's code.
+        """
+        self._write("".join(_traceback(error)).rstrip("\n"))
+
+
+def _traceback(error: BaseException) -> list[str]:
+    tb: TracebackType | None = error.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_INTERNAL):
+        tb = tb.tb_next
+    # All wsgen's own (a bug in wsgen, or an error it raised for the app): keep them all.
+    shown = error.__traceback__ if tb is None else tb
+    return traceback.format_exception(type(error), error, shown)

@@ -262,7 +262,7 @@ class Emulator:
         access = self._access(spec, region)
         if self._driver is None:
             region = region or DEFAULT_REGION
-            self._invoker = Invoker(self.workers, region, ACCOUNT_ID)
+            self._invoker = Invoker(self.workers, region, ACCOUNT_ID, self.log)
             api = Api(API_ID, region, self.stage, forwarded_proto="http", forwarded_port=self.port)
             self._driver = Driver(
                 app,

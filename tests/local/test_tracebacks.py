@@ -1,0 +1,119 @@
+"""A handler that raises under `wsgen local`: its traceback in the log, as Lambda's log has it.
+
+Lambda writes an unhandled exception's traceback to CloudWatch; the emulator's log plays
+that log, for every kind of invocation, starting at the app's own code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from pathlib import Path
+
+import pytest
+import websockets
+
+from tests.support.local import run
+from wsgen.cli import main
+from wsgen.local import EventLog, running
+
+APP = """\
+from runtime import App, AuthResponse
+
+app = App("boom", debug=True)
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.ws_authorizer(identity_sources=["route.request.querystring.token"])
+def authorize(event):
+    if event.query_params["token"] == "auth":
+        return {}["in_authorizer"]
+    return AuthResponse.allow("someone", {"token": event.query_params["token"]})
+
+
+@app.on_ws_connect()
+def connect(event):
+    if event.query_params["token"] == "connect":
+        return {}["in_connect"]
+
+
+@app.on_ws_connected()
+def connected(event):
+    return {}["in_connected"]
+
+
+@app.on_ws_message(route="go")
+def go(event):
+    work.delay()
+    return {}["in_message"]
+
+
+@app.task()
+def work():
+    return {}["in_task"]
+
+
+@app.schedule("rate(1 hour)")
+def tick(event):
+    return {}["in_schedule"]
+"""
+
+CASES = {
+    "in_authorizer": "authorize",
+    "in_connect": "connect",
+    "in_connected": "connected",
+    "in_message": "go",
+    "in_task": "work",
+    "in_schedule": "tick",
+}
+
+
+def test_every_kind_of_failed_invocation_logs_its_traceback(tmp_path: Path):
+    (tmp_path / "app.py").write_text(APP)
+    log = tmp_path / "log.txt"
+    with (
+        open(log, "w") as stream,
+        running(tmp_path, "app:app", log=EventLog(stream), schedules=False) as emulator,
+    ):
+        url = emulator.url
+
+        async def body() -> None:
+            for token in ("auth", "connect"):
+                with pytest.raises(websockets.InvalidStatus):
+                    async with websockets.connect(f"{url}?token={token}"):
+                        pass
+            async with websockets.connect(f"{url}?token=ok") as ws:
+                await ws.send(json.dumps({"action": "go"}))
+                assert "Internal server error" in str(await ws.recv())
+                # The task and on_ws_connected run on after the reply: wait for their lines.
+                while not all(key in log.read_text() for key in ("in_task", "in_connected")):
+                    await asyncio.sleep(0.05)
+
+        run(body)
+        assert main(["invoke", "tick", "--port", str(emulator.port)]) == 1
+    text = log.read_text()
+    for key, function in CASES.items():
+        # The traceback starts in the app's code: no frame of wsgen's emulator or runtime.
+        pattern = (
+            r"Traceback \(most recent call last\):\n"
+            rf'  File "{re.escape(str(tmp_path / "app.py"))}", line \d+, in {function}\n'
+            rf".*\n(?:.*\n)*?KeyError: '{key}'"
+        )
+        assert re.search(pattern, text), f"no traceback for {function} in:\n{text}"
+
+
+def test_an_authorizer_refusing_logs_no_traceback(tmp_path: Path):
+    refusing = APP.replace('return {}["in_authorizer"]', 'raise Exception("Unauthorized")')
+    (tmp_path / "app.py").write_text(refusing)
+    log = tmp_path / "log.txt"
+    with open(log, "w") as stream, running(tmp_path, "app:app", log=EventLog(stream)) as emulator:
+
+        async def body() -> None:
+            with pytest.raises(websockets.InvalidStatus):
+                async with websockets.connect(f"{emulator.url}?token=auth"):
+                    pass
+
+        run(body)
+    assert "401 refused" in log.read_text()
+    assert "Traceback" not in log.read_text()
