@@ -27,6 +27,7 @@ from .exceptions import (
     ExperimentalFeatureError,
     InvalidMiddlewareError,
     InvalidRouteError,
+    refuse_uncalled,
 )
 from .functions import EventSources
 from .management import WebsocketAPI
@@ -249,7 +250,9 @@ class App(EventSources):
             InvalidRouteError: `authorizer` is not an `IAMAuthorizer`, or `api_key_required`
                 is not a bool.
             ConflictingAuthorizationError: IAM, and the app has a `ws_authorizer`.
+            RegistrationError: written `@app.on_ws_connect`, without its parentheses.
         """
+        refuse_uncalled("on_ws_connect", authorizer)
         if authorizer is not None:
             from .auth import IAMAuthorizer  # only apps that use it pay for the module
 
@@ -280,14 +283,16 @@ class App(EventSources):
         With `reply=True` the route is two-way: the handler's return value (str, bytes or
         a JSON-serialisable value) is sent back to the caller.
         """
+        refuse_uncalled("on_ws_message", route, 'route="NAME"')
         validate_route_key(route)
         return self._decorator(route, reply=reply)
 
-    def on_ws_disconnect(self) -> Callable[[H], H]:
+    def on_ws_disconnect(self, _uncalled: object = None, /) -> Callable[[H], H]:
         """Register the `$disconnect` handler (API Gateway calls it on a best-effort basis)."""
+        refuse_uncalled("on_ws_disconnect", _uncalled)
         return self._decorator(DISCONNECT, reply=False)
 
-    def on_ws_connected(self) -> Callable[[H], H]:
+    def on_ws_connected(self, _uncalled: object = None, /) -> Callable[[H], H]:
         """Register the handler that runs once a connection is open, where `send()` works.
 
         It gets the `$connect` event (`event.connection_id`, headers, query string,
@@ -296,6 +301,7 @@ class App(EventSources):
         `wsgen local` and `wsgen.testing.Client` it runs right after the handshake. Its
         return value is ignored.
         """
+        refuse_uncalled("on_ws_connected", _uncalled)
 
         def register(handler: H) -> H:
             self.add_connected(handler)
@@ -329,6 +335,7 @@ class App(EventSources):
         task runs in an asynchronous invocation, up to its function's timeout (at most 15
         minutes), and may `send()` its progress and result. Arguments must be JSON values.
         """
+        refuse_uncalled("task", name)
 
         def register(function: Callable[..., Any]) -> Task:
             from .tasks import Task
@@ -353,6 +360,7 @@ class App(EventSources):
         """
         from .auth import validate_identity_sources
 
+        refuse_uncalled("ws_authorizer", identity_sources, "identity_sources=[...]")
         sources = validate_identity_sources(identity_sources)
 
         def register(handler: H) -> H:

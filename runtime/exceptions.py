@@ -288,6 +288,19 @@ class RegistrationError(WebsocketError, ValueError):
     """A handler, route or middleware the app refuses to register."""
 
 
+def refuse_uncalled(decorator: str, first: object, arguments: str = "") -> None:
+    """Refuse `@app.task` written without its parentheses: Python then passes the function
+    where the decorator's first argument goes (one `callable()` test, at registration).
+
+    Raises:
+        RegistrationError: `first` is a function (or another callable).
+    """
+    if callable(first):
+        raise RegistrationError(
+            f"@app.{decorator} must be called: write @app.{decorator}({arguments})"
+        )
+
+
 class DuplicateHandlerError(RegistrationError):
     """A second handler for a route (or a second authorizer): an API has one of each.
 

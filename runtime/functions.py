@@ -10,7 +10,7 @@ change: these functions never reach it.
 from __future__ import annotations
 
 from .contract import CW_EVENT, DYNAMODB, FAN_OUT, LAMBDA_FUNCTION, SCHEDULE, SNS, SQS, TASK
-from .exceptions import FunctionNotFoundError, RegistrationError
+from .exceptions import FunctionNotFoundError, RegistrationError, refuse_uncalled
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -92,6 +92,7 @@ class EventSources:
         self, expression: str | Rate | Cron, name: str | None = None, description: str = ""
     ) -> Callable[[H], H]:
         """Run the handler on a `rate(...)` or `cron(...)` schedule; it gets a `CloudWatchEvent`."""
+        refuse_uncalled("schedule", expression, '"rate(5 minutes)"')
         if not isinstance(expression, str):
             expression = expression.to_string()
         return self._function(SCHEDULE, name, expression=expression, description=description)
@@ -106,6 +107,7 @@ class EventSources:
     ) -> Callable[[H], H]:
         """Handle batches of an SQS queue (`queue` by name, created by the template, or
         `queue_arn`); the handler gets an `SQSEvent`."""
+        refuse_uncalled("on_sqs_message", queue, 'queue="NAME"')
         return self._function(
             SQS,
             name,
@@ -117,12 +119,14 @@ class EventSources:
 
     def on_sns_message(self, topic: str, name: str | None = None) -> Callable[[H], H]:
         """Handle an SNS topic's messages (a name, created by the template, or an ARN)."""
+        refuse_uncalled("on_sns_message", topic, 'topic="NAME"')
         return self._function(SNS, name, topic=topic)
 
     def on_cw_event(
         self, event_pattern: dict[str, Any], name: str | None = None
     ) -> Callable[[H], H]:
         """Handle the EventBridge events matching `event_pattern`; it gets a `CloudWatchEvent`."""
+        refuse_uncalled("on_cw_event", event_pattern, "event_pattern={...}")
         return self._function(CW_EVENT, name, event_pattern=event_pattern)
 
     def on_dynamodb_record(
@@ -133,6 +137,7 @@ class EventSources:
         name: str | None = None,
     ) -> Callable[[H], H]:
         """Handle a DynamoDB stream's records; the handler gets a `DynamoDBEvent`."""
+        refuse_uncalled("on_dynamodb_record", stream_arn, 'stream_arn="ARN"')
         return self._function(
             DYNAMODB,
             name,
@@ -143,6 +148,7 @@ class EventSources:
 
     def lambda_function(self, name: str | None = None) -> Callable[[H], H]:
         """A plain Lambda function of the app: the handler takes `(event, context)`."""
+        refuse_uncalled("lambda_function", name)
         return self._function(LAMBDA_FUNCTION, name)
 
     def _function(self, kind: str, name: str | None, **options: Any) -> Callable[[H], H]:

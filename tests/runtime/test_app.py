@@ -457,3 +457,32 @@ def test_a_reply_of_exactly_128_kb_goes_through(load_event):
         return b"\x00" * MAX_MESSAGE_BYTES
 
     assert app(load_event("message_default.json"), None)["isBase64Encoded"] is True
+
+
+UNCALLED = {
+    "task": "@app.task()",
+    "on_sqs_message": '@app.on_sqs_message(queue="NAME")',
+    "on_sns_message": '@app.on_sns_message(topic="NAME")',
+    "on_cw_event": "@app.on_cw_event(event_pattern={...})",
+    "on_dynamodb_record": '@app.on_dynamodb_record(stream_arn="ARN")',
+    "lambda_function": "@app.lambda_function()",
+    "schedule": '@app.schedule("rate(5 minutes)")',
+    "on_ws_message": '@app.on_ws_message(route="NAME")',
+    "on_ws_connect": "@app.on_ws_connect()",
+    "on_ws_disconnect": "@app.on_ws_disconnect()",
+    "on_ws_connected": "@app.on_ws_connected()",
+    "ws_authorizer": "@app.ws_authorizer(identity_sources=[...])",
+}
+
+
+@pytest.mark.parametrize(("decorator", "written"), UNCALLED.items())
+def test_a_decorator_used_without_parentheses_is_refused(decorator: str, written: str):
+    app = App("uncalled")
+
+    def handler(event: object) -> None: ...
+
+    with pytest.raises(RegistrationError) as caught:
+        getattr(app, decorator)(handler)
+    assert str(caught.value) == f"@app.{decorator} must be called: write {written}"
+    assert isinstance(caught.value, WebsocketError)
+    assert app.spec().routes == () and app.spec().functions == ()
