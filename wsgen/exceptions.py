@@ -8,11 +8,13 @@ WsgenError
 ├── LintError           `wsgen template --lint`: cfn-lint found errors or warnings
 ├── EventHandlerError   an event handler's decorator arguments would fail at deploy time
 ├── ScaffoldError       `wsgen new` cannot write the project (bad name, directory exists)
-├── PortInUseError      `wsgen local` cannot listen on its address (pick another --port)
+├── PortInUseError      `wsgen local` cannot listen on its address (pick another --port/--host)
 └── EmbeddedDynamoDBError  the embedded DynamoDB needs moto (pip install 'wsgen[local]')
 """
 
 from __future__ import annotations
+
+import errno as errno_codes
 
 
 class WsgenError(Exception):
@@ -92,12 +94,14 @@ class ScaffoldError(WsgenError):
 class PortInUseError(WsgenError):
     """The emulator's address is taken (or cannot be listened on)."""
 
-    def __init__(self, host: str, port: int, reason: str) -> None:
+    def __init__(self, host: str, port: int, reason: str, errno: int | None = None) -> None:
         super().__init__(host, port, reason)
-        self.host, self.port, self.reason = host, port, reason
+        self.host, self.port, self.reason, self.errno = host, port, reason, errno
 
     def __str__(self) -> str:
-        return f"cannot listen on {self.host}:{self.port}: {self.reason}; pick another --port"
+        # EADDRNOTAVAIL: no interface of this machine has that address; the port is fine.
+        flag = "--host" if self.errno == errno_codes.EADDRNOTAVAIL else "--port"
+        return f"cannot listen on {self.host}:{self.port}: {self.reason}; pick another {flag}"
 
 
 class EventHandlerError(WsgenError):

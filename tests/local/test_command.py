@@ -32,6 +32,28 @@ def test_port_in_use_is_one_error_line(capsys):
     assert out == ""
     assert err.startswith("error: ") and err.count("\n") == 1
     assert f"127.0.0.1:{port}" in err
+    assert err.endswith("; pick another --port\n")
+
+
+@pytest.mark.parametrize("command", ["local", "invoke"])
+@pytest.mark.parametrize("port", ["99999", "-1", "eighty"])
+def test_a_port_out_of_range_is_an_argument_error(capsys, command, port):
+    argv = [command, *(["jobs"] if command == "invoke" else []), "--port", port]
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last.startswith(f"wsgen {command}: error: argument --port: ")
+    assert "0-65535" in last
+
+
+def test_an_address_of_no_interface_asks_for_another_host(capsys):
+    # 10.255.255.1 is no address of this machine: bind fails with EADDRNOTAVAIL.
+    argv = ["local", "--app-dir", str(APPS), "--app", "recorder:app", "--host", "10.255.255.1"]
+    assert main([*argv, "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot listen on 10.255.255.1:0: ")
+    assert err.endswith("; pick another --host\n") and err.count("\n") == 1
 
 
 def test_app_that_fails_to_load_is_one_error_line(capsys):

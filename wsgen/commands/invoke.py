@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from . import port
+
 NAME = "invoke"
 HELP = "deliver an event to an event handler of the app running in wsgen local"
 EPILOG = """\
@@ -31,7 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host", default="127.0.0.1", help="where wsgen local listens (default: 127.0.0.1)"
     )
-    parser.add_argument("--port", type=int, default=8000, help="wsgen local's port (default: 8000)")
+    parser.add_argument(
+        "--port", type=port, default=8000, help="wsgen local's port (default: 8000)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

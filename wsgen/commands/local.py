@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from . import port
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from runtime.contract import AppSpec
@@ -35,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
     )
     parser.add_argument(
-        "--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)"
+        "--port", type=port, default=8000, help="port (default: 8000; 0 picks a free one)"
     )
     parser.add_argument(
         "--stage", default="local", metavar="NAME", help="stage name in the URLs (default: local)"

@@ -187,7 +187,8 @@ class Emulator:
                 self._serve_client, self.host, self.port, limit=64 * 1024
             )
         except OSError as exc:
-            raise PortInUseError(self.host, self.port, exc.strerror or str(exc)) from exc
+            reason = exc.strerror or str(exc)
+            raise PortInUseError(self.host, self.port, reason, exc.errno) from exc
         self.port = self._server.sockets[0].getsockname()[1]
         region = prepare_environment(self.endpoint)
         try:
