@@ -1,18 +1,21 @@
 """The files `wsgen new NAME` writes: a small working app, its tests, settings and README.
 
-Each file is a string with `{{name}}` where the project's name goes, `{{wsgen_version}}` this
-wsgen's version and `{{python}}` this Python's `X.Y` (plain replacement, so the files keep
-their own braces).
+Each file is a string with `{{name}}` where the project's name goes, `{{wsgen_requirement}}`
+the line installing this wsgen (`wsgen_requirement`) and `{{python}}` this Python's `X.Y`
+(plain replacement, so the files keep their own braces).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import sys
 import tempfile
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .exceptions import ScaffoldError
@@ -116,9 +119,10 @@ log_retention_days = 90
 
 REQUIREMENTS_DEV_TXT = """\
 # What tests and CI need beyond requirements.txt (none of it goes to Lambda): wsgen, with
-# cfn-lint for `wsgen template --lint`, and pytest. If you install wsgen from elsewhere
-# (a Git URL, a private index), write that here instead.
-wsgen[lint]=={{wsgen_version}}
+# cfn-lint for `wsgen template --lint`, and pytest. wsgen comes from where `wsgen new` was
+# installed from; if you install it from elsewhere (a Git URL, a private index), write that
+# here instead.
+{{wsgen_requirement}}
 pytest
 """
 
@@ -159,6 +163,10 @@ the handlers.
 
 `tests/test_app.py` connects to the app in memory with `wsgen.testing.Client`: no network,
 no AWS account.
+
+`requirements-dev.txt` installs wsgen from where `wsgen new` came from: its version from a
+package index, or the Git URL or directory it was installed from. A directory is on your
+machine only: for CI, replace it with a URL CI can reach (`wsgen[lint] @ git+https://...`).
 
 ## Run locally
 
@@ -248,9 +256,54 @@ def create_project(name: str, parent: Path) -> Path:
     return target
 
 
+def wsgen_requirement(direct_url: dict[str, Any] | None = None) -> str:
+    """The requirements line installing `wsgen[lint]` from where this wsgen came from.
+
+    pip records a wsgen installed from a URL, a Git repository or a directory (an editable
+    checkout too) in its `direct_url.json` (PEP 610); one from an index has none, and the
+    line pins its version. `direct_url` stands for that file's JSON (tests); by default it
+    is read from the installed distribution.
+    """
+    if direct_url is None:
+        direct_url = _installed_direct_url()
+    url = direct_url.get("url") if direct_url else None
+    if not isinstance(url, str):
+        return f"wsgen[lint]=={__version__}"
+    vcs = direct_url.get("vcs_info") if direct_url else None
+    if isinstance(vcs, dict):
+        commit = vcs.get("commit_id")
+        at = f"@{commit}" if isinstance(commit, str) else ""
+        return f"wsgen[lint] @ {vcs.get('vcs', 'git')}+{url}{at}"
+    if url.startswith("file://"):
+        comment = (
+            "# wsgen runs from this directory on this machine; for CI, write a URL it can "
+            "reach,\n# such as wsgen[lint] @ git+https://github.com/OWNER/wsgen@COMMIT\n"
+        )
+        return f"{comment}wsgen[lint] @ {url}"
+    return f"wsgen[lint] @ {url}"
+
+
+def _installed_direct_url() -> dict[str, Any] | None:
+    # The first wsgen holding the file: a checkout's own `wsgen.egg-info` (setuptools'
+    # leftover of an editable install) comes first when the checkout is on sys.path.
+    texts = (d.read_text("direct_url.json") for d in metadata.distributions(name="wsgen"))
+    text = next((text for text in texts if text), None)
+    if text is None:
+        return None
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None
+
+
 def _fill(text: str, name: str) -> str:
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
-    values = {"name": name, "wsgen_version": __version__, "python": python}
+    values = {
+        "name": name,
+        "wsgen_requirement": wsgen_requirement(),
+        "python": python,
+    }
     for key, value in values.items():
         text = text.replace(f"{{{{{key}}}}}", value)
     return text

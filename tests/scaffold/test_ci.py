@@ -3,7 +3,11 @@
 The steps GitHub provides (checkout, setup-python) are the workflow's `uses:`; every `run:`
 step runs here in order, with this project's virtual environment as the Python it set up.
 pip runs with no index: the install step is satisfied by what that environment holds
-(wsgen[lint] at this version, pytest), so nothing is downloaded and nothing changes.
+(wsgen[lint] at this version, pytest), so nothing is downloaded and nothing changes. This
+wsgen is an editable checkout, so the project's requirement names its directory; offline,
+pip cannot build it from there (its build backend comes from an index), so that run pins
+the version the environment holds instead; `test_the_wsgen_requirement_resolves_here`
+checks the line itself.
 """
 
 from __future__ import annotations
@@ -11,14 +15,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
 
+from tests.support.paths import ROOT
 from wsgen import __version__
 from wsgen.cli import main
+from wsgen.scaffold import wsgen_requirement
 from wsgen.settings import RUNTIMES
 
 WORKFLOW = ".github/workflows/ci.yml"
@@ -57,7 +67,21 @@ def test_the_workflow_sets_up_this_python_and_runs_tests_then_the_linted_templat
         "wsgen template --lint -o template.yaml",
     ]
     requirements = (project / "requirements-dev.txt").read_text().splitlines()
-    assert f"wsgen[lint]=={__version__}" in requirements and "pytest" in requirements
+    assert wsgen_requirement().splitlines()[-1] in requirements and "pytest" in requirements
+
+
+def test_the_wsgen_requirement_resolves_here(project: Path) -> None:
+    """The line names wsgen with its lint extra, where this wsgen was installed from: this
+    checkout (tests run on an editable install), a directory pip can install wsgen from."""
+    lines = (project / "requirements-dev.txt").read_text().splitlines()
+    [line] = [line for line in lines if line.startswith("wsgen")]
+    requirement = Requirement(line)
+    assert (requirement.name, requirement.extras) == ("wsgen", {"lint"})
+    assert requirement.url is not None and requirement.url.startswith("file://")
+    directory = Path(url2pathname(urlsplit(requirement.url).path))
+    assert directory == ROOT
+    project_table = tomllib.loads((directory / "pyproject.toml").read_text())["project"]
+    assert project_table["name"] == "wsgen" and "lint" in project_table["optional-dependencies"]
 
 
 @pytest.mark.external  # the workflow's pip install, pytest and wsgen in subprocesses
@@ -69,6 +93,10 @@ def test_the_workflows_commands_pass_on_a_fresh_project(project: Path) -> None:
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
+    dev = project / "requirements-dev.txt"
+    pinned = [f"wsgen[lint]=={__version__}" if line.startswith("wsgen") else line
+              for line in dev.read_text().splitlines()]  # fmt: skip
+    dev.write_text("\n".join(pinned) + "\n")  # offline: see the module's docstring
     outputs = []
     for step in steps(project):
         if "run" not in step:

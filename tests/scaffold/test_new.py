@@ -10,8 +10,9 @@ import sys
 import pytest
 
 from tests.support.paths import ROOT
+from wsgen import __version__
 from wsgen.cli import main
-from wsgen.scaffold import FILES
+from wsgen.scaffold import FILES, wsgen_requirement
 
 
 @pytest.fixture
@@ -114,3 +115,25 @@ def test_refuses_missing_parent(tmp_path, capsys):
     assert main(["new", "demo", "--dir", str(tmp_path / "nope")]) == 1
     assert capsys.readouterr().err.startswith("error: --dir ")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "line"),
+    [
+        (None, f"wsgen[lint]=={__version__}"),  # from an index: pip records no URL
+        (
+            {"url": "https://github.com/o/wsgen", "vcs_info": {"vcs": "git", "commit_id": "c0"}},
+            "wsgen[lint] @ git+https://github.com/o/wsgen@c0",
+        ),
+        (
+            {"url": "https://example.com/wsgen-0.1.0.tar.gz", "archive_info": {}},
+            "wsgen[lint] @ https://example.com/wsgen-0.1.0.tar.gz",
+        ),
+        (
+            {"url": "file:///src/wsgen", "dir_info": {"editable": True}},
+            "wsgen[lint] @ file:///src/wsgen",
+        ),
+    ],
+)
+def test_the_wsgen_requirement_installs_from_where_wsgen_came_from(direct_url, line):
+    assert wsgen_requirement(direct_url or {}).splitlines()[-1] == line
