@@ -50,12 +50,18 @@ class WebsocketError(Exception):
 class WebsocketDisconnectedError(WebsocketError):
     """The client is gone: API Gateway answered 410 for this connection."""
 
-    def __init__(self, connection_id: str) -> None:
+    def __init__(self, connection_id: str, reason: str | None = None) -> None:
         super().__init__(connection_id)
         self.connection_id = connection_id
+        self.reason = reason
+        """The 410's own message, when it has one (`wsgen local` and `wsgen.testing` say
+        why: a send inside `$connect`, for example)."""
 
     def __str__(self) -> str:
-        return f"connection {self.connection_id} is gone"
+        gone = f"connection {self.connection_id}"
+        if not self.reason:
+            return f"{gone} is gone"
+        return self.reason if self.reason.startswith(gone) else f"{gone} is gone: {self.reason}"
 
 
 class ManagementApiError(WebsocketError):

@@ -474,9 +474,18 @@ def _error(
 ) -> Exception:
     """The runtime's exception for an error answer of the management API."""
     if status == 410 or code == "GoneException":
-        return WebsocketDisconnectedError(connection_id)
+        return WebsocketDisconnectedError(connection_id, message)
     kind = _ERRORS.get(status, ManagementApiError)
     return kind(operation, connection_id, status, code, message, request_id)
+
+
+def _gone_reason(exc: Exception) -> str | None:
+    """A 410's message: botocore's `Error.Message`, or the in-memory client's text."""
+    answer = getattr(exc, "response", None)
+    if isinstance(answer, dict):
+        message = answer.get("Error", {}).get("Message")
+        return message if isinstance(message, str) else None
+    return str(exc) or None
 
 
 class _Direct:
@@ -568,7 +577,7 @@ class _Boto3:
         try:
             return getattr(client, operation)(ConnectionId=connection_id, **params)
         except client.exceptions.GoneException as exc:
-            raise WebsocketDisconnectedError(connection_id) from exc
+            raise WebsocketDisconnectedError(connection_id, _gone_reason(exc)) from exc
         except Exception as exc:
             answer = getattr(exc, "response", None)  # botocore's ClientError
             if not isinstance(answer, dict) or "Error" not in answer:

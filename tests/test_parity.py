@@ -161,6 +161,19 @@ def test_a_client_error_in_connect_refuses_with_its_status(frontend, parity):
     assert parity.calls() == BOTH
 
 
+def test_a_send_inside_connect_is_a_410_naming_on_ws_connected(frontend, parity):
+    link = frontend.connect(token="allow", send="1")
+    # The authorizer's input and $connect's event name the same connection.
+    connection_id = parity.EVENTS[-1]["requestContext"]["connectionId"]
+    expected = (
+        f"connection {connection_id} cannot be sent to before $connect returns; "
+        "send from @app.on_ws_connected() instead"
+    )
+    raised = parity.SEND_ERRORS
+    assert raised == [expected]
+    assert _still_open(link)  # the handshake went on: only the send was refused
+
+
 # Close codes: what the client's close frame says, and what $disconnect gets
 
 

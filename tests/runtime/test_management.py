@@ -86,6 +86,14 @@ def test_gone_becomes_websocket_disconnected_error(api, stub, call, operation):
     assert str(caught.value) == f"connection {CID} is gone"
 
 
+def test_a_gone_answer_s_own_message_is_kept_as_its_reason(api, stub):
+    stub.add_client_error("post_to_connection", "GoneException", "Gone", http_status_code=410)
+    with pytest.raises(WebsocketDisconnectedError) as caught:
+        api.send(CID, "x")
+    assert caught.value.reason == "Gone"
+    assert str(caught.value) == f"connection {CID} is gone: Gone"
+
+
 def test_other_errors_become_management_errors_with_aws_s_fields(api, stub):
     stub.add_client_error(
         "post_to_connection",

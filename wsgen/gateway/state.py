@@ -25,3 +25,17 @@ class ConnectionState(StrEnum):
     def takes_posts(self) -> bool:
         """Whether `@connections` POST and GET reach the connection (410 Gone otherwise)."""
         return self is ConnectionState.OPEN
+
+
+def gone_message(connection_id: str, state: ConnectionState | None) -> str:
+    """The message of the 410 for a connection not `OPEN` (`state` None: unknown).
+
+    Inside `$connect` the connection does not exist yet for `@connections`, as on AWS; the
+    message names where a send works. AWS's own message is not documented.
+    """
+    if state is ConnectionState.CONNECTING:
+        return (
+            f"connection {connection_id} cannot be sent to before $connect returns; "
+            "send from @app.on_ws_connected() instead"
+        )
+    return f"connection {connection_id} is gone"

@@ -20,7 +20,7 @@ import asyncio
 import email.utils
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +31,7 @@ from runtime.contract import MAX_MESSAGE_BYTES
 from ..gateway.events import new_uuid
 from ..gateway.outcomes import DELETE_CLOSE, is_text
 from ..gateway.sigv4 import shape_refusal
+from ..gateway.state import ConnectionState, gone_message
 from .connection import BufferFullError, Connection, GoneError
 
 
@@ -77,9 +78,17 @@ def signature_refusal(authorization: str | None, query: str = "") -> HttpRespons
 class ManagementApi:
     """Serves `@connections` calls against the emulator's open connections."""
 
-    def __init__(self, stage: str, connections: Mapping[str, Connection], delay_ms: float = 0):
+    def __init__(
+        self,
+        stage: str,
+        connections: Mapping[str, Connection],
+        delay_ms: float = 0,
+        connecting: Container[str] = (),
+    ):
         self.stage = stage
         self.connections = connections
+        self.connecting = connecting
+        """The ids whose handshake (the authorizer, `$connect`) is running."""
         self.delay_ms = delay_ms
         """Added to every call, to stand in for AWS's round trip (benchmarks)."""
 
@@ -131,7 +140,10 @@ class ManagementApi:
             )
         connection = self.connections.get(connection_id)
         if connection is None or not connection.is_open:
-            return error(410, "GoneException", f"connection {connection_id} is gone")
+            state = connection.state if connection is not None else None
+            if state is None and connection_id in self.connecting:
+                state = ConnectionState.CONNECTING
+            return error(410, "GoneException", gone_message(connection_id, state))
         if method == "POST":
             return await self._post(connection, body)
         if method == "GET":
@@ -143,7 +155,7 @@ class ManagementApi:
         try:
             connection.send(data, text=is_text(data))
         except GoneError:
-            return error(410, "GoneException", f"connection {connection.id} is gone")
+            return error(410, "GoneException", gone_message(connection.id, connection.state))
         except BufferFullError:
             # Nothing was queued, so botocore's retries of a 429 cannot duplicate the frame.
             message = "the WebSocket client side buffer is full"

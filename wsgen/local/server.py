@@ -116,7 +116,11 @@ class Emulator:
         API Gateway invokes them concurrently."""
         self.log = log or EventLog()
         self.connections: dict[str, Connection] = {}
-        self.management = ManagementApi(stage, self.connections, management_delay_ms)
+        self._connecting: set[str] = set()
+        """The ids whose handshake is running: not connections yet, for `@connections`."""
+        self.management = ManagementApi(
+            stage, self.connections, management_delay_ms, self._connecting
+        )
         self.background = HeldBackground()
         """The app's asynchronous invocations, run here (`@app.on_ws_connected`'s after the
         handshake)."""
@@ -595,7 +599,11 @@ class Emulator:
             request.target,
             request.method,
         )
-        verdict = await self._running_driver().open(client, upgrade)
+        self._connecting.add(client.connection_id)
+        try:
+            verdict = await self._running_driver().open(client, upgrade)
+        finally:
+            self._connecting.discard(client.connection_id)
         if not verdict.accepted:
             self.background.take_connected(client.connection_id)
             protocol.send_response(_rejection(verdict.status, verdict.body))

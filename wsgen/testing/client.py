@@ -43,7 +43,7 @@ from ..gateway.fanout import ShardQueue
 from ..gateway.outcomes import ABNORMAL_CLOSE, DELETE_CLOSE, GOING_AWAY, Frame, Outcome, Verdict
 from ..gateway.routing import Router
 from ..gateway.session import Answer, Event, Session, Steps
-from ..gateway.state import ConnectionState
+from ..gateway.state import ConnectionState, gone_message
 from ..local.environment import literal_environment
 from ..settings import load_settings
 from ..sources.checks import check_functions
@@ -559,7 +559,8 @@ class Client:
         """
         connection = self._connections.get(connection_id)
         if connection is None or not connection.state.takes_posts:
-            raise GoneException(f"connection {connection_id} is gone")
+            state = None if connection is None else connection.state
+            raise GoneException(gone_message(connection_id, state))
         return connection
 
     def post_to_connection(self, connection_id: str, frame: Frame) -> None:

@@ -4,7 +4,8 @@ each route exercises one decision API Gateway makes.
 Connect with `?token=`: `allow` (context tier/level/admin), `deny` (403), `bad`
 (UnauthorizedError, 401), `crash` (500), `vague` and `nested` (output that is no valid
 policy, 500); add `status=N` for `$connect` to answer N, `refuse=N` for it to raise a
-ClientError with status N, or `fail=1` for it to raise (502). Actions: `boom` raises, `kick`
+ClientError with status N, `fail=1` for it to raise (502), or `send=1` for it to try a
+send to its own connection (what it raised goes to `SEND_ERRORS`). Actions: `boom` raises, `kick`
 closes its own connection, `whoami` replies with the authorizer's context, `refuse`
 (one-way) and `refuse_reply` (two-way) raise a ClientError. There is no `$default`:
 anything else gets API Gateway's Forbidden frame.
@@ -13,19 +14,29 @@ anything else gets API Gateway's Forbidden frame.
 import json
 import threading
 
-from runtime import App, AuthResponse, ClientError, Response, UnauthorizedError
+from runtime import (
+    App,
+    AuthResponse,
+    ClientError,
+    Response,
+    UnauthorizedError,
+    WebsocketDisconnectedError,
+)
 
 app = App(app_name="parity")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
 
 EVENTS: list[dict] = []
 """Every raw event the app's functions got (the authorizer's too), in order."""
+SEND_ERRORS: list[str] = []
+"""What `send()` inside `$connect` raised (`?send=1`)."""
 _changed = threading.Condition()
 
 
 def reset() -> None:
     with _changed:
         EVENTS.clear()
+        SEND_ERRORS.clear()
 
 
 def record(event) -> None:
@@ -105,6 +116,11 @@ def connect(event):
         raise ClientError("not today", code="closed", status=int(query["refuse"]))
     if "status" in query:
         return Response(status_code=int(query["status"]))
+    if "send" in query:
+        try:
+            app.websocket_api.send(event.connection_id, "too early")
+        except WebsocketDisconnectedError as exc:
+            SEND_ERRORS.append(str(exc))
     return None
 
 
