@@ -192,8 +192,9 @@ def create_tables(
     `wsgen local` (DynamoDB Local with `-sharedDb`) keeps the app's data between runs.
 
     Raises:
-        ConfigError: a table's properties cannot be made locally (`source` names the file).
-        DynamoDBEndpointError: the endpoint cannot be reached or refuses a table.
+        ConfigError: a table's properties cannot be made locally (`source` names the file),
+            or the server refuses them (a ValidationException).
+        DynamoDBEndpointError: the endpoint cannot be reached or fails otherwise.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -214,7 +215,19 @@ def create_tables(
                 )
                 if ttl is not None:
                     client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
-        except (BotoCoreError, ClientError) as exc:
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            if error.get("Code") == "ValidationException":
+                # The server answered, and refused what the table's definition asks for.
+                raise ConfigError(
+                    f"'Resources.{logical_id}' (table {name}): DynamoDB refuses its "
+                    f"definition: {error.get('Message') or exc}; fix its Properties",
+                    source,
+                ) from exc
+            raise DynamoDBEndpointError(
+                client.meta.endpoint_url, f"table {name} ({logical_id}): {exc}"
+            ) from exc
+        except BotoCoreError as exc:
             raise DynamoDBEndpointError(
                 client.meta.endpoint_url, f"table {name} ({logical_id}): {exc}"
             ) from exc

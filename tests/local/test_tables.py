@@ -149,6 +149,29 @@ def test_without_moto_the_embedded_dynamodb_is_one_error_line(monkeypatch, capsy
     assert "pip install 'wsgen[local]'" in err
 
 
+def test_a_table_definition_dynamodb_refuses_names_the_resource(tmp_path, capsys):
+    app_dir = tmp_path / "notes"
+    shutil.copytree(NOTES_APP, app_dir)
+    resources = app_dir / "resources.yaml"
+    # The key names an attribute AttributeDefinitions does not define.
+    broken = "KeySchema: [{ AttributeName: missing, KeyType: HASH }]"
+    text = resources.read_text().replace(
+        "KeySchema: [{ AttributeName: id, KeyType: HASH }]", broken
+    )
+    # A name of its own: the embedded server outlives each test, and keeps an existing table.
+    text = text.replace("TableName: notes-audit", "TableName: notes-refused")
+    resources.write_text(text)
+    assert main(["local", "--app-dir", str(app_dir), "--port", "0", "--dynamodb"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(
+        f"error: {app_dir / 'resources.yaml'}: 'Resources.AuditTable' (table notes-refused): "
+        "DynamoDB refuses its definition: "
+    )
+    assert err.endswith("; fix its Properties\n")
+    assert "moto.server" not in err
+
+
 RELOADED = """\
 import os
 
