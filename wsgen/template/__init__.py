@@ -17,6 +17,7 @@ from .domain import add_domain
 from .fanout import add_fan_out_queue
 from .function import HANDLER, add_functions, add_layer, add_outputs
 from .quotas import new_template
+from .references import check_references
 from .sources import add_event_functions
 from .stage import (
     add_access_log_group,
@@ -36,7 +37,8 @@ def generate(
 
     Raises:
         QuotaError: troposphere refuses it (500 resources, 200 outputs).
-        ConfigError: the file to merge is unreadable or malformed.
+        ConfigError: the file to merge is unreadable or malformed, or a `Ref`/`Fn::GetAtt`
+            in wsgen.toml names nothing the template has.
     """
     from ..exceptions import QuotaError
     from ..merge import check_merged, deep_merge, load_template
@@ -53,6 +55,7 @@ def generate(
     if settings.merge_template:
         template = deep_merge(template, load_template(settings.merge_template))
         check_merged(template, str(settings.merge_template))
+    check_references(template, settings)
     return template
 
 

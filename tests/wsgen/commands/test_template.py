@@ -412,6 +412,26 @@ BAD_INPUT = {
         [],
         "'domain.certificate_arn' is { Ref = ['C'] }: Ref takes the name",
     ),
+    "Ref of no resource": (
+        ECHO,
+        {
+            "wsgen.toml": 'merge_template = "t.yaml"\n[environment]\nTABLE = { Ref = "Tabel" }\n',
+            "t.yaml": "Resources:\n  Table:\n    Type: AWS::SNS::Topic\n",
+        },
+        [],
+        "wsgen.toml: 'environment.TABLE' uses Ref 'Tabel', which is no resource or parameter "
+        "of the template; did you mean 'Table'?",
+    ),
+    "GetAtt of no resource in a policy": (
+        ECHO,
+        {
+            "wsgen.toml": 'policies = [{ SQSSendMessagePolicy = { QueueName = { "Fn::GetAtt" = '
+            '["Jobs", "QueueName"] } } }]\n'
+        },
+        [],
+        "wsgen.toml: 'policies[0].SQSSendMessagePolicy.QueueName' uses Fn::GetAtt 'Jobs', "
+        "which is no resource of the template; define it in merge_template",
+    ),
     "toml merge_template missing": (
         ECHO,
         {"wsgen.toml": 'merge_template = "r.yaml"\n'},
@@ -419,6 +439,19 @@ BAD_INPUT = {
         "r.yaml: no such file",
     ),
 }
+
+
+def test_refs_to_what_the_template_has_pass(wsgen: Wsgen, app_dir: AppDir) -> None:
+    toml = (
+        'merge_template = "t.yaml"\n[environment]\nTOPIC = { Ref = "Topic" }\n'
+        'STAGE = { Ref = "Stage" }\nREGION = { Ref = "AWS::Region" }\n'
+        'ROLE = { "Fn::GetAtt" = "WebsocketHandlerRole.Arn" }\n'  # SAM's, from the function
+        'ARN = { "Fn::GetAtt" = ["Topic", "TopicArn"] }\n'
+    )
+    merged = "Parameters:\n  Stage: {Type: String}\nResources:\n  Topic: {Type: AWS::SNS::Topic}\n"
+    directory = app_dir(ECHO, {"wsgen.toml": toml, "t.yaml": merged})
+    result = wsgen("template", "--runtime", "python3.12", cwd=directory)
+    assert result.code == 0, result.err
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUT))
