@@ -27,14 +27,32 @@ def show(event):
 """
 
 TOML = """
+merge_template = "resources.yaml"
+
 [environment]
 GREETING = "hello"
 DEBUG = "1"
 TABLE = { Ref = "Table" }
+TOPIC = { Ref = "Topic" }
 
 [stages.local.environment]
 GREETING = "hello, local"
 """
+
+RESOURCES = """
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+  Topic:
+    Type: AWS::SNS::Topic
+"""
+TOPIC_NOTICE = (
+    'wsgen local: TOPIC is { Ref = "Topic" } in wsgen.toml, which exists only once '
+    "deployed; export TOPIC=... to give handlers a value"
+)
 
 
 @pytest.fixture
@@ -49,6 +67,7 @@ def no_credentials(monkeypatch, tmp_path):
 def app_dir(tmp_path: Path) -> Path:
     (tmp_path / "app.py").write_text(APP)
     (tmp_path / "wsgen.toml").write_text(TOML)
+    (tmp_path / "resources.yaml").write_text(RESOURCES)
     return tmp_path
 
 
@@ -105,7 +124,7 @@ def test_region_only_config_still_lets_handlers_send(no_credentials, monkeypatch
 
 
 def test_wsgen_toml_environment_for_the_stage(monkeypatch, app_dir):
-    for name in ("GREETING", "DEBUG", "TABLE"):
+    for name in ("GREETING", "DEBUG", "TABLE", "TOPIC"):
         monkeypatch.delenv(name, raising=False)
     notices = apply_app_environment(app_dir, "local")
     assert os.environ["GREETING"] == "hello, local"
@@ -114,7 +133,8 @@ def test_wsgen_toml_environment_for_the_stage(monkeypatch, app_dir):
     assert notices == [
         'wsgen local: TABLE is { Ref = "Table" } in wsgen.toml, which exists only once '
         "deployed; export TABLE=... to give handlers a value (--dynamodb makes the app's "
-        "tables locally)"
+        "tables locally)",
+        TOPIC_NOTICE,  # no table: --dynamodb would not make it
     ]
 
 
@@ -122,7 +142,7 @@ def test_a_ref_of_a_table_made_locally_is_its_local_name(monkeypatch, app_dir):
     monkeypatch.delenv("TABLE", raising=False)
     notices = apply_app_environment(app_dir, "local", {"Table": "Table-1a2b"})
     assert os.environ.pop("TABLE") == "Table-1a2b"
-    assert notices == []
+    assert notices == [TOPIC_NOTICE]  # --dynamodb is on: no word of it
 
 
 def test_the_real_environment_wins(monkeypatch, app_dir):

@@ -20,6 +20,7 @@ from runtime.contract import ENDPOINT_ENV
 
 from ..gateway.access import DUMMY_KEY
 from ..settings import load_settings
+from ..tables import CONNECTIONS_TABLE, merged_tables
 
 DEFAULT_REGION = "us-east-1"
 
@@ -109,13 +110,19 @@ def apply_app_environment(
     Raises:
         ConfigError: wsgen.toml is malformed (as `wsgen template` would say).
     """
-    environment = load_settings(app_dir, stage).environment
+    settings = load_settings(app_dir, stage)
     values = literal_environment(app_dir, stage, tables)
+    # Without --dynamodb (`tables` None), a Ref of one of the app's tables is one it makes.
+    local = (
+        set()
+        if tables is not None
+        else {CONNECTIONS_TABLE, *merged_tables(settings.merge_template)}
+    )
     notices = [
         f"wsgen local: {name} is {_toml(value)} in wsgen.toml, which exists only once "
         f"deployed; export {name}=... to give handlers a value"
-        + (" (--dynamodb makes the app's tables locally)" if _is_ref(value) and not tables else "")
-        for name, value in environment.items()
+        + (" (--dynamodb makes the app's tables locally)" if _ref(value) in local else "")
+        for name, value in settings.environment.items()
         if name not in values
     ]
     for name, value in list(_applied.items()):
@@ -130,8 +137,9 @@ def apply_app_environment(
     return notices
 
 
-def _is_ref(value: object) -> bool:
-    return isinstance(value, dict) and list(value) == ["Ref"]
+def _ref(value: object) -> object:
+    """What a `{ Ref = ... }` names; None for any other value."""
+    return value["Ref"] if isinstance(value, dict) and list(value) == ["Ref"] else None
 
 
 def literal_environment(

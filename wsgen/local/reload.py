@@ -69,7 +69,7 @@ class Reloader:
         stage: str,
         serve: Callable[[App, AppSpec], None],
         log: EventLog,
-        tables: Callable[[], Mapping[str, str]] | None = None,
+        tables: Callable[[], Mapping[str, str] | None] | None = None,
     ) -> None:
         self.app_dir, self.app_ref, self.stage = app_dir, app_ref, stage
         self._tables = tables

@@ -307,10 +307,11 @@ class Emulator:
         os.environ[DYNAMODB_ENDPOINT_ENV] = self.tables.endpoint
         self.tables.expect(load_settings(self.app_dir, self.stage).merge_template)
 
-    def _refs(self) -> dict[str, str]:
-        """What a wsgen.toml `{ Ref = "Table" }` resolves to: logical id to local name."""
+    def _refs(self) -> dict[str, str] | None:
+        """What a wsgen.toml `{ Ref = "Table" }` resolves to: logical id to local name
+        (None without `--dynamodb`)."""
         if self.tables is None:
-            return {}
+            return None
         refs = dict(self.tables.names)
         if isinstance(self.connection_store, DynamoDBStore):
             refs[CONNECTIONS_TABLE] = self.connection_store.table_name
