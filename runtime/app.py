@@ -382,11 +382,13 @@ class App(EventSources):
         """Serve `route_key` with `handler`: what the `on_ws_*` decorators do.
 
         Raises:
-            InvalidRouteError: a key API Gateway would refuse, or `reply` on `$connect` or
-                `$disconnect` (only messages have replies).
+            InvalidRouteError: a key API Gateway would refuse, `reply` not a bool, or `reply`
+                on `$connect` or `$disconnect` (only messages have replies).
             DuplicateHandlerError: the route already has a handler.
         """
         validate_route_key(route_key)
+        if not isinstance(reply, bool):
+            raise InvalidRouteError(route_key, f"reply must be True or False, not {reply!r}")
         if reply and route_key in _DECORATORS:
             raise InvalidRouteError(route_key, "only message routes can reply")
         existing = self.route_table.get(route_key)

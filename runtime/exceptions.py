@@ -27,6 +27,7 @@ WebsocketError
 ├── RegistrationError            a registration the app refuses (also ValueError)
 │   ├── DuplicateHandlerError    a second handler for a route, or a second authorizer
 │   ├── InvalidRouteError        a route key API Gateway would reject
+│   │   └── InvalidSelectionExpressionError  a route selection expression it would reject
 │   ├── InvalidIdentitySourceError  an authorizer identity source API Gateway would reject
 │   ├── ConflictingAuthorizationError  IAM and a Lambda authorizer both on $connect
 │   └── InvalidMiddlewareError   middleware for an event type no app has
@@ -383,6 +384,13 @@ class InvalidRouteError(RegistrationError):
 
     def __str__(self) -> str:
         return f"invalid route '{self.value}': {self.reason}"
+
+
+class InvalidSelectionExpressionError(InvalidRouteError):
+    """A route selection expression API Gateway would refuse."""
+
+    def __str__(self) -> str:
+        return f"invalid route selection expression '{self.value}': {self.reason}"
 
 
 class InvalidReplyError(WebsocketError, TypeError):

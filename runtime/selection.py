@@ -15,7 +15,7 @@ are refused when the expression is set, since AWS documents none of their result
 
 from __future__ import annotations
 
-from .exceptions import InvalidRouteError
+from .exceptions import InvalidSelectionExpressionError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,8 +35,8 @@ def parse_selection_expression(expression: str) -> list[Part]:
     """Split an expression into static text and body-variable JSONPaths.
 
     Raises:
-        InvalidRouteError: a `$` that starts no `$request.body` variable, or a JSONPath form
-            this module does not evaluate.
+        InvalidSelectionExpressionError: a `$` that starts no `$request.body` variable, or
+            a JSONPath form this module does not evaluate.
     """
     parts: list[Part] = []
     text: list[str] = []
@@ -53,7 +53,7 @@ def parse_selection_expression(expression: str) -> list[Part]:
         if expression.startswith("${", i):
             end = expression.find("}", i)
             if end < 0:
-                raise InvalidRouteError(expression, "'${' without its closing '}'")
+                raise InvalidSelectionExpressionError(expression, "'${' without its closing '}'")
             inner = expression[i + 2 : end].strip()
             if not inner.startswith(_VARIABLE):
                 raise _not_a_variable(expression)
@@ -72,7 +72,9 @@ def parse_selection_expression(expression: str) -> list[Part]:
     if text:
         parts.append("".join(text))
     if not parts:
-        raise InvalidRouteError(expression, "a route selection expression is not empty")
+        raise InvalidSelectionExpressionError(
+            expression, "a route selection expression is not empty"
+        )
     return parts
 
 
@@ -95,13 +97,13 @@ def _parse_path(expression: str, source: str, i: int) -> tuple[tuple[Segment, ..
         elif source[i] == "[":
             end = source.find("]", i)
             if end < 0:
-                raise InvalidRouteError(expression, "'[' without its closing ']'")
+                raise InvalidSelectionExpressionError(expression, "'[' without its closing ']'")
             segments.append(_selector(expression, source[i + 1 : end].strip()))
             i = end + 1
         else:
             break
     if not segments:
-        raise InvalidRouteError(
+        raise InvalidSelectionExpressionError(
             expression, "a $request.body variable needs a path, e.g. $request.body.action"
         )
     return tuple(segments), i
@@ -119,16 +121,16 @@ def _selector(expression: str, inner: str) -> Segment:
     raise _unsupported(expression, f"[{inner}]")
 
 
-def _not_a_variable(expression: str) -> InvalidRouteError:
-    return InvalidRouteError(
+def _not_a_variable(expression: str) -> InvalidSelectionExpressionError:
+    return InvalidSelectionExpressionError(
         expression,
         "only $request.body.<path> variables are allowed, e.g. $request.body.action"
         " (write \\$ for a literal $)",
     )
 
 
-def _unsupported(expression: str, rest: str) -> InvalidRouteError:
-    return InvalidRouteError(
+def _unsupported(expression: str, rest: str) -> InvalidSelectionExpressionError:
+    return InvalidSelectionExpressionError(
         expression,
         f"unsupported JSONPath at '{rest}': use names (.a or ['a']), indexes ([0], [-1])"
         " or the wildcard *",

@@ -111,7 +111,9 @@ _CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificat
 
 def runtime(name: str, value: Any, source: str | None) -> str:
     if value not in RUNTIMES:
-        raise ConfigError(f"'{name}' must be one of {', '.join(RUNTIMES)}, not {value!r}", source)
+        raise ConfigError(
+            f"'{name}' must be one of {', '.join(RUNTIMES)}, not {shown(value)}", source
+        )
     return str(value)
 
 
@@ -119,7 +121,7 @@ def integer(low: int, high: int) -> Check:
     def check(name: str, value: Any, source: str | None) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ConfigError(
-                f"'{name}' must be an integer from {low} to {high}, not {value!r}", source
+                f"'{name}' must be an integer from {low} to {high}, not {shown(value)}", source
             )
         return value
 
@@ -130,14 +132,14 @@ def rate(name: str, value: Any, source: str | None) -> float | int:
     """Requests per second: any number from 0 (API Gateway takes a double)."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e9:
         raise ConfigError(
-            f"'{name}' must be a number of requests per second, not {value!r}", source
+            f"'{name}' must be a number of requests per second, not {shown(value)}", source
         )
     return value
 
 
 def boolean(name: str, value: Any, source: str | None) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(f"'{name}' must be true or false, not {value!r}", source)
+        raise ConfigError(f"'{name}' must be true or false, not {shown(value)}", source)
     return value
 
 
@@ -145,7 +147,7 @@ def one_of(choices: tuple[str, ...]) -> Check:
     def check(name: str, value: Any, source: str | None) -> str:
         if value not in choices:
             raise ConfigError(
-                f"'{name}' must be one of {', '.join(choices)}, not {value!r}", source
+                f"'{name}' must be one of {', '.join(choices)}, not {shown(value)}", source
             )
         return str(value)
 
@@ -155,7 +157,8 @@ def one_of(choices: tuple[str, ...]) -> Check:
 def retention(name: str, value: Any, source: str | None) -> int:
     if isinstance(value, bool) or value not in RETENTION_DAYS:
         raise ConfigError(
-            f"'{name}' must be one of {', '.join(map(str, RETENTION_DAYS))}, not {value!r}", source
+            f"'{name}' must be one of {', '.join(map(str, RETENTION_DAYS))}, not {shown(value)}",
+            source,
         )
     return int(value)
 
@@ -164,7 +167,7 @@ def path(name: str, value: Any, source: str | None) -> Path:
     if isinstance(value, Path):
         return value
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"'{name}' must be a file path (a string), not {value!r}", source)
+        raise ConfigError(f"'{name}' must be a file path (a string), not {shown(value)}", source)
     return Path(value)
 
 
@@ -209,9 +212,12 @@ def mapping(kind: str, check_key: Callable[[str, str, str | None], None]) -> Che
         for key, item in value.items():
             check_key(name, key, source)
             if not isinstance(item, str) and not is_intrinsic(item):
+                quoted = (
+                    f'; quote it: "{shown(item)}"' if isinstance(item, bool | int | float) else ""
+                )
                 raise ConfigError(
                     f"'{name}.{key}' must be a string or an intrinsic such as "
-                    f'{{ Ref = "Name" }}, not {item!r}',
+                    f'{{ Ref = "Name" }}, not {shown(item)}{quoted}',
                     source,
                 )
             intrinsics(f"{name}.{key}", item, source)
@@ -366,7 +372,7 @@ def string_or_intrinsic(pattern: re.Pattern[str], what: str, intrinsic: bool = T
             return value
         if isinstance(value, str) and pattern.match(value):
             return value
-        raise ConfigError(f"'{name}' must be {what}, not {value!r}", source)
+        raise ConfigError(f"'{name}' must be {what}, not {shown(value)}", source)
 
     return check
 
@@ -419,7 +425,7 @@ def api_keys(name: str, value: Any, source: str | None) -> tuple[str, ...]:
     ):
         raise ConfigError(
             f"'{name}' must be a list of API keys (non-empty strings), e.g. "
-            f'api_keys = ["local-key-0123456789"], not {value!r}',
+            f'api_keys = ["local-key-0123456789"], not {shown(value)}',
             source,
         )
     return tuple(value)
@@ -427,7 +433,7 @@ def api_keys(name: str, value: Any, source: str | None) -> tuple[str, ...]:
 
 def route_list(name: str, value: Any, source: str | None) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
-        raise ConfigError(f"'{name}' must be a list of route keys, not {value!r}", source)
+        raise ConfigError(f"'{name}' must be a list of route keys, not {shown(value)}", source)
     if len(set(value)) != len(value):
         raise ConfigError(f"'{name}' lists a route twice", source)
     return tuple(value)
@@ -439,6 +445,13 @@ def is_statement(policy: Any) -> bool:
     No SAM policy template is named like a statement's keys, so any of them makes one.
     """
     return isinstance(policy, dict) and any(key in STATEMENT_KEYS for key in policy)
+
+
+def shown(value: Any) -> str:
+    """A wsgen.toml value as TOML spells it where Python's differs (`true`, not `True`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
 
 
 def is_intrinsic(value: Any) -> bool:

@@ -139,7 +139,7 @@ def load_app(app_dir: str | Path = ".", ref: str = DEFAULT_APP, *, fresh: bool =
         )
     if not isinstance(app, App):
         raise AppLoadError(
-            f"{module_name}.{attr} is a {type(app).__name__}, not a runtime.App; "
+            f"{module_name}.{attr} is {_a(type(app).__name__)}, not an App (runtime.App); "
             "create it with: from runtime import App; app = App(app_name='...')"
         )
     return app
@@ -294,3 +294,8 @@ def _forget_module_from_elsewhere(name: str, directory: Path) -> None:
     if module is not None and not (file and _inside(file, directory)):
         for cached in [n for n in sys.modules if n == top or n.startswith(f"{top}.")]:
             del sys.modules[cached]
+
+
+def _a(noun: str) -> str:
+    """`noun` with its indefinite article: "an int", "a str"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"

@@ -486,3 +486,20 @@ def test_a_decorator_used_without_parentheses_is_refused(decorator: str, written
     assert str(caught.value) == f"@app.{decorator} must be called: write {written}"
     assert isinstance(caught.value, WebsocketError)
     assert app.spec().routes == () and app.spec().functions == ()
+
+
+def test_a_bad_route_selection_expression_is_named_as_one():
+    app = App("selection")
+    with pytest.raises(InvalidRouteError) as caught:
+        app.route_selection_expression = "${request.body.action"
+    assert str(caught.value) == (
+        "invalid route selection expression '${request.body.action': '${' without its closing '}'"
+    )
+
+
+def test_reply_must_be_a_bool():
+    app = App("replies")
+    with pytest.raises(InvalidRouteError) as caught:
+        app.on_ws_message("ask", reply="yes")(lambda event: None)  # type: ignore[arg-type]
+    assert str(caught.value) == "invalid route 'ask': reply must be True or False, not 'yes'"
+    assert "ask" not in app.route_table

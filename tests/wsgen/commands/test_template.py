@@ -184,7 +184,7 @@ BAD_INPUT = {
     ),
     "syntax error": ("def (:\n", {}, [], "app.py:1: the app does not import: SyntaxError"),
     "no attribute app": ("x = 1\n", {}, [], "has no attribute 'app'"),
-    "not an App": (NOT_APP, {}, [], "app.app is a int, not a runtime.App"),
+    "not an App": (NOT_APP, {}, [], "app.app is an int, not an App (runtime.App)"),
     "no handlers": (NO_HANDLERS, {}, [], "has no WebSocket handlers"),
     "no WEBSOCKETS flag": (NO_FLAG, {}, [], FEATURE_FLAG_LINE),
     "invalid stage": (ECHO, {}, ["--stage", "my stage"], "invalid stage name 'my stage'"),
@@ -269,6 +269,13 @@ BAD_INPUT = {
         {"wsgen.toml": '[environment]\nAWS_REGION = "x"\n'},
         [],
         "wsgen.toml: 'environment.AWS_REGION' is reserved",
+    ),
+    "environment value a TOML bool": (
+        ECHO,
+        {"wsgen.toml": "[environment]\nDEBUG = true\n"},
+        [],
+        "wsgen.toml: 'environment.DEBUG' must be a string or an intrinsic such as "
+        '{ Ref = "Name" }, not true; quote it: "true"',
     ),
     "one-letter environment variable": (
         ECHO,
