@@ -74,7 +74,10 @@ def test_a_schedule_and_wsgen_invoke_push_to_a_connected_client():
     assert (invoked.returncode, invoked.stderr) == (0, "")
     assert json.loads(invoked.stdout) == {"batchItemFailures": []}
     assert result == {"job": "j-1", "result": 42}
-    assert "  @app.schedule tick: runs rate(1 minute)\n" in banner
+    schedule = (
+        f"  @app.schedule tick: runs rate(1 minute); fire it now: wsgen invoke tick --port {port}"
+    )
+    assert schedule + "\n" in banner
     assert f"  @app.on_sqs_message jobs: fire it: wsgen invoke jobs --port {port}\n" in banner
     lines = output.splitlines()
     assert any("(schedule)   tick  ok" in line for line in lines)

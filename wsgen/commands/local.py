@@ -203,7 +203,8 @@ def _print_functions(spec: AppSpec, schedules: bool, port: int) -> None:
             print(f"  fan-out: {function.name} sends the shards of large audiences, in-process")
             continue
         if function.kind == "schedule" and schedules:
-            how = f"runs {function.options['expression']}"
+            expression = function.options["expression"]
+            how = f"runs {expression}; fire it now: wsgen invoke {function.name}{flag}"
         else:
             how = f"fire it: wsgen invoke {function.name}{flag}"
         print(f"  @app.{function.kind} {function.name}: {how}")
