@@ -8,7 +8,7 @@ Which key has which check is said once, in the annotation of its field in `wsgen
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -377,6 +377,16 @@ def string_or_intrinsic(pattern: re.Pattern[str], what: str, intrinsic: bool = T
     return check
 
 
+def unknown_key(prefix: str, key: str, keys: Iterable[str], source: str | None) -> ConfigError:
+    """The error for `prefix + key`, not one of `keys`: the closest key, else all of them."""
+    import difflib
+
+    known = list(keys)
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean '{prefix}{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+    return ConfigError(f"unknown key '{prefix}{key}'; {hint}", source)
+
+
 def table(keys: dict[str, Check], required: tuple[str, ...] = ()) -> Check:
     """A sub-table (`[domain]`) whose keys are checked like the top-level ones."""
 
@@ -385,9 +395,7 @@ def table(keys: dict[str, Check], required: tuple[str, ...] = ()) -> Check:
             raise ConfigError(f"'{name}' must be a table", source)
         for key, item in value.items():
             if key not in keys:
-                raise ConfigError(
-                    f"unknown key '{name}.{key}'; known keys: {', '.join(keys)}", source
-                )
+                raise unknown_key(f"{name}.", key, keys, source)
             value = {**value, key: keys[key](f"{name}.{key}", item, source)}
         for key in required:
             if key not in value:

@@ -90,6 +90,7 @@ to `tests/wsgen/test_settings.py`. Checks of several keys together go in `_check
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import sys
 import tomllib
@@ -112,6 +113,7 @@ https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html"""
 __all__ = [
     "CHECKS",
     "DEFAULT_STAGE",
+    "DEFAULT_STAGES",
     "FILENAME",
     "RETENTION_DAYS",
     "RUNTIMES",
@@ -133,6 +135,9 @@ __all__ = [
 
 FILENAME = "wsgen.toml"
 DEFAULT_STAGE = "api"
+DEFAULT_STAGES = (DEFAULT_STAGE, "local", "test")
+"""The stages wsgen names itself: `wsgen template`'s, `wsgen local`'s and `wsgen.testing`'s
+defaults. Any other `--stage` must be a `[stages.NAME]` of wsgen.toml, when it has some."""
 DEFAULT_MEMORY_SIZE = 128
 DEFAULT_TIMEOUT = 30  # API Gateway stops waiting for an integration after 29 s
 # The stage's default throttling, every route's unless [routes."KEY"] says otherwise: a tenth
@@ -308,7 +313,9 @@ def load_settings(
     validate_stage(stage)
     path = app_dir / FILENAME
     source = str(path)
-    values = _stage_values(_read(path) if path.exists() else {}, stage, source, spec)
+    raw = _read(path) if path.exists() else {}
+    _check_stage_exists(stage, raw.get("stages"), source)
+    values = _stage_values(raw, stage, source, spec)
     if "merge_template" in values:  # the file's path is relative to the file
         values["merge_template"] = app_dir / values["merge_template"]
     for key, value in (overrides or {}).items():
@@ -318,6 +325,23 @@ def load_settings(
     if defaulted:
         values["runtime"] = default_runtime()
     return dataclasses.replace(_typed(stage, values, source, spec), runtime_defaulted=defaulted)
+
+
+def _check_stage_exists(stage: str, stages: Any, source: str) -> None:
+    """Refuse a `--stage` wsgen.toml's `[stages.*]` lack (a typo, most likely).
+
+    A file without stages takes any name: the stage names the API's stage, as Chalice's
+    `api_gateway_stage` does.
+    """
+    if stage in DEFAULT_STAGES or not isinstance(stages, dict) or not stages or stage in stages:
+        return
+    close = difflib.get_close_matches(stage, list(stages), n=1)
+    hint = f"did you mean --stage {close[0]}? " if close else ""
+    raise ConfigError(
+        f"--stage {stage} has no [stages.{stage}]; its stages: {', '.join(stages)}; {hint}"
+        f"add an empty [stages.{stage}] for a stage with no settings of its own",
+        source,
+    )
 
 
 def today() -> date:
@@ -394,7 +418,7 @@ def _check(table: dict[str, Any], source: str, prefix: str, spec: AppSpec | None
     for key, value in table.items():
         name = f"{prefix}{key}"
         if key not in KEYS:
-            raise ConfigError(f"unknown key '{name}'; known keys: {', '.join(KEYS)}", source)
+            raise checks.unknown_key(prefix, key, KEYS, source)
         checked[key] = CHECKS[key](name, value, source)
     if spec is not None:
         keys = [route.key for route in spec.routes]

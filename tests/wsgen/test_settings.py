@@ -47,7 +47,7 @@ environment = { BASE = "prod", CACHE = { Ref = "Table" } }
     assert prod.timeout == 20 and prod.policies == []
     assert prod.environment == {"APP": "1", "BASE": "prod", "CACHE": {"Ref": "Table"}}
     assert prod.tags == {"team": "x"}
-    dev = settings_for(tmp_path, toml, "dev")
+    dev = settings_for(tmp_path, toml, "api")  # a stage wsgen names, without a table
     assert dev.timeout == 10 and dev.environment == {"APP": "1", "BASE": "2"}
 
 
@@ -129,6 +129,15 @@ def test_merge_template_is_relative_to_the_app_dir(tmp_path: Path) -> None:
         ('stages = "x"', "'stages' must be a table"),
         ("[stages.'a b']", "invalid stage name 'a b'"),
         ("[stages.prod]\nfoo = 1", "unknown key 'stages.prod.foo'"),
+        ("memry_size = 1", "unknown key 'memry_size'; did you mean 'memory_size'?"),
+        (
+            "[stages.prod]\ntimout = 1",
+            "unknown key 'stages.prod.timout'; did you mean 'stages.prod.timeout'?",
+        ),
+        (
+            "[domain]\nbase_pth = 'v1'",
+            "unknown key 'domain.base_pth'; did you mean 'domain.base_path'?",
+        ),
         ("access_logging = 1", "'access_logging' must be true or false"),
         ('access_log_format = "$context.routeKey"', "must contain $context.requestId"),
         ('access_log_format = ""', "'access_log_format' must be a non-empty string"),
@@ -245,7 +254,7 @@ memory_size = 2048
 name = "ws.example.com"
 certificate_arn = { Ref = "Certificate" }
 """
-    dev = settings_for(tmp_path, toml, "dev")
+    dev = settings_for(tmp_path, toml, "api")  # a stage wsgen names, without a table
     assert (dev.access_logging, dev.logging_level, dev.data_trace, dev.domain) == (
         True,
         "ERROR",

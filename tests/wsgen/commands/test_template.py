@@ -208,6 +208,13 @@ BAD_INPUT = {
     "malformed toml": (ECHO, {"wsgen.toml": "a = \n"}, [], "wsgen.toml: is not valid TOML"),
     "toml unreadable": (ECHO, {"wsgen.toml/x": ""}, [], "wsgen.toml: cannot read it"),
     "toml not utf-8": (ECHO, {"wsgen.toml": b"a = '\xff'"}, [], "wsgen.toml: is not UTF-8"),
+    "stage wsgen.toml lacks": (
+        ECHO,
+        {"wsgen.toml": "[stages.prod]\nmemory_size = 256\n"},
+        ["--stage", "prd"],
+        "wsgen.toml: --stage prd has no [stages.prd]; its stages: prod; did you mean --stage "
+        "prod? add an empty [stages.prd] for a stage with no settings of its own",
+    ),
     "unknown key": (ECHO, {"wsgen.toml": "memory = 1\n"}, [], "wsgen.toml: unknown key 'memory'"),
     "wrong type": (
         ECHO,
