@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import websockets
 
+from tests.support.httpstub import Answer, stub_server
 from tests.support.local import reaped, run, start
 from tests.support.paths import APPS, EVENTS, ROOT
 from wsgen.cli import main
@@ -201,3 +202,16 @@ def test_no_schedules_runs_none(capsys):
     with start("pusher", schedule_speed=60) as emulator:
         assert emulator.functions is not None
         assert emulator.functions.running_schedules == ["tick"]
+
+
+@pytest.mark.parametrize("status", [200, 404])
+def test_a_server_that_is_not_wsgen_local_is_one_error_line(capsys, status):
+    html = Answer(status, {"Content-Type": "text/html"}, b"<html><body>Not here</body></html>")
+    with stub_server(lambda request: html) as server:
+        assert main(["invoke", "jobs", "--port", str(server.server_port)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"error: 127.0.0.1:{server.server_port} does not answer as wsgen local does; start "
+        "the app with wsgen local, or pass the --port it serves on\n"
+    )

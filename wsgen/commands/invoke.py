@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from urllib.parse import quote
 
     from ..exceptions import ConfigError, WsgenError
+    from ..local.http import EMULATOR_HEADER
 
     request: dict[str, object] = {}
     if args.event is not None:
@@ -63,10 +64,18 @@ def run(args: argparse.Namespace) -> int:
     post = urllib.request.Request(
         url, json.dumps(request).encode(), {"Content-Type": "application/json"}, method="POST"
     )
+    foreign = WsgenError(
+        f"{host}:{args.port} does not answer as wsgen local does; start the app with "
+        "wsgen local, or pass the --port it serves on"
+    )
     try:
         with urllib.request.urlopen(post, timeout=900) as response:  # Lambda's longest run
+            if response.headers.get(EMULATOR_HEADER) is None:
+                raise foreign
             answer = json.loads(response.read())
     except urllib.error.HTTPError as exc:
+        if exc.headers.get(EMULATOR_HEADER) is None:
+            raise foreign from None
         message = exc.read().decode("utf-8", "replace").strip() or exc.reason
         raise WsgenError(message) from None
     except (urllib.error.URLError, OSError) as exc:

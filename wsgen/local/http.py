@@ -239,6 +239,10 @@ async def _line(reader: asyncio.StreamReader) -> bytes:
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 
 
+EMULATOR_HEADER = "X-Wsgen-Local"
+"""On the emulator's own answers (`wsgen invoke`'s): how the CLI tells it from another server."""
+
+
 def response_bytes(
     status: int, headers: list[tuple[str, str]] | None = None, body: bytes = b""
 ) -> bytes:

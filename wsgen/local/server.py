@@ -50,7 +50,15 @@ from .driver import API_ID, Driver, Timeouts
 from .environment import DEFAULT_REGION, apply_app_environment, prepare_environment
 from .fanout import ShardConsumer
 from .functions import Functions, UnknownFunctionError
-from .http import BodyTooLargeError, HttpError, HttpRequest, read_body, read_request, response_bytes
+from .http import (
+    EMULATOR_HEADER,
+    BodyTooLargeError,
+    HttpError,
+    HttpRequest,
+    read_body,
+    read_request,
+    response_bytes,
+)
 from .invoker import Invoker
 from .limits import ExhaustionReport, raise_open_file_limit
 from .log import EventLog
@@ -550,6 +558,7 @@ class Emulator:
             return False
         answer = json.dumps(invocation.to_json()).encode()
         headers = [("Content-Type", "application/json"), ("Connection", "close")]
+        headers.append((EMULATOR_HEADER, "1"))
         writer.write(response_bytes(200, headers, answer))
         await writer.drain()
         return False
@@ -675,4 +684,5 @@ def _rejection(status: int, body: bytes) -> Response:
 
 def _plain(status: int, message: str) -> bytes:
     headers = [("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")]
+    headers.append((EMULATOR_HEADER, "1"))
     return response_bytes(status, headers, (message + "\n").encode())
