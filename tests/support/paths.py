@@ -6,6 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TESTS = ROOT / "tests"
+README = ROOT / "README.md"
 EVENTS = TESTS / "events"
 GOLDEN = TESTS / "golden"
 SAMPLES = ROOT / "samples"
