@@ -217,6 +217,18 @@ def sam_transform(template: dict[str, Any]) -> dict[str, Any]:
     return translated
 
 
+def sam_resources(path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The resources SAM's translator makes of the template at `path`, in eu-west-1; the test
+    fails unless they are as many as `wsgen.template.quotas.transformed_count` predicts."""
+    from wsgen.template.quotas import transformed_count
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    template = parse(path.read_text())
+    translated: dict[str, Any] = sam_transform(template)["Resources"]
+    assert len(translated) == transformed_count(template)
+    return translated
+
+
 def sam_validate_lint(template: Path, home: Path) -> str:
     """What `sam validate --lint` says of `template` (in eu-west-1, `home` as its HOME); the
     test fails when aws-sam-cli is missing or the template is refused."""

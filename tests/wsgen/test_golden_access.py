@@ -11,8 +11,7 @@ import pytest
 
 from runtime.contract import AppSpec, AuthorizerSpec, RouteSpec
 from tests.support.paths import GOLDEN
-from tests.support.templates import build, of_type, parse, ref, sam_transform
-from wsgen.template.quotas import transformed_count
+from tests.support.templates import build, of_type, parse, ref, sam_resources
 
 TEMPLATE = GOLDEN / "access.yaml"
 
@@ -66,10 +65,7 @@ def test_a_key_may_go_with_a_lambda_authorizer() -> None:
 
 @pytest.mark.slow  # SAM's translator: seconds of CPU
 def test_sam_translator_keeps_the_usage_plan_and_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    template = parse(TEMPLATE.read_text())
-    translated = sam_transform(template)["Resources"]
-    assert len(translated) == transformed_count(template)
+    translated = sam_resources(TEMPLATE, monkeypatch)
     kinds = {name: resource["Type"] for name, resource in translated.items()}
     assert kinds["WebsocketUsagePlan"] == "AWS::ApiGateway::UsagePlan"
     assert kinds["WebsocketAPIKey"] == "AWS::ApiGateway::ApiKey"

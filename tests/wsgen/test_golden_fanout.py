@@ -11,8 +11,7 @@ import pytest
 
 from tests.support.golden import GOLDEN_APPS
 from tests.support.paths import GOLDEN
-from tests.support.templates import parse, sam_transform
-from wsgen.template.quotas import transformed_count
+from tests.support.templates import parse, sam_resources
 
 TEMPLATE = GOLDEN / "fanout.yaml"
 SQS_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
@@ -42,10 +41,7 @@ def test_the_queue_dead_letters_after_the_runtime_s_receive_count() -> None:
 def test_sam_translator_maps_the_queue_and_scopes_sending_to_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    template = parse(TEMPLATE.read_text())
-    translated = sam_transform(template)["Resources"]
-    assert len(translated) == transformed_count(template)
+    translated = sam_resources(TEMPLATE, monkeypatch)
     mapping = translated["WsgenFanOutFunctionQueue"]
     assert mapping["Type"] == "AWS::Lambda::EventSourceMapping"
     assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["WsgenFanOutQueue", "Arn"]}

@@ -10,8 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.paths import GOLDEN
-from tests.support.templates import parse, sam_transform
-from wsgen.template.quotas import transformed_count
+from tests.support.templates import sam_resources
 
 TEMPLATE = GOLDEN / "sources.yaml"
 SQS_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
@@ -22,10 +21,7 @@ STREAM_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRo
 def test_sam_translator_gives_each_handler_its_source_and_only_its_permissions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    template = parse(TEMPLATE.read_text())
-    translated = sam_transform(template)["Resources"]
-    assert len(translated) == transformed_count(template)
+    translated = sam_resources(TEMPLATE, monkeypatch)
     kinds = {name: resource["Type"] for name, resource in translated.items()}
     # What SAM made for each event source, named after the function and its event.
     assert kinds["EveryFiveMinutesFunctionSchedule"] == "AWS::Events::Rule"
