@@ -21,47 +21,15 @@ the app assigned `app.websocket_api.session`.
 """
 
 from .app import App, Chalice
-from .contract import AppSpec, AuthorizerSpec, RouteSpec
-from .dispatch import Route
-from .events import AuthorizerEvent, WebsocketEvent
-from .exceptions import (
-    BackgroundInvokeError,
+from .common_errors import (
     BadRequestError,
     ClientError,
-    ConflictingAuthorizationError,
-    ConnectionNotFoundError,
-    ConnectionsNotConfiguredError,
-    ConnectionsNotEnabledError,
-    ConnectionStoreError,
-    CredentialsError,
-    DuplicateHandlerError,
-    EndpointNotConfiguredError,
-    ExperimentalFeatureError,
-    FanOutNotEnabledError,
-    FanOutQueueError,
-    FunctionNotFoundError,
-    InvalidAttributeError,
-    InvalidAuthorizerContextError,
-    InvalidAuthorizerResultError,
-    InvalidEventError,
-    InvalidGroupError,
-    InvalidIdentitySourceError,
-    InvalidMiddlewareError,
-    InvalidReplyError,
-    InvalidRouteError,
-    InvalidSelectionExpressionError,
-    ManagementApiError,
-    ManagementForbiddenError,
-    ManagementPayloadTooLargeError,
-    ManagementThrottledError,
-    MessageTooLargeError,
-    NoAuthorizerError,
-    RegistrationError,
-    RouteNotFoundError,
-    TaskArgumentsError,
     WebsocketDisconnectedError,
     WebsocketError,
 )
+from .contract import AppSpec, AuthorizerSpec, RouteSpec
+from .dispatch import Route
+from .events import AuthorizerEvent, WebsocketEvent
 from .functions import Cron, Rate
 from .management import BroadcastResult, WebsocketAPI
 from .responses import Response
@@ -72,6 +40,40 @@ if TYPE_CHECKING:
     from .background import Background
     from .connection import Connection
     from .connections import Connections, Groups
+    from .exceptions import (
+        BackgroundInvokeError,
+        ConflictingAuthorizationError,
+        ConnectionNotFoundError,
+        ConnectionsNotConfiguredError,
+        ConnectionsNotEnabledError,
+        ConnectionStoreError,
+        CredentialsError,
+        DuplicateHandlerError,
+        EndpointNotConfiguredError,
+        ExperimentalFeatureError,
+        FanOutNotEnabledError,
+        FanOutQueueError,
+        FunctionNotFoundError,
+        InvalidAttributeError,
+        InvalidAuthorizerContextError,
+        InvalidAuthorizerResultError,
+        InvalidEventError,
+        InvalidGroupError,
+        InvalidIdentitySourceError,
+        InvalidMiddlewareError,
+        InvalidReplyError,
+        InvalidRouteError,
+        InvalidSelectionExpressionError,
+        ManagementApiError,
+        ManagementForbiddenError,
+        ManagementPayloadTooLargeError,
+        ManagementThrottledError,
+        MessageTooLargeError,
+        NoAuthorizerError,
+        RegistrationError,
+        RouteNotFoundError,
+        TaskArgumentsError,
+    )
     from .headers import Headers
     from .sources import (
         CloudWatchEvent,
@@ -92,6 +94,38 @@ _LAZY = {
     "Connections": "connections",
     "Groups": "connections",
     "Headers": "headers",
+    "BackgroundInvokeError": "exceptions",
+    "ConflictingAuthorizationError": "exceptions",
+    "ConnectionNotFoundError": "exceptions",
+    "ConnectionStoreError": "exceptions",
+    "ConnectionsNotConfiguredError": "exceptions",
+    "ConnectionsNotEnabledError": "exceptions",
+    "CredentialsError": "exceptions",
+    "DuplicateHandlerError": "exceptions",
+    "EndpointNotConfiguredError": "exceptions",
+    "ExperimentalFeatureError": "exceptions",
+    "FanOutNotEnabledError": "exceptions",
+    "FanOutQueueError": "exceptions",
+    "FunctionNotFoundError": "exceptions",
+    "InvalidAttributeError": "exceptions",
+    "InvalidAuthorizerContextError": "exceptions",
+    "InvalidAuthorizerResultError": "exceptions",
+    "InvalidEventError": "exceptions",
+    "InvalidGroupError": "exceptions",
+    "InvalidIdentitySourceError": "exceptions",
+    "InvalidMiddlewareError": "exceptions",
+    "InvalidReplyError": "exceptions",
+    "InvalidRouteError": "exceptions",
+    "InvalidSelectionExpressionError": "exceptions",
+    "ManagementApiError": "exceptions",
+    "ManagementForbiddenError": "exceptions",
+    "ManagementPayloadTooLargeError": "exceptions",
+    "ManagementThrottledError": "exceptions",
+    "MessageTooLargeError": "exceptions",
+    "NoAuthorizerError": "exceptions",
+    "RegistrationError": "exceptions",
+    "RouteNotFoundError": "exceptions",
+    "TaskArgumentsError": "exceptions",
     "CloudWatchEvent": "sources",
     "DynamoDBEvent": "sources",
     "DynamoDBRecord": "sources",
@@ -101,7 +135,8 @@ _LAZY = {
     "Task": "tasks",
 }
 """Names whose modules only some apps use, imported on first access (cold-start time):
-`from runtime import Task` works as for the others."""
+`from runtime import Task` works as for the others; so do the errors few invocations meet
+(all but `runtime.common_errors`', see `runtime.exceptions`)."""
 
 
 def __getattr__(name: str) -> object:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from .common_errors import refuse_uncalled
 from .contract import (
     ACCEPT_HANDLER_NAME,
     CONNECT,
@@ -21,14 +22,6 @@ from .contract import (
     RouteSpec,
 )
 from .dispatch import ConnectedStep, Route, handle
-from .exceptions import (
-    ConflictingAuthorizationError,
-    DuplicateHandlerError,
-    ExperimentalFeatureError,
-    InvalidMiddlewareError,
-    InvalidRouteError,
-    refuse_uncalled,
-)
 from .functions import EventSources
 from .management import WebsocketAPI
 from .routing import validate_route_key
@@ -74,6 +67,8 @@ def _handler_name(handler: Callable[..., Any]) -> str:
 
 def _check_event_type(event_type: str) -> None:
     if event_type not in MIDDLEWARE_EVENT_TYPES:
+        from .exceptions import InvalidMiddlewareError
+
         raise InvalidMiddlewareError(event_type, MIDDLEWARE_EVENT_TYPES)
 
 
@@ -257,16 +252,22 @@ class App(EventSources):
             from .auth import IAMAuthorizer  # only apps that use it pay for the module
 
             if not isinstance(authorizer, IAMAuthorizer):
+                from .exceptions import InvalidRouteError
+
                 raise InvalidRouteError(
                     CONNECT,
                     f"authorizer must be IAMAuthorizer(), not {authorizer!r}; a Lambda authorizer "
                     "is registered with @app.ws_authorizer(identity_sources=[...])",
                 )
         if not isinstance(api_key_required, bool):
+            from .exceptions import InvalidRouteError
+
             raise InvalidRouteError(
                 CONNECT, f"api_key_required must be True or False, not {api_key_required!r}"
             )
         if authorizer is not None and self._authorizer is not None:
+            from .exceptions import ConflictingAuthorizationError
+
             raise ConflictingAuthorizationError()
 
         def register(handler: H) -> H:
@@ -317,6 +318,8 @@ class App(EventSources):
         """
         if self._connected is not None:
             existing = _handler_name(self._connected)
+            from .exceptions import DuplicateHandlerError
+
             raise DuplicateHandlerError("on_ws_connected", CONNECT, existing)
         self._connected = handler
         connect = self.route_table.get(CONNECT)
@@ -388,12 +391,18 @@ class App(EventSources):
         """
         validate_route_key(route_key)
         if not isinstance(reply, bool):
+            from .exceptions import InvalidRouteError
+
             raise InvalidRouteError(route_key, f"reply must be True or False, not {reply!r}")
         if reply and route_key in _DECORATORS:
+            from .exceptions import InvalidRouteError
+
             raise InvalidRouteError(route_key, "only message routes can reply")
         existing = self.route_table.get(route_key)
         if existing is not None:
             decorator = _DECORATORS.get(route_key, "on_ws_message")
+            from .exceptions import DuplicateHandlerError
+
             raise DuplicateHandlerError(decorator, route_key, _handler_name(existing.handler))
         route = Route(route_key, handler, reply)
         self._set_call(route)
@@ -422,9 +431,13 @@ class App(EventSources):
 
         sources = validate_identity_sources(identity_sources)
         if self._iam_authorization:
+            from .exceptions import ConflictingAuthorizationError
+
             raise ConflictingAuthorizationError()
         if self._authorizer is not None:
             existing = _handler_name(self._authorizer[0])
+            from .exceptions import DuplicateHandlerError
+
             raise DuplicateHandlerError("ws_authorizer", CONNECT, existing)
         self._authorizer = (handler, sources)
 
@@ -467,6 +480,8 @@ class App(EventSources):
             ExperimentalFeatureError: handlers are registered without the WEBSOCKETS flag.
         """
         if self.route_table and FEATURE_FLAG not in self.experimental_feature_flags:
+            from .exceptions import ExperimentalFeatureError
+
             raise ExperimentalFeatureError(self.app_name)
         routes = {
             key: RouteSpec(key, _handler_name(entry.handler), entry.reply)

@@ -29,7 +29,6 @@ import os
 import time
 from _thread import allocate_lock
 
-from .exceptions import CredentialsError
 from .httpclient import DEFAULT_TIMEOUT, Pool, Response
 
 TYPE_CHECKING = False
@@ -213,6 +212,8 @@ def _expiring(creds: Credentials) -> bool:
 
 
 def _fetch_container_credentials(url: str) -> Credentials:
+    from .exceptions import CredentialsError  # here: Lambda's variables need none of this
+
     scheme, host, port, target = _split(url)
     if scheme != "https" and host not in _CONTAINER_HOSTS and not _is_loopback(host):
         raise CredentialsError(
@@ -257,6 +258,8 @@ def _fetch_container_credentials(url: str) -> Credentials:
 
 
 def _container_token() -> str | None:
+    from .exceptions import CredentialsError
+
     env = os.environ
     path = env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
     token: str | None

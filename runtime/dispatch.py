@@ -8,15 +8,9 @@ the app tracks them). It imports nothing from `runtime.app`, which imports `hand
 
 from __future__ import annotations
 
+from .common_errors import ClientError, WebsocketDisconnectedError
 from .contract import CONNECT, CONNECTED_KEY, DEFAULT, DISCONNECT, EVENT_MESSAGE
 from .events import AuthorizerEvent, WebsocketEvent, is_authorizer_event
-from .exceptions import (
-    ClientError,
-    InvalidEventError,
-    NoAuthorizerError,
-    RouteNotFoundError,
-    WebsocketDisconnectedError,
-)
 from .responses import client_error_frame, to_proxy_response
 
 _new = object.__new__
@@ -199,6 +193,8 @@ def _connected(app: Dispatchable, connect_event: RawEvent, context: Any) -> dict
         request_context = connect_event["requestContext"]
         connection_id = request_context["connectionId"]
     except (KeyError, TypeError):
+        from .exceptions import InvalidEventError
+
         raise InvalidEventError(CONNECTED_KEY + ".requestContext.connectionId") from None
     api = app.websocket_api
     api.last_request_context = request_context
@@ -320,6 +316,8 @@ def _resolve_unusual(app: Dispatchable, event: RawEvent, context: Any) -> Route 
             accept.call = ConnectedStep(app, _accept)
             return accept
         return {"statusCode": 200}  # e.g. a $connect route kept only for its authorizer
+    from .exceptions import RouteNotFoundError
+
     raise RouteNotFoundError(request_context["routeKey"])
 
 
@@ -328,7 +326,9 @@ def _accept(event: WebsocketEvent) -> None:
     or for tracking connections: it accepts."""
 
 
-def _invalid(event: Any) -> InvalidEventError:
+def _invalid(event: Any) -> Exception:
+    from .exceptions import InvalidEventError
+
     if not isinstance(event, dict) or not isinstance(event.get("requestContext"), dict):
         return InvalidEventError("requestContext")
     return InvalidEventError("requestContext.routeKey")
@@ -339,6 +339,8 @@ def _authorize(app: Dispatchable, event: RawEvent, context: Any) -> dict[str, An
 
     authorizer = app.authorizer()
     if authorizer is None:
+        from .exceptions import NoAuthorizerError
+
         raise NoAuthorizerError()
     auth_event = AuthorizerEvent(event, context)
     try:

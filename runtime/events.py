@@ -8,7 +8,7 @@ the client sent one. Absent keys read as None or an empty mapping.
 
 from __future__ import annotations
 
-from .exceptions import BadRequestError, ConnectionsNotEnabledError, InvalidEventError
+from .common_errors import BadRequestError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -109,6 +109,8 @@ class _RequestContextEvent:
 
     def __init__(self, raw: RawEvent, context: Any = None) -> None:
         if "requestContext" not in raw:
+            from .exceptions import InvalidEventError
+
             raise InvalidEventError("requestContext")
         self.raw = raw
         self.context = context
@@ -212,6 +214,8 @@ class WebsocketEvent(_RequestContextEvent):
         try:
             tracker = self._tracker
         except AttributeError:
+            from .exceptions import ConnectionsNotEnabledError
+
             raise ConnectionsNotEnabledError(None, "event.connection") from None
         self._connection: Connection = tracker.connections.for_event(self.raw)
         return self._connection

@@ -9,8 +9,8 @@ change: these functions never reach it.
 
 from __future__ import annotations
 
+from .common_errors import refuse_uncalled
 from .contract import CW_EVENT, DYNAMODB, FAN_OUT, LAMBDA_FUNCTION, SCHEDULE, SNS, SQS, TASK
-from .exceptions import FunctionNotFoundError, RegistrationError, refuse_uncalled
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -156,6 +156,8 @@ class EventSources:
             key = handler.__name__ if name is None else name
             existing = self._functions.get(key)
             if existing is not None:
+                from .exceptions import RegistrationError
+
                 raise RegistrationError(
                     f"{kind} registered a second handler named '{key}' (already "
                     f"{existing.handler.__qualname__}); give one another name=..."
@@ -173,6 +175,8 @@ class EventSources:
         """
         entry = self._functions.get(name)
         if entry is None:
+            from .exceptions import FunctionNotFoundError
+
             raise FunctionNotFoundError(name, sorted(self._functions))
         handler = entry.handler
         if entry.kind == TASK:  # no Chalice kind, so no middleware

@@ -14,16 +14,8 @@ from __future__ import annotations
 
 from _thread import allocate_lock  # threading.Lock itself; `threading` costs cold-start time
 
+from .common_errors import WebsocketDisconnectedError
 from .contract import ENDPOINT_ENV, FAN_OUT_THRESHOLD_ENV, MAX_MESSAGE_BYTES
-from .exceptions import (
-    EndpointNotConfiguredError,
-    ManagementApiError,
-    ManagementForbiddenError,
-    ManagementPayloadTooLargeError,
-    ManagementThrottledError,
-    MessageTooLargeError,
-    WebsocketDisconnectedError,
-)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -146,6 +138,8 @@ class WebsocketAPI:
             region = self._region()
             if region:
                 return endpoint_for(request_context["apiId"], region, request_context["stage"])
+        from .exceptions import EndpointNotConfiguredError
+
         raise EndpointNotConfiguredError()
 
     def send(self, connection_id: str, message: str | bytes) -> None:
@@ -439,6 +433,8 @@ def _post_opening(calls: _Direct | _Boto3, connection_id: str, message: str | by
 def _check_size(message: str | bytes) -> None:
     size = len(message.encode()) if isinstance(message, str) else len(message)
     if size > MAX_MESSAGE_BYTES:
+        from .exceptions import MessageTooLargeError
+
         raise MessageTooLargeError(size, MAX_MESSAGE_BYTES)
 
 
@@ -457,13 +453,6 @@ def _signing_region(endpoint: str) -> str:
     )
 
 
-_ERRORS: dict[int, type[ManagementApiError]] = {
-    403: ManagementForbiddenError,
-    413: ManagementPayloadTooLargeError,
-    429: ManagementThrottledError,
-}
-
-
 def _error(
     operation: str,
     connection_id: str,
@@ -475,7 +464,19 @@ def _error(
     """The runtime's exception for an error answer of the management API."""
     if status == 410 or code == "GoneException":
         return WebsocketDisconnectedError(connection_id, message)
-    kind = _ERRORS.get(status, ManagementApiError)
+    from .exceptions import (
+        ManagementApiError,
+        ManagementForbiddenError,
+        ManagementPayloadTooLargeError,
+        ManagementThrottledError,
+    )
+
+    kinds: dict[int, type[ManagementApiError]] = {
+        403: ManagementForbiddenError,
+        413: ManagementPayloadTooLargeError,
+        429: ManagementThrottledError,
+    }
+    kind = kinds.get(status, ManagementApiError)
     return kind(operation, connection_id, status, code, message, request_id)
 
 

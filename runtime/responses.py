@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from .contract import MAX_MESSAGE_BYTES
-from .exceptions import InvalidReplyError, MessageTooLargeError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -72,6 +71,8 @@ def encode_body(value: Any, route_key: str = "") -> dict[str, Any]:
     try:
         return {"body": json.dumps(value, separators=(",", ":"), allow_nan=False)}
     except (TypeError, ValueError) as exc:
+        from .exceptions import InvalidReplyError
+
         raise InvalidReplyError(route_key, value) from exc
 
 
@@ -108,6 +109,8 @@ def _check_reply_size(response: dict[str, Any]) -> None:
     else:
         size = len(body.encode())
     if size > MAX_MESSAGE_BYTES:
+        from .exceptions import MessageTooLargeError
+
         raise MessageTooLargeError(size, MAX_MESSAGE_BYTES)
 
 

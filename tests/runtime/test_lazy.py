@@ -18,6 +18,7 @@ FEATURE_MODULES = {
     "runtime.connections",
     "runtime.dynamodb",
     "runtime.headers",
+    "runtime.exceptions",
     "runtime.selection",
     "runtime.sources",
     "runtime.store",
@@ -35,6 +36,20 @@ def test_every_public_name_resolves_to_its_modules_object():
 def test_an_unknown_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         runtime.Nope  # noqa: B018
+
+
+def test_the_common_errors_are_runtime_exceptions_classes_as_before():
+    import pickle
+
+    from runtime import common_errors, exceptions
+
+    for name in ("WebsocketError", "ClientError", "BadRequestError", "WebsocketDisconnectedError"):
+        cls = getattr(common_errors, name)
+        assert cls is getattr(exceptions, name) is getattr(runtime, name)
+        assert cls.__module__ == "runtime.exceptions"
+    error = pickle.loads(pickle.dumps(runtime.WebsocketDisconnectedError("Xq4mT2rLpNcFa8w=")))
+    assert isinstance(error, exceptions.WebsocketDisconnectedError)
+    assert error.connection_id == "Xq4mT2rLpNcFa8w="
 
 
 @pytest.mark.slow  # a fresh interpreter
