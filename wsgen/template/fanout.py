@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import GetAtt, Output, Ref, Tags, Template
+from troposphere import GetAtt, Output, Ref, Template
 from troposphere.sqs import Queue, RedrivePolicy
 
 from runtime.contract import (
@@ -26,11 +26,7 @@ from runtime.contract import (
 )
 
 from ..settings import Settings
-from .waivers import QUEUE_WAIVERS, metadata
-
-MAX_VISIBILITY_TIMEOUT = 43200  # seconds: SQS's limit (12 hours)
-DEAD_LETTER_RETENTION_S = 1209600
-"""14 days, SQS's longest: time to look at a shard that could not be sent, and redrive it."""
+from .queues import MAX_VISIBILITY_TIMEOUT, failure_queue, queue
 
 
 def add_fan_out_queue(t: Template, settings: Settings, spec: AppSpec) -> Queue | None:
@@ -39,21 +35,12 @@ def add_fan_out_queue(t: Template, settings: Settings, spec: AppSpec) -> Queue |
     if function is None:
         return None
     timeout = settings.handler_settings(function).timeout
-    tags = {"Tags": Tags(settings.tags)} if settings.tags else {}
-    dead_letters = t.add_resource(
-        Queue(
-            "WsgenFanOutDeadLetterQueue",
-            Metadata=metadata(QUEUE_WAIVERS),
-            SqsManagedSseEnabled=True,
-            MessageRetentionPeriod=DEAD_LETTER_RETENTION_S,
-            **tags,
-        )
-    )
-    queue = t.add_resource(
-        Queue(
+    # Kept 14 days: time to look at a shard that could not be sent, and redrive it.
+    dead_letters = t.add_resource(failure_queue("WsgenFanOutDeadLetterQueue", settings.tags))
+    shards = t.add_resource(
+        queue(
             "WsgenFanOutQueue",
-            Metadata=metadata(QUEUE_WAIVERS),
-            SqsManagedSseEnabled=True,
+            settings.tags,
             # Lambda refuses a mapping whose queue's visibility timeout is shorter than the
             # function's timeout; AWS recommends six times it (docs/aws-facts.md#event-sources).
             VisibilityTimeout=min(MAX_VISIBILITY_TIMEOUT, 6 * timeout),
@@ -61,7 +48,6 @@ def add_fan_out_queue(t: Template, settings: Settings, spec: AppSpec) -> Queue |
                 deadLetterTargetArn=GetAtt(dead_letters, "Arn"),
                 maxReceiveCount=FAN_OUT_MAX_RECEIVES,
             ),
-            **tags,
         )
     )
     t.add_output(
@@ -69,7 +55,7 @@ def add_fan_out_queue(t: Template, settings: Settings, spec: AppSpec) -> Queue |
             Output(
                 "WsgenFanOutQueueURL",
                 Description="Where the shards of large fan-outs wait for WsgenFanOutFunction",
-                Value=Ref(queue),
+                Value=Ref(shards),
             ),
             Output(
                 "WsgenFanOutDeadLetterQueueURL",
@@ -78,7 +64,7 @@ def add_fan_out_queue(t: Template, settings: Settings, spec: AppSpec) -> Queue |
             ),
         ]
     )
-    return queue
+    return shards
 
 
 def fan_out_access(queue: Queue) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -41,16 +41,14 @@ from ..sources.checks import is_fifo
 from .fanout import fan_out_source
 from .function import add_function, log_group_attributes
 from .names import logical_id
+from .queues import MAX_VISIBILITY_TIMEOUT, queue
 from .tasks import add_failure_queue, task_names, task_properties
 from .waivers import (
     ASYNC_DEAD_LETTER_QUEUE,
     POLLED_DEAD_LETTER_QUEUE,
-    QUEUE_WAIVERS,
     TASK_DEAD_LETTER_QUEUE,
-    metadata,
 )
 
-MAX_VISIBILITY_TIMEOUT = 43200  # seconds: SQS's limit (12 hours)
 SNS_MANAGED_KEY = "alias/aws/sns"
 
 
@@ -192,20 +190,18 @@ def _sqs(
     """
     options = function.options
     window = options["maximum_batching_window_in_seconds"]
-    queue: Any = options["queue_arn"]
+    arn: Any = options["queue_arn"]
     if options["queue"] is not None:
         resource = t.add_resource(
-            Queue(
+            queue(
                 logical_id("Queue", handler=function.name),
+                settings.tags,
                 QueueName=options["queue"],
-                Metadata=metadata(QUEUE_WAIVERS),
-                SqsManagedSseEnabled=True,
                 VisibilityTimeout=min(MAX_VISIBILITY_TIMEOUT, 6 * plan.timeout + window),
                 **({"FifoQueue": True} if is_fifo(function) else {}),
-                **({"Tags": Tags(settings.tags)} if settings.tags else {}),
             )
         )
-        queue = GetAtt(resource, "Arn")
+        arn = GetAtt(resource, "Arn")
         t.add_output(
             Output(
                 logical_id("QueueURL", handler=function.name),
@@ -214,7 +210,7 @@ def _sqs(
             )
         )
     properties = {
-        "Queue": queue,
+        "Queue": arn,
         "BatchSize": options["batch_size"],
         # Lambda then retries only the messages the response lists (see runtime/functions.py).
         "FunctionResponseTypes": ["ReportBatchItemFailures"],

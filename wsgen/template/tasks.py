@@ -14,17 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import GetAtt, Output, Ref, Sub, Tags, Template
+from troposphere import GetAtt, Output, Ref, Sub, Template
 from troposphere.serverless import DestinationConfiguration, EventInvokeConfiguration, OnFailure
 from troposphere.sqs import Queue
 
 from runtime.contract import TASK, TASK_PREFIX_ENV, AppSpec
 
 from ..settings import FunctionSettings, Settings
-from .waivers import QUEUE_WAIVERS, metadata
-
-FAILURE_RETENTION_S = 1209600
-"""14 days, SQS's longest: time to look at a failed task's record."""
+from .queues import failure_queue
 
 
 def task_names(spec: AppSpec) -> tuple[str, ...]:
@@ -56,15 +53,8 @@ def task_access(tasks: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]
 
 
 def add_failure_queue(t: Template, settings: Settings) -> Queue:
-    queue = t.add_resource(
-        Queue(
-            "WsgenTaskFailureQueue",
-            Metadata=metadata(QUEUE_WAIVERS),
-            SqsManagedSseEnabled=True,
-            MessageRetentionPeriod=FAILURE_RETENTION_S,
-            **({"Tags": Tags(settings.tags)} if settings.tags else {}),
-        )
-    )
+    """`WsgenTaskFailureQueue`, kept 14 days: time to look at a failed task's record."""
+    queue = t.add_resource(failure_queue("WsgenTaskFailureQueue", settings.tags))
     t.add_output(
         Output(
             "WsgenTaskFailureQueueURL",

@@ -1,0 +1,36 @@
+"""The SQS queues wsgen makes, made one way: encrypted, waived, tagged, within SQS's limits.
+
+Every queue of the template (a queue handler's, the fan-out queue and its dead-letter
+queue, the tasks' failure queue) is encrypted with SQS's own key (`SqsManagedSseEnabled`),
+carries `QUEUE_WAIVERS` for checkov and cfn-guard, and the app's `tags`.
+https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from troposphere import Tags
+from troposphere.sqs import Queue
+
+from .waivers import QUEUE_WAIVERS, metadata
+
+MAX_VISIBILITY_TIMEOUT = 43200  # seconds: SQS's limit (12 hours)
+MAX_RETENTION_S = 1209600
+"""14 days, SQS's longest message retention: what a queue of failures keeps."""
+
+
+def queue(title: str, tags: dict[str, Any], **properties: Any) -> Queue:
+    """A queue of the template with `properties`; add it with `t.add_resource`."""
+    return Queue(
+        title,
+        Metadata=metadata(QUEUE_WAIVERS),
+        SqsManagedSseEnabled=True,
+        **properties,
+        **({"Tags": Tags(tags)} if tags else {}),
+    )
+
+
+def failure_queue(title: str, tags: dict[str, Any]) -> Queue:
+    """A queue of what failed, kept as long as SQS keeps anything: time to look and redrive."""
+    return queue(title, tags, MessageRetentionPeriod=MAX_RETENTION_S)
