@@ -12,12 +12,11 @@ against a local DynamoDB server, and `groups.send()` against a plain `broadcast(
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import Any
 
-from .broadcast import DELAY_MS, Audience
-from .clients import close_all, open_many
+from .broadcast import DELAY_MS
+from .clients import deliveries
 from .dispatch import _event, _load, _per_call
 from .harness import APPS, Row, alternate, ms, us
 from .servers import raise_fd_limit, server
@@ -105,33 +104,15 @@ def _groups_send(rounds: int, members: int) -> list[Row]:
     raise_fd_limit()
     rounds = min(rounds, 5)
     with server("emulator", str(APPS / "wsgen_groups"), str(DELAY_MS)) as (url, _):
-        loop = asyncio.new_event_loop()
-        try:
-            control = loop.run_until_complete(open_many(url, 1))
-            audience = loop.run_until_complete(Audience.open(f"{url}?join=all", members))
-            tags = iter(range(1_000_000))
-            sent: list[tuple[str, int]] = []
-
-            def sample(route: str) -> float:
-                tag = f"{route}{next(tags)}"
-                sent.append((tag, members))
-                return loop.run_until_complete(audience.trigger(control[0], route, tag, members))
-
-            sample("broadcast")  # untimed: opens the management connections, starts the pool
-            sample("groupsend")
-            medians = alternate(
-                {
-                    "groups.send": lambda: sample("groupsend"),
-                    "broadcast": lambda: sample("broadcast"),
-                },
-                rounds,
-            )
-            loop.run_until_complete(asyncio.sleep(0.2))  # room for a duplicate to show up
-            once = all(audience.exactly_once(tag, count) for tag, count in sent)
-            loop.run_until_complete(audience.close())
-            loop.run_until_complete(close_all(control))
-        finally:
-            loop.close()
+        medians, once = deliveries(
+            url,
+            f"{url}?join=all",
+            members,
+            # Untimed: the first broadcast opens the management connections, starts the pool.
+            warm=[("broadcast", members), ("groupsend", members)],
+            timed={"groups.send": ("groupsend", members), "broadcast": ("broadcast", members)},
+            rounds=rounds,
+        )
     ratio = medians["groups.send"] / medians["broadcast"]
     return [
         Row(
