@@ -110,6 +110,22 @@ EVENT_MESSAGE = "MESSAGE"
 EVENT_DISCONNECT = "DISCONNECT"
 
 
+class Refused(dict[str, "Any"]):
+    """The proxy response answering a handler's `ClientError`, carrying that error.
+
+    It is the dict API Gateway reads (Lambda serializes it as any other), and tells those who
+    call the entry point in-process (`wsgen local`, `wsgen.testing`) that the handler
+    refused, and how: a `$connect` refused with `error.status`, a message answered with the
+    error frame. The runtime logs the refusal at INFO; this is the same fact, structured.
+    """
+
+    __slots__ = ("error",)
+
+    def __init__(self, response: dict[str, Any], error: BaseException) -> None:
+        super().__init__(response)
+        self.error = error
+
+
 PRINCIPAL_INDEX = "principal"
 TTL_ATTRIBUTE = "expires_at"
 

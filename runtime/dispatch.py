@@ -9,7 +9,7 @@ the app tracks them). It imports nothing from `runtime.app`, which imports `hand
 from __future__ import annotations
 
 from .common_errors import ClientError, WebsocketDisconnectedError
-from .contract import CONNECT, CONNECTED_KEY, DEFAULT, DISCONNECT, EVENT_MESSAGE
+from .contract import CONNECT, CONNECTED_KEY, DEFAULT, DISCONNECT, EVENT_MESSAGE, Refused
 from .events import AuthorizerEvent, WebsocketEvent, is_authorizer_event
 from .responses import client_error_frame, to_proxy_response
 
@@ -209,11 +209,12 @@ def _connected(app: Dispatchable, connect_event: RawEvent, context: Any) -> dict
     return {"statusCode": 200}  # Lambda discards an asynchronous invocation's result
 
 
-def _refuse(app: Dispatchable, entry: Route, event: RawEvent, error: ClientError) -> dict[str, Any]:
+def _refuse(app: Dispatchable, entry: Route, event: RawEvent, error: ClientError) -> Refused:
     """Answer a `ClientError`: refuse `$connect` with its status, else send the error frame.
 
     On a two-way route the frame is the reply; otherwise it goes through `send()` (a
-    client gone meanwhile needs no frame). `$disconnect` has no one left to tell.
+    client gone meanwhile needs no frame). `$disconnect` has no one left to tell. The
+    response carries `error` (`Refused`) for the emulator's and the test client's accounts.
     """
     import logging  # an expected outcome, but not a per-event cost
 
@@ -227,17 +228,18 @@ def _refuse(app: Dispatchable, entry: Route, event: RawEvent, error: ClientError
         error,
     )
     if route_key == CONNECT:
-        return {"statusCode": error.status}
+        return Refused({"statusCode": error.status}, error)
     if route_key == DISCONNECT:
-        return {"statusCode": 200}
+        return Refused({"statusCode": 200}, error)
     frame = client_error_frame(error, route_key, request_context.get("requestId"))
     if entry.reply:
-        return {"statusCode": 200, "body": frame}
+        return Refused({"statusCode": 200, "body": frame}, error)
+    answered = Refused({"statusCode": 200}, error)
     try:
         app.websocket_api.send(request_context["connectionId"], frame)
     except WebsocketDisconnectedError:
-        return {"statusCode": 200}  # the client left meanwhile: no one to tell
-    return {"statusCode": 200}
+        return answered  # the client left meanwhile: no one to tell
+    return answered
 
 
 def _run(

@@ -6,14 +6,17 @@ import json
 
 import pytest
 
-from runtime import Response
+from runtime import ClientError, Response
+from runtime.contract import Refused
 from runtime.responses import to_proxy_response
 from wsgen.gateway.outcomes import (
+    Step,
     connect_verdict,
     error_frame,
     gateway_response,
     is_text,
     message_body,
+    refusal_of,
     reply_frame,
 )
 
@@ -144,3 +147,28 @@ def test_answer_frame_error_reply_or_nothing():
     assert answer_frame(reply, None, False, "c", "r") is None  # one-way route
     failed = answer_frame(None, RuntimeError("x"), False, "c", "r")
     assert failed == error_frame("Internal server error", "c", "r")
+
+
+def test_a_refusal_of_connect_is_its_status_with_the_client_error_as_no_failure():
+    error = ClientError("not today", code="closed", status=403)
+    verdict = connect_verdict(Refused({"statusCode": 403}, error), None)
+    assert (verdict.accepted, verdict.status, verdict.body) == (False, 403, b"")
+    assert verdict.step is Step.CONNECT
+    assert verdict.error is error and verdict.error_is_refusal and verdict.failure is None
+    assert verdict.reason == "the $connect handler refused: ClientError closed: not today"
+
+
+def test_a_returned_status_is_no_refusal_error():
+    verdict = connect_verdict({"statusCode": 401}, None)
+    assert (verdict.status, verdict.error, verdict.reason) == (
+        401,
+        None,
+        "the $connect handler returned 401",
+    )
+
+
+def test_refusal_of_reads_only_the_runtimes_refused_response():
+    error = ClientError("no")
+    assert refusal_of(Refused({"statusCode": 200}, error)) is error
+    assert refusal_of({"statusCode": 200}) is None
+    assert refusal_of(None) is None

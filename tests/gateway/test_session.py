@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from runtime import AuthResponse, UnauthorizedError
-from runtime.contract import AppSpec, AuthorizerSpec, RouteSpec
+from runtime import AuthResponse, ClientError, UnauthorizedError
+from runtime.contract import AppSpec, AuthorizerSpec, Refused, RouteSpec
 from wsgen.gateway.events import Api, Peer, UpgradeRequest
 from wsgen.gateway.outcomes import BINARY_REFUSED, CONNECT_FAILED, Outcome, Step
 from wsgen.gateway.routing import Router
@@ -176,6 +176,16 @@ def test_a_failed_integration_answers_with_the_internal_server_error_frame():
     }
 
 
+def test_a_refused_message_is_answered_and_says_what_refused_it():
+    error = ClientError("room is full", code="room_full")
+    reply = Refused({"statusCode": 200, "body": '{"error": {}}'}, error)
+    answer = run(
+        _session("ping").message(_peer(), b'{"action": "ping"}', False, 1), FakeInvoke(reply)
+    )
+    assert answer == Answer("ping", '{"error": {}}', refusal=error)
+    assert answer.error is None and answer.failure is None
+
+
 # close: $disconnect
 
 
@@ -192,6 +202,13 @@ def test_close_runs_disconnect_with_the_code_and_reason():
     assert answer == Answer("$disconnect", error=error)
     context = invoke.events[0]["requestContext"]
     assert (context["disconnectStatusCode"], context["disconnectReason"]) == (1001, "Going away")
+
+
+def test_a_refusing_disconnect_is_no_failure():
+    error = ClientError("no")
+    invoke = FakeInvoke(Refused({"statusCode": 200}, error))
+    answer = run(_session("$disconnect").close(_peer(), 1000, ""), invoke)
+    assert answer == Answer("$disconnect", refusal=error)
 
 
 # The async driver

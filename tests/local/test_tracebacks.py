@@ -7,6 +7,7 @@ that log, for every kind of invocation, starting at the app's own code.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import re
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 import websockets
 
-from tests.support.local import run
+from tests.support.local import run, start
 from wsgen.cli import main
 from wsgen.local import EventLog, running
 
@@ -117,3 +118,33 @@ def test_an_authorizer_refusing_logs_no_traceback(tmp_path: Path):
         run(body)
     assert "401 refused" in log.read_text()
     assert "Traceback" not in log.read_text()
+
+
+def test_a_handler_refusing_is_logged_as_api_gateway_answered_it_without_traceback():
+    stream = io.StringIO()
+    with start("parityapp", log=EventLog(stream=stream)) as emulator:
+
+        async def body() -> None:
+            for query in ("&refuse=403", "&status=401"):
+                with pytest.raises(websockets.InvalidStatus) as refused:
+                    async with websockets.connect(f"{emulator.url}?token=allow{query}"):
+                        pass
+                assert refused.value.response.status_code == int(query[-3:])
+            async with websockets.connect(f"{emulator.url}?token=allow") as ws:
+                await ws.send(json.dumps({"action": "refuse_reply"}))
+                assert json.loads(await ws.recv())["error"]["code"] == "bad_room"
+                await ws.send(json.dumps({"action": "refuse"}))
+                assert json.loads(await ws.recv())["error"]["code"] == "bad_room"
+
+        run(body)
+    outcome = re.compile(r"^\S+  (\S+) +\S+  (.*)  \(\d+\.\d ms\)$")
+    lines = [m.groups() for m in map(outcome.match, stream.getvalue().splitlines()) if m]
+    refusal = "refused (ClientError bad_room: room must be a non-empty string)"
+    assert [line for line in lines if line[0] != "(authorizer)"][:4] == [
+        ("$connect", "403 refused: the $connect handler refused: ClientError closed: not today"),
+        ("$connect", "401 refused: the $connect handler returned 401"),
+        ("$connect", "200 accepted"),
+        ("refuse_reply", f"{refusal}: the client got the error frame"),
+    ]
+    assert ("refuse", f"{refusal}: the client got the error frame") in lines
+    assert "Traceback" not in stream.getvalue()

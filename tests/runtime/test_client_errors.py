@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from runtime import App, BadRequestError, ClientError, WebsocketError
+from runtime.contract import Refused
 
 
 class GoneError(Exception):
@@ -147,3 +148,30 @@ def test_client_errors_are_websocket_errors_and_bad_requests_value_errors():
     assert isinstance(BadRequestError("x"), ValueError)
     assert BadRequestError("x", code="mine").code == "mine"
     assert (ClientError("x").code, ClientError("x").status) == ("client_error", 400)
+
+
+@pytest.mark.parametrize(
+    ("route", "event_file", "response"),
+    [
+        ("connect", "connect.json", {"statusCode": 403}),
+        ("message", "message_default.json", {"statusCode": 200}),
+        ("disconnect", "disconnect_1001.json", {"statusCode": 200}),
+    ],
+)
+def test_the_response_carries_the_refusal_and_serializes_as_lambda_returns_it(
+    app, recorder, load_event, route, event_file, response
+):
+    error = ClientError("no", code="nope", status=403)
+
+    def handler(event):
+        raise error
+
+    getattr(app, f"on_ws_{route}")()(handler)
+    result = app(load_event(event_file), None)
+    assert isinstance(result, Refused) and result.error is error
+    assert json.loads(json.dumps(result)) == response  # what Lambda sends API Gateway
+
+
+def test_an_accepted_or_failed_invocation_carries_no_refusal(app, recorder, load_event):
+    app.on_ws_message()(lambda event: None)
+    assert not isinstance(app(load_event("message_default.json"), None), Refused)

@@ -106,6 +106,25 @@ def test_connect_exception_rejects_with_502_and_keeps_the_cause():
         assert client.errors == [rejected.value.__cause__]
 
 
+def test_a_client_error_in_connect_rejects_with_its_status_and_says_why():
+    app = new_app()
+    error = ClientError("not today", code="closed", status=403)
+
+    @app.on_ws_connect()
+    def connect(event):
+        raise error
+
+    with Client(app) as client:
+        with pytest.raises(ConnectionRejected) as rejected:
+            client.connect()
+        assert rejected.value.status_code == 403
+        assert (
+            rejected.value.reason == "the $connect handler refused: ClientError closed: not today"
+        )
+        assert rejected.value.__cause__ is error
+        assert client.errors == []  # a refusal, not a failure of the app
+
+
 def test_without_connect_route_connections_are_accepted():
     app = new_app()
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from runtime.contract import Refused
+
 from .timeouts import GATEWAY_TIMEOUT, TIMED_OUT_MESSAGE, IntegrationTimeoutError
 
 Frame = str | bytes
@@ -76,7 +78,7 @@ class Step(Enum):
     NO_CONNECT_ROUTE = "no $connect route"
     """The API has no `$connect` route: API Gateway accepts without invoking anything."""
     CONNECT = "$connect"
-    """The `$connect` handler's result or exception."""
+    """The `$connect` handler's result, exception or refusal (its `ClientError`)."""
     THROTTLED = "throttled"
     """Over the new-connection rate or `$connect`'s throttling: 429, nothing invoked."""
     IAM = "iam"
@@ -107,8 +109,9 @@ class Verdict:
         subprotocol: the `Sec-WebSocket-Protocol` `$connect` returned (2xx only).
         authorizer: `requestContext.authorizer` of later events, when an authorizer allowed.
         error: the exception the authorizer or `$connect` raised, when that decided it.
-        error_is_refusal: the error is the authorizer's way to refuse (`Unauthorized`, 401),
-            not a failure of the app; see `failure`.
+        error_is_refusal: the error is the app's way to refuse (the authorizer's
+            `Unauthorized`, 401; `$connect`'s `ClientError`, its status), not a failure of
+            the app; see `failure`.
     """
 
     def __init__(
@@ -171,6 +174,10 @@ def connect_verdict(result: Any, error: BaseException | None) -> Verdict:
     if status is None:
         return _malformed(f"statusCode {_shown(result['statusCode'])}, not an HTTP status")
     if not 200 <= status < 300:
+        refusal = refusal_of(result)
+        if refusal is not None:
+            reason = f"the $connect handler refused: {described(refusal)}"
+            return Verdict(status, reason, step=Step.CONNECT, error=refusal, error_is_refusal=True)
         return Verdict(status, f"the $connect handler returned {status}", step=Step.CONNECT)
     headers = result.get("headers")
     protocol = next(
@@ -186,6 +193,22 @@ def connect_verdict(result: Any, error: BaseException | None) -> Verdict:
         return _malformed(f"Sec-WebSocket-Protocol {shown}, not a subprotocol name")
     subprotocol = protocol if isinstance(protocol, str) and protocol else None
     return Verdict(status, "accepted", step=Step.CONNECT, subprotocol=subprotocol)
+
+
+def refusal_of(result: Any) -> BaseException | None:
+    """The `ClientError` the handler refused with, when the entry point answered one.
+
+    The runtime's answer to it is an ordinary proxy response (`$connect`'s status, a 200
+    after the error frame), the same as Lambda returns; in-process, it is a
+    `runtime.contract.Refused` carrying the error.
+    """
+    return result.error if isinstance(result, Refused) else None
+
+
+def described(refusal: BaseException) -> str:
+    """A refusal for a log line: `ClientError closed: not today` (its class, code, message)."""
+    code = getattr(refusal, "code", None)
+    return " ".join(str(part) for part in (type(refusal).__name__, code) if part) + f": {refusal}"
 
 
 def _status(value: Any) -> int | None:

@@ -55,12 +55,15 @@ class Answer:
         frame: the frame to send to the client: a reply, or an error frame.
         close: close the connection with this code and reason (the binary-frame refusal).
         error: the exception the integration raised.
+        refusal: the `ClientError` the handler refused with; the integration succeeded
+            (a message's client got the error frame), so it is no failure.
     """
 
     route_key: str | None = None
     frame: Frame | None = None
     close: tuple[int, str] | None = None
     error: BaseException | None = None
+    refusal: BaseException | None = None
     throttled: bool = False
     """The route's throttling refused it: nothing was invoked, `frame` says so."""
 
@@ -170,14 +173,16 @@ class Session:
             peer.connection_id,
             event["requestContext"]["requestId"],
         )
-        return Answer(route_key, frame, error=outcome.error)
+        return Answer(
+            route_key, frame, error=outcome.error, refusal=outcomes.refusal_of(outcome.result)
+        )
 
     def close(self, peer: Peer, code: int, reason: str) -> Steps[Answer]:
         """The connection closed with `code` and `reason`: run `$disconnect`."""
         if self.spec.route(DISCONNECT) is None:
             return Answer()
         outcome = yield events.disconnect_event(self.api, peer, code, reason)
-        return Answer(DISCONNECT, error=outcome.error)
+        return Answer(DISCONNECT, error=outcome.error, refusal=outcomes.refusal_of(outcome.result))
 
 
 def run(steps: Steps[T], invoke: Callable[[Event], Outcome]) -> T:

@@ -140,12 +140,14 @@ class Driver:
             return verdict  # refused before $connect: logged by `authorized`
         if verdict.step is Step.NO_CONNECT_ROUTE:
             what = "200 accepted (no $connect)"
-        elif verdict.error is not None:
+        elif verdict.failure is not None:
             what = f"{verdict.status} rejected: {type(verdict.error).__name__}: {verdict.error}"
         elif verdict.message is not None:  # API Gateway's own answer to a bad result
             what = f"{verdict.status} rejected: {verdict.reason}"
-        else:
-            what = f"{verdict.status} {'accepted' if verdict.accepted else 'rejected'}"
+        elif verdict.accepted:
+            what = f"{verdict.status} accepted"
+        else:  # the handler's refusal: its ClientError, or the status it returned
+            what = f"{verdict.status} refused: {verdict.reason}"
         self.log.event(CONNECT, peer.connection_id, what, start)
         return verdict
 
@@ -185,6 +187,9 @@ class Driver:
         elif answer.error is not None:
             what = f"error ({type(answer.error).__name__}: {answer.error})"
             self.log.event(answer.route_key, conn.id, what, start)
+        elif answer.refusal is not None:
+            what = f"refused ({outcomes.described(answer.refusal)}): the client got the error frame"
+            self.log.event(answer.route_key, conn.id, what, start)
         else:
             frame = answer.frame
             what = "ok" if frame is None else f"ok, replied {len(frame)} {_unit(frame)}"
@@ -205,6 +210,8 @@ class Driver:
         what = f"{code} {reason!r}".rstrip()
         if answer.error is not None:
             what += f", error ({type(answer.error).__name__}: {answer.error})"
+        elif answer.refusal is not None:
+            what += f", refused ({outcomes.described(answer.refusal)})"
         self.log.event(DISCONNECT, peer.connection_id, what, start)
 
 
