@@ -1,0 +1,46 @@
+"""The template benchmark's verdict on growth with the number of routes: super-linear growth
+fails it; linear growth, or a large fixed cost and a small per-route cost, passes."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bench.template import ROUTE_COUNTS, super_linear
+
+
+def seconds(cost_ms):
+    return {n: cost_ms(n) / 1000 for n in ROUTE_COUNTS}
+
+
+@pytest.mark.parametrize(
+    "measured",
+    [
+        {10: 0.2803, 100: 0.2889, 300: 0.2982},  # a quiet run: 280 ms fixed, flatter than linear
+        {10: 0.1249, 100: 0.1333, 300: 0.1548},  # the run before: about linear
+        seconds(lambda n: 100 + 2 * n),
+        seconds(lambda n: 280 + 0.05 * n),
+        seconds(lambda n: 100 + 0.5 * n * math.log2(n)),
+        seconds(lambda n: 300 + 15 * math.sqrt(n)),
+    ],
+    ids=["flat", "linear-measured", "linear", "fixed-cost", "n-log-n", "sqrt"],
+)
+def test_linear_or_flatter_growth_passes(measured):
+    excess, allowed = super_linear(measured)
+    assert excess <= allowed
+
+
+@pytest.mark.parametrize(
+    "measured",
+    [
+        seconds(lambda n: 100 + 0.002 * n**2),
+        seconds(lambda n: 280 + 0.0005 * n**2),  # quadratic under a large fixed cost
+        seconds(lambda n: 120 + 0.1 * n + 0.001 * n**2),
+        seconds(lambda n: 100 + 0.00001 * n**3),
+    ],
+    ids=["quadratic", "quadratic-over-fixed-cost", "linear-plus-quadratic", "cubic"],
+)
+def test_super_linear_growth_fails(measured):
+    excess, allowed = super_linear(measured)
+    assert excess > allowed
