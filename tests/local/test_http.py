@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import socket
 import time
 
 import pytest
 
+from tests.support.local import start
 from tests.support.rawclient import SIGNED, exchange
 from wsgen.local import http
 
@@ -127,3 +130,47 @@ def test_empty_line_before_the_request_line_is_ignored(emulator):
         emulator, b"\r\nGET " + PATH + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + SIGNED + b"\r\n"
     )
     assert data.startswith(b"HTTP/1.1 410 ")
+
+
+GONE = b"GET " + PATH + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + SIGNED + b"\r\n"
+UNSIGNED = b"GET " + PATH + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+
+
+def statuses(data: bytes) -> list[bytes]:
+    """The status codes of the responses in `data`, in order."""
+    return re.findall(rb"HTTP/1\.1 (\d{3}) ", data)
+
+
+def test_pipelined_calls_are_answered_in_order(emulator):
+    data, closed = exchange(emulator, GONE + GONE + UNSIGNED)
+    assert statuses(data) == [b"410", b"410", b"403"] and closed
+    assert data.rindex(b"Missing Authentication Token") > data.rindex(b"GoneException")
+
+
+def test_pipelined_calls_wait_for_a_delayed_answer():
+    with start(management_delay_ms=100) as emulator:
+        data, closed = exchange(emulator, GONE + UNSIGNED)
+    assert statuses(data) == [b"410", b"403"] and closed
+
+
+def test_malformed_request_after_calls_on_one_connection_is_400(emulator):
+    data, closed = exchange(emulator, GONE + post(b"Content-Length: +2\r\n", b"ab"))
+    assert statuses(data) == [b"410", b"400"] and closed
+
+
+def test_body_arriving_after_its_head_is_awaited(emulator):
+    request = post(b"Content-Length: 5\r\nConnection: close\r\n", b"hello")
+    with socket.create_connection(("127.0.0.1", emulator.port), timeout=5) as sock:
+        sock.sendall(request[:-3])
+        time.sleep(0.2)
+        sock.sendall(request[-3:])
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert statuses(data) == [b"410"]
+
+
+def test_head_that_never_completes_is_408_and_close(emulator, monkeypatch):
+    monkeypatch.setattr(http, "HEAD_TIMEOUT_S", 0.5)
+    data, closed = exchange(emulator, GONE[:-2])
+    assert data.startswith(b"HTTP/1.1 408 ") and b"request head not received" in data and closed

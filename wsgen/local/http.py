@@ -1,14 +1,17 @@
 """Just enough HTTP/1.1 to tell a WebSocket upgrade from a management API call and serve it.
 
-The management API and the WebSocket endpoint share one port, as on API Gateway. The
-server reads each request head here; an upgrade goes to websockets' Sans-I/O protocol, any
-other request to the management API, over a keep-alive connection (botocore reuses them).
+The management API and the WebSocket endpoint share one port, as on API Gateway. Every
+connection starts with `KeepAliveProtocol`, which serves plain management calls straight
+from the socket's bytes over a keep-alive connection (botocore and the runtime reuse them);
+anything else is handed to asyncio streams, where `read_request` and `read_body` read it:
+an upgrade then goes to websockets' Sans-I/O protocol.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from http import HTTPStatus
@@ -24,6 +27,8 @@ MAX_CHUNK_LINE_BYTES = 1024
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 DISCARD_LIMIT = 16 * 1024 * 1024
 """An oversized body up to this size is read and dropped so the connection can be reused."""
+HEAD_TOO_SLOW = "request head not received in time"
+BODY_TOO_SLOW = "request body not received in time"
 
 
 class HttpError(Exception):
@@ -105,7 +110,7 @@ async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
     except asyncio.LimitOverrunError as exc:
         raise HttpError(431, f"request head over {MAX_HEAD_BYTES} bytes") from exc
     except TimeoutError as exc:
-        raise HttpError(408, "request head not received in time") from exc
+        raise HttpError(408, HEAD_TOO_SLOW) from exc
     return parse_head(bytes(head))
 
 
@@ -171,12 +176,17 @@ async def read_body(reader: asyncio.StreamReader, request: HttpRequest, limit: i
         async with asyncio.timeout(BODY_TIMEOUT_S):
             return await _read_body(reader, request, limit)
     except TimeoutError as exc:
-        raise HttpError(408, "request body not received in time") from exc
+        raise HttpError(408, BODY_TOO_SLOW) from exc
     except asyncio.LimitOverrunError as exc:
         raise HttpError(400, "chunk line too long") from exc
 
 
-async def _read_body(reader: asyncio.StreamReader, request: HttpRequest, limit: int) -> bytes:
+def body_length(request: HttpRequest) -> int | None:
+    """The body's `Content-Length` (0 without one), or None for a chunked body.
+
+    Raises:
+        HttpError: both framings, conflicting or invalid lengths, another coding (400).
+    """
     # RFC 9112 6.3: both framings, or conflicting lengths, could smuggle a second request.
     lengths = {v.strip() for k, v in request.headers if k.lower() == "content-length"}
     encodings = [v for k, v in request.headers if k.lower() == "transfer-encoding"]
@@ -187,14 +197,22 @@ async def _read_body(reader: asyncio.StreamReader, request: HttpRequest, limit: 
     if encodings:
         if [e.strip().lower() for e in encodings] != ["chunked"]:
             raise HttpError(400, "unsupported Transfer-Encoding: only chunked is")
-        return await _read_chunked(reader, limit)
+        return None
     if not lengths:
-        return b""
+        return 0
     length_text = lengths.pop()
     # str.isdigit() alone takes "²" and other Unicode digits, which int() refuses.
     if not (length_text.isascii() and length_text.isdigit()):
         raise HttpError(400, "invalid Content-Length")
-    length = int(length_text)
+    return int(length_text)
+
+
+async def _read_body(reader: asyncio.StreamReader, request: HttpRequest, limit: int) -> bytes:
+    length = body_length(request)
+    if length is None:
+        return await _read_chunked(reader, limit)
+    if not length:
+        return b""
     if length > limit:
         if length > DISCARD_LIMIT:
             raise BodyTooLargeError(length, drained=False)
@@ -253,3 +271,212 @@ def response_bytes(
     if status != 204 and not any(k.lower() == "content-length" for k, _ in headers or []):
         lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+Reply = Callable[[bytes, bool], None]
+"""Writes a serialized response; the flag says whether the connection stays open."""
+Serve = Callable[[HttpRequest, bytes, Reply], bool]
+"""Takes one complete request and calls `Reply` (at once or later); False to decline it."""
+Handover = Callable[[asyncio.Transport, bytes, bool], None]
+"""Takes over a connection: its transport, the bytes not consumed yet, whether EOF came."""
+_MAX_BUFFERED = 256 * 1024
+"""Bytes received ahead of the request being answered before reading pauses."""
+
+
+class KeepAliveProtocol(asyncio.Protocol):
+    """An HTTP/1.1 connection served from the event loop's callbacks, request after request.
+
+    The everyday request, a well-formed head and a `Content-Length` body of at most `limit`
+    bytes, is parsed from the bytes as they arrive and given to `serve`, with no task,
+    future or timeout object of its own: the stream readers above (`read_request`,
+    `read_body`) cost a management call about twice as much CPU. Everything else (an
+    upgrade, a chunked or oversized body, a malformed head, a request `serve` declines)
+    goes to `handover` with the bytes not consumed yet, which serves the connection from
+    then on with asyncio streams and those readers: they alone answer the unusual cases.
+
+    The readers' timeouts hold here too (`IDLE_TIMEOUT_S`, `HEAD_TIMEOUT_S`,
+    `BODY_TIMEOUT_S`), on one timer per connection that is moved only when it fires early.
+    """
+
+    def __init__(
+        self,
+        serve: Serve,
+        handover: Handover,
+        refuse: Callable[[int, str], bytes],
+        limit: int,
+        live: set[KeepAliveProtocol],
+    ) -> None:
+        self._serve = serve
+        self._handover = handover
+        self._refuse = refuse
+        """The answer, before closing, to a request too slow to arrive (408)."""
+        self._limit = limit
+        self._live = live
+        """The connections this protocol serves now (`close_all` at shutdown)."""
+        self._loop = asyncio.get_running_loop()
+        self._transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._eof = False
+        self._busy = False  # a request taken, its answer not written yet
+        self._paused = False  # the client reads slower than it is answered
+        self._reading = True
+        self._processing = False
+        self._waiting: str | None = None  # what `_deadline` is for: idle, head, body
+        self._deadline = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self._live.add(self)
+        self._expect("idle", IDLE_TIMEOUT_S)
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        if (self._busy or self._paused) and len(self._buffer) > _MAX_BUFFERED:
+            self._read(False)
+        self._process()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._process()
+        return True  # the transport stays open until the answer is written
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        self._stop_timer()
+        self._live.discard(self)
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        self._process()
+
+    def close(self) -> None:
+        """Close the connection, whatever it was doing (at shutdown)."""
+        if self._transport is not None:
+            self._transport.close()
+
+    def _process(self) -> None:
+        """Serve what the buffer holds, one request at a time, while it can be answered."""
+        if self._processing:
+            return  # a reply given from within `serve`: the loop below goes on
+        self._processing = True
+        try:
+            while not self._busy and not self._paused and self._transport is not None:
+                if self._transport.is_closing():
+                    return
+                if not self._next():
+                    break
+            if not self._reading and not self._busy and not self._paused:
+                self._read(True)
+        finally:
+            self._processing = False
+
+    def _next(self) -> bool:
+        """Take the next request if it is complete; whether to look for another."""
+        buffer = self._buffer
+        if not buffer:
+            if self._eof:
+                self.close()
+                return False
+            self._expect("idle", IDLE_TIMEOUT_S)
+            return False
+        end = buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if self._eof or len(buffer) > MAX_HEAD_BYTES or _unusual(buffer):
+                self._give_up()
+            else:
+                self._expect("head", HEAD_TIMEOUT_S)
+            return False
+        size = end + 4
+        head = bytes(buffer[:size])
+        if size > MAX_HEAD_BYTES or _unusual(head):
+            self._give_up()
+            return False
+        try:
+            request = parse_head(head)
+            length = body_length(request)
+        except HttpError:
+            length = None
+        if length is None or length > self._limit:
+            self._give_up()
+            return False
+        if len(buffer) < size + length:
+            if self._eof:
+                self._give_up()
+            else:
+                self._expect("body", BODY_TIMEOUT_S)
+            return False
+        self._busy = True
+        self._waiting = None
+        if not self._serve(request, bytes(buffer[size : size + length]), self._reply):
+            self._busy = False
+            self._give_up()
+            return False
+        del buffer[: size + length]
+        return True
+
+    def _reply(self, data: bytes, keep: bool) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        transport.write(data)
+        self._busy = False
+        if not keep:
+            self.close()
+            return
+        self._process()
+
+    def _give_up(self) -> None:
+        """Hand the connection over, from the first byte not consumed."""
+        transport, self._transport = self._transport, None
+        self._stop_timer()
+        self._live.discard(self)
+        data = bytes(self._buffer)
+        self._buffer.clear()
+        if transport is not None:
+            if not self._reading:
+                transport.resume_reading()
+            self._handover(transport, data, self._eof)
+
+    def _read(self, on: bool) -> None:
+        if self._transport is not None and on != self._reading:
+            self._reading = on
+            (self._transport.resume_reading if on else self._transport.pause_reading)()
+
+    def _expect(self, waiting: str, seconds: float) -> None:
+        """Start waiting for `waiting` (idle: the next request; head; body), `seconds` at most."""
+        if self._waiting == waiting:
+            return
+        self._waiting = waiting
+        self._deadline = self._loop.time() + seconds
+        if self._timer is not None and self._timer.when() <= self._deadline:
+            return  # it fires early and moves itself
+        self._stop_timer()
+        self._timer = self._loop.call_at(self._deadline, self._expire)
+
+    def _expire(self) -> None:
+        self._timer = None
+        if self._waiting is None or self._transport is None:
+            return
+        if self._loop.time() < self._deadline:
+            self._timer = self._loop.call_at(self._deadline, self._expire)
+            return
+        if self._waiting == "head":
+            self._transport.write(self._refuse(408, HEAD_TOO_SLOW))
+        elif self._waiting == "body":
+            self._transport.write(self._refuse(408, BODY_TOO_SLOW))
+        self.close()  # idle: closed without a word, as `read_request` does
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+def _unusual(head: bytes | bytearray) -> bool:
+    """An empty line first, or a bare LF: `read_request`'s to answer."""
+    return head.startswith(b"\r\n") or head.count(b"\n") != head.count(b"\r\n")

@@ -20,7 +20,7 @@ import asyncio
 import email.utils
 import json
 import time
-from collections.abc import Container, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -95,10 +95,43 @@ class ManagementApi:
     async def handle(
         self, method: str, target: str, body: bytes | int, authorization: str | None = None
     ) -> HttpResponse:
-        """Answer one call; `body` is the size instead when it was over the limit."""
+        """Answer one call after `delay_ms`; `body` is the size instead when it was over the
+        limit."""
         if self.delay_ms:
             await asyncio.sleep(self.delay_ms / 1000)
-        response = await self._route(method, target, body, authorization)
+        return self.answer(method, target, body, authorization)
+
+    def respond(
+        self,
+        method: str,
+        target: str,
+        body: bytes,
+        authorization: str | None,
+        done: Callable[[HttpResponse], None],
+    ) -> None:
+        """Answer one call by calling `done`: after `delay_ms`, or at once without one."""
+        if self.delay_ms:
+            asyncio.get_running_loop().call_later(
+                self.delay_ms / 1000, self._respond, method, target, body, authorization, done
+            )
+        else:
+            self._respond(method, target, body, authorization, done)
+
+    def _respond(
+        self,
+        method: str,
+        target: str,
+        body: bytes,
+        authorization: str | None,
+        done: Callable[[HttpResponse], None],
+    ) -> None:
+        done(self.answer(method, target, body, authorization))
+
+    def answer(
+        self, method: str, target: str, body: bytes | int, authorization: str | None = None
+    ) -> HttpResponse:
+        """Answer one call now (`handle` without the delay): nothing in it waits."""
+        response = self._route(method, target, body, authorization)
         response.headers += [
             ("Date", http_date()),
             ("Content-Type", "application/json"),
@@ -106,7 +139,7 @@ class ManagementApi:
         ]
         return response
 
-    async def _route(
+    def _route(
         self, method: str, target: str, body: bytes | int, authorization: str | None
     ) -> HttpResponse:
         path, _, query = target.partition("?")
@@ -145,13 +178,13 @@ class ManagementApi:
                 state = ConnectionState.CONNECTING
             return error(410, "GoneException", gone_message(connection_id, state))
         if method == "POST":
-            return await self._post(connection, body)
+            return self._post(connection, body)
         if method == "GET":
             return HttpResponse(200, json.dumps(self._info(connection)).encode())
         connection.close(*DELETE_CLOSE)
         return HttpResponse(204)
 
-    async def _post(self, connection: Connection, data: bytes) -> HttpResponse:
+    def _post(self, connection: Connection, data: bytes) -> HttpResponse:
         try:
             connection.send(data, text=is_text(data))
         except GoneError:

@@ -55,6 +55,8 @@ from .http import (
     BodyTooLargeError,
     HttpError,
     HttpRequest,
+    KeepAliveProtocol,
+    Reply,
     read_body,
     read_request,
     response_bytes,
@@ -62,7 +64,7 @@ from .http import (
 from .invoker import Invoker
 from .limits import ExhaustionReport, raise_open_file_limit
 from .log import EventLog
-from .management import ManagementApi
+from .management import HttpResponse, ManagementApi
 from .origin import Access
 
 MAX_URL_CHARS = 4096
@@ -71,6 +73,8 @@ STOP_TIMEOUT_S = 10.0
 """At stop, how long `$disconnect` handlers (and the management API) get."""
 HANDLER_GRACE_S = 2.0
 """At stop, how long a running message handler gets before `$disconnect` runs anyway."""
+STREAM_LIMIT = 64 * 1024
+"""The stream reader's buffer limit, for the connections `_client` serves."""
 INVOKE_PATH = "/_wsgen/invoke/"
 """`POST /_wsgen/invoke/{name}`: what `wsgen invoke` calls; answered to loopback only."""
 MAX_INVOKE_BYTES = 6 * 1024 * 1024
@@ -140,6 +144,8 @@ class Emulator:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._sessions: set[asyncio.Task[None]] = set()
+        self._keep_alive: set[KeepAliveProtocol] = set()
+        """Connections served from the event loop's callbacks (`KeepAliveProtocol`)."""
         self._stopping = False
         self.reload, self.reload_interval = reload, reload_interval
         self._watcher: asyncio.Task[None] | None = None
@@ -195,8 +201,8 @@ class Emulator:
             self.log.info(notice)
         asyncio.get_running_loop().set_exception_handler(self._exhaustion)
         try:
-            self._server = await asyncio.start_server(
-                self._serve_client, self.host, self.port, limit=64 * 1024
+            self._server = await asyncio.get_running_loop().create_server(
+                self._new_connection, self.host, self.port
             )
         except OSError as exc:
             reason = exc.strerror or str(exc)
@@ -423,6 +429,8 @@ class Emulator:
                 task.cancel()
         if self._server is not None:
             self._server.close()
+        for keep_alive in list(self._keep_alive):
+            keep_alive.close()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -433,6 +441,48 @@ class Emulator:
                 self.log.info(f"wsgen local: {running} handler(s) still running, not waited for")
 
     # Serving
+
+    def _new_connection(self) -> KeepAliveProtocol:
+        return KeepAliveProtocol(
+            self._serve_call, self._to_streams, _plain, MAX_MESSAGE_BYTES, self._keep_alive
+        )
+
+    def _serve_call(self, request: HttpRequest, body: bytes, reply: Reply) -> bool:
+        """Answer a plain management call from `KeepAliveProtocol`; False for any other
+        request (an upgrade, `wsgen invoke`, one `_client` refuses), which `_client` serves."""
+        if (
+            request.method == "HEAD"
+            or len(request.target) > MAX_URL_CHARS
+            or request.is_upgrade
+            or self.access.refusal(request.header("Host"), request.header("Origin")) is not None
+        ):
+            return False
+        path = unquote(request.target.split("?", 1)[0])
+        if path.startswith(INVOKE_PATH) or (
+            request.method == "GET" and path in self._websocket_paths()
+        ):
+            return False
+        keep = request.keep_alive
+
+        def done(response: HttpResponse) -> None:
+            reply(_answer(request, response, keep), keep)
+
+        self.management.respond(
+            request.method, request.target, body, request.header("Authorization"), done
+        )
+        return True
+
+    def _to_streams(self, transport: asyncio.Transport, data: bytes, eof: bool) -> None:
+        """Serve a connection `KeepAliveProtocol` handed over with asyncio streams
+        (`_client`), from `data`, the first bytes it did not consume."""
+        reader = asyncio.StreamReader(limit=STREAM_LIMIT)
+        protocol = asyncio.StreamReaderProtocol(reader, self._serve_client)
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)  # starts `_client`
+        if data:
+            reader.feed_data(data)
+        if eof:
+            reader.feed_eof()
 
     def _serve_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.get_running_loop().create_task(self._client(reader, writer))
@@ -503,14 +553,7 @@ class Emulator:
         response = await self.management.handle(
             request.method, request.target, body, request.header("Authorization")
         )
-        headers = [*response.headers, ("Connection", "keep-alive" if keep else "close")]
-        if request.method == "HEAD":
-            # No body, ever, in a HEAD response (RFC 9110 9.3.2); @connections has no HEAD
-            # method, so this is the 403 "No method found" API Gateway answers.
-            headers.append(("Content-Length", str(len(response.body))))
-            writer.write(response_bytes(response.status, headers))
-        else:
-            writer.write(response_bytes(response.status, headers, response.body))
+        writer.write(_answer(request, response, keep))
         await writer.drain()
         return keep
 
@@ -669,6 +712,17 @@ class Emulator:
     def _running_driver(self) -> Driver:
         assert self._driver is not None, "start() sets the driver before serving"
         return self._driver
+
+
+def _answer(request: HttpRequest, response: HttpResponse, keep: bool) -> bytes:
+    """A management call's serialized response."""
+    headers = [*response.headers, ("Connection", "keep-alive" if keep else "close")]
+    if request.method == "HEAD":
+        # No body, ever, in a HEAD response (RFC 9110 9.3.2); @connections has no HEAD
+        # method, so this is the 403 "No method found" API Gateway answers.
+        headers.append(("Content-Length", str(len(response.body))))
+        return response_bytes(response.status, headers)
+    return response_bytes(response.status, headers, response.body)
 
 
 def _rejection(status: int, body: bytes) -> Response:
