@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.markdown import anchors
 from tests.support.paths import ROOT
 
 FACTS = ROOT / "docs" / "aws-facts.md"
@@ -37,11 +38,6 @@ def texts() -> dict[str, str]:
     return found
 
 
-def anchor(heading: str) -> str:
-    """The anchor GitHub gives a Markdown heading."""
-    return re.sub(r"[^a-z0-9 -]", "", heading.lower()).replace(" ", "-")
-
-
 @pytest.mark.slow  # git ls-files, a subprocess
 def test_no_file_outside_docs_cites_the_shared_folder() -> None:
     citing = [
@@ -56,12 +52,11 @@ def test_no_file_outside_docs_cites_the_shared_folder() -> None:
 
 @pytest.mark.slow  # git ls-files, a subprocess
 def test_every_cited_section_of_the_facts_exists() -> None:
-    headings = re.findall(r"^#+ (.+)$", FACTS.read_text(), flags=re.MULTILINE)
-    anchors = {anchor(heading) for heading in headings}
+    known = anchors(FACTS)
     cited = {
         f"{name}: #{section}"
         for name, text in texts().items()
         for section in CITATION.findall(text)
-        if section not in anchors
+        if section not in known
     }
     assert cited == set()

@@ -1,18 +1,18 @@
-"""README.md's layout section matches the tree: every module of runtime/, wsgen/ and
+"""The layout section of docs/contributing.md matches the tree: every module of runtime/, wsgen/ and
 tests/support/ is named there, and every path it names exists."""
 
 from __future__ import annotations
 
 import re
 
-from tests.support.paths import ROOT
+from tests.support.paths import DOCS, ROOT
 
 PACKAGES = ("runtime", "wsgen", "tests/support")
 """Whose modules and subpackages the layout describes one by one."""
 
 
 def layout() -> str:
-    text = (ROOT / "README.md").read_text()
+    text = (DOCS / "contributing.md").read_text()
     return text.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
 
 
@@ -34,7 +34,7 @@ def test_every_module_is_named_in_the_layout() -> None:
         and not path.name.startswith("_")
         and path.stem not in names
     ]
-    assert missing == [], "describe them in README.md's layout section"
+    assert missing == [], "describe them in docs/contributing.md's layout section"
 
 
 def test_every_path_the_layout_names_exists() -> None:

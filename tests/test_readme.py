@@ -1,31 +1,46 @@
-"""README.md's examples run: each block the tests name is taken from the README as it is.
+"""The documentation's examples run: each block the tests name is taken from its page as it is.
 
-A block is found by the heading of its section; it is written out as an app and driven with
-`wsgen.testing.Client`, so an example calling something that does not exist fails here.
+A block is found by the heading of its section on README.md or a page of docs/; it is written
+out as an app and driven with `wsgen.testing.Client`, so an example calling something that
+does not exist fails here.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
-from tests.support.paths import README
+from tests.support.markdown import python_block
+from tests.support.paths import DOCS, README
 from wsgen.loader import load_app
 from wsgen.testing import Client
 
 
-def python_block(heading: str) -> str:
-    """The first ```python block of the section whose heading starts with `heading`."""
-    text = README.read_text()
-    start = text.index(f"\n## {heading}")
-    match = re.compile(r"```python\n(.*?)```", re.S).search(text, start)
-    assert match is not None, f"no python block under {heading!r}"
-    return match.group(1)
+def test_the_readme_app_answers_as_its_test_says(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(python_block(README, "1. Write an app"))
+    load_app(tmp_path, "app:app")  # what the test's `from app import app` then finds
+    test_source = python_block(README, "4. Test it")
+    namespace: dict[str, object] = {}
+    exec(compile(test_source, "tests/test_app.py", "exec"), namespace)
+    test = namespace["test_a_message_is_answered"]
+    assert callable(test)
+    test()
+
+
+def test_the_testing_page_example_runs_as_it_says() -> None:
+    source = python_block(DOCS / "testing.md", "Testing your app")
+    namespace: dict[str, object] = {"__name__": "test_rooms"}
+    exec(compile(source, "test_rooms.py", "exec"), namespace)
+    tests = sorted(name for name in namespace if name.startswith("test_"))
+    assert tests == ["test_a_message_reaches_the_room", "test_refused_without_a_token"]
+    for name in tests:
+        test = namespace[name]
+        assert callable(test)
+        test()
 
 
 def test_push_from_the_rest_of_aws_runs(tmp_path: Path) -> None:
-    (tmp_path / "app.py").write_text(python_block("Push from the rest of AWS"))
+    (tmp_path / "app.py").write_text(python_block(DOCS / "events.md", "Push from the rest of AWS"))
     app = load_app(tmp_path, "app:app")
     with Client(app) as client:
         first, second = client.connect(), client.connect()

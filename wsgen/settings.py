@@ -83,8 +83,9 @@ Choose the class by where the key may be written:
 - `DomainSettings`: a key of `[domain]`; a field without a default is required.
 
 A field without a check in its annotation (`stage`) is not a key of the file. Then add the
-key to the example above and to README.md's `wsgen.toml` section, and a mistake's message
-to `tests/wsgen/test_settings.py`. Checks of several keys together go in `_check_together`.
+key to the example above and to docs/settings.md (its "Every key" list, which
+`tests/test_docs.py` checks), and a mistake's message to `tests/wsgen/test_settings.py`.
+Checks of several keys together go in `_check_together`.
 """
 
 from __future__ import annotations

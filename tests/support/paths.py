@@ -7,6 +7,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 TESTS = ROOT / "tests"
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+"""The documentation's pages (guide.md, settings.md, ...), which README.md links to."""
+PAGES = sorted([README, *DOCS.glob("*.md")])
+"""README.md and every page of docs/: what the documentation tests read."""
 EVENTS = TESTS / "events"
 GOLDEN = TESTS / "golden"
 SAMPLES = ROOT / "samples"

@@ -9,7 +9,7 @@ Chalice 1.34 runs from the benchmarks' environment (.venv-bench, `make
 A resource CloudFormation keeps must have the same logical id and type in both templates,
 and the same values for its type's create-only properties (those whose change replaces it:
 the CloudFormation registry schemas cfn-lint ships). Chalice's resources wsgen has no
-counterpart for are listed with the reason, as the README's migration section says.
+counterpart for are listed with the reason, as docs/chalice.md's migration section says.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The connections table of an app with `App(..., connections=True)`, and its IAM.
 
 The table's keys and index come from `runtime.contract.connections_table_schema()`, the one
-definition `wsgen local --dynamodb` also creates tables from; the README's "Connections and
-groups" section explains the key design.
+definition `wsgen local --dynamodb` also creates tables from; docs/connections.md explains the
+key design.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ class Waiver:
 
 
 # Each reason is one line of the rendered YAML (`render` writes lines up to 200 characters
-# itself), so at most REASON_LENGTH characters; README.md says the same at more length.
+# itself), so at most REASON_LENGTH characters; docs/deploy.md says the same at more length.
 REASON_LENGTH = 170
 
 DEAD_LETTER_QUEUE = Waiver(
