@@ -9,16 +9,24 @@ that limit's error at once and stops counting: Python cannot stop a thread, so i
 runs on until the handler returns, but outside the `workers` capacity, on a thread of its
 own. Stuck handlers therefore never starve other connections, new handshakes or the
 `$disconnect` runs of a shutdown.
+
+Handing work to threads and back is most of what an invocation costs the emulator (a thread
+wake-up, a switch of the GIL and a wake-up of the event loop each way), so it is batched
+without delaying any invocation: invocations wait in one queue, and an awake worker that
+finishes a handler takes the next one rather than sleeping while another is woken. A thread
+is woken only when no awake worker will come for the queue: every invocation still starts
+at once, even while every other one is blocked in its handler. Outcomes go back the same
+way: one wake-up of the event loop hands over every outcome that came in meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..gateway.authorizer import refuses
 from ..gateway.context import LambdaContext
@@ -27,8 +35,16 @@ from ..gateway.outcomes import Outcome
 from ..gateway.timeouts import Limit
 from .log import EventLog
 
-Job = Callable[[], Callable[[], None]]
-"""Runs a handler on a worker thread; returns what hands its outcome to the event loop."""
+Wakeups = queue.SimpleQueue[bool]
+"""How a sleeping worker is woken: True to look for work, False to end."""
+
+
+class _Job(NamedTuple):
+    app: Callable[..., Any]
+    event: Any
+    context: LambdaContext
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Outcome]
 
 
 class Invoker:
@@ -43,7 +59,13 @@ class Invoker:
         self._region = region
         self._account_id = account_id
         self._lock = threading.Lock()
-        self._idle: list[queue.SimpleQueue[Job | None]] = []
+        self._pending: deque[_Job] = deque()
+        """Invocations no worker has taken yet."""
+        self._looking = 0
+        """Awake workers outside a handler: each takes a pending job before it sleeps."""
+        self._sleeping: list[Wakeups] = []
+        self._outboxes: dict[asyncio.AbstractEventLoop, list[tuple[Any, Outcome]]] = {}
+        """Per event loop, the outcomes its next wake-up settles."""
         self._running = 0
         self._threads = 0
         self._closed = False
@@ -76,67 +98,104 @@ class Invoker:
         loop = asyncio.get_running_loop()
         async with self._capacity:
             future: asyncio.Future[Outcome] = loop.create_future()
-
-            def job() -> Callable[[], None]:
-                outcome = self._call(app, event, context)
-
-                def settle() -> None:
-                    with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits
-                        loop.call_soon_threadsafe(_settle, future, outcome)
-
-                return settle
-
-            self._submit(job)
+            self._submit(_Job(app, event, context, loop, future))
             if limit is None:
                 return await future
+            # Past the limit the future gets the limit's error (the handler's own outcome is
+            # then dropped) and the handler runs on: no task or cancellation per invocation.
+            timer = loop.call_later(limit.seconds, _expire, future, limit)
             try:
-                # Past the limit the future is cancelled (`_settle` then drops the outcome)
-                # and the handler runs on: no task or shield per invocation, as wait_for has.
-                async with asyncio.timeout(limit.seconds):
-                    return await future
-            except TimeoutError:
-                return Outcome(error=limit.error())
+                return await future
+            finally:
+                timer.cancel()
 
     def shutdown(self) -> None:
         """Let idle threads end; don't wait for running ones (a handler may be stuck)."""
         with self._lock:
             self._closed = True
-            idle, self._idle = self._idle, []
-        for jobs in idle:
-            jobs.put(None)
+            sleeping, self._sleeping = self._sleeping, []
+        for wakeups in sleeping:
+            wakeups.put(False)
 
-    def _submit(self, job: Job) -> None:
+    def _submit(self, job: _Job) -> None:
         with self._lock:
-            jobs = self._idle.pop() if self._idle else None
-            if jobs is None:
-                self._threads += 1
-        if jobs is None:
-            jobs = queue.SimpleQueue()
-            thread = threading.Thread(
-                target=self._work, args=(jobs,), name="wsgen-handler", daemon=True
-            )
-            thread.start()
-        jobs.put(job)
+            self._pending.append(job)
+            wake, wakeups = self._someone_looking()
+        if wake:
+            self._wake(wakeups)
 
-    def _work(self, jobs: queue.SimpleQueue[Job | None]) -> None:
-        """A worker thread: run jobs until told to stop, or until enough others are idle."""
-        while (job := jobs.get()) is not None:
-            settle = job()
-            # Idle again before the loop hears of the outcome: its next invocation then
-            # finds this thread, rather than starting one while this one is about to wait.
+    def _someone_looking(self) -> tuple[bool, Wakeups | None]:
+        """With the lock held: whether a worker must be woken (or started, when the second
+        is None) so that an awake worker will take what is pending."""
+        if not self._pending or self._looking:
+            return False, None
+        self._looking += 1  # counted from now: further jobs need no other wake-up
+        if self._sleeping:
+            return True, self._sleeping.pop()  # the most recent: its memory is warm
+        self._threads += 1
+        return True, None
+
+    def _wake(self, wakeups: Wakeups | None) -> None:
+        if wakeups is not None:
+            wakeups.put(True)
+            return
+        thread = threading.Thread(
+            target=self._work, args=(queue.SimpleQueue(),), name="wsgen-handler", daemon=True
+        )
+        thread.start()
+
+    def _work(self, wakeups: Wakeups) -> None:
+        """A worker thread, awake (looking) when it starts: run pending jobs; sleep when
+        there are none; end when told to, or when enough others sleep already."""
+        while True:
             with self._lock:
-                stay = not self._closed and len(self._idle) < self._keep_idle
-                if stay:
-                    self._idle.append(jobs)
-            settle()
-            if not stay:
-                break  # a thread a stuck handler held: not needed any more
+                self._looking -= 1
+                if self._pending:
+                    job = self._pending.popleft()
+                    self._running += 1
+                    # More are waiting and nobody else awake will come for them.
+                    wake, successor = self._someone_looking()
+                elif self._closed or len(self._sleeping) >= self._keep_idle:
+                    self._threads -= 1  # a thread a stuck handler held: not needed any more
+                    return
+                else:
+                    self._sleeping.append(wakeups)
+                    job = None
+            if job is None:
+                if not wakeups.get():
+                    with self._lock:
+                        self._threads -= 1
+                    return
+                continue  # whoever woke this worker counted it as looking
+            if wake:
+                self._wake(successor)
+            outcome = self._call(job.app, job.event, job.context)
+            with self._lock:
+                # Idle again before the loop hears of the outcome: its next invocation then
+                # finds this worker awake, rather than waking another one.
+                self._running -= 1
+                self._looking += 1
+                outbox = self._outboxes.get(job.loop)
+                first = outbox is None
+                if outbox is None:
+                    outbox = self._outboxes[job.loop] = []
+                outbox.append((job.future, outcome))
+            if first:
+                try:
+                    job.loop.call_soon_threadsafe(self._deliver, job.loop)
+                except RuntimeError:  # a closed loop: nobody waits
+                    with self._lock:
+                        self._outboxes.pop(job.loop, None)
+
+    def _deliver(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On `loop`: settle every outcome its workers gave since the last delivery."""
         with self._lock:
-            self._threads -= 1
+            outbox = self._outboxes.pop(loop, [])
+        for future, outcome in outbox:
+            if not future.done():  # else past its limit, or its invocation was cancelled
+                future.set_result(outcome)
 
     def _call(self, app: Callable[..., Any], event: Any, context: LambdaContext) -> Outcome:
-        with self._lock:
-            self._running += 1
         try:
             return Outcome(result=app(event, context))
         except BaseException as exc:
@@ -147,9 +206,6 @@ class Invoker:
             if self._log is not None and not _refusal(event, exc):
                 self._log.failure(exc)
             return Outcome(error=exc)
-        finally:
-            with self._lock:
-                self._running -= 1
 
 
 def _refusal(event: Any, error: BaseException) -> bool:
@@ -157,6 +213,6 @@ def _refusal(event: Any, error: BaseException) -> bool:
     return isinstance(event, dict) and "methodArn" in event and refuses(error)
 
 
-def _settle(future: asyncio.Future[Outcome], outcome: Outcome) -> None:
+def _expire(future: asyncio.Future[Outcome], limit: Limit) -> None:
     if not future.done():
-        future.set_result(outcome)
+        future.set_result(Outcome(error=limit.error()))
