@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.support.markdown import python_block
+from runtime import AuthResponse
+from tests.support.builders import new_app
+from tests.support.markdown import code_blocks, python_block
 from tests.support.paths import DOCS, README
 from wsgen.loader import load_app
+from wsgen.settings import load_settings
 from wsgen.testing import Client
 
 
@@ -51,3 +54,29 @@ def test_push_from_the_rest_of_aws_runs(tmp_path: Path) -> None:
         client.invoke("run_jobs", body=json.dumps(job))
         assert second.receive_json() == {"done": "j-1"}
         assert first.receive_all() == []
+
+
+def toml_blocks(page: Path) -> list[str]:
+    return [text for language, text in code_blocks(page.read_text()) if language == "toml"]
+
+
+def test_the_settings_page_examples_are_one_valid_wsgen_toml(tmp_path: Path) -> None:
+    (tmp_path / "wsgen.toml").write_text("\n".join(toml_blocks(DOCS / "settings.md")))
+    app = new_app()
+
+    @app.ws_authorizer(identity_sources=["route.request.querystring.token"])
+    def authorize(event):
+        return AuthResponse.allow("user")
+
+    for route in ("$connect", "$disconnect", "join"):
+        app.add_route(route, lambda event: None)
+    spec = app.spec()
+    top, prod = (
+        load_settings(tmp_path, "api", spec=spec),
+        load_settings(tmp_path, "prod", spec=spec),
+    )
+    assert (top.memory_size, prod.memory_size) == (256, 1024)
+    assert top.domain is None and prod.domain is not None
+    assert prod.domain.name == "ws.example.com"
+    assert top.functions["worker"].routes == ("join", "$disconnect")
+    assert top.functions["gate"].authorizer
