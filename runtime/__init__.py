@@ -31,13 +31,14 @@ from .contract import AppSpec, AuthorizerSpec, RouteSpec
 from .dispatch import Route
 from .events import AuthorizerEvent, WebsocketEvent
 from .functions import Cron, Rate
-from .management import BroadcastResult, WebsocketAPI
+from .management import WebsocketAPI
 from .responses import Response
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .auth import AuthResponse, IAMAuthorizer, UnauthorizedError
     from .background import Background
+    from .broadcast import BroadcastResult
     from .connection import Connection
     from .connections import Connections, Groups
     from .exceptions import (
@@ -90,6 +91,7 @@ _LAZY = {
     "IAMAuthorizer": "auth",
     "UnauthorizedError": "auth",
     "Background": "background",
+    "BroadcastResult": "broadcast",
     "Connection": "connection",
     "Connections": "connections",
     "Groups": "connections",

@@ -83,13 +83,6 @@ TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 _EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 _CONTAINER_HOST = "169.254.170.2"
-_CONTAINER_HOSTS = (
-    _CONTAINER_HOST,
-    "169.254.170.23",
-    "fd00:ec2::23",
-    "[fd00:ec2::23]",
-    "localhost",
-)
 _REFRESH_BEFORE = 300.0
 """Seconds before their expiry that container credentials are fetched again."""
 
@@ -203,100 +196,14 @@ def credentials() -> Credentials | None:
     with _credentials_lock:
         cached = _container_cache
         if cached is None or _expiring(cached):
-            cached = _container_cache = _fetch_container_credentials(url)
+            from .container_credentials import fetch  # only SnapStart and containers
+
+            cached = _container_cache = fetch(url)
         return cached
 
 
 def _expiring(creds: Credentials) -> bool:
     return creds.expires_at is not None and time.time() > creds.expires_at - _REFRESH_BEFORE
-
-
-def _fetch_container_credentials(url: str) -> Credentials:
-    from .exceptions import CredentialsError  # here: Lambda's variables need none of this
-
-    scheme, host, port, target = _split(url)
-    if scheme != "https" and host not in _CONTAINER_HOSTS and not _is_loopback(host):
-        raise CredentialsError(
-            url,
-            f"host '{host}' is neither a loopback address nor one of "
-            + ", ".join(_CONTAINER_HOSTS[:3]),
-        )
-    headers = {"Accept": "application/json"}
-    token = _container_token()
-    if token is not None:
-        headers["Authorization"] = token
-    head = _head("GET", target, _host_header(scheme, host, port), headers, b"")
-    last: Exception | None = None
-    for attempt in range(MAX_ATTEMPTS):
-        if attempt:
-            time.sleep(1.0)
-        try:
-            response = _pool.request(scheme, host, port, head, b"", "GET", timeout=2.0)
-        except OSError as exc:
-            last = exc
-            continue
-        if response.status != 200:
-            last = CredentialsError(url, f"HTTP {response.status} {response.reason}")
-            if response.status < 500:
-                break
-            continue
-        try:
-            import json
-
-            data = json.loads(response.body)
-            return Credentials(
-                data["AccessKeyId"],
-                data["SecretAccessKey"],
-                data.get("Token"),
-                _epoch(data["Expiration"]) if data.get("Expiration") else None,
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CredentialsError(url, f"unexpected answer ({exc})") from exc
-    if isinstance(last, CredentialsError):
-        raise last
-    raise CredentialsError(url, str(last)) from last
-
-
-def _container_token() -> str | None:
-    from .exceptions import CredentialsError
-
-    env = os.environ
-    path = env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
-    token: str | None
-    if path:
-        try:
-            with open(path) as handle:
-                token = handle.read()
-        except OSError as exc:
-            raise CredentialsError(
-                path, f"cannot read the authorization token file: {exc}"
-            ) from exc
-    else:
-        token = env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN")
-    if token is not None and ("\r" in token or "\n" in token):
-        raise CredentialsError("AWS_CONTAINER_AUTHORIZATION_TOKEN", "the token holds a line break")
-    return token
-
-
-def _is_loopback(host: str) -> bool:
-    return host in ("::1", "[::1]") or (host.startswith("127.") and host.count(".") == 3)
-
-
-def _epoch(text: str) -> float:
-    """Epoch seconds of an ISO 8601 time, `2026-12-01T10:00:00Z` (`datetime` imports slowly)."""
-    year, month, day = int(text[0:4]), int(text[5:7]), int(text[8:10])
-    hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
-    rest = text[19:].lstrip("0123456789.")
-    offset = 0
-    if rest[:1] in ("+", "-"):
-        offset = (int(rest[1:3]) * 60 + int(rest[-2:])) * 60 * (1 if rest[0] == "+" else -1)
-    # days from 1970-01-01 (Howard Hinnant's days_from_civil)
-    y = year - (month <= 2)
-    era = y // 400
-    yoe = y - era * 400
-    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
-    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-    return float(days * 86400 + hour * 3600 + minute * 60 + second - offset)
 
 
 # Signing ---------------------------------------------------------------------------------
@@ -350,7 +257,7 @@ def sign(
     signed["X-Amz-Date"] = stamp
     if credentials.token:
         signed["X-Amz-Security-Token"] = credentials.token
-    scheme, host, port, target = _split(url)
+    scheme, host, port, target = split_url(url)
     path, _, query = target.partition("?")
     canonical: dict[str, str] = {"host": _host_header(scheme, host, port)}
     for name, value in signed.items():
@@ -483,7 +390,7 @@ def request(
     Raises:
         OSError: the network failed on the last attempt (`ConnectionError`, `TimeoutError`...).
     """
-    scheme, host, port, target = _split(url)
+    scheme, host, port, target = split_url(url)
     host_header = _host_header(scheme, host, port)
     region = region or region_of(url) or _env_region() or "us-east-1"
     extra = dict(headers or {})
@@ -513,12 +420,24 @@ def request(
         attempt += 1
 
 
+def unsigned_get(url: str, headers: Mapping[str, str], timeout: float) -> Response:
+    """One GET over the pool, neither signed nor retried (the container credentials
+    endpoint's, `runtime.container_credentials`).
+
+    Raises:
+        OSError: the network failed.
+    """
+    scheme, host, port, target = split_url(url)
+    head = _head("GET", target, _host_header(scheme, host, port), headers, b"")
+    return _pool.request(scheme, host, port, head, b"", "GET", timeout)
+
+
 def region_of(url: str) -> str | None:
     """The region in an AWS endpoint's host (`{api}.execute-api.eu-west-1.amazonaws.com`).
 
     None for other hosts: a custom domain, `wsgen local`, a global endpoint.
     """
-    host = _split(url)[1]
+    host = split_url(url)[1]
     for suffix in (".amazonaws.com.cn", ".amazonaws.com"):
         if host.endswith(suffix):
             labels = host[: -len(suffix)].split(".")
@@ -580,7 +499,7 @@ def _env_region() -> str | None:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
 
 
-def _split(url: str) -> tuple[str, str, int, str]:
+def split_url(url: str) -> tuple[str, str, int, str]:
     """(scheme, lowercase host, port, path and query) of an http(s) URL."""
     scheme, sep, rest = url.partition("://")
     scheme = scheme.lower()

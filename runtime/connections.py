@@ -29,8 +29,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
     from typing import Any
 
+    from .broadcast import BroadcastResult
     from .events import RawEvent, RawRequestContext
-    from .management import BroadcastResult, WebsocketAPI
+    from .management import WebsocketAPI
     from .store import ConnectionStore, Record
 
 MAX_GROUP_BYTES = 1024

@@ -470,3 +470,25 @@ class FunctionNotFoundError(WebsocketError, LookupError):
     def __str__(self) -> str:
         have = ", ".join(self.known) if self.known else "none"
         return f"no event handler named '{self.name}'; the app's event handlers: {have}"
+
+
+def management_error(
+    operation: str,
+    connection_id: str,
+    status: int,
+    code: str | None,
+    message: str | None,
+    request_id: str | None,
+) -> WebsocketError:
+    """The runtime's exception for an error answer of the management API (either client's)."""
+    if status == 410 or code == "GoneException":
+        return WebsocketDisconnectedError(connection_id, message)
+    kind = _MANAGEMENT_ERRORS.get(status, ManagementApiError)
+    return kind(operation, connection_id, status, code, message, request_id)
+
+
+_MANAGEMENT_ERRORS: dict[int, type[ManagementApiError]] = {
+    403: ManagementForbiddenError,
+    413: ManagementPayloadTooLargeError,
+    429: ManagementThrottledError,
+}

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from .management import BroadcastResult
+    from .broadcast import BroadcastResult
 
     Enqueue = Callable[[list[str], int], dict[int, Exception]]
     """Queues shard bodies with a delay in seconds; the errors of those not queued, by index."""

@@ -7,7 +7,11 @@ when the app assigned `app.websocket_api.session` (its credentials are the app's
 or when neither Lambda's credential variables nor a container credentials endpoint are
 there (a developer's machine with a profile), and for any client given to `use_client()`.
 Either way, errors come out the same: `WebsocketDisconnectedError` for a gone connection,
-`ManagementApiError` and its subclasses for the others.
+`ManagementApiError` and its subclasses for the others (`exceptions.management_error`).
+
+What only some apps use is apart, imported on first use (cold-start time): the posts of a
+`broadcast()` and its `BroadcastResult` (`runtime.broadcast`), the boto3 calls
+(`runtime.boto3_calls`).
 """
 
 from __future__ import annotations
@@ -23,40 +27,15 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .aws import AwsResponse, Credentials
+    from .boto3_calls import Boto3Calls
+    from .broadcast import BroadcastResult
     from .events import RawRequestContext
 
-OPENING_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
-"""Seconds between the attempts of a send to a connection whose handshake may not be
-finished (`@app.on_ws_connected`): 1.55 s in all, then its 410 stands."""
 DEFAULT_FAN_OUT_THRESHOLD = 1000
 """`fan_out()` sends to this many ids itself, more through shards (docs/aws-facts.md#fan-out)."""
 DEFAULT_BROADCAST_WORKERS = 64
 MAX_POOL_CONNECTIONS = 64
 """HTTP connections kept per endpoint (both clients); broadcast's concurrency is capped by it."""
-
-
-class BroadcastResult:
-    """What a send to many did: ids delivered, ids gone (410), ids that failed otherwise,
-    and how many were handed to shards (`fan_out()`), which send them after it returned."""
-
-    __slots__ = ("delivered", "enqueued", "failed", "fan_out_id", "gone")
-
-    def __init__(self) -> None:
-        self.delivered: list[str] = []
-        self.gone: list[str] = []
-        self.failed: dict[str, Exception] = {}
-        self.enqueued = 0
-        """Ids handed to the fan-out's shards (0 when this invocation sent to every id)."""
-        self.fan_out_id: str | None = None
-        """The id of the fan-out whose shards got them: its log lines and counters
-        (`app.connections.fan_out_status`). None when nothing was enqueued."""
-
-    def __repr__(self) -> str:
-        shards = f", enqueued={self.enqueued}" if self.fan_out_id is not None else ""
-        return (
-            f"BroadcastResult(delivered={len(self.delivered)}, gone={self.gone!r}, "
-            f"failed={list(self.failed)!r}{shards})"
-        )
 
 
 def endpoint_for(api_id: str, region: str, stage: str) -> str:
@@ -156,15 +135,18 @@ class WebsocketAPI:
         try:
             calls.post(connection_id, message)
         except WebsocketDisconnectedError:
-            if connection_id not in self._opening or not _post_opening(
-                calls, connection_id, message
-            ):
-                self._gone([connection_id])
-                raise
+            if connection_id in self._opening:
+                from .broadcast import post_opening
+
+                if post_opening(calls, connection_id, message):
+                    return
+            self._gone([connection_id])
+            raise
 
     def opening(self, connection_id: str) -> _Opening:
         """Within this block, a 410 from `connection_id` may be its handshake not finished
-        yet: `send()` and `broadcast()` retry it (`OPENING_RETRY_DELAYS`) before it stands.
+        yet: `send()` and `broadcast()` retry it (`runtime.broadcast.OPENING_RETRY_DELAYS`)
+        before it stands.
 
         The entry point opens it around `@app.on_ws_connected`, which runs in an
         asynchronous invocation started as `$connect` returns.
@@ -190,50 +172,14 @@ class WebsocketAPI:
             MessageTooLargeError: over 128 KB, before any network call.
         """
         _check_size(message)
+        from .broadcast import BroadcastResult, post_all  # only apps that broadcast load it
+
         ids = list(dict.fromkeys(connection_ids))
-        result = BroadcastResult()
         if not ids:
-            return result
+            return BroadcastResult()
         calls = self._calls()  # resolve endpoint and credentials once, in the caller's context
-        pool = self._executor()
-        # `workers` jobs, each posting the next id not taken yet until none is left: a pool
-        # submit per job rather than per id (a Future, a queue hop and a wake-up each).
         workers = max(1, min(max_workers, MAX_POOL_CONNECTIONS, len(ids)))
-        outcomes: list[Exception | None] = [None] * len(ids)
-        indices = iter(range(len(ids)))
-        taking = allocate_lock()
-
-        def work() -> None:
-            while True:
-                with taking:
-                    index = next(indices, None)
-                if index is None:
-                    return
-                try:
-                    calls.post(ids[index], message)
-                except Exception as exc:
-                    outcomes[index] = exc
-
-        for job in [pool.submit(work) for _ in range(workers)]:
-            job.result()
-        if self._opening:
-            for index, connection_id in enumerate(ids):
-                outcome = outcomes[index]
-                if isinstance(outcome, WebsocketDisconnectedError) and (
-                    connection_id in self._opening
-                ):
-                    try:
-                        if _post_opening(calls, connection_id, message):
-                            outcomes[index] = None
-                    except Exception as exc:
-                        outcomes[index] = exc
-        for connection_id, outcome in zip(ids, outcomes, strict=True):
-            if outcome is None:
-                result.delivered.append(connection_id)
-            elif isinstance(outcome, WebsocketDisconnectedError):
-                result.gone.append(connection_id)
-            else:
-                result.failed[connection_id] = outcome
+        result = post_all(calls, self._executor(), ids, message, workers, self._opening)
         if result.gone:
             self._gone(result.gone)
         return result
@@ -266,6 +212,7 @@ class WebsocketAPI:
         ids = list(dict.fromkeys(connection_ids))
         if len(ids) <= self.threshold:
             return self.broadcast(ids, message)
+        from .broadcast import BroadcastResult
         from .fanout import enqueue
 
         result = enqueue(self.on_shards, ids, message, BroadcastResult(), group)
@@ -343,7 +290,7 @@ class WebsocketAPI:
         """
         return self._calls().get(connection_id)
 
-    def _calls(self) -> _Direct | _Boto3:
+    def _calls(self) -> _Direct | Boto3Calls:
         """The client for this call: runtime.aws with Lambda's credentials, else boto3."""
         if self._override is None and self.session is None:
             # imported on the first call: sockets and hashing cost every cold start otherwise
@@ -353,7 +300,9 @@ class WebsocketAPI:
             if found is not None:
                 endpoint = self.endpoint
                 return _Direct(endpoint, _signing_region(endpoint), found)
-        return _Boto3(self.client())
+        from .boto3_calls import Boto3Calls
+
+        return Boto3Calls(self.client())
 
     def client(self) -> Any:
         """The boto3 `apigatewaymanagementapi` client for the current endpoint, made once."""
@@ -416,20 +365,6 @@ class _Opening:
         self.ids.discard(self.connection_id)
 
 
-def _post_opening(calls: _Direct | _Boto3, connection_id: str, message: str | bytes) -> bool:
-    """Retry a post that got 410 while the handshake may be finishing; False if it stays 410."""
-    import time
-
-    for delay in OPENING_RETRY_DELAYS:
-        time.sleep(delay)
-        try:
-            calls.post(connection_id, message)
-        except WebsocketDisconnectedError:
-            continue
-        return True
-    return False
-
-
 def _check_size(message: str | bytes) -> None:
     size = len(message.encode()) if isinstance(message, str) else len(message)
     if size > MAX_MESSAGE_BYTES:
@@ -451,42 +386,6 @@ def _signing_region(endpoint: str) -> str:
         or env.get("AWS_DEFAULT_REGION")
         or ("us-east-1")
     )
-
-
-def _error(
-    operation: str,
-    connection_id: str,
-    status: int,
-    code: str | None,
-    message: str | None,
-    request_id: str | None,
-) -> Exception:
-    """The runtime's exception for an error answer of the management API."""
-    if status == 410 or code == "GoneException":
-        return WebsocketDisconnectedError(connection_id, message)
-    from .exceptions import (
-        ManagementApiError,
-        ManagementForbiddenError,
-        ManagementPayloadTooLargeError,
-        ManagementThrottledError,
-    )
-
-    kinds: dict[int, type[ManagementApiError]] = {
-        403: ManagementForbiddenError,
-        413: ManagementPayloadTooLargeError,
-        429: ManagementThrottledError,
-    }
-    kind = kinds.get(status, ManagementApiError)
-    return kind(operation, connection_id, status, code, message, request_id)
-
-
-def _gone_reason(exc: Exception) -> str | None:
-    """A 410's message: botocore's `Error.Message`, or the in-memory client's text."""
-    answer = getattr(exc, "response", None)
-    if isinstance(answer, dict):
-        message = answer.get("Error", {}).get("Message")
-        return message if isinstance(message, str) else None
-    return str(exc) or None
 
 
 class _Direct:
@@ -542,7 +441,9 @@ class _Direct:
         )
         if response.ok:
             return response
-        raise _error(
+        from .exceptions import management_error
+
+        raise management_error(
             operation,
             connection_id,
             response.status,
@@ -550,49 +451,6 @@ class _Direct:
             response.error_message,
             response.request_id,
         )
-
-
-class _Boto3:
-    """The same three calls on a boto3 client (or one given to `use_client`)."""
-
-    __slots__ = ("client",)
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def post(self, connection_id: str, message: str | bytes) -> None:
-        # A str goes as it is (boto3 sends it UTF-8 encoded), so a client that can tell
-        # text from binary, like wsgen.testing's, sees what the app meant.
-        self._call("post_to_connection", connection_id, Data=message)
-
-    def delete(self, connection_id: str) -> None:
-        self._call("delete_connection", connection_id)
-
-    def get(self, connection_id: str) -> dict[str, Any]:
-        response: dict[str, Any] = self._call("get_connection", connection_id)
-        response.pop("ResponseMetadata", None)
-        return response
-
-    def _call(self, operation: str, connection_id: str, **params: Any) -> Any:
-        client = self.client
-        try:
-            return getattr(client, operation)(ConnectionId=connection_id, **params)
-        except client.exceptions.GoneException as exc:
-            raise WebsocketDisconnectedError(connection_id, _gone_reason(exc)) from exc
-        except Exception as exc:
-            answer = getattr(exc, "response", None)  # botocore's ClientError
-            if not isinstance(answer, dict) or "Error" not in answer:
-                raise
-            meta = answer.get("ResponseMetadata", {})
-            error = answer["Error"]
-            raise _error(
-                operation,
-                connection_id,
-                int(meta.get("HTTPStatusCode") or 0),
-                error.get("Code"),
-                error.get("Message"),
-                meta.get("RequestId"),
-            ) from exc
 
 
 def _timestamp(value: Any) -> Any:
