@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from runtime import AuthResponse
+from runtime import App, AuthResponse
 from tests.support.builders import new_app
 from tests.support.markdown import code_blocks, python_block
 from tests.support.paths import DOCS, README
@@ -80,3 +81,47 @@ def test_the_settings_page_examples_are_one_valid_wsgen_toml(tmp_path: Path) -> 
     assert prod.domain.name == "ws.example.com"
     assert top.functions["worker"].routes == ("join", "$disconnect")
     assert top.functions["gate"].authorizer
+
+
+def guide_app(heading: str) -> App:
+    """An app running the guide's fragment under `heading`, with the lines it leaves out."""
+    source = "import json\nfrom runtime import App\n"
+    source += 'app = App(app_name="guide")\napp.experimental_feature_flags.update(["WEBSOCKETS"])\n'
+    namespace: dict[str, Any] = {}
+    exec(compile(source + python_block(DOCS / "guide.md", heading), heading, "exec"), namespace)
+    app = namespace["app"]
+    assert isinstance(app, App)
+    return app
+
+
+def test_the_guide_greets_a_new_connection_by_its_name() -> None:
+    with Client(guide_app("Greeting a new connection")) as client:
+        assert client.connect(query={"name": "ada"}).receive_json() == {"hello": "ada"}
+        assert client.connect().receive_json() == {"hello": "you"}
+
+
+def test_the_guide_task_streams_its_progress_then_its_result() -> None:
+    with Client(guide_app("Work past 29 seconds")) as client, client.connect() as ws:
+        ws.send_json({"action": "report", "topic": "sales"})
+        assert ws.receive_json() == {"started": True}
+        assert [ws.receive_json() for _ in range(10)] == [
+            {"progress": step, "of": 10} for step in range(1, 11)
+        ]
+        assert ws.receive_json() == {"result": "..."}
+        assert ws.receive_all() == []
+
+
+def test_the_guide_ping_replies_on_its_two_way_route() -> None:
+    with Client(guide_app("Two-way replies")) as client, client.connect() as ws:
+        ws.send_json({"action": "ping", "n": 3})
+        assert ws.receive_json() == {"pong": 3}
+
+
+def test_the_guide_client_error_reaches_the_client_as_its_frame() -> None:
+    with Client(guide_app("Errors the client sees")) as client, client.connect() as ws:
+        ws.send_json({"action": "join", "room": ""})
+        error = ws.receive_json()["error"]
+        assert error["code"] == "bad_room"
+        assert error["message"] == "room must be a non-empty string"
+        assert error["route"] == "join"
+        assert client.errors == []
