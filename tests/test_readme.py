@@ -83,12 +83,12 @@ def test_the_settings_page_examples_are_one_valid_wsgen_toml(tmp_path: Path) -> 
     assert top.functions["gate"].authorizer
 
 
-def guide_app(heading: str) -> App:
-    """An app running the guide's fragment under `heading`, with the lines it leaves out."""
+def guide_app(heading: str, page: str = "guide.md") -> App:
+    """An app running the fragment under `heading` of a page, with the lines it leaves out."""
     source = "import json\nfrom runtime import App\n"
     source += 'app = App(app_name="guide")\napp.experimental_feature_flags.update(["WEBSOCKETS"])\n'
     namespace: dict[str, Any] = {}
-    exec(compile(source + python_block(DOCS / "guide.md", heading), heading, "exec"), namespace)
+    exec(compile(source + python_block(DOCS / page, heading), heading, "exec"), namespace)
     app = namespace["app"]
     assert isinstance(app, App)
     return app
@@ -125,3 +125,20 @@ def test_the_guide_client_error_reaches_the_client_as_its_frame() -> None:
         assert error["message"] == "room must be a non-empty string"
         assert error["route"] == "join"
         assert client.errors == []
+
+
+def test_the_connections_example_keeps_rooms_and_nicknames() -> None:
+    app = guide_app("Connections and groups", "connections.md")
+    with Client(app) as client, client.connect() as ada, client.connect() as bob:
+        ada.send_json({"action": "join", "room": "lobby", "nick": "ada"})
+        assert ada.receive_text() == "ada joined"
+        bob.send_json({"action": "join", "room": "lobby"})
+        assert [ada.receive_text(), bob.receive_text()] == ["guest joined"] * 2
+        bob.send_json({"action": "who", "room": "lobby"})
+        assert sorted(bob.receive_json()) == ["ada", "guest"]
+
+
+def test_the_events_page_test_runs_against_its_app(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(python_block(DOCS / "events.md", "Push from the rest of AWS"))
+    namespace = {"app": load_app(tmp_path, "app:app"), "Client": Client, "json": json}
+    exec(compile(python_block(DOCS / "events.md", "In tests"), "In tests", "exec"), namespace)
