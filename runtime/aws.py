@@ -248,7 +248,7 @@ def sign(
     import hashlib
     import hmac
 
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() if now is None else now))
+    stamp = _amz_date(time.time() if now is None else now)
     signed = {
         name: value
         for name, value in headers.items()
@@ -257,9 +257,8 @@ def sign(
     signed["X-Amz-Date"] = stamp
     if credentials.token:
         signed["X-Amz-Security-Token"] = credentials.token
-    scheme, host, port, target = split_url(url)
-    path, _, query = target.partition("?")
-    canonical: dict[str, str] = {"host": _host_header(scheme, host, port)}
+    parts = _parts(url)
+    canonical: dict[str, str] = {"host": parts.host_header}
     for name, value in signed.items():
         lname = name.lower()
         if lname in _UNSIGNED_HEADERS:
@@ -272,8 +271,8 @@ def sign(
     canonical_request = "\n".join(
         (
             method.upper(),
-            quote(_normalize_path(path), safe="/"),
-            _canonical_query(query),
+            parts.canonical_path,
+            parts.canonical_query,
             "".join(f"{name}:{canonical[name]}\n" for name in names),
             signed_headers,
             payload_hash,
@@ -290,7 +289,7 @@ def sign(
         )
     )
     key = _signing_key(credentials.secret_key, date, region, service)
-    signature = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+    signature = hmac.digest(key, string_to_sign.encode(), "sha256").hex()
     signed["Authorization"] = (
         f"AWS4-HMAC-SHA256 Credential={credentials.access_key}/{scope}, "
         f"SignedHeaders={signed_headers}, Signature={signature}"
@@ -317,6 +316,55 @@ _UNSIGNED_HEADERS = frozenset(
         "x-amzn-trace-id",
     }
 )
+
+
+class _Parts:
+    """What a request's URL gives it: where to connect, its Host and its canonical forms."""
+
+    __slots__ = (
+        "canonical_path",
+        "canonical_query",
+        "host",
+        "host_header",
+        "port",
+        "scheme",
+        "target",
+    )
+
+    def __init__(self, url: str) -> None:
+        self.scheme, self.host, self.port, self.target = split_url(url)
+        self.host_header = _host_header(self.scheme, self.host, self.port)
+        path, _, query = self.target.partition("?")
+        self.canonical_path = quote(_normalize_path(path), safe="/")
+        self.canonical_query = _canonical_query(query)
+
+
+_urls: dict[str, _Parts] = {}
+"""URL -> its parts: a management API's are the same for every send to a connection."""
+_MAX_URLS = 4096
+
+
+def _parts(url: str) -> _Parts:
+    parts = _urls.get(url)
+    if parts is None:
+        parts = _Parts(url)
+        if len(_urls) >= _MAX_URLS:
+            _urls.clear()
+        _urls[url] = parts
+    return parts
+
+
+_stamp: tuple[int, str] = (-1, "")
+
+
+def _amz_date(now: float) -> str:
+    """`X-Amz-Date` for epoch seconds `now` (`20261201T143302Z`), made once a second."""
+    global _stamp
+    second = int(now)
+    cached = _stamp
+    if cached[0] != second:
+        cached = _stamp = (second, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second)))
+    return cached[1]
 
 
 def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
@@ -390,8 +438,8 @@ def request(
     Raises:
         OSError: the network failed on the last attempt (`ConnectionError`, `TimeoutError`...).
     """
-    scheme, host, port, target = split_url(url)
-    host_header = _host_header(scheme, host, port)
+    parts = _parts(url)
+    scheme, host, port = parts.scheme, parts.host, parts.port
     region = region or region_of(url) or _env_region() or "us-east-1"
     extra = dict(headers or {})
     attempt = 1
@@ -399,7 +447,7 @@ def request(
     while True:
         creds = credentials() if callable(credentials) else credentials
         signed = sign(method, url, extra, body, service=service, region=region, credentials=creds)
-        head = _head(method, target, host_header, signed, body)
+        head = _head(method, parts.target, parts.host_header, signed, body)
         try:
             raw = _pool.request(scheme, host, port, head, body, method, timeout)
         except OSError:
@@ -437,7 +485,7 @@ def region_of(url: str) -> str | None:
 
     None for other hosts: a custom domain, `wsgen local`, a global endpoint.
     """
-    host = split_url(url)[1]
+    host = _parts(url).host
     for suffix in (".amazonaws.com.cn", ".amazonaws.com"):
         if host.endswith(suffix):
             labels = host[: -len(suffix)].split(".")

@@ -59,6 +59,8 @@ class Connection:
             sock.close()
             raise
         self.sock = sock
+        self.timeout = timeout
+        """The socket's timeout now (settimeout is a system call: made only on a change)."""
         self.reader = sock.makefile("rb")
         self.reused = False
         """Whether a request already went over this connection (the server may have closed it)."""
@@ -174,7 +176,9 @@ class Pool:
             if connection is None:
                 connection = Connection(scheme, host, port, timeout)
             try:
-                connection.sock.settimeout(timeout)
+                if connection.timeout != timeout:
+                    connection.sock.settimeout(timeout)
+                    connection.timeout = timeout
                 response, keep = connection.exchange(head, body, method)
             except StaleConnectionError:
                 connection.close()
