@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -85,6 +84,8 @@ def compile_package(directory: Path, python: Path, version: str) -> str:
     Raises:
         BytecodeError: the interpreter is not `version`, or could not compile.
     """
+    import subprocess  # only when the staged layer is out of date: not on every run
+
     try:
         done = subprocess.run(
             [str(python), "-I", "-S", "-c", _COMPILE, version, str(directory), DEPLOYED_PREFIX],

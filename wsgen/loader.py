@@ -6,14 +6,12 @@ import contextlib
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from runtime import App
+from runtime import App, WebsocketError
 from runtime.contract import AppSpec
-from runtime.exceptions import WebsocketError
 
 from .exceptions import AppLoadError
 from .sources.checks import check_functions
@@ -70,6 +68,8 @@ def _notice_if_slow(name: str, directory: Path) -> Iterator[None]:
 
 def _waiting_line(frame: Any, directory: Path) -> str:
     """`in app.py line 3: time.sleep(60)`: the innermost line of the app's own files."""
+    import traceback  # for a slow import's report only
+
     stack = traceback.extract_stack(frame) if frame is not None else []
     own = [f for f in stack if Path(f.filename).resolve().is_relative_to(directory)]
     chosen = own[-1] if own else (stack[-1] if stack else None)
@@ -244,6 +244,8 @@ def _import_failure(exc: BaseException, directory: Path) -> str:
     if isinstance(exc, SyntaxError) and exc.filename:
         where = f"{_shorten(exc.filename, directory)}:{exc.lineno}"
         return f"{where}: the app does not import: SyntaxError: {exc.msg}"
+    import traceback  # for a failed import only
+
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if _inside(f.filename, directory)]
     where = f"{_shorten(frames[-1].filename, directory)}:{frames[-1].lineno}: " if frames else ""
     if isinstance(exc, SystemExit):

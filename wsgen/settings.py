@@ -91,7 +91,6 @@ Checks of several keys together go in `_check_together`.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 import sys
 import tomllib
@@ -336,6 +335,8 @@ def _check_stage_exists(stage: str, stages: Any, source: str) -> None:
     """
     if stage in DEFAULT_STAGES or not isinstance(stages, dict) or not stages or stage in stages:
         return
+    import difflib  # for this error only
+
     close = difflib.get_close_matches(stage, list(stages), n=1)
     hint = f"did you mean --stage {close[0]}? " if close else ""
     raise ConfigError(

@@ -6,7 +6,6 @@ import argparse
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 
 NAME = "template"
@@ -184,6 +183,8 @@ def _write_atomically(path: Path, text: str) -> None:
         raise ConfigError(
             "is read-only; make it writable (chmod u+w) or remove it first", str(path)
         )
+    import tempfile  # with -o only
+
     try:
         fd, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.")
     except OSError as exc:

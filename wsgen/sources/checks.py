@@ -14,7 +14,6 @@ from typing import Any
 from runtime.contract import CW_EVENT, DYNAMODB, SCHEDULE, SNS, SQS, AppSpec, FunctionSpec
 
 from ..exceptions import EventHandlerError
-from .schedule import ScheduleError, parse
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
@@ -57,6 +56,8 @@ def _problem(function: FunctionSpec) -> str | None:
         return "its name must be 1-64 letters, digits, '-' and '_'; pass name='...'"
     options = function.options
     if function.kind == SCHEDULE:
+        from .schedule import ScheduleError, parse  # calendar, datetime: for schedules only
+
         try:
             parse(options["expression"])
         except ScheduleError as exc:

@@ -9,7 +9,6 @@ from each `AWS::Serverless::*` resource, named after it (`{Function}Role`,
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -52,6 +51,8 @@ def check_references(template: Mapping[str, Any], settings: Settings) -> None:
             continue
         what = "resource or parameter" if function == "Ref" else "resource"
         known = list(resources) + (list(parameters) if function == "Ref" else [])
+        import difflib  # for this error only
+
         close = difflib.get_close_matches(name, known, n=1)
         fix = f"did you mean '{close[0]}'?" if close else "define it in merge_template"
         raise ConfigError(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -593,3 +595,45 @@ def test_a_default_runtime_near_its_deprecation_is_a_warning(
     assert result.err.count("\n") == 1
     chosen = wsgen("template", "--runtime", runtime, cwd=directory)
     assert (chosen.code, chosen.err) == (0, "")
+
+
+TEMPLATE_THEN_MODULES = """
+import json, sys
+from wsgen.cli import main
+code = main(["template", "-o", "template.yaml"])
+print(json.dumps(sorted(sys.modules)))
+sys.exit(code)
+"""
+
+NOT_FOR_A_TEMPLATE = (
+    "boto3",
+    "botocore",
+    "moto",
+    "websockets",
+    "wsgen.local",
+    "wsgen.embedded",
+    "wsgen.tables",
+    "runtime.exceptions",  # the echo app's errors are runtime.common_errors'
+    "subprocess",  # the staged layer is current: nothing to compile
+    "wsgen.sources.schedule",  # no schedule handler
+    "calendar",
+    "difflib",  # no "did you mean": nothing is misspelled
+)
+
+
+@pytest.mark.slow  # wsgen in a subprocess
+def test_a_template_imports_only_what_generating_it_needs(app_dir: AppDir) -> None:
+    where = app_dir(ECHO)
+    for _ in range(2):  # the first run stages the runtime layer, the second finds it current
+        done = subprocess.run(
+            [sys.executable, "-c", TEMPLATE_THEN_MODULES],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+    modules = json.loads(done.stdout)
+    assert "troposphere" in modules  # what it does need
+    unneeded = [m for m in modules if m.startswith(NOT_FOR_A_TEMPLATE)]
+    assert unneeded == [], "import them where they are used"
