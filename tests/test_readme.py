@@ -1,8 +1,9 @@
 """The documentation's examples run: each block the tests name is taken from its page as it is.
 
 A block is found by the heading of its section on README.md or a page of docs/; it is written
-out as an app and driven with `wsgen.testing.Client`, so an example calling something that
-does not exist fails here.
+out as an app (a fragment with the imports and app it leaves out) and driven with
+`wsgen.testing.Client`, so an example calling something that does not exist, or answering
+otherwise than its page says, fails here.
 """
 
 from __future__ import annotations
