@@ -244,12 +244,15 @@ def _malformed(what: str) -> Verdict:
     return Verdict(CONNECT_FAILED, reason, INTERNAL_ERROR_MESSAGE, step=Step.CONNECT)
 
 
-def message_body(data: bytes, binary: bool) -> tuple[str, bool]:
-    """A message's `body` and `isBase64Encoded`: text as it is, binary frames base64-encoded.
+def message_body(data: bytes | str, binary: bool) -> tuple[str, bool]:
+    """A message's `body` and `isBase64Encoded`: text as it is (decoded already when `str`),
+    binary frames base64-encoded.
 
     AWS's handling of binary frames is undocumented (docs/aws-facts.md#binary-frames); base64
     with the flag set is what `WebsocketEvent.raw_body` decodes.
     """
+    if isinstance(data, str):
+        return data, False
     if binary:
         return base64.b64encode(data).decode(), True
     return data.decode("utf-8"), False

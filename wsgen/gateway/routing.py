@@ -10,7 +10,7 @@ with a Forbidden error frame (docs/aws-facts.md#routing). Binary frames go to
 
 from __future__ import annotations
 
-from runtime.contract import DEFAULT, PREDEFINED_ROUTES, AppSpec
+from runtime.contract import DEFAULT, PREDEFINED_ROUTES, AppSpec, RouteSpec
 from runtime.selection import Part, evaluate_selection_expression, parse_selection_expression
 
 
@@ -20,15 +20,22 @@ class Router:
     def __init__(self, spec: AppSpec) -> None:
         self.spec = spec
         self._selection: list[Part] = parse_selection_expression(spec.route_selection_expression)
+        routes: dict[str, RouteSpec] = {}
+        for route in spec.routes:
+            routes.setdefault(route.key, route)  # the first of a key, as `spec.route` finds
+        self._custom = {key: r for key, r in routes.items() if key not in PREDEFINED_ROUTES}
+        """The routes a selection expression can select, by key (looked up per message)."""
+        self._default = DEFAULT if DEFAULT in routes else None
+        self._replies = frozenset(key for key, r in routes.items() if r.reply)
 
-    def route_key(self, data: bytes, binary: bool = False) -> str | None:
-        """The route key for a message: a matching custom route, else `$default`, else None."""
+    def route_key(self, data: bytes | str, binary: bool = False) -> str | None:
+        """The route key for a message (`str`: a text message, decoded): a matching custom
+        route, else `$default`, else None."""
         key = None if binary else evaluate_selection_expression(self._selection, data)
-        if key is not None and key not in PREDEFINED_ROUTES and self.spec.route(key) is not None:
+        if key is not None and key in self._custom:
             return key
-        return DEFAULT if self.spec.route(DEFAULT) is not None else None
+        return self._default
 
     def replies(self, key: str) -> bool:
         """Whether the route is two-way (its handler's result is sent back)."""
-        route = self.spec.route(key)
-        return route is not None and route.reply
+        return key in self._replies

@@ -149,8 +149,11 @@ class Session:
         latency = round((time.perf_counter() - start) * 1000)
         return authorizer.conclude(outcome.result, outcome.error, self.api.connect_arn, latency)
 
-    def message(self, peer: Peer, data: bytes, binary: bool, received_ms: int) -> Steps[Answer]:
-        """One complete client message, received at `received_ms` (its `requestTimeEpoch`)."""
+    def message(
+        self, peer: Peer, data: bytes | str, binary: bool, received_ms: int
+    ) -> Steps[Answer]:
+        """One complete client message, received at `received_ms` (its `requestTimeEpoch`);
+        a text message may come decoded already (`str`)."""
         if binary and not self.accept_binary_frames:
             return Answer(close=outcomes.BINARY_REFUSED)
         router = self.router  # the same routes throughout, even if the app is reloaded

@@ -51,13 +51,19 @@ LimitExceededException, as API Gateway does when "the WebSocket client side buff
 queued and POST answers at once, without waiting for the client to read it."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     """One complete client message."""
 
-    data: bytes
-    text: bool
+    data: bytes | str
+    """A text message decoded (it was checked to be UTF-8 as it arrived), a binary one as is."""
+    size: int
+    """Its bytes, as received."""
     received_ms: int
+
+    @property
+    def text(self) -> bool:
+        return isinstance(self.data, str)
 
 
 class GoneError(Exception):
@@ -121,7 +127,8 @@ class Connection:
         self._reading = True
         self._discard = False
         self._accepting = True
-        self._worker: asyncio.Task[None] | None = None
+        self._worker: asyncio.Task[None] | None = None  # with `serial`
+        self._handle: Handle | None = None
         self._abort_timer: asyncio.TimerHandle | None = None
         self._fragments = bytearray()  # zero-length continuation frames add nothing
         self._fragment_text = False
@@ -221,7 +228,9 @@ class Connection:
         Each message is handed to `handle` as it arrives (one at a time with `serial`); see
         `disconnect_status` for the `$disconnect` code and reason.
         """
-        self._worker = asyncio.create_task(self._dispatch(handle))
+        self._handle = handle
+        if self.serial:
+            self._worker = asyncio.create_task(self._dispatch(handle))
         watchdog = asyncio.create_task(self._watch(idle_timeout, max_duration))
         try:
             await self._read_loop()
@@ -229,7 +238,11 @@ class Connection:
             watchdog.cancel()
             self._reading = False
             self._queued.set()
-            await asyncio.wait({self._worker})  # returns, never raises, even if cancelled
+            # These return, never raise, even if cancelled (`abandon_handler`).
+            if self._worker is not None:
+                await asyncio.wait({self._worker})
+            if self._handlers:
+                await asyncio.wait(set(self._handlers))
             if self._abort_timer is not None:
                 self._abort_timer.cancel()
             if not self.writer.transport.is_closing():
@@ -275,17 +288,21 @@ class Connection:
         if opcode not in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT) or not self._accepting:
             return  # ping (answered by the protocol), pong; anything after a close
         if opcode is not Opcode.CONT:
-            self._fragments = bytearray(data)
             self._fragment_text = opcode is Opcode.TEXT
+            if not fin:
+                self._fragments = bytearray(data)
+                return
+            payload = data  # a message in one frame, the usual case: no copy
         else:
             self._fragments += data  # at most 128 KB: the protocol closes with 1009 past it
-        if not fin:
-            return
-        payload = bytes(self._fragments)
-        self._fragments = bytearray()
+            if not fin:
+                return
+            payload = bytes(self._fragments)
+            self._fragments = bytearray()
+        message_data: bytes | str = payload
         if self._fragment_text:
             try:
-                payload.decode("utf-8")
+                message_data = payload.decode("utf-8")
             except UnicodeDecodeError:
                 self.protocol.fail(1007, "invalid UTF-8 in a text message")
                 self._accepting = False
@@ -294,10 +311,14 @@ class Connection:
         # (community reports, docs/aws-facts.md#keep-alive).
         self.last_active_ms = now_ms()
         self._last_active = time.monotonic()
-        self._queue.append(Message(payload, self._fragment_text, self.last_active_ms))
+        message = Message(message_data, len(payload), self.last_active_ms)
         self._unhandled += 1
-        self._queued_bytes += len(payload)
-        self._queued.set()
+        self._queued_bytes += message.size
+        if self.serial:
+            self._queue.append(message)
+            self._queued.set()
+        else:
+            self._start(message)
 
     def _full(self) -> bool:
         return self._unhandled >= MAX_QUEUED_MESSAGES or self._queued_bytes >= MAX_QUEUED_BYTES
@@ -312,33 +333,41 @@ class Connection:
     def _handled(self, message: Message) -> None:
         """`message` is off the books: handled, or dropped."""
         self._unhandled -= 1
-        self._queued_bytes -= len(message.data)
+        self._queued_bytes -= message.size
         self._room.set()
 
+    def _start(self, message: Message) -> None:
+        """Hand `message` to its handler now, beside the connection's other messages. Its
+        task starts once this read is processed: a server close meanwhile drops it, as it
+        drops what is queued."""
+        task = asyncio.create_task(self._handle_one(message))
+        self._handlers.add(task)
+        task.add_done_callback(functools.partial(self._finished, message))
+
+    async def _handle_one(self, message: Message) -> None:
+        if self._discard:
+            self.dropped += 1
+            return
+        assert self._handle is not None, "run() sets it before reading"
+        await self._handle(self, message)
+
     async def _dispatch(self, handle: Handle) -> None:
-        try:
-            while True:
-                while not self._queue:
-                    if not self._reading:
-                        return
-                    self._queued.clear()
-                    await self._queued.wait()
-                message = self._queue.popleft()
-                if self._discard:
-                    self.dropped += 1
+        """With `serial`: hand the queued messages over one at a time, in arrival order."""
+        while True:
+            while not self._queue:
+                if not self._reading:
+                    return
+                self._queued.clear()
+                await self._queued.wait()
+            message = self._queue.popleft()
+            if self._discard:
+                self.dropped += 1
+                self._handled(message)
+            else:
+                try:
+                    await handle(self, message)
+                finally:
                     self._handled(message)
-                elif self.serial:
-                    try:
-                        await handle(self, message)
-                    finally:
-                        self._handled(message)
-                else:
-                    task = asyncio.create_task(handle(self, message))
-                    self._handlers.add(task)
-                    task.add_done_callback(functools.partial(self._finished, message))
-        finally:
-            if self._handlers:  # returns, never raises, even if cancelled
-                await asyncio.wait(set(self._handlers))
 
     def _finished(self, message: Message, task: asyncio.Task[None]) -> None:
         self._handlers.discard(task)

@@ -45,13 +45,18 @@ class Timeouts:
     authorizer: float | None = None
     """The authorizer's function's timeout, when it is not `default`."""
     integration: float = INTEGRATION_TIMEOUT_S
+    _routes: dict[str, Limit] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Each route key's limit, worked out at its first event."""
 
     def limit(self, event: Event) -> Limit:
         if "methodArn" in event:  # the authorizer's input (its routeKey is $connect)
             seconds = self.default if self.authorizer is None else self.authorizer
-        else:
-            seconds = self.routes.get(event["requestContext"]["routeKey"], self.default)
-        return limit(seconds, self.integration)
+            return limit(seconds, self.integration)
+        key = event["requestContext"]["routeKey"]
+        found = self._routes.get(key)
+        if found is None:
+            found = self._routes[key] = limit(self.routes.get(key, self.default), self.integration)
+        return found
 
     def asynchronous(self, route_key: str) -> Limit:
         """An asynchronous invocation of the function serving `route_key`: its own timeout
@@ -180,6 +185,8 @@ class Driver:
             return
         if answer.frame is not None:
             _send(conn, answer.frame)
+        if self.log.quiet:
+            return  # nothing below is written: no line to format
         if answer.throttled:
             self.log.event("(throttled)", conn.id, f"{answer.route_key}: Too Many Requests", start)
         elif answer.route_key is None:
