@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from runtime.contract import AppSpec, RouteSpec
+from runtime.selection import evaluate_selection_expression, parse_selection_expression
 from wsgen.gateway.routing import Router
 
 
@@ -47,3 +48,38 @@ def test_the_apps_own_expression():
 def test_replies_only_on_two_way_routes():
     router = _router("join", "ping")
     assert router.replies("ping") and not router.replies("join") and not router.replies("gone")
+
+
+BODIES = [
+    '{"action": "join"}',
+    '{"action": 5}',
+    '{"action": 1.5e3}',
+    '{"action": true}',
+    '{"action": null}',
+    '{"action": ""}',
+    '{"action": [1, "a", null]}',
+    '{"action": {"k": "v", "n": 2}}',
+    '{"Action": "join"}',
+    '["action"]',
+    '"action"',
+    "not json",
+    "",
+    '{"action": "a", "action": "b"}',
+    '{"action": "\\u00e9"}',
+]
+
+
+@pytest.mark.parametrize("body", BODIES)
+@pytest.mark.parametrize("expression", ["$request.body.action", "${request.body.action}"])
+def test_the_usual_expression_selects_as_the_general_evaluation(body, expression):
+    """`$request.body.NAME` has its own quicker path: it gives what runtime.selection does,
+    for text (as the emulator passes it) and bytes alike."""
+    router = _router("join", expression=expression)
+    general = evaluate_selection_expression(parse_selection_expression(expression), body)
+    assert router.selected(body) == router.selected(body.encode()) == general
+
+
+def test_other_expressions_take_the_general_evaluation():
+    router = _router("x", expression="$request.body.a.b")
+    assert router.selected('{"a": {"b": "x"}}') == "x"
+    assert _router("x", expression="$request.body[0]").selected('["x"]') == "x"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
 from .events import ACCOUNT_ID, new_uuid
@@ -12,7 +13,11 @@ when the caller names no function timeout."""
 
 
 class LambdaContext:
-    """The parts of Lambda's context object handlers commonly read."""
+    """The parts of Lambda's context object handlers commonly read.
+
+    One is made per invocation, so what handlers seldom read is worked out when read: the
+    ARN, the log group and the request id (a random UUID, the same at every read).
+    """
 
     def __init__(
         self,
@@ -24,12 +29,23 @@ class LambdaContext:
     ) -> None:
         self.function_name = function_name
         self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:{region}:{account_id}:function:{function_name}"
         self.memory_limit_in_mb = 128
-        self.aws_request_id = new_uuid()
-        self.log_group_name = f"/aws/lambda/{function_name}"
         self.log_stream_name = log_stream_name or f"[$LATEST]{new_uuid().replace('-', '')}"
+        self._region = region
+        self._account_id = account_id
         self._deadline = time.monotonic() + timeout_s
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{self._region}:{self._account_id}:function:{self.function_name}"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @functools.cached_property
+    def aws_request_id(self) -> str:
+        return new_uuid()
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))

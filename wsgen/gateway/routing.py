@@ -10,8 +10,15 @@ with a Forbidden error frame (docs/aws-facts.md#routing). Binary frames go to
 
 from __future__ import annotations
 
+import json
+
 from runtime.contract import DEFAULT, PREDEFINED_ROUTES, AppSpec, RouteSpec
-from runtime.selection import Part, evaluate_selection_expression, parse_selection_expression
+from runtime.selection import (
+    Part,
+    evaluate_selection_expression,
+    parse_selection_expression,
+    stringify,
+)
 
 
 class Router:
@@ -27,11 +34,25 @@ class Router:
         """The routes a selection expression can select, by key (looked up per message)."""
         self._default = DEFAULT if DEFAULT in routes else None
         self._replies = frozenset(key for key, r in routes.items() if r.reply)
+        self._member = _member(self._selection)
+
+    def selected(self, data: bytes | str) -> str | None:
+        """What the selection expression gives for a message (None: not JSON, or "")."""
+        if self._member is None:
+            return evaluate_selection_expression(self._selection, data)
+        # `$request.body.NAME`, the usual expression: the same result, per message at a
+        # fraction of the general evaluation's cost.
+        try:
+            document = json.loads(data)
+        except ValueError:
+            return None
+        value = document.get(self._member) if isinstance(document, dict) else None
+        return (value if isinstance(value, str) else stringify(value)) or None
 
     def route_key(self, data: bytes | str, binary: bool = False) -> str | None:
         """The route key for a message (`str`: a text message, decoded): a matching custom
         route, else `$default`, else None."""
-        key = None if binary else evaluate_selection_expression(self._selection, data)
+        key = None if binary else self.selected(data)
         if key is not None and key in self._custom:
             return key
         return self._default
@@ -39,3 +60,10 @@ class Router:
     def replies(self, key: str) -> bool:
         """Whether the route is two-way (its handler's result is sent back)."""
         return key in self._replies
+
+
+def _member(selection: list[Part]) -> str | None:
+    """NAME, when the expression is `$request.body.NAME` and nothing else."""
+    if len(selection) == 1 and isinstance(path := selection[0], tuple) and len(path) == 1:
+        return path[0] if isinstance(path[0], str) else None
+    return None

@@ -41,8 +41,10 @@ Wakeups = queue.SimpleQueue[bool]
 
 class _Job(NamedTuple):
     app: Callable[..., Any]
+    function_name: str
     event: Any
-    context: LambdaContext
+    timeout: dict[str, float]
+    """`LambdaContext`'s `timeout_s`, when the invocation has a limit."""
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Outcome]
 
@@ -92,13 +94,11 @@ class Invoker:
         """The invocation's outcome; past `limit`, the limit's error (the handler runs on)."""
         if self._closed:
             return Outcome(error=RuntimeError("the emulator is stopping"))
-        stream = f"wsgen-local/[$LATEST]{new_uuid().replace('-', '')}"
         timeout = {} if limit is None else {"timeout_s": limit.seconds}
-        context = LambdaContext(function_name, self._region, self._account_id, stream, **timeout)
         loop = asyncio.get_running_loop()
         async with self._capacity:
             future: asyncio.Future[Outcome] = loop.create_future()
-            self._submit(_Job(app, event, context, loop, future))
+            self._submit(_Job(app, function_name, event, timeout, loop, future))
             if limit is None:
                 return await future
             # Past the limit the future gets the limit's error (the handler's own outcome is
@@ -146,7 +146,12 @@ class Invoker:
 
     def _work(self, wakeups: Wakeups) -> None:
         """A worker thread, awake (looking) when it starts: run pending jobs; sleep when
-        there are none; end when told to, or when enough others sleep already."""
+        there are none; end when told to, or when enough others sleep already.
+
+        Each worker stands for one of Lambda's execution environments: its invocations
+        share its log stream, and each one's time counts from when its handler starts.
+        """
+        stream = f"wsgen-local/[$LATEST]{new_uuid().replace('-', '')}"
         while True:
             with self._lock:
                 self._looking -= 1
@@ -169,7 +174,10 @@ class Invoker:
                 continue  # whoever woke this worker counted it as looking
             if wake:
                 self._wake(successor)
-            outcome = self._call(job.app, job.event, job.context)
+            context = LambdaContext(
+                job.function_name, self._region, self._account_id, stream, **job.timeout
+            )
+            outcome = self._call(job.app, job.event, context)
             with self._lock:
                 # Idle again before the loop hears of the outcome: its next invocation then
                 # finds this worker awake, rather than waking another one.
