@@ -2,8 +2,8 @@
 
 The decorators (Chalice's, with its parameters) are mixed into `App`. Each handler becomes a
 Lambda function of its own whose handler is `runtime.entry.handler`; `function_handler(name)`
-is what that function calls per event: it wraps the event in its class (`runtime.sources`),
-calls the handler and shapes the result. The WebSocket entry point (`App.__call__`) does not
+is what that function calls per event: it wraps the event in its class, calls the handler
+and shapes the result (`runtime.sources.source_handler`, loaded by those functions only). The WebSocket entry point (`App.__call__`) does not
 change: these functions never reach it.
 """
 
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, TypeVar
 
-    from .sources import SQSEvent
 
     H = TypeVar("H", bound=Callable[..., Any])
     LambdaHandler = Callable[[Any, Any], Any]
@@ -187,82 +186,13 @@ class EventSources:
             from .fanout import consume
 
             return lambda event, context: consume(self, event, context)
-        # Here, not at import: only an event handler's own function reads these events.
-        from .sources import CloudWatchEvent, DynamoDBEvent, LambdaFunctionEvent, SNSEvent, SQSEvent
-
         # Chalice's middleware of the kind, and "all": `middleware(event, get_response)`
         # around the handler, the first registered outermost; none: the handler itself.
         middleware = self.middleware_for(_MIDDLEWARE_TYPES[entry.kind])
-        if entry.kind == LAMBDA_FUNCTION:
-            if not middleware:
-                return handler  # type: ignore[no-any-return]
-            # Middleware takes one event, as in Chalice: the dict and context wrapped.
-            plain = _chain(lambda wrapped: handler(wrapped.raw, wrapped.context), middleware)
-            return lambda event, context: plain(LambdaFunctionEvent(event, context))
-        chained = _chain(handler, middleware)
-        if entry.kind == SQS:
-            return lambda event, context: _sqs(entry.name, chained, SQSEvent(event, context))
-        wrap = (
-            SNSEvent
-            if entry.kind == SNS
-            else DynamoDBEvent
-            if entry.kind == DYNAMODB
-            else CloudWatchEvent
-        )
+        # Here, not at import: only an event handler's own function reads these events.
+        from .sources import source_handler
 
-        def call(event: Any, context: Any) -> Any:
-            try:
-                return chained(wrap(event, context))
-            except Exception as exc:
-                _logger().error("handler %s failed: %s: %s", name, type(exc).__name__, exc)
-                raise
-
-        return call
-
-
-def _chain(handler: Any, middleware: tuple[Any, ...]) -> Any:
-    """`handler` behind `middleware`, the first outermost: what each `get_response` calls."""
-    for func in reversed(middleware):
-        handler = _bind(func, handler)
-    return handler
-
-
-def _bind(func: Any, get_response: Any) -> Any:
-    return lambda event: func(event, get_response)
-
-
-def _sqs(name: str, handler: Any, batch: SQSEvent) -> dict[str, Any]:
-    """Call an SQS handler; report the messages it did not finish as the batch's failures.
-
-    The function's event source mapping has `FunctionResponseTypes: [ReportBatchItemFailures]`:
-    Lambda deletes every message of the batch but those listed, which the queue delivers
-    again. When the failure cannot be tied to a message (the handler raised before taking
-    one, or after taking them all), the exception propagates and the whole batch is retried.
-    docs/aws-facts.md#event-sources
-    """
-    try:
-        result = handler(batch)
-    except Exception:
-        failed = batch.unfinished()
-        if failed is None:
-            raise
-        _logger().exception(
-            "handler %s failed on message %s; %d of %d messages will be retried",
-            name,
-            failed[0],
-            len(failed),
-            len(batch),
-        )
-        return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}
-    if isinstance(result, dict) and "batchItemFailures" in result:
-        return result  # the handler reported its failures itself
-    return {"batchItemFailures": []}
-
-
-def _logger() -> Any:
-    import logging  # only on failure: Lambda's bootstrap has it loaded anyway
-
-    return logging.getLogger("runtime")
+        return source_handler(name, entry.kind, handler, middleware)
 
 
 def load(app_path: str, name: str) -> LambdaHandler:

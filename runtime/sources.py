@@ -10,9 +10,11 @@ services-cloudwatchevents).
 
 from __future__ import annotations
 
+from .contract import DYNAMODB, LAMBDA_FUNCTION, SNS, SQS
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from datetime import datetime
     from typing import Any
 
@@ -186,3 +188,78 @@ class DynamoDBEvent(_Records):
 
     __slots__ = ()
     _record = DynamoDBRecord
+
+
+# What an event handler's function runs per event (`App.function_handler`, for every kind
+# but tasks and the fan-out, which read no event of these).
+
+
+def source_handler(
+    name: str, kind: str, handler: Callable[..., Any], middleware: tuple[Any, ...]
+) -> Callable[[Any, Any], Any]:
+    """The Lambda handler of the event handler `name` of `kind`: the event wrapped in its
+    class, through Chalice's `middleware` (the first outermost), and the result shaped."""
+    if kind == LAMBDA_FUNCTION:
+        if not middleware:
+            return handler
+        # Middleware takes one event, as in Chalice: the dict and context wrapped.
+        plain = _chain(lambda wrapped: handler(wrapped.raw, wrapped.context), middleware)
+        return lambda event, context: plain(LambdaFunctionEvent(event, context))
+    chained = _chain(handler, middleware)
+    if kind == SQS:
+        return lambda event, context: _sqs(name, chained, SQSEvent(event, context))
+    wrap = SNSEvent if kind == SNS else DynamoDBEvent if kind == DYNAMODB else CloudWatchEvent
+
+    def call(event: Any, context: Any) -> Any:
+        try:
+            return chained(wrap(event, context))
+        except Exception as exc:
+            _logger().error("handler %s failed: %s: %s", name, type(exc).__name__, exc)
+            raise
+
+    return call
+
+
+def _chain(handler: Any, middleware: tuple[Any, ...]) -> Any:
+    """`handler` behind `middleware`, the first outermost: what each `get_response` calls."""
+    for func in reversed(middleware):
+        handler = _bind(func, handler)
+    return handler
+
+
+def _bind(func: Any, get_response: Any) -> Any:
+    return lambda event: func(event, get_response)
+
+
+def _sqs(name: str, handler: Any, batch: SQSEvent) -> dict[str, Any]:
+    """Call an SQS handler; report the messages it did not finish as the batch's failures.
+
+    The function's event source mapping has `FunctionResponseTypes: [ReportBatchItemFailures]`:
+    Lambda deletes every message of the batch but those listed, which the queue delivers
+    again. When the failure cannot be tied to a message (the handler raised before taking
+    one, or after taking them all), the exception propagates and the whole batch is retried.
+    docs/aws-facts.md#event-sources
+    """
+    try:
+        result = handler(batch)
+    except Exception:
+        failed = batch.unfinished()
+        if failed is None:
+            raise
+        _logger().exception(
+            "handler %s failed on message %s; %d of %d messages will be retried",
+            name,
+            failed[0],
+            len(failed),
+            len(batch),
+        )
+        return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}
+    if isinstance(result, dict) and "batchItemFailures" in result:
+        return result  # the handler reported its failures itself
+    return {"batchItemFailures": []}
+
+
+def _logger() -> Any:
+    import logging  # only on failure: Lambda's bootstrap has it loaded anyway
+
+    return logging.getLogger("runtime")
