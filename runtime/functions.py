@@ -3,8 +3,8 @@
 The decorators (Chalice's, with its parameters) are mixed into `App`. Each handler becomes a
 Lambda function of its own whose handler is `runtime.entry.handler`; `function_handler(name)`
 is what that function calls per event: it wraps the event in its class, calls the handler
-and shapes the result (`runtime.sources.source_handler`, loaded by those functions only). The WebSocket entry point (`App.__call__`) does not
-change: these functions never reach it.
+and shapes the result (`runtime.sources.source_handler`, loaded by those functions only).
+The WebSocket entry point (`App.__call__`) does not change: these functions never reach it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, TypeVar
-
 
     H = TypeVar("H", bound=Callable[..., Any])
     LambdaHandler = Callable[[Any, Any], Any]

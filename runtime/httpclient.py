@@ -1,8 +1,10 @@
 """A small HTTP/1.1 client on sockets, with keep-alive connections pooled per host.
 
 It exists for cold starts: `http.client` imports `email`, `urllib` and `ssl` (about 35 ms on
-a 2-core machine, more on Lambda's CPU share), while this needs `socket`, and `ssl` only for
-`https`. It speaks what AWS's JSON and REST-JSON APIs answer: a status line, headers, and a
+a 2-core machine, more on Lambda's CPU share), while this needs `_socket` (the C module) for
+`http`, and `ssl` (which imports `socket`) only for `https`. `socket` itself, its enums and
+`selectors`, would cost about 10 ms of such a machine's CPU before an `http` request to
+`wsgen local`. It speaks what AWS's JSON and REST-JSON APIs answer: a status line, headers, and a
 body framed by `Content-Length`, chunked, or the connection's end. Use it through
 `runtime.aws.request`, which signs and retries; this module neither signs nor retries
 (except a request on a pooled connection the server had already closed, which is resent
@@ -11,8 +13,9 @@ once on a new connection: the server never saw it).
 
 from __future__ import annotations
 
-import socket
+import _socket
 from _thread import allocate_lock
+from io import BufferedReader, RawIOBase  # loaded at every interpreter's start
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,9 +53,15 @@ class Connection:
     def __init__(self, scheme: str, host: str, port: int, timeout: float) -> None:
         # An ASCII host as bytes: a str would load the idna codec (unicodedata, re, stringprep)
         name = host.encode("ascii") if host.isascii() else host
-        sock = socket.create_connection((name, port), timeout)  # type: ignore[arg-type]
+        sock: _socket.socket
+        if scheme == "https":
+            import socket  # ssl imports it anyway
+
+            sock = socket.create_connection((name, port), timeout)  # type: ignore[arg-type]
+        else:
+            sock = _connect(name, port, timeout)
         try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
             if scheme == "https":
                 sock = _tls_context().wrap_socket(sock, server_hostname=name)
         except BaseException:
@@ -61,7 +70,7 @@ class Connection:
         self.sock = sock
         self.timeout = timeout
         """The socket's timeout now (settimeout is a system call: made only on a change)."""
-        self.reader = sock.makefile("rb")
+        self.reader = BufferedReader(_SocketReader(sock))
         self.reused = False
         """Whether a request already went over this connection (the server may have closed it)."""
 
@@ -145,6 +154,40 @@ class Connection:
         while self.reader.readline(_MAX_LINE + 1) not in (b"\r\n", b"\n", b""):
             pass  # trailers: not used by AWS
         return b"".join(parts)
+
+
+class _SocketReader(RawIOBase):
+    """A socket as a raw stream for `BufferedReader`: `makefile("rb")` without `socket`."""
+
+    def __init__(self, sock: _socket.socket) -> None:
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._sock.recv_into(buffer)
+
+
+def _connect(host: bytes | str, port: int, timeout: float) -> _socket.socket:
+    """A TCP connection to the first of `host`'s addresses that answers, as
+    `socket.create_connection` makes it (`timeout` for connecting and each read).
+
+    Raises:
+        OSError: no address could be resolved or connected (the last address's error).
+    """
+    last: OSError | None = None
+    for family, kind, proto, _, address in _socket.getaddrinfo(host, port, 0, _socket.SOCK_STREAM):
+        sock = _socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            last = exc
+            continue
+        return sock
+    raise last or OSError(f"getaddrinfo returned no address for {host!r}")
 
 
 class StaleConnectionError(ConnectionError):

@@ -50,7 +50,7 @@ def emulator() -> Iterator[object]:
 
 @pytest.mark.slow  # a fresh interpreter
 def test_boto3_is_not_imported_for_send_close_or_info(tmp_path):
-    """A fresh interpreter with Lambda's credential variables: no boto3, http.client or idna.
+    """A fresh interpreter with Lambda's credential variables: no boto3, http.client, socket, idna.
 
     And nothing of the client before the first call: importing the app stays cheap.
     """
@@ -66,7 +66,8 @@ try:
     api.send("abc=", "hi")
 except OSError:
     pass
-heavy = ('boto3', 'botocore', 'http', 'email', 'ssl', 'encodings.idna', 'unicodedata')
+heavy = ('boto3', 'botocore', 'http', 'email', 'ssl', 'socket', 'selectors', 'encodings.idna',
+    'unicodedata')
 print(sorted(m for m in sys.modules if m in heavy or m.split('.')[0] in heavy))
 """
     env = {
