@@ -13,7 +13,6 @@ import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from http import HTTPStatus
 
 MAX_HEAD_BYTES = 16 * 1024
@@ -60,22 +59,18 @@ class HttpRequest:
     headers: list[tuple[str, str]]
     head: bytes
     """The raw request head, handed on unchanged to the WebSocket handshake."""
+    lowered: list[tuple[str, str]]
+    """`headers` with lowercase names (several checks read every header of a request)."""
+    first: dict[str, str]
+    """Lowercase name -> its first value."""
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (any case), or None."""
-        return self._first.get(name.lower())
-
-    @cached_property
-    def _first(self) -> dict[str, str]:
-        """Lowercased name -> first value; built once, as several checks ask per request."""
-        first: dict[str, str] = {}
-        for key, value in self.headers:
-            first.setdefault(key.lower(), value)
-        return first
+        return self.first.get(name.lower())
 
     @property
     def is_upgrade(self) -> bool:
-        return _is_upgrade(self.headers)
+        return _is_upgrade(self.lowered)
 
     @property
     def keep_alive(self) -> bool:
@@ -143,25 +138,35 @@ def parse_head(head: bytes) -> HttpRequest:
     if len(parts) != 3 or not parts[0].isalpha() or not parts[2].startswith("HTTP/1."):
         raise HttpError(400, "malformed request line")
     headers: list[tuple[str, str]] = []
+    lowered: list[tuple[str, str]] = []
+    first: dict[str, str] = {}
+    hosts = 0
     for line in lines[1:]:
         if not line:
             continue
         name, sep, value = line.partition(":")
         if not sep or not name or name != name.strip() or not name.isprintable():
             raise HttpError(400, "malformed header line")
-        headers.append((name, value.strip()))
+        value = value.strip()
+        headers.append((name, value))
+        lname = name.lower()
+        lowered.append((lname, value))
+        if lname not in first:
+            first[lname] = value
+        elif lname == "host":
+            hosts += 1
     # RFC 9112 3.2: 400 for an HTTP/1.1 request without Host, or with more than one (a
     # WebSocket upgrade needs one whatever the version, RFC 6455 4.1).
-    hosts = sum(1 for name, _ in headers if name.lower() == "host")
+    hosts += "host" in first
     if hosts > 1:
         raise HttpError(400, "more than one Host header")
-    if hosts == 0 and (parts[2] != "HTTP/1.0" or _is_upgrade(headers)):
+    if hosts == 0 and (parts[2] != "HTTP/1.0" or _is_upgrade(lowered)):
         raise HttpError(400, "no Host header")
-    return HttpRequest(parts[0], parts[1], parts[2], headers, head)
+    return HttpRequest(parts[0], parts[1], parts[2], headers, head, lowered, first)
 
 
-def _is_upgrade(headers: list[tuple[str, str]]) -> bool:
-    return any(k.lower() == "upgrade" and v.lower() == "websocket" for k, v in headers)
+def _is_upgrade(lowered: list[tuple[str, str]]) -> bool:
+    return any(k == "upgrade" and v.lower() == "websocket" for k, v in lowered)
 
 
 async def read_body(reader: asyncio.StreamReader, request: HttpRequest, limit: int) -> bytes:
@@ -188,8 +193,11 @@ def body_length(request: HttpRequest) -> int | None:
         HttpError: both framings, conflicting or invalid lengths, another coding (400).
     """
     # RFC 9112 6.3: both framings, or conflicting lengths, could smuggle a second request.
-    lengths = {v.strip() for k, v in request.headers if k.lower() == "content-length"}
-    encodings = [v for k, v in request.headers if k.lower() == "transfer-encoding"]
+    first = request.first
+    if "content-length" not in first and "transfer-encoding" not in first:
+        return 0
+    lengths = {v.strip() for k, v in request.lowered if k == "content-length"}
+    encodings = [v for k, v in request.lowered if k == "transfer-encoding"]
     if encodings and lengths:
         raise HttpError(400, "both Transfer-Encoding and Content-Length")
     if len(lengths) > 1:

@@ -145,6 +145,7 @@ class Emulator:
         self._tasks: set[asyncio.Task[None]] = set()
         self._sessions: set[asyncio.Task[None]] = set()
         self._keep_alive: set[KeepAliveProtocol] = set()
+        self._calls_prefix = f"/{stage}/@connections/"
         """Connections served from the event loop's callbacks (`KeepAliveProtocol`)."""
         self._stopping = False
         self.reload, self.reload_interval = reload, reload_interval
@@ -457,11 +458,14 @@ class Emulator:
             or self.access.refusal(request.header("Host"), request.header("Origin")) is not None
         ):
             return False
-        path = unquote(request.target.split("?", 1)[0])
-        if path.startswith(INVOKE_PATH) or (
-            request.method == "GET" and path in self._websocket_paths()
-        ):
-            return False
+        # A path under /{stage}/@connections/ decodes to neither of these (no `%` in the
+        # prefix, as stage names have none): only other paths need decoding to tell.
+        if not request.target.startswith(self._calls_prefix):
+            path = unquote(request.target.split("?", 1)[0])
+            if path.startswith(INVOKE_PATH) or (
+                request.method == "GET" and path in self._websocket_paths()
+            ):
+                return False
         keep = request.keep_alive
 
         def done(response: HttpResponse) -> None:
