@@ -12,11 +12,13 @@ own. Stuck handlers therefore never starve other connections, new handshakes or 
 
 Handing work to threads and back is most of what an invocation costs the emulator (a thread
 wake-up, a switch of the GIL and a wake-up of the event loop each way), so it is batched
-without delaying any invocation: invocations wait in one queue, and an awake worker that
-finishes a handler takes the next one rather than sleeping while another is woken. A thread
-is woken only when no awake worker will come for the queue: every invocation still starts
-at once, even while every other one is blocked in its handler. Outcomes go back the same
-way: one wake-up of the event loop hands over every outcome that came in meanwhile.
+without holding any invocation back: invocations wait in one queue, and an awake worker
+that finishes a handler takes the next one rather than sleeping while another is woken. A
+thread is woken only when no awake worker will come for the queue, once per turn of the
+event loop for every invocation that turn queued, and a worker that takes one while others
+wait wakes the next: every invocation still starts at once, even while every other one is
+blocked in its handler. Outcomes go back the same way: one wake-up of the event loop hands
+over every outcome that came in meanwhile.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ class Invoker:
         self._looking = 0
         """Awake workers outside a handler: each takes a pending job before it sleeps."""
         self._sleeping: list[Wakeups] = []
+        self._flushing: set[asyncio.AbstractEventLoop] = set()
+        """The loops whose next iteration wakes a worker for the jobs queued meanwhile."""
         self._outboxes: dict[asyncio.AbstractEventLoop, list[tuple[Any, Outcome]]] = {}
         """Per event loop, the outcomes its next wake-up settles."""
         self._running = 0
@@ -118,8 +122,18 @@ class Invoker:
             wakeups.put(False)
 
     def _submit(self, job: _Job) -> None:
+        """Queue `job`; unless an awake worker will take it, wake one at the loop's next
+        iteration, for every job this iteration queues: one wake-up for a batch."""
         with self._lock:
             self._pending.append(job)
+            if self._looking or job.loop in self._flushing:
+                return
+            self._flushing.add(job.loop)
+        job.loop.call_soon(self._flush, job.loop)
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._lock:
+            self._flushing.discard(loop)
             wake, wakeups = self._someone_looking()
         if wake:
             self._wake(wakeups)
