@@ -103,3 +103,73 @@ def test_a_handler_that_raises_gives_its_exception_as_the_outcome():
 
     (outcome,) = invoke_all(Invoker(2, "us-east-1", "123456789012"), app, 1)
     assert isinstance(outcome.error, SystemExit)
+
+
+class FlakyThread(threading.Thread):
+    """A thread whose `fail_at`-th start raises, as when the process is out of threads; the
+    first one's `run` waits for `gate`, so that jobs can queue before its worker looks."""
+
+    starts = 0
+    fail_at = 1
+    gate = threading.Event()
+
+    def start(self) -> None:
+        FlakyThread.starts += 1
+        if FlakyThread.starts == FlakyThread.fail_at:
+            raise RuntimeError("can't start new thread")
+        super().start()
+
+    def run(self) -> None:
+        if FlakyThread.starts == 1:
+            FlakyThread.gate.wait(10)
+        super().run()
+
+
+def flaky_threads(monkeypatch: Any, fail_at: int) -> threading.Event:
+    monkeypatch.setattr(FlakyThread, "starts", 0)
+    monkeypatch.setattr(FlakyThread, "fail_at", fail_at)
+    monkeypatch.setattr(FlakyThread, "gate", threading.Event())
+    monkeypatch.setattr(threading, "Thread", FlakyThread)
+    return FlakyThread.gate
+
+
+def test_a_worker_that_cannot_start_fails_its_invocation_and_the_next_one_runs(monkeypatch):
+    """Without the thread it counted, the invoker would wait for it forever."""
+    flaky_threads(monkeypatch, fail_at=1)
+    invoker = Invoker(WORKERS, "us-east-1", "123456789012")
+
+    async def body() -> tuple[Outcome, Outcome]:
+        first = await asyncio.wait_for(invoker.invoke(lambda e, c: "first", "fn", {}), 10)
+        second = await asyncio.wait_for(invoker.invoke(lambda e, c: "second", "fn", {}), 10)
+        return first, second
+
+    first, second = asyncio.run(body())
+    assert isinstance(first.error, RuntimeError)
+    assert str(first.error) == "can't start new thread"
+    assert second == Outcome(result="second")
+    assert invoker.threads == 1
+
+
+def test_a_worker_whose_successor_cannot_start_still_runs_its_own_invocation(monkeypatch):
+    """The first worker takes one of two queued jobs and starts a second worker for the
+    other, which fails: its own job runs, the other is failed, and later ones run."""
+    gate = flaky_threads(monkeypatch, fail_at=2)
+    invoker = Invoker(WORKERS, "us-east-1", "123456789012")
+
+    async def body() -> tuple[list[Outcome], Outcome]:
+        calls = [
+            asyncio.ensure_future(invoker.invoke(lambda e, c: "taken", "fn", {})),
+            asyncio.ensure_future(invoker.invoke(lambda e, c: "other", "fn", {})),
+        ]
+        for _ in range(3):  # both queued (before or after the first worker is started)
+            await asyncio.sleep(0)
+        gate.set()
+        both = await asyncio.wait_for(asyncio.gather(*calls), 10)
+        later = await asyncio.wait_for(invoker.invoke(lambda e, c: "later", "fn", {}), 10)
+        return both, later
+
+    (taken, other), later = asyncio.run(body())
+    assert taken == Outcome(result="taken")
+    assert isinstance(other.error, RuntimeError)
+    assert later == Outcome(result="later")
+    assert invoker.threads == 1

@@ -24,6 +24,7 @@ over every outcome that came in meanwhile.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 from collections import deque
@@ -156,7 +157,29 @@ class Invoker:
         thread = threading.Thread(
             target=self._work, args=(queue.SimpleQueue(),), name="wsgen-handler", daemon=True
         )
-        thread.start()
+        try:
+            thread.start()
+        except RuntimeError as error:  # "can't start new thread": out of threads or memory
+            self._not_started(error)
+
+    def _not_started(self, error: RuntimeError) -> None:
+        """A worker `_someone_looking` counted could not start: count it no more, and fail
+        the invocations no awake worker will take now, rather than leave them waiting."""
+        with self._lock:
+            self._looking -= 1
+            self._threads -= 1
+            if self._looking or not self._pending:
+                stranded: list[_Job] = []
+            elif self._sleeping:
+                self._looking += 1
+                self._sleeping.pop().put(True)
+                stranded = []
+            else:
+                stranded = list(self._pending)
+                self._pending.clear()
+        for job in stranded:
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits
+                job.loop.call_soon_threadsafe(_settle, job.future, Outcome(error=error))
 
     def _work(self, wakeups: Wakeups) -> None:
         """A worker thread, awake (looking) when it starts: run pending jobs; sleep when
@@ -238,3 +261,8 @@ def _refusal(event: Any, error: BaseException) -> bool:
 def _expire(future: asyncio.Future[Outcome], limit: Limit) -> None:
     if not future.done():
         future.set_result(Outcome(error=limit.error()))
+
+
+def _settle(future: asyncio.Future[Outcome], outcome: Outcome) -> None:
+    if not future.done():
+        future.set_result(outcome)
