@@ -174,3 +174,10 @@ def test_head_that_never_completes_is_408_and_close(emulator, monkeypatch):
     monkeypatch.setattr(http, "HEAD_TIMEOUT_S", 0.5)
     data, closed = exchange(emulator, GONE[:-2])
     assert data.startswith(b"HTTP/1.1 408 ") and b"request head not received" in data and closed
+
+
+def test_upgrade_after_a_call_on_one_connection_is_a_websocket(emulator):
+    upgrade = b"GET /local HTTP/1.1\r\nHost: 127.0.0.1\r\n" + UPGRADE + b"\r\n"
+    data, _ = exchange(emulator, GONE + upgrade, wait_s=1.0)
+    assert statuses(data) == [b"410", b"101"]
+    assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in data
