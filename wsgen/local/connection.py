@@ -82,6 +82,8 @@ _STATES = {
     State.CLOSING: ConnectionState.CLOSING,
     State.CLOSED: ConnectionState.CLOSED,
 }
+_TAKES_POSTS = frozenset(state for state, ours in _STATES.items() if ours.takes_posts)
+"""The websockets states in which a connection takes posts (`ConnectionState.takes_posts`)."""
 
 
 class GatewayProtocol(ServerProtocol):
@@ -150,7 +152,7 @@ class Connection:
 
     @property
     def is_open(self) -> bool:
-        return self.state.takes_posts
+        return self.protocol.state in _TAKES_POSTS
 
     # Outgoing
 

@@ -101,7 +101,8 @@ class Invoker:
             return Outcome(error=RuntimeError("the emulator is stopping"))
         timeout = {} if limit is None else {"timeout_s": limit.seconds}
         loop = asyncio.get_running_loop()
-        async with self._capacity:
+        await self._capacity.acquire()  # not `async with`: two coroutines fewer per call
+        try:
             future: asyncio.Future[Outcome] = loop.create_future()
             self._submit(_Job(app, function_name, event, timeout, loop, future))
             if limit is None:
@@ -113,6 +114,8 @@ class Invoker:
                 return await future
             finally:
                 timer.cancel()
+        finally:
+            self._capacity.release()
 
     def shutdown(self) -> None:
         """Let idle threads end; don't wait for running ones (a handler may be stuck)."""
