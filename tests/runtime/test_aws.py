@@ -103,6 +103,16 @@ class EmptyBody:
         yield b""
 
 
+@pytest.mark.parametrize("key_length", [0, 1, 32, 44, 63, 64, 65, 200])
+def test_the_builtin_hmac_is_the_standard_library_s(key_length):
+    """Signing uses the interpreter's builtin SHA-256 (no OpenSSL bindings at a cold start)."""
+    import hmac
+
+    key = bytes(range(256))[:key_length]
+    for message in (b"", b"AWS4-HMAC-SHA256\n20261201T093015Z", bytes(range(256)) * 3):
+        assert aws._hmac_sha256(key, message) == hmac.digest(key, message, "sha256")
+
+
 def test_boto3_s_own_client_sends_the_same_path_and_signature():
     """boto3's apigatewaymanagementapi client: the same wire path, the same Authorization."""
     connection_id = "R1k-mxc_2VNjMCFIA="
