@@ -329,27 +329,49 @@ class _Parts:
         "target",
     )
 
-    def __init__(self, url: str) -> None:
-        self.scheme, self.host, self.port, self.target = split_url(url)
-        self.host_header = _host_header(self.scheme, self.host, self.port)
-        path, _, query = self.target.partition("?")
-        self.canonical_path = quote(_normalize_path(path), safe="/")
-        self.canonical_query = _canonical_query(query)
+    def __init__(self, endpoint: _Endpoint, tail: str, query: str) -> None:
+        """`tail`: the path after `endpoint`'s; `query`: empty, or `?` and the query."""
+        self.scheme, self.host, self.port = endpoint.scheme, endpoint.host, endpoint.port
+        self.host_header = endpoint.host_header
+        self.target = endpoint.prefix + tail + query
+        self.canonical_path = endpoint.canonical_prefix + quote(tail, safe="/")
+        self.canonical_query = _canonical_query(query[1:])
 
 
-_urls: dict[str, _Parts] = {}
-"""URL -> its parts: a management API's are the same for every send to a connection."""
-_MAX_URLS = 4096
+class _Endpoint:
+    """A URL up to its path's last `/`: the same for every send to a management API's
+    connections, whose id is the last segment."""
+
+    __slots__ = ("canonical_prefix", "host", "host_header", "port", "prefix", "scheme")
+
+    def __init__(self, scheme: str, host: str, port: int, prefix: str) -> None:
+        self.scheme, self.host, self.port, self.prefix = scheme, host, port, prefix
+        self.host_header = _host_header(scheme, host, port)
+        self.canonical_prefix = quote(_normalize_path(prefix), safe="/")
+
+
+_endpoints: dict[str, _Endpoint] = {}
+"""URL up to its path's last `/` -> its endpoint (a connection's id is never a key)."""
+_MAX_ENDPOINTS = 64
 
 
 def _parts(url: str) -> _Parts:
-    parts = _urls.get(url)
-    if parts is None:
-        parts = _Parts(url)
-        if len(_urls) >= _MAX_URLS:
-            _urls.clear()
-        _urls[url] = parts
-    return parts
+    base, sep, query = url.partition("?")
+    cut = base.rfind("/") + 1
+    tail = base[cut:]
+    if cut <= base.find("://") + 3 or tail in (".", "..") or "#" in url:
+        # No path, a dot segment to resolve with the rest, or a fragment: rare, split whole.
+        scheme, host, port, target = split_url(url)
+        path, sep, query = target.partition("?")
+        return _Parts(_Endpoint(scheme, host, port, path), "", sep + query)
+    key = base[:cut]
+    endpoint = _endpoints.get(key)
+    if endpoint is None:
+        endpoint = _Endpoint(*split_url(key))
+        if len(_endpoints) >= _MAX_ENDPOINTS:
+            _endpoints.clear()
+        _endpoints[key] = endpoint
+    return _Parts(endpoint, tail, sep + query)
 
 
 _stamp: tuple[int, str] = (-1, "")

@@ -87,6 +87,10 @@ CASES = [
     ),
     ("GET", "https://example.amazonaws.com/a/./b/../c//d?z=1&a=2&a=1&empty=", {}, b"", "us-west-2"),
     ("GET", "https://example.amazonaws.com", {"X-Custom": "  spaced   value "}, b"", "us-west-2"),
+    ("GET", "https://example.amazonaws.com/a/../b//c/.", {}, b"", "us-west-2"),
+    ("GET", "https://example.amazonaws.com/a/b/..?x=1", {}, b"", "us-west-2"),
+    ("GET", "https://example.amazonaws.com/../a//?b=2&a=1", {}, b"", "us-west-2"),
+    ("GET", "https://example.amazonaws.com/a%20b/c~d#fragment", {}, b"", "us-west-2"),
 ]
 
 
@@ -96,6 +100,31 @@ def test_signature_is_botocore_s_byte_for_byte(method, url, headers, body, regio
     service = "dynamodb" if "dynamodb" in url else "execute-api"
     expected = botocore_signed(method, url, dict(headers), body, service, region, token)
     assert ours(method, url, headers, body, service, region, token) == expected
+
+
+def test_signing_for_many_connections_keeps_no_memory_per_connection():
+    """A broadcast signs a URL per connection: what is kept between signatures is per
+    endpoint, not per connection id."""
+    import tracemalloc
+
+    creds = aws.Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCY", TOKEN)
+    aws.sign("POST", connection_url(ENDPOINT, "warm="), {}, b"x", service="execute-api",
+             region="us-east-1", credentials=creds)  # fmt: skip
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        for n in range(2000):
+            aws.sign("POST", connection_url(ENDPOINT, f"R1kmxc{n:08d}A="), {}, b"x",
+                     service="execute-api", region="us-east-1", credentials=creds)  # fmt: skip
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    kept = sum(
+        stat.size_diff
+        for stat in after.compare_to(before, "filename")
+        if stat.traceback[0].filename == aws.__file__
+    )
+    assert kept < 20_000  # a cache per URL keeps ~800 bytes a connection: 1.6 MB here
 
 
 class EmptyBody:
