@@ -117,13 +117,17 @@ class Refused(dict[str, "Any"]):
     call the entry point in-process (`wsgen local`, `wsgen.testing`) that the handler
     refused, and how: a `$connect` refused with `error.status`, a message answered with the
     error frame. The runtime logs the refusal at INFO; this is the same fact, structured.
+    `delivered` is False when a message's client had left before its error frame was sent.
     """
 
-    __slots__ = ("error",)
+    __slots__ = ("delivered", "error")
 
-    def __init__(self, response: dict[str, Any], error: BaseException) -> None:
+    def __init__(
+        self, response: dict[str, Any], error: BaseException, delivered: bool = True
+    ) -> None:
         super().__init__(response)
         self.error = error
+        self.delivered = delivered
 
 
 PRINCIPAL_INDEX = "principal"

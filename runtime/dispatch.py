@@ -234,12 +234,11 @@ def _refuse(app: Dispatchable, entry: Route, event: RawEvent, error: ClientError
     frame = client_error_frame(error, route_key, request_context.get("requestId"))
     if entry.reply:
         return Refused({"statusCode": 200, "body": frame}, error)
-    answered = Refused({"statusCode": 200}, error)
     try:
         app.websocket_api.send(request_context["connectionId"], frame)
-    except WebsocketDisconnectedError:
-        return answered  # the client left meanwhile: no one to tell
-    return answered
+    except WebsocketDisconnectedError:  # the client left meanwhile: no one to tell
+        return Refused({"statusCode": 200}, error, delivered=False)
+    return Refused({"statusCode": 200}, error)
 
 
 def _run(

@@ -172,6 +172,18 @@ def test_the_response_carries_the_refusal_and_serializes_as_lambda_returns_it(
     assert json.loads(json.dumps(result)) == response  # what Lambda sends API Gateway
 
 
+def test_a_refusal_whose_client_had_left_says_its_frame_was_not_delivered(app, load_event):
+    event = load_event("message_default.json")
+    gone = Recorder(gone=(event["requestContext"]["connectionId"],))
+    app.websocket_api.use_client(gone)
+    app.on_ws_message()(refuse)
+    result = app(event, None)
+    assert isinstance(result, Refused) and not result.delivered
+    assert result == {"statusCode": 200}
+    app.websocket_api.use_client(Recorder())
+    assert app(event, None).delivered
+
+
 def test_an_accepted_or_failed_invocation_carries_no_refusal(app, recorder, load_event):
     app.on_ws_message()(lambda event: None)
     assert not isinstance(app(load_event("message_default.json"), None), Refused)

@@ -205,6 +205,11 @@ def refusal_of(result: Any) -> BaseException | None:
     return result.error if isinstance(result, Refused) else None
 
 
+def refusal_delivered(result: Any) -> bool:
+    """Whether the client got the error frame of a refusal (False: it had left before)."""
+    return not isinstance(result, Refused) or result.delivered
+
+
 def described(refusal: BaseException) -> str:
     """A refusal for a log line: `ClientError closed: not today` (its class, code, message)."""
     code = getattr(refusal, "code", None)

@@ -57,6 +57,7 @@ class Answer:
         error: the exception the integration raised.
         refusal: the `ClientError` the handler refused with; the integration succeeded
             (a message's client got the error frame), so it is no failure.
+        refusal_delivered: False when the client had left before the refusal's error frame.
     """
 
     route_key: str | None = None
@@ -64,6 +65,7 @@ class Answer:
     close: tuple[int, str] | None = None
     error: BaseException | None = None
     refusal: BaseException | None = None
+    refusal_delivered: bool = True
     throttled: bool = False
     """The route's throttling refused it: nothing was invoked, `frame` says so."""
 
@@ -177,7 +179,11 @@ class Session:
             event["requestContext"]["requestId"],
         )
         return Answer(
-            route_key, frame, error=outcome.error, refusal=outcomes.refusal_of(outcome.result)
+            route_key,
+            frame,
+            error=outcome.error,
+            refusal=outcomes.refusal_of(outcome.result),
+            refusal_delivered=outcomes.refusal_delivered(outcome.result),
         )
 
     def close(self, peer: Peer, code: int, reason: str) -> Steps[Answer]:

@@ -195,7 +195,8 @@ class Driver:
             what = f"error ({type(answer.error).__name__}: {answer.error})"
             self.log.event(answer.route_key, conn.id, what, start)
         elif answer.refusal is not None:
-            what = f"refused ({outcomes.described(answer.refusal)}): the client got the error frame"
+            told = "got the error frame" if answer.refusal_delivered else "had gone: no frame"
+            what = f"refused ({outcomes.described(answer.refusal)}): the client {told}"
             self.log.event(answer.route_key, conn.id, what, start)
         else:
             frame = answer.frame
