@@ -5,6 +5,7 @@ from __future__ import annotations
 import compileall
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -65,18 +66,30 @@ def _fit(xs: tuple[int, ...], ys: list[float]) -> tuple[float, float]:
 SUPER_LINEAR_MARGIN = 0.5
 """How far above the line through the first two counts the last may be: half the growth
 that line predicts for it (n log n passes, n² does not) ..."""
-NOISE_FLOOR = 0.05
-"""... or 5% of the last count's time, whichever is more: a run-to-run wobble of a few ms
-on a large fixed cost (the interpreter, troposphere) is no growth at all."""
+NOISE_MULTIPLE = 4
+"""... or this many times the spread between rounds, whichever is more: the line through
+t1 and t2 carries their wobble about 3x further out to the last count, plus its own. A
+fixed cost, however large, widens neither allowance."""
 
 
-def super_linear(scaled: dict[int, float]) -> tuple[float, float]:
+def spread(samples: dict[int, list[float]]) -> float:
+    """The widest median absolute deviation of one count's rounds (seconds): the wobble of
+    a time between rounds, which a bigger fixed cost does not make bigger by itself."""
+    deviations = []
+    for values in samples.values():
+        middle = statistics.median(values)
+        deviations.append(statistics.median(abs(value - middle) for value in values))
+    return max(deviations)
+
+
+def super_linear(scaled: dict[int, float], noise: float) -> tuple[float, float]:
     """How far the largest count's time lies above the line through the first two counts'
     (seconds; negative when below, as a fixed cost and a small per-route cost give), and
-    how far it may: more is super-linear growth, such as a quadratic's."""
+    how far it may, given the rounds' `noise` (`spread`): more is super-linear growth, such
+    as a quadratic's."""
     (n1, t1), (n2, t2), (n3, t3) = scaled.items()
     predicted = t1 + (t2 - t1) * (n3 - n1) / (n2 - n1)
-    allowed = max(SUPER_LINEAR_MARGIN * (predicted - t1), NOISE_FLOOR * t3)
+    allowed = max(SUPER_LINEAR_MARGIN * (predicted - t1), NOISE_MULTIPLE * noise)
     return t3 - predicted, allowed
 
 
@@ -107,18 +120,23 @@ def run(rounds: int) -> list[Row]:
         apps = {n: routes_app(where, n) for n in ROUTE_COUNTS}
         for app in apps.values():
             wall_time([wsgen, "template", "-o", "template.yaml"], cwd=app)
+        samples: dict[int, list[float]] = {n: [] for n in apps}
+
+        def timed(n: int) -> float:
+            took = wall_time([wsgen, "template", "-o", "template.yaml"], cwd=apps[n])
+            samples[n].append(took)
+            return took
+
         scaled = alternate(
-            {
-                n: lambda app=app: wall_time([wsgen, "template", "-o", "template.yaml"], cwd=app)
-                for n, app in apps.items()
-            },
+            {n: lambda n=n: timed(n) for n in apps},
             min(rounds, 10),  # each round runs all three: about 1 s
         )
     ratio = medians["wsgen"] / medians["chalice"]
     counts = tuple(scaled)
     (n1, _), (n2, _), (n3, t3) = scaled.items()
     slope, r2 = _fit(counts, list(scaled.values()))
-    excess, allowed = super_linear(scaled)
+    noise = spread(samples)
+    excess, allowed = super_linear(scaled, noise)
     times = " / ".join(ms(t) for t in scaled.values())
     return [
         Row(
@@ -133,7 +151,7 @@ def run(rounds: int) -> list[Row]:
             f"template generation, {'/'.join(map(str, counts))} routes",
             f"{times}; {slope * 1000:.2f} ms per route (least squares, R² {r2:.3f}); "
             f"t{n3} is {excess * 1000:+.1f} ms off the line through t{n1} and t{n2} "
-            f"(super-linear above +{allowed * 1000:.1f} ms)",
+            f"(super-linear above +{allowed * 1000:.1f} ms; rounds spread ±{ms(noise)})",
             "linear growth; 300 routes < 2 s",
             excess <= allowed and t3 < 2,
         ),
