@@ -265,7 +265,7 @@ def sign(
         canonical[lname] = f"{canonical[lname]},{value}" if lname in canonical else value
     names = sorted(canonical)
     signed_headers = ";".join(names)
-    payload_hash = sha256(body).hexdigest() if body else _EMPTY_SHA256
+    payload_hash = _payload_hash(body, sha256)
     canonical_request = "\n".join(
         (
             method.upper(),
@@ -408,7 +408,8 @@ _OPAD = bytes(b ^ 0x5C for b in range(256))
 def _sha256() -> Any:
     """SHA-256's constructor: the interpreter's builtin one (`_sha2` from Python 3.12,
     `_sha256` before), else `hashlib`'s. The builtin spares the first request loading
-    OpenSSL's bindings (`_hashlib`, `hashlib`, `hmac`: about 6 ms of CPU on a 2-core machine)."""
+    OpenSSL's bindings (`_hashlib`, `hashlib`, `hmac`: about 6 ms of CPU on a 2-core machine);
+    on the few hundred bytes signing hashes, it costs about a microsecond more a request."""
     global _sha256_new
     if _sha256_new is None:
         for name in ("_sha2", "_sha256"):
@@ -422,6 +423,21 @@ def _sha256() -> Any:
 
             _sha256_new = sha256
     return _sha256_new
+
+
+_BUILTIN_HASH_MAX = 1024
+"""Bytes of body up to which the builtin SHA-256 hashes the payload; OpenSSL's is several
+times faster on more (SHA extensions: 0.12 ms for 128 KiB against 0.58 ms here)."""
+
+
+def _payload_hash(body: bytes, sha256: Any) -> str:
+    if not body:
+        return _EMPTY_SHA256
+    if len(body) <= _BUILTIN_HASH_MAX:
+        return sha256(body).hexdigest()  # type: ignore[no-any-return]
+    from hashlib import sha256 as openssl_sha256  # a large message: loaded once, then fast
+
+    return openssl_sha256(body).hexdigest()
 
 
 def _hmac_sha256(key: bytes, message: bytes) -> bytes:

@@ -56,6 +56,7 @@ CASES = [
     ("POST", connection_url(ENDPOINT, "R1kmxc2VNjMCFIA="), {}, b"hello", "us-east-1"),
     ("POST", connection_url(ENDPOINT, "a-b_c=Zz9-_x0="), {}, "héllo ✓".encode(), "us-east-1"),
     ("POST", connection_url(ENDPOINT, "R1kmxc2VNjMCFIA="), {}, bytes(range(256)) * 3, "us-east-1"),
+    ("POST", connection_url(ENDPOINT, "R1kmxc2VNjMCFIA="), {}, bytes(range(256)) * 20, "us-east-1"),
     ("POST", connection_url(ENDPOINT, "R1kmxc2VNjMCFIA="), {}, b"", "us-east-1"),
     ("GET", connection_url(ENDPOINT, "R1kmxc2VNjMCFIA="), {}, b"", "us-east-1"),
     ("DELETE", connection_url(ENDPOINT, "-_-_=="), {}, b"", "us-east-1"),
