@@ -1,8 +1,9 @@
 """The errors every app meets, apart from the rest of `runtime.exceptions` (cold-start time).
 
 `runtime.exceptions` draws the whole tree and re-exports these: import them from there or
-from `runtime`. Each says it is `runtime.exceptions`' (its `__module__`), as it was, so
-tracebacks, reprs and pickles name them as before.
+from `runtime`. Their `__module__` is this module, where their source is (`inspect`, a
+traceback's `runtime.common_errors.ClientError`); pickles naming `runtime.exceptions` still
+load, since it re-exports them.
 """
 
 from __future__ import annotations
@@ -77,7 +78,3 @@ def refuse_uncalled(decorator: str, first: object, arguments: str = "") -> None:
         raise RegistrationError(
             f"@app.{decorator} must be called: write @app.{decorator}({arguments})"
         )
-
-
-for _error in (WebsocketError, WebsocketDisconnectedError, ClientError, BadRequestError):
-    _error.__module__ = "runtime.exceptions"
