@@ -108,3 +108,27 @@ def test_a_task_s_and_the_fan_out_s_functions_load_no_event_source_module():
         check=True,
     )
     assert json.loads(out.stdout) is False
+
+
+@pytest.mark.slow  # a fresh interpreter
+def test_the_names_moved_out_of_runtime_management_load_from_it_on_first_use():
+    probe = (
+        "import json, sys; sys.path[:0] = [sys.argv[1]]; import runtime.management as m\n"
+        "before = 'runtime.broadcast' in sys.modules\n"
+        "from runtime.management import BroadcastResult, OPENING_RETRY_DELAYS\n"
+        "import runtime.broadcast as b\n"
+        "same = BroadcastResult is b.BroadcastResult\n"
+        "same = same and OPENING_RETRY_DELAYS is b.OPENING_RETRY_DELAYS\n"
+        "try:\n    m.Nope\nexcept AttributeError as e:\n    missing = str(e)\n"
+        "print(json.dumps([before, same, missing]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe, str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    before, same, missing = json.loads(out.stdout)
+    assert not before
+    assert same
+    assert missing == "module 'runtime.management' has no attribute 'Nope'"
