@@ -111,17 +111,22 @@ class ManagementApi:
     async def handle(
         self, method: str, target: str, body: bytes | int, authorization: str | None = None
     ) -> HttpResponse:
-        """Answer one call after `delay_ms`; `body` is the size instead when it was over the
-        limit."""
-        if self.delay_ms:
-            await asyncio.sleep(self.delay_ms / 1000)
-        return self.answer(method, target, body, authorization)
+        """Answer one call after `delay_ms` (`respond`, awaited); `body` is the size instead
+        when it was over the limit."""
+        answered: asyncio.Future[HttpResponse] = asyncio.get_running_loop().create_future()
+
+        def settle(response: HttpResponse) -> None:
+            if not answered.done():  # else the caller was cancelled during the delay
+                answered.set_result(response)
+
+        self.respond(method, target, body, authorization, settle)
+        return await answered
 
     def respond(
         self,
         method: str,
         target: str,
-        body: bytes,
+        body: bytes | int,
         authorization: str | None,
         done: Callable[[HttpResponse], None],
     ) -> None:
@@ -137,7 +142,7 @@ class ManagementApi:
         self,
         method: str,
         target: str,
-        body: bytes,
+        body: bytes | int,
         authorization: str | None,
         done: Callable[[HttpResponse], None],
     ) -> None:
