@@ -148,3 +148,25 @@ def test_a_handler_refusing_is_logged_as_api_gateway_answered_it_without_traceba
     ]
     assert ("refuse", f"{refusal}: the client got the error frame") in lines
     assert "Traceback" not in stream.getvalue()
+
+
+def test_a_refusal_whose_client_had_gone_is_logged_so():
+    """The handler closed its own connection before refusing: no error frame reached it."""
+    stream = io.StringIO()
+    with start("parityapp", log=EventLog(stream=stream)) as emulator:
+
+        async def body() -> None:
+            async with websockets.connect(f"{emulator.url}?token=allow") as ws:
+                await ws.send(json.dumps({"action": "kick_refuse"}))
+                with pytest.raises(websockets.ConnectionClosed):
+                    await ws.recv()
+
+            for _ in range(200):  # its line comes once the handler has returned
+                if " kick_refuse " in stream.getvalue():
+                    break
+                await asyncio.sleep(0.05)
+
+        run(body)
+    lines = [line for line in stream.getvalue().splitlines() if " kick_refuse " in line]
+    assert len(lines) == 1
+    assert "refused (ClientError gone: you were gone): the client had gone: no frame" in lines[0]

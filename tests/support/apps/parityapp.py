@@ -6,9 +6,9 @@ Connect with `?token=`: `allow` (context tier/level/admin), `deny` (403), `bad`
 policy, 500); add `status=N` for `$connect` to answer N, `refuse=N` for it to raise a
 ClientError with status N, `fail=1` for it to raise (502), or `send=1` for it to try a
 send to its own connection (what it raised goes to `SEND_ERRORS`). Actions: `boom` raises, `kick`
-closes its own connection, `whoami` replies with the authorizer's context, `refuse`
-(one-way) and `refuse_reply` (two-way) raise a ClientError. There is no `$default`:
-anything else gets API Gateway's Forbidden frame.
+closes its own connection (`kick_refuse` then raises a ClientError), `whoami` replies with the
+authorizer's context, `refuse` (one-way) and `refuse_reply` (two-way) raise a ClientError. There
+is no `$default`: anything else gets API Gateway's Forbidden frame.
 """
 
 import json
@@ -134,6 +134,14 @@ def boom(event):
 def kick(event):
     record(event)
     app.websocket_api.close(event.connection_id)
+
+
+@app.on_ws_message("kick_refuse")
+def kick_refuse(event):
+    """Closes its own connection, then refuses: the error frame has no one to go to."""
+    record(event)
+    app.websocket_api.close(event.connection_id)
+    raise ClientError("you were gone", code="gone")
 
 
 @app.on_ws_message("whoami", reply=True)
