@@ -21,6 +21,7 @@ from runtime import (
     Response,
     UnauthorizedError,
     WebsocketDisconnectedError,
+    WebsocketEvent,
 )
 
 app = App(app_name="parity")
@@ -137,7 +138,7 @@ def kick(event):
 
 
 @app.on_ws_message("kick_refuse")
-def kick_refuse(event):
+def kick_refuse(event: WebsocketEvent) -> None:
     """Closes its own connection, then refuses: the error frame has no one to go to."""
     record(event)
     app.websocket_api.close(event.connection_id)
