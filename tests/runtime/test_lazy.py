@@ -5,11 +5,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
 import runtime
 from tests.support.paths import ROOT, SAMPLES
+
+
+def _fresh(probe: str, *paths: object) -> Any:
+    """What `probe` prints as JSON, run by a fresh isolated interpreter with `paths` as argv."""
+    argv = [sys.executable, "-I", "-S", "-c", probe, *map(str, paths)]
+    return json.loads(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
+
 
 FEATURE_MODULES = {
     "runtime.auth",
@@ -79,13 +87,7 @@ def test_the_echo_app_loads_no_feature_module_until_it_is_used():
         "after = sorted(m for m in sys.modules if m.startswith('runtime')); "
         "print(json.dumps([before, after, os]))"
     )
-    out = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", probe, str(SAMPLES / "echo"), str(ROOT)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    before, after, os_loaded = json.loads(out.stdout)
+    before, after, os_loaded = _fresh(probe, SAMPLES / "echo", ROOT)
     assert not FEATURE_MODULES & set(before)
     assert {"runtime.connections", "runtime.sources", "runtime.tasks"} <= set(after)
     assert not os_loaded  # os comes with the first send
@@ -101,13 +103,7 @@ def test_a_task_s_and_the_fan_out_s_functions_load_no_event_source_module():
         "app.function_handler('job'); app.function_handler('wsgen_fan_out')\n"
         "print(json.dumps('runtime.sources' in sys.modules))"
     )
-    out = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", probe, str(ROOT)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert json.loads(out.stdout) is False
+    assert _fresh(probe, ROOT) is False
 
 
 @pytest.mark.slow  # a fresh interpreter
@@ -122,13 +118,7 @@ def test_the_names_moved_out_of_runtime_management_load_from_it_on_first_use():
         "try:\n    m.Nope\nexcept AttributeError as e:\n    missing = str(e)\n"
         "print(json.dumps([before, same, missing]))"
     )
-    out = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", probe, str(ROOT)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    before, same, missing = json.loads(out.stdout)
+    before, same, missing = _fresh(probe, ROOT)
     assert not before
     assert same
     assert missing == "module 'runtime.management' has no attribute 'Nope'"

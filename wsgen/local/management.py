@@ -131,22 +131,14 @@ class ManagementApi:
         done: Callable[[HttpResponse], None],
     ) -> None:
         """Answer one call by calling `done`: after `delay_ms`, or at once without one."""
-        if self.delay_ms:
-            asyncio.get_running_loop().call_later(
-                self.delay_ms / 1000, self._respond, method, target, body, authorization, done
-            )
-        else:
-            self._respond(method, target, body, authorization, done)
 
-    def _respond(
-        self,
-        method: str,
-        target: str,
-        body: bytes | int,
-        authorization: str | None,
-        done: Callable[[HttpResponse], None],
-    ) -> None:
-        done(self.answer(method, target, body, authorization))
+        def answer() -> None:  # after the delay, from the connections' state by then
+            done(self.answer(method, target, body, authorization))
+
+        if self.delay_ms:
+            asyncio.get_running_loop().call_later(self.delay_ms / 1000, answer)
+        else:
+            answer()
 
     def answer(
         self, method: str, target: str, body: bytes | int, authorization: str | None = None
