@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -110,12 +111,15 @@ class Driver:
         if access is not None:
             self.session.access = access
 
-    async def _run(self, steps: Steps[T]) -> T:
-        return await session.run_async(steps, self._invoke)
+    # Plain functions handing back the coroutine to await, not coroutines awaiting it: each
+    # coroutine layer is resumed at every suspension of an invocation beneath it.
 
-    async def _invoke(self, event: Event) -> Outcome:
+    def _run(self, steps: Steps[T]) -> Coroutine[Any, Any, T]:
+        return session.run_async(steps, self._invoke)
+
+    def _invoke(self, event: Event) -> Coroutine[Any, Any, Outcome]:
         event_limit = self.timeouts.limit(event)
-        return await self.invoker.invoke(self.app, self.app.app_name, event, event_limit)
+        return self.invoker.invoke(self.app, self.app.app_name, event, event_limit)
 
     # $connect
 

@@ -45,7 +45,7 @@ from ..settings import (
 )
 from ..sources.events import Where
 from ..tables import CONNECTIONS_TABLE, LocalTables
-from .connection import Connection, GatewayProtocol, Message
+from .connection import Connection, GatewayProtocol
 from .driver import API_ID, Driver, Timeouts
 from .environment import DEFAULT_REGION, apply_app_environment, prepare_environment
 from .fanout import ShardConsumer
@@ -679,7 +679,9 @@ class Emulator:
             if self._stopping:
                 connection.close(*GOING_AWAY)
             self._start_connected(client)
-            await connection.run(self._message, self.idle_timeout, self.max_duration)
+            # The driver's own method: `use_app` swaps what it serves, never the driver.
+            handle = self._running_driver().message
+            await connection.run(handle, self.idle_timeout, self.max_duration)
         finally:
             self.connections.pop(connection.id, None)
             # Exactly once per accepted connection, whoever closed it and however.
@@ -709,9 +711,6 @@ class Emulator:
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    async def _message(self, connection: Connection, message: Message) -> None:
-        await self._running_driver().message(connection, message)
 
     def _running_driver(self) -> Driver:
         assert self._driver is not None, "start() sets the driver before serving"
