@@ -240,8 +240,7 @@ class Invoker:
         with self._lock:
             outbox = self._outboxes.pop(loop, [])
         for future, outcome in outbox:
-            if not future.done():  # else past its limit, or its invocation was cancelled
-                future.set_result(outcome)
+            _settle(future, outcome)
 
     def _call(self, app: Callable[..., Any], event: Any, context: LambdaContext) -> Outcome:
         try:
@@ -263,9 +262,10 @@ def _refusal(event: Any, error: BaseException) -> bool:
 
 def _expire(future: asyncio.Future[Outcome], limit: Limit) -> None:
     if not future.done():
-        future.set_result(Outcome(error=limit.error()))
+        _settle(future, Outcome(error=limit.error()))
 
 
 def _settle(future: asyncio.Future[Outcome], outcome: Outcome) -> None:
+    """Give `future` its outcome, unless it has one: past its limit, or cancelled."""
     if not future.done():
         future.set_result(outcome)
