@@ -21,6 +21,7 @@ WebsocketError
 │   ├── ManagementThrottledError       429: throttled, or the client's buffer is full
 │   └── ManagementPayloadTooLargeError 413: over API Gateway's message size limit
 ├── MessageTooLargeError         over API Gateway's 128 KB message limit (also ValueError)
+├── InvalidMessageError          a text message with a lone surrogate (also ValueError)
 ├── EndpointNotConfiguredError   no management endpoint could be resolved (also ValueError)
 ├── CredentialsError             the container credentials endpoint failed or was refused
 ├── BackgroundInvokeError        Lambda refused an asynchronous invocation (or it is too big)
@@ -112,6 +113,28 @@ class MessageTooLargeError(WebsocketError, ValueError):
         return (
             f"message of {self.size} bytes is over API Gateway's limit of {self.limit} bytes; "
             "split it into several messages"
+        )
+
+
+class InvalidMessageError(WebsocketError, ValueError):
+    """A text message holding a lone surrogate (`"\\ud800"`), which UTF-8 cannot encode, so
+    API Gateway cannot carry it; refused before any network call or queued shard.
+
+    JSON allows such escapes, so `json.loads` of a client's message can make one; so do
+    `errors="surrogateescape"` decodes (`os.fsdecode`).
+    """
+
+    def __init__(self, character: str, index: int) -> None:
+        super().__init__(character, index)
+        self.character = character
+        self.index = index
+        """Where the first one is, in characters from the start of the message."""
+
+    def __str__(self) -> str:
+        return (
+            f"text message holds a lone surrogate ({self.character!r} at index {self.index}), "
+            "which UTF-8 cannot encode; replace it (text.encode('utf-8', 'replace').decode()) "
+            "or send bytes as a binary message"
         )
 
 

@@ -126,6 +126,7 @@ class WebsocketAPI:
 
         Raises:
             MessageTooLargeError: over 128 KB, before any network call.
+            InvalidMessageError: text with a lone surrogate, which UTF-8 cannot encode.
             WebsocketDisconnectedError: the client is gone.
             ManagementApiError: API Gateway refused it otherwise (`ManagementForbiddenError`,
                 `ManagementThrottledError` after the retries, `ManagementPayloadTooLargeError`).
@@ -170,6 +171,7 @@ class WebsocketAPI:
 
         Raises:
             MessageTooLargeError: over 128 KB, before any network call.
+            InvalidMessageError: text with a lone surrogate, which UTF-8 cannot encode.
         """
         _check_size(message)
         from .broadcast import BroadcastResult, post_all  # only apps that broadcast load it
@@ -202,6 +204,7 @@ class WebsocketAPI:
 
         Raises:
             MessageTooLargeError: over 128 KB, before anything is sent or queued.
+            InvalidMessageError: text with a lone surrogate, which UTF-8 cannot encode.
             FanOutNotEnabledError: the app was created without `fan_out=True`.
         """
         _check_size(message)
@@ -366,7 +369,17 @@ class _Opening:
 
 
 def _check_size(message: str | bytes) -> None:
-    size = len(message.encode()) if isinstance(message, str) else len(message)
+    """Refuse what API Gateway cannot carry, before any call: over 128 KB, or text UTF-8
+    cannot encode (send, broadcast, groups.send and fan-out all come here first)."""
+    if isinstance(message, str):
+        try:
+            size = len(message.encode())
+        except UnicodeEncodeError as exc:
+            from .exceptions import InvalidMessageError
+
+            raise InvalidMessageError(exc.object[exc.start], exc.start) from exc
+    else:
+        size = len(message)
     if size > MAX_MESSAGE_BYTES:
         from .exceptions import MessageTooLargeError
 

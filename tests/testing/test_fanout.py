@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from runtime import App, FanOutNotEnabledError
+from runtime import App, FanOutNotEnabledError, InvalidMessageError
 from runtime.contract import FAN_OUT_FUNCTION
 from wsgen.testing import Client
 
@@ -157,3 +157,53 @@ def test_a_shard_failing_every_delivery_is_delivered_five_times_then_dead_letter
         assert receives == ["1", "2", "3", "4", "5"]
         assert queue.dead_letters == ["not a shard"]
         assert queue.pending == 0
+
+
+LONE_SURROGATE = "news \ud800"
+"""Text UTF-8 cannot encode, as `json.loads` makes from a client's `"\\ud800"` escape."""
+
+SENDS = {
+    "send": lambda app, ids: app.websocket_api.send(ids[0], LONE_SURROGATE),
+    "broadcast": lambda app, ids: app.websocket_api.broadcast(ids, LONE_SURROGATE),
+    "groups.send": lambda app, ids: app.groups.send("news", LONE_SURROGATE),  # over: shards
+    "groups.send, under the threshold": lambda app, ids: app.groups.send("few", LONE_SURROGATE),
+    "fan_out": lambda app, ids: app.websocket_api.fan_out(ids, LONE_SURROGATE),
+    "send_all": lambda app, ids: app.connections.send_all(LONE_SURROGATE),
+}
+
+
+@pytest.mark.parametrize("how", SENDS)
+def test_text_with_a_lone_surrogate_is_refused_alike_before_any_send_or_shard(how: str) -> None:
+    app = announce_app(threshold=2)
+    with Client(app) as client:
+        sockets = [client.connect() for _ in range(4)]
+        ids = [ws.connection_id for ws in sockets]
+        for ws in sockets:
+            ws.send_json({"action": "follow"})
+        app.groups.join("few", ids[0])
+        with pytest.raises(InvalidMessageError) as refused:
+            SENDS[how](app, ids)
+        assert str(refused.value) == (
+            "text message holds a lone surrogate ('\\ud800' at index 5), which UTF-8 cannot "
+            "encode; replace it (text.encode('utf-8', 'replace').decode()) or send bytes as a "
+            "binary message"
+        )
+        assert isinstance(refused.value, ValueError)
+        assert [ws.receive_all() for ws in sockets] == [[]] * 4
+        assert all(name != FAN_OUT_FUNCTION for name, _ in client.invocations)
+        assert client.fan_out_queue is not None and client.fan_out_queue.pending == 0
+
+
+def test_a_client_s_escaped_lone_surrogate_fails_its_handler_with_the_clear_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = announce_app(threshold=1)
+    with Client(app, raise_errors=False) as client:
+        sockets = [client.connect() for _ in range(3)]
+        for ws in sockets:
+            ws.send_json({"action": "follow"})
+        sockets[0].send_text('{"action": "publish", "text": "\\ud800"}')  # valid JSON
+        assert [type(error) for error in client.errors] == [InvalidMessageError]
+        assert sockets[0].receive_json()["message"] == "Internal server error"  # as on AWS
+        assert "InvalidMessageError: text message holds a lone surrogate" in caplog.text
+        assert [ws.receive_all() for ws in sockets[1:]] == [[], []]
