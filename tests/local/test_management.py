@@ -12,6 +12,8 @@ import websockets
 from botocore.exceptions import ClientError
 
 from tests.support.local import run
+from tests.support.markdown import python_block
+from tests.support.paths import DOCS
 
 
 async def connection_id(ws, rec) -> str:
@@ -37,6 +39,20 @@ def test_post_reaches_the_client_as_text_or_binary(emulator, rec, mgmt):
             big = b"x" * (128 * 1024)  # the maximum, sent in 32 KB frames
             await in_thread(mgmt.post_to_connection, ConnectionId=cid, Data=big)
             assert await ws.recv() == big.decode()
+
+    run(body)
+
+
+def test_the_local_pages_outside_caller_reaches_a_client(emulator, rec):
+    source = python_block(DOCS / "local.md", "Calling `@connections` from outside")
+    assert "http://127.0.0.1:8000/local" in source
+    source = source.replace("http://127.0.0.1:8000/local", emulator.endpoint)
+
+    async def body():
+        async with websockets.connect(emulator.url) as ws:
+            namespace = {"connection_id": await connection_id(ws, rec)}
+            await in_thread(exec, compile(source, "docs/local.md", "exec"), namespace)
+            assert await ws.recv() == "hello"
 
     run(body)
 

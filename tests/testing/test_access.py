@@ -99,3 +99,15 @@ def test_without_credentials_of_their_own_the_dummy_pair_signs(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     assert known_credentials(os.environ) == {DUMMY_KEY: DUMMY_KEY}
+
+
+def test_signed_headers_are_what_an_iam_connect_accepts(client: Client) -> None:
+    client.connect(headers={**client.signed_headers(), "x-api-key": KEY})
+    query = {"room": "lobby"}
+    client.connect(headers={**client.signed_headers(query), "x-api-key": KEY}, query=query)
+    with pytest.raises(ConnectionRejected) as tampered:  # the query is part of the signature
+        client.connect(
+            headers={**client.signed_headers(query), "x-api-key": KEY}, query={"room": "x"}
+        )
+    assert tampered.value.status_code == 403
+    assert len(client.connections) == 2

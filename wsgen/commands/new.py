@@ -13,7 +13,8 @@ examples:
   wsgen new chat --dir ~/src      writes ~/src/chat/
 
 then:
-  cd chat && pytest               the project's tests, in memory
+  cd chat && pip install -r requirements.txt -r requirements-dev.txt
+  pytest                          the project's tests, in memory
   wsgen local                     run it on the local emulator
   wsgen template > template.yaml && sam build && sam deploy --guided
 """
@@ -40,5 +41,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"created {target}/")
     for relative in FILES:
         print(f"  {relative}")
-    print(f"next: cd {target} && pytest")
+    print(f"next: cd {target} && pip install -r requirements.txt -r requirements-dev.txt && pytest")
     return 0

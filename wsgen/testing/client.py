@@ -50,7 +50,13 @@ from ..sources.checks import check_functions
 from ..sources.events import Where, build_event
 from ..tables import CONNECTIONS_TABLE, LocalTables
 from .connection import Connection
-from .exceptions import ClientClosedError, ConnectionRejected, FragmentsError, HandshakeFailed
+from .exceptions import (
+    ClientClosedError,
+    ConnectionRejected,
+    FragmentsError,
+    HandshakeFailed,
+    WebsocketTestError,
+)
 from .management import GoneException, MemoryManagementClient
 
 Values = Mapping[str, str | Sequence[str]]
@@ -547,6 +553,30 @@ class Client:
     def _raise_new_errors(self, start: int) -> None:
         if self.raise_errors and len(self.errors) > start:
             raise self.errors[start]
+
+    def signed_headers(self, query: Values | None = None) -> dict[str, str]:
+        """The headers of an upgrade SigV4-signed as an AWS SDK signs it, for
+        `connect(headers=...)` of an IAM-authorized `$connect`: a GET of
+        `https://{api domain}/{stage}` (with `query`, which `connect` must then get too) for
+        `execute-api`, signed with the credentials handlers run with (see the class)."""
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        signers = known_credentials(os.environ)
+        if not signers:
+            raise WebsocketTestError(
+                "no credentials to sign with: botocore's credential chain failed; export"
+                " AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any values) for the test"
+            )
+        [(key, secret)] = signers.items()
+        pairs = _pairs(query)
+        url = f"https://{self.api.domain_name}/{self.api.stage}"
+        if pairs:
+            url += f"?{urlencode(pairs, quote_via=quote)}"
+        request = AWSRequest(method="GET", url=url)
+        SigV4Auth(Credentials(key, secret), "execute-api", self.api.region).add_auth(request)
+        return {name: value for name, value in request.headers.items() if name.lower() != "host"}
 
     # The management API's side (`Switchboard`): what the app's `websocket_api` reaches
     # through `MemoryManagementClient`. A test may call these too, to act as the server.
