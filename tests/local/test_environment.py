@@ -145,6 +145,21 @@ def test_a_ref_of_a_table_made_locally_is_its_local_name(monkeypatch, app_dir):
     assert notices == [TOPIC_NOTICE]  # --dynamodb is on: no word of it
 
 
+def test_pseudo_parameters_are_the_handlers_region_and_account(monkeypatch, tmp_path):
+    (tmp_path / "wsgen.toml").write_text(
+        '[environment]\nREGION = { Ref = "AWS::Region" }\nACCOUNT = { Ref = "AWS::AccountId" }\n'
+        'PARTITION = { Ref = "AWS::Partition" }\nSTACK = { Ref = "AWS::StackName" }\n'
+    )
+    for name in ("REGION", "ACCOUNT", "PARTITION", "STACK"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_REGION", "cn-north-1")
+    notices = apply_app_environment(tmp_path, "local")
+    assert (os.environ["REGION"], os.environ["PARTITION"]) == ("cn-north-1", "aws-cn")
+    assert os.environ["ACCOUNT"] == "123456789012"  # the account of local events
+    assert "STACK" not in os.environ  # no stack locally: the notice says to export it
+    assert [n.split(" is ")[0] for n in notices] == ["wsgen local: STACK"]
+
+
 def test_the_real_environment_wins(monkeypatch, app_dir):
     monkeypatch.setenv("GREETING", "from the shell")
     apply_app_environment(app_dir, "local")

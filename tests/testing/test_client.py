@@ -443,6 +443,7 @@ ENV_TOML = """
 [environment]
 GREETING = "hello"
 TABLE = { Ref = "Table" }
+REGION = { Ref = "AWS::Region" }
 
 [stages.test.environment]
 GREETING = "hello, test"
@@ -459,8 +460,9 @@ def test_the_client_applies_wsgen_tomls_environment_like_wsgen_local(tmp_path, m
     monkeypatch.delenv("GREETING", raising=False)
     monkeypatch.setenv("KEPT", "mine")
     app, _ = load_spec(tmp_path, "app:app")
-    with Client(app) as client, client.connect() as ws:
-        for name in ("GREETING", "TABLE", "KEPT"):
+    with Client(app, region="eu-west-1") as client, client.connect() as ws:
+        for name in ("GREETING", "TABLE", "KEPT", "REGION"):
             ws.send_text(name)
-        assert ws.received == ["hello, test", "(unset)", "mine"]  # [stages.test] adds to it
+        # [stages.test] adds to it; a pseudo parameter is the client's region's
+        assert ws.received == ["hello, test", "(unset)", "mine", "eu-west-1"]
     assert "GREETING" not in os.environ  # put back as it was

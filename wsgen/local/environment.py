@@ -19,6 +19,7 @@ from pathlib import Path
 from runtime.contract import ENDPOINT_ENV
 
 from ..gateway.access import DUMMY_KEY
+from ..gateway.events import ACCOUNT_ID
 from ..settings import load_settings
 from ..tables import CONNECTIONS_TABLE, merged_tables
 
@@ -104,14 +105,16 @@ def apply_app_environment(
     value this function set before is replaced, so `--reload` picks up wsgen.toml edits,
     and removed when wsgen.toml no longer has it). A `{ Ref = "Table" }` of one of `tables`
     (logical id to local name: the tables `--dynamodb` made) is that table's local name. Any
-    other CloudFormation intrinsic only exists once deployed, so the notice says to set that
-    name by hand.
+    CloudFormation's pseudo parameters (`{ Ref = "AWS::Region" }`...) are the handlers'
+    region's (`AWS_REGION`, set by `prepare_environment`). Any other CloudFormation
+    intrinsic only exists once deployed, so the notice says to set that name by hand.
 
     Raises:
         ConfigError: wsgen.toml is malformed (as `wsgen template` would say).
     """
     settings = load_settings(app_dir, stage)
-    values = literal_environment(app_dir, stage, tables)
+    region = os.environ.get("AWS_REGION") or DEFAULT_REGION
+    values = literal_environment(app_dir, stage, region, tables)
     # Without --dynamodb (`tables` None), a Ref of one of the app's tables is one it makes.
     local = (
         set()
@@ -143,17 +146,31 @@ def _ref(value: object) -> object:
 
 
 def literal_environment(
-    app_dir: Path, stage: str, tables: Mapping[str, str] | None = None
+    app_dir: Path, stage: str, region: str, tables: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """`wsgen.toml`'s `[environment]` for `stage`: its literal values, and its `{ Ref =
-    "Table" }` of one of `tables` as that table's local name (any other intrinsic exists
-    only once deployed)."""
+    """`wsgen.toml`'s `[environment]` for `stage`: its literal values, its `{ Ref =
+    "Table" }` of one of `tables` as that table's local name and its pseudo parameters'
+    Refs as they are in `region` (any other intrinsic exists only once deployed)."""
     from ..tables import resolve_environment
 
     environment = load_settings(app_dir, stage).environment
     values = {name: value for name, value in environment.items() if isinstance(value, str)}
-    values.update(resolve_environment(environment, tables or {}))
+    values.update(resolve_environment(environment, {**pseudo_parameters(region), **(tables or {})}))
     return values
+
+
+def pseudo_parameters(region: str) -> dict[str, str]:
+    """CloudFormation's pseudo parameters that have a value locally, for `region` and the
+    account local events carry (`AWS::StackName` and the like name a stack, which there is
+    not)."""
+    china = region.startswith("cn-")
+    partition = "aws-cn" if china else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    return {
+        "AWS::Region": region,
+        "AWS::AccountId": ACCOUNT_ID,
+        "AWS::Partition": partition,
+        "AWS::URLSuffix": "amazonaws.com.cn" if china else "amazonaws.com",
+    }
 
 
 def _toml(value: object) -> str:

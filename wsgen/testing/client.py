@@ -221,7 +221,7 @@ class Client:
                     refs[CONNECTIONS_TABLE] = self.connection_store.table_name
             app_dir = _app_dir(app)
             if app_dir is not None and (app_dir / "wsgen.toml").is_file():
-                values = literal_environment(app_dir, stage, refs)
+                values = literal_environment(app_dir, stage, self.api.region, refs)
                 self._environment = {**_set_environment(values), **self._environment}
         except BaseException:
             app.websocket_api.use_client(self._previous)
