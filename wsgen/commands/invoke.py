@@ -19,7 +19,9 @@ examples:
 The handler runs inside wsgen local (start it first), so what it sends reaches the clients
 connected there. With --body, the event is the one AWS sends that kind of handler, built
 around the body; --event FILE sends the file's JSON as it is. The handler's result is
-printed as JSON; a handler that raised is an error line and exit status 1.
+printed as JSON; a handler that raised is an error line and exit status 1. An SQS handler's
+record that raised is a batchItemFailures entry of its result (exit status 0, as the
+function succeeded), with a line on stderr saying so.
 """
 
 
@@ -90,4 +92,13 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     print(json.dumps(answer["result"], indent=2))
+    result = answer["result"]
+    failed = result.get("batchItemFailures") if isinstance(result, dict) else None
+    if failed:
+        print(
+            f"wsgen invoke: {answer['function']} reported {len(failed)} of the batch's records "
+            "as failed (its traceback is in wsgen local's log); SQS would deliver "
+            f"{'it' if len(failed) == 1 else 'them'} again",
+            file=sys.stderr,
+        )
     return 0
