@@ -37,11 +37,13 @@ from .responses import Response
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .auth import AuthResponse, IAMAuthorizer, UnauthorizedError
+    from .aws import call_aws_json
     from .background import Background
     from .broadcast import BroadcastResult
     from .connection import Connection
     from .connections import Connections, Groups
     from .exceptions import (
+        AwsApiError,
         BackgroundInvokeError,
         ConflictingAuthorizationError,
         ConnectionNotFoundError,
@@ -91,12 +93,14 @@ _LAZY = {
     "AuthResponse": "auth",
     "IAMAuthorizer": "auth",
     "UnauthorizedError": "auth",
+    "call_aws_json": "aws",
     "Background": "background",
     "BroadcastResult": "broadcast",
     "Connection": "connection",
     "Connections": "connections",
     "Groups": "connections",
     "Headers": "headers",
+    "AwsApiError": "exceptions",
     "BackgroundInvokeError": "exceptions",
     "ConflictingAuthorizationError": "exceptions",
     "ConnectionNotFoundError": "exceptions",
@@ -158,6 +162,7 @@ __all__ = [
     "AuthResponse",
     "AuthorizerEvent",
     "AuthorizerSpec",
+    "AwsApiError",
     "Background",
     "BackgroundInvokeError",
     "BadRequestError",
@@ -218,4 +223,5 @@ __all__ = [
     "WebsocketDisconnectedError",
     "WebsocketError",
     "WebsocketEvent",
+    "call_aws_json",
 ]

@@ -1,8 +1,12 @@
 """Calling AWS from the runtime without boto3: credentials, SigV4 signing, pooled requests.
 
 boto3 costs a cold start about 365 ms and 31 MiB before its first call; this costs `_socket`
-and the interpreter's builtin SHA-256 (and `ssl`, with `socket`, for https). Runtime code
-that calls an AWS API uses three functions:
+and the interpreter's builtin SHA-256 (and `ssl`, with `socket`, for https).
+
+An API of AWS's JSON protocol (DynamoDB, SQS, SSM...) is called with `call_aws_json`, the
+public seam (`runtime.call_aws_json`, docs/guide.md): it decides the endpoint (the SDKs'
+override variables), the credentials, the signing and the error (`AwsApiError`), for the
+runtime's connections table and fan-out queue as for apps. Under it, three functions:
 
     creds = aws.credentials()          # None: neither Lambda's variables nor a container
                                        # endpoint; fall back to boto3
@@ -39,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AwsResponse",
     "Credentials",
+    "call_aws_json",
     "credentials",
     "quote",
     "region_of",
@@ -561,19 +566,122 @@ def region_of(url: str) -> str | None:
     return None
 
 
+_SERVICE_IDS = {
+    "events": "EVENTBRIDGE",
+    "logs": "CLOUDWATCH_LOGS",
+    "secretsmanager": "SECRETS_MANAGER",
+    "states": "SFN",
+}
+"""`<SERVICE>` of `AWS_ENDPOINT_URL_<SERVICE>` for JSON-protocol APIs whose service id is not
+their signing name upper-cased (docs/aws-facts.md#sdk-endpoints)."""
+
+
 def service_endpoint(service: str, region: str | None = None, default: str | None = None) -> str:
-    """Where calls to `service` go, without a trailing slash: `AWS_ENDPOINT_URL_<SERVICE>`,
-    then `AWS_ENDPOINT_URL` (the SDKs' variables, docs/aws-facts.md#sdk-endpoints), then
+    """Where calls to `service` go, without a trailing slash: `AWS_ENDPOINT_URL_<SERVICE>`
+    (the service id: its signing name upper-cased, but for `_SERVICE_IDS`'), then
+    `AWS_ENDPOINT_URL` (the SDKs' variables, docs/aws-facts.md#sdk-endpoints), then
     `default`, then AWS's `https://{service}.{region}.amazonaws.com` (`.com.cn` in China;
     `region` defaults to `AWS_REGION`, `AWS_DEFAULT_REGION`, us-east-1)."""
     env = os.environ
-    found = env.get(f"AWS_ENDPOINT_URL_{service.upper()}") or env.get("AWS_ENDPOINT_URL")
+    name = _SERVICE_IDS.get(service) or service.upper()
+    found = env.get(f"AWS_ENDPOINT_URL_{name}") or env.get("AWS_ENDPOINT_URL")
     found = found or default
     if not found:
         region = region or _env_region() or "us-east-1"
         suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
         found = f"https://{service}.{region}.{suffix}"
     return found.rstrip("/")
+
+
+# JSON-protocol APIs ----------------------------------------------------------------------
+
+
+def call_aws_json(
+    service: str,
+    target: str,
+    payload: dict[str, Any],
+    *,
+    json_version: str,
+    endpoint: str | None = None,
+    region: str | None = None,
+    credentials: Credentials | None = None,
+) -> Any:
+    """Call an operation of an AWS API that speaks the JSON protocol; its answer, parsed.
+
+    DynamoDB, SQS, SSM, Secrets Manager, KMS, Kinesis, CloudWatch Logs, Step Functions...
+    take one POST of the operation's input as JSON, naming the operation in
+    `X-Amz-Target` (`target`: the API's target prefix, a dot, the operation:
+    `AmazonSSM.GetParameter`) and the protocol's version in `Content-Type`
+    (`json_version`: "1.0" or "1.1", the `jsonVersion` of the API's model). The request is
+    signed (SigV4, for `service`) and retried as `request()` does.
+
+    It goes to `endpoint`, else to `service_endpoint(service, region)`: the SDKs' override
+    variables `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, then AWS's regional
+    endpoint. It is signed with `credentials`, else the function's (`credentials()`); with
+    neither, an endpoint that is not AWS's own (moto, DynamoDB Local, LocalStack) gets
+    placeholder keys, which such servers take.
+
+    Raises:
+        AwsApiError: the API answered an error (its code, message and HTTP status).
+        CredentialsError: no credentials to sign with, for AWS's own endpoint.
+        OSError: the network failed on the last attempt.
+    """
+    import json
+
+    url = (endpoint or service_endpoint(service, region)).rstrip("/") + "/"
+    signing = credentials if credentials is not None else _function_credentials()
+    if signing is None:
+        if _is_aws_host(_parts(url).host):
+            from .exceptions import CredentialsError
+
+            raise CredentialsError(
+                "the environment",
+                f"none to call {target} (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, as "
+                "Lambda sets them, or a container credentials endpoint); set them, or pass "
+                "credentials=",
+            )
+        signing = Credentials("local", "local")  # a local server takes any signature
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    try:
+        body = text.encode()
+    except UnicodeEncodeError:  # a lone surrogate: JSON's own \ud800 escape carries it
+        body = json.dumps(payload, separators=(",", ":")).encode()
+    response = request(
+        "POST",
+        url,
+        service=service,
+        credentials=signing,
+        body=body,
+        headers={
+            "Content-Type": f"application/x-amz-json-{json_version}",
+            "X-Amz-Target": target,
+        },
+        region=region,
+    )
+    if response.ok:
+        return response.json() if response.body else {}
+    from .exceptions import AwsApiError
+
+    try:
+        details = response.json() if response.body[:1] == b"{" else None
+    except ValueError:  # not JSON after all: the code and status still say it
+        details = None
+    raise AwsApiError(
+        target,
+        response.status,
+        response.error_code,
+        response.error_message,
+        response.request_id,
+        details if isinstance(details, dict) else {},
+    )
+
+
+def _function_credentials() -> Credentials | None:
+    return credentials()  # the module's function, which the parameter above hides
+
+
+def _is_aws_host(host: str) -> bool:
+    return host.endswith((".amazonaws.com", ".amazonaws.com.cn", ".api.aws"))
 
 
 def reset() -> None:

@@ -24,10 +24,10 @@ Items (keys `pk`, `sk`; `expires_at`, the table's TTL attribute, on every item):
 - Reads skip items past `expires_at`: DynamoDB's TTL deletes them only some time later.
 
 DynamoDB is reached through `call(operation, payload)`: the JSON 1.0 protocol's operation
-name (`GetItem`) and request body, returning the response body. `default_call()` signs the
-request itself with `runtime.aws` when Lambda's credentials are there (no boto3: its import
-costs a cold start), else goes through boto3's low-level client (`boto3_call()`, imported on
-the first call), which finds a developer's profile.
+name (`GetItem`) and request body, returning the response body. `default_call()` calls
+`runtime.aws.call_aws_json` with Lambda's credentials when they are there (no boto3: its
+import costs a cold start), else goes through boto3's low-level client (`boto3_call()`,
+imported on the first call), which finds a developer's profile.
 """
 
 from __future__ import annotations
@@ -491,11 +491,14 @@ TARGET_PREFIX = "DynamoDB_20120810."
 def default_call(
     endpoint_url: str | None = None, region: str | None = None, fallback: Call | None = None
 ) -> Call:
-    """`call` through `runtime.aws` with Lambda's credentials, else through `fallback`.
+    """`call` through `runtime.aws.call_aws_json` with Lambda's credentials, else through
+    `fallback` (boto3's by default).
 
-    The endpoint is `endpoint_url`, else `AWS_ENDPOINT_URL_DYNAMODB` (or
-    `AWS_ENDPOINT_URL`, as boto3 reads them), else the region's; the region `region`, else
-    `AWS_REGION`, `AWS_DEFAULT_REGION`, us-east-1. `fallback` is boto3's by default.
+    The endpoint is `endpoint_url`, else `call_aws_json`'s (`AWS_ENDPOINT_URL_DYNAMODB`, or
+    `AWS_ENDPOINT_URL`, as boto3 reads them, else the region's); the region `region`, else
+    the endpoint's own, else `AWS_REGION`, `AWS_DEFAULT_REGION`, us-east-1. AWS's errors
+    become `ConnectionStoreError`s with DynamoDB's code (and a cancelled transaction's
+    reasons).
     """
     other: list[Call] = [] if fallback is None else [fallback]
 
@@ -519,37 +522,25 @@ def _signed(
     endpoint_url: str | None,
     region: str | None,
 ) -> dict[str, Any]:
-    import json
+    from .aws import call_aws_json
+    from .exceptions import AwsApiError
 
-    from .aws import request, service_endpoint
-
-    env = os.environ
-    region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
-    endpoint = endpoint_url or service_endpoint("dynamodb", region)
-    response = request(
-        "POST",
-        endpoint.rstrip("/") + "/",
-        service="dynamodb",
-        credentials=signing,
-        body=json.dumps(payload).encode(),
-        headers={
-            "Content-Type": "application/x-amz-json-1.0",
-            "X-Amz-Target": TARGET_PREFIX + operation,
-        },
-        region=region,
-    )
-    if response.ok:
-        answer: dict[str, Any] = response.json()
-        return answer
-    reasons: tuple[str, ...] = ()
     try:
-        parsed = response.json()
-        cancelled = parsed.get("CancellationReasons") if isinstance(parsed, dict) else None
+        answer: dict[str, Any] = call_aws_json(
+            "dynamodb",
+            TARGET_PREFIX + operation,
+            payload,
+            json_version="1.0",
+            endpoint=endpoint_url,
+            region=region,
+            credentials=signing,
+        )
+    except AwsApiError as exc:
+        cancelled = exc.details.get("CancellationReasons")
         reasons = tuple(r.get("Code", "None") for r in cancelled or ())
-    except ValueError:
-        pass
-    code = response.error_code or f"HTTP {response.status}"
-    raise ConnectionStoreError(operation, code, response.error_message or "", reasons)
+        code = exc.code or f"HTTP {exc.status}"
+        raise ConnectionStoreError(operation, code, exc.message or "", reasons) from exc
+    return answer
 
 
 def boto3_call(

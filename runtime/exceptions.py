@@ -24,6 +24,7 @@ WebsocketError
 ├── InvalidMessageError          a text message with a lone surrogate (also ValueError)
 ├── EndpointNotConfiguredError   no management endpoint could be resolved (also ValueError)
 ├── CredentialsError             the container credentials endpoint failed or was refused
+├── AwsApiError                  an AWS API answered call_aws_json() with an error (its code)
 ├── BackgroundInvokeError        Lambda refused an asynchronous invocation (or it is too big)
 ├── TaskArgumentsError           a task's delay() argument is not JSON (also TypeError)
 ├── FanOutNotEnabledError        websocket_api.fan_out() in an app without fan_out=True
@@ -54,6 +55,10 @@ from .common_errors import WebsocketDisconnectedError as WebsocketDisconnectedEr
 from .common_errors import WebsocketError as WebsocketError
 from .common_errors import refuse_uncalled as refuse_uncalled
 from .contract import CONNECTIONS_TABLE_ENV, FEATURE_FLAG, FEATURE_FLAG_LINE
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ManagementApiError(WebsocketError):
@@ -158,6 +163,35 @@ class CredentialsError(WebsocketError):
 
     def __str__(self) -> str:
         return f"cannot get AWS credentials from {self.source}: {self.reason}"
+
+
+class AwsApiError(WebsocketError):
+    """An AWS API answered a `runtime.call_aws_json()` call with an error.
+
+    `code` is AWS's error code (`ParameterNotFound`; None when the answer named none),
+    `details` the error's JSON body (DynamoDB's `CancellationReasons`, say; {} if none).
+    """
+
+    def __init__(
+        self,
+        target: str,
+        status: int,
+        code: str | None,
+        message: str | None,
+        request_id: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(target, status, code, message, request_id, details)
+        self.target = target
+        self.status = status
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.details: dict[str, Any] = details or {}
+
+    def __str__(self) -> str:
+        message = f": {self.message}" if self.message else ""
+        return f"{self.target} failed with {self.code or 'an error'} (HTTP {self.status}){message}"
 
 
 class BackgroundInvokeError(WebsocketError):

@@ -165,9 +165,9 @@ def batches(bodies: list[str]) -> list[list[int]]:
 def send_to_queue(bodies: list[str], delay_s: int = 0) -> dict[int, Exception]:
     """Send shard bodies to the queue `WSGEN_FAN_OUT_QUEUE_URL` names; errors by index.
 
-    In Lambda, `SendMessageBatch` requests signed by `runtime.aws` (SQS's JSON protocol),
-    retried as AWS SDKs' standard mode does; an entry SQS failed on its side is sent once
-    more. Elsewhere (no Lambda credentials) boto3's client.
+    In Lambda, `SendMessageBatch` requests through `runtime.aws.call_aws_json` (SQS's JSON
+    protocol), retried as AWS SDKs' standard mode does; an entry SQS failed on its side is
+    sent once more. Elsewhere (no Lambda credentials) boto3's client.
     """
     url = os.environ.get(FAN_OUT_QUEUE_ENV)
     if not url:
@@ -205,32 +205,31 @@ def send_to_queue(bodies: list[str], delay_s: int = 0) -> dict[int, Exception]:
 def _signed_batch(
     url: str, entries: dict[str, str], delay_s: int, found: Any
 ) -> dict[str, tuple[bool, Exception]]:
-    """One `SendMessageBatch` through runtime.aws; the failed entries: (sender's fault, error)."""
-    import json
+    """One `SendMessageBatch` through runtime.aws; the failed entries: (sender's fault, error).
 
-    from .aws import request, service_endpoint
+    It goes to `AWS_ENDPOINT_URL_SQS` (or `AWS_ENDPOINT_URL`) when set, else to the queue
+    URL's own host.
+    """
+    from .aws import call_aws_json, service_endpoint
+    from .exceptions import AwsApiError
 
     scheme, _, rest = url.partition("://")
     endpoint = service_endpoint("sqs", default=f"{scheme}://{rest.split('/', 1)[0]}")
     payload = {"QueueUrl": url, "Entries": _entries(entries, delay_s)}
     try:
-        response = request(
-            "POST",
-            endpoint + "/",
-            service="sqs",
+        answer = call_aws_json(
+            "sqs",
+            TARGET_PREFIX + "SendMessageBatch",
+            payload,
+            json_version="1.0",
+            endpoint=endpoint,
             credentials=found,
-            body=json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(),
-            headers={
-                "Content-Type": "application/x-amz-json-1.0",
-                "X-Amz-Target": TARGET_PREFIX + "SendMessageBatch",
-            },
         )
     except OSError as exc:
         raise FanOutQueueError(None, f"{type(exc).__name__}: {exc}") from exc
-    if not response.ok:
-        reason = response.error_message or f"HTTP {response.status} {response.reason}"
-        raise FanOutQueueError(response.error_code, reason)
-    return _failed(response.json())
+    except AwsApiError as exc:
+        raise FanOutQueueError(exc.code, exc.message or f"HTTP {exc.status}") from exc
+    return _failed(answer)
 
 
 def _boto3_batch(

@@ -209,6 +209,9 @@ def test_a_service_s_endpoint_is_its_variable_then_the_shared_one_then_aws_s(mon
     monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:2")
     assert aws.service_endpoint("sqs") == "http://127.0.0.1:2"
     assert aws.service_endpoint("lambda") == "http://127.0.0.1:1"
+    # the variable names the service id, which is not always the signing name upper-cased
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:3")
+    assert aws.service_endpoint("secretsmanager") == "http://127.0.0.1:3"
 
 
 CREDS = aws.Credentials("AKIDEXAMPLE", "secret", "tok")
@@ -435,3 +438,112 @@ def test_environment_credentials_win_over_the_container_endpoint(clean_env):
     clean_env.setenv("AWS_ACCESS_KEY_ID", "AKID")
     clean_env.setenv("AWS_SECRET_ACCESS_KEY", "SECRET")
     assert aws.credentials().token is None
+
+
+# call_aws_json: the JSON-protocol APIs' seam
+
+SSM_ANSWER = (200, {"Content-Type": "application/x-amz-json-1.1"}, b'{"Parameter": {"Value": "v"}}')
+
+
+def test_a_json_protocol_call_is_one_signed_post_to_the_service_s_override(server, clean_env):
+    url, script = server
+    clean_env.setenv("AWS_ENDPOINT_URL_SSM", url + "/")
+    clean_env.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")  # the service's own wins
+    clean_env.setenv("AWS_REGION", "eu-west-1")
+    clean_env.setenv("AWS_ACCESS_KEY_ID", "AKIDFUNCTION")
+    clean_env.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    script.answers = [SSM_ANSWER]
+    payload = {"Name": "/chat/tökén", "WithDecryption": True}
+    answer = aws.call_aws_json("ssm", "AmazonSSM.GetParameter", payload, json_version="1.1")
+    assert answer == {"Parameter": {"Value": "v"}}
+    (sent,) = script.received
+    assert (sent["method"], sent["path"]) == ("POST", "/")
+    assert sent["headers"]["X-Amz-Target"] == "AmazonSSM.GetParameter"
+    assert sent["headers"]["Content-Type"] == "application/x-amz-json-1.1"
+    authorization = sent["headers"]["Authorization"]
+    assert authorization.startswith("AWS4-HMAC-SHA256 Credential=AKIDFUNCTION/")
+    assert "/eu-west-1/ssm/aws4_request" in authorization
+    assert json.loads(sent["body"]) == payload
+    assert "tökén".encode() in sent["body"]  # UTF-8 as it is, not \\u escapes
+
+
+def test_an_explicit_endpoint_and_credentials_win_over_the_environment(server, clean_env):
+    url, script = server
+    clean_env.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:1")
+    clean_env.setenv("AWS_ACCESS_KEY_ID", "AKIDFUNCTION")
+    clean_env.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    script.answers = [(200, {}, b"")]
+    given = aws.Credentials("AKIDGIVEN", "secret")
+    answer = aws.call_aws_json(
+        "dynamodb",
+        "DynamoDB_20120810.DescribeLimits",
+        {},
+        json_version="1.0",
+        endpoint=url,
+        region="ap-south-1",
+        credentials=given,
+    )
+    assert answer == {}  # an empty body: an empty answer
+    (sent,) = script.received
+    assert sent["headers"]["Content-Type"] == "application/x-amz-json-1.0"
+    assert "AKIDGIVEN/" in sent["headers"]["Authorization"]
+    assert "/ap-south-1/dynamodb/aws4_request" in sent["headers"]["Authorization"]
+
+
+def test_an_error_answer_raises_aws_api_error_with_aws_s_fields(server, clean_env, no_sleep):
+    url, script = server
+    body = {
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        "message": "Transaction cancelled",
+        "CancellationReasons": [{"Code": "ConditionalCheckFailed"}],
+    }
+    script.answers = [(400, {"x-amzn-RequestId": "req-7"}, json.dumps(body).encode())]
+    with pytest.raises(aws_api_error()) as raised:
+        aws.call_aws_json(
+            "dynamodb", "DynamoDB_20120810.TransactWriteItems", {}, json_version="1.0", endpoint=url
+        )
+    error = raised.value
+    assert (error.target, error.status, error.code, error.message, error.request_id) == (
+        "DynamoDB_20120810.TransactWriteItems",
+        400,
+        "TransactionCanceledException",
+        "Transaction cancelled",
+        "req-7",
+    )
+    assert error.details["CancellationReasons"] == [{"Code": "ConditionalCheckFailed"}]
+    assert str(error) == (
+        "DynamoDB_20120810.TransactWriteItems failed with TransactionCanceledException "
+        "(HTTP 400): Transaction cancelled"
+    )
+    assert len(script.received) == 1  # a 400 is never retried
+
+
+def test_without_credentials_a_local_server_gets_placeholder_keys(server, clean_env):
+    url, script = server
+    clean_env.setenv("AWS_ENDPOINT_URL_SQS", url)
+    script.answers = [(200, {}, b"{}")]
+    aws.call_aws_json("sqs", "AmazonSQS.ListQueues", {}, json_version="1.0")
+    assert "Credential=local/" in script.received[0]["headers"]["Authorization"]
+
+
+def test_without_credentials_aws_s_own_endpoint_is_not_called(clean_env):
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SSM"):
+        clean_env.delenv(name, raising=False)
+    with pytest.raises(CredentialsError, match=r"none to call AmazonSSM\.GetParameter .* set them"):
+        aws.call_aws_json("ssm", "AmazonSSM.GetParameter", {}, json_version="1.1")
+
+
+def test_a_lone_surrogate_in_the_payload_goes_as_json_s_escape(server, clean_env):
+    url, script = server
+    script.answers = [(200, {}, b"{}")]
+    creds = aws.Credentials("AKID", "secret")
+    payload = {"Item": {"text": {"S": "a\ud800 é"}}}
+    aws.call_aws_json("dynamodb", "DynamoDB_20120810.PutItem", payload, json_version="1.0",
+                      endpoint=url, credentials=creds)  # fmt: skip
+    assert script.received[0]["body"] == b'{"Item":{"text":{"S":"a\\ud800 \\u00e9"}}}'
+
+
+def aws_api_error() -> type[Exception]:
+    from runtime import AwsApiError
+
+    return AwsApiError

@@ -240,7 +240,7 @@ def restore_environment() -> Iterator[None]:
 @pytest.mark.parametrize("dynamodb", [None, True], ids=["memory", "embedded dynamodb"])
 def test_under_wsgen_local_with_real_clients(restore_environment: None, dynamodb) -> None:
     os.environ["CHAT_TOKEN"] = TOKEN
-    for name in ("app", "access", "history", "signed"):  # imported afresh, as wsgen local does
+    for name in ("app", "access", "history"):  # imported afresh, as wsgen local does
         sys.modules.pop(name, None)
     options = {"log": EventLog(quiet=True), "dynamodb": dynamodb}
     with running(SAMPLES / "chat", "app:app", **options) as emulator:
@@ -276,25 +276,22 @@ def test_the_token_is_read_from_ssm_once_and_kept(
 ) -> None:
     """Deployed, only the parameter's name is in the environment (wsgen.toml). moto's server
     plays SSM, over the wire (the app signs its own requests, so mock_aws does not see them)."""
-    from runtime import aws
+    from runtime import AwsApiError, call_aws_json
+    from runtime.aws import Credentials
     from tests.support.dynamodb import start_server
 
     server, endpoint = start_server()
 
     def put(value: str) -> None:
         body = {"Name": "/chat/token", "Value": value, "Type": "SecureString", "Overwrite": True}
-        response = aws.request(
-            "POST",
-            endpoint + "/",
-            service="ssm",
-            credentials=aws.Credentials("testing", "testing"),
-            body=json.dumps(body).encode(),
-            headers={
-                "Content-Type": "application/x-amz-json-1.1",
-                "X-Amz-Target": "AmazonSSM.PutParameter",
-            },
+        call_aws_json(
+            "ssm",
+            "AmazonSSM.PutParameter",
+            body,
+            json_version="1.1",
+            endpoint=endpoint,
+            credentials=Credentials("testing", "testing"),
         )
-        assert response.ok, response.body
 
     try:
         put("from-ssm-1")
@@ -314,7 +311,7 @@ def test_the_token_is_read_from_ssm_once_and_kept(
         monkeypatch.setenv("CHAT_TOKEN_PARAMETER", "/chat/nope")
         chat.access.chat_token.cache_clear()
         with pytest.raises(
-            RuntimeError, match=r"AmazonSSM\.GetParameter failed: ParameterNotFound"
+            AwsApiError, match=r"AmazonSSM\.GetParameter failed with ParameterNotFound \(HTTP 400\)"
         ):
             chat.access.chat_token()
     finally:

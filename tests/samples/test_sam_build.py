@@ -137,7 +137,7 @@ def test_the_built_function_holds_the_apps_code_and_requirements_only(
         assert shipped == sorted(["app.py", *dependency])
         assert (function / DEPENDENCY / "__init__.py").read_text() == "VALUE = 'tiny'\n"
     elif sample == "chat":  # its own modules too, not resources.yaml
-        assert shipped == ["access.py", "app.py", "history.py", "signed.py"]
+        assert shipped == ["access.py", "app.py", "history.py"]
     else:  # no wsgen.toml, tests, README.md, resources.yaml, template.yaml or .wsgen
         assert shipped == ["app.py"]
 
