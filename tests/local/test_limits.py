@@ -1,9 +1,11 @@
-"""The open-file limit: raised at start, and running out of it logged once while serving on."""
+"""The open-file limit: raised at start, and running out of it logged once while serving on;
+the collector's threshold: raised while serving, put back at stop."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import resource
@@ -17,7 +19,7 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus
 from tests.support.local import reaped, run, start
 from tests.support.paths import APPS, ROOT
 from wsgen.local import EventLog, running
-from wsgen.local.limits import raise_open_file_limit
+from wsgen.local.limits import GC_YOUNG_THRESHOLD, raise_gc_threshold, raise_open_file_limit
 
 
 def test_the_soft_open_file_limit_is_raised_to_the_hard_one():
@@ -185,3 +187,34 @@ def test_a_url_over_4096_characters_is_414(emulator):
         return refused.value.response.status_code
 
     assert run(body) == 414
+
+
+def test_the_collectors_threshold_is_raised_and_put_back_but_never_lowered_or_enabled():
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        restore = raise_gc_threshold()
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, 10, 10)
+        restore()
+        assert gc.get_threshold() == (700, 10, 10)
+        gc.set_threshold(GC_YOUNG_THRESHOLD * 2, 10, 10)  # already higher: left alone
+        raise_gc_threshold()()
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD * 2, 10, 10)
+        gc.set_threshold(0, 10, 10)  # automatic collection off: stays off
+        raise_gc_threshold()
+        assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*before)
+
+
+@pytest.mark.slow
+def test_the_emulator_raises_the_collectors_threshold_while_it_serves():
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        with start():
+            serving = gc.get_threshold()[0]
+        assert serving == GC_YOUNG_THRESHOLD
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*before)

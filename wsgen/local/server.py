@@ -13,7 +13,7 @@ import ipaddress
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,7 @@ from .http import (
     response_bytes,
 )
 from .invoker import Invoker
-from .limits import ExhaustionReport, raise_open_file_limit
+from .limits import ExhaustionReport, raise_gc_threshold, raise_open_file_limit
 from .log import EventLog
 from .management import HttpResponse, ManagementApi
 from .origin import Access
@@ -151,6 +151,8 @@ class Emulator:
         self.reload, self.reload_interval = reload, reload_interval
         self._watcher: asyncio.Task[None] | None = None
         self._exhaustion = ExhaustionReport(self.log.error)
+        self._restore_gc: Callable[[], None] | None = None
+        """Puts the collector's threshold back at stop (`raise_gc_threshold`)."""
         self.dynamodb = dynamodb
         self._credentials: dict[str, str] | None = None
         """Who may sign an IAM-authorized `$connect`, resolved once, at the first app that
@@ -236,6 +238,8 @@ class Emulator:
             self._watcher = asyncio.create_task(
                 watch(directory, baseline, reloader.reload, self.reload_interval)
             )
+        if self._restore_gc is None:
+            self._restore_gc = raise_gc_threshold()
 
     def use_app(self, app: App, spec: AppSpec, region: str | None = None) -> None:
         """Serve `app` (at start, or after a reload); open connections are kept.
@@ -440,6 +444,9 @@ class Emulator:
             self._invoker.shutdown()
             if running := self._invoker.running:
                 self.log.info(f"wsgen local: {running} handler(s) still running, not waited for")
+        if self._restore_gc is not None:
+            self._restore_gc()
+            self._restore_gc = None
 
     # Serving
 
