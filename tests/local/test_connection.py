@@ -7,6 +7,7 @@ import collections
 import os
 import socket
 import struct
+import threading
 import time
 
 from botocore.exceptions import ClientError
@@ -16,8 +17,10 @@ from tests.support.rawclient import client_frame as frame
 from wsgen.local.connection import MAX_QUEUED_MESSAGES
 
 
-def connect(emulator, rcvbuf: int | None = None, sndbuf: int | None = None) -> socket.socket:
-    """A bare blocking client socket after the handshake."""
+def connect(
+    emulator, rcvbuf: int | None = None, sndbuf: int | None = None, then: bytes = b""
+) -> socket.socket:
+    """A bare blocking client socket after the handshake; `then` is sent with its request."""
     sock = socket.socket()
     if rcvbuf:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -28,7 +31,7 @@ def connect(emulator, rcvbuf: int | None = None, sndbuf: int | None = None) -> s
     key = base64.b64encode(os.urandom(16))
     sock.sendall(
         b"GET /local HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n" + then
     )
     head = b""
     while b"\r\n\r\n" not in head:
@@ -206,7 +209,7 @@ def test_a_client_that_pings_and_never_reads_is_read_no_more(emulator, rec):
         stream = frame(9, b"p" * 125) * 200_000  # 26 MB of pings, each answered by a pong
         sent = _send_until_blocked(sock, stream)
         connection = next(iter(emulator.connections.values()))
-        waiting = connection.writer.transport.get_write_buffer_size()
+        waiting = connection.transport.get_write_buffer_size()
         assert waiting <= SEND_BUFFER_BYTES + 2 * 65536  # pongs are bounded like frames
         assert sent < len(stream) / 2  # the emulator stopped reading the pings
     finally:
@@ -229,3 +232,61 @@ def test_endless_zero_length_continuation_frames_take_no_memory(emulator, rec):
     finally:
         sock.close()
     rec.wait_for(lambda _: rec.of_type("DISCONNECT"))
+
+
+def test_reading_resumes_once_the_full_queue_has_room_again(emulator, rec):
+    sock = connect(emulator)
+    stuck = frame(1, b'{"action": "stuck"}')
+    total = MAX_QUEUED_MESSAGES + 200
+    sender = threading.Thread(
+        target=sock.sendall, args=(stuck * total + frame(1, b'{"action": "echo"}'),)
+    )
+    try:
+        sender.start()
+        connection = rec.wait_for(lambda e: e) and next(iter(emulator.connections.values()))
+        deadline = time.monotonic() + 20
+        while connection.transport.is_reading() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not connection.transport.is_reading()  # full: paused
+        assert connection._unhandled >= MAX_QUEUED_MESSAGES
+        rec.RELEASE.set()
+        # The echo, sent last, is read only if reading resumed once handlers returned.
+        assert read_messages(sock, 5) == [b'{"action": "echo"}']
+    finally:
+        rec.RELEASE.set()
+        sender.join(10)
+        sock.close()
+    rec.wait_for(lambda _: rec.of_type("DISCONNECT"))
+    assert len(rec.of_type("MESSAGE")) == total + 1
+
+
+def test_frames_sent_with_the_upgrade_request_are_handled(emulator, rec):
+    sock = connect(emulator, then=frame(1, b'{"action": "echo"}'))
+    try:
+        assert read_messages(sock, 2) == [b'{"action": "echo"}']
+    finally:
+        sock.close()
+    rec.wait_for(lambda _: rec.of_type("DISCONNECT"))
+
+
+def test_a_client_that_ends_its_side_with_the_upgrade_request_gets_its_message_handled(
+    emulator, rec
+):
+    """Its end came before the connection read anything itself: the message is still
+    handled (the client sent it before closing), and `$disconnect` says 1006."""
+    sock = socket.create_connection(("127.0.0.1", emulator.port), timeout=5)
+    key = base64.b64encode(os.urandom(16))
+    sock.sendall(
+        b"GET /local HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: "
+        + key
+        + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        + frame(1, b'{"action": "echo"}')
+    )
+    sock.shutdown(socket.SHUT_WR)
+    try:
+        events = rec.wait_for(lambda _: rec.of_type("DISCONNECT"))
+    finally:
+        sock.close()
+    assert [e["body"] for e in rec.of_type("MESSAGE")] == ['{"action": "echo"}']
+    assert events[-1]["requestContext"]["disconnectStatusCode"] == 1006

@@ -1,7 +1,9 @@
 """One accepted WebSocket connection: frames in, messages handed to their handlers, frames out.
 
-The socket is driven through websockets' Sans-I/O `ServerProtocol`, which enforces the
-32 KB frame and 128 KB message limits (closing with 1009). Each complete message is handed
+Once the handshake is done the connection is its transport's asyncio protocol: frames are read
+in its callbacks, into one buffer of its own, and fed to websockets' Sans-I/O `ServerProtocol`,
+which enforces the 32 KB frame and 128 KB message limits (closing with 1009): no stream
+reader, no reading task and no per-read buffer allocated. Each complete message is handed
 to its handler at once, concurrently with the connection's other messages, as API Gateway
 invokes each message on its own (docs/aws-facts.md#routing): their replies need not come
 back in order. With `serial=True` (`wsgen local --serial-messages`, for debugging) one task
@@ -99,23 +101,33 @@ class GatewayProtocol(ServerProtocol):
         super().fail(code, reason)
 
 
-class Connection:
-    """An open connection and what the management API needs of it."""
+READ_BYTES = 64 * 1024
+"""What one read from the socket takes at most (the connection's own reusable buffer)."""
+
+
+class Connection(asyncio.BufferedProtocol):
+    """An open connection and what the management API needs of it: the asyncio protocol of
+    its transport from the end of the handshake on."""
 
     def __init__(
         self,
         client: Peer,
         protocol: ServerProtocol,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        transport: asyncio.Transport,
         serial: bool = False,
     ) -> None:
         self.client = client
         self.serial = serial
         """Hand messages to their handlers one at a time, in arrival order (debugging)."""
         self.protocol = protocol
-        self.reader = reader
-        self.writer = writer
+        self.transport = transport
+        self._buffer = bytearray(READ_BYTES)
+        self._view = memoryview(self._buffer)
+        self._early = bytearray()  # received before `run` (none from a well-behaved client)
+        self._eof = False  # the socket's end came (its EOF, a reset, or the transport closed)
+        self._ended: asyncio.Future[None] | None = None  # `run` waits on it: reading is over
+        self._paused = False  # reading paused: see `_pace`
+        self._draining = False  # over `SEND_BUFFER_BYTES` waits for the client
         self.last_active_ms = client.connected_at
         self.dropped = 0
         """Messages received but never handled because the server ended the connection."""
@@ -125,7 +137,6 @@ class Connection:
         self._queued_bytes = 0  # their bytes
         self._handlers: set[asyncio.Task[None]] = set()
         self._queued = asyncio.Event()  # something queued, or reading is over
-        self._room = asyncio.Event()  # the queue has room again
         self._reading = True
         self._discard = False
         self._accepting = True
@@ -165,7 +176,7 @@ class Connection:
         """
         if not self.is_open:
             raise GoneError(self.id)
-        if self.writer.transport.get_write_buffer_size() > SEND_BUFFER_BYTES:
+        if self.transport.get_write_buffer_size() > SEND_BUFFER_BYTES:
             raise BufferFullError(self.id)
         if len(data) <= MAX_FRAME_BYTES:
             (self.protocol.send_text if text else self.protocol.send_binary)(data)
@@ -207,35 +218,55 @@ class Connection:
             self._abort_timer = loop.call_later(CLOSE_TIMEOUT_S, self._abort)
 
     def _abort(self) -> None:
-        if not self.writer.transport.is_closing():
-            self.writer.transport.abort()
+        if not self.transport.is_closing():
+            self.transport.abort()
 
     def _flush(self) -> None:
+        transport = self.transport
         for data in self.protocol.data_to_send():
-            if self.writer.transport.is_closing():
+            if transport.is_closing():
                 return
             if data:
-                self.writer.write(data)
-            elif self.writer.can_write_eof():
+                transport.write(data)
+            elif transport.can_write_eof():
                 # The client may have reset the connection meanwhile (a closed browser tab):
                 # shutdown() then fails with ENOTCONN, and there is nothing left to end.
                 with contextlib.suppress(OSError):
-                    self.writer.write_eof()
+                    transport.write_eof()
 
     # Incoming
 
-    async def run(self, handle: Handle, idle_timeout: float, max_duration: float) -> None:
+    async def run(
+        self,
+        handle: Handle,
+        idle_timeout: float,
+        max_duration: float,
+        received: bytes = b"",
+        eof: bool = False,
+    ) -> None:
         """Serve the connection until it is closed and its running handlers have returned.
 
-        Each message is handed to `handle` as it arrives (one at a time with `serial`); see
+        `received` is what came after the handshake's request before this connection was
+        its transport's protocol, and `eof` whether the client's end came meanwhile. Each
+        message is handed to `handle` as it arrives (one at a time with `serial`); see
         `disconnect_status` for the `$disconnect` code and reason.
         """
         self._handle = handle
+        self._ended = asyncio.get_running_loop().create_future()
         if self.serial:
             self._worker = asyncio.create_task(self._dispatch(handle))
         watchdog = asyncio.create_task(self._watch(idle_timeout, max_duration))
         try:
-            await self._read_loop()
+            early, self._early = bytes(received) + bytes(self._early), bytearray()
+            if early:
+                self._receive(early)
+            if eof or self.transport.is_closing():
+                self._eof = True
+            if self._eof:
+                self._end_of_stream()
+            else:
+                self._pace()
+            await self._ended
         finally:
             watchdog.cancel()
             self._reading = False
@@ -247,41 +278,97 @@ class Connection:
                 await asyncio.wait(set(self._handlers))
             if self._abort_timer is not None:
                 self._abort_timer.cancel()
-            if not self.writer.transport.is_closing():
-                self.writer.close()  # flushes the close frame, unlike abort()
+            if not self.transport.is_closing():
+                self.transport.close()  # flushes the close frame, unlike abort()
 
-    async def _read_loop(self) -> None:
-        while self.protocol.state is not State.CLOSED:
-            if self._full():
-                # Back-pressure: unread data stays in the socket buffers and TCP's
-                # window closes, until the handlers catch up.
-                self._room.clear()
-                await self._room.wait()
-                continue
-            try:
-                if self.writer.transport.get_write_buffer_size() > SEND_BUFFER_BYTES:
-                    # The client reads nothing (say it only pings, and every ping queues a
-                    # pong): read nothing more from it either until it catches up.
-                    await self.writer.drain()
-                data = await self.reader.read(65536)
-            except (ConnectionError, OSError):
-                data = b""
-            if not data:
-                self.protocol.receive_eof()
-                self._flush()
-                return
-            # Data frames count only while the connection is open: not after the server's
-            # close frame, nor after a close or a failure earlier in this same read.
-            self._accepting = self.is_open
-            self.protocol.receive_data(data)
-            for frame in self.protocol.events_received():
-                if isinstance(frame, Frame):
-                    self._on_frame(frame.opcode, bytes(frame.data), frame.fin)
-            self._flush()
-            if self.protocol.close_sent is not None and not self.protocol.close_rcvd_then_sent:
-                self._stop_dispatching()  # the server failed the connection (1007, 1009)
-            if self.protocol.close_expected():
-                self._abort_later()
+    # The transport's callbacks
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        data = bytes(self._view[:nbytes])
+        if self._ended is None:  # before `run`: kept for it
+            self._early += data
+            if len(self._early) > READ_BYTES:
+                self._pause(True)
+            return
+        self._receive(data)
+        self._pace()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        if self._ended is not None:
+            self._end_of_stream()
+        return True  # the transport stays open for what is still to be written
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._eof = True
+        if self._ended is not None:
+            self._end_of_stream()
+
+    def pause_writing(self) -> None:
+        pass  # `_pace` reads the buffer's size: over SEND_BUFFER_BYTES it stops reading
+
+    def resume_writing(self) -> None:
+        if self._draining:
+            self._draining = False
+            self._pace()
+
+    # Incoming
+
+    def _receive(self, data: bytes) -> None:
+        """Take bytes from the socket: frames to messages, and what the protocol answers."""
+        if self._over():
+            return  # the connection is over: nothing more counts
+        # Data frames count only while the connection is open: not after the server's
+        # close frame, nor after a close or a failure earlier in this same read.
+        self._accepting = self.is_open
+        self.protocol.receive_data(data)
+        for frame in self.protocol.events_received():
+            if isinstance(frame, Frame):
+                self._on_frame(frame.opcode, bytes(frame.data), frame.fin)
+        self._flush()
+        if self.protocol.close_sent is not None and not self.protocol.close_rcvd_then_sent:
+            self._stop_dispatching()  # the server failed the connection (1007, 1009)
+        if self.protocol.close_expected():
+            self._abort_later()
+        if self._over():
+            self._end()
+
+    def _over(self) -> bool:
+        return self.protocol.state is State.CLOSED
+
+    def _end_of_stream(self) -> None:
+        """The client's end came, or the socket is gone: no more data will come."""
+        if self._ended is None or self._ended.done():
+            return
+        self.protocol.receive_eof()
+        self._flush()
+        self._end()
+
+    def _end(self) -> None:
+        """Reading is over: what the client sends from now on stays unread."""
+        if self._ended is not None and not self._ended.done():
+            self._ended.set_result(None)
+        self._pause(True)
+
+    def _pace(self) -> None:
+        """Read on, unless the queue is full, or the client reads nothing and over
+        `SEND_BUFFER_BYTES` waits for it (say it only pings, and every ping queues a pong):
+        unread data then stays in the socket buffers and TCP's window closes until the
+        handlers, or the client, catch up."""
+        if self._ended is None or self._ended.done():
+            return
+        if not self._draining and self.transport.get_write_buffer_size() > SEND_BUFFER_BYTES:
+            self._draining = True  # until `resume_writing`
+        self._pause(self._draining or self._full())
+
+    def _pause(self, paused: bool) -> None:
+        if paused == self._paused or self.transport.is_closing():
+            return
+        self._paused = paused
+        (self.transport.pause_reading if paused else self.transport.resume_reading)()
 
     def _on_frame(self, opcode: Opcode, data: bytes, fin: bool) -> None:
         if opcode is Opcode.CLOSE:
@@ -336,7 +423,8 @@ class Connection:
         """`message` is off the books: handled, or dropped."""
         self._unhandled -= 1
         self._queued_bytes -= message.size
-        self._room.set()
+        if self._paused:
+            self._pace()
 
     def _start(self, message: Message) -> None:
         """Hand `message` to its handler now, beside the connection's other messages. Its

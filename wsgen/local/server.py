@@ -487,13 +487,13 @@ class Emulator:
         """Serve a connection `KeepAliveProtocol` handed over with asyncio streams
         (`_client`), from `data`, the first bytes it did not consume."""
         reader = asyncio.StreamReader(limit=STREAM_LIMIT)
-        protocol = asyncio.StreamReaderProtocol(reader, self._serve_client)
+        protocol = _StreamsProtocol(reader, self._serve_client)
         transport.set_protocol(protocol)
         protocol.connection_made(transport)  # starts `_client`
         if data:
             reader.feed_data(data)
         if eof:
-            reader.feed_eof()
+            protocol.eof_received()
 
     def _serve_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.get_running_loop().create_task(self._client(reader, writer))
@@ -678,17 +678,29 @@ class Emulator:
             # Only what $connect returned goes back; API Gateway never picks one itself.
             handshake.headers["Sec-WebSocket-Protocol"] = verdict.subprotocol
         protocol.send_response(handshake)
-        connection = Connection(client, protocol, reader, writer, self.serial_messages)
+        transport = writer.transport
+        assert isinstance(transport, asyncio.Transport)
+        streams = transport.get_protocol()
+        eof = isinstance(streams, _StreamsProtocol) and streams.eof
+        connection = Connection(client, protocol, transport, self.serial_messages)
+        # The connection reads its frames itself from now on; what the stream reader holds
+        # already (nothing, from a client that waits for the 101, as it must) is handed on.
+        transport.set_protocol(connection)
         self.connections[connection.id] = connection
         try:
+            reader.feed_eof()
+            try:
+                received = await reader.read()  # at its EOF: returns at once, never suspends
+            except OSError:  # the client reset the connection meanwhile
+                received, eof = b"", True
             for data in protocol.data_to_send():
-                writer.write(data)
+                transport.write(data)
             if self._stopping:
                 connection.close(*GOING_AWAY)
             self._start_connected(client)
             # The driver's own method: `use_app` swaps what it serves, never the driver.
             handle = self._running_driver().message
-            await connection.run(handle, self.idle_timeout, self.max_duration)
+            await connection.run(handle, self.idle_timeout, self.max_duration, received, eof)
         finally:
             self.connections.pop(connection.id, None)
             # Exactly once per accepted connection, whoever closed it and however.
@@ -722,6 +734,17 @@ class Emulator:
     def _running_driver(self) -> Driver:
         assert self._driver is not None, "start() sets the driver before serving"
         return self._driver
+
+
+class _StreamsProtocol(asyncio.StreamReaderProtocol):
+    """asyncio's stream protocol, remembering whether the client ended its side: a WebSocket
+    connection taking its transport over must know, as no later read would tell it."""
+
+    eof = False
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        return bool(super().eof_received())
 
 
 def _answer(request: HttpRequest, response: HttpResponse, keep: bool) -> bytes:
