@@ -170,7 +170,7 @@ class MemoryStore(ConnectionStore):
             self._drop(connection_id)
 
     def put(self, record: Record) -> None:
-        stored = _copy(record)
+        stored: Record = _normalized(record)
         stored["attributes"] = _as_json(stored["attributes"])
         stored["groups"] = sorted(set(stored["groups"]))
         with self._lock:
@@ -274,10 +274,26 @@ class MemoryStore(ConnectionStore):
             return dict(found[1])
 
 
+_CONTAINERS = frozenset({dict, list})
+
+
 def _copy(record: Record) -> Record:
-    """A copy the caller may change without touching the store (as a read from DynamoDB)."""
-    copied: Record = _copy_value(record)
+    """A copy the caller may change without touching the store (as a read from DynamoDB).
+
+    Only the dicts and lists are copied, at every depth: `put` made every container of a
+    stored record a plain dict or list (`_normalized`), and `update` stores JSON values, so
+    what the copy shares with the store is what `_normalized` shares with the caller too
+    (str, numbers, None, and any other object given as a value)."""
+    copied: Record = _copy_containers(record)
     return copied
+
+
+def _copy_containers(value: Any) -> Any:
+    if type(value) is dict:
+        return {
+            k: v if type(v) not in _CONTAINERS else _copy_containers(v) for k, v in value.items()
+        }
+    return [v if type(v) not in _CONTAINERS else _copy_containers(v) for v in value]
 
 
 def _as_json(attributes: dict[str, Any]) -> dict[str, Any]:
@@ -288,9 +304,11 @@ def _as_json(attributes: dict[str, Any]) -> dict[str, Any]:
     return decoded
 
 
-def _copy_value(value: Any) -> Any:
+def _normalized(value: Any) -> Any:
+    """A copy of what `put` was given, every dict (of any dict type) a plain dict and every
+    list or tuple a list, at every depth: what `_copy` relies on."""
     if isinstance(value, dict):
-        return {k: _copy_value(v) for k, v in value.items()}
+        return {k: _normalized(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_copy_value(v) for v in value]
+        return [_normalized(v) for v in value]
     return value

@@ -111,6 +111,34 @@ def test_update_merges_attributes_as_json_values(store):
     assert store.get("A=")["attributes"] == expected
 
 
+def test_records_put_or_read_are_copies_the_caller_may_change(store):
+    given = record("A=", principal="ana", groups=["lobby"], attributes={"deep": {"k": [1]}})
+    given["headers"]["X-Multi"] = ("a", "b")  # a tuple comes back a list, as from JSON
+    store.put(given)
+    given["attributes"]["deep"]["k"].append(2)
+    given["headers"]["Host"] = "changed.example"
+    given["groups"].append("attic")
+    expected = record("A=", principal="ana", groups=["lobby"], attributes={"deep": {"k": [1]}})
+    expected["headers"]["X-Multi"] = ["a", "b"]
+    assert store.get("A=") == expected
+    reads = [
+        store.get("A="),
+        store.update("A=", {}),
+        *store.members("lobby"),
+        *store.for_principal("ana"),
+        *store.all(),
+    ]
+    for read in reads:
+        read["attributes"]["deep"]["k"].append(3)
+        read["headers"]["X-Multi"].append("c")
+        read["authorizer"]["nick"] = "eve"
+        read["query_params"].clear()
+        read["groups"].append("attic")
+        read["id"] = "B="
+    assert store.get("A=") == expected
+    assert list(store.member_ids("attic")) == []
+
+
 def test_update_of_an_unknown_connection_raises_naming_it(store):
     with pytest.raises(ConnectionNotFoundError, match="connection Z= is not connected"):
         store.update("Z=", {"n": 1})
