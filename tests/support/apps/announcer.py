@@ -1,5 +1,7 @@
 """A test app announcing through shards: its threshold comes from WSGEN_FAN_OUT_THRESHOLD."""
 
+import copy
+
 from runtime import App
 
 app = App(app_name="announcer", connections=True, fan_out=True)
@@ -27,14 +29,9 @@ def status(event):
 def stale(event):
     """Track ids API Gateway never had, in the group: each send to them gets 410."""
     for connection_id in event.json_body["ids"]:
-        app.connections.connecting(
-            {
-                "requestContext": {
-                    "connectionId": connection_id,
-                    "connectedAt": event.raw["requestContext"]["connectedAt"],
-                }
-            }
-        )
+        raw = copy.deepcopy(event.raw)  # this event, as if each stale id had connected by it
+        raw["requestContext"]["connectionId"] = connection_id
+        app.connections.connecting(raw)
         app.connections.connected(connection_id)
         app.groups.join("news", connection_id)
     return {"members": app.groups.count("news")}
