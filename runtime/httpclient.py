@@ -14,8 +14,8 @@ once on a new connection: the server never saw it).
 from __future__ import annotations
 
 import _socket
+import sys
 from _thread import allocate_lock
-from io import BufferedReader, RawIOBase  # loaded at every interpreter's start
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -29,7 +29,14 @@ DEFAULT_TIMEOUT = 60.0
 
 _MAX_LINE = 65536
 _MAX_HEADERS = 200
+_MAX_HEAD = 256 * 1024
+_RECV_BYTES = 65536
 _NO_BODY = (204, 304)
+
+_KERNEL_TIMEOUTS = sys.platform == "linux" and sys.maxsize > 2**32
+"""Whether plain sockets time out in the kernel (`SO_RCVTIMEO`, `SO_SNDTIMEO`: a `timeval`
+of two 64-bit longs) rather than in Python: a socket with a Python timeout polls before
+every send and receive, a system call and a release of the GIL each, on every request."""
 
 
 class Response:
@@ -60,40 +67,86 @@ class Connection:
             sock = socket.create_connection((name, port), timeout)  # type: ignore[arg-type]
         else:
             sock = _connect(name, port, timeout)
+        self._kernel = scheme == "http" and _KERNEL_TIMEOUTS
+        """Whether `timeout` is the kernel's (a plain socket on Linux) or Python's (TLS)."""
         try:
             sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
             if scheme == "https":
                 sock = _tls_context().wrap_socket(sock, server_hostname=name)
+            elif self._kernel:
+                sock.settimeout(None)  # connected: from now on the kernel times out
+                _set_kernel_timeout(sock, timeout)
         except BaseException:
             sock.close()
             raise
         self.sock = sock
         self.timeout = timeout
-        """The socket's timeout now (settimeout is a system call: made only on a change)."""
-        self.reader = BufferedReader(_SocketReader(sock))
+        """The socket's timeout now (setting one is a system call: made only on a change)."""
+        self._buffer = bytearray()
+        """Bytes received and not consumed yet: the response being read."""
         self.reused = False
         """Whether a request already went over this connection (the server may have closed it)."""
+
+    def set_timeout(self, timeout: float) -> None:
+        """Seconds for each send and receive from now on."""
+        if timeout == self.timeout:
+            return
+        if self._kernel:
+            _set_kernel_timeout(self.sock, timeout)
+        else:
+            self.sock.settimeout(timeout)
+        self.timeout = timeout
 
     def exchange(self, head: bytes, body: bytes, method: str) -> tuple[Response, bool]:
         """Send one request and read its response; also whether the connection stays open.
 
         Raises:
             StaleConnectionError: a reused connection the server had closed before answering.
+            TimeoutError: a send or a receive took over `timeout` seconds.
             OSError: the network failed otherwise.
         """
         try:
             self.sock.sendall(head + body)  # one write: at most 128 KiB here
-            status_line = self.reader.readline(_MAX_LINE + 1)
+            received = self._receive()
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError) as exc:
             if self.reused:
                 raise StaleConnectionError() from exc
             raise
-        if not status_line:
+        except BlockingIOError:  # the kernel's timeout (SO_SNDTIMEO) on a send
+            raise TimeoutError("timed out") from None
+        if not received:
             if self.reused:
                 raise StaleConnectionError()
             raise ConnectionResetError("the server closed the connection without answering")
-        version, status, reason = _status(status_line)
-        headers = self._headers()
+        self.reused = True
+        return self._response(method)
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def _receive(self) -> bool:
+        """Add what the socket has (waiting up to `timeout`) to the buffer; False at its end."""
+        try:
+            data = self.sock.recv(_RECV_BYTES)
+        except BlockingIOError:  # the kernel's timeout (SO_RCVTIMEO)
+            raise TimeoutError("timed out") from None
+        self._buffer += data
+        return bool(data)
+
+    def _response(self, method: str) -> tuple[Response, bool]:
+        """The response whose first bytes are in the buffer, read whole; whether to keep."""
+        buffer = self._buffer
+        end = _head_end(buffer)
+        while end < 0:
+            if len(buffer) > _MAX_HEAD:
+                raise ConnectionError(f"HTTP response head over {_MAX_HEAD} bytes")
+            if not self._receive():
+                raise ConnectionError("the connection ended within the HTTP response head")
+            end = _head_end(buffer)
+        lines = buffer[:end].decode("latin-1").split("\n")
+        del buffer[:end]
+        version, status, reason = _status(lines[0])
+        headers = _headers(lines[1:-2])  # the last two: the blank line's
         if method == "HEAD" or status in _NO_BODY or status < 200:
             data = b""
             length_known = True
@@ -104,45 +157,43 @@ class Connection:
             data = self._exactly(_length(headers["content-length"]))
             length_known = True
         else:
-            data = self.reader.read()
+            while self._receive():
+                pass
+            data = bytes(buffer)
+            buffer.clear()
             length_known = False
         connection = headers.get("connection", "").lower()
-        keep = length_known and (
-            "keep-alive" in connection if version == "HTTP/1.0" else "close" not in connection
+        keep = (
+            length_known
+            and not buffer  # bytes past the response: not a server to send another request to
+            and ("keep-alive" in connection if version == "HTTP/1.0" else "close" not in connection)
         )
-        self.reused = True
         return Response(status, reason, headers, data), keep
 
-    def close(self) -> None:
-        self.reader.close()
-        self.sock.close()
-
-    def _headers(self) -> dict[str, str]:
-        headers: dict[str, str] = {}
-        for _ in range(_MAX_HEADERS):
-            line = self.reader.readline(_MAX_LINE + 1)
-            if line in (b"\r\n", b"\n"):
-                return headers
-            if not line or len(line) > _MAX_LINE:
-                raise ConnectionError("malformed HTTP response headers")
-            name, sep, value = line.decode("latin-1").partition(":")
-            if not sep:
-                raise ConnectionError(f"malformed HTTP response header line {line[:40]!r}")
-            key = name.strip().lower()
-            value = value.strip()
-            headers[key] = f"{headers[key]}, {value}" if key in headers else value
-        raise ConnectionError(f"more than {_MAX_HEADERS} HTTP response headers")
-
     def _exactly(self, size: int) -> bytes:
-        data = self.reader.read(size)
-        if len(data) != size:
-            raise ConnectionError(f"response body ended after {len(data)} of {size} bytes")
+        buffer = self._buffer
+        while len(buffer) < size:
+            if not self._receive():
+                raise ConnectionError(f"response body ended after {len(buffer)} of {size} bytes")
+        data = bytes(buffer[:size])
+        del buffer[:size]
         return data
+
+    def _line(self) -> bytes:
+        """The next line (LF included), or what is left at the connection's end."""
+        buffer = self._buffer
+        while (end := buffer.find(b"\n")) < 0:
+            if len(buffer) > _MAX_LINE or not self._receive():
+                end = len(buffer) - 1
+                break
+        line = bytes(buffer[: end + 1])
+        del buffer[: end + 1]
+        return line
 
     def _chunked(self) -> bytes:
         parts = []
         while True:
-            line = self.reader.readline(_MAX_LINE + 1)
+            line = self._line()
             try:
                 size = int(line.split(b";", 1)[0].strip(), 16)
             except ValueError:
@@ -151,22 +202,46 @@ class Connection:
                 break
             parts.append(self._exactly(size))
             self._exactly(2)
-        while self.reader.readline(_MAX_LINE + 1) not in (b"\r\n", b"\n", b""):
+        while self._line() not in (b"\r\n", b"\n", b""):
             pass  # trailers: not used by AWS
         return b"".join(parts)
 
 
-class _SocketReader(RawIOBase):
-    """A socket as a raw stream for `BufferedReader`: `makefile("rb")` without `socket`."""
+def _head_end(buffer: bytearray) -> int:
+    """The length of the response head in `buffer`, blank line included; -1 if incomplete.
 
-    def __init__(self, sock: _socket.socket) -> None:
-        self._sock = sock
+    Lines end with CRLF or, tolerated as HTTP clients do, a bare LF.
+    """
+    crlf = buffer.find(b"\n\r\n")
+    lf = buffer.find(b"\n\n", 0, crlf + 2 if crlf >= 0 else len(buffer))
+    if lf >= 0:
+        return lf + 2
+    return crlf + 3 if crlf >= 0 else -1
 
-    def readable(self) -> bool:
-        return True
 
-    def readinto(self, buffer: Any) -> int:
-        return self._sock.recv_into(buffer)
+def _headers(lines: list[str]) -> dict[str, str]:
+    """Header lines as lowercase names -> values (repeated names joined with commas)."""
+    if len(lines) > _MAX_HEADERS:
+        raise ConnectionError(f"more than {_MAX_HEADERS} HTTP response headers")
+    headers: dict[str, str] = {}
+    for line in lines:
+        if len(line) > _MAX_LINE:
+            raise ConnectionError("malformed HTTP response headers")
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise ConnectionError(f"malformed HTTP response header line {line[:40]!r}")
+        key = name.strip().lower()
+        value = value.strip()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers
+
+
+def _set_kernel_timeout(sock: _socket.socket, timeout: float) -> None:
+    seconds = int(timeout)
+    micros = int((timeout - seconds) * 1_000_000) or (0 if seconds else 1)  # 0, 0: never
+    value = seconds.to_bytes(8, sys.byteorder) + micros.to_bytes(8, sys.byteorder)
+    sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVTIMEO, value)
+    sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDTIMEO, value)
 
 
 def _connect(host: bytes | str, port: int, timeout: float) -> _socket.socket:
@@ -219,9 +294,7 @@ class Pool:
             if connection is None:
                 connection = Connection(scheme, host, port, timeout)
             try:
-                if connection.timeout != timeout:
-                    connection.sock.settimeout(timeout)
-                    connection.timeout = timeout
+                connection.set_timeout(timeout)
                 response, keep = connection.exchange(head, body, method)
             except StaleConnectionError:
                 connection.close()
@@ -257,8 +330,8 @@ class Pool:
         connection.close()
 
 
-def _status(line: bytes) -> tuple[str, int, str]:
-    version, _, rest = line.decode("latin-1").rstrip("\r\n").partition(" ")
+def _status(line: str) -> tuple[str, int, str]:
+    version, _, rest = line.rstrip("\r").partition(" ")
     code, _, reason = rest.partition(" ")
     if not version.startswith("HTTP/") or len(code) != 3 or not code.isdigit():
         raise ConnectionError(f"malformed HTTP status line {line[:40]!r}")

@@ -1,0 +1,153 @@
+"""runtime.httpclient on raw sockets: responses in any pieces, framing, timeouts, reuse."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from runtime.httpclient import Pool
+
+pytestmark = pytest.mark.slow  # real sockets
+
+HEAD = b"GET /p HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[Callable[[socket.socket], None]], int]]:
+    """Starts a loopback server whose every accepted connection `serve(conn)` handles."""
+    listeners: list[socket.socket] = []
+
+    def start(serve: Callable[[socket.socket], None]) -> int:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listeners.append(listener)
+
+        def accept() -> None:
+            while True:
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                threading.Thread(target=_serve, args=(serve, conn), daemon=True).start()
+
+        threading.Thread(target=accept, daemon=True).start()
+        return int(listener.getsockname()[1])
+
+    yield start
+    for listener in listeners:
+        listener.close()
+
+
+def _serve(serve: Callable[[socket.socket], None], conn: socket.socket) -> None:
+    with conn, contextlib.suppress(OSError):
+        serve(conn)
+
+
+def _request_head(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        piece = conn.recv(4096)
+        if not piece:
+            return b""
+        data += piece
+    return data
+
+
+def _pieces(*pieces: bytes, requests: int = 1) -> Callable[[socket.socket], None]:
+    """Answer `requests` requests, each with `pieces` written one at a time."""
+
+    def serve(conn: socket.socket) -> None:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for _ in range(requests):
+            if not _request_head(conn):
+                return
+            for piece in pieces:
+                conn.sendall(piece)
+                time.sleep(0.01)  # each piece its own segment: the client reads it apart
+        conn.recv(1)  # until the client closes
+
+    return serve
+
+
+def get(pool: Pool, port: int, timeout: float = 5.0):
+    return pool.request("http", "127.0.0.1", port, HEAD, b"", "GET", timeout)
+
+
+def test_a_response_arriving_in_pieces_is_read_whole(raw_server):
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nX-A: 1\r\nX-A: 2\r\n\r\n0123456789"
+    port = raw_server(_pieces(*(answer[i : i + 7] for i in range(0, len(answer), 7)), requests=2))
+    pool = Pool()
+    first = get(pool, port)
+    assert (first.status, first.reason, first.body) == (200, "OK", b"0123456789")
+    assert first.headers == {"content-length": "10", "x-a": "1, 2"}
+    assert get(pool, port).body == b"0123456789"  # the same connection, kept alive
+    assert len(pool._idle[("http", "127.0.0.1", port)]) == 1
+
+
+def test_chunked_bare_lf_and_until_close_bodies(raw_server):
+    chunked = raw_server(
+        _pieces(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+            b"2;x\r\nde\r\n0\r\n\r\n",
+        )
+    )
+    assert get(Pool(), chunked).body == b"abcde"
+    bare_lf = raw_server(_pieces(b"HTTP/1.1 201 Created\nContent-Length: 2\n\nhi"))
+    response = get(Pool(), bare_lf)
+    assert (response.status, response.body) == (201, b"hi")
+    until_close = raw_server(
+        lambda conn: (_request_head(conn), conn.sendall(b"HTTP/1.0 200 OK\r\n\r\nall"))
+    )
+    pool = Pool()
+    assert get(pool, until_close).body == b"all"
+    assert not pool._idle.get(("http", "127.0.0.1", until_close))  # its end framed it
+
+
+def test_bytes_past_the_response_keep_the_connection_out_of_the_pool(raw_server):
+    port = raw_server(_pieces(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxHTTP/1.1 200 OK\r\n"))
+    pool = Pool()
+    assert get(pool, port).body == b"x"
+    assert not pool._idle.get(("http", "127.0.0.1", port))
+
+
+@pytest.mark.parametrize(
+    "answer, error",
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", "response body ended after 2 of 5"),
+        (b"HTTP/1.1 200 OK\r\nContent-Le", "the connection ended within the HTTP response head"),
+        (b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n", "malformed HTTP response header line"),
+        (b"HTTP/1.1 OK\r\n\r\n", "malformed HTTP status line"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "malformed chunk size"),
+    ],
+)
+def test_malformed_or_cut_responses_are_connection_errors(raw_server, answer, error):
+    port = raw_server(lambda conn: (_request_head(conn), conn.sendall(answer)))
+    with pytest.raises(ConnectionError, match=error):
+        get(Pool(), port)
+
+
+def test_a_server_that_never_answers_times_out(raw_server):
+    port = raw_server(lambda conn: (_request_head(conn), conn.recv(1)))
+    with pytest.raises(TimeoutError):
+        get(Pool(), port, timeout=0.2)
+
+
+def test_a_changed_timeout_applies_to_a_pooled_connection(raw_server):
+    answered = threading.Event()
+
+    def serve(conn: socket.socket) -> None:
+        _request_head(conn)
+        conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
+        answered.set()
+        _request_head(conn)
+        conn.recv(1)  # the second request is never answered
+
+    port = raw_server(serve)
+    pool = Pool()
+    assert get(pool, port, timeout=30).status == 204
+    with pytest.raises(TimeoutError):
+        get(pool, port, timeout=0.2)
