@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Literal
 
 MAX_HEAD_BYTES = 16 * 1024
 HEAD_TIMEOUT_S = 10.0
@@ -28,6 +29,7 @@ DISCARD_LIMIT = 16 * 1024 * 1024
 """An oversized body up to this size is read and dropped so the connection can be reused."""
 HEAD_TOO_SLOW = "request head not received in time"
 BODY_TOO_SLOW = "request body not received in time"
+BARE_LF = "bare LF in the request head: HTTP lines end with CRLF"
 
 
 class HttpError(Exception):
@@ -80,6 +82,46 @@ class HttpRequest:
         return "close" not in connection
 
 
+Wait = Literal["idle", "head", "body"]
+"""What a connection waits for: its next request's first byte, the rest of its head, its body."""
+
+
+def wait_limit(wait: Wait) -> tuple[float, HttpError | None]:
+    """How long `wait` may take, and the answer past it (None: the connection is closed
+    without a word, as an idle keep-alive connection is, RFC 9112 9.6).
+
+    The stream readers (`read_request`, `read_body`) and `KeepAliveProtocol` both ask here.
+    """
+    if wait == "idle":
+        return IDLE_TIMEOUT_S, None
+    if wait == "head":
+        return HEAD_TIMEOUT_S, HttpError(408, HEAD_TOO_SLOW)
+    return BODY_TIMEOUT_S, HttpError(408, BODY_TOO_SLOW)
+
+
+def find_head(data: bytes | bytearray) -> tuple[int, int] | None:
+    """Where the request head at the start of `data` is, `(start, end)`: past the empty lines
+    a client may send before it (RFC 9112 2.2), through its blank line. None while incomplete.
+
+    Every line must end with CRLF: a bare LF is answered 400 at once (RFC 9112 2.2 lets a
+    server reject it), rather than waiting for a CRLF CRLF that never comes.
+
+    Raises:
+        HttpError: a bare LF (400); a head, with the empty lines before it, over
+            `MAX_HEAD_BYTES` (431).
+    """
+    start = 0
+    while data.startswith(b"\r\n", start):
+        start += 2
+    end = data.find(b"\r\n\r\n", start)
+    stop = len(data) if end < 0 else end + 4
+    if data.count(b"\n", start, stop) != data.count(b"\r\n", start, stop):
+        raise HttpError(400, BARE_LF)
+    if stop > MAX_HEAD_BYTES:
+        raise HttpError(431, f"request head over {MAX_HEAD_BYTES} bytes")
+    return None if end < 0 else (start, stop)
+
+
 async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
     """The next request head, or None when the peer closed, or sent nothing for
     `IDLE_TIMEOUT_S` (an idle keep-alive connection is closed without a word, RFC 9112 9.6).
@@ -90,14 +132,15 @@ async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
     # asyncio.timeout, not wait_for: wait_for runs the read as a task of its own (a task,
     # its registration and a wake-up per read, on every management call).
     try:
-        async with asyncio.timeout(IDLE_TIMEOUT_S):
+        async with asyncio.timeout(wait_limit("idle")[0]):
             first = await reader.readexactly(1)
     except (asyncio.IncompleteReadError, TimeoutError):
         return None
     head = bytearray(first)
+    seconds, too_slow = wait_limit("head")
     try:
-        async with asyncio.timeout(HEAD_TIMEOUT_S):
-            await _read_head(reader, head)
+        async with asyncio.timeout(seconds):
+            start, end = await _read_head(reader, head)
     except asyncio.IncompleteReadError as exc:
         if not (head + exc.partial).strip():
             return None
@@ -105,27 +148,19 @@ async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
     except asyncio.LimitOverrunError as exc:
         raise HttpError(431, f"request head over {MAX_HEAD_BYTES} bytes") from exc
     except TimeoutError as exc:
-        raise HttpError(408, HEAD_TOO_SLOW) from exc
-    return parse_head(bytes(head))
+        assert too_slow is not None
+        raise too_slow from exc
+    return parse_head(bytes(head[start:end]))
 
 
-async def _read_head(reader: asyncio.StreamReader, head: bytearray) -> None:
-    """Read the rest of a request head into `head`, a line at a time.
-
-    Every line must end with CRLF: a bare LF is answered 400 at once (RFC 9112 2.2 lets a
-    server reject it), rather than waiting for a CRLF CRLF that never comes.
-    """
+async def _read_head(reader: asyncio.StreamReader, head: bytearray) -> tuple[int, int]:
+    """Read the rest of a request head into `head`, a line at a time; where it is in `head`
+    (`find_head`, which also refuses a bare LF as soon as its line arrives)."""
     while True:
+        found = find_head(head)
+        if found is not None:
+            return found
         head += await reader.readuntil(b"\n")
-        if len(head) > MAX_HEAD_BYTES:
-            raise HttpError(431, f"request head over {MAX_HEAD_BYTES} bytes")
-        if not head.endswith(b"\r\n"):
-            raise HttpError(400, "bare LF in the request head: HTTP lines end with CRLF")
-        if head == b"\r\n":  # an empty line before the request line (RFC 9112 2.2)
-            head.clear()
-            head += await reader.readexactly(1)
-        elif head.endswith(b"\r\n\r\n"):
-            return
 
 
 def parse_head(head: bytes) -> HttpRequest:
@@ -177,11 +212,13 @@ async def read_body(reader: asyncio.StreamReader, request: HttpRequest, limit: i
         HttpError: a malformed length or chunk (400), or a body that takes over
             `BODY_TIMEOUT_S` (408).
     """
+    seconds, too_slow = wait_limit("body")
     try:
-        async with asyncio.timeout(BODY_TIMEOUT_S):
+        async with asyncio.timeout(seconds):
             return await _read_body(reader, request, limit)
     except TimeoutError as exc:
-        raise HttpError(408, BODY_TOO_SLOW) from exc
+        assert too_slow is not None
+        raise too_slow from exc
     except asyncio.LimitOverrunError as exc:
         raise HttpError(400, "chunk line too long") from exc
 
@@ -289,9 +326,11 @@ Handover = Callable[[asyncio.Transport, bytes, bool], None]
 """Takes over a connection: its transport, the bytes not consumed yet, whether EOF came."""
 _MAX_BUFFERED = 256 * 1024
 """Bytes received ahead of the request being answered before reading pauses."""
+RECEIVE_BYTES = 16 * 1024
+"""The most one read of a connection takes from its socket."""
 
 
-class KeepAliveProtocol(asyncio.Protocol):
+class KeepAliveProtocol(asyncio.BufferedProtocol):
     """An HTTP/1.1 connection served from the event loop's callbacks, request after request.
 
     The everyday request, a well-formed head and a `Content-Length` body of at most `limit`
@@ -300,10 +339,14 @@ class KeepAliveProtocol(asyncio.Protocol):
     `read_body`) cost a management call about twice as much CPU. Everything else (an
     upgrade, a chunked or oversized body, a malformed head, a request `serve` declines)
     goes to `handover` with the bytes not consumed yet, which serves the connection from
-    then on with asyncio streams and those readers: they alone answer the unusual cases.
+    then on with asyncio streams and those readers. The rules both share are decided once:
+    where a head ends and which heads are refused outright (`find_head`), how long each
+    wait may take and what is answered past it (`wait_limit`: here on one timer per
+    connection, moved only when it fires early).
 
-    The readers' timeouts hold here too (`IDLE_TIMEOUT_S`, `HEAD_TIMEOUT_S`,
-    `BODY_TIMEOUT_S`), on one timer per connection that is moved only when it fires early.
+    A buffered protocol: the transport receives into a buffer of the connection's own,
+    rather than into a new 256 KiB `bytes` per read (a mapping of fresh memory, its page
+    faults and its unmapping, on every management call).
     """
 
     def __init__(
@@ -329,18 +372,25 @@ class KeepAliveProtocol(asyncio.Protocol):
         self._paused = False  # the client reads slower than it is answered
         self._reading = True
         self._processing = False
-        self._waiting: str | None = None  # what `_deadline` is for: idle, head, body
+        self._waiting: Wait | None = None  # what `_deadline` is for
         self._deadline = 0.0
         self._timer: asyncio.TimerHandle | None = None
+        self._receiving: memoryview | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
         self._live.add(self)
-        self._expect("idle", IDLE_TIMEOUT_S)
+        self._expect("idle")
 
-    def data_received(self, data: bytes) -> None:
-        self._buffer += data
+    def get_buffer(self, sizehint: int) -> memoryview:
+        if self._receiving is None:
+            self._receiving = memoryview(bytearray(RECEIVE_BYTES))
+        return self._receiving
+
+    def buffer_updated(self, nbytes: int) -> None:
+        assert self._receiving is not None
+        self._buffer += self._receiving[:nbytes]
         if (self._busy or self._paused) and len(self._buffer) > _MAX_BUFFERED:
             self._read(False)
         self._process()
@@ -390,22 +440,22 @@ class KeepAliveProtocol(asyncio.Protocol):
             if self._eof:
                 self.close()
                 return False
-            self._expect("idle", IDLE_TIMEOUT_S)
-            return False
-        end = buffer.find(b"\r\n\r\n")
-        if end < 0:
-            if self._eof or len(buffer) > MAX_HEAD_BYTES or _unusual(buffer):
-                self._give_up()
-            else:
-                self._expect("head", HEAD_TIMEOUT_S)
-            return False
-        size = end + 4
-        head = bytes(buffer[:size])
-        if size > MAX_HEAD_BYTES or _unusual(head):
-            self._give_up()
+            self._expect("idle")
             return False
         try:
-            request = parse_head(head)
+            found = find_head(buffer)
+        except HttpError as exc:
+            self._refuse_and_close(exc)
+            return False
+        if found is None:
+            if self._eof:
+                self._give_up()
+            else:
+                self._expect("head")
+            return False
+        start, size = found
+        try:
+            request = parse_head(bytes(buffer[start:size]))
             length = body_length(request)
         except HttpError:
             length = None
@@ -416,7 +466,7 @@ class KeepAliveProtocol(asyncio.Protocol):
             if self._eof:
                 self._give_up()
             else:
-                self._expect("body", BODY_TIMEOUT_S)
+                self._expect("body")
             return False
         self._busy = True
         self._waiting = None
@@ -455,12 +505,17 @@ class KeepAliveProtocol(asyncio.Protocol):
             self._reading = on
             (self._transport.resume_reading if on else self._transport.pause_reading)()
 
-    def _expect(self, waiting: str, seconds: float) -> None:
-        """Start waiting for `waiting` (idle: the next request; head; body), `seconds` at most."""
+    def _refuse_and_close(self, error: HttpError) -> None:
+        if self._transport is not None:
+            self._transport.write(self._refuse(error.status, error.message))
+        self.close()
+
+    def _expect(self, waiting: Wait) -> None:
+        """Start waiting for `waiting`, at most as long as `wait_limit` says."""
         if self._waiting == waiting:
             return
         self._waiting = waiting
-        self._deadline = self._loop.time() + seconds
+        self._deadline = self._loop.time() + wait_limit(waiting)[0]
         if self._timer is not None and self._timer.when() <= self._deadline:
             return  # it fires early and moves itself
         self._stop_timer()
@@ -473,18 +528,13 @@ class KeepAliveProtocol(asyncio.Protocol):
         if self._loop.time() < self._deadline:
             self._timer = self._loop.call_at(self._deadline, self._expire)
             return
-        if self._waiting == "head":
-            self._transport.write(self._refuse(408, HEAD_TOO_SLOW))
-        elif self._waiting == "body":
-            self._transport.write(self._refuse(408, BODY_TOO_SLOW))
-        self.close()  # idle: closed without a word, as `read_request` does
+        too_slow = wait_limit(self._waiting)[1]
+        if too_slow is None:
+            self.close()
+        else:
+            self._refuse_and_close(too_slow)
 
     def _stop_timer(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-
-
-def _unusual(head: bytes | bytearray) -> bool:
-    """An empty line first, or a bare LF: `read_request`'s to answer."""
-    return head.startswith(b"\r\n") or head.count(b"\n") != head.count(b"\r\n")
