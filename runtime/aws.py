@@ -250,6 +250,20 @@ def sign(
     `url`'s path must be what goes on the wire, already percent-encoded; the canonical form
     encodes it once more, as every service but S3 expects. `now` (epoch seconds) is for tests.
     """
+    return _sign(method, _parts(url), headers, body, service, region, credentials, now)
+
+
+def _sign(
+    method: str,
+    parts: _Parts,
+    headers: Mapping[str, str],
+    body: bytes,
+    service: str,
+    region: str,
+    credentials: Credentials,
+    now: float | None = None,
+) -> dict[str, str]:
+    """`sign` for a URL split already (`request` splits it once for every attempt)."""
     sha256 = _sha256()
     stamp = _amz_date(time.time() if now is None else now)
     signed = {
@@ -260,7 +274,6 @@ def sign(
     signed["X-Amz-Date"] = stamp
     if credentials.token:
         signed["X-Amz-Security-Token"] = credentials.token
-    parts = _parts(url)
     canonical: dict[str, str] = {"host": parts.host_header}
     for name, value in signed.items():
         lname = name.lower()
@@ -513,13 +526,13 @@ def request(
     """
     parts = _parts(url)
     scheme, host, port = parts.scheme, parts.host, parts.port
-    region = region or region_of(url) or _env_region() or "us-east-1"
+    region = region or _region_of_host(host) or _env_region() or "us-east-1"
     extra = dict(headers or {})
     attempt = 1
     retried_cost = 0
     while True:
         creds = credentials() if callable(credentials) else credentials
-        signed = sign(method, url, extra, body, service=service, region=region, credentials=creds)
+        signed = _sign(method, parts, extra, body, service, region, creds)
         head = _head(method, parts.target, parts.host_header, signed, body)
         try:
             raw = _pool.request(scheme, host, port, head, body, method, timeout)
@@ -558,7 +571,10 @@ def region_of(url: str) -> str | None:
 
     None for other hosts: a custom domain, `wsgen local`, a global endpoint.
     """
-    host = _parts(url).host
+    return _region_of_host(_parts(url).host)
+
+
+def _region_of_host(host: str) -> str | None:
     for suffix in (".amazonaws.com.cn", ".amazonaws.com"):
         if host.endswith(suffix):
             labels = host[: -len(suffix)].split(".")

@@ -64,6 +64,9 @@ class WebsocketAPI:
         from the same API and stage, so the latest one names the endpoint to answer on.
         """
         self._pool: Any = None
+        self._direct: _Direct | None = None
+        """The last calls' client through runtime.aws: the same for every send while the
+        endpoint and the credentials are (its region is worked out once)."""
         self._default_session: Any = None
         self._lock = allocate_lock()
         self.on_gone: Callable[[list[str]], None] | None = None
@@ -302,7 +305,10 @@ class WebsocketAPI:
             found = credentials()
             if found is not None:
                 endpoint = self.endpoint
-                return _Direct(endpoint, _signing_region(endpoint), found)
+                direct = self._direct
+                if direct is None or not direct.serves(endpoint, found):
+                    direct = self._direct = _Direct(endpoint, _signing_region(endpoint), found)
+                return direct
         from .boto3_calls import Boto3Calls
 
         return Boto3Calls(self.client())
@@ -415,6 +421,15 @@ class _Direct:
         self.endpoint = endpoint
         self.region = region
         self.credentials = signing
+
+    def serves(self, endpoint: str, signing: Credentials) -> bool:
+        """Whether this client calls `endpoint` with credentials equal to `signing`."""
+        mine = self.credentials
+        return endpoint == self.endpoint and (
+            signing is mine
+            or (signing.access_key, signing.secret_key, signing.token)
+            == (mine.access_key, mine.secret_key, mine.token)
+        )
 
     def post(self, connection_id: str, message: str | bytes) -> None:
         data = message.encode() if isinstance(message, str) else message
