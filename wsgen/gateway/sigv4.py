@@ -62,8 +62,13 @@ class Refusal:
 
 def _fields(authorization: str) -> tuple[str, dict[str, str]]:
     scheme, _, rest = authorization.strip().partition(" ")
-    parts = (part.strip().partition("=") for part in rest.split(","))
-    return scheme, {name.strip(): value.strip() for name, _, value in parts if name.strip()}
+    fields: dict[str, str] = {}
+    for part in rest.split(","):  # every management call: a loop, not generators
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if name:
+            fields[name] = value.strip()
+    return scheme, fields
 
 
 def _wrong_service(credential: str) -> Refusal | None:

@@ -65,6 +65,8 @@ class HttpRequest:
     """`headers` with lowercase names (several checks read every header of a request)."""
     first: dict[str, str]
     """Lowercase name -> its first value."""
+    repeated: set[str]
+    """The lowercase names that come more than once."""
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (any case), or None."""
@@ -72,7 +74,7 @@ class HttpRequest:
 
     @property
     def is_upgrade(self) -> bool:
-        return _is_upgrade(self.lowered)
+        return "upgrade" in self.first and _is_upgrade(self.lowered)
 
     @property
     def keep_alive(self) -> bool:
@@ -175,7 +177,7 @@ def parse_head(head: bytes) -> HttpRequest:
     headers: list[tuple[str, str]] = []
     lowered: list[tuple[str, str]] = []
     first: dict[str, str] = {}
-    hosts = 0
+    repeated: set[str] = set()
     for line in lines[1:]:
         if not line:
             continue
@@ -188,16 +190,15 @@ def parse_head(head: bytes) -> HttpRequest:
         lowered.append((lname, value))
         if lname not in first:
             first[lname] = value
-        elif lname == "host":
-            hosts += 1
+        else:
+            repeated.add(lname)
     # RFC 9112 3.2: 400 for an HTTP/1.1 request without Host, or with more than one (a
     # WebSocket upgrade needs one whatever the version, RFC 6455 4.1).
-    hosts += "host" in first
-    if hosts > 1:
+    if "host" in repeated:
         raise HttpError(400, "more than one Host header")
-    if hosts == 0 and (parts[2] != "HTTP/1.0" or _is_upgrade(lowered)):
+    if "host" not in first and (parts[2] != "HTTP/1.0" or _is_upgrade(lowered)):
         raise HttpError(400, "no Host header")
-    return HttpRequest(parts[0], parts[1], parts[2], headers, head, lowered, first)
+    return HttpRequest(parts[0], parts[1], parts[2], headers, head, lowered, first, repeated)
 
 
 def _is_upgrade(lowered: list[tuple[str, str]]) -> bool:
@@ -231,21 +232,22 @@ def body_length(request: HttpRequest) -> int | None:
     """
     # RFC 9112 6.3: both framings, or conflicting lengths, could smuggle a second request.
     first = request.first
-    if "content-length" not in first and "transfer-encoding" not in first:
-        return 0
-    lengths = {v.strip() for k, v in request.lowered if k == "content-length"}
-    encodings = [v for k, v in request.lowered if k == "transfer-encoding"]
-    if encodings and lengths:
-        raise HttpError(400, "both Transfer-Encoding and Content-Length")
-    if len(lengths) > 1:
-        raise HttpError(400, "conflicting Content-Length headers")
-    if encodings:
-        if [e.strip().lower() for e in encodings] != ["chunked"]:
-            raise HttpError(400, "unsupported Transfer-Encoding: only chunked is")
-        return None
-    if not lengths:
-        return 0
-    length_text = lengths.pop()
+    if "transfer-encoding" not in first and "content-length" not in request.repeated:
+        length_text = first.get("content-length")  # the everyday case: one length or none
+        if length_text is None:
+            return 0
+    else:
+        lengths = {v for k, v in request.lowered if k == "content-length"}
+        encodings = [v for k, v in request.lowered if k == "transfer-encoding"]
+        if encodings and lengths:
+            raise HttpError(400, "both Transfer-Encoding and Content-Length")
+        if len(lengths) > 1:
+            raise HttpError(400, "conflicting Content-Length headers")
+        if encodings:
+            if [e.lower() for e in encodings] != ["chunked"]:
+                raise HttpError(400, "unsupported Transfer-Encoding: only chunked is")
+            return None
+        length_text = lengths.pop()
     # str.isdigit() alone takes "²" and other Unicode digits, which int() refuses.
     if not (length_text.isascii() and length_text.isdigit()):
         raise HttpError(400, "invalid Content-Length")
@@ -312,10 +314,15 @@ def response_bytes(
     """A serialized HTTP/1.1 response; Content-Length is always set."""
     reason = _REASONS.get(status, "Unknown")
     lines = [f"HTTP/1.1 {status} {reason}"]
-    lines += [f"{name}: {value}" for name, value in headers or []]
-    if status != 204 and not any(k.lower() == "content-length" for k, _ in headers or []):
+    length = status != 204
+    for name, value in headers or ():
+        lines.append(f"{name}: {value}")
+        if length and name.lower() == "content-length":
+            length = False
+    if length:
         lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+    lines.append("\r\n")
+    return "\r\n".join(lines).encode("latin-1") + body
 
 
 Reply = Callable[[bytes, bool], None]
