@@ -27,12 +27,9 @@ from .common_errors import (
     WebsocketDisconnectedError,
     WebsocketError,
 )
-from .contract import AppSpec, AuthorizerSpec, RouteSpec
 from .dispatch import Route
 from .events import AuthorizerEvent, WebsocketEvent
-from .functions import Cron, Rate
 from .management import WebsocketAPI
-from .responses import Response
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -79,6 +76,8 @@ if TYPE_CHECKING:
         TaskArgumentsError,
     )
     from .headers import Headers
+    from .responses import Response
+    from .schedules import Cron, Rate
     from .sources import (
         CloudWatchEvent,
         DynamoDBEvent,
@@ -87,9 +86,13 @@ if TYPE_CHECKING:
         SQSEvent,
         SQSRecord,
     )
+    from .spec import AppSpec, AuthorizerSpec, RouteSpec
     from .tasks import Task
 
 _LAZY = {
+    "AppSpec": "spec",
+    "AuthorizerSpec": "spec",
+    "RouteSpec": "spec",
     "AuthResponse": "auth",
     "IAMAuthorizer": "auth",
     "UnauthorizedError": "auth",
@@ -100,6 +103,9 @@ _LAZY = {
     "Connections": "connections",
     "Groups": "connections",
     "Headers": "headers",
+    "Response": "responses",
+    "Cron": "schedules",
+    "Rate": "schedules",
     "AwsApiError": "exceptions",
     "BackgroundInvokeError": "exceptions",
     "ConflictingAuthorizationError": "exceptions",

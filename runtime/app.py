@@ -16,10 +16,6 @@ from .contract import (
     FEATURE_FLAG,
     MIDDLEWARE_EVENT_TYPES,
     TASK,
-    AppSpec,
-    AuthorizerSpec,
-    FunctionSpec,
-    RouteSpec,
 )
 from .dispatch import ConnectedStep, Route, handle
 from .functions import EventSources
@@ -36,6 +32,7 @@ if TYPE_CHECKING:
     from .background import Background
     from .connections import Connections, Groups
     from .events import AuthorizerEvent, WebsocketEvent
+    from .spec import AppSpec, RouteSpec
     from .tasks import Task
 
     H = TypeVar("H", bound=Callable[..., Any])
@@ -483,6 +480,8 @@ class App(EventSources):
             from .exceptions import ExperimentalFeatureError
 
             raise ExperimentalFeatureError(self.app_name)
+        from .spec import AppSpec, AuthorizerSpec, FunctionSpec, RouteSpec  # wsgen's, not Lambda's
+
         routes = {
             key: RouteSpec(key, _handler_name(entry.handler), entry.reply)
             for key, entry in self.route_table.items()

@@ -1,7 +1,9 @@
-"""What the runtime and the wsgen tool agree on: route keys, names, limits, the app's spec.
+"""What the runtime and the wsgen tool agree on: route keys, names, limits.
 
 `wsgen` reads a user's app only through `App.spec()` / `App.routes()` and these names, so
-anything both sides must spell the same way is defined here once.
+anything both sides must spell the same way is defined here once. The spec's classes are
+`runtime.spec`'s and `Refused` is `runtime.responses`' (a cold start builds neither); they
+still import from here.
 """
 
 from __future__ import annotations
@@ -110,26 +112,6 @@ EVENT_MESSAGE = "MESSAGE"
 EVENT_DISCONNECT = "DISCONNECT"
 
 
-class Refused(dict[str, "Any"]):
-    """The proxy response answering a handler's `ClientError`, carrying that error.
-
-    It is the dict API Gateway reads (Lambda serializes it as any other), and tells those who
-    call the entry point in-process (`wsgen local`, `wsgen.testing`) that the handler
-    refused, and how: a `$connect` refused with `error.status`, a message answered with the
-    error frame. The runtime logs the refusal at INFO; this is the same fact, structured.
-    `delivered` is False when a message's client had left before its error frame was sent.
-    """
-
-    __slots__ = ("delivered", "error")
-
-    def __init__(
-        self, response: dict[str, Any], error: BaseException, delivered: bool = True
-    ) -> None:
-        super().__init__(response)
-        self.error = error
-        self.delivered = delivered
-
-
 PRINCIPAL_INDEX = "principal"
 TTL_ATTRIBUTE = "expires_at"
 
@@ -161,152 +143,19 @@ def connections_table_schema() -> dict[str, Any]:
     }
 
 
-class _Record:
-    """An immutable value with named fields; `dataclasses` would cost cold-start time."""
-
-    __slots__: tuple[str, ...] = ()
-    _fields: tuple[str, ...] = ()
-    """The fields in positional order (each subclass sets `__slots__ = _fields`)."""
-
-    def __init__(self, *args: Any) -> None:
-        for name, value in zip(self._fields, args, strict=True):
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is read-only")
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self._fields)
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, _Record)
-            and type(other) is type(self)
-            and self._values() == other._values()
-        )
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
-        return f"{type(self).__name__}({fields})"
+_MOVED = {
+    "AppSpec": "spec",
+    "AuthorizerSpec": "spec",
+    "FunctionSpec": "spec",
+    "RouteSpec": "spec",
+    "Refused": "responses",
+}
+"""Names this module had, now in the modules named: still importable from here."""
 
 
-class RouteSpec(_Record):
-    """One registered route: its API Gateway route key and the handler serving it."""
-
-    _fields = ("key", "handler_name", "reply")
-    __slots__ = _fields
-    key: str
-    handler_name: str
-    reply: bool
-    """Two-way: the handler's return value is sent back to the caller."""
-
-    def __init__(self, key: str, handler_name: str, reply: bool = False) -> None:
-        super().__init__(key, handler_name, reply)
-
-    @property
-    def predefined(self) -> bool:
-        return self.key in PREDEFINED_ROUTES
-
-
-class AuthorizerSpec(_Record):
-    """The REQUEST authorizer that guards `$connect`."""
-
-    _fields = ("handler_name", "identity_sources")
-    __slots__ = _fields
-    handler_name: str
-    identity_sources: tuple[str, ...]
-
-    def __init__(self, handler_name: str, identity_sources: tuple[str, ...]) -> None:
-        super().__init__(handler_name, identity_sources)
-
-
-class FunctionSpec(_Record):
-    """One event handler (`@app.schedule`, `@app.on_sqs_message`, ...): its own function.
-
-    `options` holds the decorator's other arguments by their names (`expression`,
-    `queue`, `batch_size`, ...), as given; `wsgen` checks them.
-    """
-
-    _fields = ("name", "kind", "handler_name", "options")
-    __slots__ = _fields
-    name: str
-    kind: str
-    """One of `FUNCTION_KINDS`: the decorator's name."""
-    handler_name: str
-    options: dict[str, Any]
-
-    def __init__(self, name: str, kind: str, handler_name: str, options: dict[str, Any]) -> None:
-        super().__init__(name, kind, handler_name, options)
-
-    def __hash__(self) -> int:
-        return hash((self.name, self.kind))
-
-
-class AppSpec(_Record):
-    """A read-only view of a registered app, for the generator and the emulator."""
-
-    _fields = (
-        "app_name",
-        "routes",
-        "route_selection_expression",
-        "authorizer",
-        "connections",
-        "functions",
-        "connected",
-        "iam_authorization",
-        "api_key_required",
-    )
-    __slots__ = _fields
-    app_name: str
-    routes: tuple[RouteSpec, ...]
-    route_selection_expression: str
-    authorizer: AuthorizerSpec | None
-    connections: bool
-    """The app tracks its connections (`App(..., connections=True)`): it has the table."""
-    functions: tuple[FunctionSpec, ...]
-    """The event handlers, sorted by name."""
-    connected: str | None
-    """The `@app.on_ws_connected` handler's name: the function serving `$connect` may
-    invoke itself asynchronously."""
-    iam_authorization: bool
-    """`$connect` is authorized by IAM (`AuthorizationType: AWS_IAM`): SigV4-signed upgrades."""
-    api_key_required: bool
-    """`$connect` needs an API key in `x-api-key` (`ApiKeyRequired`, a usage plan's key)."""
-
-    def __init__(
-        self,
-        app_name: str,
-        routes: tuple[RouteSpec, ...],
-        route_selection_expression: str = DEFAULT_ROUTE_SELECTION_EXPRESSION,
-        authorizer: AuthorizerSpec | None = None,
-        connections: bool = False,
-        functions: tuple[FunctionSpec, ...] = (),
-        connected: str | None = None,
-        iam_authorization: bool = False,
-        api_key_required: bool = False,
-    ) -> None:
-        super().__init__(
-            app_name,
-            routes,
-            route_selection_expression,
-            authorizer,
-            connections,
-            functions,
-            connected,
-            iam_authorization,
-            api_key_required,
-        )
-
-    @property
-    def fan_out(self) -> bool:
-        """The app fans out through shards (`App(..., fan_out=True)`): it has the queue."""
-        return self.function(FAN_OUT_FUNCTION) is not None
-
-    def route(self, key: str) -> RouteSpec | None:
-        return next((r for r in self.routes if r.key == key), None)
-
-    def function(self, name: str) -> FunctionSpec | None:
-        return next((f for f in self.functions if f.name == name), None)
+def __getattr__(name: str) -> Any:
+    """A moved name, loading its module on first use (never at import: cold-start time)."""
+    module = _MOVED.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(__import__(f"runtime.{module}", fromlist=[name]), name)

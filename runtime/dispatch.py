@@ -9,9 +9,8 @@ the app tracks them). It imports nothing from `runtime.app`, which imports `hand
 from __future__ import annotations
 
 from .common_errors import ClientError, WebsocketDisconnectedError
-from .contract import CONNECT, CONNECTED_KEY, DEFAULT, DISCONNECT, EVENT_MESSAGE, Refused
+from .contract import CONNECT, CONNECTED_KEY, DEFAULT, DISCONNECT, EVENT_MESSAGE
 from .events import AuthorizerEvent, WebsocketEvent, is_authorizer_event
-from .responses import client_error_frame, to_proxy_response
 
 _new = object.__new__
 
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     from .connections import Connections
     from .events import RawEvent, RawRequestContext
     from .management import WebsocketAPI
+    from .responses import Refused
 
     class Dispatchable(Protocol):
         """What the entry point reads from an app (`App` is one).
@@ -50,6 +50,24 @@ if TYPE_CHECKING:
         def authorizer(self) -> Callable[[AuthorizerEvent], Any] | None: ...
 
         def connected_handler(self) -> Callable[[WebsocketEvent], Any] | None: ...
+
+
+def _first_shape(result: Any, *, reply: bool = False, route_key: str = "") -> dict[str, Any]:
+    """`_shape` until a handler first returns something: loads `runtime.responses`, then
+    hands over to its `to_proxy_response`, which every later result goes to directly.
+
+    So an app whose handlers return nothing (most message and connect handlers) never
+    loads the module (cold-start time), and one that does pays no import per event.
+    """
+    global _shape
+    from .responses import to_proxy_response
+
+    _shape = to_proxy_response
+    return to_proxy_response(result, reply=reply, route_key=route_key)
+
+
+_shape: Callable[..., dict[str, Any]] = _first_shape
+"""What a handler's non-None result becomes: `responses.to_proxy_response`, once loaded."""
 
 
 class Route:
@@ -113,7 +131,7 @@ def handle(app: Dispatchable, event: RawEvent, context: Any) -> dict[str, Any]:
         result = entry.call(ws_event)
         if result is None:
             return {"statusCode": 200}
-        return to_proxy_response(result, reply=entry.reply, route_key=request_context["routeKey"])
+        return _shape(result, reply=entry.reply, route_key=request_context["routeKey"])
     except ClientError as exc:  # the handler refused the message: the client is told why
         return _refuse(app, entry, event, exc)
     except Exception as exc:  # the handler's, or its result's (an unsendable reply)
@@ -138,9 +156,7 @@ class ConnectedStep:
 
     def __call__(self, ws_event: WebsocketEvent) -> dict[str, Any]:
         result = self.chain(ws_event)
-        response = (
-            {"statusCode": 200} if result is None else to_proxy_response(result, route_key=CONNECT)
-        )
+        response = {"statusCode": 200} if result is None else _shape(result, route_key=CONNECT)
         if 200 <= response.get("statusCode", 200) < 300:
             _start_connected(self.app, ws_event.raw)
         return response
@@ -164,9 +180,7 @@ def _connect(
     event = ws_event.raw
     try:
         result = entry.chain(ws_event)
-        response = (
-            {"statusCode": 200} if result is None else to_proxy_response(result, route_key=CONNECT)
-        )
+        response = {"statusCode": 200} if result is None else _shape(result, route_key=CONNECT)
     except ClientError as exc:  # the handler refused the connection, with its status
         return _refuse(app, entry, event, exc)
     except Exception as exc:
@@ -218,6 +232,8 @@ def _refuse(app: Dispatchable, entry: Route, event: RawEvent, error: ClientError
     """
     import logging  # an expected outcome, but not a per-event cost
 
+    from .responses import Refused, client_error_frame
+
     request_context = event["requestContext"]
     route_key = request_context["routeKey"]
     logging.getLogger("runtime").info(
@@ -249,7 +265,7 @@ def _run(
         result = entry.call(ws_event)
         if result is None:
             return {"statusCode": 200}
-        return to_proxy_response(result, reply=entry.reply, route_key=request_context["routeKey"])
+        return _shape(result, reply=entry.reply, route_key=request_context["routeKey"])
     except ClientError as exc:
         return _refuse(app, entry, ws_event.raw, exc)
     except Exception as exc:

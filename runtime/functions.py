@@ -5,6 +5,8 @@ Lambda function of its own whose handler is `runtime.entry.handler`; `function_h
 is what that function calls per event: it wraps the event in its class, calls the handler
 and shapes the result (`runtime.sources.source_handler`, loaded by those functions only).
 The WebSocket entry point (`App.__call__`) does not change: these functions never reach it.
+`Rate` and `Cron` are `runtime.schedules`' (loaded by the apps that use them); they still
+import from here.
 """
 
 from __future__ import annotations
@@ -17,43 +19,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, TypeVar
 
+    from .schedules import Cron, Rate
+
     H = TypeVar("H", bound=Callable[..., Any])
     LambdaHandler = Callable[[Any, Any], Any]
-
-
-class Rate:
-    """A `rate(...)` schedule, as Chalice spells it: `Rate(5, unit=Rate.MINUTES)`."""
-
-    MINUTES = "MINUTES"
-    HOURS = "HOURS"
-    DAYS = "DAYS"
-
-    def __init__(self, value: int, unit: str) -> None:
-        self.value = value
-        self.unit = unit
-
-    def to_string(self) -> str:
-        unit = self.unit.lower()
-        # EventBridge wants the singular for 1 (`rate(1 minute)`), the plural otherwise.
-        return f"rate({self.value} {unit[:-1] if self.value == 1 else unit})"
-
-
-class Cron:
-    """A `cron(...)` schedule of EventBridge's six fields: `Cron(0, 10, "*", "*", "?", "*")`."""
-
-    def __init__(
-        self,
-        minutes: str | int,
-        hours: str | int,
-        day_of_month: str | int,
-        month: str | int,
-        day_of_week: str | int,
-        year: str | int,
-    ) -> None:
-        self.fields = (minutes, hours, day_of_month, month, day_of_week, year)
-
-    def to_string(self) -> str:
-        return f"cron({' '.join(map(str, self.fields))})"
 
 
 class _Function:
@@ -202,3 +171,16 @@ def load(app_path: str, name: str) -> LambdaHandler:
     __import__(module_name)
     app = getattr(sys.modules[module_name], attribute)
     return app.function_handler(name)  # type: ignore[no-any-return]
+
+
+_MOVED = frozenset({"Cron", "Rate"})
+"""Names this module had, now `runtime.schedules`': still importable from here."""
+
+
+def __getattr__(name: str) -> Any:
+    """A moved name, loading its module on first use (never at import: cold-start time)."""
+    if name in _MOVED:
+        from . import schedules
+
+        return getattr(schedules, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,6 +11,26 @@ if TYPE_CHECKING:
     from .exceptions import ClientError
 
 
+class Refused(dict[str, "Any"]):
+    """The proxy response answering a handler's `ClientError`, carrying that error.
+
+    It is the dict API Gateway reads (Lambda serializes it as any other), and tells those who
+    call the entry point in-process (`wsgen local`, `wsgen.testing`) that the handler
+    refused, and how: a `$connect` refused with `error.status`, a message answered with the
+    error frame. The runtime logs the refusal at INFO; this is the same fact, structured.
+    `delivered` is False when a message's client had left before its error frame was sent.
+    """
+
+    __slots__ = ("delivered", "error")
+
+    def __init__(
+        self, response: dict[str, Any], error: BaseException, delivered: bool = True
+    ) -> None:
+        super().__init__(response)
+        self.error = error
+        self.delivered = delivered
+
+
 class Response:
     """A handler's explicit response: status, headers and (for two-way routes) a body.
 

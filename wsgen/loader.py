@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime import App, WebsocketError
-from runtime.contract import AppSpec
+from runtime.spec import AppSpec
 
 from .exceptions import AppLoadError
 from .sources.checks import check_functions

@@ -99,7 +99,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from runtime.contract import AppSpec, FunctionSpec
+from runtime.spec import AppSpec, FunctionSpec
 
 from . import checks
 from .checks import RETENTION_DAYS, RUNTIMES, Check, is_intrinsic, is_statement

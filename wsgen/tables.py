@@ -25,7 +25,7 @@ from .merge import load_template
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from runtime.contract import AppSpec
+    from runtime.spec import AppSpec
 
     from .settings import Settings
 

@@ -7,8 +7,7 @@ import json
 import pytest
 
 from runtime import ClientError, Response
-from runtime.contract import Refused
-from runtime.responses import to_proxy_response
+from runtime.responses import Refused, to_proxy_response
 from wsgen.gateway.outcomes import (
     Step,
     connect_verdict,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.contract import AppSpec, RouteSpec
 from runtime.selection import evaluate_selection_expression, parse_selection_expression
+from runtime.spec import AppSpec, RouteSpec
 from wsgen.gateway.routing import Router
 
 

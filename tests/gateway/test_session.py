@@ -8,7 +8,8 @@ import json
 import pytest
 
 from runtime import AuthResponse, ClientError, UnauthorizedError
-from runtime.contract import AppSpec, AuthorizerSpec, Refused, RouteSpec
+from runtime.responses import Refused
+from runtime.spec import AppSpec, AuthorizerSpec, RouteSpec
 from wsgen.gateway.events import Api, Peer, UpgradeRequest
 from wsgen.gateway.outcomes import BINARY_REFUSED, CONNECT_FAILED, Outcome, Step
 from wsgen.gateway.routing import Router

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from runtime import App, BadRequestError, ClientError, WebsocketError
-from runtime.contract import Refused
+from runtime.responses import Refused
 
 
 class GoneError(Exception):

@@ -20,7 +20,8 @@ from runtime import (
     SNSEvent,
     SQSEvent,
 )
-from runtime.contract import APP_ENV, ENDPOINT_ENV, FUNCTION_ENV, FunctionSpec
+from runtime.contract import APP_ENV, ENDPOINT_ENV, FUNCTION_ENV
+from runtime.spec import FunctionSpec
 from tests.support.paths import EVENTS, ROOT
 
 

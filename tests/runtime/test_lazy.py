@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import runtime
-from tests.support.paths import ROOT, SAMPLES
+from tests.support.paths import EVENTS, ROOT, SAMPLES
 
 
 def _fresh(probe: str, *paths: object) -> Any:
@@ -27,8 +27,11 @@ FEATURE_MODULES = {
     "runtime.dynamodb",
     "runtime.headers",
     "runtime.exceptions",
+    "runtime.responses",
+    "runtime.schedules",
     "runtime.selection",
     "runtime.sources",
+    "runtime.spec",
     "runtime.store",
     "runtime.tasks",
 }
@@ -122,3 +125,52 @@ def test_the_names_moved_out_of_runtime_management_load_from_it_on_first_use():
     assert not before
     assert same
     assert missing == "module 'runtime.management' has no attribute 'Nope'"
+
+
+@pytest.mark.slow  # a fresh interpreter
+def test_handlers_returning_nothing_load_no_responses_module_one_returning_a_value_does():
+    probe = (
+        "import json, sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; import app\n"
+        "event = json.load(open(sys.argv[3]))\n"
+        "out, sys.stdout = sys.stdout, open(__import__('os').devnull, 'w')  # the handler prints\n"
+        "first = app.app(event, None)\n"
+        "sys.stdout = out\n"
+        "before = 'runtime.responses' in sys.modules\n"
+        "app.app.on_ws_message('ping', reply=True)(lambda event: {'pong': 1})\n"
+        "event['requestContext']['routeKey'] = 'ping'\n"
+        "reply = app.app(event, None)\n"
+        "print(json.dumps([first, before, reply, 'runtime.responses' in sys.modules]))"
+    )
+    first, before, reply, after = _fresh(probe, SAMPLES / "echo", ROOT, EVENTS / "connect.json")
+    assert first == {"statusCode": 200}
+    assert not before
+    assert reply == {"statusCode": 200, "body": '{"pong":1}'}
+    assert after
+
+
+@pytest.mark.slow  # a fresh interpreter
+def test_the_names_moved_out_of_contract_and_functions_load_from_them_on_first_use():
+    probe = (
+        "import json, sys; sys.path[:0] = [sys.argv[1]]\n"
+        "import runtime.contract as c, runtime.functions as f\n"
+        "before = sorted(m for m in ('runtime.spec', 'runtime.responses', 'runtime.schedules')"
+        " if m in sys.modules)\n"
+        "from runtime.contract import AppSpec, AuthorizerSpec, FunctionSpec, RouteSpec, Refused\n"
+        "from runtime.functions import Cron, Rate\n"
+        "import runtime.spec as spec, runtime.responses as responses, runtime.schedules as s\n"
+        "same = [AppSpec is spec.AppSpec, AuthorizerSpec is spec.AuthorizerSpec,"
+        " FunctionSpec is spec.FunctionSpec, RouteSpec is spec.RouteSpec,"
+        " Refused is responses.Refused, Cron is s.Cron, Rate is s.Rate]\n"
+        "missing = []\n"
+        "for module in (c, f):\n"
+        "    try:\n        module.Nope\n"
+        "    except AttributeError as e:\n        missing.append(str(e))\n"
+        "print(json.dumps([before, same, missing]))"
+    )
+    before, same, missing = _fresh(probe, ROOT)
+    assert before == []
+    assert all(same)
+    assert missing == [
+        "module 'runtime.contract' has no attribute 'Nope'",
+        "module 'runtime.functions' has no attribute 'Nope'",
+    ]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from cfn_tools import load_yaml
 
-from runtime.contract import AppSpec, RouteSpec
+from runtime.spec import AppSpec, RouteSpec
 from wsgen.settings import settings_from
 from wsgen.template import build_template
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.contract import AppSpec, AuthorizerSpec, RouteSpec
+from runtime.spec import AppSpec, AuthorizerSpec, RouteSpec
 from tests.support.paths import GOLDEN
 from tests.support.templates import build, of_type, parse, ref, sam_resources
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from runtime import App
-from runtime.contract import AppSpec, AuthorizerSpec, RouteSpec
+from runtime.spec import AppSpec, AuthorizerSpec, RouteSpec
 from wsgen.exceptions import ConfigError
 from wsgen.keys import keys_of
 from wsgen.settings import (

@@ -8,7 +8,7 @@ from . import port
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from runtime.contract import AppSpec
+    from runtime.spec import AppSpec
 
 NAME = "local"
 HELP = "run the app on a local API Gateway WebSocket emulator"

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from runtime.contract import Refused
+from runtime.responses import Refused
 
 from .timeouts import GATEWAY_TIMEOUT, TIMED_OUT_MESSAGE, IntegrationTimeoutError
 
@@ -200,7 +200,7 @@ def refusal_of(result: Any) -> BaseException | None:
 
     The runtime's answer to it is an ordinary proxy response (`$connect`'s status, a 200
     after the error frame), the same as Lambda returns; in-process, it is a
-    `runtime.contract.Refused` carrying the error.
+    `runtime.responses.Refused` carrying the error.
     """
     return result.error if isinstance(result, Refused) else None
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 
-from runtime.contract import DEFAULT, PREDEFINED_ROUTES, AppSpec, RouteSpec
+from runtime.contract import DEFAULT, PREDEFINED_ROUTES
 from runtime.selection import (
     Part,
     evaluate_selection_expression,
     parse_selection_expression,
     stringify,
 )
+from runtime.spec import AppSpec, RouteSpec
 
 
 class Router:

@@ -23,8 +23,9 @@ from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import TypeVar
 
-from runtime.contract import CONNECT, DISCONNECT, AppSpec
+from runtime.contract import CONNECT, DISCONNECT
 from runtime.events import RawEvent
+from runtime.spec import AppSpec
 
 from . import authorizer, events, outcomes
 from .access import ConnectAccess

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from runtime import App
-from runtime.contract import CONNECT, DISCONNECT, AppSpec
+from runtime.contract import CONNECT, DISCONNECT
+from runtime.spec import AppSpec
 
 from ..gateway import outcomes, session
 from ..gateway.access import ConnectAccess

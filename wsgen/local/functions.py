@@ -16,17 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from runtime import App
-from runtime.contract import (
-    CW_EVENT,
-    DYNAMODB,
-    FAN_OUT,
-    LAMBDA_FUNCTION,
-    SCHEDULE,
-    SNS,
-    SQS,
-    TASK,
-    AppSpec,
-)
+from runtime.contract import CW_EVENT, DYNAMODB, FAN_OUT, LAMBDA_FUNCTION, SCHEDULE, SNS, SQS, TASK
+from runtime.spec import AppSpec
 
 from ..gateway.timeouts import Limit
 from ..sources.events import Where, build_event

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 from runtime import App
-from runtime.contract import AppSpec
+from runtime.spec import AppSpec
 
 from ..exceptions import WsgenError
 from ..loader import AppFiles, load_app, load_spec

@@ -23,8 +23,9 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from runtime import App
-from runtime.contract import DYNAMODB_ENDPOINT_ENV, FAN_OUT_FUNCTION, MAX_MESSAGE_BYTES, AppSpec
+from runtime.contract import DYNAMODB_ENDPOINT_ENV, FAN_OUT_FUNCTION, MAX_MESSAGE_BYTES
 from runtime.dynamodb import DynamoDBStore
+from runtime.spec import AppSpec
 from runtime.store import ConnectionStore
 
 from ..connections import connection_store

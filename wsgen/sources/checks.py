@@ -11,7 +11,8 @@ import json
 import re
 from typing import Any
 
-from runtime.contract import CW_EVENT, DYNAMODB, SCHEDULE, SNS, SQS, AppSpec, FunctionSpec
+from runtime.contract import CW_EVENT, DYNAMODB, SCHEDULE, SNS, SQS
+from runtime.spec import AppSpec, FunctionSpec
 
 from ..exceptions import EventHandlerError
 

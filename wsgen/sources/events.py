@@ -31,8 +31,8 @@ from runtime.contract import (
     SQS,
     TASK,
     TASK_KEY,
-    FunctionSpec,
 )
+from runtime.spec import FunctionSpec
 
 from ..exceptions import ConfigError
 from .checks import is_fifo, queue_name

@@ -6,7 +6,7 @@ from typing import Any
 
 from troposphere import AWSObject, Template
 
-from runtime.contract import AppSpec
+from runtime.spec import AppSpec
 
 from ..settings import Settings
 from .access import add_api_key

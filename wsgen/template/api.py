@@ -11,7 +11,8 @@ from troposphere import AWSObject, Join, Ref, Template
 from troposphere.apigatewayv2 import Api, Authorizer, Integration, Route, RouteResponse
 from troposphere.awslambda import Permission
 
-from runtime.contract import CONNECT, DEFAULT, AppSpec, AuthorizerSpec, RouteSpec
+from runtime.contract import CONNECT, DEFAULT
+from runtime.spec import AppSpec, AuthorizerSpec, RouteSpec
 
 from ..exceptions import QuotaError
 from .arns import execute_api_arn, invocations_uri, invoked_function

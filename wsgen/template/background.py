@@ -13,7 +13,8 @@ from __future__ import annotations
 from troposphere import GetAtt, Ref, Template
 from troposphere.iam import PolicyType
 
-from runtime.contract import CONNECT, AppSpec
+from runtime.contract import CONNECT
+from runtime.spec import AppSpec
 
 from .function import Functions
 from .names import logical_id

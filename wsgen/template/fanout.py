@@ -22,8 +22,8 @@ from runtime.contract import (
     FAN_OUT_FUNCTION,
     FAN_OUT_MAX_RECEIVES,
     FAN_OUT_QUEUE_ENV,
-    AppSpec,
 )
+from runtime.spec import AppSpec
 
 from ..settings import Settings
 from .queues import MAX_VISIBILITY_TIMEOUT, failure_queue, queue

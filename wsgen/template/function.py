@@ -13,7 +13,8 @@ from troposphere.logs import LogGroup
 from troposphere.serverless import Function, LayerVersion
 from troposphere.sqs import Queue
 
-from runtime.contract import CONNECTIONS_TABLE_ENV, ENDPOINT_ENV, AppSpec
+from runtime.contract import CONNECTIONS_TABLE_ENV, ENDPOINT_ENV
+from runtime.spec import AppSpec
 
 from ..settings import FunctionSettings, Settings, is_statement
 from .arns import api_url, execute_api_arn

@@ -18,7 +18,7 @@ from typing import Any
 
 from troposphere import Template
 
-from runtime.contract import AppSpec
+from runtime.spec import AppSpec
 
 from ..exceptions import LogicalIdError, QuotaError
 

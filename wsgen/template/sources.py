@@ -32,9 +32,8 @@ from runtime.contract import (
     SNS,
     SQS,
     TASK,
-    AppSpec,
-    FunctionSpec,
 )
+from runtime.spec import AppSpec, FunctionSpec
 
 from ..settings import FunctionSettings, Settings
 from ..sources.checks import is_fifo

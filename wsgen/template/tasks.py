@@ -18,7 +18,8 @@ from troposphere import GetAtt, Output, Ref, Sub, Template
 from troposphere.serverless import DestinationConfiguration, EventInvokeConfiguration, OnFailure
 from troposphere.sqs import Queue
 
-from runtime.contract import TASK, TASK_PREFIX_ENV, AppSpec
+from runtime.contract import TASK, TASK_PREFIX_ENV
+from runtime.spec import AppSpec
 
 from ..settings import FunctionSettings, Settings
 from .queues import failure_queue

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from runtime import App, CloudWatchEvent, DynamoDBEvent, SNSEvent, SQSEvent
-from runtime.contract import FunctionSpec
+from runtime.spec import FunctionSpec
 from tests.support.events import read_event
 from wsgen.exceptions import ConfigError
 from wsgen.sources.events import Where, build_event, typed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.contract import AppSpec, AuthorizerSpec, RouteSpec
+from runtime.spec import AppSpec, AuthorizerSpec, RouteSpec
 from tests.support.templates import PREFIX, ROUTES, build, of_type, ref
 
 

@@ -6,13 +6,8 @@ import json
 
 import pytest
 
-from runtime.contract import (
-    CONNECTIONS_TABLE_ENV,
-    AppSpec,
-    AuthorizerSpec,
-    RouteSpec,
-    connections_table_schema,
-)
+from runtime.contract import CONNECTIONS_TABLE_ENV, connections_table_schema
+from runtime.spec import AppSpec, AuthorizerSpec, RouteSpec
 from tests.support.templates import ROUTES, build, of_type, ref
 from wsgen.template.connections import INDEX_ACTIONS, TABLE_ACTIONS
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runtime.contract import AppSpec
+from runtime.spec import AppSpec
 from tests.support.templates import ROUTES, build, of_type, ref
 
 SPEC = AppSpec("chat", ROUTES)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runtime.contract import AppSpec, AuthorizerSpec, RouteSpec
+from runtime.spec import AppSpec, AuthorizerSpec, RouteSpec
 from tests.support.templates import PREFIX, ROUTES, build, of_type, ref
 
 SPEC = AppSpec(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from runtime.contract import AppSpec, AuthorizerSpec, RouteSpec
+from runtime.spec import AppSpec, AuthorizerSpec, RouteSpec
 from tests.support.golden import GOLDEN_RUNTIME
 from tests.support.templates import PREFIX, ROUTES, build, of_type, ref
 from wsgen.exceptions import QuotaError

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from runtime import App
-from runtime.contract import AppSpec
+from runtime.spec import AppSpec
 from wsgen.settings import settings_from
 from wsgen.template import build_template
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runtime.contract import AppSpec, RouteSpec
+from runtime.spec import AppSpec, RouteSpec
 from tests.support.templates import ROUTES, build, of_type, ref
 from wsgen.checks import MAX_ACCESS_LOG_FORMAT_BYTES
 from wsgen.settings import settings_from
