@@ -69,25 +69,22 @@ def _check_event_type(event_type: str) -> None:
         raise InvalidMiddlewareError(event_type, MIDDLEWARE_EVENT_TYPES)
 
 
-class _Link:
-    """One middleware in a chain: calls it with the event and the rest of the chain."""
+def chain(
+    handler: Callable[[Any], Any], middleware: tuple[Middleware, ...]
+) -> Callable[[Any], Any]:
+    """`handler` behind `middleware`, the first registered outermost (Chalice's order): each
+    middleware is called with the event and the rest of the chain (`get_response`).
 
-    __slots__ = ("get_response", "middleware")
-
-    def __init__(self, middleware: Middleware, get_response: Handler) -> None:
-        self.middleware = middleware
-        self.get_response = get_response
-
-    def __call__(self, event: WebsocketEvent) -> Any:
-        return self.middleware(event, self.get_response)
-
-
-def _chain(handler: Handler, middleware: tuple[Middleware, ...]) -> Handler:
-    """`handler` behind `middleware`, the first registered outermost (Chalice's order)."""
+    The event handlers' functions chain theirs here too (`runtime.sources`).
+    """
     call = handler
     for func in reversed(middleware):
-        call = _Link(func, call)
+        call = _link(func, call)
     return call
+
+
+def _link(middleware: Middleware, get_response: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda event: middleware(event, get_response)
 
 
 class App(EventSources):
@@ -409,7 +406,7 @@ class App(EventSources):
         """What the entry point calls for `route`: its handler behind the middleware, and on
         `$connect` of an app with `on_ws_connected`, the step starting it (decided here, at
         registration, so that no other event pays for the check)."""
-        route.chain = _chain(route.handler, self.middleware_for("websocket"))
+        route.chain = chain(route.handler, self.middleware_for("websocket"))
         connected = route.key == CONNECT and self._connected is not None
         route.call = ConnectedStep(self, route.chain) if connected else route.chain
 

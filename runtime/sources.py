@@ -10,6 +10,7 @@ services-cloudwatchevents).
 
 from __future__ import annotations
 
+from .app import chain
 from .contract import DYNAMODB, LAMBDA_FUNCTION, SNS, SQS
 
 TYPE_CHECKING = False
@@ -203,9 +204,9 @@ def source_handler(
         if not middleware:
             return handler
         # Middleware takes one event, as in Chalice: the dict and context wrapped.
-        plain = _chain(lambda wrapped: handler(wrapped.raw, wrapped.context), middleware)
+        plain = chain(lambda wrapped: handler(wrapped.raw, wrapped.context), middleware)
         return lambda event, context: plain(LambdaFunctionEvent(event, context))
-    chained = _chain(handler, middleware)
+    chained = chain(handler, middleware)
     if kind == SQS:
         return lambda event, context: _sqs(name, chained, SQSEvent(event, context))
     wrap = SNSEvent if kind == SNS else DynamoDBEvent if kind == DYNAMODB else CloudWatchEvent
@@ -218,17 +219,6 @@ def source_handler(
             raise
 
     return call
-
-
-def _chain(handler: Any, middleware: tuple[Any, ...]) -> Any:
-    """`handler` behind `middleware`, the first outermost: what each `get_response` calls."""
-    for func in reversed(middleware):
-        handler = _bind(func, handler)
-    return handler
-
-
-def _bind(func: Any, get_response: Any) -> Any:
-    return lambda event: func(event, get_response)
 
 
 def _sqs(name: str, handler: Any, batch: SQSEvent) -> dict[str, Any]:
