@@ -116,18 +116,25 @@ def to_proxy_response(result: Any, *, reply: bool = False, route_key: str = "") 
 
 
 def _check_reply_size(response: dict[str, Any]) -> None:
-    """A reply frame over API Gateway's 128 KB message limit is refused, as `send()` does.
+    """A reply frame `send()` would refuse is refused: over API Gateway's 128 KB message
+    limit, or text UTF-8 cannot encode.
 
     Raises:
         MessageTooLargeError: the frame is over the limit.
+        InvalidMessageError: the text holds a lone surrogate.
     """
     body = response["body"]
-    if not isinstance(body, str) or len(body) * 4 <= MAX_MESSAGE_BYTES:
-        return  # a str of n characters is at most 4n bytes: the common case needs no count
+    if not isinstance(body, str) or (body.isascii() and len(body) <= MAX_MESSAGE_BYTES):
+        return  # ASCII (JSON, base64: the common case) is a byte a character; isascii is O(1)
     if response.get("isBase64Encoded"):
         size = len(body) // 4 * 3 - body[-2:].count("=")
     else:
-        size = len(body.encode())
+        try:
+            size = len(body.encode())
+        except UnicodeEncodeError as exc:
+            from .exceptions import InvalidMessageError
+
+            raise InvalidMessageError(exc.object[exc.start], exc.start) from exc
     if size > MAX_MESSAGE_BYTES:
         from .exceptions import MessageTooLargeError
 

@@ -435,6 +435,28 @@ def test_a_two_way_reply_over_128_kb_is_refused_like_send(load_event):
         app(load_event("message_default.json"), None)
 
 
+@pytest.mark.parametrize("reply", ["news \ud800", Response(body="news \ud800")])
+def test_a_two_way_reply_with_a_lone_surrogate_is_refused_like_send(load_event, reply):
+    from runtime.exceptions import InvalidMessageError
+
+    app = new_app()
+    app.on_ws_message(reply=True)(lambda event: reply)
+    with pytest.raises(InvalidMessageError, match=r"lone surrogate \('\\ud800' at index 5\)"):
+        app(load_event("message_default.json"), None)
+
+
+def test_a_non_ascii_reply_is_sent_as_it_is_and_measured_in_utf_8(load_event):
+    from runtime.contract import MAX_MESSAGE_BYTES
+    from runtime.exceptions import MessageTooLargeError
+
+    app = new_app()
+    replies = ["h\u00e9llo \u2713", "\u00e9" * (MAX_MESSAGE_BYTES // 2 + 1)]
+    app.on_ws_message(reply=True)(lambda event: replies.pop(0))
+    assert app(load_event("message_default.json"), None)["body"] == "h\u00e9llo \u2713"
+    with pytest.raises(MessageTooLargeError):  # 2 bytes a character: over 128 KB
+        app(load_event("message_default.json"), None)
+
+
 @pytest.mark.parametrize("value", [float("nan"), {"x": float("inf")}, [float("-inf")]])
 def test_a_two_way_reply_that_is_not_strict_json_is_refused(load_event, value):
     app = new_app()
