@@ -117,6 +117,11 @@ def _still_open(link: Link) -> bool:
     return json.loads(link.receive())["principalId"] == "ada"
 
 
+# The test client warns why a message got the Forbidden frame (tests/testing/test_client.py).
+UNROUTED_WARNS = "ignore::wsgen.testing.UnroutedMessageWarning"
+
+
+@pytest.mark.filterwarnings(UNROUTED_WARNS)
 def test_a_message_no_route_takes_gets_the_forbidden_frame(frontend, parity):
     link = frontend.connect(token="allow")
     link.send_text("not json, and there is no $default")
@@ -196,6 +201,7 @@ def _kicked(link: Link) -> None:
     [(_binary, BINARY_REFUSED), (_oversized_frame, MESSAGE_TOO_BIG), (_kicked, DELETE_CLOSE)],
     ids=["binary-1003", "frame-over-32KB-1009", "deleted-1000"],
 )
+@pytest.mark.filterwarnings(UNROUTED_WARNS)
 def test_the_server_closes_with_the_same_code_and_disconnect_gets_it(
     frontend, parity, send: Callable[[Link], None], close: tuple[int, str]
 ):

@@ -83,3 +83,47 @@ def test_other_expressions_take_the_general_evaluation():
     router = _router("x", expression="$request.body.a.b")
     assert router.selected('{"a": {"b": "x"}}') == "x"
     assert _router("x", expression="$request.body[0]").selected('["x"]') == "x"
+
+
+FIX = "add @app.on_ws_message() to take $default, or send a route key in $request.body.action"
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        (
+            '{"action": "Join"}',
+            "$request.body.action gave 'Join', which is no route's key"
+            " (did you mean 'join'? route keys are case-sensitive)",
+        ),
+        ('{"action": "leave"}', "$request.body.action gave 'leave', which is no route's key"),
+        ("join", "the body is not JSON, so $request.body.action selects nothing"),
+        ("[1]", "the body is JSON but not an object, so $request.body.action selects nothing"),
+        ('{"type": "join"}', "the body has no 'action' key"),
+        ('{"action": ""}', "$request.body.action gave an empty key"),
+    ],
+)
+def test_unmatched_says_what_the_expression_gave_the_routes_and_the_fix(data, why):
+    assert _router("join", "ping", "$connect").unmatched(data) == (
+        f"{why}; the app's routes: 'join', 'ping'; {FIX}"
+    )
+
+
+def test_unmatched_binary_frame_and_an_app_without_custom_routes():
+    assert (
+        _router("join")
+        .unmatched(b"\x00", binary=True)
+        .startswith("a binary frame goes to $default only; the app's routes: 'join'; ")
+    )
+    assert (
+        _router("$connect")
+        .unmatched('{"action": "x"}')
+        .endswith("the app's routes: none; add @app.on_ws_message() to take $default")
+    )
+
+
+def test_unmatched_with_the_apps_own_expression():
+    router = _router("chat/join", expression="${request.body.service}/${request.body.op}")
+    assert router.unmatched('{"service": "chat"}').startswith(
+        "${request.body.service}/${request.body.op} gave 'chat/', which is no route's key"
+    )

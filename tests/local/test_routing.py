@@ -277,3 +277,48 @@ def test_a_malformed_connect_result_is_502_a_log_line_and_no_disconnect(tmp_path
     assert log.count("malformed Lambda proxy response") == 5
     assert "Traceback" not in log
     assert len(sys.modules["app"].DISCONNECTS) == 1  # the one accepted connection, once
+
+
+JOIN_ONLY = """
+from runtime import App
+
+app = App(app_name="joinonly")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.on_ws_message(route="join", reply=True)
+def join(event):
+    return "joined"
+"""
+
+
+@pytest.mark.slow
+def test_a_message_matching_no_route_is_logged_with_why_the_routes_and_the_fix(tmp_path):
+    (tmp_path / "app.py").write_text(JOIN_ONLY)
+    stream = io.StringIO()
+    with running(tmp_path, "app:app", port=0, log=EventLog(stream=stream)) as emulator:
+
+        async def body():
+            async with websockets.connect(emulator.url) as ws:
+                frames = []
+                for text in ('{"action": "Join"}', "join", '{"action": "join"}'):
+                    await ws.send(text)
+                    frames.append(await ws.recv())
+                return frames
+
+        frames = run(body)
+    assert [json.loads(f)["message"] for f in frames[:2]] == ["Forbidden"] * 2  # as AWS
+    assert frames[2] == "joined"
+    lines = [line for line in stream.getvalue().splitlines() if "(no route)" in line]
+    fix = (
+        "the app's routes: 'join'; add @app.on_ws_message() to take $default,"
+        " or send a route key in $request.body.action"
+    )
+    assert len(lines) == 2
+    assert "Forbidden frame: $request.body.action gave 'Join', which is no route's key" in lines[0]
+    assert "did you mean 'join'?" in lines[0] and fix in lines[0]
+    assert (
+        "Forbidden frame: the body is not JSON, so $request.body.action selects nothing"
+        in (lines[1])
+    )
+    assert fix in lines[1]

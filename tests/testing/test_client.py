@@ -22,6 +22,7 @@ from wsgen.testing import (
     HandshakeFailed,
     NoMessageError,
     UnexpectedFrameError,
+    UnroutedMessageWarning,
     WebsocketTestError,
 )
 
@@ -466,3 +467,29 @@ def test_the_client_applies_wsgen_tomls_environment_like_wsgen_local(tmp_path, m
         # [stages.test] adds to it; a pseudo parameter is the client's region's
         assert ws.received == ["hello, test", "(unset)", "mine", "eu-west-1"]
     assert "GREETING" not in os.environ  # put back as it was
+
+
+def test_a_message_matching_no_route_warns_why_and_still_gets_the_forbidden_frame():
+    app = new_app()
+
+    @app.on_ws_message(route="join", reply=True)
+    def join(event):
+        return "joined"
+
+    with Client(app) as client, client.connect() as ws:
+        with pytest.warns(UnroutedMessageWarning) as warned:
+            ws.send_json({"action": "Join"})
+            ws.send_text("join")
+        assert [json.loads(frame)["message"] for frame in ws.receive_all()] == ["Forbidden"] * 2
+        assert client.errors == []  # faithful: no handler ran, nothing failed
+        ws.send_json({"action": "join"})
+        assert ws.receive() == "joined"
+    first, second = (str(w.message) for w in warned)
+    assert first.startswith("Forbidden frame: $request.body.action gave 'Join', which is no route")
+    assert "did you mean 'join'?" in first
+    assert second.startswith("Forbidden frame: the body is not JSON")
+    assert second.endswith(
+        "the app's routes: 'join'; add @app.on_ws_message() to take $default,"
+        " or send a route key in $request.body.action"
+    )
+    assert {w.filename for w in warned} == {__file__}  # points at the test's own send

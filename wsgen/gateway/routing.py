@@ -58,6 +58,44 @@ class Router:
             return key
         return self._default
 
+    def unmatched(self, data: bytes | str, binary: bool = False) -> str:
+        """Why a message `route_key` gave None for went nowhere, and the fix (for the log
+        and the test client; worked out only then, never for a routed message)."""
+        expression = self.spec.route_selection_expression
+        keys = sorted(self._custom)
+        if binary:
+            why = "a binary frame goes to $default only"
+        else:
+            why, selected = self._why(data, expression)
+            if selected is not None:
+                import difflib  # for this explanation only
+
+                lowered = {key.lower(): key for key in keys}
+                close = lowered.get(selected.lower()) or next(
+                    iter(difflib.get_close_matches(selected, keys, n=1)), None
+                )
+                if close is not None:
+                    why += f" (did you mean '{close}'? route keys are case-sensitive)"
+        routes = ", ".join(f"'{key}'" for key in keys) if keys else "none"
+        send = f", or send a route key in {expression}" if keys else ""
+        return f"{why}; the app's routes: {routes}; add @app.on_ws_message() to take $default{send}"
+
+    def _why(self, data: bytes | str, expression: str) -> tuple[str, str | None]:
+        """What the selection expression made of a text message, and its result if any."""
+        try:
+            document = json.loads(data)
+        except ValueError:
+            return f"the body is not JSON, so {expression} selects nothing", None
+        if self._member is not None:
+            if not isinstance(document, dict):
+                return f"the body is JSON but not an object, so {expression} selects nothing", None
+            if self._member not in document:
+                return f"the body has no '{self._member}' key", None
+        selected = self.selected(data)
+        if selected is None:
+            return f"{expression} gave an empty key", None
+        return f"{expression} gave '{selected}', which is no route's key", selected
+
     def replies(self, key: str) -> bool:
         """Whether the route is two-way (its handler's result is sent back)."""
         return key in self._replies

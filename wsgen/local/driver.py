@@ -195,7 +195,8 @@ class Driver:
         if answer.throttled:
             self.log.event("(throttled)", conn.id, f"{answer.route_key}: Too Many Requests", start)
         elif answer.route_key is None:
-            self.log.event("(no route)", conn.id, "Forbidden frame", start)
+            why = self.session.router.unmatched(message.data, not message.text)
+            self.log.event("(no route)", conn.id, f"Forbidden frame: {why}", start)
         elif answer.error is not None:
             what = f"error ({type(answer.error).__name__}: {answer.error})"
             self.log.event(answer.route_key, conn.id, what, start)

@@ -24,6 +24,7 @@ from .exceptions import (
     HandshakeFailed,
     NoMessageError,
     UnexpectedFrameError,
+    UnroutedMessageWarning,
     WebsocketTestError,
 )
 from .management import MemoryManagementClient
@@ -42,5 +43,6 @@ __all__ = [
     "MemoryManagementClient",
     "NoMessageError",
     "UnexpectedFrameError",
+    "UnroutedMessageWarning",
     "WebsocketTestError",
 ]

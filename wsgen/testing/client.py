@@ -19,6 +19,7 @@ import os
 import sys
 import threading
 import uuid
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -55,6 +56,7 @@ from .exceptions import (
     ConnectionRejected,
     FragmentsError,
     HandshakeFailed,
+    UnroutedMessageWarning,
     WebsocketTestError,
 )
 from .management import GoneException, MemoryManagementClient
@@ -117,6 +119,19 @@ class LambdaContext(context.LambdaContext):
 
     def __init__(self, function_name: str, api: Api) -> None:
         super().__init__(function_name, api.region, log_stream_name="wsgen-testing")
+
+
+def _caller() -> int:
+    """The `stacklevel` of the test's own frame: the first outside wsgen.testing."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_HERE):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
+_HERE = os.path.dirname(__file__) + os.sep
 
 
 def _pairs(values: Values | None) -> Pairs:
@@ -496,6 +511,10 @@ class Client:
         # Closed by its own handler, the connection takes no reply or error frame.
         elif answer.frame is not None and connection.state is ConnectionState.OPEN:
             connection.deliver(answer.frame)
+        if answer.route_key is None and answer.close is None:
+            # The Forbidden frame: say why, as `wsgen local` logs it.
+            why = self.session.router.unmatched(data, binary)
+            warnings.warn(UnroutedMessageWarning(f"Forbidden frame: {why}"), stacklevel=_caller())
         self._run_tasks()  # after the reply: on AWS they run once delay() has returned
         self._raise_new_errors(start)
 

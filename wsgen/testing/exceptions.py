@@ -11,6 +11,8 @@ WebsocketTestError
 
 The last three keep the builtin they were before as a second base, so `except ValueError`
 in existing tests still catches them.
+
+UnroutedMessageWarning (a UserWarning, not raised) tells why a message got the Forbidden frame.
 """
 
 from __future__ import annotations
@@ -103,3 +105,9 @@ class FragmentsError(WebsocketTestError, ValueError):
 
 class UnexpectedFrameError(WebsocketTestError, TypeError):
     """`receive_text()` found a binary frame. (A `TypeError` too, as it was.)"""
+
+
+class UnroutedMessageWarning(UserWarning):
+    """A message matched no route and the app has no `$default`: it got API Gateway's
+    Forbidden frame. Warned, not raised, as the frame is what AWS sends; the message says
+    what the selection expression gave, the app's routes and the fix."""
