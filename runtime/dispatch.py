@@ -135,7 +135,7 @@ def handle(app: Dispatchable, event: RawEvent, context: Any) -> dict[str, Any]:
     except ClientError as exc:  # the handler refused the message: the client is told why
         return _refuse(app, entry, event, exc)
     except Exception as exc:  # the handler's, or its result's (an unsendable reply)
-        _log_failure("handler for route " + request_context["routeKey"], event, exc)
+        _log_failure("handler for route " + request_context["routeKey"], event, exc, entry)
         raise
 
 
@@ -169,7 +169,7 @@ def _start_connected(app: Dispatchable, event: RawEvent) -> None:
     except Exception as exc:
         # The connection stands (the client may be greeted late or not at all); the
         # failure is logged, not turned into a refused handshake.
-        _log_failure("starting on_ws_connected", event, exc)
+        _log_failure("starting on_ws_connected", event, exc, raised=False)
 
 
 def _connect(
@@ -184,7 +184,7 @@ def _connect(
     except ClientError as exc:  # the handler refused the connection, with its status
         return _refuse(app, entry, event, exc)
     except Exception as exc:
-        _log_failure("handler for route " + CONNECT, event, exc)
+        _log_failure("handler for route " + CONNECT, event, exc, entry)
         raise
     if 200 <= response.get("statusCode", 200) < 300:
         # Before the connected step, which may read or join the connection at once.
@@ -269,7 +269,7 @@ def _run(
     except ClientError as exc:
         return _refuse(app, entry, ws_event.raw, exc)
     except Exception as exc:
-        _log_failure("handler for route " + request_context["routeKey"], ws_event.raw, exc)
+        _log_failure("handler for route " + request_context["routeKey"], ws_event.raw, exc, entry)
         raise
 
 
@@ -363,16 +363,25 @@ def _authorize(app: Dispatchable, event: RawEvent, context: Any) -> dict[str, An
     try:
         return to_authorizer_output(authorizer(auth_event), auth_event.method_arn)
     except Exception as exc:
-        _log_failure("authorizer", event, exc)
+        _log_failure("authorizer", event, exc, authorizer)
         raise
 
 
-def _log_failure(what: str, event: RawEvent, exc: Exception) -> None:
-    """One line naming the route and connection; Lambda reports the traceback itself."""
+def _log_failure(
+    what: str, event: RawEvent, exc: Exception, handler: Any = None, raised: bool = True
+) -> None:
+    """One line naming the route and connection; Lambda reports the traceback itself.
+
+    `handler` (a `Route`, or the authorizer) is whose result a `HandlerResultError` is
+    about: the error names it from then on. `raised`: the exception leaves the invocation
+    (the record's `raised` says so, for a log that reports such exceptions itself).
+    """
     import logging  # only on failure: Lambda's bootstrap has it loaded anyway
 
     from .auth import UnauthorizedError
 
+    if getattr(exc, "result_of", False) is None:  # a HandlerResultError, not told whose yet
+        exc.result_of = handler.handler if isinstance(handler, Route) else handler  # type: ignore[attr-defined]
     # An authorizer's 401 is how it refuses a client, every day: not an error of the app.
     level = logging.INFO if isinstance(exc, UnauthorizedError) else logging.ERROR
     logging.getLogger("runtime").log(
@@ -382,4 +391,5 @@ def _log_failure(what: str, event: RawEvent, exc: Exception) -> None:
         event["requestContext"].get("connectionId"),
         type(exc).__name__,
         exc,
+        extra={"raised": raised},
     )

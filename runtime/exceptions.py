@@ -39,8 +39,9 @@ WebsocketError
 │   ├── InvalidIdentitySourceError  an authorizer identity source API Gateway would reject
 │   ├── ConflictingAuthorizationError  IAM and a Lambda authorizer both on $connect
 │   └── InvalidMiddlewareError   middleware for an event type no app has
-├── InvalidReplyError            a two-way reply that cannot be sent (also TypeError)
-├── InvalidAuthorizerResultError an authorizer returned neither allow nor deny (TypeError)
+├── HandlerResultError           a handler returned what cannot be used (also TypeError)
+│   ├── InvalidReplyError            a two-way reply that cannot be sent
+│   └── InvalidAuthorizerResultError an authorizer returned neither allow nor deny
 ├── InvalidAuthorizerContextError  an authorizer context value API Gateway refuses (TypeError)
 ├── NoAuthorizerError            an authorizer's input reached an app without one
 ├── FunctionNotFoundError        no event handler of that name (also LookupError)
@@ -392,7 +393,31 @@ class InvalidSelectionExpressionError(InvalidRouteError):
         return f"invalid route selection expression '{self.value}': {self.reason}"
 
 
-class InvalidReplyError(WebsocketError, TypeError):
+class HandlerResultError(WebsocketError, TypeError):
+    """A handler returned something the runtime cannot use: the message names the handler
+    and the fix, and the traceback (the runtime's own frames, after the handler returned)
+    tells nothing more.
+
+    `result_of` is the handler, set by the entry point as the error leaves the invocation
+    (None until then); the message then names its file and line.
+    """
+
+    result_of: object = None
+
+    def _where(self) -> str:
+        """ " (handler NAME at FILE:LINE)" once `result_of` is known, else ""."""
+        code = getattr(self.result_of, "__code__", None)
+        if code is None:
+            return ""
+        import os
+
+        path = code.co_filename
+        relative = os.path.relpath(path) if path.startswith(os.getcwd() + os.sep) else path
+        name = getattr(self.result_of, "__qualname__", code.co_name)
+        return f" (handler {name} at {relative}:{code.co_firstlineno})"
+
+
+class InvalidReplyError(HandlerResultError):
     """A two-way handler returned something that cannot be sent as a frame."""
 
     def __init__(self, route_key: str, value: object) -> None:
@@ -403,11 +428,11 @@ class InvalidReplyError(WebsocketError, TypeError):
     def __str__(self) -> str:
         return (
             f"reply of route '{self.route_key}' is a {self.type_name}, which is not str, "
-            "bytes or JSON-serialisable; return one of those"
+            f"bytes or JSON-serialisable; return one of those{self._where()}"
         )
 
 
-class InvalidAuthorizerResultError(WebsocketError, TypeError):
+class InvalidAuthorizerResultError(HandlerResultError):
     """An authorizer returned something that is neither an allow nor a deny."""
 
     def __init__(self, value: object) -> None:
@@ -417,7 +442,7 @@ class InvalidAuthorizerResultError(WebsocketError, TypeError):
     def __str__(self) -> str:
         return (
             f"authorizer returned a {self.type_name}; return AuthResponse.allow(principal_id) "
-            "or AuthResponse.deny(), or raise UnauthorizedError"
+            f"or AuthResponse.deny(), or raise UnauthorizedError{self._where()}"
         )
 
 

@@ -215,7 +215,9 @@ def source_handler(
         try:
             return chained(wrap(event, context))
         except Exception as exc:
-            _logger().error("handler %s failed: %s: %s", name, type(exc).__name__, exc)
+            _logger().error(
+                "handler %s failed: %s: %s", name, type(exc).__name__, exc, extra={"raised": True}
+            )
             raise
 
     return call

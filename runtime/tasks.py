@@ -87,5 +87,7 @@ def run(name: str, handler: Callable[..., Any], event: Any) -> None:
     except Exception as exc:
         import logging
 
-        logging.getLogger("runtime").error("task %s failed: %s: %s", name, type(exc).__name__, exc)
+        logging.getLogger("runtime").error(
+            "task %s failed: %s: %s", name, type(exc).__name__, exc, extra={"raised": True}
+        )
         raise

@@ -170,3 +170,81 @@ def test_a_refusal_whose_client_had_gone_is_logged_so():
     lines = [line for line in stream.getvalue().splitlines() if " kick_refuse " in line]
     assert len(lines) == 1
     assert "refused (ClientError gone: you were gone): the client had gone: no frame" in lines[0]
+
+
+WRONG_RESULTS = """\
+from runtime import App, AuthResponse
+
+app = App("wrong")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.ws_authorizer(identity_sources=["route.request.querystring.token"])
+def authorize(event):
+    token = event.query_params["token"]
+    if token == "none":
+        return None
+    if token == "dict":
+        return {"principal": "ada"}
+    return AuthResponse.allow("ada")
+
+
+@app.on_ws_message(route="bad", reply=True)
+def bad(event):
+    return {1, 2}
+
+
+@app.on_ws_message(route="boom")
+def boom(event):
+    return {}["in_message"]
+
+
+@app.on_sqs_message(queue="jobs")
+def jobs(event):
+    for record in event:
+        {}["in_sqs"]
+"""
+
+
+def test_a_handler_returning_the_wrong_thing_is_one_line_naming_it_and_the_fix(tmp_path, caplog):
+    app_py = tmp_path / "app.py"
+    app_py.write_text(WRONG_RESULTS)
+    stream = io.StringIO()
+    with running(tmp_path, "app:app", port=0, log=EventLog(stream=stream)) as emulator:
+
+        async def body() -> None:
+            for token in ("none", "dict"):
+                with pytest.raises(websockets.InvalidStatus):
+                    async with websockets.connect(f"{emulator.url}?token={token}"):
+                        pass
+            async with websockets.connect(f"{emulator.url}?token=ok") as ws:
+                await ws.send(json.dumps({"action": "bad"}))
+                assert "Internal server error" in str(await ws.recv())
+
+        run(body)
+    text = stream.getvalue()
+    assert "Traceback" not in text
+    lines = text.splitlines()
+    for returned, handler, fix in (
+        ("authorizer returned a NoneType", "authorize at", "or raise UnauthorizedError"),
+        ("authorizer returned a dict", "authorize at", "or raise UnauthorizedError"),
+        ("reply of route 'bad' is a set", "bad at", "return one of those"),
+    ):
+        [line] = [line for line in lines if returned in line]
+        where = rf"{fix} \(handler {handler} {re.escape(str(app_py))}:\d+\)"
+        assert re.search(where, line), line
+    # The runtime's own line for the same failure is not repeated beside the emulator's.
+    assert not [r for r in caplog.records if r.name == "runtime" and "failed" in r.getMessage()]
+
+
+def test_a_failing_sqs_handlers_logged_traceback_starts_in_the_app(tmp_path, caplog):
+    (tmp_path / "app.py").write_text(WRONG_RESULTS)
+    with running(tmp_path, "app:app", port=0, log=EventLog(quiet=True)) as emulator:
+        assert main(["invoke", "jobs", "--body", "x", "--port", str(emulator.port)]) == 0
+    [record] = [r for r in caplog.records if r.name == "runtime"]
+    assert "1 of 1 messages will be retried" in record.getMessage()
+    assert record.exc_text is not None
+    assert record.exc_text.startswith(
+        f'Traceback (most recent call last):\n  File "{tmp_path / "app.py"}", line '
+    )
+    assert record.exc_text.endswith("KeyError: 'in_sqs'")

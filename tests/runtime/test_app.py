@@ -288,6 +288,47 @@ def test_unsendable_reply_is_logged_names_its_route_and_propagates(load_event, c
     assert record.getMessage().startswith("handler for route join failed on connection")
 
 
+def test_an_unsendable_reply_names_its_handler_file_and_line(load_event):
+    app = new_app()
+
+    @app.on_ws_message(route="join", reply=True)
+    def join(event):
+        return {1, 2}
+
+    with pytest.raises(InvalidReplyError) as err:
+        app(load_event("message_custom_route.json"), None)
+    line = join.__code__.co_firstlineno
+    assert str(err.value).endswith(
+        f"return one of those (handler {join.__qualname__} at {_shown(__file__)}:{line})"
+    )
+
+
+def test_an_authorizers_unusable_result_names_its_handler_file_and_line(load_event):
+    from runtime import InvalidAuthorizerResultError
+
+    app = new_app()
+
+    @app.ws_authorizer(identity_sources=["route.request.querystring.token"])
+    def authorize(event):
+        return None
+
+    with pytest.raises(InvalidAuthorizerResultError) as err:
+        app(load_event("authorizer_request.json"), None)
+    line = authorize.__code__.co_firstlineno
+    assert str(err.value) == (
+        "authorizer returned a NoneType; return AuthResponse.allow(principal_id) or "
+        "AuthResponse.deny(), or raise UnauthorizedError"
+        f" (handler {authorize.__qualname__} at {_shown(__file__)}:{line})"
+    )
+
+
+def _shown(path: str) -> str:
+    """A handler's file as the runtime's errors show it: relative to the working directory."""
+    import os
+
+    return os.path.relpath(path) if path.startswith(os.getcwd() + os.sep) else path
+
+
 def test_every_documented_error_is_importable_from_runtime():
     import runtime
     from runtime import exceptions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -50,9 +51,55 @@ class EventLog:
         """The traceback of an invocation that raised, as Lambda writes it to CloudWatch.
 
         The frames of wsgen's emulator and runtime before the app's first frame are left
-        out: what remains starts in the app's code.
+        out: what remains starts in the app's code. A `HandlerResultError` (a handler
+        returned what cannot be used) gets none: its event's line names the handler, its
+        file and line and the fix, and its traceback holds only the runtime's frames.
         """
+        from runtime.exceptions import HandlerResultError  # loaded: the runtime raised one
+
+        if isinstance(error, HandlerResultError):
+            return
         self._write("".join(_traceback(error)).rstrip("\n"))
+
+
+class _RuntimeRecords(logging.Filter):
+    """The runtime's own log records (logger `runtime`) while an emulator runs.
+
+    A record of an exception that leaves the invocation (`raised`) is dropped: the emulator
+    logs that exception itself, its traceback and its event's line. Any other record's
+    traceback (an SQS handler's failure, reported as the batch's failures) starts at the
+    app's first frame, as the emulator's own do.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.users = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "raised", False):
+            return False
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and not record.exc_text:
+            record.exc_text = "".join(_traceback(error)).rstrip("\n")
+        return True
+
+
+_RUNTIME_RECORDS = _RuntimeRecords()
+
+
+def follow_runtime_log(on: bool) -> None:
+    """Start (or, once every emulator that started it is done, stop) `_RuntimeRecords`."""
+    logger = logging.getLogger("runtime")
+    with _RUNTIME_LOCK:
+        _RUNTIME_RECORDS.users += 1 if on else -1
+        if _RUNTIME_RECORDS.users > 0:
+            logger.addFilter(_RUNTIME_RECORDS)
+        else:
+            _RUNTIME_RECORDS.users = 0
+            logger.removeFilter(_RUNTIME_RECORDS)
+
+
+_RUNTIME_LOCK = threading.Lock()
 
 
 def _traceback(error: BaseException) -> list[str]:

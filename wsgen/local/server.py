@@ -64,7 +64,7 @@ from .http import (
 )
 from .invoker import Invoker
 from .limits import ExhaustionReport, raise_gc_threshold, raise_open_file_limit
-from .log import EventLog
+from .log import EventLog, follow_runtime_log
 from .management import HttpResponse, ManagementApi
 from .origin import Access
 
@@ -151,6 +151,8 @@ class Emulator:
         self._stopping = False
         self.reload, self.reload_interval = reload, reload_interval
         self._watcher: asyncio.Task[None] | None = None
+        self._following = False
+        """Whether the runtime's log records go through `follow_runtime_log` (from start)."""
         self._exhaustion = ExhaustionReport(self.log.error)
         self._restore_gc: Callable[[], None] | None = None
         """Puts the collector's threshold back at stop (`raise_gc_threshold`)."""
@@ -226,6 +228,8 @@ class Emulator:
         except BaseException:
             self._server.close()
             raise
+        follow_runtime_log(True)
+        self._following = True
         if self.reload:
             from .reload import Reloader, snapshot, watch
 
@@ -448,6 +452,9 @@ class Emulator:
         if self._restore_gc is not None:
             self._restore_gc()
             self._restore_gc = None
+        if self._following:
+            self._following = False
+            follow_runtime_log(False)
 
     # Serving
 
