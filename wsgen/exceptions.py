@@ -94,14 +94,28 @@ class ScaffoldError(WsgenError):
 class PortInUseError(WsgenError):
     """The emulator's address is taken (or cannot be listened on)."""
 
-    def __init__(self, host: str, port: int, reason: str, errno: int | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        reason: str,
+        errno: int | None = None,
+        unresolved: bool = False,
+    ) -> None:
         super().__init__(host, port, reason)
         self.host, self.port, self.reason, self.errno = host, port, reason, errno
+        self.unresolved = unresolved
+        """The host is a name that did not resolve (`socket.gaierror`): the port is fine."""
 
     def __str__(self) -> str:
         # EADDRNOTAVAIL: no interface of this machine has that address; the port is fine.
-        flag = "--host" if self.errno == errno_codes.EADDRNOTAVAIL else "--port"
-        return f"cannot listen on {self.host}:{self.port}: {self.reason}; pick another {flag}"
+        wrong_host = self.unresolved or self.errno == errno_codes.EADDRNOTAVAIL
+        flag = "--host" if wrong_host else "--port"
+        hint = " (a name this machine resolves, or an address such as 127.0.0.1)"
+        return (
+            f"cannot listen on {self.host}:{self.port}: {self.reason}; "
+            f"pick another {flag}{hint if self.unresolved else ''}"
+        )
 
 
 class EventHandlerError(WsgenError):

@@ -56,6 +56,18 @@ def test_an_address_of_no_interface_asks_for_another_host(capsys):
     assert err.endswith("; pick another --host\n") and err.count("\n") == 1
 
 
+def test_a_host_name_that_does_not_resolve_asks_for_another_host(capsys):
+    # Names under the .invalid top-level domain never resolve (RFC 6761).
+    argv = ["local", "--app-dir", str(APPS), "--app", "recorder:app"]
+    assert main([*argv, "--host", "nosuchhost.invalid", "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot listen on nosuchhost.invalid:0: ")
+    assert err.endswith(
+        "; pick another --host (a name this machine resolves, or an address such as 127.0.0.1)\n"
+    )
+    assert err.count("\n") == 1
+
+
 def test_app_that_fails_to_load_is_one_error_line(capsys):
     code = main(["local", "--app-dir", str(APPS), "--app", "broken:app", "--port", "0"])
     out, err = capsys.readouterr()

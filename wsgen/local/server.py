@@ -13,6 +13,7 @@ import ipaddress
 import json
 import logging
 import os
+import socket
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from pathlib import Path
@@ -212,7 +213,8 @@ class Emulator:
             )
         except OSError as exc:
             reason = exc.strerror or str(exc)
-            raise PortInUseError(self.host, self.port, reason, exc.errno) from exc
+            unresolved = isinstance(exc, socket.gaierror)  # the name, not the port
+            raise PortInUseError(self.host, self.port, reason, exc.errno, unresolved) from exc
         self.port = self._server.sockets[0].getsockname()[1]
         region = prepare_environment(self.endpoint)
         try:
