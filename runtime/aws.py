@@ -419,8 +419,9 @@ def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 
 
 _sha256_new: Any = None
-_IPAD = bytes(b ^ 0x36 for b in range(256))
-_OPAD = bytes(b ^ 0x5C for b in range(256))
+_pads: tuple[bytes, bytes] | None = None
+"""HMAC's inner and outer pad as translation tables (each byte XOR 0x36, XOR 0x5C), made by
+the first HMAC (`_hmac_sha256`), not at import."""
 
 
 def _sha256() -> Any:
@@ -464,9 +465,16 @@ def _hmac_sha256(key: bytes, message: bytes) -> bytes:
     if len(key) > 64:
         key = sha256(key).digest()
     key = key.ljust(64, b"\0")
-    inner = sha256(key.translate(_IPAD))
+    ipad, opad = _pads or _make_pads()
+    inner = sha256(key.translate(ipad))
     inner.update(message)
-    return sha256(key.translate(_OPAD) + inner.digest()).digest()  # type: ignore[no-any-return]
+    return sha256(key.translate(opad) + inner.digest()).digest()  # type: ignore[no-any-return]
+
+
+def _make_pads() -> tuple[bytes, bytes]:
+    global _pads
+    _pads = bytes(b ^ 0x36 for b in range(256)), bytes(b ^ 0x5C for b in range(256))
+    return _pads
 
 
 def _normalize_path(path: str) -> str:
