@@ -58,6 +58,22 @@ class _Cuts(ast.NodeVisitor):
 
     # What to look for
 
+    def visit_If(self, node: ast.If) -> None:
+        """`if TYPE_CHECKING: ... else: ...` keeps its else only: the body never runs, so it
+        becomes `pass` (one without an else goes whole, as its parent trims it)."""
+        if not _is_type_checking(node.test):
+            self.generic_visit(node)
+            return
+        for statement in node.body:
+            self._drop_statement(statement)
+        first = node.body[0]
+        indent = self.lines[first.lineno - 1][: _char_col(self.lines, first)]
+        self.replacements[first.lineno] = indent + "pass\n"
+        dropped = set(map(id, self._trim_body(node.orelse)))
+        for statement in node.orelse:
+            if id(statement) not in dropped:
+                self.visit(statement)
+
     def generic_visit(self, node: ast.AST) -> None:
         dropped: set[int] = set()
         for field in ("body", "orelse", "finalbody"):

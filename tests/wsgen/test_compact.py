@@ -116,6 +116,13 @@ def test_an_else_branch_keeps_the_flag_it_needs():
     assert namespace["Any"] is object
 
 
+def test_a_type_checking_block_with_an_else_keeps_only_the_else():
+    """Its body never runs (the flag is False), so it compiles as `pass`: source compiled at
+    every cold start without bytecode is start-up time."""
+    out = compact_source(WITH_ELSE)
+    assert out == "TYPE_CHECKING = False\nif TYPE_CHECKING:\n pass\nelse:\n Any = object\n"
+
+
 def test_compaction_only_deletes_so_the_source_syntax_is_kept():
     """Nothing is regenerated: the output's tokens are the source's, minus some, in order
     (plus `pass` where a body held only a docstring)."""
