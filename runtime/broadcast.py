@@ -1,4 +1,5 @@
-"""Sending one message to many connections: `broadcast()`'s posts, and what they did.
+"""Sending one message to many connections: `broadcast()`'s posts, and what they did; and
+the retries of a 410 while a connection may be opening (`@app.on_ws_connected`).
 
 Apart from `runtime.management` so that an app that only `send()`s does not load it
 (cold-start time); `WebsocketAPI.broadcast()` resolves the client and the pool, then hands
@@ -115,3 +116,20 @@ def post_opening(calls: Poster, connection_id: str, message: str | bytes) -> boo
             continue
         return True
     return False
+
+
+class Opening:
+    """`WebsocketAPI.opening`'s block: while it is open, a 410 from `connection_id` is
+    retried (`post_opening`). A class of its own: `contextlib` would cost cold-start time."""
+
+    __slots__ = ("connection_id", "ids")
+
+    def __init__(self, ids: set[str], connection_id: str) -> None:
+        self.ids = ids
+        self.connection_id = connection_id
+
+    def __enter__(self) -> None:
+        self.ids.add(self.connection_id)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.ids.discard(self.connection_id)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from .aws import AwsResponse, Credentials
     from .boto3_calls import Boto3Calls
-    from .broadcast import BroadcastResult
+    from .broadcast import BroadcastResult, Opening
     from .events import RawRequestContext
 
 DEFAULT_FAN_OUT_THRESHOLD = 1000
@@ -147,7 +147,7 @@ class WebsocketAPI:
             self._gone([connection_id])
             raise
 
-    def opening(self, connection_id: str) -> _Opening:
+    def opening(self, connection_id: str) -> Opening:
         """Within this block, a 410 from `connection_id` may be its handshake not finished
         yet: `send()` and `broadcast()` retry it (`runtime.broadcast.OPENING_RETRY_DELAYS`)
         before it stands.
@@ -155,7 +155,9 @@ class WebsocketAPI:
         The entry point opens it around `@app.on_ws_connected`, which runs in an
         asynchronous invocation started as `$connect` returns.
         """
-        return _Opening(self._opening, connection_id)
+        from .broadcast import Opening  # only apps with on_ws_connected open one
+
+        return Opening(self._opening, connection_id)
 
     def broadcast(
         self,
@@ -356,22 +358,6 @@ class WebsocketAPI:
 
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         return region or self._session().region_name
-
-
-class _Opening:
-    """`WebsocketAPI.opening`'s block (`contextlib` would cost cold-start time)."""
-
-    __slots__ = ("connection_id", "ids")
-
-    def __init__(self, ids: set[str], connection_id: str) -> None:
-        self.ids = ids
-        self.connection_id = connection_id
-
-    def __enter__(self) -> None:
-        self.ids.add(self.connection_id)
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.ids.discard(self.connection_id)
 
 
 def _check_size(message: str | bytes) -> None:
