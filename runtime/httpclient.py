@@ -134,19 +134,16 @@ class Connection:
         return bool(data)
 
     def _response(self, method: str) -> tuple[Response, bool]:
-        """The response whose first bytes are in the buffer, read whole; whether to keep."""
+        """The response whose first bytes are in the buffer, read whole; whether to keep.
+
+        Interim responses (1xx but 101: `100 Continue`, `103 Early Hints`) come before the
+        final one to the same request and are skipped, or the final one would be read as
+        the next request's answer.
+        """
         buffer = self._buffer
-        end = _head_end(buffer)
-        while end < 0:
-            if len(buffer) > _MAX_HEAD:
-                raise ConnectionError(f"HTTP response head over {_MAX_HEAD} bytes")
-            if not self._receive():
-                raise ConnectionError("the connection ended within the HTTP response head")
-            end = _head_end(buffer)
-        lines = buffer[:end].decode("latin-1").split("\n")
-        del buffer[:end]
-        version, status, reason = _status(lines[0])
-        headers = _headers(lines[1:-2])  # the last two: the blank line's
+        version, status, reason, headers = self._head()
+        while 100 <= status < 200 and status != 101:
+            version, status, reason, headers = self._head()
         if method == "HEAD" or status in _NO_BODY or status < 200:
             data = b""
             length_known = True
@@ -169,6 +166,21 @@ class Connection:
             and ("keep-alive" in connection if version == "HTTP/1.0" else "close" not in connection)
         )
         return Response(status, reason, headers, data), keep
+
+    def _head(self) -> tuple[str, int, str, dict[str, str]]:
+        """The next response head in the buffer (received as needed), consumed."""
+        buffer = self._buffer
+        end = _head_end(buffer)
+        while end < 0:
+            if len(buffer) > _MAX_HEAD:
+                raise ConnectionError(f"HTTP response head over {_MAX_HEAD} bytes")
+            if not self._receive():
+                raise ConnectionError("the connection ended within the HTTP response head")
+            end = _head_end(buffer)
+        lines = buffer[:end].decode("latin-1").split("\n")
+        del buffer[:end]
+        version, status, reason = _status(lines[0])
+        return version, status, reason, _headers(lines[1:-2])  # the last two: the blank line's
 
     def _exactly(self, size: int) -> bytes:
         buffer = self._buffer

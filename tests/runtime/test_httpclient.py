@@ -124,6 +124,23 @@ def test_bytes_past_the_response_keep_the_connection_out_of_the_pool(raw_server)
     assert ACCEPTED[port] == 2
 
 
+def test_interim_responses_are_skipped_for_the_final_one(raw_server):
+    port = raw_server(
+        _pieces(
+            b"HTTP/1.1 100 Continue\r\n\r\n",
+            b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\n",
+            b"Content-Length: 2\r\n\r\nok",
+            requests=2,
+        )
+    )
+    pool = Pool()
+    first = get(pool, port)
+    assert (first.status, first.headers, first.body) == (200, {"content-length": "2"}, b"ok")
+    second = get(pool, port)  # on the same connection: not the first one's final answer
+    assert (second.status, second.body) == (200, b"ok")
+    assert ACCEPTED[port] == 1
+
+
 @pytest.mark.parametrize(
     "answer, error",
     [
