@@ -25,7 +25,10 @@ MAX_IDLE_PER_HOST = 64
 """Idle connections kept per host; `broadcast()` keeps at most this many posts in flight."""
 
 DEFAULT_TIMEOUT = 60.0
-"""Seconds for connecting and for each read, as botocore's defaults."""
+"""Seconds for connecting and for each read, as botocore's defaults.
+
+On plain (`http`) sockets it bounds each send and receive call, not a whole request: a peer
+that drains a large body slowly, a little within every timeout, can stretch a send past it."""
 
 _MAX_LINE = 65536
 _MAX_HEADERS = 200

@@ -159,22 +159,38 @@ def test_malformed_or_cut_responses_are_connection_errors(raw_server, answer, er
 
 def test_a_server_that_never_answers_times_out(raw_server):
     port = raw_server(lambda conn: (_request_head(conn), conn.recv(1)))
+    started = time.monotonic()
     with pytest.raises(TimeoutError):
         get(Pool(), port, timeout=0.2)
+    assert time.monotonic() - started < 10  # the 0.2 s given, not DEFAULT_TIMEOUT's 60 s
 
 
 def test_a_changed_timeout_applies_to_a_pooled_connection(raw_server):
-    answered = threading.Event()
-
     def serve(conn: socket.socket) -> None:
         _request_head(conn)
         conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
-        answered.set()
         _request_head(conn)
         conn.recv(1)  # the second request is never answered
 
     port = raw_server(serve)
     pool = Pool()
     assert get(pool, port, timeout=30).status == 204
+    started = time.monotonic()
     with pytest.raises(TimeoutError):
         get(pool, port, timeout=0.2)
+    assert time.monotonic() - started < 10  # the new 0.2 s, not the connection's old 30 s
+    assert ACCEPTED[port] == 1  # on the pooled connection
+
+
+def test_a_server_that_never_reads_times_out_the_send(raw_server):
+    release = threading.Event()
+    port = raw_server(lambda conn: release.wait(30))  # reads nothing: the buffers fill
+    body = b"x" * (64 * 1024 * 1024)  # past what loopback's socket buffers hold
+    head = b"PUT /p HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n" % len(body)
+    started = time.monotonic()
+    try:
+        with pytest.raises(TimeoutError):
+            Pool().request("http", "127.0.0.1", port, head, body, "PUT", 0.2)
+    finally:
+        release.set()
+    assert time.monotonic() - started < 10
