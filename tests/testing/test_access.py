@@ -111,3 +111,17 @@ def test_signed_headers_are_what_an_iam_connect_accepts(client: Client) -> None:
         )
     assert tampered.value.status_code == 403
     assert len(client.connections) == 2
+
+
+def test_signed_headers_sign_with_the_keys_the_client_verifies_with(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys resolved anew (a refreshed SSO or assumed role's) would not be the client's."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFIRSTEXAMPLE0001")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "first/secret")
+    with Client(app) as client:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIASECONDEXAMPLE002")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "second/secret")
+        client.connect(headers={**client.signed_headers(), "x-api-key": KEY})
+        identity = client.events[-1]["requestContext"]["identity"]
+    assert identity["accessKey"] == "AKIAFIRSTEXAMPLE0001"

@@ -72,6 +72,11 @@ class ConnectAccess:
     api_keys: tuple[str, ...] = ()
     """The keys of the stage's usage plan."""
 
+    def signer(self) -> tuple[str, str] | None:
+        """The access key id and secret a local caller signs with (the pair whose signatures
+        are checked), or None when there is none."""
+        return next(iter(self.credentials.items()), None)
+
     def iam(self, api: Api, request: UpgradeRequest) -> Verdict | dict[str, str]:
         """The caller's `identity` fields when the signature is valid, else the 403."""
         signer = sigv4.verify(

@@ -577,18 +577,22 @@ class Client:
         """The headers of an upgrade SigV4-signed as an AWS SDK signs it, for
         `connect(headers=...)` of an IAM-authorized `$connect`: a GET of
         `https://{api domain}/{stage}` (with `query`, which `connect` must then get too) for
-        `execute-api`, signed with the credentials handlers run with (see the class)."""
+        `execute-api`, signed with the credentials handlers run with (see the class): for an
+        IAM-authorized app, the pair the client resolved when it was made and verifies with."""
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
         from botocore.credentials import Credentials
 
-        signers = known_credentials(os.environ)
-        if not signers:
+        if self.spec.iam_authorization:
+            signer = self.session.access.signer()
+        else:  # nothing verifies it: what handlers would run with now
+            signer = next(iter(known_credentials(os.environ).items()), None)
+        if signer is None:
             raise WebsocketTestError(
                 "no credentials to sign with: botocore's credential chain failed; export"
                 " AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any values) for the test"
             )
-        [(key, secret)] = signers.items()
+        key, secret = signer
         pairs = _pairs(query)
         url = f"https://{self.api.domain_name}/{self.api.stage}"
         if pairs:
