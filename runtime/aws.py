@@ -597,17 +597,20 @@ _SERVICE_IDS = {
     "states": "SFN",
 }
 """`<SERVICE>` of `AWS_ENDPOINT_URL_<SERVICE>` for JSON-protocol APIs whose service id is not
-their signing name upper-cased (docs/aws-facts.md#sdk-endpoints)."""
+their signing name upper-cased (docs/aws-facts.md#sdk-endpoints). Any other service's is its
+signing name upper-cased with `-` made `_` (a name a shell can export), which may not be the
+SDKs' (`cognito-idp`'s id is "Cognito Identity Provider"): `endpoint=` says it surely."""
 
 
 def service_endpoint(service: str, region: str | None = None, default: str | None = None) -> str:
     """Where calls to `service` go, without a trailing slash: `AWS_ENDPOINT_URL_<SERVICE>`
-    (the service id: its signing name upper-cased, but for `_SERVICE_IDS`'), then
+    (the service id for `_SERVICE_IDS`' services, else the signing name upper-cased with `-`
+    made `_`), then
     `AWS_ENDPOINT_URL` (the SDKs' variables, docs/aws-facts.md#sdk-endpoints), then
     `default`, then AWS's `https://{service}.{region}.amazonaws.com` (`.com.cn` in China;
     `region` defaults to `AWS_REGION`, `AWS_DEFAULT_REGION`, us-east-1)."""
     env = os.environ
-    name = _SERVICE_IDS.get(service) or service.upper()
+    name = _SERVICE_IDS.get(service) or service.upper().replace("-", "_")
     found = env.get(f"AWS_ENDPOINT_URL_{name}") or env.get("AWS_ENDPOINT_URL")
     found = found or default
     if not found:

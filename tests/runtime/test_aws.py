@@ -212,6 +212,9 @@ def test_a_service_s_endpoint_is_its_variable_then_the_shared_one_then_aws_s(mon
     # the variable names the service id, which is not always the signing name upper-cased
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:3")
     assert aws.service_endpoint("secretsmanager") == "http://127.0.0.1:3"
+    # a signing name with a dash: the variable has an underscore, a name a shell can export
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDP", "http://127.0.0.1:4")
+    assert aws.service_endpoint("cognito-idp") == "http://127.0.0.1:4"
 
 
 CREDS = aws.Credentials("AKIDEXAMPLE", "secret", "tok")
