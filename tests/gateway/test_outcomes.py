@@ -8,6 +8,7 @@ import pytest
 
 from runtime import ClientError, Response
 from runtime.responses import Refused, to_proxy_response
+from wsgen.gateway import outcomes
 from wsgen.gateway.outcomes import (
     Step,
     connect_verdict,
@@ -171,3 +172,39 @@ def test_refusal_of_reads_only_the_runtimes_refused_response():
     assert refusal_of(Refused({"statusCode": 200}, error)) is error
     assert refusal_of({"statusCode": 200}) is None
     assert refusal_of(None) is None
+
+
+@pytest.mark.parametrize(
+    ("offered", "chosen", "connect", "told"),
+    [
+        (None, None, True, None),
+        ("chat.v1", "chat.v1", True, None),
+        ("chat.v2, chat.v1", "chat.v1", True, None),
+        (
+            "chat.v1",
+            None,
+            True,
+            "the client offered subprotocols 'chat.v1' and the $connect handler chose none: "
+            "browsers fail such a handshake; return one of them in the Sec-WebSocket-Protocol "
+            "header",
+        ),
+        (
+            "chat.v1, chat.v2",
+            None,
+            False,
+            "the client offered subprotocols 'chat.v1', 'chat.v2' and the app has no $connect "
+            "route to choose one: browsers fail such a handshake; add @app.on_ws_connect() "
+            "returning one of them in the Sec-WebSocket-Protocol header",
+        ),
+        (
+            None,
+            "My-Protocol",
+            True,
+            "the $connect handler chose subprotocol 'My-Protocol', which the client did not "
+            "offer (it offered none): browsers fail such a handshake; return one the client "
+            "offered in its Sec-WebSocket-Protocol header, and none when it offered none",
+        ),
+    ],
+)
+def test_subprotocol_mismatch_says_why_browsers_fail_and_the_fix(offered, chosen, connect, told):
+    assert outcomes.subprotocol_mismatch(offered, chosen, connect) == told

@@ -128,6 +128,38 @@ def test_subprotocol_the_client_did_not_offer_fails_the_client_handshake(emulato
     run(body)
 
 
+@pytest.mark.slow
+def test_a_subprotocol_mismatch_is_logged_once_with_its_fix():
+    stream = io.StringIO()
+    with start("recorder", log=EventLog(stream=stream)) as emulator:
+
+        async def body():
+            url = emulator.url
+            async with websockets.connect(url, subprotocols=["chat.v1"]):
+                pass  # Python's client accepts no answer; a browser fails
+            with pytest.raises(InvalidHandshake):
+                async with websockets.connect(f"{url}?protocol=My-Protocol", subprotocols=["a"]):
+                    pass
+            async with websockets.connect(f"{url}?protocol=a", subprotocols=["a"]):
+                pass  # a match: nothing to say
+
+        run(body)
+    lines = [line for line in stream.getvalue().splitlines() if " $connect " in line]
+    assert len(lines) == 3
+    assert (
+        "200 accepted, but the client offered subprotocols 'chat.v1' and the $connect "
+        in (lines[0])
+    )
+    assert "return one of them in the Sec-WebSocket-Protocol header" in lines[0]
+    assert (
+        "200 accepted, but the $connect handler chose subprotocol 'My-Protocol', which the "
+        in (lines[1])
+    )
+    assert "(it offered 'a')" in lines[1]
+    assert "but" not in lines[2] and "200 accepted" in lines[2]
+    assert stream.getvalue().count("browsers fail") == 2  # once per connection
+
+
 def test_send_during_connect_is_gone(emulator, rec):
     async def body():
         async with websockets.connect(f"{emulator.url}?send=1") as ws:

@@ -195,6 +195,38 @@ def connect_verdict(result: Any, error: BaseException | None) -> Verdict:
     return Verdict(status, "accepted", step=Step.CONNECT, subprotocol=subprotocol)
 
 
+def subprotocol_mismatch(
+    offered: str | None, chosen: str | None, connect: bool = True
+) -> str | None:
+    """Why a browser fails a handshake API Gateway accepted, or None: the subprotocol the
+    `$connect` handler answered (`chosen`, passed through as API Gateway does) against the
+    client's `Sec-WebSocket-Protocol` (`offered`); `connect`: the app has a `$connect` route."""
+    protocols = [p.strip() for p in (offered or "").split(",") if p.strip()]
+    if chosen is None:
+        if not protocols:
+            return None
+        listed = ", ".join(f"'{p}'" for p in protocols)
+        if not connect:
+            return (
+                f"the client offered subprotocols {listed} and the app has no $connect route "
+                "to choose one: browsers fail such a handshake; add @app.on_ws_connect() "
+                "returning one of them in the Sec-WebSocket-Protocol header"
+            )
+        return (
+            f"the client offered subprotocols {listed} and the $connect handler chose none: "
+            "browsers fail such a handshake; return one of them in the "
+            "Sec-WebSocket-Protocol header"
+        )
+    if chosen in protocols:
+        return None
+    listed = ", ".join(f"'{p}'" for p in protocols) or "none"
+    return (
+        f"the $connect handler chose subprotocol '{chosen}', which the client did not offer "
+        f"(it offered {listed}): browsers fail such a handshake; return one the client "
+        "offered in its Sec-WebSocket-Protocol header, and none when it offered none"
+    )
+
+
 def refusal_of(result: Any) -> BaseException | None:
     """The `ClientError` the handler refused with, when the entry point answered one.
 

@@ -150,12 +150,18 @@ class Driver:
             return verdict  # refused before $connect: logged by `authorized`
         if verdict.step is Step.NO_CONNECT_ROUTE:
             what = "200 accepted (no $connect)"
+            offered = request.header("Sec-WebSocket-Protocol")
+            if mismatch := outcomes.subprotocol_mismatch(offered, None, connect=False):
+                what += f", but {mismatch}"
         elif verdict.failure is not None:
             what = f"{verdict.status} rejected: {type(verdict.error).__name__}: {verdict.error}"
         elif verdict.message is not None:  # API Gateway's own answer to a bad result
             what = f"{verdict.status} rejected: {verdict.reason}"
         elif verdict.accepted:
             what = f"{verdict.status} accepted"
+            offered = request.header("Sec-WebSocket-Protocol")
+            if mismatch := outcomes.subprotocol_mismatch(offered, verdict.subprotocol):
+                what += f", but {mismatch}"
         else:  # the handler's refusal: its ClientError, or the status it returned
             what = f"{verdict.status} refused: {verdict.reason}"
         self.log.event(CONNECT, peer.connection_id, what, start)
