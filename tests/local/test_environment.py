@@ -9,9 +9,15 @@ import pytest
 import websockets
 
 from tests.support.local import run
+from wsgen.cli import main
 from wsgen.exceptions import ConfigError
 from wsgen.local import EventLog, running
-from wsgen.local.environment import apply_app_environment, has_credentials, prepare_environment
+from wsgen.local.environment import (
+    apply_app_environment,
+    check_profile,
+    has_credentials,
+    prepare_environment,
+)
 
 APP = """
 import os
@@ -182,3 +188,50 @@ def test_handlers_see_the_settings_under_the_emulator(monkeypatch, app_dir):
                 return await ws.recv()
 
         assert run(body) == "hello, local"
+
+
+def _profiles(monkeypatch, tmp_path, config: str = "", credentials: str = "") -> None:
+    (tmp_path / "config").write_text(config)
+    (tmp_path / "credentials").write_text(credentials)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+
+
+@pytest.mark.parametrize(
+    ("name", "config", "credentials"),
+    [
+        ("dev", "[profile dev]\nregion = eu-west-1\n", ""),
+        ("dev", "", "[dev]\naws_access_key_id = x\n"),
+        ("default", "[default]\nregion = eu-west-1\n", ""),
+        (None, "", ""),
+    ],
+)
+def test_a_profile_either_shared_file_has_is_accepted(
+    monkeypatch, tmp_path, name, config, credentials
+):
+    _profiles(monkeypatch, tmp_path, config, credentials)
+    if name is None:
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+    else:
+        monkeypatch.setenv("AWS_PROFILE", name)
+    check_profile()  # raises nothing
+
+
+def test_a_profile_no_shared_file_has_is_refused_before_wsgen_local_starts(
+    monkeypatch, tmp_path, capsys
+):
+    # `[dev]` in the config file is no profile: there it must be `[profile dev]`.
+    _profiles(monkeypatch, tmp_path, "[dev]\nregion = eu-west-1\n", "[other]\n")
+    monkeypatch.setenv("AWS_PROFILE", "dev")
+    with pytest.raises(ConfigError) as refused:
+        check_profile()
+    assert str(refused.value) == (
+        f"AWS_PROFILE=dev names no profile in {tmp_path / 'config'} or "
+        f"{tmp_path / 'credentials'}; unset AWS_PROFILE, or create the profile "
+        "(aws configure --profile dev)"
+    )
+    # wsgen local says so before it listens (no socket) or loads the app.
+    (tmp_path / "app.py").write_text("raise SystemExit('never imported')\n")
+    assert main(["local", "--app-dir", str(tmp_path), "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: {refused.value}\n"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from runtime.contract import ENDPOINT_ENV
 
+from ..exceptions import ConfigError
 from ..gateway.access import DUMMY_KEY
 from ..gateway.events import ACCOUNT_ID
 from ..settings import load_settings
@@ -80,6 +81,40 @@ def _profile_has_credentials(name: str, sections: tuple[str, ...]) -> bool:
         parser.has_section(section) and _CREDENTIAL_KEYS & set(parser.options(section))
         for section in sections
     )
+
+
+def check_profile() -> None:
+    """Refuse an `AWS_PROFILE` naming a profile neither shared file has, before handlers
+    run: botocore would raise ProfileNotFound at every boto3 client or signed `send()`.
+
+    Raises:
+        ConfigError: no such profile.
+    """
+    name = os.environ.get("AWS_PROFILE")
+    if not name:
+        return
+    credentials = os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
+    config = os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")
+    # The config file names a profile `[profile NAME]` (the default one also `[default]`),
+    # the credentials file `[NAME]`: https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-files.html
+    in_config = (f"profile {name}",) + (("default",) if name == "default" else ())
+    if _has_section(credentials, (name,)) or _has_section(config, in_config):
+        return
+    raise ConfigError(
+        f"AWS_PROFILE={name} names no profile in {config} or {credentials}; unset "
+        f"AWS_PROFILE, or create the profile (aws configure --profile {name})"
+    )
+
+
+def _has_section(name: str, sections: tuple[str, ...]) -> bool:
+    import configparser
+
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(Path(name).expanduser(), encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return False
+    return any(parser.has_section(section) for section in sections)
 
 
 def prepare_environment(endpoint: str) -> str:

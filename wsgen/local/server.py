@@ -49,7 +49,12 @@ from ..sources.events import Where
 from ..tables import CONNECTIONS_TABLE, LocalTables
 from .connection import Connection, GatewayProtocol
 from .driver import API_ID, Driver, Timeouts
-from .environment import DEFAULT_REGION, apply_app_environment, prepare_environment
+from .environment import (
+    DEFAULT_REGION,
+    apply_app_environment,
+    check_profile,
+    prepare_environment,
+)
 from .fanout import ShardConsumer
 from .functions import Functions, UnknownFunctionError
 from .http import (
@@ -204,6 +209,7 @@ class Emulator:
             PortInUseError: the address is taken.
             AppLoadError: the app cannot be loaded.
         """
+        check_profile()  # before handlers run: botocore would refuse every call
         if notice := raise_open_file_limit():
             self.log.info(notice)
         asyncio.get_running_loop().set_exception_handler(self._exhaustion)
