@@ -101,11 +101,12 @@ def _stdout_to_stderr() -> Iterator[None]:
             os.close(saved)
 
 
-def load_app(app_dir: str | Path = ".", ref: str = DEFAULT_APP, *, fresh: bool = False) -> App:
-    """Import the app object from `app_dir`.
+def locate_app(app_dir: str | Path = ".", ref: str = DEFAULT_APP) -> tuple[Path, str, str, Path]:
+    """Where the app is, without importing it: its directory, module and attribute names,
+    and the module's path without its suffix (what `wsgen local` checks before it listens).
 
-    With `fresh`, modules previously imported from `app_dir` are dropped first, so edits
-    are picked up (used by `wsgen local --reload`).
+    Raises:
+        AppLoadError: `ref` is malformed, or the directory or module file does not exist.
     """
     directory = Path(app_dir).resolve()
     module_name, attr = parse_app_ref(ref)
@@ -117,6 +118,16 @@ def load_app(app_dir: str | Path = ".", ref: str = DEFAULT_APP, *, fresh: bool =
             f"no {module_file.relative_to(directory)}.py in {app_dir}; "
             "run wsgen in your app's directory or pass --app-dir DIR (and --app MODULE:ATTR)"
         )
+    return directory, module_name, attr, module_file
+
+
+def load_app(app_dir: str | Path = ".", ref: str = DEFAULT_APP, *, fresh: bool = False) -> App:
+    """Import the app object from `app_dir`.
+
+    With `fresh`, modules previously imported from `app_dir` are dropped first, so edits
+    are picked up (used by `wsgen local --reload`).
+    """
+    directory, module_name, attr, module_file = locate_app(app_dir, ref)
     if fresh:
         _forget_modules_under(directory)
     _forget_module_from_elsewhere(module_name, directory)

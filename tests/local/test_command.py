@@ -15,7 +15,7 @@ import time
 import pytest
 import websockets
 
-from tests.support.local import reaped
+from tests.support.local import reaped, start
 from tests.support.paths import APPS, ROOT
 from tests.support.rawclient import client_frame
 from wsgen.cli import main
@@ -33,6 +33,29 @@ def test_port_in_use_is_one_error_line(capsys):
     assert err.startswith("error: ") and err.count("\n") == 1
     assert f"127.0.0.1:{port}" in err
     assert err.endswith("; pick another --port\n")
+
+
+def test_a_missing_app_is_reported_before_a_busy_port(capsys, tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        assert main(["local", "--app-dir", str(tmp_path), "--port", port]) == 1
+        assert capsys.readouterr().err.startswith(f"error: no app.py in {tmp_path}; ")
+        assert main(["local", "--app-dir", str(tmp_path / "nope"), "--port", port]) == 1
+        assert capsys.readouterr().err == (
+            f"error: app directory {tmp_path / 'nope'} does not exist; pass --app-dir DIR\n"
+        )
+
+
+def test_a_port_another_wsgen_local_serves_on_says_so(capsys):
+    with start("recorder") as other:
+        argv = ["local", "--app-dir", str(APPS), "--app", "recorder:app"]
+        assert main([*argv, "--port", str(other.port)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: cannot listen on 127.0.0.1:{other.port}: another wsgen local serves there; "
+        "stop it (Ctrl-C in its terminal), or pick another --port\n"
+    )
 
 
 @pytest.mark.parametrize("command", ["local", "invoke"])

@@ -230,7 +230,9 @@ def test_a_profile_no_shared_file_has_is_refused_before_wsgen_local_starts(
         f"{tmp_path / 'credentials'}; unset AWS_PROFILE, or create the profile "
         "(aws configure --profile dev)"
     )
-    # wsgen local says so before it listens (no socket) or loads the app.
+    # wsgen local says so before it listens (no socket) or loads the app, after a missing app.
+    assert main(["local", "--app-dir", str(tmp_path), "--port", "0"]) == 1
+    assert capsys.readouterr().err.startswith("error: no app.py in ")
     (tmp_path / "app.py").write_text("raise SystemExit('never imported')\n")
     assert main(["local", "--app-dir", str(tmp_path), "--port", "0"]) == 1
     err = capsys.readouterr().err

@@ -308,6 +308,25 @@ EMULATOR_HEADER = "X-Wsgen-Local"
 """On the emulator's own answers (`wsgen invoke`'s): how the CLI tells it from another server."""
 
 
+async def answers_as_emulator(host: str, port: int, timeout: float = 1.0) -> bool:
+    """Whether `host:port` answers as wsgen local does (`EMULATOR_HEADER` on a plain GET of
+    `wsgen invoke`'s path): what holds a port the emulator could not listen on."""
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    except (OSError, TimeoutError):
+        return False
+    try:
+        name = f"[{host}]" if ":" in host else host
+        head = f"GET /_wsgen/invoke/ HTTP/1.1\r\nHost: {name}:{port}\r\nConnection: close\r\n\r\n"
+        writer.write(head.encode())
+        answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+    except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        return False
+    finally:
+        writer.close()
+    return f"\r\n{EMULATOR_HEADER.lower()}:".encode() in answer.lower()
+
+
 def response_bytes(
     status: int, headers: list[tuple[str, str]] | None = None, body: bytes = b""
 ) -> bytes:

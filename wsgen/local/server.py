@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import ipaddress
 import json
 import logging
@@ -38,7 +39,7 @@ from ..gateway.fanout import ShardQueue
 from ..gateway.outcomes import FORBIDDEN_MESSAGE, GOING_AWAY, gateway_response
 from ..gateway.throttle import NEW_CONNECTIONS_PER_SECOND, Throttle, limit_from
 from ..gateway.timeouts import INTEGRATION_TIMEOUT_S
-from ..loader import DEFAULT_APP, load_spec
+from ..loader import DEFAULT_APP, load_spec, locate_app
 from ..settings import (
     DEFAULT_THROTTLING_BURST_LIMIT,
     DEFAULT_THROTTLING_RATE_LIMIT,
@@ -64,6 +65,7 @@ from .http import (
     HttpRequest,
     KeepAliveProtocol,
     Reply,
+    answers_as_emulator,
     read_body,
     read_request,
     response_bytes,
@@ -209,7 +211,10 @@ class Emulator:
             PortInUseError: the address is taken.
             AppLoadError: the app cannot be loaded.
         """
-        check_profile()  # before handlers run: botocore would refuse every call
+        # What the user can fix before the port: the app's files, the AWS profile (before
+        # handlers run: botocore would refuse every call).
+        locate_app(self.app_dir, self.app_ref)
+        check_profile()
         if notice := raise_open_file_limit():
             self.log.info(notice)
         asyncio.get_running_loop().set_exception_handler(self._exhaustion)
@@ -220,7 +225,12 @@ class Emulator:
         except OSError as exc:
             reason = exc.strerror or str(exc)
             unresolved = isinstance(exc, socket.gaierror)  # the name, not the port
-            raise PortInUseError(self.host, self.port, reason, exc.errno, unresolved) from exc
+            held = exc.errno == errno.EADDRINUSE and await answers_as_emulator(
+                self._public_host().strip("[]"), self.port
+            )
+            raise PortInUseError(
+                self.host, self.port, reason, exc.errno, unresolved, emulator=held
+            ) from exc
         self.port = self._server.sockets[0].getsockname()[1]
         region = prepare_environment(self.endpoint)
         try:
