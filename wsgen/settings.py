@@ -438,6 +438,20 @@ def _check(table: dict[str, Any], source: str, prefix: str, spec: AppSpec | None
     return checked
 
 
+def _unknown_function(name: str, spec: AppSpec) -> str:
+    """A `[functions.NAME]` that serves nothing: what it needs, and the close name."""
+    import difflib  # for this error only
+
+    handlers = [f.name for f in spec.functions]
+    close = difflib.get_close_matches(name, handlers, n=1)
+    hint = f"; did you mean 'functions.{close[0]}'?" if close else ""
+    return (
+        f"'functions.{name}' needs 'routes' (or authorizer = true), unless it is named after "
+        "one of the app's event handlers or tasks (@app.schedule, @app.on_sqs_message, "
+        f"@app.task, ...){hint}"
+    )
+
+
 def _check_together(settings: Settings, source: str, spec: AppSpec | None) -> None:
     """Checks of the stage's settings that involve more than one key."""
     # A stage's tags add to the top-level ones: their number is known only now.
@@ -474,11 +488,7 @@ def _check_together(settings: Settings, source: str, spec: AppSpec | None) -> No
                 )
             continue
         if not function.routes and not function.authorizer and spec is not None:
-            raise ConfigError(
-                f"'functions.{name}' needs 'routes' (or authorizer = true), unless it is named "
-                "after one of the app's event handlers (@app.schedule, @app.on_sqs_message, ...)",
-                source,
-            )
+            raise ConfigError(_unknown_function(name, spec), source)
         for key in function.routes:
             if key in owners:
                 raise ConfigError(

@@ -330,6 +330,18 @@ def _spec_with_a_queue_handler() -> AppSpec:
     return app.spec()
 
 
+def test_a_misspelt_function_table_suggests_the_handler_it_is_close_to(tmp_path: Path) -> None:
+    spec = _spec_with_a_queue_handler()
+    (tmp_path / "wsgen.toml").write_text("[functions.josb2]\nmemory_size = 256\n")
+    with pytest.raises(ConfigError) as refused:
+        load_settings(tmp_path, "api", {"runtime": "python3.12"}, spec)
+    assert str(refused.value).endswith(
+        "'functions.josb2' needs 'routes' (or authorizer = true), unless it is named after one "
+        "of the app's event handlers or tasks (@app.schedule, @app.on_sqs_message, @app.task, "
+        "...); did you mean 'functions.jobs2'?"
+    )
+
+
 def test_a_function_table_needs_routes_unless_named_after_an_event_handler(tmp_path: Path) -> None:
     spec = _spec_with_a_queue_handler()
     (tmp_path / "wsgen.toml").write_text("[functions.w]\nmemory_size = 256\n")
