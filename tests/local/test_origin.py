@@ -9,7 +9,8 @@ from websockets.exceptions import InvalidStatus
 
 from tests.support.local import run, start
 from tests.support.rawclient import SIGNED, exchange
-from wsgen.local.origin import Access
+from wsgen.cli import main
+from wsgen.local.origin import Access, exposure_warning, is_loopback_host, origin_problem
 
 SIGNED_HEADERS = {"Authorization": SIGNED.decode().split(": ", 1)[1].strip()}
 
@@ -100,3 +101,65 @@ def test_allow_host_answers_the_names_given():
 )
 def test_origin_rules(origins, origin, allowed):
     assert (Access("127.0.0.1", origins).refusal(None, origin) is None) is allowed
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://app.example.com",
+        "http://localhost:3000",
+        "http://[::1]:5173/",
+        "*",
+        "null",
+        "chrome-extension://abcdef",
+    ],
+)
+def test_an_origin_flag_of_an_origins_form_is_accepted(origin):
+    assert origin_problem(origin) is None
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "not an origin",
+        "localhost:3000",
+        "app.example.com",
+        "https://app.example.com/page",
+        "https://user@app.example.com",
+        "http://localhost:99999",
+        "https://",
+        "http://x:0",
+    ],
+)
+def test_an_origin_flag_no_browser_could_send_is_one_error_line(origin, capsys):
+    assert main(["local", "--allow-origin", origin]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err == (
+        f"error: --allow-origin: '{origin}' is not an origin: give scheme://host[:port], e.g. "
+        "https://app.example.com or http://localhost:3000 (* for any, null for file:// pages)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("localhost", True),
+        ("127.0.0.2", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.5", False),
+        ("myhost", False),
+    ],
+)
+def test_a_host_reachable_from_the_network_is_warned_of(host, loopback):
+    assert is_loopback_host(host) is loopback
+    warning = exposure_warning(host)
+    assert (warning is None) is loopback
+    if warning is not None:
+        assert warning == (
+            f"wsgen local: warning: --host {host} is reachable from the network, and the "
+            "handlers run with your AWS credentials; --host 127.0.0.1 keeps them to this machine"
+        )

@@ -135,6 +135,11 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"must be positive, got {args.schedule_speed}", "--schedule-speed")
     if not args.stage or "/" in args.stage:
         raise ConfigError(f"'{args.stage}' is not a stage name (no '/')", "--stage")
+    from ..local.origin import origin_problem
+
+    for origin in args.allow_origin:
+        if problem := origin_problem(origin):
+            raise ConfigError(problem, "--allow-origin")
     if isinstance(args.dynamodb, str) and not args.dynamodb.startswith(("http://", "https://")):
         raise ConfigError(
             f"'{args.dynamodb}' is not an endpoint URL; give one like http://127.0.0.1:8001",
@@ -146,8 +151,10 @@ def run(args: argparse.Namespace) -> int:
 async def _serve(args: argparse.Namespace) -> int:
     import asyncio
     import signal
+    import sys
 
     from ..local import Emulator
+    from ..local.origin import exposure_warning
 
     emulator = Emulator(
         args.app_dir,
@@ -182,6 +189,8 @@ async def _serve(args: argparse.Namespace) -> int:
     print(f"  Management API:  {emulator.endpoint}  (@connections/{{id}}, what send() calls)")
     if emulator.functions is not None and emulator.functions.spec is not None:
         _print_functions(emulator.functions.spec, args.schedules, emulator.port)
+    if warning := exposure_warning(args.host):
+        print(warning, file=sys.stderr, flush=True)
     reloading = "; reloading on change" if args.reload else ""
     print(f"  Ctrl-C closes every connection with 1001 and stops{reloading}", flush=True)
     await stop.wait()

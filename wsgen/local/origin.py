@@ -72,6 +72,46 @@ class Access:
         return name is not None and (_is_local_name(name) or _is_loopback(name))
 
 
+def origin_problem(origin: str) -> str | None:
+    """Why `--allow-origin ORIGIN` can match no browser's `Origin`, or None: an origin is
+    `scheme://host[:port]` (no path, query or credentials), `*` or `null`."""
+    if origin in ("*", "null"):
+        return None
+    try:
+        parts = urlsplit(origin.rstrip("/"))
+        port = parts.port  # raises for a port that is not a number in range
+    except ValueError:
+        parts, port = None, 0
+    if (
+        parts is not None
+        and parts.scheme
+        and parts.hostname
+        and port != 0
+        and not (parts.path or parts.query or parts.fragment or "@" in parts.netloc)
+    ):
+        return None
+    return (
+        f"'{origin}' is not an origin: give scheme://host[:port], e.g. "
+        "https://app.example.com or http://localhost:3000 (* for any, null for file:// pages)"
+    )
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether `--host` keeps the emulator on this machine: a loopback address or localhost."""
+    name = _bare(host)
+    return _is_local_name(name) or _is_loopback(name)
+
+
+def exposure_warning(host: str) -> str | None:
+    """The warning `wsgen local --host HOST` prints when HOST is reachable from the network."""
+    if is_loopback_host(host):
+        return None
+    return (
+        f"wsgen local: warning: --host {host} is reachable from the network, and the handlers "
+        "run with your AWS credentials; --host 127.0.0.1 keeps them to this machine"
+    )
+
+
 def _bare(host: str) -> str:
     """`Host` without its port and brackets, lowercased: `[::1]:8000` is `::1`."""
     host = host.strip().lower()
