@@ -118,7 +118,7 @@ def test_reload_keeps_packages_installed_in_the_app_dir_and_reapplies_wsgen_toml
             assert sys.modules[name] is before[name], name
         assert os.environ["GREETING"] == " again"
         changed = snapshot(tmp_path.resolve())
-        assert [Path(p).name for p in changed] == ["installedapp.py"]
+        assert [Path(p).name for p in changed] == ["installedapp.py", "wsgen.toml"]
     finally:
         for name in names:
             sys.modules.pop(name, None)
@@ -200,3 +200,13 @@ def test_watch_awaits_its_callback_once_per_change_and_reloader_serves_or_keeps(
         sys.modules.pop("seamapp", None)
     assert served == ["reloadme"]
     assert len(lines) == 1 and "reload failed" in lines[0] and "SyntaxError" in lines[0]
+
+
+def test_an_edit_of_wsgen_toml_is_a_change(tmp_path: Path):
+    (tmp_path / "app.py").write_text(VERSION.format(answer="v1"))
+    before = snapshot(tmp_path)
+    (tmp_path / "wsgen.toml").write_text('[environment]\nGREETING = "hello"\n')
+    created = snapshot(tmp_path)
+    (tmp_path / "wsgen.toml").write_text('[environment]\nGREETING = "hello, again"\n')
+    assert before != created != snapshot(tmp_path)
+    assert set(created) - set(before) == {str(tmp_path / "wsgen.toml")}

@@ -3,11 +3,13 @@
 Polling file stats costs no dependency and works on every file system; half a second is
 quick enough for an edit-and-retry loop. Open connections are kept: the next event of any
 connection runs the new code. An edit that does not import, or leaves no handlers, is
-logged and the old app stays. wsgen.toml's `[environment]` is applied again.
+logged and the old app stays. wsgen.toml's `[environment]` is applied again, and an edit of
+wsgen.toml reloads too.
 
-Only the app's own files count (`wsgen.loader.AppFiles`), the same ones the loader forgets
-before re-importing. The emulator gives `watch` its directory and a `Reloader`, which hands
-each new app to the callback it was made with: neither reads the other's state.
+Only the app's own files count (`wsgen.loader.AppFiles`, the same ones the loader forgets
+before re-importing) and wsgen.toml. The emulator gives `watch` its directory and a
+`Reloader`, which hands each new app to the callback it was made with: neither reads the
+other's state.
 """
 
 from __future__ import annotations
@@ -27,13 +29,14 @@ from .log import EventLog
 POLL_INTERVAL_S = 0.5
 
 Snapshot = dict[str, tuple[int, int]]
-"""Each of the app's own Python files: its modification time (ns) and size."""
+"""Each of the app's own Python files (and its wsgen.toml): modification time (ns), size."""
 
 
 def snapshot(directory: Path) -> Snapshot:
-    """Modification time and size of the app's own Python files under `directory`."""
+    """Modification time and size of the app's own Python files under `directory`, and of
+    its wsgen.toml (whose `[environment]` a reload applies again)."""
     stats: Snapshot = {}
-    for path in AppFiles(directory).python_files():
+    for path in (*AppFiles(directory).python_files(), directory / "wsgen.toml"):
         try:
             stat = path.stat()
         except OSError:
