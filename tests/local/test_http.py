@@ -170,6 +170,23 @@ def test_body_arriving_after_its_head_is_awaited(emulator):
     assert statuses(data) == [b"410"]
 
 
+def test_bodies_arriving_in_many_pieces_are_each_read_whole(emulator):
+    """A 100 KB post in 8 pieces, a short one in 2, then a call: each framed by its head."""
+    large = post(b"Content-Length: 100000\r\n", b"x" * 100_000)
+    small = post(b"Content-Length: 3\r\n", b"abc")
+    pieces = [large[i : i + 12_800] for i in range(0, len(large), 12_800)]
+    pieces += [small[:-2], small[-2:], UNSIGNED]
+    with socket.create_connection(("127.0.0.1", emulator.port), timeout=5) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for piece in pieces:
+            sock.sendall(piece)
+            time.sleep(0.02)  # each its own read
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert statuses(data) == [b"410", b"410", b"403"]
+
+
 def test_head_that_never_completes_is_408_and_close(emulator, monkeypatch):
     monkeypatch.setattr(http, "HEAD_TIMEOUT_S", 0.5)
     data, closed = exchange(emulator, GONE[:-2])

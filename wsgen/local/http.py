@@ -402,6 +402,9 @@ class KeepAliveProtocol(asyncio.BufferedProtocol):
         self._deadline = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._receiving: memoryview | None = None
+        self._pending: tuple[HttpRequest, int, int] | None = None
+        """The request whose body is still arriving: it, its head's end and its body's length,
+        found once rather than at every read."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -468,32 +471,38 @@ class KeepAliveProtocol(asyncio.BufferedProtocol):
                 return False
             self._expect("idle")
             return False
-        try:
-            found = find_head(buffer)
-        except HttpError as exc:
-            self._refuse_and_close(exc)
-            return False
-        if found is None:
-            if self._eof:
+        if self._pending is not None:
+            request, size, length = self._pending
+        else:
+            try:
+                found = find_head(buffer)
+            except HttpError as exc:
+                self._refuse_and_close(exc)
+                return False
+            if found is None:
+                if self._eof:
+                    self._give_up()
+                else:
+                    self._expect("head")
+                return False
+            start, size = found
+            try:
+                request = parse_head(bytes(buffer[start:size]))
+                found_length = body_length(request)
+            except HttpError:
+                found_length = None
+            if found_length is None or found_length > self._limit:
                 self._give_up()
-            else:
-                self._expect("head")
-            return False
-        start, size = found
-        try:
-            request = parse_head(bytes(buffer[start:size]))
-            length = body_length(request)
-        except HttpError:
-            length = None
-        if length is None or length > self._limit:
-            self._give_up()
-            return False
+                return False
+            length = found_length
         if len(buffer) < size + length:
             if self._eof:
                 self._give_up()
             else:
+                self._pending = (request, size, length)  # the buffer only grows until then
                 self._expect("body")
             return False
+        self._pending = None
         self._busy = True
         self._waiting = None
         if not self._serve(request, bytes(buffer[size : size + length]), self._reply):
