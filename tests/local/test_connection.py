@@ -190,6 +190,23 @@ def test_messages_before_a_clients_close_in_the_same_read_are_handled(emulator, 
     assert sorted(e["body"] for e in rec.of_type("MESSAGE")) == ["one", "two"]  # concurrent
 
 
+def test_two_connections_reads_in_turn_are_not_mixed(emulator, rec):
+    """Their socket reads share a buffer (one per event loop): each keeps its own bytes."""
+    first, second = connect(emulator), connect(emulator)
+    ids = [e["requestContext"]["connectionId"] for e in rec.of_type("CONNECT")]  # in turn
+    one, two = frame(1, b"a" * 3000), frame(1, b"b" * 3000)
+    for at in range(0, len(one), 1000):  # each piece its own read, in turn
+        first.sendall(one[at : at + 1000])
+        time.sleep(0.05)
+        second.sendall(two[at : at + 1000])
+        time.sleep(0.05)
+    rec.wait_for(lambda _: len(rec.of_type("MESSAGE")) == 2 or None)
+    bodies = {e["requestContext"]["connectionId"]: e["body"] for e in rec.of_type("MESSAGE")}
+    assert bodies == {ids[0]: "a" * 3000, ids[1]: "b" * 3000}
+    first.close()
+    second.close()
+
+
 def _send_until_blocked(sock: socket.socket, stream: bytes, seconds: float = 3) -> int:
     sock.setblocking(False)
     sent, deadline = 0, time.monotonic() + seconds

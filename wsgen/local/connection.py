@@ -102,7 +102,7 @@ class GatewayProtocol(ServerProtocol):
 
 
 READ_BYTES = 64 * 1024
-"""What one read from the socket takes at most (the connection's own reusable buffer)."""
+"""What one read from the socket takes at most (the size of a `Connection`'s `read_buffer`)."""
 
 
 class Connection(asyncio.BufferedProtocol):
@@ -114,15 +114,17 @@ class Connection(asyncio.BufferedProtocol):
         client: Peer,
         protocol: ServerProtocol,
         transport: asyncio.Transport,
+        read_buffer: memoryview,
         serial: bool = False,
     ) -> None:
+        """`read_buffer`: where the socket's reads go, shared by the event loop's connections
+        (`buffer_updated` copies each read out before the next can come)."""
         self.client = client
         self.serial = serial
         """Hand messages to their handlers one at a time, in arrival order (debugging)."""
         self.protocol = protocol
         self.transport = transport
-        self._buffer = bytearray(READ_BYTES)
-        self._view = memoryview(self._buffer)
+        self._view = read_buffer
         self._early = bytearray()  # received before `run` (none from a well-behaved client)
         self._eof = False  # the socket's end came (its EOF, a reset, or the transport closed)
         self._ended: asyncio.Future[None] | None = None  # `run` waits on it: reading is over

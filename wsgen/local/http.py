@@ -353,7 +353,7 @@ Handover = Callable[[asyncio.Transport, bytes, bool], None]
 _MAX_BUFFERED = 256 * 1024
 """Bytes received ahead of the request being answered before reading pauses."""
 RECEIVE_BYTES = 16 * 1024
-"""The most one read of a connection takes from its socket."""
+"""The most one read of a connection takes from its socket (the size of `receiving`)."""
 
 
 class KeepAliveProtocol(asyncio.BufferedProtocol):
@@ -382,7 +382,10 @@ class KeepAliveProtocol(asyncio.BufferedProtocol):
         refuse: Callable[[int, str], bytes],
         limit: int,
         live: set[KeepAliveProtocol],
+        receiving: memoryview,
     ) -> None:
+        """`receiving`: where the socket's reads go, shared by the event loop's connections
+        (`buffer_updated` copies each read out before the next can come)."""
         self._serve = serve
         self._handover = handover
         self._refuse = refuse
@@ -401,7 +404,7 @@ class KeepAliveProtocol(asyncio.BufferedProtocol):
         self._waiting: Wait | None = None  # what `_deadline` is for
         self._deadline = 0.0
         self._timer: asyncio.TimerHandle | None = None
-        self._receiving: memoryview | None = None
+        self._receiving = receiving
         self._pending: tuple[HttpRequest, int, int] | None = None
         """The request whose body is still arriving: it, its head's end and its body's length,
         found once rather than at every read."""
@@ -413,12 +416,9 @@ class KeepAliveProtocol(asyncio.BufferedProtocol):
         self._expect("idle")
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        if self._receiving is None:
-            self._receiving = memoryview(bytearray(RECEIVE_BYTES))
         return self._receiving
 
     def buffer_updated(self, nbytes: int) -> None:
-        assert self._receiving is not None
         self._buffer += self._receiving[:nbytes]
         if (self._busy or self._paused) and len(self._buffer) > _MAX_BUFFERED:
             self._read(False)

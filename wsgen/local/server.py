@@ -48,7 +48,7 @@ from ..settings import (
 )
 from ..sources.events import Where
 from ..tables import CONNECTIONS_TABLE, LocalTables
-from .connection import Connection, GatewayProtocol
+from .connection import READ_BYTES, Connection, GatewayProtocol
 from .driver import API_ID, Driver, Timeouts
 from .environment import (
     DEFAULT_REGION,
@@ -60,6 +60,7 @@ from .fanout import ShardConsumer
 from .functions import Functions, UnknownFunctionError
 from .http import (
     EMULATOR_HEADER,
+    RECEIVE_BYTES,
     BodyTooLargeError,
     HttpError,
     HttpRequest,
@@ -164,6 +165,10 @@ class Emulator:
         self._exhaustion = ExhaustionReport(self.log.error)
         self._restore_gc: Callable[[], None] | None = None
         """Puts the collector's threshold back at stop (`raise_gc_threshold`)."""
+        # One buffer per event loop for the sockets' reads, not one per connection (64 KiB
+        # each): each read is copied out in the protocol's callback, before the next read.
+        self._read_buffer = memoryview(bytearray(READ_BYTES))
+        self._receiving = memoryview(bytearray(RECEIVE_BYTES))
         self.dynamodb = dynamodb
         self._credentials: dict[str, str] | None = None
         """Who may sign an IAM-authorized `$connect`, resolved once, at the first app that
@@ -478,7 +483,12 @@ class Emulator:
 
     def _new_connection(self) -> KeepAliveProtocol:
         return KeepAliveProtocol(
-            self._serve_call, self._to_streams, _plain, MAX_MESSAGE_BYTES, self._keep_alive
+            self._serve_call,
+            self._to_streams,
+            _plain,
+            MAX_MESSAGE_BYTES,
+            self._keep_alive,
+            self._receiving,
         )
 
     def _serve_call(self, request: HttpRequest, body: bytes, reply: Reply) -> bool:
@@ -708,7 +718,9 @@ class Emulator:
         assert isinstance(transport, asyncio.Transport)
         streams = transport.get_protocol()
         eof = isinstance(streams, _StreamsProtocol) and streams.eof
-        connection = Connection(client, protocol, transport, self.serial_messages)
+        connection = Connection(
+            client, protocol, transport, self._read_buffer, self.serial_messages
+        )
         # The connection reads its frames itself from now on; what the stream reader holds
         # already (nothing, from a client that waits for the 101, as it must) is handed on.
         transport.set_protocol(connection)
