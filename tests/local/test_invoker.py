@@ -173,3 +173,54 @@ def test_a_worker_whose_successor_cannot_start_still_runs_its_own_invocation(mon
     assert isinstance(other.error, RuntimeError)
     assert later == Outcome(result="later")
     assert invoker.threads == 1
+
+
+def test_submit_calls_back_on_the_event_loop_once_it_has_returned():
+    invoker = Invoker(2, "us-east-1", "123456789012")
+
+    async def body() -> tuple[list[Outcome], list[Outcome], int]:
+        loop, got = asyncio.get_running_loop(), []
+        done = loop.create_future()
+
+        def then(outcome: Outcome) -> None:
+            got.append(outcome)
+            done.set_result(threading.get_ident())
+
+        invoker.submit(lambda e, c: e["n"] * 2, "fn", {"n": 21}, None, then)
+        before = list(got)
+        return before, got, await asyncio.wait_for(done, 10)
+
+    before, after, thread = asyncio.run(body())
+    assert before == []  # never from within submit()
+    assert after == [Outcome(result=42)]
+    assert thread == threading.get_ident()  # on the loop's thread, not a worker's
+
+
+def test_an_abandoned_invocation_gives_its_place_to_a_waiting_one_and_gets_no_outcome():
+    release = threading.Event()
+
+    def stuck(event: Any, context: Any) -> str:
+        release.wait(10)
+        return "late"
+
+    invoker = Invoker(1, "us-east-1", "123456789012")
+
+    async def body() -> tuple[list[Outcome], Outcome, int]:
+        loop, first = asyncio.get_running_loop(), []
+        second = loop.create_future()
+        ticket = invoker.submit(stuck, "fn", {}, None, first.append)
+        invoker.submit(lambda e, c: "second", "fn", {}, None, second.set_result)
+        await asyncio.sleep(0.2)
+        assert not second.done()  # the one worker's place is taken
+        invoker.abandon(ticket)
+        return first, await asyncio.wait_for(second, 10), invoker.running
+
+    first, second, running = asyncio.run(body())
+    assert second == Outcome(result="second")
+    assert running == 1  # the abandoned handler runs on
+    release.set()
+    for _ in range(500):
+        if not invoker.running:
+            break
+        threading.Event().wait(0.01)
+    assert first == []  # its outcome was dropped

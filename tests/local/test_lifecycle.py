@@ -168,6 +168,38 @@ def test_stop_with_a_stuck_handler_drops_queued_messages_and_runs_each_disconnec
     assert rec.DISCONNECT_PROBES == ["gone", "gone"]
 
 
+def test_stop_with_every_worker_stuck_in_a_message_still_runs_its_disconnect(monkeypatch):
+    """The abandoned handler stops counting against `workers`: `$disconnect` gets its place."""
+    from wsgen.local import server
+
+    monkeypatch.setattr(server, "HANDLER_GRACE_S", 0.5)
+    ready, result = threading.Event(), {}
+
+    async def client(url):
+        ws = await websockets.connect(url)
+        await ws.send('{"action": "stuck"}')
+        ready.set()
+        await asyncio.wait_for(ws.wait_closed(), 10)
+        result["code"] = ws.close_code
+
+    try:
+        with start(workers=1) as emulator:
+            rec = recorder_module()
+            rec.reset()
+            thread = threading.Thread(target=asyncio.run, args=(client(emulator.url),))
+            thread.start()
+            assert ready.wait(10)
+            rec.wait_for(lambda _: rec.of_type("MESSAGE"))
+            started = time.monotonic()
+        stop_s = time.monotonic() - started
+        thread.join(10)
+    finally:
+        _release_stuck_handlers()
+    assert stop_s < 4, stop_s  # the grace, not the stuck handler's 60 s
+    assert result["code"] == 1001
+    assert disconnect_statuses(rec) == [(1001, "Going away")]
+
+
 def test_upgrade_during_stop_is_refused_with_503(monkeypatch):
     from wsgen.local import server
 

@@ -26,9 +26,9 @@ import contextlib
 import functools
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
@@ -53,7 +53,7 @@ LimitExceededException, as API Gateway does when "the WebSocket client side buff
 queued and POST answers at once, without waiting for the client to read it."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Message:
     """One complete client message."""
 
@@ -76,7 +76,16 @@ class BufferFullError(Exception):
     """The client is not reading: over `SEND_BUFFER_BYTES` wait to be written (429)."""
 
 
-Handle = Callable[["Connection", Message], Coroutine[Any, Any, None]]
+class Handling(Protocol):
+    """A message's handling under way, as `Handle` started it."""
+
+    def abandon(self) -> None:
+        """Stop it: its outcome is dropped, and it no longer calls its `done`."""
+
+
+Handle = Callable[["Connection", Message, Callable[[], None]], Handling]
+"""Starts handling a message; the callable it is given is called once that is over (maybe
+before it returns)."""
 
 _STATES = {
     State.CONNECTING: ConnectionState.CONNECTING,
@@ -137,7 +146,10 @@ class Connection(asyncio.BufferedProtocol):
         self._queue: deque[Message] = deque()
         self._unhandled = 0  # messages queued or running
         self._queued_bytes = 0  # their bytes
-        self._handlers: set[asyncio.Task[None]] = set()
+        self._handling: dict[Message, Handling | None] = {}
+        """The messages being handled (not with `serial`)."""
+        self._starting: list[Message] = []  # complete in this read: started once it is processed
+        self._idle: asyncio.Future[None] | None = None  # `run` waits on it for `_handling`
         self._queued = asyncio.Event()  # something queued, or reading is over
         self._reading = True
         self._discard = False
@@ -209,8 +221,12 @@ class Connection(asyncio.BufferedProtocol):
         Their threads run on; their results are ignored, and `run` goes on to `$disconnect`.
         """
         self._stop_dispatching()
-        for task in list(self._handlers):
-            task.cancel()
+        handling, self._handling = self._handling, {}
+        for message, started in handling.items():
+            if started is not None:
+                started.abandon()
+            self._handled(message)
+        self._no_more_handling()
         if self._worker is not None:
             self._worker.cancel()
 
@@ -276,8 +292,9 @@ class Connection(asyncio.BufferedProtocol):
             # These return, never raise, even if cancelled (`abandon_handler`).
             if self._worker is not None:
                 await asyncio.wait({self._worker})
-            if self._handlers:
-                await asyncio.wait(set(self._handlers))
+            if self._handling:
+                self._idle = asyncio.get_running_loop().create_future()
+                await asyncio.wait({self._idle})
             if self._abort_timer is not None:
                 self._abort_timer.cancel()
             if not self.transport.is_closing():
@@ -333,6 +350,10 @@ class Connection(asyncio.BufferedProtocol):
         self._flush()
         if self.protocol.close_sent is not None and not self.protocol.close_rcvd_then_sent:
             self._stop_dispatching()  # the server failed the connection (1007, 1009)
+        if self._starting:
+            starting, self._starting = self._starting, []
+            for message in starting:
+                self._start(message)
         if self.protocol.close_expected():
             self._abort_later()
         if self._over():
@@ -409,7 +430,7 @@ class Connection(asyncio.BufferedProtocol):
             self._queue.append(message)
             self._queued.set()
         else:
-            self._start(message)
+            self._starting.append(message)
 
     def _full(self) -> bool:
         return self._unhandled >= MAX_QUEUED_MESSAGES or self._queued_bytes >= MAX_QUEUED_BYTES
@@ -429,22 +450,32 @@ class Connection(asyncio.BufferedProtocol):
             self._pace()
 
     def _start(self, message: Message) -> None:
-        """Hand `message` to its handler now, beside the connection's other messages. Its
-        task starts once this read is processed: a server close meanwhile drops it, as it
-        drops what is queued."""
-        task = asyncio.create_task(self._handle_one(message))
-        self._handlers.add(task)
-        task.add_done_callback(functools.partial(self._finished, message))
-
-    async def _handle_one(self, message: Message) -> None:
+        """Hand `message` to its handler now, beside the connection's other messages, once
+        the read it came in is processed: a server close meanwhile drops it, as it drops
+        what is queued."""
         if self._discard:
             self.dropped += 1
+            self._handled(message)
             return
         assert self._handle is not None, "run() sets it before reading"
-        await self._handle(self, message)
+        self._handling[message] = None  # `_finished` may come before `handle` returns
+        started = self._handle(self, message, functools.partial(self._finished, message))
+        if message in self._handling:
+            self._handling[message] = started
+
+    def _finished(self, message: Message) -> None:
+        if self._handling.pop(message, False) is not False:
+            self._handled(message)
+            if not self._handling:
+                self._no_more_handling()
+
+    def _no_more_handling(self) -> None:
+        if self._idle is not None and not self._idle.done():
+            self._idle.set_result(None)
 
     async def _dispatch(self, handle: Handle) -> None:
         """With `serial`: hand the queued messages over one at a time, in arrival order."""
+        loop = asyncio.get_running_loop()
         while True:
             while not self._queue:
                 if not self._reading:
@@ -455,17 +486,16 @@ class Connection(asyncio.BufferedProtocol):
             if self._discard:
                 self.dropped += 1
                 self._handled(message)
-            else:
-                try:
-                    await handle(self, message)
-                finally:
-                    self._handled(message)
-
-    def _finished(self, message: Message, task: asyncio.Task[None]) -> None:
-        self._handlers.discard(task)
-        self._handled(message)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            raise error  # a bug in the driver: let the loop's handler report it
+                continue
+            over = loop.create_future()
+            started = handle(self, message, functools.partial(_over, over))
+            try:
+                await over
+            except asyncio.CancelledError:  # `abandon_handler`
+                started.abandon()
+                raise
+            finally:
+                self._handled(message)
 
     async def _watch(self, idle_timeout: float, max_duration: float) -> None:
         """Close with 1001 at the idle timeout or the maximum connection duration."""
@@ -490,3 +520,8 @@ class Connection(asyncio.BufferedProtocol):
             code = int(protocol.close_rcvd.code)
             return code, NO_STATUS_REASON if code == 1005 else protocol.close_rcvd.reason
         return ABNORMAL_CLOSE
+
+
+def _over(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

@@ -8,9 +8,10 @@ app, writes to the connection and logs.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -23,11 +24,11 @@ from ..gateway.access import ConnectAccess
 from ..gateway.events import Api, Peer, UpgradeRequest
 from ..gateway.outcomes import Outcome, Step, Verdict
 from ..gateway.routing import Router
-from ..gateway.session import Event, Session, Steps
+from ..gateway.session import Answer, Event, Session, Steps
 from ..gateway.throttle import Throttle
 from ..gateway.timeouts import INTEGRATION_TIMEOUT_S, Limit, limit
 from .connection import BufferFullError, Connection, GoneError, Message
-from .invoker import Invoker
+from .invoker import Invoker, Ticket
 from .log import EventLog
 
 API_ID = "wsgenlocal"
@@ -122,6 +123,10 @@ class Driver:
         event_limit = self.timeouts.limit(event)
         return self.invoker.invoke(self.app, self.app.app_name, event, event_limit)
 
+    def _submit(self, event: Event, then: Callable[[Outcome], None]) -> Ticket:
+        event_limit = self.timeouts.limit(event)
+        return self.invoker.submit(self.app, self.app.app_name, event, event_limit, then)
+
     # $connect
 
     async def open(self, peer: Peer, request: UpgradeRequest) -> Verdict:
@@ -180,12 +185,22 @@ class Driver:
 
     # Messages
 
-    async def message(self, conn: Connection, message: Message) -> None:
+    def message(self, conn: Connection, message: Message, done: Callable[[], None]) -> Sequence:
+        """Handle `message` (`Connection`'s `Handle`): with no task or coroutine, as
+        messages are most of what the emulator runs; `done` is called once it is over."""
         start = time.perf_counter()
         steps = self.session.message(
             conn.client, message.data, not message.text, message.received_ms
         )
-        answer = await self._run(steps)
+
+        def then(answer: Answer) -> None:
+            self._answered(conn, message, answer, start)
+
+        sequence = Sequence(self, steps, then, done)
+        sequence.start()
+        return sequence
+
+    def _answered(self, conn: Connection, message: Message, answer: Answer, start: float) -> None:
         if answer.close is not None:
             conn.close(*answer.close)
             what = (
@@ -233,6 +248,61 @@ class Driver:
         elif answer.refusal is not None:
             what += f", refused ({outcomes.described(answer.refusal)})"
         self.log.event(DISCONNECT, peer.connection_id, what, start)
+
+
+class Sequence:
+    """One of `wsgen.gateway.session`'s sequences driven by the invoker's callbacks, with no
+    task, coroutine or future: each outcome advances it. `then` gets the decision, and
+    `done` is called once at the end, whatever happened; `abandon` stops it."""
+
+    __slots__ = ("_done", "_driver", "_steps", "_then", "_ticket")
+
+    def __init__(
+        self,
+        driver: Driver,
+        steps: Steps[T],
+        then: Callable[[T], None],
+        done: Callable[[], None],
+    ) -> None:
+        self._driver = driver
+        self._steps: Steps[Any] = steps
+        self._then: Callable[[Any], None] = then
+        self._done = done
+        self._ticket: Ticket | None = None
+
+    def start(self) -> None:
+        self._advance(None)
+
+    def abandon(self) -> None:
+        """Stop: the running invocation's outcome is dropped and `done` is not called (its
+        handler, if it started, runs on)."""
+        if self._ticket is not None:
+            self._driver.invoker.abandon(self._ticket)
+            self._ticket = None
+        self._steps.close()
+
+    def _advance(self, outcome: Outcome | None) -> None:
+        self._ticket = None
+        try:
+            event = next(self._steps) if outcome is None else self._steps.send(outcome)
+        except StopIteration as stop:
+            try:
+                self._then(stop.value)
+            except Exception as error:
+                _report(error)
+        except Exception as error:
+            _report(error)
+        else:
+            self._ticket = self._driver._submit(event, self._advance)
+            return
+        self._done()
+
+
+def _report(error: Exception) -> None:
+    """A bug in the driver: the event loop's handler reports it; the connection goes on."""
+    asyncio.get_running_loop().call_exception_handler(
+        {"message": "wsgen local failed handling a message", "exception": error}
+    )
 
 
 def _unit(frame: outcomes.Frame) -> str:

@@ -19,17 +19,21 @@ event loop for every invocation that turn queued, and a worker that takes one wh
 wait wakes the next: every invocation still starts at once, even while every other one is
 blocked in its handler. Outcomes go back the same way: one wake-up of the event loop hands
 over every outcome that came in meanwhile.
+
+`submit` is the callback form, with no future, task, coroutine or semaphore per invocation
+(the emulator's messages use it); `invoke` awaits the same.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import queue
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..gateway.authorizer import refuses
 from ..gateway.context import LambdaContext
@@ -42,14 +46,44 @@ Wakeups = queue.SimpleQueue[bool]
 """How a sleeping worker is woken: True to look for work, False to end."""
 
 
-class _Job(NamedTuple):
-    app: Callable[..., Any]
-    function_name: str
-    event: Any
-    timeout: dict[str, float]
-    """`LambdaContext`'s `timeout_s`, when the invocation has a limit."""
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[Outcome]
+STOPPING = "the emulator is stopping"
+
+
+class Ticket:
+    """One submitted invocation until it is settled: given its outcome or its limit's error,
+    or abandoned. Settled, it no longer counts against the invoker's `workers`."""
+
+    __slots__ = (
+        "app",
+        "event",
+        "function_name",
+        "limit",
+        "loop",
+        "settled",
+        "started",
+        "then",
+        "timer",
+    )
+
+    def __init__(
+        self,
+        app: Callable[..., Any],
+        function_name: str,
+        event: Any,
+        limit: Limit | None,
+        loop: asyncio.AbstractEventLoop,
+        then: Callable[[Outcome], None],
+    ) -> None:
+        self.app = app
+        self.function_name = function_name
+        self.event = event
+        self.limit = limit
+        self.loop = loop
+        self.then = then
+        self.started = False
+        """Handed to the workers: it holds one of `workers` until settled."""
+        self.settled = False
+        self.timer: asyncio.TimerHandle | None = None
 
 
 class Invoker:
@@ -59,19 +93,22 @@ class Invoker:
         self, workers: int, region: str, account_id: str, log: EventLog | None = None
     ) -> None:
         self._log = log
-        self._capacity = asyncio.Semaphore(workers)
+        self._free = workers
+        """How many more invocations may start now, of `workers`."""
+        self._waiting: deque[Ticket] = deque()
+        """Submitted invocations waiting for one of `workers` (used on the event loop only)."""
         self._keep_idle = workers
         self._region = region
         self._account_id = account_id
         self._lock = threading.Lock()
-        self._pending: deque[_Job] = deque()
+        self._pending: deque[Ticket] = deque()
         """Invocations no worker has taken yet."""
         self._looking = 0
         """Awake workers outside a handler: each takes a pending job before it sleeps."""
         self._sleeping: list[Wakeups] = []
         self._flushing: set[asyncio.AbstractEventLoop] = set()
         """The loops whose next iteration wakes a worker for the jobs queued meanwhile."""
-        self._outboxes: dict[asyncio.AbstractEventLoop, list[tuple[Any, Outcome]]] = {}
+        self._outboxes: dict[asyncio.AbstractEventLoop, list[tuple[Ticket, Outcome]]] = {}
         """Per event loop, the outcomes its next wake-up settles."""
         self._running = 0
         self._threads = 0
@@ -96,26 +133,84 @@ class Invoker:
         event: Any,
         limit: Limit | None = None,
     ) -> Outcome:
-        """The invocation's outcome; past `limit`, the limit's error (the handler runs on)."""
-        if self._closed:
-            return Outcome(error=RuntimeError("the emulator is stopping"))
-        timeout = {} if limit is None else {"timeout_s": limit.seconds}
-        loop = asyncio.get_running_loop()
-        await self._capacity.acquire()  # not `async with`: two coroutines fewer per call
+        """The invocation's outcome; past `limit`, the limit's error (the handler runs on).
+
+        Cancelled, it is abandoned (`abandon`).
+        """
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        ticket = self.submit(app, function_name, event, limit, functools.partial(_give, future))
         try:
-            future: asyncio.Future[Outcome] = loop.create_future()
-            self._submit(_Job(app, function_name, event, timeout, loop, future))
-            if limit is None:
-                return await future
-            # Past the limit the future gets the limit's error (the handler's own outcome is
-            # then dropped) and the handler runs on: no task or cancellation per invocation.
-            timer = loop.call_later(limit.seconds, _expire, future, limit)
-            try:
-                return await future
-            finally:
-                timer.cancel()
-        finally:
-            self._capacity.release()
+            return await future
+        except asyncio.CancelledError:
+            self.abandon(ticket)
+            raise
+
+    def submit(
+        self,
+        app: Callable[..., Any],
+        function_name: str,
+        event: Any,
+        limit: Limit | None,
+        then: Callable[[Outcome], None],
+    ) -> Ticket:
+        """Call `app(event, context)` on a worker thread; `then` gets the outcome on this
+        event loop, never before this returns. Past `limit` it gets the limit's error at
+        once and the handler runs on; while `workers` invocations are unsettled, this one
+        waits for one of them (its limit counts from when it starts)."""
+        loop = asyncio.get_running_loop()
+        ticket = Ticket(app, function_name, event, limit, loop, then)
+        if self._closed:
+            loop.call_soon(self._settle, ticket, Outcome(error=RuntimeError(STOPPING)))
+        elif self._free:
+            self._free -= 1
+            self._start(ticket)
+        else:
+            self._waiting.append(ticket)
+        return ticket
+
+    def abandon(self, ticket: Ticket) -> None:
+        """Stop waiting for `ticket`: its outcome is dropped, its handler (if it started)
+        runs on, and it no longer counts against `workers`. On the ticket's event loop."""
+        self._settle(ticket, None)
+
+    def _start(self, ticket: Ticket) -> None:
+        """Hand `ticket` to the workers; it holds one of `workers` until settled."""
+        ticket.started = True
+        self._submit(ticket)
+        if ticket.limit is not None:
+            # Past the limit it gets the limit's error (the handler's own outcome is then
+            # dropped) and the handler runs on.
+            ticket.timer = ticket.loop.call_later(ticket.limit.seconds, self._expire, ticket)
+
+    def _expire(self, ticket: Ticket) -> None:
+        assert ticket.limit is not None, "only a ticket with a limit is timed"
+        self._settle(ticket, Outcome(error=ticket.limit.error()))
+
+    def _settle(self, ticket: Ticket, outcome: Outcome | None) -> None:
+        """Give `ticket` its outcome (None: abandoned, it gets none), unless it is settled
+        already (past its limit, or abandoned); a started one gives its place to the next."""
+        if ticket.settled:
+            return
+        ticket.settled = True
+        if ticket.timer is not None:
+            ticket.timer.cancel()
+        if ticket.started:
+            self._next()
+        if outcome is not None:
+            ticket.then(outcome)
+
+    def _next(self) -> None:
+        """One of `workers` is free: the first waiting invocation takes it."""
+        while self._waiting:
+            ticket = self._waiting.popleft()
+            if ticket.settled:  # abandoned while waiting
+                continue
+            if self._closed:
+                self._settle(ticket, Outcome(error=RuntimeError(STOPPING)))
+                continue
+            self._start(ticket)
+            return
+        self._free += 1
 
     def shutdown(self) -> None:
         """Let idle threads end; don't wait for running ones (a handler may be stuck)."""
@@ -125,7 +220,7 @@ class Invoker:
         for wakeups in sleeping:
             wakeups.put(False)
 
-    def _submit(self, job: _Job) -> None:
+    def _submit(self, job: Ticket) -> None:
         """Queue `job`; unless an awake worker will take it, wake one at the loop's next
         iteration, for every job this iteration queues: one wake-up for a batch."""
         with self._lock:
@@ -172,7 +267,7 @@ class Invoker:
             self._looking -= 1
             self._threads -= 1
             if self._looking or not self._pending:
-                stranded: list[_Job] = []
+                stranded: list[Ticket] = []
             elif self._sleeping:
                 self._looking += 1
                 self._sleeping.pop().put(True)
@@ -182,7 +277,7 @@ class Invoker:
                 self._pending.clear()
         for job in stranded:
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits
-                job.loop.call_soon_threadsafe(_settle, job.future, Outcome(error=error))
+                job.loop.call_soon_threadsafe(self._settle, job, Outcome(error=error))
 
     def _work(self, wakeups: Wakeups) -> None:
         """A worker thread, awake (looking) when it starts: run pending jobs; sleep when
@@ -214,8 +309,9 @@ class Invoker:
                 continue  # whoever woke this worker counted it as looking
             if wake:
                 self._wake(successor)
+            timeout = {} if job.limit is None else {"timeout_s": job.limit.seconds}
             context = LambdaContext(
-                job.function_name, self._region, self._account_id, stream, **job.timeout
+                job.function_name, self._region, self._account_id, stream, **timeout
             )
             outcome = self._call(job.app, job.event, context)
             with self._lock:
@@ -227,7 +323,7 @@ class Invoker:
                 first = outbox is None
                 if outbox is None:
                     outbox = self._outboxes[job.loop] = []
-                outbox.append((job.future, outcome))
+                outbox.append((job, outcome))
             if first:
                 try:
                     job.loop.call_soon_threadsafe(self._deliver, job.loop)
@@ -239,8 +335,13 @@ class Invoker:
         """On `loop`: settle every outcome its workers gave since the last delivery."""
         with self._lock:
             outbox = self._outboxes.pop(loop, [])
-        for future, outcome in outbox:
-            _settle(future, outcome)
+        for ticket, outcome in outbox:
+            try:
+                self._settle(ticket, outcome)
+            except Exception as error:  # a bug in a `then`: the others still get theirs
+                loop.call_exception_handler(
+                    {"message": "an invocation's outcome callback failed", "exception": error}
+                )
 
     def _call(self, app: Callable[..., Any], event: Any, context: LambdaContext) -> Outcome:
         try:
@@ -260,12 +361,6 @@ def _refusal(event: Any, error: BaseException) -> bool:
     return isinstance(event, dict) and "methodArn" in event and refuses(error)
 
 
-def _expire(future: asyncio.Future[Outcome], limit: Limit) -> None:
-    if not future.done():
-        _settle(future, Outcome(error=limit.error()))
-
-
-def _settle(future: asyncio.Future[Outcome], outcome: Outcome) -> None:
-    """Give `future` its outcome, unless it has one: past its limit, or cancelled."""
-    if not future.done():
+def _give(future: asyncio.Future[Outcome], outcome: Outcome) -> None:
+    if not future.done():  # else cancelled: nobody waits
         future.set_result(outcome)
