@@ -224,3 +224,34 @@ def test_an_abandoned_invocation_gives_its_place_to_a_waiting_one_and_gets_no_ou
             break
         threading.Event().wait(0.01)
     assert first == []  # its outcome was dropped
+
+
+def test_invocations_of_one_limit_each_get_their_own_outcome_or_its_error():
+    """They share one line and timer: the quick ones between stuck ones are answered at
+    once, each stuck one gets the limit's error, and a later one is timed afresh."""
+    release = threading.Event()
+
+    def app(event: Any, context: Any) -> int:
+        if event["stuck"]:
+            release.wait(10)
+        return int(event["n"])
+
+    invoker = Invoker(8, "us-east-1", "123456789012")
+    limit = Limit(0.2, integration=False)
+
+    async def body() -> tuple[list[Outcome], Outcome]:
+        calls = [invoker.invoke(app, "fn", {"n": n, "stuck": n % 2 == 0}, limit) for n in range(6)]
+        first = await asyncio.gather(*calls)
+        later = await invoker.invoke(app, "fn", {"n": 9, "stuck": False}, limit)
+        return first, later
+
+    try:
+        outcomes, later = asyncio.run(body())
+    finally:
+        release.set()
+    for n, outcome in enumerate(outcomes):
+        if n % 2 == 0:
+            assert isinstance(outcome.error, FunctionTimeoutError)
+        else:
+            assert outcome == Outcome(result=n)
+    assert later == Outcome(result=9)

@@ -55,6 +55,7 @@ class Ticket:
 
     __slots__ = (
         "app",
+        "deadline",
         "event",
         "function_name",
         "limit",
@@ -62,7 +63,6 @@ class Ticket:
         "settled",
         "started",
         "then",
-        "timer",
     )
 
     def __init__(
@@ -83,7 +83,8 @@ class Ticket:
         self.started = False
         """Handed to the workers: it holds one of `workers` until settled."""
         self.settled = False
-        self.timer: asyncio.TimerHandle | None = None
+        self.deadline = 0.0
+        """When, on the loop's clock, its limit's error is due (with a limit)."""
 
 
 class Invoker:
@@ -97,6 +98,9 @@ class Invoker:
         """How many more invocations may start now, of `workers`."""
         self._waiting: deque[Ticket] = deque()
         """Submitted invocations waiting for one of `workers` (used on the event loop only)."""
+        self._due: dict[tuple[asyncio.AbstractEventLoop, float], deque[Ticket]] = {}
+        """Started tickets with a limit, per loop and limit, in the order they are due; a
+        line's timer is armed for its first (used on that event loop only)."""
         self._keep_idle = workers
         self._region = region
         self._account_id = account_id
@@ -177,14 +181,34 @@ class Invoker:
         """Hand `ticket` to the workers; it holds one of `workers` until settled."""
         ticket.started = True
         self._submit(ticket)
-        if ticket.limit is not None:
-            # Past the limit it gets the limit's error (the handler's own outcome is then
-            # dropped) and the handler runs on.
-            ticket.timer = ticket.loop.call_later(ticket.limit.seconds, self._expire, ticket)
+        if ticket.limit is None:
+            return
+        # Past the limit it gets the limit's error (the handler's own outcome is then
+        # dropped) and the handler runs on. Tickets of one limit are due in the order they
+        # start: one line and one timer per limit, rather than a timer per invocation.
+        loop = ticket.loop
+        ticket.deadline = loop.time() + ticket.limit.seconds
+        key = (loop, ticket.limit.seconds)
+        line = self._due.get(key)
+        if line is None:
+            line = self._due[key] = deque()
+            loop.call_at(ticket.deadline, self._expire, key)
+        line.append(ticket)
 
-    def _expire(self, ticket: Ticket) -> None:
-        assert ticket.limit is not None, "only a ticket with a limit is timed"
-        self._settle(ticket, Outcome(error=ticket.limit.error()))
+    def _expire(self, key: tuple[asyncio.AbstractEventLoop, float]) -> None:
+        """Give the tickets of a line that are due their limit's error; come back for the
+        next one."""
+        line = self._due[key]
+        now = key[0].time()
+        while line and (line[0].settled or line[0].deadline <= now):
+            ticket = line.popleft()
+            if not ticket.settled:
+                assert ticket.limit is not None, "only a ticket with a limit is in a line"
+                self._settle(ticket, Outcome(error=ticket.limit.error()))
+        if line:
+            key[0].call_at(line[0].deadline, self._expire, key)
+        else:
+            del self._due[key]
 
     def _settle(self, ticket: Ticket, outcome: Outcome | None) -> None:
         """Give `ticket` its outcome (None: abandoned, it gets none), unless it is settled
@@ -192,8 +216,12 @@ class Invoker:
         if ticket.settled:
             return
         ticket.settled = True
-        if ticket.timer is not None:
-            ticket.timer.cancel()
+        if ticket.limit is not None and ticket.started:
+            # Settled ones leave the front of their line at once (most settle in the
+            # order they started); one behind an unsettled one, when that one expires.
+            line = self._due.get((ticket.loop, ticket.limit.seconds))
+            while line and line[0].settled:
+                line.popleft()
         if ticket.started:
             self._next()
         if outcome is not None:
@@ -314,6 +342,7 @@ class Invoker:
                 job.function_name, self._region, self._account_id, stream, **timeout
             )
             outcome = self._call(job.app, job.event, context)
+            job.event = None  # not needed any more; a ticket may wait in its line a while
             with self._lock:
                 # Idle again before the loop hears of the outcome: its next invocation then
                 # finds this worker awake, rather than waking another one.
