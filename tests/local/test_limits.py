@@ -201,8 +201,24 @@ def test_the_collectors_threshold_is_raised_and_put_back_but_never_lowered_or_en
         raise_gc_threshold()()
         assert gc.get_threshold() == (GC_YOUNG_THRESHOLD * 2, 10, 10)
         gc.set_threshold(0, 10, 10)  # automatic collection off: stays off
-        raise_gc_threshold()
+        restore = raise_gc_threshold()
         assert gc.get_threshold()[0] == 0
+        restore()
+        assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*before)
+
+
+def test_the_collectors_threshold_is_put_back_when_the_last_raiser_restores():
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        first, second = raise_gc_threshold(), raise_gc_threshold()
+        first()
+        first()  # counted once
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, 10, 10)  # the second still holds it
+        second()
+        assert gc.get_threshold() == (700, 10, 10)
     finally:
         gc.set_threshold(*before)
 
@@ -215,6 +231,47 @@ def test_the_emulator_raises_the_collectors_threshold_while_it_serves():
         with start():
             serving = gc.get_threshold()[0]
         assert serving == GC_YOUNG_THRESHOLD
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*before)
+
+
+class _StopError(Exception):
+    pass
+
+
+def _fail() -> None:
+    raise _StopError()
+
+
+@pytest.mark.slow
+def test_two_emulators_in_one_process_keep_the_threshold_until_the_last_stops():
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        first, second = start(), start()
+        first.__enter__()
+        try:
+            second.__enter__()
+        finally:
+            first.__exit__(None, None, None)  # the first to start stops first
+        try:
+            assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD  # the second still serves
+        finally:
+            second.__exit__(None, None, None)
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*before)
+
+
+@pytest.mark.slow
+def test_a_stop_that_fails_still_puts_the_threshold_back():
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        with pytest.raises(_StopError), start() as emulator:
+            assert emulator.functions is not None
+            emulator.functions.stop = _fail
         assert gc.get_threshold() == (700, 10, 10)
     finally:
         gc.set_threshold(*before)

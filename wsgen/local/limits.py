@@ -8,7 +8,8 @@ even that runs out, asyncio's accept loop reports "out of system resource" once 
 as long as it lasts: the emulator logs that once per run, keeps serving the connections it has, and
 accepts new ones again as soon as descriptors are free (asyncio retries by itself).
 
-The cyclic garbage collector's first threshold is raised while it serves (`raise_gc_threshold`).
+The cyclic garbage collector's first threshold is raised while it serves (`raise_gc_threshold`),
+for the whole process: until the last emulator serving in it stops.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import gc
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -33,19 +35,44 @@ collected: the garbage they leave counts toward this threshold until it is reach
 """
 
 
+_gc_lock = threading.Lock()
+_gc_holders = 0
+"""How many `raise_gc_threshold` callers have not put it back yet (emulators serving in this
+process: `wsgen.local.running()` can run several, on their own threads)."""
+_gc_before: tuple[int, int, int] | None = None
+"""The threshold the first of them found, when it raised it."""
+
+
 def raise_gc_threshold() -> Callable[[], None]:
     """Raise the collector's first threshold to `GC_YOUNG_THRESHOLD`; what puts it back.
 
-    A threshold already as high, or 0 (automatic collection disabled), is left alone.
+    The threshold is the process's: the first caller raises it, and it is put back when the
+    last one calls its `restore` (each counts once). A threshold already as high, or 0
+    (automatic collection disabled), is left alone, as is one changed meanwhile.
     """
-    before = gc.get_threshold()
-    if before[0] == 0 or before[0] >= GC_YOUNG_THRESHOLD:
-        return lambda: None
-    gc.set_threshold(GC_YOUNG_THRESHOLD, *before[1:])
+    global _gc_holders, _gc_before
+    with _gc_lock:
+        if _gc_holders == 0:
+            before = gc.get_threshold()
+            _gc_before = None
+            if 0 < before[0] < GC_YOUNG_THRESHOLD:
+                gc.set_threshold(GC_YOUNG_THRESHOLD, *before[1:])
+                _gc_before = before
+        _gc_holders += 1
+    restored = False
 
     def restore() -> None:
-        if gc.get_threshold()[0] == GC_YOUNG_THRESHOLD:  # nobody changed it since
-            gc.set_threshold(*before)
+        global _gc_holders, _gc_before
+        nonlocal restored
+        with _gc_lock:
+            if restored:
+                return
+            restored = True
+            _gc_holders -= 1
+            if _gc_holders == 0 and _gc_before is not None:
+                if gc.get_threshold()[0] == GC_YOUNG_THRESHOLD:  # nobody changed it since
+                    gc.set_threshold(*_gc_before)
+                _gc_before = None
 
     return restore
 

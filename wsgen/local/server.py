@@ -440,8 +440,21 @@ class Emulator:
         Messages queued but not started are dropped. A running handler gets
         `HANDLER_GRACE_S` to return; then `$disconnect` runs anyway (the handler's thread
         runs on, its result ignored). The management API keeps serving until every
-        `$disconnect` returned or `STOP_TIMEOUT_S` passed; new upgrades get 503.
+        `$disconnect` returned or `STOP_TIMEOUT_S` passed; new upgrades get 503. What
+        start changed in the process (the collector's threshold, the runtime's log) is put
+        back even if stopping fails.
         """
+        try:
+            await self._shut_down()
+        finally:
+            if self._restore_gc is not None:
+                self._restore_gc()
+                self._restore_gc = None
+            if self._following:
+                self._following = False
+                follow_runtime_log(False)
+
+    async def _shut_down(self) -> None:
         self._stopping = True
         if self._watcher is not None:
             self._watcher.cancel()
@@ -472,12 +485,6 @@ class Emulator:
             self._invoker.shutdown()
             if running := self._invoker.running:
                 self.log.info(f"wsgen local: {running} handler(s) still running, not waited for")
-        if self._restore_gc is not None:
-            self._restore_gc()
-            self._restore_gc = None
-        if self._following:
-            self._following = False
-            follow_runtime_log(False)
 
     # Serving
 
