@@ -7,6 +7,9 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable, Coroutine
+from types import ModuleType
+from typing import Any
 
 import websockets
 
@@ -145,20 +148,7 @@ def test_stop_with_a_stuck_handler_drops_queued_messages_and_runs_each_disconnec
             await asyncio.wait_for(ws.wait_closed(), 10)
         result["codes"] = [stuck.close_code, idle.close_code]
 
-    try:
-        with start(serial_messages=True) as emulator:
-            rec = recorder_module()
-            rec.reset()
-            rec.PROBE_ON_DISCONNECT = True
-            thread = threading.Thread(target=asyncio.run, args=(clients(emulator.url),))
-            thread.start()
-            assert ready.wait(10)
-            rec.wait_for(lambda _: rec.of_type("MESSAGE"))
-            started = time.monotonic()
-        stop_s = time.monotonic() - started
-        thread.join(10)
-    finally:
-        _release_stuck_handlers()
+    stop_s, rec = _stopped_with_a_stuck_handler(clients, ready, serial_messages=True, probe=True)
     assert stop_s < 4, stop_s  # the grace, not the stuck handler's 60 s
     assert result["codes"] == [1001, 1001]
     disconnects = rec.of_type("DISCONNECT")
@@ -182,19 +172,7 @@ def test_stop_with_every_worker_stuck_in_a_message_still_runs_its_disconnect(mon
         await asyncio.wait_for(ws.wait_closed(), 10)
         result["code"] = ws.close_code
 
-    try:
-        with start(workers=1) as emulator:
-            rec = recorder_module()
-            rec.reset()
-            thread = threading.Thread(target=asyncio.run, args=(client(emulator.url),))
-            thread.start()
-            assert ready.wait(10)
-            rec.wait_for(lambda _: rec.of_type("MESSAGE"))
-            started = time.monotonic()
-        stop_s = time.monotonic() - started
-        thread.join(10)
-    finally:
-        _release_stuck_handlers()
+    stop_s, rec = _stopped_with_a_stuck_handler(client, ready, workers=1)
     assert stop_s < 4, stop_s  # the grace, not the stuck handler's 60 s
     assert result["code"] == 1001
     assert disconnect_statuses(rec) == [(1001, "Going away")]
@@ -241,10 +219,36 @@ def test_upgrade_during_stop_is_refused_with_503(monkeypatch):
     assert statuses == [b"503"]
 
 
+def _stopped_with_a_stuck_handler(
+    clients: Callable[[str], Coroutine[Any, Any, None]],
+    ready: threading.Event,
+    *,
+    probe: bool = False,
+    **options: Any,
+) -> tuple[float, ModuleType]:
+    """Run `clients(url)` on a thread of its own against an emulator started with `options`
+    (`probe`: its `$disconnect` handlers call the management API), and stop the emulator, as
+    Ctrl-C does, once `ready` is set and a message is in: the stop's seconds, the recorder."""
+    try:
+        with start(**options) as emulator:
+            rec = recorder_module()
+            rec.reset()
+            rec.PROBE_ON_DISCONNECT = probe
+            thread = threading.Thread(target=asyncio.run, args=(clients(emulator.url),))
+            thread.start()
+            assert ready.wait(10)
+            rec.wait_for(lambda _: rec.of_type("MESSAGE"))
+            started = time.monotonic()
+        stop_s = time.monotonic() - started
+        thread.join(10)
+    finally:
+        _release_stuck_handlers()
+    return stop_s, rec
+
+
 def _release_stuck_handlers() -> None:
     rec = sys.modules.get("recorder")
     if rec is not None:
-        rec.PROBE_ON_DISCONNECT = False
         rec.RELEASE.set()
 
 

@@ -25,6 +25,8 @@ def record(raw: dict) -> None:
 
 
 def reset() -> None:
+    global PROBE_ON_DISCONNECT
+    PROBE_ON_DISCONNECT = False
     with _changed:
         EVENTS.clear()
         NOTES.clear()
