@@ -40,8 +40,9 @@ def connect(
     return sock
 
 
-def read_messages(sock: socket.socket, quiet_s: float = 1.0) -> list[bytes]:
-    """Every complete message until the socket is quiet or closed."""
+def read_frames(sock: socket.socket, quiet_s: float = 1.0) -> list[tuple[int, int, bytes]]:
+    """Every complete frame until the socket is quiet or closed: its first byte (FIN and
+    opcode), its mask bit and its payload (read as is: a server's frames are not masked)."""
     sock.settimeout(quiet_s)
     data = b""
     try:
@@ -49,7 +50,7 @@ def read_messages(sock: socket.socket, quiet_s: float = 1.0) -> list[bytes]:
             data += chunk
     except (TimeoutError, ConnectionError):
         pass
-    messages, current, at = [], b"", 0
+    frames, at = [], 0
     while at + 2 <= len(data):
         first, second = data[at], data[at + 1]
         length, at = second & 0x7F, at + 2
@@ -61,11 +62,45 @@ def read_messages(sock: socket.socket, quiet_s: float = 1.0) -> list[bytes]:
             at += 8
         if at + length > len(data):
             break
-        current, at = current + data[at : at + length], at + length
+        frames.append((first, second & 0x80, data[at : at + length]))
+        at += length
+    return frames
+
+
+def read_messages(sock: socket.socket, quiet_s: float = 1.0) -> list[bytes]:
+    """Every complete message until the socket is quiet or closed."""
+    messages, current = [], b""
+    for first, _, payload in read_frames(sock, quiet_s):
+        current += payload
         if first & 0x80:
             messages.append(current)
             current = b""
     return messages
+
+
+def test_posts_reach_the_client_in_unmasked_frames_of_at_most_32_kb(emulator, rec, mgmt):
+    sock = connect(emulator)
+    connection_id = rec.wait_for(lambda e: e)[0]["requestContext"]["connectionId"]
+    text, binary = "é" * (64 * 1024), b"\xff" * (80 * 1024)  # 128 KB, and 2.5 frames
+    for data in (b"hi", b"\x80", b"x" * 200, text.encode(), binary):
+        mgmt.post_to_connection(ConnectionId=connection_id, Data=data)
+    frames = read_frames(sock)
+    sock.close()
+    full = 32 * 1024
+    assert (
+        frames
+        == [
+            (0x81, 0, b"hi"),  # FIN and text: valid UTF-8
+            (0x82, 0, b"\x80"),  # FIN and binary
+            (0x81, 0, b"x" * 200),  # a 16-bit length
+            *[(0x01, 0, text.encode()[:full])],  # text, not final
+            *[(0x00, 0, text.encode()[n * full : (n + 1) * full]) for n in (1, 2)],
+            (0x80, 0, text.encode()[3 * full :]),  # the final continuation
+            (0x02, 0, binary[:full]),
+            (0x00, 0, binary[full : 2 * full]),
+            (0x80, 0, binary[2 * full :]),  # a last frame of half the size
+        ]
+    )
 
 
 def test_post_to_a_client_that_does_not_read_is_429_and_never_duplicated(emulator, rec):
@@ -307,3 +342,32 @@ def test_a_client_that_ends_its_side_with_the_upgrade_request_gets_its_message_h
         sock.close()
     assert [e["body"] for e in rec.of_type("MESSAGE")] == ['{"action": "echo"}']
     assert events[-1]["requestContext"]["disconnectStatusCode"] == 1006
+
+
+def test_frames_posted_are_logged_as_websockets_logs_them_when_debugging(emulator, rec, mgmt):
+    import logging
+
+    from websockets.frames import Frame, Opcode
+
+    records: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record.getMessage())
+
+    logger = logging.getLogger("wsgen.local.websockets")
+    collect = Collect()
+    logger.addHandler(collect)
+    logger.setLevel(logging.DEBUG)  # read when the connection's protocol is made
+    try:
+        sock = connect(emulator)
+        connection_id = rec.wait_for(lambda e: e)[0]["requestContext"]["connectionId"]
+        mgmt.post_to_connection(ConnectionId=connection_id, Data=b"x" * (40 * 1024))
+        assert len(read_frames(sock)) == 2
+        sock.close()
+    finally:
+        logger.removeHandler(collect)
+        logger.setLevel(logging.NOTSET)
+    first = Frame(Opcode.TEXT, b"x" * (32 * 1024), fin=False)
+    last = Frame(Opcode.CONT, b"x" * (8 * 1024), fin=True)
+    assert f"> {first}" in records and f"> {last}" in records

@@ -110,6 +110,35 @@ class GatewayProtocol(ServerProtocol):
         super().fail(code, reason)
 
 
+def message_frames(data: bytes, text: bool) -> bytes:
+    """One outgoing message as its frames' bytes: a text or binary frame, then continuation
+    frames, each of at most `MAX_FRAME_BYTES`, the last one final (RFC 6455 5.2, 5.4).
+
+    A server's frames are not masked, and no extension is ever negotiated (API Gateway
+    offers no compression, and `GatewayProtocol` none), so these are the bytes websockets'
+    protocol would write for them, made without a frame object, a buffer and a list each.
+    """
+    size = len(data)
+    opcode = 0x1 if text else 0x2
+    if size <= MAX_FRAME_BYTES:
+        return _frame_head(0x80 | opcode, size) + data
+    parts: list[bytes] = []
+    for start in range(0, size, MAX_FRAME_BYTES):
+        chunk = data[start : start + MAX_FRAME_BYTES]
+        fin = 0x80 if start + MAX_FRAME_BYTES >= size else 0
+        parts += (_frame_head(fin | opcode, len(chunk)), chunk)
+        opcode = 0x0  # continuation
+    return b"".join(parts)
+
+
+def _frame_head(first: int, size: int) -> bytes:
+    """A frame's header: FIN and opcode, then the payload's length (7 or 7+16 bits: a frame
+    here is at most 32 KB)."""
+    if size < 126:
+        return bytes((first, size))
+    return bytes((first, 126, size >> 8, size & 0xFF))
+
+
 READ_BYTES = 64 * 1024
 """What one read from the socket takes at most (the size of a `Connection`'s `read_buffer`)."""
 
@@ -139,6 +168,9 @@ class Connection(asyncio.BufferedProtocol):
         self._ended: asyncio.Future[None] | None = None  # `run` waits on it: reading is over
         self._paused = False  # reading paused: see `_pace`
         self._draining = False  # over `SEND_BUFFER_BYTES` waits for the client
+        # Writing paused by the transport (`pause_writing`); a buffer that is not empty when
+        # the handshake hands it over counts as such, as it may be over the mark.
+        self._write_paused = transport.get_write_buffer_size() > 0
         self.last_active_ms = client.connected_at
         self.dropped = 0
         """Messages received but never handled because the server ended the connection."""
@@ -182,7 +214,7 @@ class Connection(asyncio.BufferedProtocol):
     # Outgoing
 
     def send(self, data: bytes, text: bool) -> None:
-        """Queue one message for the client, in frames of at most 32 KB.
+        """Queue one message for the client, in frames of at most 32 KB, in one write.
 
         Raises:
             GoneError: the connection is closing or closed.
@@ -190,17 +222,20 @@ class Connection(asyncio.BufferedProtocol):
         """
         if not self.is_open:
             raise GoneError(self.id)
-        if self.transport.get_write_buffer_size() > SEND_BUFFER_BYTES:
+        if self._write_paused and self.transport.get_write_buffer_size() > SEND_BUFFER_BYTES:
             raise BufferFullError(self.id)
-        if len(data) <= MAX_FRAME_BYTES:
-            (self.protocol.send_text if text else self.protocol.send_binary)(data)
-        else:
-            chunks = [data[i : i + MAX_FRAME_BYTES] for i in range(0, len(data), MAX_FRAME_BYTES)]
-            first = self.protocol.send_text if text else self.protocol.send_binary
-            first(chunks[0], fin=False)
-            for index, chunk in enumerate(chunks[1:], start=2):
-                self.protocol.send_continuation(chunk, fin=index == len(chunks))
-        self._flush()
+        if self.protocol.debug:
+            self._log_frames(data, text)
+        self.transport.write(message_frames(data, text))
+
+    def _log_frames(self, data: bytes, text: bool) -> None:
+        """Log the frames `send` writes as websockets' protocol logs those it writes."""
+        opcode = Opcode.TEXT if text else Opcode.BINARY
+        for start in range(0, max(len(data), 1), MAX_FRAME_BYTES):
+            fin = start + MAX_FRAME_BYTES >= len(data)
+            frame = Frame(opcode, data[start : start + MAX_FRAME_BYTES], fin)
+            self.protocol.logger.debug("> %s", frame)
+            opcode = Opcode.CONT
 
     def close(self, code: int, reason: str) -> None:
         """Start the closing handshake from the server side (idle, max duration, DELETE, stop).
@@ -327,9 +362,12 @@ class Connection(asyncio.BufferedProtocol):
             self._end_of_stream()
 
     def pause_writing(self) -> None:
-        pass  # `_pace` reads the buffer's size: over SEND_BUFFER_BYTES it stops reading
+        # Over the transport's high-water mark (64 KiB): from now on `send` and `_pace` ask
+        # for the buffer's size, which is below it while writing is not paused.
+        self._write_paused = True
 
     def resume_writing(self) -> None:
+        self._write_paused = False
         if self._draining:
             self._draining = False
             self._pace()
@@ -383,7 +421,11 @@ class Connection(asyncio.BufferedProtocol):
         handlers, or the client, catch up."""
         if self._ended is None or self._ended.done():
             return
-        if not self._draining and self.transport.get_write_buffer_size() > SEND_BUFFER_BYTES:
+        if (
+            self._write_paused
+            and not self._draining
+            and self.transport.get_write_buffer_size() > SEND_BUFFER_BYTES
+        ):
             self._draining = True  # until `resume_writing`
         self._pause(self._draining or self._full())
 
