@@ -178,3 +178,60 @@ def test_a_signature_must_cover_the_host_header() -> None:
         "X-Amz-SignedHeaders=host", "X-Amz-SignedHeaders=x-amz-date"
     )
     assert check(url, [HOST]) == sigv4.Refusal("IncompleteSignatureException", sigv4.HOST_UNSIGNED)
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        signed_headers(URL, KEY, SECRET, "eu-west-1")["Authorization"],  # botocore's
+        signed_headers(URL, KEY, SECRET, "eu-west-1", token="tok")["Authorization"],
+        "AWS4-HMAC-SHA256 Credential=K/20260101/cn-north-1/execute-api/aws4_request,"
+        "SignedHeaders=host,Signature=00",  # no spaces after the commas
+        "  AWS4-HMAC-SHA256 Signature=ab, Credential=K/d/r/execute-api/aws4_request, "
+        "SignedHeaders=host  ",  # another order, spaces around
+    ],
+)
+def test_the_management_apis_shape_check_takes_a_sigv4_header_for_execute_api(
+    authorization: str,
+) -> None:
+    assert sigv4.shape_refusal(authorization) is None
+
+
+@pytest.mark.parametrize(
+    ("authorization", "error_type", "message"),
+    [
+        ("", "MissingAuthenticationTokenException", sigv4.MISSING_TOKEN),
+        (
+            "AWS4-HMAC-SHA256 Credential=K/d/r/execute-api/aws4_request, SignedHeaders=host, "
+            "Signature=",
+            "IncompleteSignatureException",
+            "Authorization header requires Signature",
+        ),
+        (
+            "AWS4-HMAC-SHA256 Credential=K/d/r/execute-api/aws4_request, Signature=00",
+            "IncompleteSignatureException",
+            "Authorization header requires SignedHeaders",
+        ),
+        (
+            "AWS4-HMAC-SHA1 Credential=K/d/r/execute-api/aws4_request, SignedHeaders=host, "
+            "Signature=00",
+            "IncompleteSignatureException",
+            "Authorization header requires the AWS4-HMAC-SHA256 scheme",
+        ),
+        (
+            "AWS4-HMAC-SHA256 Credential=K/d/r/s3/aws4_request, SignedHeaders=host, Signature=00",
+            "InvalidSignatureException",
+            "Credential should be scoped to correct service: 'execute-api'.",
+        ),
+        (
+            "AWS4-HMAC-SHA256 Credential=K/d/execute-api/aws4_request, SignedHeaders=host, "
+            "Signature=00",  # a part of the scope missing
+            "InvalidSignatureException",
+            "Credential should be scoped to correct service: 'execute-api'.",
+        ),
+    ],
+)
+def test_the_management_apis_shape_check_refuses_as_api_gateway_does(
+    authorization: str, error_type: str, message: str
+) -> None:
+    assert sigv4.shape_refusal(authorization) == sigv4.Refusal(error_type, message)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -81,11 +82,21 @@ def _wrong_service(credential: str) -> Refusal | None:
     return None
 
 
+_WELL_FORMED = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=[^/,=\s]+/[^/,=\s]+/[^/,=\s]+/execute-api/aws4_request,"
+    r" ?SignedHeaders=[^,=\s]+, ?Signature=[0-9a-f]+"
+)
+"""The header as SDKs write it, scoped to execute-api: what `shape_refusal` takes anyway,
+told in one match (every management call asks) rather than by taking it apart."""
+
+
 def shape_refusal(authorization: str | None, query: str = "") -> Refusal | None:
     """The refusal of a request that is not SigV4-signed for execute-api at all, else None.
 
     A presigned URL (`X-Amz-Signature` in the query) counts as signed.
     """
+    if authorization and _WELL_FORMED.fullmatch(authorization):
+        return None
     if not authorization:
         if "X-Amz-Signature=" in query:
             return None

@@ -10,6 +10,7 @@ an upgrade then goes to websockets' Sans-I/O protocol.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,12 +62,15 @@ class HttpRequest:
     headers: list[tuple[str, str]]
     head: bytes
     """The raw request head, handed on unchanged to the WebSocket handshake."""
-    lowered: list[tuple[str, str]]
-    """`headers` with lowercase names (several checks read every header of a request)."""
     first: dict[str, str]
     """Lowercase name -> its first value."""
     repeated: set[str]
     """The lowercase names that come more than once."""
+
+    @functools.cached_property
+    def lowered(self) -> list[tuple[str, str]]:
+        """`headers` with lowercase names (the checks that read every header of a request)."""
+        return [(name.lower(), value) for name, value in self.headers]
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (any case), or None."""
@@ -78,10 +82,10 @@ class HttpRequest:
 
     @property
     def keep_alive(self) -> bool:
-        connection = (self.header("Connection") or "").lower()
+        connection = self.first.get("connection")
         if self.version == "HTTP/1.0":
-            return "keep-alive" in connection
-        return "close" not in connection
+            return connection is not None and "keep-alive" in connection.lower()
+        return connection is None or "close" not in connection.lower()
 
 
 Wait = Literal["idle", "head", "body"]
@@ -175,30 +179,29 @@ def parse_head(head: bytes) -> HttpRequest:
     if len(parts) != 3 or not parts[0].isalpha() or not parts[2].startswith("HTTP/1."):
         raise HttpError(400, "malformed request line")
     headers: list[tuple[str, str]] = []
-    lowered: list[tuple[str, str]] = []
     first: dict[str, str] = {}
     repeated: set[str] = set()
-    for line in lines[1:]:
+    for line in lines[1:]:  # every management call: kept to one pass and few calls
         if not line:
             continue
         name, sep, value = line.partition(":")
-        if not sep or not name or name != name.strip() or not name.isprintable():
+        if not sep or not name or not name.isprintable() or name != name.strip():
             raise HttpError(400, "malformed header line")
         value = value.strip()
         headers.append((name, value))
         lname = name.lower()
-        lowered.append((lname, value))
-        if lname not in first:
-            first[lname] = value
-        else:
+        if lname in first:
             repeated.add(lname)
+        else:
+            first[lname] = value
+    request = HttpRequest(parts[0], parts[1], parts[2], headers, head, first, repeated)
     # RFC 9112 3.2: 400 for an HTTP/1.1 request without Host, or with more than one (a
     # WebSocket upgrade needs one whatever the version, RFC 6455 4.1).
     if "host" in repeated:
         raise HttpError(400, "more than one Host header")
-    if "host" not in first and (parts[2] != "HTTP/1.0" or _is_upgrade(lowered)):
+    if "host" not in first and (parts[2] != "HTTP/1.0" or request.is_upgrade):
         raise HttpError(400, "no Host header")
-    return HttpRequest(parts[0], parts[1], parts[2], headers, head, lowered, first, repeated)
+    return request
 
 
 def _is_upgrade(lowered: list[tuple[str, str]]) -> bool:
@@ -301,7 +304,9 @@ async def _line(reader: asyncio.StreamReader) -> bytes:
     return line
 
 
-_REASONS = {status.value: status.phrase for status in HTTPStatus}
+_STATUS_LINES = {
+    status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n" for status in HTTPStatus
+}
 
 
 EMULATOR_HEADER = "X-Wsgen-Local"
@@ -331,17 +336,15 @@ def response_bytes(
     status: int, headers: list[tuple[str, str]] | None = None, body: bytes = b""
 ) -> bytes:
     """A serialized HTTP/1.1 response; Content-Length is always set."""
-    reason = _REASONS.get(status, "Unknown")
-    lines = [f"HTTP/1.1 {status} {reason}"]
+    head = _STATUS_LINES.get(status) or f"HTTP/1.1 {status} Unknown\r\n"
     length = status != 204
     for name, value in headers or ():
-        lines.append(f"{name}: {value}")
+        head += f"{name}: {value}\r\n"
         if length and name.lower() == "content-length":
             length = False
     if length:
-        lines.append(f"Content-Length: {len(body)}")
-    lines.append("\r\n")
-    return "\r\n".join(lines).encode("latin-1") + body
+        head += f"Content-Length: {len(body)}\r\n"
+    return (head + "\r\n").encode("latin-1") + body
 
 
 Reply = Callable[[bytes, bool], None]

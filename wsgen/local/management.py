@@ -131,25 +131,24 @@ class ManagementApi:
         done: Callable[[HttpResponse], None],
     ) -> None:
         """Answer one call by calling `done`: after `delay_ms`, or at once without one."""
+        if not self.delay_ms:
+            done(self.answer(method, target, body, authorization))
+            return
 
         def answer() -> None:  # after the delay, from the connections' state by then
             done(self.answer(method, target, body, authorization))
 
-        if self.delay_ms:
-            asyncio.get_running_loop().call_later(self.delay_ms / 1000, answer)
-        else:
-            answer()
+        asyncio.get_running_loop().call_later(self.delay_ms / 1000, answer)
 
     def answer(
         self, method: str, target: str, body: bytes | int, authorization: str | None = None
     ) -> HttpResponse:
         """Answer one call now (`handle` without the delay): nothing in it waits."""
         response = self._route(method, target, body, authorization)
-        response.headers += [
-            ("Date", http_date()),
-            ("Content-Type", "application/json"),
-            ("x-amzn-RequestId", new_uuid()),
-        ]
+        headers = response.headers
+        headers.append(("Date", http_date()))
+        headers.append(("Content-Type", "application/json"))
+        headers.append(("x-amzn-RequestId", new_uuid()))
         return response
 
     def _route(

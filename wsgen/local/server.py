@@ -501,11 +501,12 @@ class Emulator:
     def _serve_call(self, request: HttpRequest, body: bytes, reply: Reply) -> bool:
         """Answer a plain management call from `KeepAliveProtocol`; False for any other
         request (an upgrade, `wsgen invoke`, one `_client` refuses), which `_client` serves."""
+        first = request.first  # the lowercase names' values: every call reads a few
         if (
             request.method == "HEAD"
             or len(request.target) > MAX_URL_CHARS
             or request.is_upgrade
-            or self.access.refusal(request.header("Host"), request.header("Origin")) is not None
+            or self.access.refusal(first.get("host"), first.get("origin")) is not None
         ):
             return False
         # A path under /{stage}/@connections/ decodes to neither of these (no `%` in the
@@ -522,7 +523,7 @@ class Emulator:
             reply(_answer(request, response, keep), keep)
 
         self.management.respond(
-            request.method, request.target, body, request.header("Authorization"), done
+            request.method, request.target, body, first.get("authorization"), done
         )
         return True
 
