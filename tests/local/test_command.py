@@ -19,6 +19,8 @@ from tests.support.local import reaped, start
 from tests.support.paths import APPS, ROOT
 from tests.support.rawclient import client_frame
 from wsgen.cli import main
+from wsgen.exceptions import ConfigError
+from wsgen.local import EventLog, running
 
 
 def test_port_in_use_is_one_error_line(capsys):
@@ -98,6 +100,32 @@ def test_app_that_fails_to_load_is_one_error_line(capsys):
     assert out == ""
     assert err.startswith("error: broken.py:3: the app does not import: RuntimeError")
     assert err.count("\n") == 1
+
+
+TYPO_APP = """\
+from runtime import App
+
+app = App(app_name="typo")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.on_ws_message("join")
+def join(event):
+    return None
+"""
+
+
+def test_a_wsgen_toml_naming_a_route_the_app_lacks_is_the_error_wsgen_template_gives(
+    capsys, tmp_path
+):
+    (tmp_path / "app.py").write_text(TYPO_APP)
+    (tmp_path / "wsgen.toml").write_text('[routes."jion"]\nthrottling_rate_limit = 1\n')
+    assert main(["template", "--app-dir", str(tmp_path)]) == 1
+    refused = capsys.readouterr().err
+    assert "'jion'" in refused
+    with pytest.raises(ConfigError) as error, running(tmp_path, log=EventLog(quiet=True)):
+        pytest.fail("wsgen local served it")
+    assert refused == f"error: {error.value}\n"
 
 
 def test_bad_flag_values_are_errors(capsys):

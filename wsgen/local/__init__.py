@@ -4,7 +4,7 @@
 thread. Module map: `http` reads requests, `invoker` calls `app(event, context)` in threads,
 `driver` runs the authorizer, `$connect`, messages and `$disconnect` through it,
 `connection` drives one WebSocket, `management` serves `@connections`, `reload` watches the
-app's files, `server` ties them.
+app's files, `config` reads what its wsgen.toml sets, `server` ties them.
 What API Gateway decides (events, verdicts, routes, frames) comes from `wsgen.gateway`,
 shared with the in-memory test client `wsgen.testing`.
 """

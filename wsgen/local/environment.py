@@ -21,7 +21,7 @@ from runtime.contract import ENDPOINT_ENV
 from ..exceptions import ConfigError
 from ..gateway.access import DUMMY_KEY
 from ..gateway.events import ACCOUNT_ID
-from ..settings import load_settings
+from ..settings import Settings, load_settings
 from ..tables import CONNECTIONS_TABLE, merged_tables
 
 DEFAULT_REGION = "us-east-1"
@@ -132,7 +132,10 @@ def prepare_environment(endpoint: str) -> str:
 
 
 def apply_app_environment(
-    app_dir: Path, stage: str, tables: Mapping[str, str] | None = None
+    app_dir: Path,
+    stage: str,
+    tables: Mapping[str, str] | None = None,
+    settings: Settings | None = None,
 ) -> list[str]:
     """Export `wsgen.toml`'s `[environment]` for `stage`; notices for what could not be.
 
@@ -143,13 +146,15 @@ def apply_app_environment(
     CloudFormation's pseudo parameters (`{ Ref = "AWS::Region" }`...) are the handlers'
     region's (`AWS_REGION`, set by `prepare_environment`). Any other CloudFormation
     intrinsic only exists once deployed, so the notice says to set that name by hand.
+    `settings` are wsgen.toml's for `stage`, when the caller has read them already.
 
     Raises:
         ConfigError: wsgen.toml is malformed (as `wsgen template` would say).
     """
-    settings = load_settings(app_dir, stage)
+    if settings is None:
+        settings = load_settings(app_dir, stage)
     region = os.environ.get("AWS_REGION") or DEFAULT_REGION
-    values = literal_environment(app_dir, stage, region, tables)
+    values = literal_environment(settings, region, tables)
     # Without --dynamodb (`tables` None), a Ref of one of the app's tables is one it makes.
     local = (
         set()
@@ -181,14 +186,15 @@ def _ref(value: object) -> object:
 
 
 def literal_environment(
-    app_dir: Path, stage: str, region: str, tables: Mapping[str, str] | None = None
+    settings: Settings, region: str, tables: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """`wsgen.toml`'s `[environment]` for `stage`: its literal values, its `{ Ref =
-    "Table" }` of one of `tables` as that table's local name and its pseudo parameters'
-    Refs as they are in `region` (any other intrinsic exists only once deployed)."""
+    """`wsgen.toml`'s `[environment]` (of its `settings` for a stage): its literal values,
+    its `{ Ref = "Table" }` of one of `tables` as that table's local name and its pseudo
+    parameters' Refs as they are in `region` (any other intrinsic exists only once
+    deployed)."""
     from ..tables import resolve_environment
 
-    environment = load_settings(app_dir, stage).environment
+    environment = settings.environment
     values = {name: value for name, value in environment.items() if isinstance(value, str)}
     values.update(resolve_environment(environment, {**pseudo_parameters(region), **(tables or {})}))
     return values

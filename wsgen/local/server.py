@@ -25,31 +25,26 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from runtime import App
-from runtime.contract import DYNAMODB_ENDPOINT_ENV, FAN_OUT_FUNCTION, MAX_MESSAGE_BYTES
-from runtime.dynamodb import DynamoDBStore
+from runtime.contract import DYNAMODB_ENDPOINT_ENV, MAX_MESSAGE_BYTES
 from runtime.spec import AppSpec
 from runtime.store import ConnectionStore
 
 from ..connections import connection_store
 from ..exceptions import ConfigError, PortInUseError
-from ..gateway.access import ConnectAccess, known_credentials
+from ..gateway.access import known_credentials
 from ..gateway.background import HeldBackground
 from ..gateway.events import ACCOUNT_ID, Api, Peer, UpgradeRequest, new_id, now_ms
 from ..gateway.fanout import ShardQueue
 from ..gateway.outcomes import FORBIDDEN_MESSAGE, GOING_AWAY, gateway_response
-from ..gateway.throttle import NEW_CONNECTIONS_PER_SECOND, Throttle, limit_from
+from ..gateway.throttle import NEW_CONNECTIONS_PER_SECOND
 from ..gateway.timeouts import INTEGRATION_TIMEOUT_S
 from ..loader import DEFAULT_APP, load_spec, locate_app
-from ..settings import (
-    DEFAULT_THROTTLING_BURST_LIMIT,
-    DEFAULT_THROTTLING_RATE_LIMIT,
-    DEFAULT_TIMEOUT,
-    load_settings,
-)
+from ..settings import load_settings
 from ..sources.events import Where
-from ..tables import CONNECTIONS_TABLE, LocalTables
+from ..tables import LocalTables
+from .config import Flags, app_config, local_tables, table_refs
 from .connection import READ_BYTES, Connection, GatewayProtocol
-from .driver import API_ID, Driver, Timeouts
+from .driver import API_ID, Driver
 from .environment import (
     DEFAULT_REGION,
     apply_app_environment,
@@ -124,12 +119,8 @@ class Emulator:
         self.host, self.port, self.stage = host, port, stage
         self.idle_timeout, self.max_duration = idle_timeout, max_duration
         self.workers = workers
-        self.integration_timeout = integration_timeout
-        """API Gateway's integration timeout (29 s; tests shorten it)."""
-        self.function_timeout = function_timeout
-        """Every function's timeout instead of wsgen.toml's `timeout` (tests shorten it)."""
-        self.connection_rate = connection_rate
-        """New connections taken per second (API Gateway's 500, per account and region)."""
+        self.flags = Flags(integration_timeout, function_timeout, connection_rate)
+        """The timeouts and rate that override or add to wsgen.toml's."""
         self.accept_binary_frames = accept_binary_frames
         self.serial_messages = serial_messages
         self.access = Access(host, allow_origins, allow_hosts)
@@ -239,8 +230,15 @@ class Emulator:
         self.port = self._server.sockets[0].getsockname()[1]
         region = prepare_environment(self.endpoint)
         try:
-            self._prepare_dynamodb()
-            for notice in apply_app_environment(self.app_dir, self.stage, self._refs()):
+            # Before the app's import (no spec to check its route keys against yet): what
+            # its module may read, the environment and the merged file's tables.
+            settings = load_settings(self.app_dir, self.stage)
+            self.tables = local_tables(self.dynamodb, settings)
+            if self.tables is not None:
+                # boto3 (1.28 and later) and the runtime read it: docs/aws-facts.md#sdk-endpoints
+                os.environ[DYNAMODB_ENDPOINT_ENV] = self.tables.endpoint
+            refs = self._refs()
+            for notice in apply_app_environment(self.app_dir, self.stage, refs, settings):
                 self.log.info(notice)
             app, spec = load_spec(self.app_dir, self.app_ref)
         except BaseException:
@@ -277,8 +275,9 @@ class Emulator:
         """
         app.websocket_api.configure_endpoint(self.endpoint)
         starting = region is not None  # else a reload: tables and store are kept
+        # Read once, checked against the app as `wsgen template` checks it (route keys...).
+        settings = load_settings(self.app_dir, self.stage, spec=spec)
         if self.tables is not None and region is not None:
-            settings = load_settings(self.app_dir, self.stage, spec=spec)
             self.tables.create(spec, settings, region)
         if spec.connections:
             if self.connection_store is None:
@@ -288,8 +287,18 @@ class Emulator:
             app.connections.use_store(self.connection_store)
         if self.tables is not None and starting:
             self.log.info(f"wsgen local: {self.tables.describe()}")
-            apply_app_environment(self.app_dir, self.stage, self._refs())
-        timeouts = self._timeouts(spec)
+            apply_app_environment(self.app_dir, self.stage, self._refs(), settings)
+        if spec.iam_authorization and self._credentials is None:
+            self._credentials = known_credentials(os.environ)
+        config = app_config(
+            settings,
+            spec,
+            self.flags,
+            self._driver.api.region if self._driver else region or DEFAULT_REGION,
+            self._credentials or {},
+        )
+        for notice in config.notices:
+            self.log.info(notice)
         loop = asyncio.get_running_loop()
 
         def on_task(name: str, payload: dict[str, Any]) -> None:
@@ -301,17 +310,9 @@ class Emulator:
             self.fan_out_queue = ShardQueue(where)
             self._shards = ShardConsumer(self.fan_out_queue, lambda: self.functions)
         if self._shards is not None:
-            consumer = spec.function(FAN_OUT_FUNCTION)
-            settings = load_settings(self.app_dir, self.stage)
-            self._shards.maximum_concurrency = (
-                None
-                if consumer is None
-                else settings.handler_settings(consumer).maximum_concurrency
-            )
+            self._shards.maximum_concurrency = config.fan_out_concurrency
         self.background.on_shards = None if self.fan_out_queue is None else self.fan_out_queue.put
         app.use_background(self.background)
-        throttle = self._throttle()
-        access = self._access(spec, region)
         if self._driver is None:
             region = region or DEFAULT_REGION
             self._invoker = Invoker(self.workers, region, ACCOUNT_ID, self.log)
@@ -323,9 +324,9 @@ class Emulator:
                 self.log,
                 api,
                 self.accept_binary_frames,
-                timeouts,
-                throttle,
-                access,
+                config.timeouts,
+                config.throttle,
+                config.access,
             )
             where = Where(region, ACCOUNT_ID, app.app_name)
             self.functions = Functions(
@@ -336,103 +337,13 @@ class Emulator:
                 clock_speed=self.schedule_speed,
             )
         else:
-            self._driver.swap(app, spec, timeouts, throttle, access)
+            self._driver.swap(app, spec, config.timeouts, config.throttle, config.access)
         assert self.functions is not None
-        self.functions.use(app, spec, self._handler_timeouts(spec))
-
-    def _prepare_dynamodb(self) -> None:
-        """With `dynamodb`: start the embedded server if asked, point handlers' boto3 at the
-        endpoint, and name the merged file's tables before the app's module runs.
-
-        Raises:
-            EmbeddedDynamoDBError: the embedded server needs moto, which is not installed.
-        """
-        if self.dynamodb is None or self.dynamodb is False:
-            return
-        self.tables = LocalTables(self.dynamodb)
-        # boto3 (1.28 and later) and the runtime read it: docs/aws-facts.md#sdk-endpoints
-        os.environ[DYNAMODB_ENDPOINT_ENV] = self.tables.endpoint
-        self.tables.expect(load_settings(self.app_dir, self.stage).merge_template)
+        self.functions.use(app, spec, config.handler_timeouts)
 
     def _refs(self) -> dict[str, str] | None:
-        """What a wsgen.toml `{ Ref = "Table" }` resolves to: logical id to local name
-        (None without `--dynamodb`)."""
-        if self.tables is None:
-            return None
-        refs = dict(self.tables.names)
-        if isinstance(self.connection_store, DynamoDBStore):
-            refs[CONNECTIONS_TABLE] = self.connection_store.table_name
-        return refs
-
-    def _throttle(self) -> Throttle:
-        """wsgen.toml's throttling per route (the stage's default for the rest) and the
-        new-connection rate.
-
-        The template's default stage throttling (burst 500, 1,000 a second) is not enforced
-        unless wsgen.toml sets it: load tests and benchmarks on the emulator stay unthrottled.
-        """
-        settings = load_settings(self.app_dir, self.stage)
-        rate: float | None = settings.throttling_rate_limit
-        burst: int | None = settings.throttling_burst_limit
-        if (rate, burst) == (DEFAULT_THROTTLING_RATE_LIMIT, DEFAULT_THROTTLING_BURST_LIMIT):
-            rate = burst = None
-        routes = {}
-        for key, route in settings.routes.items():
-            own = limit_from(
-                rate if route.throttling_rate_limit is None else route.throttling_rate_limit,
-                burst if route.throttling_burst_limit is None else route.throttling_burst_limit,
-            )
-            if own is not None:
-                routes[key] = own
-        return Throttle(routes, limit_from(rate, burst), self.connection_rate)
-
-    def _access(self, spec: AppSpec, region: str | None) -> ConnectAccess:
-        """What `$connect`'s IAM and API key checks take: the credentials handlers run with
-        (`known_credentials`) and wsgen.toml's `api_keys`."""
-        if spec.iam_authorization and self._credentials is None:
-            self._credentials = known_credentials(os.environ)
-        access = ConnectAccess(
-            dict(self._credentials or {}), load_settings(self.app_dir, self.stage).api_keys
-        )
-        if spec.iam_authorization:
-            region = self._driver.api.region if self._driver else region or DEFAULT_REGION
-            keys = ", ".join(access.credentials)
-            self.log.info(
-                f"wsgen local: $connect needs IAM: sign the upgrade request (SigV4, execute-api, "
-                f"{region}) with access key {keys}, the one handlers run with"
-                if keys
-                else "wsgen local: $connect needs IAM, and botocore resolved no credentials "
-                "(run `aws sts get-caller-identity` to see why, or export "
-                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY): every upgrade will be refused"
-            )
-        if spec.api_key_required and not access.api_keys:
-            self.log.info(
-                "wsgen local: $connect needs an API key and wsgen.toml has none for stage "
-                f'{self.stage}: add api_keys = ["..."] under [stages.{self.stage}]'
-            )
-        return access
-
-    def _handler_timeouts(self, spec: AppSpec) -> dict[str, float]:
-        """Each event handler's function timeout: its `[functions.NAME]`'s, or the default."""
-        if self.function_timeout is not None:
-            return {function.name: self.function_timeout for function in spec.functions}
-        settings = load_settings(self.app_dir, self.stage)
-        return {f.name: float(settings.handler_settings(f).timeout) for f in spec.functions}
-
-    def _timeouts(self, spec: AppSpec) -> Timeouts:
-        """Each function's timeout from wsgen.toml (or `function_timeout` for all)."""
-        if self.function_timeout is not None:
-            return Timeouts(self.function_timeout, integration=self.integration_timeout)
-        functions = load_settings(self.app_dir, self.stage).function_settings(spec)
-        default = next((f.timeout for name, f in functions if name is None), DEFAULT_TIMEOUT)
-        routes = {
-            key: float(function.timeout)
-            for _, function in functions
-            for key in function.routes
-            if function.timeout != default
-        }
-        authorizer = next((float(f.timeout) for _, f in functions if f.authorizer), None)
-        return Timeouts(float(default), routes, authorizer, self.integration_timeout)
+        """What a wsgen.toml `{ Ref = "Table" }` resolves to (`table_refs`)."""
+        return table_refs(self.tables, self.connection_store)
 
     async def stop(self) -> None:
         """Close every connection with 1001, run each `$disconnect`, stop listening.

@@ -236,7 +236,8 @@ class Client:
                     refs[CONNECTIONS_TABLE] = self.connection_store.table_name
             app_dir = _app_dir(app)
             if app_dir is not None and (app_dir / "wsgen.toml").is_file():
-                values = literal_environment(app_dir, stage, self.api.region, refs)
+                settings = load_settings(app_dir, stage)
+                values = literal_environment(settings, self.api.region, refs)
                 self._environment = {**_set_environment(values), **self._environment}
         except BaseException:
             app.websocket_api.use_client(self._previous)
