@@ -171,6 +171,9 @@ class AwsResponse(Response):
 # Credentials -----------------------------------------------------------------------------
 
 _container_cache: Credentials | None = None
+_environment_cache: Credentials | None = None
+"""The environment's keys as last read: the same object while they are the same, so a
+client made with them knows them at once (`management._Direct.serves`)."""
 _credentials_lock = allocate_lock()
 
 
@@ -186,11 +189,21 @@ def credentials() -> Credentials | None:
     Raises:
         CredentialsError: the container endpoint is configured but refused or failed.
     """
+    global _environment_cache
     env = os.environ
     access_key = env.get("AWS_ACCESS_KEY_ID")
     secret_key = env.get("AWS_SECRET_ACCESS_KEY")
     if access_key and secret_key:
-        return Credentials(access_key, secret_key, env.get("AWS_SESSION_TOKEN"))
+        token = env.get("AWS_SESSION_TOKEN") or None
+        last = _environment_cache
+        if (
+            last is None
+            or last.access_key != access_key
+            or last.secret_key != secret_key
+            or last.token != token
+        ):
+            last = _environment_cache = Credentials(access_key, secret_key, token)
+        return last
     if "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" in env:
         url = f"http://{_CONTAINER_HOST}{env['AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']}"
     elif "AWS_CONTAINER_CREDENTIALS_FULL_URI" in env:
@@ -214,7 +227,7 @@ def _expiring(creds: Credentials) -> bool:
 # Signing ---------------------------------------------------------------------------------
 
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
-_keys: dict[tuple[str, str, str, str], bytes] = {}
+_keys: dict[tuple[str, str, str, str], tuple[str, Any, Any]] = {}
 
 
 _UNRESERVED_CHARS = bytes(sorted(_UNRESERVED)).decode()
@@ -266,11 +279,11 @@ def _sign(
     """`sign` for a URL split already (`request` splits it once for every attempt)."""
     sha256 = _sha256()
     stamp = _amz_date(time.time() if now is None else now)
-    signed = {
-        name: value
-        for name, value in headers.items()
-        if name.lower() not in ("authorization", "x-amz-date", "x-amz-security-token")
-    }
+    signed = (
+        {name: value for name, value in headers.items() if name.lower() not in _REPLACED_HEADERS}
+        if headers
+        else {}
+    )
     signed["X-Amz-Date"] = stamp
     if credentials.token:
         signed["X-Amz-Security-Token"] = credentials.token
@@ -283,34 +296,37 @@ def _sign(
         canonical[lname] = f"{canonical[lname]},{value}" if lname in canonical else value
     names = sorted(canonical)
     signed_headers = ";".join(names)
-    payload_hash = _payload_hash(body, sha256)
+    lines = []
+    for name in names:
+        lines.append(f"{name}:{canonical[name]}\n")
     canonical_request = "\n".join(
         (
             method.upper(),
             parts.canonical_path,
             parts.canonical_query,
-            "".join(f"{name}:{canonical[name]}\n" for name in names),
+            "".join(lines),
             signed_headers,
-            payload_hash,
+            _payload_hash(body, sha256),
         )
     )
-    date = stamp[:8]
-    scope = f"{date}/{region}/{service}/aws4_request"
-    string_to_sign = "\n".join(
-        (
-            "AWS4-HMAC-SHA256",
-            stamp,
-            scope,
-            sha256(canonical_request.encode()).hexdigest(),
-        )
+    scope, inner, outer = _signing_key(credentials.secret_key, stamp[:8], region, service)
+    # HMAC(key, string to sign) from the key's padded states, worked out once per day
+    string_to_sign = f"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n" + (
+        sha256(canonical_request.encode()).hexdigest()
     )
-    key = _signing_key(credentials.secret_key, date, region, service)
-    signature = _hmac_sha256(key, string_to_sign.encode()).hex()
+    digest = inner.copy()
+    digest.update(string_to_sign.encode())
+    final = outer.copy()
+    final.update(digest.digest())
     signed["Authorization"] = (
         f"AWS4-HMAC-SHA256 Credential={credentials.access_key}/{scope}, "
-        f"SignedHeaders={signed_headers}, Signature={signature}"
+        f"SignedHeaders={signed_headers}, Signature={final.hexdigest()}"
     )
     return signed
+
+
+_REPLACED_HEADERS = ("authorization", "x-amz-date", "x-amz-security-token")
+"""Headers `sign` makes itself: a caller's are dropped."""
 
 
 # botocore's list: headers that proxies and clients may change on the way
@@ -405,17 +421,25 @@ def _amz_date(now: float) -> str:
     return cached[1]
 
 
-def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+def _signing_key(secret: str, date: str, region: str, service: str) -> tuple[str, Any, Any]:
+    """The credential scope of a day's requests and its signing key's HMAC states: SHA-256
+    already fed the key's inner pad, and its outer pad (`_hmac_sha256` from there), made
+    once a day per secret, region and service."""
     cache_key = (secret, date, region, service)
-    key = _keys.get(cache_key)
-    if key is None:
+    found = _keys.get(cache_key)
+    if found is None:
         key = f"AWS4{secret}".encode()
         for part in (date, region, service, "aws4_request"):
             key = _hmac_sha256(key, part.encode())
+        sha256 = _sha256()
+        ipad, opad = _pads or _make_pads()
+        key = key.ljust(64, b"\0")
+        scope = f"{date}/{region}/{service}/aws4_request"
+        found = (scope, sha256(key.translate(ipad)), sha256(key.translate(opad)))
         if len(_keys) > 16:
             _keys.clear()
-        _keys[cache_key] = key
-    return key
+        _keys[cache_key] = found
+    return found
 
 
 _sha256_new: Any = None
@@ -550,9 +574,13 @@ def request(
                 raise
         else:
             response = AwsResponse(raw.status, raw.reason, raw.headers, raw.body)
-            if not _retryable(response) or attempt >= max_attempts:
-                if response.ok:
+            if 200 <= raw.status < 300:
+                # A success gives back what its retries took, or one token (none to give
+                # while the quota is full: the lock is taken only when there is something)
+                if retried_cost or _quota[0] < RETRY_QUOTA:
                     _return_quota(retried_cost or 1)
+                return response
+            if not _retryable(response) or attempt >= max_attempts:
                 return response
             cost = 5
             if not _take_quota(cost):
@@ -713,10 +741,10 @@ def _is_aws_host(host: str) -> bool:
 
 def reset() -> None:
     """Forget pooled connections and cached credentials (after a fork or a SnapStart restore)."""
-    global _container_cache
+    global _container_cache, _environment_cache
     _pool.clear()
     with _credentials_lock:
-        _container_cache = None
+        _container_cache = _environment_cache = None
 
 
 def _retryable(response: AwsResponse) -> bool:
@@ -778,7 +806,8 @@ _BODY_METHODS = ("POST", "PUT", "PATCH")
 
 def _head(method: str, target: str, host: str, headers: Mapping[str, str], body: bytes) -> bytes:
     lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
-    lines.extend(f"{name}: {value}" for name, value in headers.items())
+    for name, value in headers.items():
+        lines.append(f"{name}: {value}")
     if body or method in _BODY_METHODS:
         lines.append(f"Content-Length: {len(body)}")
     lines.append("Accept-Encoding: identity")

@@ -240,14 +240,16 @@ def _headers(lines: list[str]) -> dict[str, str]:
         raise ConnectionError(f"more than {_MAX_HEADERS} HTTP response headers")
     headers: dict[str, str] = {}
     for line in lines:
-        if len(line) > _MAX_LINE:
-            raise ConnectionError("malformed HTTP response headers")
         name, sep, value = line.partition(":")
-        if not sep:
+        if not sep or len(line) > _MAX_LINE:
+            if sep:
+                raise ConnectionError("malformed HTTP response headers")
             raise ConnectionError(f"malformed HTTP response header line {line[:40]!r}")
         key = name.strip().lower()
-        value = value.strip()
-        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        if key in headers:
+            headers[key] = f"{headers[key]}, {value.strip()}"
+        else:
+            headers[key] = value.strip()
     return headers
 
 

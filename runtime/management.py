@@ -301,10 +301,7 @@ class WebsocketAPI:
     def _calls(self) -> _Direct | Boto3Calls:
         """The client for this call: runtime.aws with Lambda's credentials, else boto3."""
         if self._override is None and self.session is None:
-            # imported on the first call: sockets and hashing cost every cold start otherwise
-            from .aws import credentials
-
-            found = credentials()
+            found = (_aws or _load_aws()).credentials()
             if found is not None:
                 endpoint = self.endpoint
                 direct = self._direct
@@ -442,10 +439,9 @@ class _Direct:
     def _call(
         self, method: str, operation: str, connection_id: str, body: bytes = b""
     ) -> AwsResponse:
-        from .aws import quote, request
-
-        url = f"{self.endpoint}/@connections/{quote(connection_id)}"
-        response = request(
+        aws = _aws or _load_aws()
+        url = f"{self.endpoint}/@connections/{aws.quote(connection_id)}"
+        response: AwsResponse = aws.request(
             method,
             url,
             service="execute-api",
@@ -465,6 +461,19 @@ class _Direct:
             response.error_message,
             response.request_id,
         )
+
+
+_aws: Any = None
+"""`runtime.aws`, once the first call imported it (sockets and hashing would cost every
+cold start at import); each later call finds it here rather than importing again."""
+
+
+def _load_aws() -> Any:
+    global _aws
+    from . import aws
+
+    _aws = aws
+    return aws
 
 
 def _timestamp(value: Any) -> Any:
