@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 from wsgen.gateway.outcomes import Outcome
@@ -255,3 +256,53 @@ def test_invocations_of_one_limit_each_get_their_own_outcome_or_its_error():
         else:
             assert outcome == Outcome(result=n)
     assert later == Outcome(result=9)
+
+
+def test_a_limit_counts_from_when_the_handler_starts_not_from_the_hand_over():
+    """The event loop is busy past the limit right after submitting, so the handler starts
+    late: Lambda counts a function's time from its handler's start, and the emulator's own
+    hand-over to a thread is no time of the function's."""
+    started = threading.Event()
+
+    def app(event: Any, context: Any) -> str:
+        started.set()
+        return "done"
+
+    invoker = Invoker(1, "us-east-1", "123456789012")
+    limit = Limit(0.5, integration=False)
+
+    async def body() -> tuple[bool, Outcome]:
+        loop = asyncio.get_running_loop()
+        outcome: asyncio.Future[Outcome] = loop.create_future()
+        invoker.submit(app, "fn", {}, limit, outcome.set_result)
+        time.sleep(1.0)  # the loop busy: no worker is woken until it turns
+        handed_over = started.is_set()
+        return handed_over, await asyncio.wait_for(outcome, 10)
+
+    handed_over, outcome = asyncio.run(body())
+    assert not handed_over  # the handler started only after the limit's time had passed
+    assert outcome == Outcome(result="done")
+
+
+def test_a_handler_past_its_limit_counted_from_its_start_gets_the_limit_error():
+    """The same late start, and the handler then runs past the limit: the limit's error."""
+    release = threading.Event()
+
+    def app(event: Any, context: Any) -> str:
+        release.wait(10)
+        return "late"
+
+    invoker = Invoker(1, "us-east-1", "123456789012")
+
+    async def body() -> Outcome:
+        loop = asyncio.get_running_loop()
+        outcome: asyncio.Future[Outcome] = loop.create_future()
+        invoker.submit(app, "fn", {}, Limit(0.2, integration=False), outcome.set_result)
+        time.sleep(0.4)
+        return await asyncio.wait_for(outcome, 10)
+
+    try:
+        outcome = asyncio.run(body())
+    finally:
+        release.set()
+    assert isinstance(outcome.error, FunctionTimeoutError)

@@ -4,7 +4,8 @@ Handlers run on worker threads so that a handler calling `send()`, which is an H
 back to the emulator's event loop, cannot block that loop.
 
 At most `workers` invocations run at once. An invocation that runs past its `Limit` (the
-function's timeout or API Gateway's 29 seconds, `wsgen.gateway.timeouts`) is answered with
+function's timeout or API Gateway's 29 seconds, `wsgen.gateway.timeouts`), counted from when
+its handler starts, is answered with
 that limit's error at once and stops counting: Python cannot stop a thread, so its thread
 runs on until the handler returns, but outside the `workers` capacity, on a thread of its
 own. Stuck handlers therefore never starve other connections, new handshakes or the
@@ -84,7 +85,8 @@ class Ticket:
         """Handed to the workers: it holds one of `workers` until settled."""
         self.settled = False
         self.deadline = 0.0
-        """When, on the loop's clock, its limit's error is due (with a limit)."""
+        """When, on the loop's clock, its limit's error is due (with a limit): set by the
+        worker as the handler starts (0 until then)."""
 
 
 class Invoker:
@@ -160,7 +162,8 @@ class Invoker:
         """Call `app(event, context)` on a worker thread; `then` gets the outcome on this
         event loop, never before this returns. Past `limit` it gets the limit's error at
         once and the handler runs on; while `workers` invocations are unsettled, this one
-        waits for one of them (its limit counts from when it starts)."""
+        waits for one of them. Its limit counts from when its handler starts, as Lambda counts a
+        function's time: the hand-over to a worker thread is the emulator's own time."""
         loop = asyncio.get_running_loop()
         ticket = Ticket(app, function_name, event, limit, loop, then)
         if self._closed:
@@ -185,30 +188,39 @@ class Invoker:
             return
         # Past the limit it gets the limit's error (the handler's own outcome is then
         # dropped) and the handler runs on. Tickets of one limit are due in the order they
-        # start: one line and one timer per limit, rather than a timer per invocation.
+        # start (their handlers start in that order: the workers take them first come,
+        # first served): one line and one timer per limit, rather than a timer per
+        # invocation. The timer is armed for the soonest the first could be due; the worker
+        # that starts its handler sets its deadline (`_expire` looks again until then).
         loop = ticket.loop
-        ticket.deadline = loop.time() + ticket.limit.seconds
         key = (loop, ticket.limit.seconds)
         line = self._due.get(key)
         if line is None:
             line = self._due[key] = deque()
-            loop.call_at(ticket.deadline, self._expire, key)
+            loop.call_at(loop.time() + ticket.limit.seconds, self._expire, key)
         line.append(ticket)
 
     def _expire(self, key: tuple[asyncio.AbstractEventLoop, float]) -> None:
         """Give the tickets of a line that are due their limit's error; come back for the
-        next one."""
+        next one (or, while the first one's handler has not started, a limit from now)."""
         line = self._due[key]
-        now = key[0].time()
-        while line and (line[0].settled or line[0].deadline <= now):
-            ticket = line.popleft()
+        loop, seconds = key
+        now = loop.time()
+        while line:
+            ticket = line[0]
+            if not ticket.settled:
+                deadline = ticket.deadline  # once: a worker may set it meanwhile
+                if not deadline:  # not started yet: due a whole limit after it starts
+                    loop.call_at(now + seconds, self._expire, key)
+                    return
+                if deadline > now:
+                    loop.call_at(deadline, self._expire, key)
+                    return
+            line.popleft()  # before settling it: `_settle` pops the settled ones behind it
             if not ticket.settled:
                 assert ticket.limit is not None, "only a ticket with a limit is in a line"
                 self._settle(ticket, Outcome(error=ticket.limit.error()))
-        if line:
-            key[0].call_at(line[0].deadline, self._expire, key)
-        else:
-            del self._due[key]
+        del self._due[key]
 
     def _settle(self, ticket: Ticket, outcome: Outcome | None) -> None:
         """Give `ticket` its outcome (None: abandoned, it gets none), unless it is settled
@@ -321,6 +333,8 @@ class Invoker:
                 if self._pending:
                     job = self._pending.popleft()
                     self._running += 1
+                    if job.limit is not None:  # its time counts from here, as Lambda's
+                        job.deadline = job.loop.time() + job.limit.seconds
                     # More are waiting and nobody else awake will come for them.
                     wake, successor = self._someone_looking()
                 elif self._closed or len(self._sleeping) >= self._keep_idle:
