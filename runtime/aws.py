@@ -747,6 +747,14 @@ def reset() -> None:
         _container_cache = _environment_cache = None
 
 
+def forget_server(url: str) -> None:
+    """Close the idle pooled connections to `url`'s scheme, host and port: a server that
+    stopped (`wsgen local`'s, at its stop), whose connections would otherwise stay open
+    until the next request there, or the process's end."""
+    scheme, host, port, _ = split_url(url)
+    _pool.clear((scheme, host, port))
+
+
 def _retryable(response: AwsResponse) -> bool:
     if response.ok:
         return False

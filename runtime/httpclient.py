@@ -325,10 +325,14 @@ class Pool:
                 connection.close()
             return response
 
-    def clear(self) -> None:
-        """Close every idle connection (after a fork, or a SnapStart restore, say)."""
+    def clear(self, server: tuple[str, str, int] | None = None) -> None:
+        """Close every idle connection (after a fork, or a SnapStart restore, say), or only
+        those to `server`, a (scheme, host, port) that went away."""
         with self._lock:
-            idle, self._idle = self._idle, {}
+            if server is None:
+                idle, self._idle = self._idle, {}
+            else:
+                idle = {server: self._idle.pop(server, [])}
         for connections in idle.values():
             for connection in connections:
                 connection.close()

@@ -13,7 +13,7 @@ from typing import Any
 
 import websockets
 
-from tests.support.local import recorder_module, run, start
+from tests.support.local import open_sockets_on, recorder_module, run, start
 from tests.support.rawclient import RawClient
 
 
@@ -271,3 +271,21 @@ def test_running_handlers_counts_a_handler_until_it_returns(emulator, rec):
             return during, emulator.running_handlers
 
     assert run(body) == (1, 0)
+
+
+def test_a_stopped_emulator_leaves_no_socket_open_on_its_port():
+    """Neither its side of a WebSocket or management connection nor the handlers' pooled
+    keep-alive connections to it (runtime.aws's, for send()), which would stay open, their
+    server gone, until the process ends (a ResourceWarning then)."""
+    with start() as emulator:
+        port = emulator.port
+
+        async def body() -> None:
+            async with websockets.connect(emulator.url) as ws:
+                for n in range(3):
+                    await ws.send(f"m{n}")  # $default sends it back through send()
+                    assert await ws.recv() == f"m{n}"
+
+        run(body)
+        assert open_sockets_on(port)  # the listener at least: the check sees this port
+    assert open_sockets_on(port) == []

@@ -49,6 +49,15 @@ def raw_server() -> Iterator[Callable[[Callable[[socket.socket], None]], int]]:
         listener.close()
 
 
+@pytest.fixture
+def pool() -> Iterator[Pool]:
+    """A pool whose idle connections are closed after the test (a process's pool lives as
+    long as the process: a test's would be left open until the interpreter exits)."""
+    pool = Pool()
+    yield pool
+    pool.clear()
+
+
 def _serve(serve: Callable[[socket.socket], None], conn: socket.socket) -> None:
     with conn, contextlib.suppress(OSError):
         serve(conn)
@@ -84,10 +93,9 @@ def get(pool: Pool, port: int, timeout: float = 5.0):
     return pool.request("http", "127.0.0.1", port, HEAD, b"", "GET", timeout)
 
 
-def test_a_response_arriving_in_pieces_is_read_whole(raw_server):
+def test_a_response_arriving_in_pieces_is_read_whole(raw_server, pool):
     answer = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nX-A: 1\r\nX-A: 2\r\n\r\n0123456789"
     port = raw_server(_pieces(*(answer[i : i + 7] for i in range(0, len(answer), 7)), requests=2))
-    pool = Pool()
     first = get(pool, port)
     assert (first.status, first.reason, first.body) == (200, "OK", b"0123456789")
     assert first.headers == {"content-length": "10", "x-a": "1, 2"}
@@ -95,36 +103,34 @@ def test_a_response_arriving_in_pieces_is_read_whole(raw_server):
     assert ACCEPTED[port] == 1  # the same connection, kept alive
 
 
-def test_chunked_bare_lf_and_until_close_bodies(raw_server):
+def test_chunked_bare_lf_and_until_close_bodies(raw_server, pool):
     chunked = raw_server(
         _pieces(
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
             b"2;x\r\nde\r\n0\r\n\r\n",
         )
     )
-    assert get(Pool(), chunked).body == b"abcde"
+    assert get(pool, chunked).body == b"abcde"
     bare_lf = raw_server(_pieces(b"HTTP/1.1 201 Created\nContent-Length: 2\n\nhi"))
-    response = get(Pool(), bare_lf)
+    response = get(pool, bare_lf)
     assert (response.status, response.body) == (201, b"hi")
     until_close = raw_server(
         lambda conn: (_request_head(conn), conn.sendall(b"HTTP/1.0 200 OK\r\n\r\nall"))
     )
-    pool = Pool()
     assert get(pool, until_close).body == b"all"
     assert get(pool, until_close).body == b"all"
     assert ACCEPTED[until_close] == 2  # its end framed it: a new connection for the next
 
 
-def test_bytes_past_the_response_keep_the_connection_out_of_the_pool(raw_server):
+def test_bytes_past_the_response_keep_the_connection_out_of_the_pool(raw_server, pool):
     stray = b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxHTTP/1.1 200 OK\r\n"
     port = raw_server(_pieces(stray, requests=2))
-    pool = Pool()
     assert get(pool, port).body == b"x"
     assert get(pool, port).body == b"x"  # not the stray bytes taken for its answer
     assert ACCEPTED[port] == 2
 
 
-def test_interim_responses_are_skipped_for_the_final_one(raw_server):
+def test_interim_responses_are_skipped_for_the_final_one(raw_server, pool):
     port = raw_server(
         _pieces(
             b"HTTP/1.1 100 Continue\r\n\r\n",
@@ -133,7 +139,6 @@ def test_interim_responses_are_skipped_for_the_final_one(raw_server):
             requests=2,
         )
     )
-    pool = Pool()
     first = get(pool, port)
     assert (first.status, first.headers, first.body) == (200, {"content-length": "2"}, b"ok")
     second = get(pool, port)  # on the same connection: not the first one's final answer
@@ -151,21 +156,21 @@ def test_interim_responses_are_skipped_for_the_final_one(raw_server):
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "malformed chunk size"),
     ],
 )
-def test_malformed_or_cut_responses_are_connection_errors(raw_server, answer, error):
+def test_malformed_or_cut_responses_are_connection_errors(raw_server, answer, error, pool):
     port = raw_server(lambda conn: (_request_head(conn), conn.sendall(answer)))
     with pytest.raises(ConnectionError, match=error):
-        get(Pool(), port)
+        get(pool, port)
 
 
-def test_a_server_that_never_answers_times_out(raw_server):
+def test_a_server_that_never_answers_times_out(raw_server, pool):
     port = raw_server(lambda conn: (_request_head(conn), conn.recv(1)))
     started = time.monotonic()
     with pytest.raises(TimeoutError):
-        get(Pool(), port, timeout=0.2)
+        get(pool, port, timeout=0.2)
     assert time.monotonic() - started < 10  # the 0.2 s given, not DEFAULT_TIMEOUT's 60 s
 
 
-def test_a_changed_timeout_applies_to_a_pooled_connection(raw_server):
+def test_a_changed_timeout_applies_to_a_pooled_connection(raw_server, pool):
     def serve(conn: socket.socket) -> None:
         _request_head(conn)
         conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
@@ -173,7 +178,6 @@ def test_a_changed_timeout_applies_to_a_pooled_connection(raw_server):
         conn.recv(1)  # the second request is never answered
 
     port = raw_server(serve)
-    pool = Pool()
     assert get(pool, port, timeout=30).status == 204
     started = time.monotonic()
     with pytest.raises(TimeoutError):
@@ -182,7 +186,7 @@ def test_a_changed_timeout_applies_to_a_pooled_connection(raw_server):
     assert ACCEPTED[port] == 1  # on the pooled connection
 
 
-def test_a_server_that_never_reads_times_out_the_send(raw_server):
+def test_a_server_that_never_reads_times_out_the_send(raw_server, pool):
     release = threading.Event()
     port = raw_server(lambda conn: release.wait(30))  # reads nothing: the buffers fill
     body = b"x" * (64 * 1024 * 1024)  # past what loopback's socket buffers hold
@@ -190,7 +194,7 @@ def test_a_server_that_never_reads_times_out_the_send(raw_server):
     started = time.monotonic()
     try:
         with pytest.raises(TimeoutError):
-            Pool().request("http", "127.0.0.1", port, head, body, "PUT", 0.2)
+            pool.request("http", "127.0.0.1", port, head, body, "PUT", 0.2)
     finally:
         release.set()
     assert time.monotonic() - started < 10

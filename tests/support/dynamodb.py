@@ -10,6 +10,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 
+from runtime.aws import forget_server
 from wsgen.connections import dynamodb_client, ensure_table
 
 
@@ -30,6 +31,7 @@ def serve() -> Iterator[str]:
         yield endpoint
     finally:
         server.stop()  # type: ignore[attr-defined]
+        forget_server(endpoint)  # the runtime's pooled connections to it (its own DynamoDB)
 
 
 def new_table(endpoint: str, region: str = "us-east-1") -> str:

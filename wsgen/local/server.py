@@ -25,6 +25,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from runtime import App
+from runtime.aws import forget_server
 from runtime.contract import DYNAMODB_ENDPOINT_ENV, MAX_MESSAGE_BYTES
 from runtime.spec import AppSpec
 from runtime.store import ConnectionStore
@@ -392,6 +393,10 @@ class Emulator:
             task.cancel()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_S)
+        if self._server is not None:
+            # The handlers' pooled keep-alive connections here (runtime.aws's, for send()),
+            # closed on this side above: closed on theirs too, not left until the process ends.
+            forget_server(self.endpoint)
         if self._invoker is not None:
             self._invoker.shutdown()
             if running := self._invoker.running:
