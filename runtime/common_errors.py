@@ -8,6 +8,10 @@ load, since it re-exports them.
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 class WebsocketError(Exception):
     """Root of every error the runtime raises."""
@@ -78,3 +82,73 @@ def refuse_uncalled(decorator: str, first: object, arguments: str = "") -> None:
         raise RegistrationError(
             f"@app.{decorator} must be called: write @app.{decorator}({arguments})"
         )
+
+
+_VARARGS = 0x04
+"""`inspect.CO_VARARGS`: the code object takes `*args` (`inspect` costs cold-start time)."""
+
+
+def refuse_wrong_signature(decorator: str, handler: object, called_with: tuple[str, ...]) -> None:
+    """Refuse at registration a handler that cannot be called as the runtime calls it, with
+    one positional argument per name of `called_with`: Python would raise its TypeError only
+    at the first event. A few attribute reads, no `inspect`: registrations run at cold start.
+
+    Functions, lambdas, bound methods, `functools.partial` objects and instances of classes
+    with `__call__` are checked; any other callable (a builtin, a class) is taken as is.
+
+    Raises:
+        HandlerSignatureError: `handler` needs more or fewer positional arguments, or a
+            keyword-only argument without a default.
+    """
+    shape = _signature(handler)
+    if shape is None:
+        return
+    code, bound, least, most, keyword_only = shape
+    count = len(called_with)
+    if least <= count and (most is None or count <= most) and not keyword_only:
+        return
+    from .exceptions import HandlerSignatureError  # only for the mistake: cold-start time
+
+    raise HandlerSignatureError(decorator, handler, code, bound, called_with, keyword_only)
+
+
+def _signature(handler: object) -> tuple[Any, int, int, int | None, tuple[str, ...]] | None:
+    """`handler`'s code object, how many of its positional parameters are bound already (a
+    method's `self`, a partial's arguments), how many more it needs and at most takes (None:
+    `*args`), and its keyword-only parameters without a default; None for a callable whose
+    parameters cannot be read cheaply."""
+    bound = 0
+    keywords: dict[str, object] = {}
+    target = handler
+    for _ in range(8):  # partials of methods of ...: a few layers at most
+        func = getattr(target, "func", None)
+        if callable(func) and isinstance(getattr(target, "args", None), tuple):  # a partial
+            bound += len(target.args)  # type: ignore[attr-defined]
+            keywords.update(getattr(target, "keywords", None) or {})
+            target = func
+            continue
+        inner = getattr(target, "__func__", None)
+        if inner is not None and getattr(target, "__self__", None) is not None:  # a method
+            bound += 1
+            target = inner
+            continue
+        break
+    code = getattr(target, "__code__", None)
+    if code is None:
+        if isinstance(target, type) or target is not handler:
+            return None
+        call = type(target).__call__ if callable(target) else None
+        code = getattr(call, "__code__", None)
+        if code is None:
+            return None  # a builtin, a C extension's callable
+        target, bound = call, bound + 1
+    count = code.co_argcount
+    if any(name in keywords for name in code.co_varnames[:count]):
+        return None  # a partial's keyword for a positional parameter: leave it to Python
+    defaults = len(getattr(target, "__defaults__", None) or ())
+    keyword_names = code.co_varnames[count : count + code.co_kwonlyargcount]
+    keyword_defaults = getattr(target, "__kwdefaults__", None) or {}
+    missing = tuple(n for n in keyword_names if n not in keyword_defaults and n not in keywords)
+    least = max(count - defaults - bound, 0)
+    most = None if code.co_flags & _VARARGS else count - bound
+    return code, bound, least, most, missing

@@ -38,6 +38,7 @@ WebsocketError
 │   │   └── InvalidSelectionExpressionError  a route selection expression it would reject
 │   ├── InvalidIdentitySourceError  an authorizer identity source API Gateway would reject
 │   ├── ConflictingAuthorizationError  IAM and a Lambda authorizer both on $connect
+│   ├── HandlerSignatureError    a handler that cannot take the event (also TypeError)
 │   └── InvalidMiddlewareError   middleware for an event type no app has
 ├── HandlerResultError           a handler returned what cannot be used (also TypeError)
 │   ├── InvalidReplyError            a two-way reply that cannot be sent
@@ -371,6 +372,64 @@ class InvalidMiddlewareError(RegistrationError):
         return (
             f"middleware event type {self.event_type!r} is not one of {', '.join(self.known)}; "
             "use 'websocket' for WebSocket handlers, 'all' for every handler"
+        )
+
+
+class HandlerSignatureError(RegistrationError, TypeError):
+    """A handler that cannot be called as the runtime calls it (`@app.on_ws_message()` on
+    `def h():`, say): refused at registration rather than at its first event."""
+
+    def __init__(
+        self,
+        decorator: str,
+        handler: object,
+        code: Any,
+        bound: int,
+        called_with: tuple[str, ...],
+        keyword_only: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(decorator, handler, called_with, keyword_only)
+        self.decorator = decorator
+        self.handler = handler
+        self.code = code
+        """The code object the call reaches (a method's function's, a partial's function's)."""
+        self.bound = bound
+        """How many of its positional parameters are bound already (`self`, a partial's)."""
+        self.called_with = called_with
+        """The arguments the runtime passes, by position."""
+        self.keyword_only = keyword_only
+        """Its keyword-only parameters without a default (never passed)."""
+
+    def __str__(self) -> str:
+        import os
+
+        code = self.code
+        path = code.co_filename
+        relative = os.path.relpath(path) if path.startswith(os.getcwd() + os.sep) else path
+        positional = code.co_varnames[: code.co_argcount]
+        own = positional[self.bound :]
+        takes = f"({', '.join(own)})" if own else "no arguments"
+        called = ", ".join(self.called_with)
+        missing = ", ".join(self.keyword_only)
+        if missing:
+            takes += f" and keyword-only {missing} without a default"
+        if missing and len(own) == len(self.called_with):
+            fix = f"give {missing} a default"
+        elif self.bound > len(positional) or set(positional[: self.bound]) & set(
+            self.called_with
+        ):  # a partial binding more than the parameters the call needs
+            fix = f"make it take ({called}) after its {self.bound} bound argument(s)"
+        else:
+            parameters = ", ".join((*positional[: self.bound], called))
+            lambda_ = code.co_name == "<lambda>"
+            fix = (
+                f"write lambda {parameters}: ..."
+                if lambda_
+                else f"write def {code.co_name}({parameters}):"
+            )
+        return (
+            f"@app.{self.decorator}() handler {code.co_name} at {relative}:"
+            f"{code.co_firstlineno} takes {takes}, but it is called with ({called}): {fix}"
         )
 
 

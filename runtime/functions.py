@@ -11,7 +11,7 @@ import from here.
 
 from __future__ import annotations
 
-from .common_errors import refuse_uncalled
+from .common_errors import refuse_uncalled, refuse_wrong_signature
 from .contract import CW_EVENT, DYNAMODB, FAN_OUT, LAMBDA_FUNCTION, SCHEDULE, SNS, SQS, TASK
 
 TYPE_CHECKING = False
@@ -34,6 +34,19 @@ class _Function:
         self.handler = handler
         self.options = options
 
+
+# The decorator of each kind, and what its handler is called with (a task: its delay()'s
+# arguments, known only then; the fan-out's handler is wsgen's own).
+_DECORATORS = {
+    SCHEDULE: "schedule",
+    SQS: "on_sqs_message",
+    SNS: "on_sns_message",
+    CW_EVENT: "on_cw_event",
+    DYNAMODB: "on_dynamodb_record",
+    LAMBDA_FUNCTION: "lambda_function",
+}
+_CALLED_WITH = {LAMBDA_FUNCTION: ("event", "context")}
+"""What a kind's handler is called with, if not the event alone."""
 
 # Chalice's middleware event type of each kind (`@app.middleware("sqs")`).
 _MIDDLEWARE_TYPES = {
@@ -129,6 +142,10 @@ class EventSources:
                     f"{kind} registered a second handler named '{key}' (already "
                     f"{existing.handler.__qualname__}); give one another name=..."
                 )
+            decorator = _DECORATORS.get(kind)
+            if decorator is not None:
+                called_with = _CALLED_WITH.get(kind, ("event",))
+                refuse_wrong_signature(decorator, handler, called_with)
             self._functions[key] = _Function(key, kind, handler, options)
             return handler
 

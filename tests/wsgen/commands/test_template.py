@@ -185,6 +185,12 @@ BAD_INPUT = {
         "app.py:1: the app does not import: ValueError: first second",
     ),
     "syntax error": ("def (:\n", {}, [], "app.py:1: the app does not import: SyntaxError"),
+    "a handler taking no event": (
+        ECHO + "\n\n@app.on_ws_message(route='join')\ndef join():\n    pass\n",
+        {},
+        [],
+        "the app does not import: HandlerSignatureError: @app.on_ws_message() handler join at ",
+    ),
     "no attribute app": ("x = 1\n", {}, [], "has no attribute 'app'"),
     "not an App": (NOT_APP, {}, [], "app.app is an int, not an App (runtime.App)"),
     "no handlers": (NO_HANDLERS, {}, [], "has no WebSocket handlers"),

@@ -22,7 +22,7 @@ def message(event):
 
 
 @app.{decorator}
-def handler(event):
+def handler(event, context=None):  # lambda_function's get the context too
     pass
 """
 

@@ -18,7 +18,7 @@ STREAM = "arn:aws:dynamodb:eu-west-1:123456789012:table/Orders/stream/2026-11-30
 
 def spec_of(register: Any) -> FunctionSpec:
     app = App(app_name="jobs")
-    register(app)(lambda event: None)
+    register(app)(lambda event, context=None: None)  # lambda_function: both
     [function] = app.spec().functions
     return function
 
