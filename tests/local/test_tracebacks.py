@@ -238,8 +238,12 @@ def test_a_handler_returning_the_wrong_thing_is_one_line_naming_it_and_the_fix(t
 
 
 def test_a_failing_sqs_handlers_logged_traceback_starts_in_the_app(tmp_path, caplog):
+    """The runtime's record of the batch's failure is in the emulator's log (an error: even a
+    quiet log has it), as the other failures are, not on stderr; it still reaches the root
+    logger's handlers (here pytest's)."""
     (tmp_path / "app.py").write_text(WRONG_RESULTS)
-    with running(tmp_path, "app:app", port=0, log=EventLog(quiet=True)) as emulator:
+    stream = io.StringIO()
+    with running(tmp_path, "app:app", port=0, log=EventLog(stream, quiet=True)) as emulator:
         assert main(["invoke", "jobs", "--body", "x", "--port", str(emulator.port)]) == 0
     [record] = [r for r in caplog.records if r.name == "runtime"]
     assert "1 of 1 messages will be retried" in record.getMessage()
@@ -248,3 +252,4 @@ def test_a_failing_sqs_handlers_logged_traceback_starts_in_the_app(tmp_path, cap
         f'Traceback (most recent call last):\n  File "{tmp_path / "app.py"}", line '
     )
     assert record.exc_text.endswith("KeyError: 'in_sqs'")
+    assert stream.getvalue() == f"ERROR runtime: {record.getMessage()}\n{record.exc_text}\n"

@@ -41,7 +41,7 @@ from ..gateway.context import LambdaContext
 from ..gateway.events import new_uuid
 from ..gateway.outcomes import Outcome
 from ..gateway.timeouts import Limit
-from .log import EventLog
+from .log import EventLog, serving
 
 Wakeups = queue.SimpleQueue[bool]
 """How a sleeping worker is woken: True to look for work, False to end."""
@@ -327,6 +327,7 @@ class Invoker:
         share its log stream, and each one's time counts from when its handler starts.
         """
         stream = f"wsgen-local/[$LATEST]{new_uuid().replace('-', '')}"
+        serving(self._log)  # the runtime's log records from this thread go to that log
         while True:
             with self._lock:
                 self._looking -= 1

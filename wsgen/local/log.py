@@ -71,10 +71,6 @@ class _RuntimeRecords(logging.Filter):
     app's first frame, as the emulator's own do.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.users = 0
-
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "raised", False):
             return False
@@ -84,19 +80,58 @@ class _RuntimeRecords(logging.Filter):
         return True
 
 
+class _ToEventLog(logging.Handler):
+    """Writes the runtime's records to an emulator's log, as Lambda writes them to the
+    function's log: to the log of the emulator whose handler thread logged it (`serving`),
+    else to the last one started. Records still propagate to the root logger's handlers
+    (an app's own logging setup, pytest's capture)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.logs: list[EventLog] = []
+        """The logs of the emulators running, in the order they started."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log: EventLog | None = getattr(_THREAD, "log", None)
+        if log is None or log not in self.logs:
+            log = self.logs[-1] if self.logs else None
+        if log is None:
+            return
+        text = f"{record.levelname} {record.name}: {record.getMessage()}"
+        if record.exc_text:
+            text += "\n" + record.exc_text
+        if record.levelno >= logging.ERROR:
+            log.error(text)
+        else:
+            log.info(text)
+
+
 _RUNTIME_RECORDS = _RuntimeRecords()
+_TO_EVENT_LOG = _ToEventLog()
+_THREAD = threading.local()
+"""A handler thread's `log`: the log of the emulator it serves (`serving`)."""
 
 
-def follow_runtime_log(on: bool) -> None:
-    """Start (or, once every emulator that started it is done, stop) `_RuntimeRecords`."""
+def serving(log: EventLog | None) -> None:
+    """Make `log` the log of the runtime's records from this thread (a handler thread)."""
+    _THREAD.log = log
+
+
+def follow_runtime_log(log: EventLog, on: bool) -> None:
+    """Send the runtime's records to `log` while its emulator runs (`on`), and stop when it
+    stops; once no emulator runs, the `runtime` logger is as it was."""
     logger = logging.getLogger("runtime")
     with _RUNTIME_LOCK:
-        _RUNTIME_RECORDS.users += 1 if on else -1
-        if _RUNTIME_RECORDS.users > 0:
+        if on:
+            _TO_EVENT_LOG.logs.append(log)
+        elif log in _TO_EVENT_LOG.logs:
+            _TO_EVENT_LOG.logs.remove(log)
+        if _TO_EVENT_LOG.logs:
             logger.addFilter(_RUNTIME_RECORDS)
+            logger.addHandler(_TO_EVENT_LOG)
         else:
-            _RUNTIME_RECORDS.users = 0
             logger.removeFilter(_RUNTIME_RECORDS)
+            logger.removeHandler(_TO_EVENT_LOG)
 
 
 _RUNTIME_LOCK = threading.Lock()

@@ -250,7 +250,7 @@ class Emulator:
         except BaseException:
             self._server.close()
             raise
-        follow_runtime_log(True)
+        follow_runtime_log(self.log, True)
         self._following = True
         if self.reload:
             from .reload import Reloader, snapshot, watch
@@ -364,7 +364,7 @@ class Emulator:
                 self._restore_gc = None
             if self._following:
                 self._following = False
-                follow_runtime_log(False)
+                follow_runtime_log(self.log, False)
 
     async def _shut_down(self) -> None:
         self._stopping = True
