@@ -69,6 +69,22 @@ class BadRequestError(ClientError, ValueError):
     default_code = "bad_request"
 
 
+class ResultOfAHandler:
+    """What an error about a handler's result (`HandlerResultError`) is besides an error:
+    the entry point tells it whose result it is (`name_handler`) as it leaves the
+    invocation, and its message then names the handler. Here, not in `runtime.exceptions`:
+    the entry point looks for it on every failure, and that module is not loaded at cold
+    start."""
+
+    result_of: object = None
+    """The handler whose result it is about; None until the entry point names it."""
+
+    def name_handler(self, handler: object) -> None:
+        """Say whose result it is about, unless said already (by an inner handler)."""
+        if self.result_of is None:
+            self.result_of = handler
+
+
 def refuse_uncalled(decorator: str, first: object, arguments: str = "") -> None:
     """Refuse `@app.task` written without its parentheses: Python then passes the function
     where the decorator's first argument goes (one `callable()` test, at registration).

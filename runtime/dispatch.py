@@ -8,7 +8,7 @@ the app tracks them). It imports nothing from `runtime.app`, which imports `hand
 
 from __future__ import annotations
 
-from .common_errors import ClientError, WebsocketDisconnectedError
+from .common_errors import ClientError, ResultOfAHandler, WebsocketDisconnectedError
 from .contract import CONNECT, CONNECTED_KEY, DEFAULT, DISCONNECT, EVENT_MESSAGE
 from .events import AuthorizerEvent, WebsocketEvent, is_authorizer_event
 
@@ -380,8 +380,8 @@ def _log_failure(
 
     from .auth import UnauthorizedError
 
-    if getattr(exc, "result_of", False) is None:  # a HandlerResultError, not told whose yet
-        exc.result_of = handler.handler if isinstance(handler, Route) else handler  # type: ignore[attr-defined]
+    if isinstance(exc, ResultOfAHandler):  # a HandlerResultError
+        exc.name_handler(handler.handler if isinstance(handler, Route) else handler)
     # An authorizer's 401 is how it refuses a client, every day: not an error of the app.
     level = logging.INFO if isinstance(exc, UnauthorizedError) else logging.ERROR
     logging.getLogger("runtime").log(

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 from .common_errors import BadRequestError as BadRequestError
 from .common_errors import ClientError as ClientError
+from .common_errors import ResultOfAHandler
 from .common_errors import WebsocketDisconnectedError as WebsocketDisconnectedError
 from .common_errors import WebsocketError as WebsocketError
 from .common_errors import refuse_uncalled as refuse_uncalled
@@ -452,16 +453,15 @@ class InvalidSelectionExpressionError(InvalidRouteError):
         return f"invalid route selection expression '{self.value}': {self.reason}"
 
 
-class HandlerResultError(WebsocketError, TypeError):
+class HandlerResultError(ResultOfAHandler, WebsocketError, TypeError):
     """A handler returned something the runtime cannot use: the message names the handler
     and the fix, and the traceback (the runtime's own frames, after the handler returned)
     tells nothing more.
 
     `result_of` is the handler, set by the entry point as the error leaves the invocation
-    (None until then); the message then names its file and line.
+    (`ResultOfAHandler.name_handler`; None until then); the message then names its file and
+    line.
     """
-
-    result_of: object = None
 
     def _where(self) -> str:
         """ " (handler NAME at FILE:LINE)" once `result_of` is known, else ""."""

@@ -566,3 +566,21 @@ def test_reply_must_be_a_bool():
         app.on_ws_message("ask", reply="yes")(lambda event: None)  # type: ignore[arg-type]
     assert str(caught.value) == "invalid route 'ask': reply must be True or False, not 'yes'"
     assert "ask" not in app.route_table
+
+
+def test_only_an_error_about_a_handlers_result_is_told_whose_it_is(load_event):
+    """The entry point names the handler on a HandlerResultError, by its kind, not on any
+    exception that happens to have a `result_of` attribute."""
+
+    class MineError(Exception):
+        result_of = None
+
+    app = App(app_name="t")
+
+    @app.on_ws_message()
+    def message(event):
+        raise MineError()
+
+    with pytest.raises(MineError) as caught:
+        app(load_event("message_default.json"), None)
+    assert caught.value.result_of is None
