@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -64,6 +65,83 @@ def test_reload_swaps_the_app_and_keeps_connections(tmp_path: Path):
         run(body, timeout=30)
     assert any(line.startswith("reloaded") for line in lines)
     assert any("reload failed" in line and "SyntaxError" in line for line in lines)
+
+
+def _reloading(app_dir: Path, lines: list[str], **options: object):
+    log = EventLog(quiet=True)
+    log.error = lines.append  # type: ignore[method-assign]
+    log.info = lines.append  # type: ignore[method-assign]
+    return running(app_dir, "reloadapp:app", log=log, reload=True, reload_interval=0.05, **options)
+
+
+async def _answers(ws, expected: str, lines: list[str]) -> None:
+    for _ in range(100):  # the watcher polls: bounded retries until the app answers so
+        await ws.send("?")
+        if await ws.recv() == expected:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never answered {expected!r}; log: {lines}")
+
+
+async def _logged(lines: list[str], text: str) -> str:
+    for _ in range(100):
+        found = [line for line in lines if text in line]
+        if found:
+            return found[-1]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never logged {text!r}; log: {lines}")
+
+
+def test_a_reload_wsgen_toml_refuses_keeps_the_app_and_the_watch(tmp_path: Path):
+    app_dir = tmp_path / "reloadme"
+    app_dir.mkdir()
+    source, toml = app_dir / "reloadapp.py", app_dir / "wsgen.toml"
+    source.write_text(VERSION.format(answer="v1"))
+    lines: list[str] = []
+    with _reloading(app_dir, lines) as emulator:
+
+        async def body():
+            async with websockets.connect(emulator.url) as ws:
+                await _answers(ws, "v1", lines)
+                toml.write_text('[routes."jion"]\nthrottling_rate_limit = 1\n')
+                source.write_text(VERSION.format(answer="v2") + "\n# edited\n")
+                failed = await _logged(lines, "reload failed")
+                assert "'jion'" in failed and failed.count("\n") == 0
+                await ws.send("?")
+                assert await ws.recv() == "v1"  # the refused app is not served
+                toml.write_text("")  # fixed: the watch goes on and serves it
+                await _answers(ws, "v2", lines)
+
+        run(body, timeout=30)
+
+
+def test_a_reload_whose_table_cannot_be_made_keeps_the_app_and_the_watch(tmp_path: Path):
+    app_dir = tmp_path / "reloadme"
+    app_dir.mkdir()
+    source = app_dir / "reloadapp.py"
+    source.write_text(VERSION.format(answer="v1"))
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]  # closed again: nothing listens there
+    lines: list[str] = []
+    with _reloading(app_dir, lines, dynamodb=f"http://127.0.0.1:{port}") as emulator:
+
+        async def body():
+            async with websockets.connect(emulator.url) as ws:
+                await _answers(ws, "v1", lines)
+                tracked = VERSION.format(answer="v2").replace(
+                    'app_name="reloadme"', 'app_name="reloadme", connections=True'
+                )
+                source.write_text(tracked)  # its connections table: on the closed port
+                failed = await _logged(lines, "reload failed")
+                assert f"DynamoDB endpoint http://127.0.0.1:{port}" in failed
+                await ws.send("?")
+                assert await ws.recv() == "v1"
+                source.write_text(VERSION.format(answer="v3"))
+                await _answers(ws, "v3", lines)
+
+        run(body, timeout=60)
+    assert emulator.connection_store is None
 
 
 INSTALLED_APP = """\

@@ -2,7 +2,8 @@
 
 Polling file stats costs no dependency and works on every file system; half a second is
 quick enough for an edit-and-retry loop. Open connections are kept: the next event of any
-connection runs the new code. An edit that does not import, or leaves no handlers, is
+connection runs the new code. An edit that does not import, leaves no handlers, or that the
+emulator refuses to serve (wsgen.toml against the new app, a table it cannot make) is
 logged and the old app stays. wsgen.toml's `[environment]` is applied again, and an edit of
 wsgen.toml reloads too.
 
@@ -63,7 +64,8 @@ def reload_app(
 
 
 class Reloader:
-    """Re-imports one app and hands it to `serve`; a failure is logged, the old app stays."""
+    """Re-imports one app and hands it to `serve`; a failure of either is logged, the old
+    app stays (`serve` changes nothing when it raises)."""
 
     def __init__(
         self,
@@ -97,7 +99,11 @@ class Reloader:
             return
         for notice in notices:
             self._log.info(notice)
-        self._serve(app, spec)
+        try:
+            self._serve(app, spec)
+        except WsgenError as exc:  # wsgen.toml against the new app, a table it needs...
+            self._log.error(f"reload failed, still serving the previous app: {exc}")
+            return
         self._log.info(f"reloaded {self.app_ref} ({len(spec.routes)} routes)")
 
 

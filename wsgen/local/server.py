@@ -271,24 +271,22 @@ class Emulator:
     def use_app(self, app: App, spec: AppSpec, region: str | None = None) -> None:
         """Serve `app` (at start, or after a reload); open connections are kept.
 
+        What can fail comes first: when it raises, the app served before is served still,
+        as it was.
+
         Raises:
+            ConfigError: wsgen.toml is malformed or names what the app lacks.
             DynamoDBEndpointError: a tracked app's table cannot be made on `dynamodb`.
         """
-        app.websocket_api.configure_endpoint(self.endpoint)
         starting = region is not None  # else a reload: tables and store are kept
         # Read once, checked against the app as `wsgen template` checks it (route keys...).
         settings = load_settings(self.app_dir, self.stage, spec=spec)
         if self.tables is not None and region is not None:
             self.tables.create(spec, settings, region)
-        if spec.connections:
-            if self.connection_store is None:
-                endpoint = None if self.tables is None else self.tables.endpoint
-                self.connection_store, described = connection_store(spec.app_name, endpoint)
-                self.log.info(f"wsgen local: {described}")
-            app.connections.use_store(self.connection_store)
-        if self.tables is not None and starting:
-            self.log.info(f"wsgen local: {self.tables.describe()}")
-            apply_app_environment(self.app_dir, self.stage, self._refs(), settings)
+        store, described = self.connection_store, None
+        if spec.connections and store is None:
+            endpoint = None if self.tables is None else self.tables.endpoint
+            store, described = connection_store(spec.app_name, endpoint)
         if spec.iam_authorization and self._credentials is None:
             self._credentials = known_credentials(os.environ)
         config = app_config(
@@ -298,6 +296,18 @@ class Emulator:
             self._driver.api.region if self._driver else region or DEFAULT_REGION,
             self._credentials or {},
         )
+        if self.tables is not None and starting:  # its tables' names are known now
+            refs = table_refs(self.tables, store)
+            apply_app_environment(self.app_dir, self.stage, refs, settings)
+        # Nothing fails from here on: the new app is swapped in.
+        self.connection_store = store
+        if described is not None:
+            self.log.info(f"wsgen local: {described}")
+        if self.tables is not None and starting:
+            self.log.info(f"wsgen local: {self.tables.describe()}")
+        app.websocket_api.configure_endpoint(self.endpoint)
+        if spec.connections and store is not None:
+            app.connections.use_store(store)
         for notice in config.notices:
             self.log.info(notice)
         loop = asyncio.get_running_loop()
