@@ -122,6 +122,18 @@ class App(EventSources):
         if connections:
             self.websocket_api.on_gone = self.connections.forget
         self.websocket_api.app_name = app_name
+        if debug or connections or fan_out or not configure_logs:
+            # Kept in the App(...) a feature-off error suggests (see _FeatureOffError).
+            self.websocket_api.app_arguments = tuple(
+                f"{name}={value}"
+                for name, value, default in (
+                    ("debug", debug, False),
+                    ("configure_logs", configure_logs, True),
+                    ("connections", connections, False),
+                    ("fan_out", fan_out, False),
+                )
+                if value != default
+            )
         self._route_selection_expression = DEFAULT_ROUTE_SELECTION_EXPRESSION
         self.route_table: dict[str, Route] = {}
         """Route key → `Route`, what the entry point reads. Read-only: register with

@@ -75,7 +75,9 @@ class Connections:
             ConnectionsNotConfiguredError: no store and no `WSGEN_CONNECTIONS_TABLE`.
         """
         if not self.enabled:
-            raise ConnectionsNotEnabledError(self.app_name, "app.connections")
+            raise ConnectionsNotEnabledError(
+                self.app_name, "app.connections", self._websocket_api.app_arguments
+            )
         store = self._store
         if store is not None:
             return store
@@ -91,7 +93,7 @@ class Connections:
 
     def _check(self, what: str) -> None:
         if not self.enabled:
-            raise ConnectionsNotEnabledError(self.app_name, what)
+            raise ConnectionsNotEnabledError(self.app_name, what, self._websocket_api.app_arguments)
 
     # The app's side
 
@@ -138,6 +140,8 @@ class Connections:
             FanOutNotEnabledError: the app was created without `fan_out=True`.
         """
         self._check("app.connections.send_all()")
+        if self._websocket_api.on_shards is None:
+            raise self._websocket_api.fan_out_off("app.connections.send_all()")
         skip = {exclude} if isinstance(exclude, str) else set(exclude or ())
         ids = [record["id"] for record in self.store.all() if record["id"] not in skip]
         return self._websocket_api.fan_out(ids, message)

@@ -215,20 +215,26 @@ class BackgroundInvokeError(WebsocketError):
 
 
 class _FeatureOffError(WebsocketError):
-    """`what` needs a feature its app was created without (`App(..., FLAG=True)`)."""
+    """`what` needs a feature its app was created without (`App(..., FLAG=True)`).
+
+    `arguments` are the app's own other arguments (`("connections=True",)`), kept in the
+    suggested `App(...)` so following it does not turn another feature off.
+    """
 
     _needs = _flag = _instead = ""
 
-    def __init__(self, app_name: str | None, what: str) -> None:
+    def __init__(self, app_name: str | None, what: str, arguments: tuple[str, ...] = ()) -> None:
         super().__init__(app_name, what)
         self.app_name = app_name
         self.what = what
+        self.arguments = arguments
 
     def __str__(self) -> str:
         name = "..." if self.app_name is None else repr(self.app_name)
+        kept = "".join(f", {argument}" for argument in self.arguments)
         return (
             f"{self.what} needs {self._needs}, which this app does not have; create the app "
-            f"with App(app_name={name}, {self._flag}=True){self._instead}"
+            f"with App(app_name={name}{kept}, {self._flag}=True){self._instead}"
         )
 
 

@@ -81,7 +81,16 @@ class WebsocketAPI:
         """Called with a fan-out's id and how many ids its shards got; tracked apps start
         its counters there."""
         self.app_name: str | None = None
+        self.app_arguments: tuple[str, ...] = ()
+        """The app's arguments other than its name that differ from the defaults
+        (`"connections=True"`, ...): errors suggesting `App(...)` keep them."""
         self._opening: set[str] = set()
+
+    def fan_out_off(self, what: str) -> Exception:
+        """The error for `what` (a call needing shards) in an app without `fan_out=True`."""
+        from .exceptions import FanOutNotEnabledError
+
+        return FanOutNotEnabledError(self.app_name, what, self.app_arguments)
 
     def use_client(self, client: Any) -> Any:
         """Send every call through `client` instead of boto3 (None goes back to boto3).
@@ -214,9 +223,7 @@ class WebsocketAPI:
         """
         _check_size(message)
         if self.on_shards is None:
-            from .exceptions import FanOutNotEnabledError
-
-            raise FanOutNotEnabledError(self.app_name, "app.websocket_api.fan_out()")
+            raise self.fan_out_off("app.websocket_api.fan_out()")
         ids = list(dict.fromkeys(connection_ids))
         if len(ids) <= self.threshold:
             return self.broadcast(ids, message)

@@ -13,7 +13,13 @@ from typing import Any
 
 import pytest
 
-from runtime import App, CredentialsError, FanOutNotEnabledError, FanOutQueueError
+from runtime import (
+    App,
+    ConnectionsNotEnabledError,
+    CredentialsError,
+    FanOutNotEnabledError,
+    FanOutQueueError,
+)
 from runtime import fanout as fanout_module
 from runtime.background import Background
 from runtime.contract import (
@@ -426,3 +432,20 @@ def test_each_shard_logs_one_json_line_of_its_outcome(app, gateway, capsys) -> N
             "retried": 0,
         },
     ]
+
+
+def test_send_all_without_fan_out_names_the_call_and_keeps_the_app_s_arguments() -> None:
+    """The error names the call made and suggests the app's own arguments plus fan_out."""
+    app = App(app_name="m", connections=True)
+    with pytest.raises(FanOutNotEnabledError) as raised:
+        app.connections.send_all("x")
+    message = str(raised.value)
+    assert message.startswith("app.connections.send_all() needs the fan-out queue")
+    assert "App(app_name='m', connections=True, fan_out=True)" in message
+
+
+def test_connections_off_suggests_the_app_s_fan_out_too() -> None:
+    app = App(app_name="m", fan_out=True)
+    with pytest.raises(ConnectionsNotEnabledError) as raised:
+        app.connections.count()
+    assert "App(app_name='m', fan_out=True, connections=True)" in str(raised.value)
