@@ -4,13 +4,15 @@ invocation past its limit is answered with the limit's error while its handler r
 from __future__ import annotations
 
 import asyncio
+import io
 import threading
 import time
 from typing import Any
 
 from wsgen.gateway.outcomes import Outcome
-from wsgen.gateway.timeouts import FunctionTimeoutError, Limit
-from wsgen.local.invoker import Invoker
+from wsgen.gateway.timeouts import FunctionTimeoutError, IntegrationTimeoutError, Limit
+from wsgen.local import EventLog
+from wsgen.local.invoker import HandlerStopped, Invoker
 
 WORKERS = 16
 
@@ -74,7 +76,8 @@ def test_one_after_another_invocations_reuse_one_thread():
     assert invoker.threads == 1
 
 
-def test_past_its_limit_an_invocation_gets_the_limit_error_and_its_handler_runs_on():
+def test_past_the_integration_limit_an_invocation_gets_its_error_and_its_handler_runs_on():
+    """API Gateway stops waiting at 29 s; Lambda runs the function on to its own timeout."""
     release, returned = threading.Event(), threading.Event()
 
     def stuck(event: Any, context: Any) -> str:
@@ -85,13 +88,13 @@ def test_past_its_limit_an_invocation_gets_the_limit_error_and_its_handler_runs_
     invoker = Invoker(1, "us-east-1", "123456789012")
 
     async def body() -> tuple[Outcome, Outcome, int]:
-        first = await invoker.invoke(stuck, "fn", {}, Limit(0.05, integration=False))
+        first = await invoker.invoke(stuck, "fn", {}, Limit(0.05, integration=True))
         # The stuck handler no longer counts against the one worker: this one runs.
         second = await invoker.invoke(lambda e, c: "next", "fn", {})
         return first, second, invoker.running
 
     first, second, running = asyncio.run(body())
-    assert isinstance(first.error, FunctionTimeoutError)
+    assert isinstance(first.error, IntegrationTimeoutError)
     assert second == Outcome(result="next")
     assert running == 1  # the stuck handler's thread runs on
     release.set()
@@ -306,3 +309,63 @@ def test_a_handler_past_its_limit_counted_from_its_start_gets_the_limit_error():
     finally:
         release.set()
     assert isinstance(outcome.error, FunctionTimeoutError)
+
+
+def test_past_its_function_timeout_a_handler_is_stopped_before_it_acts_again():
+    """Lambda stops the function at its timeout: what the handler does after it never runs
+    (the call blocked in C, the wait here, returns first), the log says where it stopped,
+    and the worker thread serves the next invocation."""
+    release, acted, caught = threading.Event(), threading.Event(), []
+    stream = io.StringIO()
+    log = EventLog(stream)
+
+    def slow(event: Any, context: Any) -> str:
+        try:
+            release.wait(10)
+            acted.set()  # the send() that must not happen
+        except Exception as exc:  # a handler's own `except Exception` does not go on
+            caught.append(exc)
+        return "late"
+
+    invoker = Invoker(1, "us-east-1", "123456789012", log)
+
+    async def body() -> tuple[Outcome, int]:
+        first = await invoker.invoke(slow, "fn", {}, Limit(0.05, integration=False))
+        release.set()
+        while invoker.running:  # the stopped handler's thread ends its call
+            await asyncio.sleep(0.01)
+        return first, invoker.threads
+
+    first, threads = asyncio.run(body())
+    assert isinstance(first.error, FunctionTimeoutError)
+    assert not acted.is_set() and caught == []
+    assert threads == 1  # the same worker, back in the pool
+    assert "fn was stopped at its timeout, in test_invoker.py:" in stream.getvalue()
+    again = asyncio.run(invoker.invoke(lambda e, c: "next", "fn", {}, Limit(5, integration=False)))
+    assert again == Outcome(result="next")
+
+
+def test_a_handler_that_returns_as_its_timeout_passes_is_never_stopped_afterwards(monkeypatch):
+    """However the return and the stop interleave, the stop never lands in the worker's own
+    code (no worker thread dies of it): every invocation gets its own outcome or the error."""
+    died: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: died.append(args.exc_value))
+
+    def quick(event: Any, context: Any) -> int:
+        return int(event["n"])
+
+    invoker = Invoker(1, "us-east-1", "123456789012")
+    limit = Limit(0.0, integration=False)  # due at once: it races each handler's return
+
+    async def body() -> tuple[list[Outcome], Outcome]:
+        outcomes = [await invoker.invoke(quick, "fn", {"n": n}, limit) for n in range(200)]
+        while invoker.running:  # the stopped ones end
+            await asyncio.sleep(0.01)
+        return outcomes, await invoker.invoke(quick, "fn", {"n": 7})
+
+    outcomes, after = asyncio.run(body())
+    for n, outcome in enumerate(outcomes):
+        assert isinstance(outcome.error, FunctionTimeoutError) or outcome == Outcome(result=n)
+    assert after == Outcome(result=7)
+    assert died == []
+    assert not isinstance(HandlerStopped(), Exception)  # a handler's `except Exception` ends

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import sys
 
@@ -59,6 +61,36 @@ def test_past_the_functions_own_timeout_a_message_gets_internal_server_error(sta
     frame, after, _ = _timed_out(integration_timeout=29, function_timeout=0.3)
     assert json.loads(frame)["message"] == "Internal server error"  # a Lambda function error
     assert after == "next"
+
+
+@pytest.mark.parametrize(
+    ("action", "late"),
+    [("stall_send", "late send"), ("start_task", "late task send")],
+    ids=["route", "task"],
+)
+def test_a_handler_past_its_functions_timeout_sends_nothing_afterwards(stalling, action, late):
+    """Lambda stops the function at its timeout: the send() its handler makes once it is
+    released never reaches the client, and the log says where it stopped."""
+    stream = io.StringIO()
+    with start("stalling", function_timeout=0.3, log=EventLog(stream)) as emulator:
+        sys.modules["stalling"].reset()
+
+        async def body():
+            async with websockets.connect(emulator.url) as ws:
+                await ws.send(json.dumps({"action": action}))
+                # The task's start is answered; the stalled route gets Lambda's error.
+                first = await ws.recv()
+                assert first == "started" or "Internal server error" in first
+                while "Task timed out" not in stream.getvalue():
+                    await asyncio.sleep(0.02)
+                sys.modules["stalling"].RELEASE.set()
+                while emulator.running_handlers:  # the released handler ends
+                    await asyncio.sleep(0.02)
+                await ws.send("next")
+                return await ws.recv()  # a late send would have come before this echo
+
+        assert run(body) == "next"
+    assert "was stopped at its timeout, in stalling.py:" in stream.getvalue()
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,15 @@ back to the emulator's event loop, cannot block that loop.
 
 At most `workers` invocations run at once. An invocation that runs past its `Limit` (the
 function's timeout or API Gateway's 29 seconds, `wsgen.gateway.timeouts`), counted from when
-its handler starts, is answered with
-that limit's error at once and stops counting: Python cannot stop a thread, so its thread
-runs on until the handler returns, but outside the `workers` capacity, on a thread of its
-own. Stuck handlers therefore never starve other connections, new handshakes or the
-`$disconnect` runs of a shutdown.
+its handler starts, is answered with that limit's error at once and stops counting: its
+thread runs on outside the `workers` capacity, on a thread of its own. Stuck handlers
+therefore never starve other connections, new handshakes or the `$disconnect` runs of a
+shutdown.
+
+Past the function's own timeout Lambda stops the function, so nothing it would do next
+happens: the invoker raises `HandlerStopped` in the handler's thread, which Python delivers
+at the thread's next bytecode (a call blocked in C, such as `time.sleep`, ends first). Past
+API Gateway's 29 seconds the function runs on, as on AWS, until it returns.
 
 Handing work to threads and back is most of what an invocation costs the emulator (a thread
 wake-up, a switch of the GIL and a wake-up of the event loop each way), so it is batched
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import functools
 import queue
 import threading
@@ -48,6 +53,11 @@ Wakeups = queue.SimpleQueue[bool]
 
 
 STOPPING = "the emulator is stopping"
+
+
+class HandlerStopped(BaseException):
+    """Raised in a handler's thread once its function's timeout passed, as Lambda stops the
+    function there. A BaseException, so that the handler's `except Exception` does not go on."""
 
 
 class Ticket:
@@ -119,6 +129,9 @@ class Invoker:
         self._running = 0
         self._threads = 0
         self._closed = False
+        self._handling: dict[Ticket, int] = {}
+        """Tickets whose handler is running, with the thread's id: the expiry of a function's
+        timeout and the end of the handler each pop it, and only the first does anything."""
 
     @property
     def running(self) -> int:
@@ -220,7 +233,17 @@ class Invoker:
             if not ticket.settled:
                 assert ticket.limit is not None, "only a ticket with a limit is in a line"
                 self._settle(ticket, Outcome(error=ticket.limit.error()))
+                if not ticket.limit.integration:
+                    self._stop(ticket)
         del self._due[key]
+
+    def _stop(self, ticket: Ticket) -> None:
+        """Raise `HandlerStopped` in the thread of `ticket`'s handler, unless it returned."""
+        with self._lock:  # held until raised: a handler that returns meanwhile waits for it
+            thread = self._handling.pop(ticket, None)
+            if thread is None:
+                return
+            _raise_in(thread, HandlerStopped)
 
     def _settle(self, ticket: Ticket, outcome: Outcome | None) -> None:
         """Give `ticket` its outcome (None: abandoned, it gets none), unless it is settled
@@ -336,6 +359,7 @@ class Invoker:
                     self._running += 1
                     if job.limit is not None:  # its time counts from here, as Lambda's
                         job.deadline = job.loop.time() + job.limit.seconds
+                    self._handling[job] = threading.get_ident()
                     # More are waiting and nobody else awake will come for them.
                     wake, successor = self._someone_looking()
                 elif self._closed or len(self._sleeping) >= self._keep_idle:
@@ -356,7 +380,7 @@ class Invoker:
             context = LambdaContext(
                 job.function_name, self._region, self._account_id, stream, **timeout
             )
-            outcome = self._call(job.app, job.event, context)
+            outcome = self._call(job, context)
             job.event = None  # not needed any more; a ticket may wait in its line a while
             with self._lock:
                 # Idle again before the loop hears of the outcome: its next invocation then
@@ -387,17 +411,66 @@ class Invoker:
                     {"message": "an invocation's outcome callback failed", "exception": error}
                 )
 
-    def _call(self, app: Callable[..., Any], event: Any, context: LambdaContext) -> Outcome:
+    def _call(self, job: Ticket, context: LambdaContext) -> Outcome:
+        """Run `job`'s handler. A `HandlerStopped` raised in this thread past its timeout
+        lands in the handler or in the two handlers of exceptions here, never after."""
         try:
-            return Outcome(result=app(event, context))
-        except BaseException as exc:
+            try:
+                outcome = Outcome(result=job.app(job.event, context))
+            except BaseException as exc:
+                outcome = Outcome(error=exc)
+        except BaseException as exc:  # the stop, landing in the first handler
+            outcome = Outcome(error=exc)
+        if self._handling.pop(job, None) is None:  # its timeout came first: stopped
+            self._stopped(job, outcome.error)
+            return outcome
+        error = outcome.error
+        if error is not None and self._log is not None and not _refusal(job.event, error):
             # The handler's failure is the invocation's outcome, as in Lambda, even
             # `sys.exit()` (SystemExit) or KeyboardInterrupt: it must not stop the emulator.
             # Lambda logs its traceback; the emulator's log is that log. An authorizer's
             # Unauthorized is its everyday refusal: no traceback for it.
-            if self._log is not None and not _refusal(event, exc):
-                self._log.failure(exc)
-            return Outcome(error=exc)
+            self._log.failure(error)
+        return outcome
+
+    def _stopped(self, job: Ticket, error: BaseException | None) -> None:
+        """After `_stop` stopped `job`'s handler: a stop that has not landed yet (the handler
+        returned meanwhile) never lands in the worker's own code; one that landed is logged."""
+        try:
+            with self._lock:  # `_stop` raises it holding the lock
+                pass
+            _raise_in(threading.get_ident(), None)  # not landed yet: it never will
+        except HandlerStopped as exc:
+            error = exc
+        if isinstance(error, HandlerStopped) and self._log is not None:
+            self._log.info(
+                f"wsgen local: {job.function_name} was stopped at its timeout{_where(error)}: "
+                "nothing it would have done next (a send(), a task) is done, as on AWS"
+            )
+
+
+def _raise_in(thread: int, exception: type[BaseException] | None) -> None:
+    """Have `thread` raise `exception` at its next bytecode (None: no longer)."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread), None if exception is None else ctypes.py_object(exception)
+    )
+
+
+def _where(error: BaseException) -> str:
+    """`, in app.py:12 (slow)`: the innermost frame of the app's own code (not the standard
+    library's, wsgen's or the runtime's) that `error` went through, if any."""
+    import sysconfig
+    import traceback
+    from pathlib import Path
+
+    wsgen = Path(__file__).parents[1]
+    skip = (sysconfig.get_paths()["stdlib"], str(wsgen), str(wsgen.parent / "runtime"))
+    every = traceback.extract_tb(error.__traceback__)
+    frames = [frame for frame in every if not frame.filename.startswith(skip)]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    return f", in {Path(frame.filename).name}:{frame.lineno} ({frame.name})"
 
 
 def _refusal(event: Any, error: BaseException) -> bool:

@@ -42,6 +42,24 @@ def stall(event):
     return "late"  # past the timeout: must never reach the client
 
 
+@app.on_ws_message("stall_send")
+def stall_send(event):
+    RELEASE.wait(120)
+    app.websocket_api.send(event.connection_id, "late send")  # past the timeout: never sent
+
+
+@app.task()
+def stall_task(connection_id):
+    RELEASE.wait(120)
+    app.websocket_api.send(connection_id, "late task send")  # past the timeout: never sent
+
+
+@app.on_ws_message("start_task", reply=True)
+def start_task(event):
+    stall_task.delay(event.connection_id)
+    return "started"
+
+
 @app.on_ws_message(reply=True)
 def echo(event):
     return event.body
