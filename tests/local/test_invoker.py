@@ -10,14 +10,16 @@ import time
 from typing import Any
 
 from wsgen.gateway.outcomes import Outcome
-from wsgen.gateway.timeouts import FunctionTimeoutError, IntegrationTimeoutError, Limit
+from wsgen.gateway.timeouts import FunctionTimeoutError, IntegrationTimeoutError, TimeLimit
 from wsgen.local import EventLog
 from wsgen.local.invoker import HandlerStopped, Invoker
 
 WORKERS = 16
 
 
-def invoke_all(invoker: Invoker, app: Any, count: int, limit: Limit | None = None) -> list[Outcome]:
+def invoke_all(
+    invoker: Invoker, app: Any, count: int, limit: TimeLimit | None = None
+) -> list[Outcome]:
     async def body() -> list[Outcome]:
         calls = [invoker.invoke(app, "fn", {"n": n}, limit) for n in range(count)]
         return await asyncio.gather(*calls)
@@ -88,7 +90,7 @@ def test_past_the_integration_limit_an_invocation_gets_its_error_and_its_handler
     invoker = Invoker(1, "us-east-1", "123456789012")
 
     async def body() -> tuple[Outcome, Outcome, int]:
-        first = await invoker.invoke(stuck, "fn", {}, Limit(0.05, integration=True))
+        first = await invoker.invoke(stuck, "fn", {}, TimeLimit(0.05, integration=True))
         # The stuck handler no longer counts against the one worker: this one runs.
         second = await invoker.invoke(lambda e, c: "next", "fn", {})
         return first, second, invoker.running
@@ -241,7 +243,7 @@ def test_invocations_of_one_limit_each_get_their_own_outcome_or_its_error():
         return int(event["n"])
 
     invoker = Invoker(8, "us-east-1", "123456789012")
-    limit = Limit(0.2, integration=False)
+    limit = TimeLimit(0.2, integration=False)
 
     async def body() -> tuple[list[Outcome], Outcome]:
         calls = [invoker.invoke(app, "fn", {"n": n, "stuck": n % 2 == 0}, limit) for n in range(6)]
@@ -272,7 +274,7 @@ def test_a_limit_counts_from_when_the_handler_starts_not_from_the_hand_over():
         return "done"
 
     invoker = Invoker(1, "us-east-1", "123456789012")
-    limit = Limit(0.5, integration=False)
+    limit = TimeLimit(0.5, integration=False)
 
     async def body() -> tuple[bool, Outcome]:
         loop = asyncio.get_running_loop()
@@ -300,7 +302,7 @@ def test_a_handler_past_its_limit_counted_from_its_start_gets_the_limit_error():
     async def body() -> Outcome:
         loop = asyncio.get_running_loop()
         outcome: asyncio.Future[Outcome] = loop.create_future()
-        invoker.submit(app, "fn", {}, Limit(0.2, integration=False), outcome.set_result)
+        invoker.submit(app, "fn", {}, TimeLimit(0.2, integration=False), outcome.set_result)
         time.sleep(0.4)
         return await asyncio.wait_for(outcome, 10)
 
@@ -330,7 +332,7 @@ def test_past_its_function_timeout_a_handler_is_stopped_before_it_acts_again():
     invoker = Invoker(1, "us-east-1", "123456789012", log)
 
     async def body() -> tuple[Outcome, int]:
-        first = await invoker.invoke(slow, "fn", {}, Limit(0.05, integration=False))
+        first = await invoker.invoke(slow, "fn", {}, TimeLimit(0.05, integration=False))
         release.set()
         while invoker.running:  # the stopped handler's thread ends its call
             await asyncio.sleep(0.01)
@@ -341,7 +343,9 @@ def test_past_its_function_timeout_a_handler_is_stopped_before_it_acts_again():
     assert not acted.is_set() and caught == []
     assert threads == 1  # the same worker, back in the pool
     assert "fn was stopped at its timeout, in test_invoker.py:" in stream.getvalue()
-    again = asyncio.run(invoker.invoke(lambda e, c: "next", "fn", {}, Limit(5, integration=False)))
+    again = asyncio.run(
+        invoker.invoke(lambda e, c: "next", "fn", {}, TimeLimit(5, integration=False))
+    )
     assert again == Outcome(result="next")
 
 
@@ -355,7 +359,7 @@ def test_a_handler_that_returns_as_its_timeout_passes_is_never_stopped_afterward
         return int(event["n"])
 
     invoker = Invoker(1, "us-east-1", "123456789012")
-    limit = Limit(0.0, integration=False)  # due at once: it races each handler's return
+    limit = TimeLimit(0.0, integration=False)  # due at once: it races each handler's return
 
     async def body() -> tuple[list[Outcome], Outcome]:
         outcomes = [await invoker.invoke(quick, "fn", {"n": n}, limit) for n in range(200)]

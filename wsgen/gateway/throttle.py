@@ -27,7 +27,7 @@ NEW_CONNECTIONS_PER_SECOND = 500.0
 
 
 @dataclass(frozen=True)
-class Limit:
+class RateLimit:
     """A route's throttling: `rate` requests per second, at most `burst` at once."""
 
     rate: float
@@ -37,7 +37,7 @@ class Limit:
 class TokenBucket:
     """`burst` tokens, refilled at `rate` per second; each request takes one."""
 
-    def __init__(self, limit: Limit, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limit: RateLimit, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
         self._clock = clock
         self._tokens = float(limit.burst)
@@ -62,8 +62,8 @@ class Throttle:
 
     def __init__(
         self,
-        routes: Mapping[str, Limit] | None = None,
-        default: Limit | None = None,
+        routes: Mapping[str, RateLimit] | None = None,
+        default: RateLimit | None = None,
         new_connections: float = NEW_CONNECTIONS_PER_SECOND,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -73,7 +73,7 @@ class Throttle:
         self._buckets: dict[str, TokenBucket] = {}
         self._lock = threading.Lock()
         burst = max(1, int(new_connections))
-        self._connections = TokenBucket(Limit(new_connections, burst), clock)
+        self._connections = TokenBucket(RateLimit(new_connections, burst), clock)
 
     def allows(self, route_key: str) -> bool:
         """Whether the route takes one more request now."""
@@ -91,8 +91,10 @@ class Throttle:
         return self._connections.take()
 
 
-def limit_from(rate: float | None, burst: int | None) -> Limit | None:
+def rate_limit(rate: float | None, burst: int | None) -> RateLimit | None:
     """A route's limit from wsgen.toml's two keys; None when neither is set."""
     if rate is None and burst is None:
         return None
-    return Limit(ACCOUNT_RATE if rate is None else rate, ACCOUNT_BURST if burst is None else burst)
+    return RateLimit(
+        ACCOUNT_RATE if rate is None else rate, ACCOUNT_BURST if burst is None else burst
+    )

@@ -46,7 +46,7 @@ class IntegrationTimeoutError(Exception):
 
 
 @dataclass(frozen=True)
-class Limit:
+class TimeLimit:
     """How long one invocation may run, and which limit that is."""
 
     seconds: float
@@ -60,8 +60,10 @@ class Limit:
         return FunctionTimeoutError(self.seconds)
 
 
-def limit(function_timeout: float, integration_timeout: float = INTEGRATION_TIMEOUT_S) -> Limit:
+def time_limit(
+    function_timeout: float, integration_timeout: float = INTEGRATION_TIMEOUT_S
+) -> TimeLimit:
     """The limit an invocation of a function with `function_timeout` runs under."""
     if function_timeout <= integration_timeout:
-        return Limit(function_timeout, integration=False)
-    return Limit(integration_timeout, integration=True)
+        return TimeLimit(function_timeout, integration=False)
+    return TimeLimit(integration_timeout, integration=True)

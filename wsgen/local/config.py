@@ -17,7 +17,7 @@ from runtime.spec import AppSpec
 from runtime.store import ConnectionStore
 
 from ..gateway.access import ConnectAccess
-from ..gateway.throttle import NEW_CONNECTIONS_PER_SECOND, Throttle, limit_from
+from ..gateway.throttle import NEW_CONNECTIONS_PER_SECOND, Throttle, rate_limit
 from ..gateway.timeouts import INTEGRATION_TIMEOUT_S
 from ..settings import (
     DEFAULT_THROTTLING_BURST_LIMIT,
@@ -93,13 +93,13 @@ def _throttle(settings: Settings, flags: Flags) -> Throttle:
         rate = burst = None
     routes = {}
     for key, route in settings.routes.items():
-        own = limit_from(
+        own = rate_limit(
             rate if route.throttling_rate_limit is None else route.throttling_rate_limit,
             burst if route.throttling_burst_limit is None else route.throttling_burst_limit,
         )
         if own is not None:
             routes[key] = own
-    return Throttle(routes, limit_from(rate, burst), flags.connection_rate)
+    return Throttle(routes, rate_limit(rate, burst), flags.connection_rate)
 
 
 def _access_notices(access: ConnectAccess, spec: AppSpec, stage: str, region: str) -> list[str]:

@@ -26,7 +26,7 @@ from ..gateway.outcomes import Outcome, Step, Verdict
 from ..gateway.routing import Router
 from ..gateway.session import Answer, Event, Session, Steps
 from ..gateway.throttle import Throttle
-from ..gateway.timeouts import INTEGRATION_TIMEOUT_S, Limit, limit
+from ..gateway.timeouts import INTEGRATION_TIMEOUT_S, TimeLimit, time_limit
 from .connection import BufferFullError, Connection, GoneError, Message
 from .invoker import Invoker, Ticket
 from .log import EventLog
@@ -48,23 +48,27 @@ class Timeouts:
     authorizer: float | None = None
     """The authorizer's function's timeout, when it is not `default`."""
     integration: float = INTEGRATION_TIMEOUT_S
-    _routes: dict[str, Limit] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _routes: dict[str, TimeLimit] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
     """Each route key's limit, worked out at its first event."""
 
-    def limit(self, event: Event) -> Limit:
+    def limit(self, event: Event) -> TimeLimit:
         if "methodArn" in event:  # the authorizer's input (its routeKey is $connect)
             seconds = self.default if self.authorizer is None else self.authorizer
-            return limit(seconds, self.integration)
+            return time_limit(seconds, self.integration)
         key = event["requestContext"]["routeKey"]
         found = self._routes.get(key)
         if found is None:
-            found = self._routes[key] = limit(self.routes.get(key, self.default), self.integration)
+            found = self._routes[key] = time_limit(
+                self.routes.get(key, self.default), self.integration
+            )
         return found
 
-    def asynchronous(self, route_key: str) -> Limit:
+    def asynchronous(self, route_key: str) -> TimeLimit:
         """An asynchronous invocation of the function serving `route_key`: its own timeout
         only, as no API Gateway waits for it."""
-        return Limit(self.routes.get(route_key, self.default), integration=False)
+        return TimeLimit(self.routes.get(route_key, self.default), integration=False)
 
 
 class Driver:

@@ -19,7 +19,7 @@ from runtime import App
 from runtime.contract import CW_EVENT, DYNAMODB, FAN_OUT, LAMBDA_FUNCTION, SCHEDULE, SNS, SQS, TASK
 from runtime.spec import AppSpec
 
-from ..gateway.timeouts import Limit
+from ..gateway.timeouts import TimeLimit
 from ..sources.events import Where, build_event
 from ..sources.schedule import parse
 from .invoker import Invoker
@@ -135,7 +135,7 @@ class Functions:
         start = time.perf_counter()
         handler = app.function_handler(name)
         seconds = self._timeouts.get(name)
-        limit = None if seconds is None else Limit(seconds, integration=False)
+        limit = None if seconds is None else TimeLimit(seconds, integration=False)
         outcome = await self.invoker.invoke(handler, f"{app.app_name}-{name}", event, limit)
         invocation = Invocation(name, function.kind, outcome.result, outcome.error)
         self.log.event(LABELS[function.kind], name, _summary(invocation, event), start)

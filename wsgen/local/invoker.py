@@ -3,7 +3,7 @@
 Handlers run on worker threads so that a handler calling `send()`, which is an HTTP request
 back to the emulator's event loop, cannot block that loop.
 
-At most `workers` invocations run at once. An invocation that runs past its `Limit` (the
+At most `workers` invocations run at once. An invocation that runs past its `TimeLimit` (the
 function's timeout or API Gateway's 29 seconds, `wsgen.gateway.timeouts`), counted from when
 its handler starts, is answered with that limit's error at once and stops counting: its
 thread runs on outside the `workers` capacity, on a thread of its own. Stuck handlers
@@ -45,7 +45,7 @@ from ..gateway.authorizer import refuses
 from ..gateway.context import LambdaContext
 from ..gateway.events import new_uuid
 from ..gateway.outcomes import Outcome
-from ..gateway.timeouts import Limit
+from ..gateway.timeouts import TimeLimit
 from .log import EventLog, serving
 
 Wakeups = queue.SimpleQueue[bool]
@@ -81,7 +81,7 @@ class Ticket:
         app: Callable[..., Any],
         function_name: str,
         event: Any,
-        limit: Limit | None,
+        limit: TimeLimit | None,
         loop: asyncio.AbstractEventLoop,
         then: Callable[[Outcome], None],
     ) -> None:
@@ -150,7 +150,7 @@ class Invoker:
         app: Callable[..., Any],
         function_name: str,
         event: Any,
-        limit: Limit | None = None,
+        limit: TimeLimit | None = None,
     ) -> Outcome:
         """The invocation's outcome; past `limit`, the limit's error (the handler runs on).
 
@@ -169,7 +169,7 @@ class Invoker:
         app: Callable[..., Any],
         function_name: str,
         event: Any,
-        limit: Limit | None,
+        limit: TimeLimit | None,
         then: Callable[[Outcome], None],
     ) -> Ticket:
         """Call `app(event, context)` on a worker thread; `then` gets the outcome on this
