@@ -80,14 +80,13 @@ class Route:
         key: str,
         handler: Callable[[WebsocketEvent], Any],
         reply: bool = False,
-        call: Callable[[WebsocketEvent], Any] | None = None,
     ) -> None:
         self.key = key
         self.handler = handler
         """The function the app registered."""
         self.reply = reply
         """Two-way: the handler's return value is sent back to the caller."""
-        self.chain = handler if call is None else call
+        self.chain: Callable[[WebsocketEvent], Any] = handler
         """The handler, or middleware around it."""
         self.call = self.chain
         """What the entry point calls with the event: `chain`, or on `$connect` of an app
