@@ -491,16 +491,3 @@ def _timestamp(value: Any) -> Any:
         return datetime.fromtimestamp(value, UTC)
     parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-_MOVED = {"BroadcastResult": "broadcast", "OPENING_RETRY_DELAYS": "broadcast"}
-"""Names this module had, now in `runtime.broadcast`: still importable from here."""
-
-
-def __getattr__(name: str) -> Any:
-    """A moved name, loading its module on first use (never at import: cold-start time)."""
-    if name in _MOVED:
-        from . import broadcast
-
-        return getattr(broadcast, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

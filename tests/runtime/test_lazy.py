@@ -110,24 +110,6 @@ def test_a_task_s_and_the_fan_out_s_functions_load_no_event_source_module():
 
 
 @pytest.mark.slow  # a fresh interpreter
-def test_the_names_moved_out_of_runtime_management_load_from_it_on_first_use():
-    probe = (
-        "import json, sys; sys.path[:0] = [sys.argv[1]]; import runtime.management as m\n"
-        "before = 'runtime.broadcast' in sys.modules\n"
-        "from runtime.management import BroadcastResult, OPENING_RETRY_DELAYS\n"
-        "import runtime.broadcast as b\n"
-        "same = BroadcastResult is b.BroadcastResult\n"
-        "same = same and OPENING_RETRY_DELAYS is b.OPENING_RETRY_DELAYS\n"
-        "try:\n    m.Nope\nexcept AttributeError as e:\n    missing = str(e)\n"
-        "print(json.dumps([before, same, missing]))"
-    )
-    before, same, missing = _fresh(probe, ROOT)
-    assert not before
-    assert same
-    assert missing == "module 'runtime.management' has no attribute 'Nope'"
-
-
-@pytest.mark.slow  # a fresh interpreter
 def test_handlers_returning_nothing_load_no_responses_module_one_returning_a_value_does():
     probe = (
         "import json, sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; import app\n"
