@@ -740,7 +740,10 @@ def _is_aws_host(host: str) -> bool:
 
 
 def reset() -> None:
-    """Forget pooled connections and cached credentials (after a fork or a SnapStart restore)."""
+    """Forget pooled connections and cached credentials, as a new process starts.
+
+    The tests' seam between cases; Lambda never calls it (nothing here forks).
+    """
     global _container_cache, _environment_cache
     _pool.clear()
     with _credentials_lock:
