@@ -1,9 +1,7 @@
 """What the runtime and the wsgen tool agree on: route keys, names, limits.
 
-`wsgen` reads a user's app only through `App.spec()` / `App.routes()` and these names, so
-anything both sides must spell the same way is defined here once. The spec's classes are
-`runtime.spec`'s and `Refused` is `runtime.responses`' (a cold start builds neither); they
-still import from here.
+Anything the runtime and the tool must spell the same way is defined here once (the seams
+between them: docs/contributing.md#runtime-and-wsgen).
 """
 
 from __future__ import annotations
@@ -141,21 +139,3 @@ def connections_table_schema() -> dict[str, Any]:
             }
         ],
     }
-
-
-_MOVED = {
-    "AppSpec": "spec",
-    "AuthorizerSpec": "spec",
-    "FunctionSpec": "spec",
-    "RouteSpec": "spec",
-    "Refused": "responses",
-}
-"""Names this module had, now in the modules named: still importable from here."""
-
-
-def __getattr__(name: str) -> Any:
-    """A moved name, loading its module on first use (never at import: cold-start time)."""
-    module = _MOVED.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(__import__(f"runtime.{module}", fromlist=[name]), name)

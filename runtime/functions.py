@@ -5,8 +5,7 @@ Lambda function of its own whose handler is `runtime.entry.handler`; `function_h
 is what that function calls per event: it wraps the event in its class, calls the handler
 and shapes the result (`runtime.sources.source_handler`, loaded by those functions only).
 The WebSocket entry point (`App.__call__`) does not change: these functions never reach it.
-`Rate` and `Cron` are `runtime.schedules`' (loaded by the apps that use them); they still
-import from here.
+`Rate` and `Cron` are `runtime.schedules`' (loaded by the apps that use them).
 """
 
 from __future__ import annotations
@@ -188,16 +187,3 @@ def load(app_path: str, name: str) -> LambdaHandler:
     __import__(module_name)
     app = getattr(sys.modules[module_name], attribute)
     return app.function_handler(name)  # type: ignore[no-any-return]
-
-
-_MOVED = frozenset({"Cron", "Rate"})
-"""Names this module had, now `runtime.schedules`': still importable from here."""
-
-
-def __getattr__(name: str) -> Any:
-    """A moved name, loading its module on first use (never at import: cold-start time)."""
-    if name in _MOVED:
-        from . import schedules
-
-        return getattr(schedules, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

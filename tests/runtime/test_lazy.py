@@ -128,31 +128,3 @@ def test_handlers_returning_nothing_load_no_responses_module_one_returning_a_val
     assert not before
     assert reply == {"statusCode": 200, "body": '{"pong":1}'}
     assert after
-
-
-@pytest.mark.slow  # a fresh interpreter
-def test_the_names_moved_out_of_contract_and_functions_load_from_them_on_first_use():
-    probe = (
-        "import json, sys; sys.path[:0] = [sys.argv[1]]\n"
-        "import runtime.contract as c, runtime.functions as f\n"
-        "before = sorted(m for m in ('runtime.spec', 'runtime.responses', 'runtime.schedules')"
-        " if m in sys.modules)\n"
-        "from runtime.contract import AppSpec, AuthorizerSpec, FunctionSpec, RouteSpec, Refused\n"
-        "from runtime.functions import Cron, Rate\n"
-        "import runtime.spec as spec, runtime.responses as responses, runtime.schedules as s\n"
-        "same = [AppSpec is spec.AppSpec, AuthorizerSpec is spec.AuthorizerSpec,"
-        " FunctionSpec is spec.FunctionSpec, RouteSpec is spec.RouteSpec,"
-        " Refused is responses.Refused, Cron is s.Cron, Rate is s.Rate]\n"
-        "missing = []\n"
-        "for module in (c, f):\n"
-        "    try:\n        module.Nope\n"
-        "    except AttributeError as e:\n        missing.append(str(e))\n"
-        "print(json.dumps([before, same, missing]))"
-    )
-    before, same, missing = _fresh(probe, ROOT)
-    assert before == []
-    assert all(same)
-    assert missing == [
-        "module 'runtime.contract' has no attribute 'Nope'",
-        "module 'runtime.functions' has no attribute 'Nope'",
-    ]
