@@ -1,8 +1,8 @@
 """`wsgen local`: a local API Gateway WebSocket API that runs the app's handlers.
 
-`Emulator` is the server (async `start`/`stop`); `running()` runs one on a background
-thread. Module map: `http` reads requests, `invoker` calls `app(event, context)` in threads,
-`driver` runs the authorizer, `$connect`, messages and `$disconnect` through it,
+`Emulator` is the server (async `start`/`stop`); `running()` (module `running`) runs one on
+a thread of its own. Module map: `http` reads requests, `invoker` calls `app(event, context)`
+in threads, `driver` runs the authorizer, `$connect`, messages and `$disconnect` through it,
 `connection` drives one WebSocket, `management` serves `@connections`, `reload` watches the
 app's files, `config` reads what its wsgen.toml sets, `server` ties them.
 What API Gateway decides (events, verdicts, routes, frames) comes from `wsgen.gateway`,
@@ -10,8 +10,8 @@ shared with the in-memory test client `wsgen.testing`.
 """
 
 from ..exceptions import PortInUseError
-from .background import running
 from .log import EventLog
+from .running import running
 from .server import Emulator
 
 __all__ = ["Emulator", "EventLog", "PortInUseError", "running"]

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ..loader import DEFAULT_APP
 from .server import STOP_TIMEOUT_S, Emulator
 
 
 @contextmanager
-def running(app_dir: Any = ".", app_ref: str = "app:app", **options: Any) -> Iterator[Emulator]:
+def running(app_dir: Any = ".", app_ref: str = DEFAULT_APP, **options: Any) -> Iterator[Emulator]:
     """An emulator serving on its own thread and event loop until the block ends.
 
     Takes `Emulator`'s arguments; `port=0` (the default here) picks a free port, read it
