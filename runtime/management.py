@@ -134,7 +134,10 @@ class WebsocketAPI:
         raise EndpointNotConfiguredError()
 
     def send(self, connection_id: str, message: str | bytes) -> None:
-        """Send one message (text for str, binary for bytes) to a connected client.
+        """Send one message to a connected client: str as UTF-8, bytes as they are.
+
+        `@connections` carries no frame type: bytes that are valid UTF-8 may arrive as text
+        (they do under `wsgen local` and the test client: docs/guide.md#binary-frames).
 
         Raises:
             MessageTooLargeError: over 128 KB, before any network call.

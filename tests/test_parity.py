@@ -179,6 +179,12 @@ def test_a_send_inside_connect_is_a_410_naming_on_ws_connected(frontend, parity)
     assert _still_open(link)  # the handshake went on: only the send was refused
 
 
+def test_sent_bytes_are_text_when_valid_utf8_and_binary_otherwise(frontend, parity):
+    link = frontend.connect(token="allow")
+    link.send_text(json.dumps({"action": "post"}))
+    assert [link.receive() for _ in range(3)] == ["text", "utf8", b"\x80\x81"]
+
+
 # Close codes: what the client's close frame says, and what $disconnect gets
 
 

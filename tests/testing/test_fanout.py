@@ -91,9 +91,9 @@ def test_send_all_and_fan_out_from_the_test_itself_run_at_once() -> None:
     app = announce_app(threshold=2)
     with Client(app) as client:
         sockets = [client.connect() for _ in range(4)]
-        result = app.websocket_api.fan_out([ws.connection_id for ws in sockets[:3]], b"\x00\x01")
+        result = app.websocket_api.fan_out([ws.connection_id for ws in sockets[:3]], b"\x80\x01")
         assert result.enqueued == 3
-        assert [ws.receive_all() for ws in sockets] == [[b"\x00\x01"]] * 3 + [[]]
+        assert [ws.receive_all() for ws in sockets] == [[b"\x80\x01"]] * 3 + [[]]
         sockets[3].send_json({"action": "everyone"})
         assert json.loads(sockets[3].receive_text()) == {"enqueued": 4}
         assert [ws.receive_all() for ws in sockets] == [["hello all"]] * 4

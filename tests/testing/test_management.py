@@ -137,18 +137,20 @@ def test_broadcast_json_from_handler(chat):
         assert json.loads(ws.receive()) == {"text": "ü"}
 
 
-def test_send_keeps_text_and_binary_apart():
+def test_sent_bytes_are_a_text_frame_when_valid_utf8_as_under_wsgen_local():
     app = new_app()
 
     @app.on_ws_message()
     def message(event):
         app.websocket_api.send(event.connection_id, "text")
         app.websocket_api.send(event.connection_id, b"text")
+        app.websocket_api.send(event.connection_id, "ü".encode())
         app.websocket_api.broadcast([event.connection_id], b"\x00")
+        app.websocket_api.broadcast([event.connection_id], b"\xff\x00")
 
     with Client(app) as client, client.connect() as ws:
         ws.send_text("go")
-        assert ws.received == ["text", b"text", b"\x00"]
+        assert ws.received == ["text", "text", "ü", "\x00", b"\xff\x00"]
 
 
 def test_the_test_can_act_as_the_management_api(chat):
@@ -156,8 +158,8 @@ def test_the_test_can_act_as_the_management_api(chat):
     with Client(chat) as client:
         ws = client.connect()
         assert client.live_connection(ws.connection_id) is ws
-        client.post_to_connection(ws.connection_id, b"\x01")
-        assert ws.receive() == b"\x01"
+        client.post_to_connection(ws.connection_id, b"\xfe")
+        assert ws.receive() == b"\xfe"
         client.delete_connection(ws.connection_id)
         assert ws.closed and (ws.close_code, chat.seen[-1].disconnect_status_code) == (1000, 1000)
         for act in (client.live_connection, client.delete_connection):

@@ -618,11 +618,15 @@ class Client:
         return connection
 
     def post_to_connection(self, connection_id: str, frame: Frame) -> None:
-        """Deliver what the app posted: a str as a text frame, bytes as a binary one.
+        """Deliver what the app posted to `@connections`, as `wsgen local` does: a str as a
+        text frame, bytes as a text frame when they are valid UTF-8 and a binary one otherwise
+        (the POST carries no frame type: `wsgen.gateway.outcomes.is_text` decides).
 
         Raises:
             GoneException: the connection is not open.
         """
+        if not isinstance(frame, str) and outcomes.is_text(frame):
+            frame = frame.decode()
         with self._lock:
             self.live_connection(connection_id).deliver(frame)
 

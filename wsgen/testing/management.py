@@ -56,7 +56,7 @@ class MemoryManagementClient:
         self._switchboard = switchboard
 
     def post_to_connection(self, *, ConnectionId: str, Data: bytes | str) -> dict[str, Any]:  # noqa: N803
-        # Unlike the HTTP API, the in-memory one sees what the app meant: str is text.
+        # The switchboard decides the frame type as the emulator's @connections does.
         data = Data if isinstance(Data, str) else bytes(Data)
         size = len(data.encode()) if isinstance(data, str) else len(data)
         if size > MAX_MESSAGE_BYTES:

@@ -7,8 +7,9 @@ policy, 500); add `status=N` for `$connect` to answer N, `refuse=N` for it to ra
 ClientError with status N, `fail=1` for it to raise (502), or `send=1` for it to try a
 send to its own connection (what it raised goes to `SEND_ERRORS`). Actions: `boom` raises, `kick`
 closes its own connection (`kick_refuse` then raises a ClientError), `whoami` replies with the
-authorizer's context, `refuse` (one-way) and `refuse_reply` (two-way) raise a ClientError. There
-is no `$default`: anything else gets API Gateway's Forbidden frame.
+authorizer's context, `post` sends its connection a str, UTF-8 bytes and other bytes, `refuse`
+(one-way) and `refuse_reply` (two-way) raise a ClientError. There is no `$default`: anything
+else gets API Gateway's Forbidden frame.
 """
 
 import json
@@ -149,6 +150,14 @@ def kick_refuse(event: WebsocketEvent) -> None:
 def whoami(event):
     record(event)
     return json.dumps(event.raw["requestContext"]["authorizer"])
+
+
+@app.on_ws_message("post")
+def post(event):
+    """Sends a str, valid UTF-8 bytes and other bytes: which frame type each becomes."""
+    record(event)
+    for data in ("text", b"utf8", b"\x80\x81"):
+        app.websocket_api.send(event.connection_id, data)
 
 
 def refuse(event):
