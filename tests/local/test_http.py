@@ -52,11 +52,10 @@ def test_malformed_body_framing_is_400_and_close(emulator, request_bytes):
 
 def test_idle_keep_alive_connection_is_closed_silently(emulator, monkeypatch):
     monkeypatch.setattr(http, "IDLE_TIMEOUT_S", 0.5)
-    started = time.monotonic()
     data, closed = exchange(
         emulator, b"GET " + PATH + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + SIGNED + b"\r\n"
     )
-    assert closed and time.monotonic() - started < 4
+    assert closed  # by the emulator, within exchange()'s wait: not the 60 s default
     assert data.count(b"HTTP/1.1 ") == 1 and data.startswith(b"HTTP/1.1 410 ")  # no 408
 
 

@@ -13,6 +13,8 @@ NOTES: list[str] = []
 _changed = threading.Condition()
 RELEASE = threading.Event()
 """Set by tests to let the `stuck` handler return."""
+STUCK_RETURNED: list[str] = []
+"""The connection ids whose `stuck` handler returned (after RELEASE was set)."""
 DISCONNECT_PROBES: list[str] = []
 """What `$disconnect` got from the management API, when PROBE_ON_DISCONNECT is set."""
 PROBE_ON_DISCONNECT = False
@@ -31,6 +33,7 @@ def reset() -> None:
         EVENTS.clear()
         NOTES.clear()
         DISCONNECT_PROBES.clear()
+        STUCK_RETURNED.clear()
     RELEASE.clear()
 
 
@@ -92,6 +95,8 @@ def leave(event):
 def stuck(event):
     record(event.raw)
     RELEASE.wait(60)
+    with _changed:
+        STUCK_RETURNED.append(event.connection_id)
 
 
 @app.on_ws_message("binary")
