@@ -211,6 +211,12 @@ class Connection(asyncio.BufferedProtocol):
     def is_open(self) -> bool:
         return self.protocol.state in _TAKES_POSTS
 
+    @property
+    def unhandled(self) -> int:
+        """Messages received and not handled yet: queued, or their handler running (the
+        connection stops reading at `MAX_QUEUED_MESSAGES`)."""
+        return self._unhandled
+
     # Outgoing
 
     def send(self, data: bytes, text: bool) -> None:
