@@ -3,7 +3,8 @@
 Each sequence is a generator: it yields the Lambda event to invoke, takes what that
 invocation gave, an `Outcome`, through `send()`, and returns API Gateway's decision.
 The front ends only invoke and act on the decision: `run` drives a sequence with a plain
-function (the test client), `run_async` with a coroutine function (the emulator).
+function (the test client), `run_async` with a coroutine function; the emulator drives
+every sequence from its invoker's callbacks (`wsgen.local.driver.Sequence`).
 
 - `Session.open`: IAM's signature check or the authorizer, when the API has one, then the
   API key, when `$connect` needs one (`access`), then `$connect` (when it has the route;

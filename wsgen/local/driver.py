@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -19,7 +19,7 @@ from runtime import App
 from runtime.contract import CONNECT, DISCONNECT
 from runtime.spec import AppSpec
 
-from ..gateway import outcomes, session
+from ..gateway import outcomes
 from ..gateway.access import ConnectAccess
 from ..gateway.events import Api, Peer, UpgradeRequest
 from ..gateway.outcomes import Outcome, Step, Verdict
@@ -117,19 +117,27 @@ class Driver:
         if access is not None:
             self.session.access = access
 
-    # Plain functions handing back the coroutine to await, not coroutines awaiting it: each
-    # coroutine layer is resumed at every suspension of an invocation beneath it.
+    # Every sequence is driven one way, by a `Sequence` the invoker's callbacks advance: a
+    # message's as it is (no task or coroutine: messages are most of what the emulator
+    # runs), `$connect`'s and `$disconnect`'s awaited by their connection's task (`_run`).
 
-    def _run(self, steps: Steps[T]) -> Coroutine[Any, Any, T]:
-        return session.run_async(steps, self._invoke)
-
-    def _invoke(self, event: Event) -> Coroutine[Any, Any, Outcome]:
-        event_limit = self.timeouts.limit(event)
-        return self.invoker.invoke(self.app, self.app.app_name, event, event_limit)
-
-    def _submit(self, event: Event, then: Callable[[Outcome], None]) -> Ticket:
+    def submit(self, event: Event, then: Callable[[Outcome], None]) -> Ticket:
+        """Invoke the app with one event of a sequence, under its limit; `then` gets the
+        outcome on the event loop (`Invoker.submit`)."""
         event_limit = self.timeouts.limit(event)
         return self.invoker.submit(self.app, self.app.app_name, event, event_limit, then)
+
+    def abandon(self, ticket: Ticket) -> None:
+        """Stop waiting for a submitted event's outcome (its handler, if it started, runs on)."""
+        self.invoker.abandon(ticket)
+
+    def _run(self, steps: Steps[T]) -> Awaitable[T]:
+        """The decision of `steps`, driven as a message's are, to await; cancelled, the
+        sequence is abandoned (`Sequence.abandon`), and an error driving it is raised."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        sequence = _Awaited(self, steps, future)
+        sequence.start()
+        return _outcome_of(future, sequence)
 
     # $connect
 
@@ -257,7 +265,9 @@ class Driver:
 class Sequence:
     """One of `wsgen.gateway.session`'s sequences driven by the invoker's callbacks, with no
     task, coroutine or future: each outcome advances it. `then` gets the decision, and
-    `done` is called once at the end, whatever happened; `abandon` stops it."""
+    `done` is called once at the end, whatever happened; `abandon` stops it. It invokes
+    through the driver's `submit` and `abandon`; `$connect` and `$disconnect` await one
+    (`Driver._run`)."""
 
     __slots__ = ("_done", "_driver", "_steps", "_then", "_ticket")
 
@@ -281,7 +291,7 @@ class Sequence:
         """Stop: the running invocation's outcome is dropped and `done` is not called (its
         handler, if it started, runs on)."""
         if self._ticket is not None:
-            self._driver.invoker.abandon(self._ticket)
+            self._driver.abandon(self._ticket)
             self._ticket = None
         self._steps.close()
 
@@ -293,13 +303,47 @@ class Sequence:
             try:
                 self._then(stop.value)
             except Exception as error:
-                _report(error)
+                self._failed(error)
         except Exception as error:
-            _report(error)
+            self._failed(error)
         else:
-            self._ticket = self._driver._submit(event, self._advance)
+            self._ticket = self._driver.submit(event, self._advance)
             return
         self._done()
+
+    def _failed(self, error: Exception) -> None:
+        """A bug in the driver: the event loop's handler reports it; the connection goes on."""
+        _report(error)
+
+
+class _Awaited(Sequence):
+    """A sequence whose decision, or the error driving it, goes to a future (`Driver._run`)."""
+
+    __slots__ = ("_future",)
+
+    def __init__(self, driver: Driver, steps: Steps[T], future: asyncio.Future[T]) -> None:
+        super().__init__(driver, steps, self._resolve, _nothing)
+        self._future: asyncio.Future[Any] = future
+
+    def _resolve(self, decision: Any) -> None:
+        if not self._future.done():  # else cancelled: `_outcome_of` abandons the sequence
+            self._future.set_result(decision)
+
+    def _failed(self, error: Exception) -> None:
+        if not self._future.done():
+            self._future.set_exception(error)
+
+
+def _nothing() -> None:
+    pass
+
+
+async def _outcome_of(future: asyncio.Future[T], sequence: Sequence) -> T:
+    try:
+        return await future
+    except asyncio.CancelledError:
+        sequence.abandon()
+        raise
 
 
 def _report(error: Exception) -> None:
