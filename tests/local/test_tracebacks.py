@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -253,3 +254,12 @@ def test_a_failing_sqs_handlers_logged_traceback_starts_in_the_app(tmp_path, cap
     )
     assert record.exc_text.endswith("KeyError: 'in_sqs'")
     assert stream.getvalue() == f"ERROR runtime: {record.getMessage()}\n{record.exc_text}\n"
+
+
+def test_a_runtime_record_that_cannot_be_written_is_no_error_of_its_caller(capsys, monkeypatch):
+    """As with logging's own handlers: the record is reported on stderr, the call returns.
+    (Not propagated: pytest's capture handler would raise for it.)"""
+    monkeypatch.setattr(logging.getLogger("runtime"), "propagate", False)
+    with start(log=EventLog(io.StringIO())):
+        logging.getLogger("runtime").error("%d messages", "not a number")
+    assert "--- Logging error ---" in capsys.readouterr().err

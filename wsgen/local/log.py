@@ -92,18 +92,22 @@ class _ToEventLog(logging.Handler):
         """The logs of the emulators running, in the order they started."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        log: EventLog | None = getattr(_THREAD, "log", None)
-        if log is None or log not in self.logs:
-            log = self.logs[-1] if self.logs else None
-        if log is None:
-            return
-        text = f"{record.levelname} {record.name}: {record.getMessage()}"
-        if record.exc_text:
-            text += "\n" + record.exc_text
-        if record.levelno >= logging.ERROR:
-            log.error(text)
-        else:
-            log.info(text)
+        try:
+            logs = list(self.logs)  # an emulator may stop meanwhile, on its loop's thread
+            log: EventLog | None = getattr(_THREAD, "log", None)
+            if log is None or log not in logs:
+                log = logs[-1] if logs else None
+            if log is None:
+                return
+            text = f"{record.levelname} {record.name}: {record.getMessage()}"
+            if record.exc_text:
+                text += "\n" + record.exc_text
+            if record.levelno >= logging.ERROR:
+                log.error(text)
+            else:
+                log.info(text)
+        except Exception:  # as logging's own handlers: never an error in the caller
+            self.handleError(record)
 
 
 _RUNTIME_RECORDS = _RuntimeRecords()
