@@ -34,7 +34,7 @@ from .management import WebsocketAPI
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .auth import AuthResponse, IAMAuthorizer, UnauthorizedError
-    from .aws import call_aws_json
+    from .aws_json import call_aws_json
     from .background import Background
     from .broadcast import BroadcastResult
     from .connection import Connection
@@ -98,7 +98,7 @@ _LAZY = {
     "AuthResponse": "auth",
     "IAMAuthorizer": "auth",
     "UnauthorizedError": "auth",
-    "call_aws_json": "aws",
+    "call_aws_json": "aws_json",
     "Background": "background",
     "BroadcastResult": "broadcast",
     "Connection": "connection",

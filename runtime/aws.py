@@ -4,9 +4,9 @@ boto3 costs a cold start about 365 ms and 31 MiB before its first call; this cos
 and the interpreter's builtin SHA-256 (and `ssl`, with `socket`, for https).
 
 An API of AWS's JSON protocol (DynamoDB, SQS, SSM...) is called with `call_aws_json`, the
-public seam (`runtime.call_aws_json`, docs/guide.md): it decides the endpoint (the SDKs'
-override variables), the credentials, the signing and the error (`AwsApiError`), for the
-runtime's connections table and fan-out queue as for apps. Under it, three functions:
+public seam (`runtime.call_aws_json`, docs/guide.md), in `runtime.aws_json` (which an app
+that only sends never compiles; `runtime.aws.call_aws_json` still names it). Under it,
+three functions of this module:
 
     creds = aws.credentials()          # None: neither Lambda's variables nor a container
                                        # endpoint; fall back to boto3
@@ -43,12 +43,11 @@ if TYPE_CHECKING:
 __all__ = [
     "AwsResponse",
     "Credentials",
-    "call_aws_json",
     "credentials",
+    "environment_region",
     "quote",
     "region_of",
     "request",
-    "service_endpoint",
     "sign",
 ]
 
@@ -558,7 +557,7 @@ def request(
     """
     parts = _parts(url)
     scheme, host, port = parts.scheme, parts.host, parts.port
-    region = region or _region_of_host(host) or _env_region() or "us-east-1"
+    region = region or _region_of_host(host) or environment_region() or "us-east-1"
     extra = dict(headers or {})
     attempt = 1
     retried_cost = 0
@@ -618,127 +617,6 @@ def _region_of_host(host: str) -> str | None:
     return None
 
 
-_SERVICE_IDS = {
-    "events": "EVENTBRIDGE",
-    "logs": "CLOUDWATCH_LOGS",
-    "secretsmanager": "SECRETS_MANAGER",
-    "states": "SFN",
-}
-"""`<SERVICE>` of `AWS_ENDPOINT_URL_<SERVICE>` for JSON-protocol APIs whose service id is not
-their signing name upper-cased (docs/aws-facts.md#sdk-endpoints). Any other service's is its
-signing name upper-cased with `-` made `_` (a name a shell can export), which may not be the
-SDKs' (`cognito-idp`'s id is "Cognito Identity Provider"): `endpoint=` says it surely."""
-
-
-def service_endpoint(service: str, region: str | None = None, default: str | None = None) -> str:
-    """Where calls to `service` go, without a trailing slash: `AWS_ENDPOINT_URL_<SERVICE>`
-    (the service id for `_SERVICE_IDS`' services, else the signing name upper-cased with `-`
-    made `_`), then
-    `AWS_ENDPOINT_URL` (the SDKs' variables, docs/aws-facts.md#sdk-endpoints), then
-    `default`, then AWS's `https://{service}.{region}.amazonaws.com` (`.com.cn` in China;
-    `region` defaults to `AWS_REGION`, `AWS_DEFAULT_REGION`, us-east-1)."""
-    env = os.environ
-    name = _SERVICE_IDS.get(service) or service.upper().replace("-", "_")
-    found = env.get(f"AWS_ENDPOINT_URL_{name}") or env.get("AWS_ENDPOINT_URL")
-    found = found or default
-    if not found:
-        region = region or _env_region() or "us-east-1"
-        suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-        found = f"https://{service}.{region}.{suffix}"
-    return found.rstrip("/")
-
-
-# JSON-protocol APIs ----------------------------------------------------------------------
-
-
-def call_aws_json(
-    service: str,
-    target: str,
-    payload: dict[str, Any],
-    *,
-    json_version: str,
-    endpoint: str | None = None,
-    region: str | None = None,
-    credentials: Credentials | None = None,
-) -> Any:
-    """Call an operation of an AWS API that speaks the JSON protocol; its answer, parsed.
-
-    DynamoDB, SQS, SSM, Secrets Manager, KMS, Kinesis, CloudWatch Logs, Step Functions...
-    take one POST of the operation's input as JSON, naming the operation in
-    `X-Amz-Target` (`target`: the API's target prefix, a dot, the operation:
-    `AmazonSSM.GetParameter`) and the protocol's version in `Content-Type`
-    (`json_version`: "1.0" or "1.1", the `jsonVersion` of the API's model). The request is
-    signed (SigV4, for `service`) and retried as `request()` does.
-
-    It goes to `endpoint`, else to `service_endpoint(service, region)`: the SDKs' override
-    variables `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, then AWS's regional
-    endpoint. It is signed with `credentials`, else the function's (`credentials()`); with
-    neither, an endpoint that is not AWS's own (moto, DynamoDB Local, LocalStack) gets
-    placeholder keys, which such servers take.
-
-    Raises:
-        AwsApiError: the API answered an error (its code, message and HTTP status).
-        CredentialsError: no credentials to sign with, for AWS's own endpoint.
-        OSError: the network failed on the last attempt.
-    """
-    import json
-
-    url = (endpoint or service_endpoint(service, region)).rstrip("/") + "/"
-    signing = credentials if credentials is not None else _function_credentials()
-    if signing is None:
-        if _is_aws_host(_parts(url).host):
-            from .exceptions import CredentialsError
-
-            raise CredentialsError(
-                "the environment",
-                f"none to call {target} (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, as "
-                "Lambda sets them, or a container credentials endpoint); set them, or pass "
-                "credentials=",
-            )
-        signing = Credentials("local", "local")  # a local server takes any signature
-    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    try:
-        body = text.encode()
-    except UnicodeEncodeError:  # a lone surrogate: JSON's own \ud800 escape carries it
-        body = json.dumps(payload, separators=(",", ":")).encode()
-    response = request(
-        "POST",
-        url,
-        service=service,
-        credentials=signing,
-        body=body,
-        headers={
-            "Content-Type": f"application/x-amz-json-{json_version}",
-            "X-Amz-Target": target,
-        },
-        region=region,
-    )
-    if response.ok:
-        return response.json() if response.body else {}
-    from .exceptions import AwsApiError
-
-    try:
-        details = response.json() if response.body[:1] == b"{" else None
-    except ValueError:  # not JSON after all: the code and status still say it
-        details = None
-    raise AwsApiError(
-        target,
-        response.status,
-        response.error_code,
-        response.error_message,
-        response.request_id,
-        details if isinstance(details, dict) else {},
-    )
-
-
-def _function_credentials() -> Credentials | None:
-    return credentials()  # the module's function, which the parameter above hides
-
-
-def _is_aws_host(host: str) -> bool:
-    return host.endswith((".amazonaws.com", ".amazonaws.com.cn", ".api.aws"))
-
-
 def reset() -> None:
     """Forget pooled connections and cached credentials, as a new process starts.
 
@@ -785,7 +663,7 @@ def _sleep_backoff(attempt: int) -> None:
     time.sleep(jitter * min(2.0 ** (attempt - 1), MAX_BACKOFF))
 
 
-def _env_region() -> str | None:
+def environment_region() -> str | None:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
 
 
@@ -824,3 +702,16 @@ def _head(method: str, target: str, host: str, headers: Mapping[str, str], body:
     lines.append("Accept-Encoding: identity")
     lines.append("\r\n")
     return "\r\n".join(lines).encode("latin-1")
+
+
+_MOVED = frozenset({"call_aws_json", "service_endpoint"})
+"""Names this module had, now in `runtime.aws_json`: still importable from here."""
+
+
+def __getattr__(name: str) -> Any:
+    """A moved name, loading its module on first use (never at import: cold-start time)."""
+    if name in _MOVED:
+        from . import aws_json
+
+        return getattr(aws_json, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -94,7 +94,8 @@ class Background:
                 f"the payload is {len(body)} bytes, over Lambda's "
                 f"{MAX_ASYNC_PAYLOAD_BYTES} for an asynchronous invocation",
             )
-        from .aws import credentials, quote, request, service_endpoint
+        from .aws import credentials, quote, request
+        from .aws_json import service_endpoint
 
         found = credentials()
         if found is None:

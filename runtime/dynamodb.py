@@ -25,7 +25,7 @@ Items (keys `pk`, `sk`; `expires_at`, the table's TTL attribute, on every item):
 
 DynamoDB is reached through `call(operation, payload)`: the JSON 1.0 protocol's operation
 name (`GetItem`) and request body, returning the response body. `default_call()` calls
-`runtime.aws.call_aws_json` with Lambda's credentials when they are there (no boto3: its
+`runtime.aws_json.call_aws_json` with Lambda's credentials when they are there (no boto3: its
 import costs a cold start), else goes through boto3's low-level client (`boto3_call()`,
 imported on the first call), which finds a developer's profile.
 """
@@ -491,7 +491,7 @@ TARGET_PREFIX = "DynamoDB_20120810."
 def default_call(
     endpoint_url: str | None = None, region: str | None = None, fallback: Call | None = None
 ) -> Call:
-    """`call` through `runtime.aws.call_aws_json` with Lambda's credentials, else through
+    """`call` through `runtime.aws_json.call_aws_json` with Lambda's credentials, else through
     `fallback` (boto3's by default).
 
     The endpoint is `endpoint_url`, else `call_aws_json`'s (`AWS_ENDPOINT_URL_DYNAMODB`, or
@@ -522,7 +522,7 @@ def _signed(
     endpoint_url: str | None,
     region: str | None,
 ) -> dict[str, Any]:
-    from .aws import call_aws_json
+    from .aws_json import call_aws_json
     from .exceptions import AwsApiError
 
     try:

@@ -165,7 +165,7 @@ def batches(bodies: list[str]) -> list[list[int]]:
 def send_to_queue(bodies: list[str], delay_s: int = 0) -> dict[int, Exception]:
     """Send shard bodies to the queue `WSGEN_FAN_OUT_QUEUE_URL` names; errors by index.
 
-    In Lambda, `SendMessageBatch` requests through `runtime.aws.call_aws_json` (SQS's JSON
+    In Lambda, `SendMessageBatch` requests through `runtime.aws_json.call_aws_json` (SQS's JSON
     protocol), retried as AWS SDKs' standard mode does; an entry SQS failed on its side is
     sent once more. Elsewhere (no Lambda credentials) boto3's client.
     """
@@ -210,7 +210,7 @@ def _signed_batch(
     It goes to `AWS_ENDPOINT_URL_SQS` (or `AWS_ENDPOINT_URL`) when set, else to the queue
     URL's own host.
     """
-    from .aws import call_aws_json, service_endpoint
+    from .aws_json import call_aws_json, service_endpoint
     from .exceptions import AwsApiError
 
     scheme, _, rest = url.partition("://")
