@@ -1,9 +1,10 @@
-"""Sending one message to many connections: `broadcast()`'s posts, and what they did; and
-the retries of a 410 while a connection may be opening (`@app.on_ws_connected`).
+"""Sending one message to many connections: `broadcast()`'s posts, and what they did;
+`fan_out()`'s choice between them and shards; and the retries of a 410 while a connection
+may be opening (`@app.on_ws_connected`).
 
 Apart from `runtime.management` so that an app that only `send()`s does not load it
 (cold-start time); `WebsocketAPI.broadcast()` resolves the client and the pool, then hands
-the posts here.
+the posts here, and `WebsocketAPI.fan_out()` its audience once its message fits.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from .common_errors import WebsocketDisconnectedError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
     from concurrent.futures import Executor
     from typing import Protocol
 
@@ -21,6 +23,21 @@ if TYPE_CHECKING:
         """What posts a message to one connection (`WebsocketAPI`'s clients)."""
 
         def post(self, connection_id: str, message: str | bytes) -> None: ...
+
+    class Audience(Protocol):
+        """What `fan_out` reads of the app's `WebsocketAPI` (its import would be a cycle)."""
+
+        on_shards: Callable[[list[str], int], dict[int, Exception]] | None
+        on_enqueued: Callable[[str, int], None] | None
+
+        @property
+        def threshold(self) -> int: ...
+
+        def fan_out_off(self, what: str) -> Exception: ...
+
+        def broadcast(
+            self, connection_ids: Iterable[str], message: str | bytes
+        ) -> BroadcastResult: ...
 
 
 OPENING_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
@@ -133,3 +150,56 @@ class Opening:
 
     def __exit__(self, *exc_info: object) -> None:
         self.ids.discard(self.connection_id)
+
+
+def fan_out(
+    api: Audience, connection_ids: Iterable[str], message: str | bytes, group: str | None
+) -> BroadcastResult:
+    """`WebsocketAPI.fan_out` once `message` fits: `api.broadcast()` up to `api.threshold`
+    ids, else shards through `api.on_shards` (`runtime.fanout.enqueue`), whose counters
+    `api.on_enqueued` starts.
+
+    Raises:
+        FanOutNotEnabledError: the app was created without `fan_out=True`.
+    """
+    if api.on_shards is None:
+        raise api.fan_out_off("app.websocket_api.fan_out()")
+    ids = list(dict.fromkeys(connection_ids))
+    if len(ids) <= api.threshold:
+        return api.broadcast(ids, message)
+    from .fanout import enqueue
+
+    result = enqueue(api.on_shards, ids, message, BroadcastResult(), group)
+    if result.enqueued and api.on_enqueued is not None and result.fan_out_id is not None:
+        try:
+            api.on_enqueued(result.fan_out_id, result.enqueued)
+        except Exception as exc:  # the shards are queued: said, not raised
+            import logging
+
+            logging.getLogger("runtime").warning(
+                "could not start the counters of fan-out %s: %s: %s",
+                result.fan_out_id,
+                type(exc).__name__,
+                exc,
+            )
+    return result
+
+
+def threshold_from_env(default: int) -> int:
+    """`WSGEN_FAN_OUT_THRESHOLD`, else `default` (a value that is no whole number is
+    logged, then `default`: a typo must not stop every send)."""
+    import os
+
+    from .contract import FAN_OUT_THRESHOLD_ENV
+
+    from_env = os.environ.get(FAN_OUT_THRESHOLD_ENV)
+    if from_env:
+        try:
+            return int(from_env)
+        except ValueError:
+            import logging
+
+            logging.getLogger("runtime").warning(
+                "%s=%r is not a whole number; using %d", FAN_OUT_THRESHOLD_ENV, from_env, default
+            )
+    return default

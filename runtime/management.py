@@ -10,8 +10,8 @@ Either way, errors come out the same: `WebsocketDisconnectedError` for a gone co
 `ManagementApiError` and its subclasses for the others (`exceptions.management_error`).
 
 What only some apps use is apart, imported on first use (cold-start time): the posts of a
-`broadcast()` and its `BroadcastResult` (`runtime.broadcast`), the boto3 calls
-(`runtime.boto3_calls`).
+`broadcast()`, its `BroadcastResult` and `fan_out()`'s choice between a broadcast and shards
+(`runtime.broadcast`), the boto3 calls (`runtime.boto3_calls`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 from _thread import allocate_lock  # threading.Lock itself; `threading` costs cold-start time
 
 from .common_errors import WebsocketDisconnectedError
-from .contract import ENDPOINT_ENV, FAN_OUT_THRESHOLD_ENV, MAX_MESSAGE_BYTES
+from .contract import ENDPOINT_ENV, MAX_MESSAGE_BYTES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -225,50 +225,18 @@ class WebsocketAPI:
             FanOutNotEnabledError: the app was created without `fan_out=True`.
         """
         _check_size(message)
-        if self.on_shards is None:
-            raise self.fan_out_off("app.websocket_api.fan_out()")
-        ids = list(dict.fromkeys(connection_ids))
-        if len(ids) <= self.threshold:
-            return self.broadcast(ids, message)
-        from .broadcast import BroadcastResult
-        from .fanout import enqueue
+        from .broadcast import fan_out  # with the posts: a fan-out broadcasts or queues
 
-        result = enqueue(self.on_shards, ids, message, BroadcastResult(), group)
-        if result.enqueued and self.on_enqueued is not None and result.fan_out_id is not None:
-            try:
-                self.on_enqueued(result.fan_out_id, result.enqueued)
-            except Exception as exc:  # the shards are queued: said, not raised
-                import logging
-
-                logging.getLogger("runtime").warning(
-                    "could not start the counters of fan-out %s: %s: %s",
-                    result.fan_out_id,
-                    type(exc).__name__,
-                    exc,
-                )
-        return result
+        return fan_out(self, connection_ids, message, group)
 
     @property
     def threshold(self) -> int:
         """The audience size above which `fan_out()` uses shards (see `fan_out_threshold`)."""
         if self.fan_out_threshold is not None:
             return self.fan_out_threshold
-        import os
+        from .broadcast import threshold_from_env
 
-        from_env = os.environ.get(FAN_OUT_THRESHOLD_ENV)
-        if from_env:
-            try:
-                return int(from_env)
-            except ValueError:  # a typo must not stop every send: said, then the default
-                import logging
-
-                logging.getLogger("runtime").warning(
-                    "%s=%r is not a whole number; using %d",
-                    FAN_OUT_THRESHOLD_ENV,
-                    from_env,
-                    DEFAULT_FAN_OUT_THRESHOLD,
-                )
-        return DEFAULT_FAN_OUT_THRESHOLD
+        return threshold_from_env(DEFAULT_FAN_OUT_THRESHOLD)
 
     def _gone(self, connection_ids: list[str]) -> None:
         """Tell `on_gone`; its failure is logged, not raised: the send's outcome stands."""
