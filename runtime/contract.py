@@ -68,6 +68,8 @@ FAN_OUT_THRESHOLD_ENV = "WSGEN_FAN_OUT_THRESHOLD"
 DYNAMODB_ENDPOINT_ENV = "AWS_ENDPOINT_URL_DYNAMODB"
 """Where boto3 (1.28 and later) and the runtime send DynamoDB calls
 (docs/aws-facts.md#sdk-endpoints); wsgen local and the test client set it."""
+SQS_ENDPOINT_ENV = "AWS_ENDPOINT_URL_SQS"
+"""Where boto3 and the runtime send SQS calls; wsgen local sets it to its queues' endpoint."""
 FAN_OUT_BATCH_SIZE = 10
 """Shards per invocation of the fan-out function: the template's event source mapping and
 the emulators' batches (no batching window is needed up to 10)."""

@@ -249,12 +249,29 @@ def resolve_environment(
     environment: Mapping[str, Any], tables: Mapping[str, str]
 ) -> dict[str, str]:
     """The `[environment]` values that are `{ Ref = "LogicalId" }` of one of `tables`
-    (logical id to local name), by variable name, as their local table names."""
-    return {
-        name: tables[value["Ref"]]
-        for name, value in environment.items()
-        if isinstance(value, dict) and list(value) == ["Ref"] and value["Ref"] in tables
-    }
+    (logical id to local value: a table's local name), or `{ "Fn::GetAtt" = ["LogicalId",
+    "Attribute"] }` of one of them (`tables` keyed `LogicalId.Attribute`, as CloudFormation's
+    short form names it), by variable name, as their local values."""
+    values = {}
+    for name, value in environment.items():
+        key = _intrinsic_key(value)
+        if key is not None and key in tables:
+            values[name] = tables[key]
+    return values
+
+
+def _intrinsic_key(value: Any) -> str | None:
+    """What a `{ Ref = "Id" }` (`Id`) or `{ "Fn::GetAtt" = ["Id", "Arn"] }` (`Id.Arn`) names."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    if isinstance(value.get("Ref"), str):
+        return str(value["Ref"])
+    target = value.get("Fn::GetAtt")
+    if isinstance(target, str):
+        return target
+    if isinstance(target, list) and len(target) == 2 and all(isinstance(t, str) for t in target):
+        return f"{target[0]}.{target[1]}"
+    return None
 
 
 def _literal(value: Any, where: str, source: str | None) -> Any:

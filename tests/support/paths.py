@@ -18,6 +18,9 @@ APPS = TESTS / "support" / "apps"
 """The apps the emulator runs in tests (`recorder`, `parityapp`, ...), each imported
 by its module name from this folder."""
 
+QUEUES_APP = APPS / "queues"
+"""The app whose queue handler pushes to clients and whose routes send to its queue."""
+
 LONGTASK_APPS = TESTS / "beyond" / "apps"
 """The folder of the long-running task app (`longtask`) of the background-work tests."""
 

@@ -142,7 +142,8 @@ def apply_app_environment(
     Literal values are set unless the environment already has the name (from outside; a
     value this function set before is replaced, so `--reload` picks up wsgen.toml edits,
     and removed when wsgen.toml no longer has it). A `{ Ref = "Table" }` of one of `tables`
-    (logical id to local name: the tables `--dynamodb` made) is that table's local name. Any
+    (logical id to local value: the tables `--dynamodb` made, the app's queues' URLs, and
+    `Id.Arn` for a `{ "Fn::GetAtt" = ["Id", "Arn"] }`: the queues' ARNs) is that value. Any
     CloudFormation's pseudo parameters (`{ Ref = "AWS::Region" }`...) are the handlers'
     region's (`AWS_REGION`, set by `prepare_environment`). Any other CloudFormation
     intrinsic only exists once deployed, so the notice says to set that name by hand.
@@ -155,12 +156,8 @@ def apply_app_environment(
         settings = load_settings(app_dir, stage)
     region = os.environ.get("AWS_REGION") or DEFAULT_REGION
     values = literal_environment(settings, region, tables)
-    # Without --dynamodb (`tables` None), a Ref of one of the app's tables is one it makes.
-    local = (
-        set()
-        if tables is not None
-        else {CONNECTIONS_TABLE, *merged_tables(settings.merge_template)}
-    )
+    # Without --dynamodb (no local name), a Ref of one of the app's tables is one it makes.
+    local = {CONNECTIONS_TABLE, *merged_tables(settings.merge_template)} - set(tables or ())
     notices = [
         f"wsgen local: {name} is {_toml(value)} in wsgen.toml, which exists only once "
         f"deployed; export {name}=... to give handlers a value"

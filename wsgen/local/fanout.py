@@ -1,12 +1,15 @@
-"""The fan-out queue under `wsgen local`: shards sent to the fan-out function in-process.
+"""Lambda's SQS poller under `wsgen local`: a queue's batches sent to its function in-process.
 
 `App(..., fan_out=True)` queues its shard messages through the app's background; the
-emulator's is a `wsgen.gateway.fanout.ShardQueue`. `ShardConsumer` is Lambda's SQS poller for
-it: it takes each batch (up to ten messages) once due, invokes `wsgen_fan_out` with it on the
-invoker's worker threads, as any event handler (its timeout enforced, a log line), and
-settles the batch with the function's partial batch response. At most `maximum_concurrency`
+emulator's is a `wsgen.gateway.fanout.ShardQueue`, and so is each queue of an
+`@app.on_sqs_message(queue=...)` (`wsgen.local.sqs`). `ShardConsumer` is Lambda's SQS poller
+for one: it takes each batch once due (the queue's batch size and window), invokes the
+function (`wsgen_fan_out`, or the queue's handler) with it on the invoker's worker threads,
+as any event handler (its timeout enforced, a log line), and settles the batch with the
+function's partial batch response. At most `maximum_concurrency`
 batches run at once when it is set (`[functions.wsgen_fan_out] maximum_concurrency`, the
-mapping's `ScalingConfig`); unset, every due batch starts (AWS's poller ramps up from 5).
+mapping's `ScalingConfig`; a queue handler's `maximum_concurrency` likewise); unset, every
+due batch starts (AWS's poller ramps up from 5).
 """
 
 from __future__ import annotations
@@ -26,8 +29,15 @@ from .functions import Functions, UnknownFunctionError
 class ShardConsumer:
     """Polls `queue` on the emulator's event loop until `stop()`."""
 
-    def __init__(self, queue: ShardQueue, functions: Callable[[], Functions | None]) -> None:
+    def __init__(
+        self,
+        queue: ShardQueue,
+        functions: Callable[[], Functions | None],
+        function: str = FAN_OUT_FUNCTION,
+    ) -> None:
         self.queue = queue
+        self.function = function
+        """The event handler the batches go to."""
         self._functions = functions
         self._ready = asyncio.Event()
         self._loop = asyncio.get_running_loop()
@@ -69,8 +79,8 @@ class ShardConsumer:
             self.queue.settle(batch, None, RuntimeError("the emulator is stopping"))
             return
         try:
-            invocation = await functions.invoke(FAN_OUT_FUNCTION, batch)
-        except UnknownFunctionError as exc:  # a reload dropped fan_out=True: logged there
+            invocation = await functions.invoke(self.function, batch)
+        except UnknownFunctionError as exc:  # a reload dropped the handler: logged there
             self.queue.settle(batch, None, exc)
             return
         self.queue.settle(batch, invocation.result, invocation.error)

@@ -26,7 +26,7 @@ from websockets.http11 import Request, Response
 
 from runtime import App
 from runtime.aws import forget_server
-from runtime.contract import DYNAMODB_ENDPOINT_ENV, MAX_MESSAGE_BYTES
+from runtime.contract import DYNAMODB_ENDPOINT_ENV, MAX_MESSAGE_BYTES, SQS_ENDPOINT_ENV
 from runtime.spec import AppSpec
 from runtime.store import ConnectionStore
 
@@ -72,6 +72,7 @@ from .limits import ExhaustionReport, raise_gc_threshold, raise_open_file_limit
 from .log import EventLog, follow_runtime_log
 from .management import HttpResponse, ManagementApi
 from .origin import Access
+from .sqs import LocalSqs
 
 MAX_URL_CHARS = 4096
 """API Gateway's URL length quota (docs/aws-facts.md#quotas); longer gets 414."""
@@ -174,6 +175,8 @@ class Emulator:
         self.fan_out_queue: ShardQueue | None = None
         """A `fan_out=True` app's shard messages, the same across reloads."""
         self._shards: ShardConsumer | None = None
+        self.sqs: LocalSqs | None = None
+        """The app's `on_sqs_message(queue=...)` queues and their endpoint (`wsgen.local.sqs`)."""
 
     @property
     def open_sessions(self) -> int:
@@ -238,17 +241,21 @@ class Emulator:
             if self.tables is not None:
                 # boto3 (1.28 and later) and the runtime read it: docs/aws-facts.md#sdk-endpoints
                 os.environ[DYNAMODB_ENDPOINT_ENV] = self.tables.endpoint
-            refs = self._refs()
-            for notice in apply_app_environment(self.app_dir, self.stage, refs, settings):
-                self.log.info(notice)
+            await self._prepare_sqs(region)
+            # The queues' Refs resolve once the app is imported (use_app): notices then.
+            apply_app_environment(self.app_dir, self.stage, self._refs(), settings)
             app, spec = load_spec(self.app_dir, self.app_ref)
         except BaseException:
             self._server.close()
+            await self._stop_sqs()
             raise
         try:
             self.use_app(app, spec, region)
+            for notice in apply_app_environment(self.app_dir, self.stage, self._refs(), settings):
+                self.log.info(notice)
         except BaseException:
             self._server.close()
+            await self._stop_sqs()
             raise
         follow_runtime_log(self.log, True)
         self._following = True
@@ -351,10 +358,40 @@ class Emulator:
             self._driver.swap(app, spec, config.timeouts, config.throttle, config.access)
         assert self.functions is not None
         self.functions.use(app, spec, config.handler_timeouts)
+        if self.sqs is not None:
+            for name in self.sqs.use(spec, settings):
+                if not starting:  # at start, `wsgen local`'s banner lists them
+                    self.log.info(f"wsgen local: SQS queue {name}: {self.sqs.queues[name].url}")
 
-    def _refs(self) -> dict[str, str] | None:
-        """What a wsgen.toml `{ Ref = "Table" }` resolves to (`table_refs`)."""
-        return table_refs(self.tables, self.connection_store)
+    def _refs(self) -> dict[str, str]:
+        """What a wsgen.toml `{ Ref = "Id" }` (or `Id.Arn`, its `Fn::GetAtt`) resolves to:
+        the tables' local names (`table_refs`), the queues' URLs and ARNs (`LocalSqs.refs`)."""
+        refs = dict(table_refs(self.tables, self.connection_store) or {})
+        if self.sqs is not None:
+            refs.update(self.sqs.refs())
+        return refs
+
+    async def _prepare_sqs(self, region: str) -> None:
+        """Serve the app's queues on a port of their own and point handlers' SQS clients
+        there (docs/aws-facts.md#sdk-endpoints), unless `AWS_ENDPOINT_URL_SQS` is set."""
+        if os.environ.get(SQS_ENDPOINT_ENV):
+            self.log.info(
+                f"wsgen local: {SQS_ENDPOINT_ENV} is set: handlers' SQS calls go there, and "
+                "the app's queues are not served locally"
+            )
+            return
+        self.sqs = LocalSqs(Where(region, ACCOUNT_ID, ""), self.log, lambda: self.functions)
+        os.environ[SQS_ENDPOINT_ENV] = await self.sqs.listen(self._public_host().strip("[]"))
+
+    async def _stop_sqs(self) -> None:
+        """Stop serving the queues (messages not delivered yet are dropped) and unset the
+        endpoint this emulator set, so that a later one in the process serves its own."""
+        if self.sqs is None:
+            return
+        await self.sqs.stop()
+        forget_server(self.sqs.endpoint)  # the runtime's pooled connections to it
+        if os.environ.get(SQS_ENDPOINT_ENV) == self.sqs.endpoint:
+            del os.environ[SQS_ENDPOINT_ENV]
 
     async def stop(self) -> None:
         """Close every connection with 1001, run each `$disconnect`, stop listening.
@@ -384,6 +421,7 @@ class Emulator:
             self.functions.stop()
         if self._shards is not None:
             await self._shards.stop()
+        await self._stop_sqs()
         for connection in list(self.connections.values()):
             connection.close(*GOING_AWAY)
         pending = set(self._sessions)

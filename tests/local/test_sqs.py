@@ -1,0 +1,213 @@
+"""The app's SQS queues under `wsgen local`: boto3 sends, the queue handler pushes to clients."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from typing import Any
+
+import boto3
+import pytest
+import websockets
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.support.local import run
+from tests.support.paths import QUEUES_APP
+from wsgen.gateway.fanout import ShardQueue, failed_messages
+from wsgen.local import EventLog, running
+from wsgen.local.sqs import MAX_MESSAGE_BYTES, MAX_RECEIVES
+from wsgen.sources.events import Where
+
+
+@pytest.fixture
+def queues() -> Any:
+    with running(QUEUES_APP, "app:app", log=EventLog(io.StringIO())) as emulator:
+        assert emulator.sqs is not None
+        emulator.sqs.queues["announcements"].messages.visibility_s = 0.05
+        yield emulator
+
+
+def sqs_client(emulator: Any) -> Any:
+    """boto3's SQS client for the emulator's queues, as a script outside the app makes it."""
+    return boto3.client(
+        "sqs",
+        endpoint_url=emulator.sqs.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+async def ask(ws: Any, action: str, **fields: Any) -> Any:
+    await ws.send(json.dumps({"action": action, **fields}))
+    return json.loads(await ws.recv())
+
+
+async def announce(ws: Any, pushes: int = 1, **fields: Any) -> tuple[str, list[Any]]:
+    """Send to the queue from a handler: the message's id, and the next `pushes` frames the
+    queue's handler sends (the route's reply and they may come in either order)."""
+    await ws.send(json.dumps({"action": fields.pop("action", "announce"), **fields}))
+    frames = [json.loads(await ws.recv()) for _ in range(pushes + 1)]
+    replies = [frame["sent"] for frame in frames if "sent" in frame]
+    return replies[0], [frame for frame in frames if "sent" not in frame]
+
+
+@pytest.mark.slow
+def test_a_message_sent_from_a_handler_with_boto3_reaches_the_client_through_the_queue(queues):
+    async def body() -> None:
+        async with websockets.connect(queues.url) as ws:
+            message_id, pushed = await announce(ws, text="hello")
+            assert pushed == [{"text": "hello", "receives": 1, "id": message_id}]
+            raw_id, pushed = await announce(ws, action="announce-raw", text="again")
+            assert pushed == [{"text": "again", "receives": 1, "id": raw_id}]
+
+    run(body)
+
+
+@pytest.mark.slow
+def test_the_refs_of_the_queue_resolve_to_its_local_url_and_arn(queues):
+    async def body() -> dict[str, str]:
+        async with websockets.connect(queues.url) as ws:
+            return dict(await ask(ws, "env"))
+
+    queue = queues.sqs.queues["announcements"]
+    assert run(body) == {"ANNOUNCE_QUEUE_URL": queue.url, "ANNOUNCE_QUEUE_ARN": queue.arn}
+    assert queue.url == f"{queues.sqs.endpoint}/123456789012/announcements"
+    assert queue.arn == "arn:aws:sqs:us-east-1:123456789012:announcements"
+    assert "exists only once deployed" not in queues.log._stream.getvalue()
+
+
+@pytest.mark.slow
+def test_boto3_from_outside_gets_the_url_and_sends_a_batch_with_a_failed_entry(queues):
+    sqs = sqs_client(queues)
+
+    async def body() -> list[Any]:
+        async with websockets.connect(queues.url) as ws:
+            connection_id = (await ask(ws, "whoami"))["id"]
+            url = sqs.get_queue_url(QueueName="announcements")["QueueUrl"]
+            sent = await asyncio.to_thread(
+                sqs.send_message_batch,
+                QueueUrl=url,
+                Entries=[
+                    {"Id": "a", "MessageBody": json.dumps({"to": connection_id, "text": "one"})},
+                    {"Id": "bad", "MessageBody": "control \x01 character"},
+                    {"Id": "b", "MessageBody": json.dumps({"to": connection_id, "text": "two"})},
+                ],
+            )
+            got = sorted([json.loads(await ws.recv())["text"], json.loads(await ws.recv())["text"]])
+            return [sent, got]
+
+    sent, got = run(body)
+    assert got == ["one", "two"]
+    assert [entry["Id"] for entry in sent["Successful"]] == ["a", "b"]
+    assert sent["Failed"] == [
+        {
+            "Id": "bad",
+            "SenderFault": True,
+            "Code": "InvalidMessageContents",
+            "Message": sent["Failed"][0]["Message"],
+        }
+    ]
+
+
+@pytest.mark.slow
+def test_an_unknown_queue_and_an_oversize_message_get_sqs_errors(queues):
+    sqs = sqs_client(queues)
+    with pytest.raises(sqs.exceptions.QueueDoesNotExist) as missing:
+        sqs.get_queue_url(QueueName="nope")
+    assert "announcements" in missing.value.response["Error"]["Message"]
+    url = sqs.get_queue_url(QueueName="announcements")["QueueUrl"]
+    with pytest.raises(sqs.exceptions.QueueDoesNotExist):
+        sqs.send_message(QueueUrl=url.replace("announcements", "other"), MessageBody="x")
+    with pytest.raises(ClientError) as big:
+        sqs.send_message(QueueUrl=url, MessageBody="x" * (MAX_MESSAGE_BYTES + 1))
+    assert big.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert sqs.send_message(QueueUrl=url, MessageBody="x" * MAX_MESSAGE_BYTES)["MessageId"]
+    with pytest.raises(ClientError) as unsupported:
+        sqs.receive_message(QueueUrl=url)
+    assert "SendMessage" in unsupported.value.response["Error"]["Message"]
+
+
+@pytest.mark.slow
+def test_a_failed_message_is_delivered_again_and_one_that_always_fails_is_dropped(queues):
+    async def body() -> tuple[Any, str]:
+        async with websockets.connect(queues.url) as ws:
+            messages = queues.sqs.queues["announcements"].messages
+            doomed, _ = await announce(ws, pushes=0, text="never", fail=-1)
+            while messages.pending:
+                await asyncio.sleep(0.05)
+            message_id, pushed = await announce(ws, text="third time", fail=2)
+            return pushed, message_id, doomed
+
+    pushed, message_id, doomed = run(body)
+    assert pushed == [{"text": "third time", "receives": 3, "id": message_id}]
+    log = queues.log._stream.getvalue()
+    assert f"message {doomed} failed {MAX_RECEIVES} times and is dropped" in log
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_batching_window_gathers_until_it_closes_or_the_batch_is_full() -> None:
+    clock = Clock()
+    queue = ShardQueue(Where("us-east-1", "123456789012", "a"), clock, batch_size=3, window_s=2)
+    queue.send("one")
+    assert queue.take() is None
+    assert queue.next_due() == 102.0
+    clock.now += 1
+    queue.send("two")
+    assert queue.take() is None
+    clock.now += 1
+    batch = queue.take()
+    assert batch is not None
+    assert [r["body"] for r in batch["Records"]] == ["one", "two"]
+    for body in ("a", "b", "c", "d"):
+        queue.send(body)
+    full = queue.take()
+    assert full is not None
+    assert [r["body"] for r in full["Records"]] == ["a", "b", "c"]
+
+
+def test_a_record_keeps_its_message_id_across_deliveries() -> None:
+    clock = Clock()
+    queue = ShardQueue(Where("us-east-1", "123456789012", "a"), clock)
+    message_id = queue.send("x", attributes={"k": {"stringValue": "v", "dataType": "String"}})
+    first = queue.take()
+    assert first is not None
+    queue.settle(first, None, RuntimeError("boom"))
+    clock.now += queue.visibility_s
+    again = queue.take()
+    assert again is not None
+    record = again["Records"][0]
+    assert record["messageId"] == message_id
+    assert record["receiptHandle"] != first["Records"][0]["receiptHandle"]
+    assert record["messageAttributes"] == {"k": {"stringValue": "v", "dataType": "String"}}
+    assert record["attributes"]["ApproximateReceiveCount"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("result", "error", "failed"),
+    [
+        ({"batchItemFailures": [{"itemIdentifier": "b"}]}, None, {"b"}),
+        ({"batchItemFailures": []}, None, set()),
+        ({"batchItemFailures": None}, None, set()),
+        (None, None, set()),
+        ({}, None, set()),
+        ({"batchItemFailures": [{"itemIdentifier": ""}]}, None, {"a", "b"}),
+        ({"batchItemFailures": [{"itemIdentifier": None}]}, None, {"a", "b"}),
+        ({"batchItemFailures": [{"itemIdentifier": "zz"}]}, None, {"a", "b"}),
+        ({"batchItemFailures": [{"id": "a"}]}, None, {"a", "b"}),
+        ("not an object", None, {"a", "b"}),
+        ({"batchItemFailures": []}, RuntimeError("x"), {"a", "b"}),
+    ],
+)
+def test_lambda_returns_what_the_partial_batch_response_says(result, error, failed) -> None:
+    assert failed_messages(["a", "b"], result, error) == failed

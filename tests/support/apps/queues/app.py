@@ -1,0 +1,60 @@
+"""A queue handler pushing to WebSocket clients, and routes sending to its queue with boto3
+and with the runtime's client, as a deployed app would (the URL from wsgen.toml)."""
+
+import json
+import os
+
+import boto3
+
+from runtime import App
+from runtime.aws import call_aws_json
+
+app = App(app_name="queues")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.on_ws_message(route="announce", reply=True)
+def send(event):
+    """Send `text` to the queue with boto3; the message's id (as `sent`)."""
+    body = json.loads(event.body)
+    message = {"to": event.connection_id, **body}
+    sqs = boto3.client("sqs")
+    sent = sqs.send_message(
+        QueueUrl=os.environ["ANNOUNCE_QUEUE_URL"], MessageBody=json.dumps(message)
+    )
+    return {"sent": sent["MessageId"]}
+
+
+@app.on_ws_message(route="announce-raw", reply=True)
+def send_raw(event):
+    """The same through `runtime.call_aws_json`."""
+    message = {"to": event.connection_id, **json.loads(event.body)}
+    sent = call_aws_json(
+        "sqs",
+        "AmazonSQS.SendMessage",
+        {"QueueUrl": os.environ["ANNOUNCE_QUEUE_URL"], "MessageBody": json.dumps(message)},
+        json_version="1.0",
+    )
+    return {"sent": sent["MessageId"]}
+
+
+@app.on_ws_message(route="whoami", reply=True)
+def whoami(event):
+    return {"id": event.connection_id}
+
+
+@app.on_ws_message(route="env", reply=True)
+def env(event):
+    return {name: os.environ.get(name) for name in ("ANNOUNCE_QUEUE_URL", "ANNOUNCE_QUEUE_ARN")}
+
+
+@app.on_sqs_message(queue="announcements", batch_size=10)
+def announce(event):
+    """Push each message's `text` to its `to`; `fail` times (`fail: -1`, always) raise first."""
+    for record in event:
+        message = json.loads(record.body)
+        receives = int(record.attributes["ApproximateReceiveCount"])
+        if message.get("fail", 0) < 0 or receives <= message.get("fail", 0):
+            raise RuntimeError(f"cannot announce {message['text']} yet")
+        pushed = {"text": message["text"], "receives": receives, "id": record.message_id}
+        app.websocket_api.send(message["to"], json.dumps(pushed))

@@ -1,0 +1,405 @@
+"""The app's SQS queues under `wsgen local`: an SQS endpoint of their own, and their pollers.
+
+Each `@app.on_sqs_message(queue="name")` gets the queue the template would create, as a
+`wsgen.gateway.fanout.ShardQueue` polled by a `ShardConsumer` (Lambda's poller: the handler's
+`batch_size` and batching window, its `maximum_concurrency`, partial batch responses, a
+failed message delivered again after `LOCAL_VISIBILITY_S`, dropped with a log line after
+`MAX_RECEIVES` deliveries). `LocalSqs` serves them on a loopback port of their own, in SQS's
+JSON protocol (`X-Amz-Target: AmazonSQS.SendMessage`, docs/aws-facts.md#local-sqs), so boto3
+and `runtime.call_aws_json` reach it through `AWS_ENDPOINT_URL_SQS`: SendMessage,
+SendMessageBatch, GetQueueUrl and GetQueueAttributes' `QueueArn`; any other action is
+answered `UnsupportedOperation`. A queue's URL is `http://127.0.0.1:PORT/ACCOUNT/NAME`, its
+ARN AWS's (`arn:aws:sqs:REGION:ACCOUNT:NAME`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import re
+import struct
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from runtime.contract import SQS
+from runtime.spec import AppSpec
+
+from ..gateway.fanout import ShardQueue
+from ..sources.checks import queue_name
+from ..sources.events import Where
+from ..template.names import logical_id
+from .fanout import ShardConsumer
+from .functions import Functions
+from .http import HttpError, read_body, read_request, response_bytes
+from .log import EventLog
+
+MAX_MESSAGE_BYTES = 262144
+"""256 KiB: a message, and all of a batch's messages together (docs/aws-facts.md#fan-out)."""
+MAX_BATCH_ENTRIES = 10
+MAX_DELAY_S = 900
+MAX_RECEIVES = 5
+"""Deliveries of a message that keeps failing before it is dropped (docs/local.md#queues)."""
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
+"""A request body past this is refused before it is parsed (a batch of 256 KiB is far less,
+even JSON-escaped)."""
+ACTIONS = ("SendMessage", "SendMessageBatch", "GetQueueUrl", "GetQueueAttributes")
+_ENTRY_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_VALID_TEXT = re.compile("^[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*$")
+"""The characters a message may hold (SQS's SendMessage reference)."""
+
+_QUERY_CODES = {
+    "QueueDoesNotExist": "AWS.SimpleQueueService.NonExistentQueue",
+    "TooManyEntriesInBatchRequest": "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+    "EmptyBatchRequest": "AWS.SimpleQueueService.EmptyBatchRequest",
+    "BatchEntryIdsNotDistinct": "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+    "BatchRequestTooLong": "AWS.SimpleQueueService.BatchRequestTooLong",
+    "InvalidBatchEntryId": "AWS.SimpleQueueService.InvalidBatchEntryId",
+    "UnsupportedOperation": "AWS.SimpleQueueService.UnsupportedOperation",
+}
+"""An error's code in `x-amzn-query-error`, where it is not the error's own name."""
+
+
+class SqsError(Exception):
+    """An error SQS answers: its `__type` name, message and HTTP status."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(code, message)
+        self.code, self.message, self.status = code, message, status
+
+
+@dataclass
+class _Queue:
+    name: str
+    handler: str
+    logical_id: str
+    url: str
+    arn: str
+    messages: ShardQueue
+    consumer: ShardConsumer
+
+
+class LocalSqs:
+    """The app's queues, on `http://host:port/` once `listen()` returned."""
+
+    def __init__(self, where: Where, log: EventLog, functions: Callable[[], Functions | None]):
+        self.where = where
+        self.log = log
+        self._functions = functions
+        self.queues: dict[str, _Queue] = {}
+        """By queue name."""
+        self.endpoint = ""
+        """`http://host:port`, what `AWS_ENDPOINT_URL_SQS` is set to."""
+        self._server: asyncio.Server | None = None
+        self._clients: set[asyncio.Task[None]] = set()
+
+    async def listen(self, host: str = "127.0.0.1") -> str:
+        """Serve on a free port of `host`; the endpoint."""
+        self._server = await asyncio.start_server(self._client, host, 0)
+        port = self._server.sockets[0].getsockname()[1]
+        self.endpoint = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+        return self.endpoint
+
+    def use(self, spec: AppSpec, settings: Any) -> list[str]:
+        """Make a queue for each of `spec`'s `on_sqs_message(queue=...)` not made yet (a
+        reload keeps the others and their messages); the names of those made."""
+        made = []
+        for function in spec.functions:
+            if function.kind != SQS or function.options.get("queue") is None:
+                continue
+            plan = settings.handler_settings(function)
+            existing = self.queues.get(queue_name(function))
+            if existing is not None:
+                existing.consumer.maximum_concurrency = plan.maximum_concurrency
+                continue
+            name = queue_name(function)
+            messages = ShardQueue(
+                self.where,
+                function=function,
+                batch_size=function.options["batch_size"],
+                window_s=float(function.options["maximum_batching_window_in_seconds"] or 0),
+                max_receives=MAX_RECEIVES,
+            )
+            messages.on_dead_letter = self._dropper(name)
+            consumer = ShardConsumer(messages, self._functions, function.name)
+            consumer.maximum_concurrency = plan.maximum_concurrency
+            self.queues[name] = _Queue(
+                name,
+                function.name,
+                logical_id("Queue", handler=function.name),
+                f"{self.endpoint}/{self.where.account}/{name}",
+                f"arn:aws:sqs:{self.where.region}:{self.where.account}:{name}",
+                messages,
+                consumer,
+            )
+            made.append(name)
+        return made
+
+    def refs(self) -> dict[str, str]:
+        """What wsgen.toml's intrinsics of the queues resolve to: `{ Ref = "<Handler>Queue" }`
+        the queue's URL (by logical id), `{ "Fn::GetAtt" = ["<Handler>Queue", "Arn"] }` its
+        ARN (by `<Handler>Queue.Arn`)."""
+        refs = {}
+        for queue in self.queues.values():
+            refs[queue.logical_id] = queue.url
+            refs[f"{queue.logical_id}.Arn"] = queue.arn
+        return refs
+
+    def _dropper(self, name: str) -> Callable[[str, int], None]:
+        def dropped(message_id: str, receives: int) -> None:
+            self.log.error(
+                f"wsgen local: queue {name}: message {message_id} failed {receives} times and "
+                "is dropped (on AWS it would be delivered again until the queue's retention "
+                "period ends, or go to a dead-letter queue)"
+            )
+
+        return dropped
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for client in list(self._clients):
+            client.cancel()
+        for queue in self.queues.values():
+            await queue.consumer.stop()
+        await asyncio.gather(*self._clients, return_exceptions=True)
+
+    # The endpoint
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._clients.add(task)
+        try:
+            while True:
+                try:
+                    request = await read_request(reader)
+                    if request is None:
+                        return
+                    body = await read_body(reader, request, MAX_REQUEST_BYTES)
+                except HttpError as exc:
+                    writer.write(_error_bytes(SqsError("InvalidRequest", exc.message, exc.status)))
+                    return
+                except Exception:  # over the limit, or a body that will not parse
+                    writer.write(_error_bytes(SqsError("InvalidRequest", "malformed request")))
+                    return
+                status, answer = self.answer(request.header("X-Amz-Target"), body)
+                headers = [
+                    ("Content-Type", "application/x-amz-json-1.0"),
+                    ("x-amzn-RequestId", str(uuid.uuid4())),
+                ]
+                if isinstance(answer, SqsError):
+                    code = _QUERY_CODES.get(answer.code, answer.code)
+                    fault = "Sender" if answer.status < 500 else "Receiver"
+                    headers.append(("x-amzn-query-error", f"{code};{fault}"))
+                    data = _error_body(answer)
+                else:
+                    data = json.dumps(answer).encode()
+                keep = request.keep_alive
+                headers.append(("Connection", "keep-alive" if keep else "close"))
+                writer.write(response_bytes(status, headers, data))
+                await writer.drain()
+                if not keep:
+                    return
+        except (OSError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            self._clients.discard(task)
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    def answer(self, target: str | None, body: bytes) -> tuple[int, dict[str, Any] | SqsError]:
+        """The status and result (or error) of one call."""
+        try:
+            return 200, self._call(target, body)
+        except SqsError as exc:
+            return exc.status, exc
+
+    def _call(self, target: str | None, body: bytes) -> dict[str, Any]:
+        prefix, _, action = (target or "").partition(".")
+        if prefix != "AmazonSQS" or not action:
+            raise SqsError(
+                "UnknownOperationException",
+                "send X-Amz-Target: AmazonSQS.<Action> (SQS's JSON protocol; boto3 1.34.90+)",
+            )
+        if action not in ACTIONS:
+            raise SqsError(
+                "UnsupportedOperation",
+                f"wsgen local's SQS answers {', '.join(ACTIONS)}, not {action}: its queues are "
+                "read by their handlers, as Lambda's poller reads them",
+            )
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            request = None
+        if not isinstance(request, dict):
+            raise SqsError("SerializationException", "the body must be a JSON object")
+        if action == "GetQueueUrl":
+            name = request.get("QueueName")
+            queue = self.queues.get(name) if isinstance(name, str) else None
+            if queue is None:
+                raise self._missing(f"name {name!r}")
+            return {"QueueUrl": queue.url}
+        queue = self._queue(request.get("QueueUrl"))
+        if action == "GetQueueAttributes":
+            return {"Attributes": {"QueueArn": queue.arn}}
+        if action == "SendMessage":
+            return self._send(queue, request)
+        return self._send_batch(queue, request)
+
+    def _queue(self, url: Any) -> _Queue:
+        if not isinstance(url, str) or not url:
+            raise SqsError("MissingParameter", "the request must contain QueueUrl")
+        name = url.rstrip("/").rsplit("/", 1)[-1]
+        queue = self.queues.get(name)
+        if queue is None or url.rstrip("/") != queue.url:
+            raise self._missing(f"URL {url!r}")
+        return queue
+
+    def _missing(self, what: str) -> SqsError:
+        have = ", ".join(q.url for q in self.queues.values()) or "none"
+        return SqsError(
+            "QueueDoesNotExist",
+            f"The specified queue does not exist. wsgen local has no queue of {what}; it has "
+            f"the app's on_sqs_message(queue=...) queues: {have}. For another SQS, export "
+            "AWS_ENDPOINT_URL_SQS before wsgen local starts",
+        )
+
+    def _send(self, queue: _Queue, request: dict[str, Any]) -> dict[str, Any]:
+        body, delay, attributes = _message(request)
+        if len(body.encode()) > MAX_MESSAGE_BYTES:
+            raise SqsError(
+                "InvalidParameterValue",
+                f"One or more parameters are invalid. Reason: Message must be shorter than "
+                f"{MAX_MESSAGE_BYTES} bytes.",
+            )
+        message_id = queue.messages.send(body, delay, attributes)
+        return _sent(message_id, body, request)
+
+    def _send_batch(self, queue: _Queue, request: dict[str, Any]) -> dict[str, Any]:
+        entries = request.get("Entries")
+        if not isinstance(entries, list) or not entries:
+            raise SqsError(
+                "EmptyBatchRequest",
+                "There should be at least one SendMessageBatchRequestEntry in the request.",
+            )
+        if len(entries) > MAX_BATCH_ENTRIES:
+            raise SqsError(
+                "TooManyEntriesInBatchRequest",
+                f"Maximum number of entries per request are {MAX_BATCH_ENTRIES}. You have sent "
+                f"{len(entries)}.",
+            )
+        ids = [entry.get("Id") if isinstance(entry, dict) else None for entry in entries]
+        for entry_id in ids:
+            if not isinstance(entry_id, str) or not _ENTRY_ID.match(entry_id):
+                raise SqsError(
+                    "InvalidBatchEntryId",
+                    "A batch entry id can only contain alphanumeric characters, hyphens and "
+                    "underscores. It can be at most 80 letters long.",
+                )
+        if len(set(ids)) != len(ids):
+            raise SqsError(
+                "BatchEntryIdsNotDistinct",
+                "Two or more batch entries in the request have the same Id.",
+            )
+        size = sum(len(str(entry.get("MessageBody", "")).encode()) for entry in entries)
+        if size > MAX_MESSAGE_BYTES:
+            raise SqsError(
+                "BatchRequestTooLong",
+                f"Batch requests cannot be longer than {MAX_MESSAGE_BYTES} bytes. You have "
+                f"sent {size} bytes.",
+            )
+        successful, failed = [], []
+        for entry in entries:
+            try:
+                body, delay, attributes = _message(entry)
+            except SqsError as exc:
+                failed.append(
+                    {
+                        "Id": entry["Id"],
+                        "SenderFault": True,
+                        "Code": exc.code,
+                        "Message": exc.message,
+                    }
+                )
+                continue
+            message_id = queue.messages.send(body, delay, attributes)
+            successful.append({"Id": entry["Id"], **_sent(message_id, body, entry)})
+        return {"Successful": successful, "Failed": failed}
+
+
+def _message(request: dict[str, Any]) -> tuple[str, float, dict[str, Any]]:
+    """A message's body, delay and attributes (as the Lambda event has them), checked."""
+    body = request.get("MessageBody")
+    if not isinstance(body, str) or not body:
+        raise SqsError("MissingParameter", "The request must contain the parameter MessageBody.")
+    if not _VALID_TEXT.match(body):
+        raise SqsError(
+            "InvalidMessageContents",
+            "Invalid binary character in the message body: SQS takes #x9, #xA, #xD and "
+            "#x20 to #x10FFFF but surrogates, #xFFFE and #xFFFF",
+        )
+    delay = request.get("DelaySeconds", 0)
+    if not isinstance(delay, int) or isinstance(delay, bool) or not 0 <= delay <= MAX_DELAY_S:
+        raise SqsError(
+            "InvalidParameterValue",
+            f"Value {delay} for parameter DelaySeconds is invalid. Reason: must be between 0 "
+            f"and {MAX_DELAY_S}, if provided.",
+        )
+    attributes = {}
+    for name, value in (request.get("MessageAttributes") or {}).items():
+        if not isinstance(value, dict) or not isinstance(value.get("DataType"), str):
+            raise SqsError(
+                "InvalidParameterValue", f"The message attribute '{name}' must have a DataType."
+            )
+        attributes[name] = {
+            "stringValue": value.get("StringValue"),
+            "binaryValue": value.get("BinaryValue"),
+            "stringListValues": value.get("StringListValues", []),
+            "binaryListValues": value.get("BinaryListValues", []),
+            "dataType": value["DataType"],
+        }
+    return body, float(delay), attributes
+
+
+def _sent(message_id: str, body: str, request: dict[str, Any]) -> dict[str, Any]:
+    answer = {"MessageId": message_id, "MD5OfMessageBody": hashlib.md5(body.encode()).hexdigest()}
+    if request.get("MessageAttributes"):
+        answer["MD5OfMessageAttributes"] = attributes_md5(request["MessageAttributes"])
+    return answer
+
+
+def attributes_md5(attributes: dict[str, Any]) -> str:
+    """SQS's MD5 of message attributes: per name in order, each of name, data type and value
+    length-prefixed (4 bytes, big-endian), the value after a transport byte (1 string, 2
+    binary) (docs/aws-facts.md#local-sqs)."""
+    import base64
+
+    def field(data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + data
+
+    digest = hashlib.md5()
+    for name in sorted(attributes):
+        value = attributes[name]
+        digest.update(field(name.encode()) + field(value["DataType"].encode()))
+        if value.get("StringValue") is not None:
+            digest.update(b"\x01" + field(value["StringValue"].encode()))
+        elif value.get("BinaryValue") is not None:
+            binary = value["BinaryValue"]
+            data = base64.b64decode(binary) if isinstance(binary, str) else bytes(binary)
+            digest.update(b"\x02" + field(data))
+    return digest.hexdigest()
+
+
+def _error_body(error: SqsError) -> bytes:
+    return json.dumps(
+        {"__type": f"com.amazonaws.sqs#{error.code}", "message": error.message}
+    ).encode()
+
+
+def _error_bytes(error: SqsError) -> bytes:
+    headers = [("Content-Type", "application/x-amz-json-1.0"), ("Connection", "close")]
+    return response_bytes(error.status, headers, _error_body(error))
