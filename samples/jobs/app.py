@@ -38,8 +38,9 @@ def submit(event):
     if not isinstance(text, str) or not text:
         return {"error": HELP}
     job = {"id": uuid.uuid4().hex[:8], "inbox": event.connection.attributes["inbox"], "text": text}
-    queue_url = os.environ.get("JOBS_QUEUE_URL")  # the template's queue (wsgen.toml)
-    if not queue_url:  # under wsgen local: no SQS; fire the queue handler by hand
+    # The template's queue (wsgen.toml); under wsgen local, its local queue.
+    queue_url = os.environ.get("JOBS_QUEUE_URL")
+    if not queue_url:  # no queue at all (a test without SQS): fire the handler by hand
         return {"queued": job["id"], "run": f"wsgen invoke run_jobs --body '{json.dumps(job)}'"}
     import boto3  # only here: every Lambda Python runtime has it
 

@@ -2,7 +2,7 @@
 
 Through `wsgen.testing.Client`, with its submissions sent to a real SQS-compatible queue
 (moto's server on loopback) and the queue's messages handed to the queue handler; then under
-`wsgen local` with real WebSocket clients, the queue handler fired by `wsgen invoke`.
+`wsgen local` with real WebSocket clients, through its local queue and by `wsgen invoke`.
 """
 
 from __future__ import annotations
@@ -138,10 +138,10 @@ def test_a_bad_user_name_is_refused(client: Client) -> None:
 
 
 @pytest.mark.slow  # the emulator, real sockets
-def test_wsgen_invoke_pushes_to_the_users_group_under_wsgen_local(
+def test_a_job_goes_through_the_local_queue_to_the_users_group_under_wsgen_local(
     restore_environment: None,
 ) -> None:
-    os.environ.pop("JOBS_QUEUE_URL", None)  # as under wsgen local: the queue exists deployed
+    os.environ.pop("JOBS_QUEUE_URL", None)  # as under wsgen local: wsgen.toml's Ref gives it
     with running(SAMPLES / "jobs", "app:app", log=EventLog(quiet=True), schedules=False) as emu:
 
         async def body() -> tuple[Any, ...]:
@@ -151,26 +151,41 @@ def test_wsgen_invoke_pushes_to_the_users_group_under_wsgen_local(
                 websockets.connect(f"{emu.url}?user=bob") as other,
             ):
                 await phone.send(json.dumps({"action": "submit", "text": "to be or not"}))
-                reply = json.loads(await phone.recv())
-                command = reply["run"]  # what to type, since there is no SQS locally
-                job = command.split("--body ", 1)[1].strip("'")
+                # The reply and the queue handler's push may come in either order.
+                on_phone = [json.loads(await asyncio.wait_for(phone.recv(), 10)) for _ in "ab"]
+                on_laptop = json.loads(await asyncio.wait_for(laptop.recv(), 10))
+                await other.send(json.dumps({"action": "help"}))
+                unrelated = json.loads(await asyncio.wait_for(other.recv(), 10))
+                return on_phone, on_laptop, unrelated
+
+        on_phone, on_laptop, unrelated = asyncio.run(asyncio.wait_for(body(), 60))
+    [reply] = [frame for frame in on_phone if "queued" in frame]
+    assert set(reply) == {"queued"}  # sent to the queue: no command to type
+    assert [frame for frame in on_phone if "queued" not in frame] == [on_laptop]
+    assert on_laptop == {"job": reply["queued"], "words": 4}
+    assert "error" in unrelated  # bob's first frame is his own reply: no result reached him
+
+
+@pytest.mark.slow  # the emulator, real sockets, a wsgen invoke process
+def test_wsgen_invoke_fires_the_queue_handler_under_wsgen_local(
+    restore_environment: None,
+) -> None:
+    with running(SAMPLES / "jobs", "app:app", log=EventLog(quiet=True), schedules=False) as emu:
+
+        async def body() -> tuple[Any, ...]:
+            async with websockets.connect(f"{emu.url}?user=ada") as phone:
+                job = json.dumps({"id": "j-1", "inbox": "user:ada", "text": "to be"})
                 invoked = await asyncio.to_thread(
                     subprocess.run,
                     [sys.executable, "-m", "wsgen.cli", "invoke", "run_jobs", "--body", job,
                      "--port", str(emu.port)],
                     capture_output=True, text=True, cwd=ROOT, timeout=60,
                 )  # fmt: skip
-                results = [
-                    json.loads(await asyncio.wait_for(ws.recv(), 10)) for ws in (phone, laptop)
-                ]
-                await other.send(json.dumps({"action": "help"}))
-                unrelated = json.loads(await asyncio.wait_for(other.recv(), 10))
-                return reply, invoked, results, unrelated
+                return invoked, json.loads(await asyncio.wait_for(phone.recv(), 10))
 
-        reply, invoked, results, unrelated = asyncio.run(asyncio.wait_for(body(), 60))
+        invoked, result = asyncio.run(asyncio.wait_for(body(), 60))
     assert command_ok(invoked)
-    assert results == [{"job": reply["queued"], "words": 4}] * 2
-    assert "error" in unrelated  # bob's first frame is his own reply: no result reached him
+    assert result == {"job": "j-1", "words": 2}
 
 
 def command_ok(run: subprocess.CompletedProcess[str]) -> bool:
