@@ -79,7 +79,11 @@ def test_a_schedule_and_wsgen_invoke_push_to_a_connected_client():
         f"  @app.schedule tick: runs rate(1 minute); fire it now: wsgen invoke tick --port {port}"
     )
     assert schedule + "\n" in banner
-    assert f"  @app.on_sqs_message jobs: fire it: wsgen invoke jobs --port {port}\n" in banner
+    [endpoint] = [line.split()[2] for line in banner if line.startswith("  SQS endpoint:")]
+    queue = f"{endpoint}/123456789012/jobs"
+    assert (
+        f"  @app.on_sqs_message jobs: reads {queue}; or wsgen invoke jobs --port {port}\n" in banner
+    )
     lines = output.splitlines()
     assert any("(schedule)   tick  ok" in line for line in lines)
     assert any("(sqs)        jobs  ok, 1 message(s)" in line for line in lines)

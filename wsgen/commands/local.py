@@ -187,8 +187,14 @@ async def _serve(args: argparse.Namespace) -> int:
     print(f"wsgen local: serving {args.app} from {args.app_dir}", flush=True)
     print(f"  WebSocket URL:   {emulator.url}  ({root} is accepted too)")
     print(f"  Management API:  {emulator.endpoint}  (@connections/{{id}}, what send() calls)")
+    queues = emulator.sqs.queues if emulator.sqs is not None else {}
+    if emulator.sqs is not None and queues:
+        print(
+            f"  SQS endpoint:    {emulator.sqs.endpoint}  (AWS_ENDPOINT_URL_SQS: the app's queues)"
+        )
     if emulator.functions is not None and emulator.functions.spec is not None:
-        _print_functions(emulator.functions.spec, args.schedules, emulator.port)
+        urls = {queue.handler: queue.url for queue in queues.values()}
+        _print_functions(emulator.functions.spec, args.schedules, emulator.port, urls)
     if warning := exposure_warning(args.host):
         print(warning, file=sys.stderr, flush=True)
     reloading = "; reloading on change" if args.reload else ""
@@ -204,8 +210,11 @@ async def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_functions(spec: AppSpec, schedules: bool, port: int) -> None:
-    """One line per event handler: a schedule's clock, or how to fire it."""
+def _print_functions(
+    spec: AppSpec, schedules: bool, port: int, queues: dict[str, str] | None = None
+) -> None:
+    """One line per event handler: a schedule's clock, its local queue's URL (`queues`, by
+    handler), or how to fire it."""
     flag = "" if port == 8000 else f" --port {port}"
     for function in spec.functions:
         if function.kind == "fan_out":  # runtime.contract.FAN_OUT: the queue's consumer
@@ -214,6 +223,8 @@ def _print_functions(spec: AppSpec, schedules: bool, port: int) -> None:
         if function.kind == "schedule" and schedules:
             expression = function.options["expression"]
             how = f"runs {expression}; fire it now: wsgen invoke {function.name}{flag}"
+        elif function.name in (queues or {}):
+            how = f"reads {(queues or {})[function.name]}; or wsgen invoke {function.name}{flag}"
         else:
             how = f"fire it: wsgen invoke {function.name}{flag}"
         print(f"  @app.{function.kind} {function.name}: {how}")
