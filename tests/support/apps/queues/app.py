@@ -6,8 +6,7 @@ import os
 
 import boto3
 
-from runtime import App
-from runtime.aws import call_aws_json
+from runtime import App, call_aws_json
 
 app = App(app_name="queues")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
