@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .connection import Connection
     from .connections import Connections, Groups
     from .exceptions import (
+        AsyncHandlerError,
         AwsApiError,
         BackgroundInvokeError,
         ConflictingAuthorizationError,
@@ -108,6 +109,7 @@ _LAZY = {
     "Response": "responses",
     "Cron": "schedules",
     "Rate": "schedules",
+    "AsyncHandlerError": "exceptions",
     "AwsApiError": "exceptions",
     "BackgroundInvokeError": "exceptions",
     "ConflictingAuthorizationError": "exceptions",
@@ -169,6 +171,7 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "App",
     "AppSpec",
+    "AsyncHandlerError",
     "AuthResponse",
     "AuthorizerEvent",
     "AuthorizerSpec",

@@ -120,12 +120,36 @@ def refuse_wrong_signature(decorator: str, handler: object, called_with: tuple[s
     if shape is None:
         return
     code, bound, least, most, keyword_only = shape
+    _refuse_async_code(decorator, handler, code)
     count = len(called_with)
     if least <= count and (most is None or count <= most) and not keyword_only:
         return
     from .exceptions import HandlerSignatureError  # only for the mistake: cold-start time
 
     raise HandlerSignatureError(decorator, handler, code, bound, called_with, keyword_only)
+
+
+_ASYNC = 0x80 | 0x200
+"""`inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR`: an `async def`."""
+
+
+def refuse_async(decorator: str, handler: object) -> None:
+    """Refuse at registration an `async def` handler: Lambda's Python runtime never awaits
+    what a handler returns, so its body would never run.
+
+    Raises:
+        AsyncHandlerError: `handler` is an `async def` (or a method or partial of one).
+    """
+    shape = _signature(handler)
+    if shape is not None:
+        _refuse_async_code(decorator, handler, shape[0])
+
+
+def _refuse_async_code(decorator: str, handler: object, code: Any) -> None:
+    if code.co_flags & _ASYNC:
+        from .exceptions import AsyncHandlerError  # only for the mistake: cold-start time
+
+        raise AsyncHandlerError(decorator, handler, code)
 
 
 def _signature(handler: object) -> tuple[Any, int, int, int | None, tuple[str, ...]] | None:

@@ -39,6 +39,7 @@ WebsocketError
 │   ├── InvalidIdentitySourceError  an authorizer identity source API Gateway would reject
 │   ├── ConflictingAuthorizationError  IAM and a Lambda authorizer both on $connect
 │   ├── HandlerSignatureError    a handler that cannot take the event (also TypeError)
+│   ├── AsyncHandlerError        an `async def` handler, which Lambda would never await
 │   └── InvalidMiddlewareError   middleware for an event type no app has
 ├── HandlerResultError           a handler returned what cannot be used (also TypeError)
 │   ├── InvalidReplyError            a two-way reply that cannot be sent
@@ -408,11 +409,7 @@ class HandlerSignatureError(RegistrationError, TypeError):
         """Its keyword-only parameters without a default (never passed)."""
 
     def __str__(self) -> str:
-        import os
-
         code = self.code
-        path = code.co_filename
-        relative = os.path.relpath(path) if path.startswith(os.getcwd() + os.sep) else path
         positional = code.co_varnames[: code.co_argcount]
         own = positional[self.bound :]
         takes = f"({', '.join(own)})" if own else "no arguments"
@@ -435,9 +432,38 @@ class HandlerSignatureError(RegistrationError, TypeError):
                 else f"write def {code.co_name}({parameters}):"
             )
         return (
-            f"@app.{self.decorator}() handler {code.co_name} at {relative}:"
-            f"{code.co_firstlineno} takes {takes}, but it is called with ({called}): {fix}"
+            f"@app.{self.decorator}() handler {code.co_name} at {_where(code)} takes {takes}, "
+            f"but it is called with ({called}): {fix}"
         )
+
+
+class AsyncHandlerError(RegistrationError, TypeError):
+    """An `async def` handler: Lambda's Python runtime calls a handler and never awaits what
+    it returns, so its body would never run (and under wsgen local nor would it)."""
+
+    def __init__(self, decorator: str, handler: object, code: Any) -> None:
+        super().__init__(decorator, handler)
+        self.decorator = decorator
+        self.handler = handler
+        self.code = code
+        """The `async def`'s code object."""
+
+    def __str__(self) -> str:
+        code = self.code
+        return (
+            f"@app.{self.decorator}() handler {code.co_name} at {_where(code)} is async def, "
+            "but Lambda calls handlers without awaiting them, so its body would never run: "
+            f"write def {code.co_name}(...) and run any coroutine inside with asyncio.run()"
+        )
+
+
+def _where(code: Any) -> str:
+    """`file:line` of a code object, the file relative to the working directory under it."""
+    import os
+
+    path = code.co_filename
+    relative = os.path.relpath(path) if path.startswith(os.getcwd() + os.sep) else path
+    return f"{relative}:{code.co_firstlineno}"
 
 
 class InvalidRouteError(RegistrationError):
@@ -474,12 +500,8 @@ class HandlerResultError(ResultOfAHandler, WebsocketError, TypeError):
         code = getattr(self.result_of, "__code__", None)
         if code is None:
             return ""
-        import os
-
-        path = code.co_filename
-        relative = os.path.relpath(path) if path.startswith(os.getcwd() + os.sep) else path
         name = getattr(self.result_of, "__qualname__", code.co_name)
-        return f" (handler {name} at {relative}:{code.co_firstlineno})"
+        return f" (handler {name} at {_where(code)})"
 
 
 class InvalidReplyError(HandlerResultError):

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from runtime import App, HandlerSignatureError, RegistrationError
+from runtime import App, AsyncHandlerError, HandlerSignatureError, RegistrationError
 
 HERE = "tests/runtime/test_signatures.py"
 
@@ -171,3 +171,55 @@ def test_callables_that_cannot_take_the_event_are_refused_naming_the_fix(handler
     message = str(caught.value)
     assert f" at {HERE}:" in message
     assert message.endswith(f" takes {takes}, but it is called with (event): {fix}")
+
+
+async def coroutine_handler(event: Any) -> None:
+    pass
+
+
+async def async_generator_handler(event: Any) -> Any:
+    yield event
+
+
+@pytest.mark.parametrize("decorator, register", REGISTRATIONS)
+def test_an_async_handler_is_refused_at_registration(decorator, register):
+    """Lambda's Python runtime never awaits a handler's coroutine: the body would never run,
+    and the gateway would see a success."""
+    with pytest.raises(AsyncHandlerError) as caught:
+        register(app())(coroutine_handler)
+    line = coroutine_handler.__code__.co_firstlineno
+    assert str(caught.value) == (
+        f"@app.{decorator}() handler coroutine_handler at {HERE}:{line} is async def, but "
+        "Lambda calls handlers without awaiting them, so its body would never run: write "
+        "def coroutine_handler(...) and run any coroutine inside with asyncio.run()"
+    )
+    assert isinstance(caught.value, RegistrationError)
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [
+        async_generator_handler,
+        functools.partial(coroutine_handler),
+        type("Handlers", (), {"on": coroutine_handler})().on,
+    ],
+    ids=["async generator", "partial", "method"],
+)
+def test_an_async_handler_is_refused_through_its_wrappers(handler):
+    with pytest.raises(AsyncHandlerError, match=r"is async def"):
+        app().on_ws_message()(handler)
+
+
+def test_an_async_task_is_refused_and_a_plain_one_registers():
+    made = app()
+    with pytest.raises(AsyncHandlerError, match=r"^@app\.task\(\) handler coroutine_handler"):
+        made.task()(coroutine_handler)
+    assert made.task()(no_arguments).name == "no_arguments"
+
+
+def test_an_async_middleware_is_refused():
+    async def middleware(event: Any, get_response: Any) -> Any:
+        return get_response(event)
+
+    with pytest.raises(AsyncHandlerError, match=r"^@app\.middleware\(\) handler middleware"):
+        app().middleware("all")(middleware)
