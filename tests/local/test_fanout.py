@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import pytest
 import websockets
 
 from tests.support.local import run, start
+from wsgen.local import EventLog, running
 
 CLIENTS = 2000
 """Connections of the big fan-out: a few thousand, on one event loop."""
@@ -134,3 +136,44 @@ def test_the_consumer_runs_at_most_maximum_concurrency_batches_at_once() -> None
         return held, functions.most, queue.sent
 
     assert asyncio.run(scenario()) == (2, 2, 50)
+
+
+FAN_OUT_APP = """\
+from runtime import App
+
+app = App(app_name="fanning"{options})
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.on_ws_message(reply=True)
+def default(event):
+    return "ok"
+"""
+
+
+def test_a_reload_turning_fan_out_on_queues_in_the_apis_region(monkeypatch, tmp_path):
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    source = tmp_path / "fanapp.py"
+    source.write_text(FAN_OUT_APP.format(options=""))
+    options: dict[str, Any] = {"reload": True, "reload_interval": 0.05}
+    with running(tmp_path, "fanapp:app", log=EventLog(quiet=True), **options) as emulator:
+        source.write_text(FAN_OUT_APP.format(options=", fan_out=True"))
+        for _ in range(200):  # the watcher polls
+            if emulator.fan_out_queue is not None:
+                break
+            time.sleep(0.05)
+        queue = emulator.fan_out_queue
+        assert queue is not None, "the reload never served the fan_out=True app"
+        queue.put(["{}"], delay_s=900)  # not due: the emulator's consumer leaves it
+        batch = queue.take(ignore_delays=True)
+
+        async def body() -> None:
+            async with websockets.connect(emulator.url) as ws:
+                await ws.send("?")
+                assert await ws.recv() == "ok"
+
+        run(body)
+    assert batch is not None
+    (record,) = batch["Records"]
+    assert record["awsRegion"] == "eu-west-1"
+    assert record["eventSourceARN"].startswith("arn:aws:sqs:eu-west-1:")

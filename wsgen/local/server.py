@@ -162,6 +162,9 @@ class Emulator:
         # each): each read is copied out in the protocol's callback, before the next read.
         self._read_buffer = memoryview(bytearray(READ_BYTES))
         self._receiving = memoryview(bytearray(RECEIVE_BYTES))
+        self.region = DEFAULT_REGION
+        """The handlers' region (`AWS_REGION`, else `AWS_DEFAULT_REGION`, else us-east-1), set
+        at start: the API's, the tables', the fan-out queue's."""
         self.dynamodb = dynamodb
         self._credentials: dict[str, str] | None = None
         """Who may sign an IAM-authorized `$connect`, resolved once, at the first app that
@@ -232,7 +235,7 @@ class Emulator:
                 self.host, self.port, reason, exc.errno, unresolved, emulator=held
             ) from exc
         self.port = self._server.sockets[0].getsockname()[1]
-        region = prepare_environment(self.endpoint)
+        self.region = prepare_environment(self.endpoint)
         try:
             # Before the app's import (no spec to check its route keys against yet): what
             # its module may read, the environment and the merged file's tables.
@@ -241,7 +244,7 @@ class Emulator:
             if self.tables is not None:
                 # boto3 (1.28 and later) and the runtime read it: docs/aws-facts.md#sdk-endpoints
                 os.environ[DYNAMODB_ENDPOINT_ENV] = self.tables.endpoint
-            await self._prepare_sqs(region)
+            await self._prepare_sqs(self.region)
             # The queues' Refs resolve once the app is imported (use_app): notices then.
             apply_app_environment(self.app_dir, self.stage, self._refs(), settings)
             app, spec = load_spec(self.app_dir, self.app_ref)
@@ -250,7 +253,7 @@ class Emulator:
             await self._stop_sqs()
             raise
         try:
-            self.use_app(app, spec, region)
+            self.use_app(app, spec)
             for notice in apply_app_environment(self.app_dir, self.stage, self._refs(), settings):
                 self.log.info(notice)
         except BaseException:
@@ -275,8 +278,9 @@ class Emulator:
         if self._restore_gc is None:
             self._restore_gc = raise_gc_threshold()
 
-    def use_app(self, app: App, spec: AppSpec, region: str | None = None) -> None:
-        """Serve `app` (at start, or after a reload); open connections are kept.
+    def use_app(self, app: App, spec: AppSpec) -> None:
+        """Serve `app`: the first at start, any later one after a reload (open connections,
+        the tables, the connection store and the fan-out queue are kept).
 
         What can fail comes first: when it raises, the app served before is served still,
         as it was.
@@ -285,11 +289,11 @@ class Emulator:
             ConfigError: wsgen.toml is malformed or names what the app lacks.
             DynamoDBEndpointError: a tracked app's table cannot be made on `dynamodb`.
         """
-        starting = region is not None  # else a reload: tables and store are kept
+        starting = self._driver is None  # the first app served: start() is running
         # Read once, checked against the app as `wsgen template` checks it (route keys...).
         settings = load_settings(self.app_dir, self.stage, spec=spec)
-        if self.tables is not None and region is not None:
-            self.tables.create(spec, settings, region)
+        if self.tables is not None and starting:
+            self.tables.create(spec, settings, self.region)
         store, described = self.connection_store, None
         if spec.connections and store is None:
             endpoint = None if self.tables is None else self.tables.endpoint
@@ -300,7 +304,7 @@ class Emulator:
             settings,
             spec,
             self.flags,
-            self._driver.api.region if self._driver else region or DEFAULT_REGION,
+            self.region,
             self._credentials or {},
         )
         if self.tables is not None and starting:  # its tables' names are known now
@@ -324,7 +328,7 @@ class Emulator:
 
         self.background.on_task = on_task
         if spec.fan_out and self._shards is None:
-            where = Where(region or DEFAULT_REGION, ACCOUNT_ID, app.app_name)
+            where = Where(self.region, ACCOUNT_ID, app.app_name)
             self.fan_out_queue = ShardQueue(where)
             self._shards = ShardConsumer(self.fan_out_queue, lambda: self.functions)
         if self._shards is not None:
@@ -332,9 +336,10 @@ class Emulator:
         self.background.on_shards = None if self.fan_out_queue is None else self.fan_out_queue.put
         app.use_background(self.background)
         if self._driver is None:
-            region = region or DEFAULT_REGION
-            self._invoker = Invoker(self.workers, region, ACCOUNT_ID, self.log)
-            api = Api(API_ID, region, self.stage, forwarded_proto="http", forwarded_port=self.port)
+            self._invoker = Invoker(self.workers, self.region, ACCOUNT_ID, self.log)
+            api = Api(
+                API_ID, self.region, self.stage, forwarded_proto="http", forwarded_port=self.port
+            )
             self._driver = Driver(
                 app,
                 spec,
@@ -346,7 +351,7 @@ class Emulator:
                 config.throttle,
                 config.access,
             )
-            where = Where(region, ACCOUNT_ID, app.app_name)
+            where = Where(self.region, ACCOUNT_ID, app.app_name)
             self.functions = Functions(
                 self._invoker,
                 self.log,
