@@ -164,3 +164,8 @@ class AppSpec(_Record):
 
     def function(self, name: str) -> FunctionSpec | None:
         return next((f for f in self.functions if f.name == name), None)
+
+    def invocable(self) -> list[str]:
+        """The names of the app's own event handlers and tasks, which errors list: not the
+        fan-out queue's consumer, wsgen's own (it can still be invoked by name)."""
+        return [f.name for f in self.functions if f.name != FAN_OUT_FUNCTION]

@@ -81,9 +81,8 @@ def test_a_schedule_and_wsgen_invoke_push_to_a_connected_client():
     assert schedule + "\n" in banner
     [endpoint] = [line.split()[2] for line in banner if line.startswith("  SQS endpoint:")]
     queue = f"{endpoint}/123456789012/jobs"
-    assert (
-        f"  @app.on_sqs_message jobs: reads {queue}; or wsgen invoke jobs --port {port}\n" in banner
-    )
+    fire = f"wsgen invoke jobs --body 'TEXT' --port {port}"
+    assert f"  @app.on_sqs_message jobs: reads {queue}; or {fire}\n" in banner
     lines = output.splitlines()
     assert any("(schedule)   tick  ok" in line for line in lines)
     assert any("(sqs)        jobs  ok, 1 message(s)" in line for line in lines)
@@ -170,7 +169,7 @@ def test_a_handler_that_raises_is_an_error_line(pusher, capsys):
         (["nope"], "error: the app has no event handler named 'nope'; its event handlers: "
          "jobs, news, orders, poke, shipped, tick\n"),
         (["shipped", "--body", "[1]"], "error: the body for @app.on_cw_event handler 'shipped' "
-         "must be a JSON object, such as --body '{\"key\": \"value\"}'\n"),
+         "must be a JSON object (it is '[1]'), such as --body '{\"key\": \"value\"}'\n"),
         (["poke", "--body", "not json"], "error: the event of lambda_function 'poke' is its "
          "--body as JSON, and 'not json' is not JSON; quote a string: --body '\"text\"'\n"),
     ],
@@ -222,4 +221,24 @@ def test_a_server_that_is_not_wsgen_local_is_one_error_line(capsys, status):
     assert err == (
         f"error: 127.0.0.1:{server.server_port} does not answer as wsgen local does; start "
         "the app with wsgen local, or pass the --port it serves on\n"
+    )
+
+
+def test_a_hand_made_event_the_handler_cannot_read_is_one_error_line(pusher, capsys, tmp_path):
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    code, out, err = invoke(capsys, pusher, "shipped", "--event", str(tmp_path / "bad.json"))
+    assert (code, out) == (1, "")
+    assert err == (
+        "error: the event for @app.on_cw_event handler 'shipped' (--event) must be a JSON "
+        "object, not a list; pass the whole event as AWS sends it, or only its body with "
+        'wsgen invoke shipped --body \'{"key": "value"}\'\n'
+    )
+
+
+def test_an_sqs_handler_needs_a_body_and_the_listing_shows_it(pusher, capsys):
+    code, out, err = invoke(capsys, pusher, "jobs")
+    assert (code, out) == (1, "")
+    assert err == (
+        "error: @app.on_sqs_message handler 'jobs' needs the message to deliver: "
+        "wsgen invoke jobs --body 'TEXT'\n"
     )

@@ -10,7 +10,7 @@ import pytest
 from runtime import App, FunctionNotFoundError
 from tests.support.builders import new_app
 from tests.support.events import read_event
-from wsgen.exceptions import EventHandlerError
+from wsgen.exceptions import ConfigError, EventHandlerError
 from wsgen.testing import Client
 
 
@@ -156,3 +156,51 @@ def test_topics_rules_and_streams_reach_the_clients(pusher: App) -> None:
             image["to"] = {"S": ada.connection_id}
         client.invoke("orders", event)
         assert [m.split()[0] for m in ada.receive_all()] == ["INSERT", "MODIFY", "REMOVE"]
+
+
+@pytest.mark.parametrize(
+    ("name", "event", "lacks"),
+    [
+        ("shipped", {}, 'has no "detail", which EventBridge events have'),
+        ("jobs", {}, 'has no "Records" list, which every SQS event has'),
+        ("news", {"Records": {}}, 'has no "Records" list, which every SNS event has'),
+        ("shipped", [1, 2], "must be a JSON object, not a list"),
+    ],
+)
+def test_a_hand_made_event_the_handler_cannot_read_is_one_line(pusher, name, event, lacks):
+    with Client(pusher) as client, pytest.raises(ConfigError) as raised:
+        client.invoke(name, event=event)
+    message = str(raised.value)
+    assert lacks in message and "\n" not in message
+    assert f"or only its body with client.invoke('{name}', body=" in message
+    assert client.invocations == []  # the handler never ran
+
+
+def test_a_body_mistake_is_worded_for_the_python_caller(pusher):
+    with Client(pusher) as client, pytest.raises(ConfigError) as raised:
+        client.invoke("tick", body="[1]")
+    assert str(raised.value) == (
+        "the body for @app.schedule handler 'tick' must be a JSON object (it is '[1]'), "
+        'such as body=json.dumps({"key": "value"})'
+    )
+
+
+def test_an_sqs_or_sns_handler_needs_a_body(pusher):
+    with Client(pusher) as client:
+        for name in ("jobs", "news"):
+            with pytest.raises(ConfigError, match=rf"client.invoke\('{name}', body='TEXT'\)"):
+                client.invoke(name)
+        assert client.invocations == []
+
+
+def test_the_fan_out_consumer_is_not_listed_among_the_app_s_handlers():
+    app = App(app_name="fans", fan_out=True)
+    app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+    @app.schedule("rate(1 minute)")
+    def tick(event: Any) -> None:
+        pass
+
+    with Client(app) as client, pytest.raises(FunctionNotFoundError) as raised:
+        client.invoke("nope")
+    assert str(raised.value).endswith("the app's event handlers: tick")

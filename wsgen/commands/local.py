@@ -215,6 +215,8 @@ def _print_functions(
 ) -> None:
     """One line per event handler: a schedule's clock, its local queue's URL (`queues`, by
     handler), or how to fire it."""
+    from ..sources.events import invoke_form
+
     flag = "" if port == 8000 else f" --port {port}"
     for function in spec.functions:
         if function.kind == "fan_out":  # runtime.contract.FAN_OUT: the queue's consumer
@@ -224,9 +226,9 @@ def _print_functions(
             expression = function.options["expression"]
             how = f"runs {expression}; fire it now: wsgen invoke {function.name}{flag}"
         elif function.name in (queues or {}):
-            how = f"reads {(queues or {})[function.name]}; or wsgen invoke {function.name}{flag}"
+            how = f"reads {(queues or {})[function.name]}; or {invoke_form(function)}{flag}"
         else:
-            how = f"fire it: wsgen invoke {function.name}{flag}"
+            how = f"fire it: {invoke_form(function)}{flag}"
         print(f"  @app.{function.kind} {function.name}: {how}")
 
 

@@ -20,7 +20,7 @@ from runtime.contract import CW_EVENT, DYNAMODB, FAN_OUT, LAMBDA_FUNCTION, SCHED
 from runtime.spec import AppSpec
 
 from ..gateway.timeouts import TimeLimit
-from ..sources.events import Where, build_event
+from ..sources.events import Where, build_event, check_event
 from ..sources.schedule import parse
 from .invoker import Invoker
 from .log import EventLog
@@ -129,9 +129,11 @@ class Functions:
         assert self.app is not None and self.spec is not None, "use() comes first"
         app, function = self.app, self.spec.function(name)
         if function is None:
-            raise UnknownFunctionError(name, [f.name for f in self.spec.functions])
+            raise UnknownFunctionError(name, self.spec.invocable())
         if event is None:
             event = build_event(function, body, self.where, at)
+        else:
+            check_event(function, event)
         start = time.perf_counter()
         handler = app.function_handler(name)
         seconds = self._timeouts.get(name)

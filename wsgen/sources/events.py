@@ -52,8 +52,17 @@ class Where:
     app_name: str
 
 
+BODY_NEEDED = (SQS, SNS)
+"""The kinds whose event is a message, which has no sensible default: a body is required."""
+
+
 def build_event(
-    function: FunctionSpec, body: str | None, where: Where, at: datetime | None = None
+    function: FunctionSpec,
+    body: str | None,
+    where: Where,
+    at: datetime | None = None,
+    *,
+    python: bool = False,
 ) -> Any:
     """What AWS would send `function` for a message (or item, or detail) `body`.
 
@@ -62,15 +71,22 @@ def build_event(
     first of the rule's pattern; for SQS and SNS it is the message; for a DynamoDB stream it
     is the new item as plain JSON (an INSERT; its first attribute is the key); for a plain
     function it is the event itself, as JSON. `at` is a schedule's time (default: now).
+    `python`: the errors name `body=` (`Client.invoke`) rather than `--body`.
 
     Raises:
-        ConfigError: the body is not what this kind needs (a JSON object, JSON).
+        ConfigError: the body is not what this kind needs (a JSON object, JSON), or an SQS
+            or SNS handler was given none.
     """
+    if body is None and function.kind in BODY_NEEDED:
+        raise ConfigError(
+            f"@app.{function.kind} handler '{function.name}' needs the message to deliver: "
+            f"{_body_form(function.kind, python, function.name)}"
+        )
     if function.kind == SCHEDULE:
         return eventbridge_event(
             "Scheduled Event",
             "aws.events",
-            {} if body is None else _json_object(body, function),
+            {} if body is None else _json_object(body, function, python),
             where,
             [
                 f"arn:aws:events:{where.region}:{where.account}:rule/{where.app_name}-{function.name}"
@@ -81,7 +97,7 @@ def build_event(
         return eventbridge_event(
             _first(pattern.get("detail-type"), "Local Event"),
             _first(pattern.get("source"), "wsgen.local"),
-            {} if body is None else _json_object(body, function),
+            {} if body is None else _json_object(body, function, python),
             where,
             [],
         )
@@ -93,7 +109,7 @@ def build_event(
     if function.kind == SNS:
         return {"Records": [sns_record(function, text, where)]}
     if function.kind == DYNAMODB:
-        item = {} if body is None else _json_object(body, function)
+        item = {} if body is None else _json_object(body, function, python)
         return {"Records": [dynamodb_record(function, item, where)]}
     if function.kind == LAMBDA_FUNCTION:
         if body is None:
@@ -101,16 +117,18 @@ def build_event(
         try:
             return json.loads(body)
         except ValueError:
+            given = "body" if python else "--body"
+            quoted = "body='\"text\"'" if python else "--body '\"text\"'"
             raise ConfigError(
-                f"the event of lambda_function '{function.name}' is its --body as JSON, "
-                f"and {body[:40]!r} is not JSON; quote a string: --body '\"text\"'"
+                f"the event of lambda_function '{function.name}' is its {given} as JSON, "
+                f"and {body[:40]!r} is not JSON; quote a string: {quoted}"
             ) from None
     if function.kind == TASK:
-        return _task_payload(function, body)
+        return _task_payload(function, body, python)
     raise ConfigError(f"'{function.name}' is a {function.kind} handler, which wsgen cannot invoke")
 
 
-def _task_payload(function: FunctionSpec, body: str | None) -> dict[str, Any]:
+def _task_payload(function: FunctionSpec, body: str | None, python: bool) -> dict[str, Any]:
     """A task's payload: `body` is its arguments as JSON, a list (positional) or an object
     (keyword arguments)."""
     value: Any = None
@@ -120,6 +138,13 @@ def _task_payload(function: FunctionSpec, body: str | None) -> dict[str, Any]:
         except ValueError:
             value = ...
     if value is ... or not isinstance(value, list | dict | None):
+        if python:
+            raise ConfigError(
+                f"the body of task '{function.name}' is its arguments as JSON: a list of "
+                "positional ones (body='[1, \"a\"]') or an object of keyword ones "
+                "(body='{\"n\": 1}'); or call the task itself: "
+                f"client.invoke('{function.name}', event=...) takes the payload"
+            )
         raise ConfigError(
             f"the --body of task '{function.name}' is its arguments as JSON: a list of "
             "positional ones (--body '[1, \"a\"]') or an object of keyword ones "
@@ -247,17 +272,81 @@ def typed(value: Any) -> dict[str, Any]:
     raise TypeError(f"not a JSON value: {value!r}")
 
 
-def _json_object(body: str, function: FunctionSpec) -> dict[str, Any]:
+def _json_object(body: str, function: FunctionSpec, python: bool) -> dict[str, Any]:
     try:
         value = json.loads(body)
     except ValueError:
         value = None
     if not isinstance(value, dict):
+        example = 'body=json.dumps({"key": "value"})' if python else '--body \'{"key": "value"}\''
         raise ConfigError(
             f"the body for @app.{function.kind} handler '{function.name}' must be a JSON "
-            f'object, such as --body \'{{"key": "value"}}\''
+            f"object (it is {body[:40]!r}), such as {example}"
         )
     return value
+
+
+def _body_form(kind: str, python: bool, name: str) -> str:
+    """How to give a handler of `kind` its body, in the caller's terms."""
+    text = "TEXT" if kind in BODY_NEEDED else '{"key": "value"}'
+    if python:
+        return f"client.invoke('{name}', body='{text}')"
+    return f"wsgen invoke {name} --body '{text}'"
+
+
+def invoke_form(function: FunctionSpec) -> str:
+    """The `wsgen invoke` command that fires `function` (its body, when it needs one)."""
+    if function.kind in BODY_NEEDED:
+        return _body_form(function.kind, False, function.name)
+    return f"wsgen invoke {function.name}"
+
+
+EVENT_KEYS = {SCHEDULE: "detail", CW_EVENT: "detail"}
+"""The key a hand-made event of these kinds must have (each kind's runtime wrapper reads it)."""
+RECORDS = (SQS, SNS, DYNAMODB, FAN_OUT)
+"""The kinds whose event is a batch: a `Records` list."""
+
+
+def check_event(function: FunctionSpec, event: Any, *, python: bool = False) -> None:
+    """Refuse a hand-made event (`wsgen invoke --event`, `client.invoke(event=)`) that the
+    handler's kind cannot read, in one line, rather than a traceback from inside the runtime
+    (which, in Lambda, trusts the event AWS sends and checks nothing).
+
+    Raises:
+        ConfigError: the event is not an object, or lacks the key its kind reads.
+    """
+    kind = function.kind
+    if kind in (LAMBDA_FUNCTION, TASK):  # any JSON / checked by the task's own runner
+        return
+    given = "event=" if python else "--event"
+    body = _body_form(kind, python, function.name)
+    fix = f"pass the whole event as AWS sends it, or only its body with {body}"
+    what = f"the event for @app.{kind} handler '{function.name}'"
+    if not isinstance(event, dict):
+        raise ConfigError(f"{what} ({given}) must be a JSON object, not {_json_type(event)}; {fix}")
+    key = EVENT_KEYS.get(kind)
+    if key is not None and key not in event:
+        raise ConfigError(f'{what} ({given}) has no "{key}", which EventBridge events have; {fix}')
+    if kind in RECORDS and not isinstance(event.get("Records"), list):
+        raise ConfigError(
+            f'{what} ({given}) has no "Records" list, which every {_source(kind)} event has; {fix}'
+        )
+
+
+def _source(kind: str) -> str:
+    return {SQS: "SQS", FAN_OUT: "SQS", SNS: "SNS", DYNAMODB: "DynamoDB stream"}[kind]
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "null" if value is None else type(value).__name__
 
 
 def _first(values: Any, default: str) -> str:

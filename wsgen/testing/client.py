@@ -48,7 +48,7 @@ from ..gateway.state import ConnectionState, gone_message
 from ..local.environment import literal_environment
 from ..settings import load_settings
 from ..sources.checks import check_functions
-from ..sources.events import Where, build_event
+from ..sources.events import Where, build_event, check_event
 from ..tables import CONNECTIONS_TABLE, LocalTables
 from .connection import Connection
 from .exceptions import (
@@ -387,10 +387,12 @@ class Client:
             raise ClientClosedError()
         function = self.spec.function(name)
         if function is None:
-            raise FunctionNotFoundError(name, [f.name for f in self.spec.functions])
+            raise FunctionNotFoundError(name, self.spec.invocable())
         if event is None:
             where = Where(self.api.region, events.ACCOUNT_ID, self.app.app_name)
-            event = build_event(function, body, where)
+            event = build_event(function, body, where, python=True)
+        else:
+            check_event(function, event, python=True)
         start = len(self.errors)
         result = self._invoke_function(name, event)
         self._run_server_closes()
