@@ -384,6 +384,13 @@ def unknown_key(prefix: str, key: str, keys: Iterable[str], source: str | None) 
     known = list(keys)
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"did you mean '{prefix}{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+    if prefix and not close:
+        # A key written below a [table] header belongs to it until the next header.
+        table = prefix.rstrip(".")
+        hint += (
+            f"; it is in [{table}] because a TOML table runs until the next header: if "
+            f"'{key}' is meant for another table (such as [environment]), move it above [{table}]"
+        )
     return ConfigError(f"unknown key '{prefix}{key}'; {hint}", source)
 
 

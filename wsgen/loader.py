@@ -144,6 +144,12 @@ def load_app(app_dir: str | Path = ".", ref: str = DEFAULT_APP, *, fresh: bool =
         raise AppLoadError(_import_failure(exc, directory)) from exc
     app = getattr(module, attr, None)
     if app is None:
+        apps = [name for name, value in vars(module).items() if isinstance(value, App)]
+        if apps:
+            raise AppLoadError(
+                f"{module_name}.py has no attribute '{attr}', but it has an App named "
+                f"'{apps[0]}': pass --app {module_name}:{apps[0]}, or name it {attr}"
+            )
         raise AppLoadError(
             f"{module_name}.py has no attribute '{attr}'; create it with app = App(app_name=...) "
             "or pass --app MODULE:ATTR"

@@ -584,3 +584,15 @@ def test_only_an_error_about_a_handlers_result_is_told_whose_it_is(load_event):
     with pytest.raises(MineError) as caught:
         app(load_event("message_default.json"), None)
     assert caught.value.result_of is None
+
+
+def test_a_misspelled_name_suggests_the_closest_one_the_app_has():
+    app = new_app()
+    with pytest.raises(AttributeError) as raised:
+        app.on_ws_mesage()  # type: ignore[attr-defined]
+    assert str(raised.value) == (
+        "'App' object has no attribute 'on_ws_mesage'; did you mean on_ws_message?"
+    )
+    assert raised.value.name == "on_ws_mesage"
+    assert not hasattr(app, "nothing_like_it")  # getattr(app, x, default) still works
+    assert getattr(app, "__wrapped__", None) is None

@@ -178,6 +178,16 @@ def test_merge_template_is_relative_to_the_app_dir(tmp_path: Path) -> None:
         ),
         ("maximum_concurrency = 4", "unknown key 'maximum_concurrency'"),
         (
+            "[functions.w]\ntimeout = 5\nANNOUNCE_QUEUE_URL = 'x'",
+            "unknown key 'functions.w.ANNOUNCE_QUEUE_URL'; known keys: ",
+        ),
+        (
+            "[functions.w]\nANNOUNCE_QUEUE_URL = 'x'",
+            "; it is in [functions.w] because a TOML table runs until the next header: if "
+            "'ANNOUNCE_QUEUE_URL' is meant for another table (such as [environment]), move it "
+            "above [functions.w]",
+        ),
+        (
             "[functions.a]\nauthorizer = true\n[functions.b]\nauthorizer = true",
             "'functions.a.authorizer' and 'functions.b.authorizer' are both true",
         ),
@@ -318,7 +328,9 @@ def test_an_unknown_key_of_a_table_lists_the_keys_of_its_class(tmp_path: Path) -
     with pytest.raises(ConfigError) as info:
         settings_for(tmp_path, "[functions.w]\nroutes = ['join']\narchitecture = 'arm64'")
     known = ", ".join(field.name for field in dataclasses.fields(FunctionSettings))
-    assert str(info.value).endswith(f"unknown key 'functions.w.architecture'; known keys: {known}")
+    assert f"unknown key 'functions.w.architecture'; known keys: {known}; it is in " in str(
+        info.value
+    )
 
 
 def _spec_with_a_queue_handler() -> AppSpec:

@@ -192,6 +192,13 @@ BAD_INPUT = {
         "the app does not import: HandlerSignatureError: @app.on_ws_message() handler join at ",
     ),
     "no attribute app": ("x = 1\n", {}, [], "has no attribute 'app'"),
+    "an App of another name": (
+        ECHO.replace("app = App(", "application = App(").replace("app.", "application."),
+        {},
+        [],
+        "app.py has no attribute 'app', but it has an App named 'application': pass "
+        "--app app:application, or name it app",
+    ),
     "not an App": (NOT_APP, {}, [], "app.app is an int, not an App (runtime.App)"),
     "no handlers": (NO_HANDLERS, {}, [], "has no WebSocket handlers"),
     "no WEBSOCKETS flag": (NO_FLAG, {}, [], FEATURE_FLAG_LINE),
