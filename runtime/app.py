@@ -546,22 +546,5 @@ class App(EventSources):
     """The Lambda entry point: `app(event, context)` (see `dispatch.handle`)."""
 
 
-def _missing_attribute(self: App, name: str) -> Any:
-    """`App.__getattr__`, so only for a name the app lacks: the error suggests the closest
-    one it has (`@app.on_ws_mesage` → did you mean on_ws_message?). No cost to any other.
-    Set with setattr, so that type checkers still report a misspelled name themselves."""
-    message = f"'App' object has no attribute '{name}'"
-    if not name.startswith("__"):
-        import difflib  # here, not at import: cold-start time
-
-        public = [n for n in dir(type(self)) if not n.startswith("_")]
-        close = difflib.get_close_matches(name, public, n=1)
-        if close:
-            message += f"; did you mean {close[0]}?"
-    raise AttributeError(message, name=name, obj=self)
-
-
-setattr(App, "__getattr__", _missing_attribute)  # noqa: B010 (hidden from type checkers)
-
 Chalice = App
 """Alias, so that `from runtime import Chalice` ports a Chalice app by changing one word."""

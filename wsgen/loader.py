@@ -271,7 +271,24 @@ def _import_failure(exc: BaseException, directory: Path) -> str:
             f"{where}the app does not import: it calls sys.exit({code}); "
             "exit only under if __name__ == '__main__':"
         )
-    return f"{where}the app does not import: {type(exc).__name__}: {_one_line(str(exc))}"
+    message = f"{where}the app does not import: {type(exc).__name__}: {_one_line(str(exc))}"
+    return message + _app_attribute_hint(exc)
+
+
+def _app_attribute_hint(exc: BaseException) -> str:
+    """ "; did you mean on_ws_message?" for a name an App lacks (`@app.on_ws_mesage()`).
+
+    Here rather than as `App.__getattr__`: a class with `__getattr__` loses the interpreter's
+    fast attribute reads on every instance: about a fifth of the runtime's dispatch of an
+    event."""
+    obj, name = getattr(exc, "obj", None), getattr(exc, "name", None)
+    if not isinstance(exc, AttributeError) or not isinstance(obj, App) or not name:
+        return ""
+    import difflib  # for a failed import only
+
+    public = [n for n in dir(type(obj)) if not n.startswith("_")]
+    close = difflib.get_close_matches(name, public, n=1)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def _one_line(message: str) -> str:

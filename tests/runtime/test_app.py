@@ -586,13 +586,7 @@ def test_only_an_error_about_a_handlers_result_is_told_whose_it_is(load_event):
     assert caught.value.result_of is None
 
 
-def test_a_misspelled_name_suggests_the_closest_one_the_app_has():
-    app = new_app()
-    with pytest.raises(AttributeError) as raised:
-        app.on_ws_mesage()  # type: ignore[attr-defined]
-    assert str(raised.value) == (
-        "'App' object has no attribute 'on_ws_mesage'; did you mean on_ws_message?"
-    )
-    assert raised.value.name == "on_ws_mesage"
-    assert not hasattr(app, "nothing_like_it")  # getattr(app, x, default) still works
-    assert getattr(app, "__wrapped__", None) is None
+def test_an_app_has_no_getattr_hook():
+    """A class with `__getattr__` loses the interpreter's fast attribute reads on all its
+    instances (a fifth of a dispatch): wsgen's loader suggests misspelled names instead."""
+    assert not hasattr(App, "__getattr__")

@@ -44,9 +44,3 @@ def test_runtime_never_imports_wsgen_or_tool_dependencies():
                 package = words[1].split(".")[0]
                 lazy = line.startswith(" ") and package in LAZY_ONLY
                 assert lazy or package not in FORBIDDEN, f"{path.name}: {line}"
-
-
-def test_a_sample_app_does_not_import_difflib_at_cold_start():
-    """App.__getattr__'s suggestion (did you mean ...?) imports it in its error path only."""
-    modules = imported_after("import app", paths=(str(SAMPLES / "echo"),))
-    assert "app" in modules and "difflib" not in modules

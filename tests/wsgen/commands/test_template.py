@@ -192,6 +192,13 @@ BAD_INPUT = {
         "the app does not import: HandlerSignatureError: @app.on_ws_message() handler join at ",
     ),
     "no attribute app": ("x = 1\n", {}, [], "has no attribute 'app'"),
+    "a misspelled decorator": (
+        ECHO.replace("@app.on_ws_message()", "@app.on_ws_mesage()"),
+        {},
+        [],
+        "app.py:7: the app does not import: AttributeError: 'App' object has no attribute "
+        "'on_ws_mesage'; did you mean on_ws_message?",
+    ),
     "an App of another name": (
         ECHO.replace("app = App(", "application = App(").replace("app.", "application."),
         {},
