@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .common_errors import refuse_uncalled, refuse_wrong_signature
+from .common_errors import EVENT_ONLY, refuse_uncalled, refuse_wrong_signature
 from .contract import (
     ACCEPT_HANDLER_NAME,
     CONNECT,
@@ -57,8 +57,6 @@ def _fan_out(event: Any) -> Any:
 _DECORATORS = {CONNECT: "on_ws_connect", DISCONNECT: "on_ws_disconnect"}
 """The decorator registering each predefined route; every other key is `on_ws_message`'s."""
 
-_EVENT = ("event",)
-"""What a WebSocket handler and an authorizer are called with."""
 _MIDDLEWARE = ("event", "get_response")
 """What middleware is called with."""
 
@@ -332,7 +330,7 @@ class App(EventSources):
             from .exceptions import DuplicateHandlerError
 
             raise DuplicateHandlerError("on_ws_connected", CONNECT, existing)
-        refuse_wrong_signature("on_ws_connected", handler, _EVENT)
+        refuse_wrong_signature("on_ws_connected", handler, EVENT_ONLY)
         self._connected = handler
         connect = self.route_table.get(CONNECT)
         if connect is not None:
@@ -416,7 +414,7 @@ class App(EventSources):
             from .exceptions import DuplicateHandlerError
 
             raise DuplicateHandlerError(decorator, route_key, _handler_name(existing.handler))
-        refuse_wrong_signature(_DECORATORS.get(route_key, "on_ws_message"), handler, _EVENT)
+        refuse_wrong_signature(_DECORATORS.get(route_key, "on_ws_message"), handler, EVENT_ONLY)
         route = Route(route_key, handler, reply)
         self._set_call(route)
         self.route_table[route_key] = route
@@ -452,7 +450,7 @@ class App(EventSources):
             from .exceptions import DuplicateHandlerError
 
             raise DuplicateHandlerError("ws_authorizer", CONNECT, existing)
-        refuse_wrong_signature("ws_authorizer", handler, _EVENT)
+        refuse_wrong_signature("ws_authorizer", handler, EVENT_ONLY)
         self._authorizer = (handler, sources)
 
     def middleware(self, event_type: str = "all") -> Callable[[M], M]:

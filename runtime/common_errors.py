@@ -104,6 +104,10 @@ _VARARGS = 0x04
 """`inspect.CO_VARARGS`: the code object takes `*args` (`inspect` costs cold-start time)."""
 
 
+EVENT_ONLY = ("event",)
+"""What most handlers are called with (`refuse_wrong_signature`'s `called_with`)."""
+
+
 def refuse_wrong_signature(decorator: str, handler: object, called_with: tuple[str, ...]) -> None:
     """Refuse at registration a handler that cannot be called as the runtime calls it, with
     one positional argument per name of `called_with`: Python would raise its TypeError only

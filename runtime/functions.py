@@ -10,7 +10,7 @@ The WebSocket entry point (`App.__call__`) does not change: these functions neve
 
 from __future__ import annotations
 
-from .common_errors import refuse_async, refuse_uncalled, refuse_wrong_signature
+from .common_errors import EVENT_ONLY, refuse_async, refuse_uncalled, refuse_wrong_signature
 from .contract import CW_EVENT, DYNAMODB, FAN_OUT, LAMBDA_FUNCTION, SCHEDULE, SNS, SQS, TASK
 
 TYPE_CHECKING = False
@@ -143,7 +143,7 @@ class EventSources:
                 )
             decorator = _DECORATORS.get(kind)
             if decorator is not None:
-                called_with = _CALLED_WITH.get(kind, ("event",))
+                called_with = _CALLED_WITH.get(kind, EVENT_ONLY)
                 refuse_wrong_signature(decorator, handler, called_with)
             else:  # a task: called with its own arguments, but never awaited either
                 refuse_async(kind, handler)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-
-import pytest
 
 from runtime import AuthResponse, ClientError, UnauthorizedError
 from runtime.responses import Refused
@@ -13,7 +10,7 @@ from runtime.spec import AppSpec, AuthorizerSpec, RouteSpec
 from wsgen.gateway.events import Api, Peer, UpgradeRequest
 from wsgen.gateway.outcomes import BINARY_REFUSED, CONNECT_FAILED, Outcome, Step
 from wsgen.gateway.routing import Router
-from wsgen.gateway.session import Answer, Session, run, run_async
+from wsgen.gateway.session import Answer, Session, run
 
 API = Api("k3x9v2pq7d", "eu-west-1", "dev")
 TOKEN = "route.request.querystring.token"
@@ -210,22 +207,3 @@ def test_a_refusing_disconnect_is_no_failure():
     invoke = FakeInvoke(Refused({"statusCode": 200}, error))
     answer = run(_session("$disconnect").close(_peer(), 1000, ""), invoke)
     assert answer == Answer("$disconnect", refusal=error)
-
-
-# The async driver
-
-
-@pytest.mark.parametrize("authorizer", [False, True])
-def test_run_async_drives_the_same_sequence(authorizer):
-    answers = [AuthResponse.allow("ada").to_policy(API.connect_arn)] if authorizer else []
-    invoke = FakeInvoke(*answers, {"statusCode": 200})
-
-    async def ainvoke(event):
-        await asyncio.sleep(0)
-        return invoke(event)
-
-    session = _session("$connect", authorizer=authorizer)
-    steps = session.open(_peer(), _request(("token", "t")))
-    verdict = asyncio.run(run_async(steps, ainvoke))
-    assert verdict.accepted
-    assert invoke.kinds == (["REQUEST", "$connect"] if authorizer else ["$connect"])

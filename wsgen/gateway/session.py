@@ -3,8 +3,8 @@
 Each sequence is a generator: it yields the Lambda event to invoke, takes what that
 invocation gave, an `Outcome`, through `send()`, and returns API Gateway's decision.
 The front ends only invoke and act on the decision: `run` drives a sequence with a plain
-function (the test client), `run_async` with a coroutine function; the emulator drives
-every sequence from its invoker's callbacks (`wsgen.local.driver.Sequence`).
+function (the test client); the emulator drives every sequence from its invoker's
+callbacks (`wsgen.local.driver.Sequence`).
 
 - `Session.open`: IAM's signature check or the authorizer, when the API has one, then the
   API key, when `$connect` needs one (`access`), then `$connect` (when it has the route;
@@ -20,7 +20,7 @@ sequences once it was received whole, and counts as activity from then on.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -37,7 +37,7 @@ from .throttle import THROTTLED_MESSAGE, TOO_MANY_REQUESTS, Throttle
 
 T = TypeVar("T")
 
-__all__ = ["Answer", "Event", "Outcome", "Session", "Step", "Steps", "Verdict", "run", "run_async"]
+__all__ = ["Answer", "Event", "Outcome", "Session", "Step", "Steps", "Verdict", "run"]
 
 Event = RawEvent
 """A Lambda event, typed as the runtime reads it (a plain dict at run time)."""
@@ -202,18 +202,6 @@ def run(steps: Steps[T], invoke: Callable[[Event], Outcome]) -> T:
         event = next(steps)
         while True:
             outcome = invoke(event)  # `invoke` reports an exception as an Outcome, never raises
-            event = steps.send(outcome)
-    except StopIteration as done:
-        decision: T = done.value
-        return decision
-
-
-async def run_async(steps: Steps[T], invoke: Callable[[Event], Awaitable[Outcome]]) -> T:
-    """Drive a sequence, awaiting `invoke` for each event; its decision."""
-    try:
-        event = next(steps)
-        while True:
-            outcome = await invoke(event)
             event = steps.send(outcome)
     except StopIteration as done:
         decision: T = done.value

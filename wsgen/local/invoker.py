@@ -46,7 +46,7 @@ from ..gateway.context import LambdaContext
 from ..gateway.events import new_uuid
 from ..gateway.outcomes import Outcome
 from ..gateway.timeouts import TimeLimit
-from .log import EventLog, serving
+from .log import EventLog, app_frame, serving
 
 Wakeups = queue.SimpleQueue[bool]
 """How a sleeping worker is woken: True to look for work, False to end."""
@@ -444,7 +444,7 @@ class Invoker:
             error = exc
         if isinstance(error, HandlerStopped) and self._log is not None:
             self._log.info(
-                f"wsgen local: {job.function_name} was stopped at its timeout{_where(error)}: "
+                f"wsgen local: {job.function_name} was stopped at its timeout{app_frame(error)}: "
                 "nothing it would have done next (a send(), a task) is done, as on AWS"
             )
 
@@ -454,23 +454,6 @@ def _raise_in(thread: int, exception: type[BaseException] | None) -> None:
     ctypes.pythonapi.PyThreadState_SetAsyncExc(
         ctypes.c_ulong(thread), None if exception is None else ctypes.py_object(exception)
     )
-
-
-def _where(error: BaseException) -> str:
-    """`, in app.py:12 (slow)`: the innermost frame of the app's own code (not the standard
-    library's, wsgen's or the runtime's) that `error` went through, if any."""
-    import sysconfig
-    import traceback
-    from pathlib import Path
-
-    wsgen = Path(__file__).parents[1]
-    skip = (sysconfig.get_paths()["stdlib"], str(wsgen), str(wsgen.parent / "runtime"))
-    every = traceback.extract_tb(error.__traceback__)
-    frames = [frame for frame in every if not frame.filename.startswith(skip)]
-    if not frames:
-        return ""
-    frame = frames[-1]
-    return f", in {Path(frame.filename).name}:{frame.lineno} ({frame.name})"
 
 
 def _refusal(event: Any, error: BaseException) -> bool:

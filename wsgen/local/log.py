@@ -141,6 +141,20 @@ def follow_runtime_log(log: EventLog, on: bool) -> None:
 _RUNTIME_LOCK = threading.Lock()
 
 
+def app_frame(error: BaseException) -> str:
+    """`, in app.py:12 (slow)`: the innermost frame of the app's own code (neither wsgen's,
+    the runtime's nor the standard library's) that `error` went through, if any."""
+    import sysconfig
+
+    skip = (*_INTERNAL, sysconfig.get_paths()["stdlib"])
+    frames = [
+        f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(skip)
+    ]
+    if not frames:
+        return ""
+    return f", in {Path(frames[-1].filename).name}:{frames[-1].lineno} ({frames[-1].name})"
+
+
 def _traceback(error: BaseException) -> list[str]:
     tb: TracebackType | None = error.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_INTERNAL):
