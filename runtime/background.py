@@ -94,15 +94,14 @@ class Background:
                 f"the payload is {len(body)} bytes, over Lambda's "
                 f"{MAX_ASYNC_PAYLOAD_BYTES} for an asynchronous invocation",
             )
-        from .aws import credentials, quote, request
+        from .aws import credentials, environment_region, quote, request
         from .aws_json import service_endpoint
 
         found = credentials()
         if found is None:
             _invoke_boto3(function_name, body)
             return
-        env = os.environ
-        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+        region = environment_region() or "us-east-1"
         base = service_endpoint("lambda", region)
         url = f"{base}/2015-03-31/functions/{quote(function_name, safe=':')}/invocations"
         response = request(

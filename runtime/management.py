@@ -329,10 +329,9 @@ class WebsocketAPI:
         return self._default_session
 
     def _region(self) -> str | None:
-        import os
+        from .aws import environment_region
 
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        return region or self._session().region_name
+        return environment_region() or self._session().region_name
 
 
 def _check_size(message: str | bytes) -> None:
@@ -355,17 +354,9 @@ def _check_size(message: str | bytes) -> None:
 
 def _signing_region(endpoint: str) -> str:
     """The region to sign for: the endpoint's own (or API Gateway refuses), else Lambda's."""
-    import os
+    from .aws import environment_region, region_of
 
-    from .aws import region_of
-
-    env = os.environ
-    return (
-        region_of(endpoint)
-        or env.get("AWS_REGION")
-        or env.get("AWS_DEFAULT_REGION")
-        or ("us-east-1")
-    )
+    return region_of(endpoint) or environment_region() or "us-east-1"
 
 
 class _Direct:
