@@ -226,13 +226,18 @@ class Emulator:
                 self._new_connection, self.host, self.port
             )
         except OSError as exc:
-            reason = exc.strerror or str(exc)
+            code = exc.errno
+            if code is None and not isinstance(exc, socket.gaierror):
+                # Python 3.13+ skips an address whose bind fails with EADDRNOTAVAIL and, with
+                # none left, raises "could not bind on any address" without an errno.
+                code = errno.EADDRNOTAVAIL
+            reason = exc.strerror or (os.strerror(code) if code else str(exc))
             unresolved = isinstance(exc, socket.gaierror)  # the name, not the port
-            held = exc.errno == errno.EADDRINUSE and await answers_as_emulator(
+            held = code == errno.EADDRINUSE and await answers_as_emulator(
                 self._public_host().strip("[]"), self.port
             )
             raise PortInUseError(
-                self.host, self.port, reason, exc.errno, unresolved, emulator=held
+                self.host, self.port, reason, code, unresolved, emulator=held
             ) from exc
         self.port = self._server.sockets[0].getsockname()[1]
         self.region = prepare_environment(self.endpoint)
