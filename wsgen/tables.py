@@ -26,6 +26,7 @@ from .merge import load_template
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from runtime.spec import AppSpec
+    from runtime.store import ConnectionStore
 
     from .settings import Settings
 
@@ -81,6 +82,17 @@ class LocalTables:
         self._made = create_tables(self._client, template_tables(template), self.suffix, source)
         self.names.update(self._made)
         return self.names
+
+    def refs(self, store: ConnectionStore | None) -> dict[str, str]:
+        """What a wsgen.toml `{ Ref = "Table" }` resolves to here: logical id to local name,
+        the connections table's too when `store` (a tracked app's) keeps them in one. The
+        emulator and the test client both resolve the app's `[environment]` with it."""
+        from runtime.dynamodb import DynamoDBStore
+
+        refs = dict(self.names)
+        if isinstance(store, DynamoDBStore):
+            refs[CONNECTIONS_TABLE] = store.table_name
+        return refs
 
     def describe(self) -> str:
         """One line: where the tables are, and their names."""

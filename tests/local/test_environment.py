@@ -13,6 +13,7 @@ from wsgen.cli import main
 from wsgen.exceptions import ConfigError
 from wsgen.local import EventLog, running
 from wsgen.local.environment import (
+    EnvironmentChanges,
     apply_app_environment,
     check_profile,
     has_credentials,
@@ -77,9 +78,67 @@ def app_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def test_environment_changes_put_back_what_was_there(monkeypatch):
+    monkeypatch.setenv("WSGEN_T_HAD", "before")
+    monkeypatch.setenv("WSGEN_T_KEPT", "the user's")
+    monkeypatch.delenv("WSGEN_T_NEW", raising=False)
+    before = dict(os.environ)
+    changes = EnvironmentChanges()
+    changes.set("WSGEN_T_HAD", "first")
+    changes.set("WSGEN_T_HAD", "second")  # what was there before the first change comes back
+    changes.set("WSGEN_T_NEW", "new")
+    changes.set_default("WSGEN_T_KEPT", "ignored")  # set already: left alone
+    assert (os.environ["WSGEN_T_HAD"], os.environ["WSGEN_T_NEW"]) == ("second", "new")
+    assert os.environ["WSGEN_T_KEPT"] == "the user's"
+    assert sorted(changes.names()) == ["WSGEN_T_HAD", "WSGEN_T_NEW"]
+    changes.restore()
+    assert dict(os.environ) == before
+    changes.restore()  # a second call changes nothing
+    assert dict(os.environ) == before
+
+
+def test_environment_changes_leave_what_changed_since(monkeypatch):
+    for name in ("WSGEN_T_CHANGED", "WSGEN_T_REMOVED", "WSGEN_T_GONE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WSGEN_T_HAD", "before")
+    changes = EnvironmentChanges()
+    for name in ("WSGEN_T_CHANGED", "WSGEN_T_REMOVED", "WSGEN_T_GONE", "WSGEN_T_HAD"):
+        changes.set(name, "set")
+    os.environ["WSGEN_T_CHANGED"] = "changed since"
+    del os.environ["WSGEN_T_REMOVED"]  # removed from outside: stays removed
+    changes.remove("WSGEN_T_GONE")  # removed by the owner: still its own
+    assert not changes.owns("WSGEN_T_CHANGED") and changes.owns("WSGEN_T_GONE")
+    assert changes.names() == ["WSGEN_T_GONE", "WSGEN_T_HAD"]
+    os.environ["WSGEN_T_GONE"] = "set again from outside"
+    changes.restore()
+    assert os.environ["WSGEN_T_CHANGED"] == "changed since"
+    assert "WSGEN_T_REMOVED" not in os.environ
+    assert os.environ["WSGEN_T_GONE"] == "set again from outside"
+    assert os.environ["WSGEN_T_HAD"] == "before"
+
+
+def test_wsgen_toml_applied_again_then_put_back(monkeypatch, app_dir):
+    """As a reload applies it: an edited value replaces the one applied, a name gone from
+    wsgen.toml goes, one changed from outside meanwhile is the user's; restore() then leaves
+    the environment as before the first application."""
+    for name in ("GREETING", "DEBUG", "TABLE", "TOPIC"):
+        monkeypatch.delenv(name, raising=False)
+    before = dict(os.environ)
+    changes = EnvironmentChanges()
+    apply_app_environment(app_dir, "local", {"Table": "Table-1a2b"}, changes=changes)
+    assert (os.environ["DEBUG"], os.environ["TABLE"]) == ("1", "Table-1a2b")
+    os.environ["TABLE"] = "the user's"
+    (app_dir / "wsgen.toml").write_text('[environment]\nGREETING = "edited"\nTABLE = "t"\n')
+    apply_app_environment(app_dir, "local", changes=changes)
+    assert (os.environ["GREETING"], os.environ["TABLE"]) == ("edited", "the user's")
+    assert "DEBUG" not in os.environ
+    changes.restore()
+    assert dict(os.environ) == {**before, "TABLE": "the user's"}
+
+
 def test_dummy_credentials_only_when_the_user_has_none(no_credentials):
     assert not has_credentials()
-    prepare_environment("http://127.0.0.1:1/local")
+    prepare_environment("http://127.0.0.1:1/local", EnvironmentChanges())
     assert os.environ["AWS_ACCESS_KEY_ID"] == "wsgen-local"
     assert os.environ["WSGEN_WEBSOCKET_ENDPOINT"] == "http://127.0.0.1:1/local"
 
@@ -93,7 +152,7 @@ def test_the_users_own_credentials_stay_in_force(no_credentials, monkeypatch, tm
         credentials.write_text("[default]\naws_access_key_id = AKIA...\n")
         monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
     assert has_credentials()
-    prepare_environment("http://127.0.0.1:1/local")
+    prepare_environment("http://127.0.0.1:1/local", EnvironmentChanges())
     assert "AWS_ACCESS_KEY_ID" not in os.environ
 
 
@@ -115,7 +174,7 @@ def test_a_config_file_counts_only_with_credentials_in_it(
     path.write_text(config)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(path))
     assert has_credentials() is own
-    prepare_environment("http://127.0.0.1:1/local")
+    prepare_environment("http://127.0.0.1:1/local", EnvironmentChanges())
     assert (os.environ.get("AWS_ACCESS_KEY_ID") == "wsgen-local") is not own
 
 
@@ -125,14 +184,14 @@ def test_region_only_config_still_lets_handlers_send(no_credentials, monkeypatch
     (tmp_path / "config").write_text("[default]\nregion = eu-west-1\n")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never ask the network
-    prepare_environment("http://127.0.0.1:1/local")
+    prepare_environment("http://127.0.0.1:1/local", EnvironmentChanges())
     assert boto3.Session().get_credentials() is not None  # was NoCredentialsError on send()
 
 
 def test_wsgen_toml_environment_for_the_stage(monkeypatch, app_dir):
     for name in ("GREETING", "DEBUG", "TABLE", "TOPIC"):
         monkeypatch.delenv(name, raising=False)
-    notices = apply_app_environment(app_dir, "local")
+    notices = apply_app_environment(app_dir, "local", changes=EnvironmentChanges())
     assert os.environ["GREETING"] == "hello, local"
     assert os.environ["DEBUG"] == "1"
     assert "TABLE" not in os.environ
@@ -146,7 +205,9 @@ def test_wsgen_toml_environment_for_the_stage(monkeypatch, app_dir):
 
 def test_a_ref_of_a_table_made_locally_is_its_local_name(monkeypatch, app_dir):
     monkeypatch.delenv("TABLE", raising=False)
-    notices = apply_app_environment(app_dir, "local", {"Table": "Table-1a2b"})
+    notices = apply_app_environment(
+        app_dir, "local", {"Table": "Table-1a2b"}, changes=EnvironmentChanges()
+    )
     assert os.environ.pop("TABLE") == "Table-1a2b"
     assert notices == [TOPIC_NOTICE]  # --dynamodb is on: no word of it
 
@@ -159,7 +220,7 @@ def test_pseudo_parameters_are_the_handlers_region_and_account(monkeypatch, tmp_
     for name in ("REGION", "ACCOUNT", "PARTITION", "STACK"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_REGION", "cn-north-1")
-    notices = apply_app_environment(tmp_path, "local")
+    notices = apply_app_environment(tmp_path, "local", changes=EnvironmentChanges())
     assert (os.environ["REGION"], os.environ["PARTITION"]) == ("cn-north-1", "aws-cn")
     assert os.environ["ACCOUNT"] == "123456789012"  # the account of local events
     assert "STACK" not in os.environ  # no stack locally: the notice says to export it
@@ -168,14 +229,14 @@ def test_pseudo_parameters_are_the_handlers_region_and_account(monkeypatch, tmp_
 
 def test_the_real_environment_wins(monkeypatch, app_dir):
     monkeypatch.setenv("GREETING", "from the shell")
-    apply_app_environment(app_dir, "local")
+    apply_app_environment(app_dir, "local", changes=EnvironmentChanges())
     assert os.environ["GREETING"] == "from the shell"
 
 
 def test_a_malformed_wsgen_toml_is_a_config_error(tmp_path):
     (tmp_path / "wsgen.toml").write_text("environment = [")
     with pytest.raises(ConfigError, match=r"wsgen\.toml"):
-        apply_app_environment(tmp_path, "local")
+        apply_app_environment(tmp_path, "local", changes=EnvironmentChanges())
 
 
 def test_handlers_see_the_settings_under_the_emulator(monkeypatch, app_dir):

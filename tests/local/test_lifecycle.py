@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pytest
 import websockets
 
+from runtime.contract import DYNAMODB_ENDPOINT_ENV, ENDPOINT_ENV, SQS_ENDPOINT_ENV
 from tests.support.local import open_sockets_on, recorder_module, run, start
 from tests.support.rawclient import RawClient
+from wsgen.exceptions import AppLoadError, ConfigError, PortInUseError, WsgenError
+from wsgen.local import Emulator, EventLog
 
 
 def disconnect_statuses(rec) -> list[tuple[int, str]]:
@@ -293,3 +299,159 @@ def test_a_stopped_emulator_leaves_no_socket_open_on_its_port():
         run(body)
         assert open_sockets_on(port)  # the listener at least: the check sees this port
     assert open_sockets_on(port) == []
+
+
+# What start changed in the process, stop puts back: an emulator started and stopped in a
+# user's test process (or twice in one) leaves its environment and event loop as they were.
+
+STOPENV_APP = """
+import os
+from runtime import App
+
+app = App(app_name="stopenv")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.on_ws_message(reply=True)
+def show(event):
+    return os.environ.get(event.body, "(unset)")
+
+
+@app.on_sqs_message(queue="jobs")
+def job(event):
+    pass
+"""
+STOPENV_TOML = """
+[environment]
+GREETING = "hello"
+SHELL_WINS = "from wsgen.toml"
+JOBS_QUEUE_URL = { Ref = "JobQueue" }
+"""
+
+
+def _stopenv_app(tmp_path: Path, source: str = STOPENV_APP, toml: str = STOPENV_TOML) -> Path:
+    (tmp_path / "stopenvapp.py").write_text(source)
+    (tmp_path / "wsgen.toml").write_text(toml)
+    return tmp_path
+
+
+@pytest.fixture
+def stopenv_environment(monkeypatch, tmp_path) -> Iterator[None]:
+    """An environment with no credentials of the user's, a region only in AWS_DEFAULT_REGION,
+    and values of their own for names the emulator overwrites (the management endpoint, the
+    secret key) or leaves alone (one wsgen.toml sets)."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_REGION", *STOPENV_NAMES):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none" / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none" / "config"))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "the user's own")
+    monkeypatch.setenv(ENDPOINT_ENV, "http://elsewhere.example/prod")
+    monkeypatch.setenv("SHELL_WINS", "from the shell")
+    try:
+        yield
+    finally:
+        sys.modules.pop("stopenvapp", None)
+
+
+STOPENV_NAMES = ("GREETING", "JOBS_QUEUE_URL", DYNAMODB_ENDPOINT_ENV, SQS_ENDPOINT_ENV)
+
+
+def _theirs(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """An exception handler of the user's own, installed before the emulator starts."""
+    loop.default_exception_handler(context)
+
+
+@pytest.mark.parametrize("handler", [None, _theirs], ids=["default handler", "own handler"])
+def test_stop_puts_back_the_environment_and_the_loops_exception_handler(
+    tmp_path, stopenv_environment, handler
+):
+    app_dir = _stopenv_app(tmp_path)
+    before = dict(os.environ)
+
+    async def body() -> list[tuple[dict[str, str], Emulator]]:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(handler)
+        served = []
+        for _ in range(2):  # twice in one process: the second serves queues of its own
+            emulator = Emulator(app_dir, "stopenvapp:app", port=0, log=EventLog(quiet=True))
+            await emulator.start()
+            try:
+                assert loop.get_exception_handler() not in (None, _theirs)
+                served.append((dict(os.environ), emulator))
+            finally:
+                await emulator.stop()
+            assert dict(os.environ) == before
+            assert loop.get_exception_handler() is handler
+        return served
+
+    for environment, emulator in run(body):
+        assert emulator.sqs is not None
+        assert environment[ENDPOINT_ENV] == emulator.endpoint
+        assert environment[SQS_ENDPOINT_ENV] == emulator.sqs.endpoint
+        assert environment["JOBS_QUEUE_URL"] == emulator.sqs.queues["jobs"].url
+        assert environment["AWS_ACCESS_KEY_ID"] == environment["AWS_SECRET_ACCESS_KEY"]
+        assert environment["AWS_ACCESS_KEY_ID"] == "wsgen-local"
+        assert (environment["AWS_REGION"], environment["AWS_DEFAULT_REGION"]) == ("eu-west-1",) * 2
+        assert (environment["GREETING"], environment["SHELL_WINS"]) == ("hello", "from the shell")
+
+
+def test_what_changed_since_start_keeps_its_new_value_at_stop(tmp_path, stopenv_environment):
+    app_dir = _stopenv_app(tmp_path)
+    before = dict(os.environ)
+
+    async def body() -> None:
+        loop = asyncio.get_running_loop()
+        emulator = Emulator(app_dir, "stopenvapp:app", port=0, log=EventLog(quiet=True))
+        await emulator.start()
+        try:  # the user's own changes while it serves: the emulator's values, changed
+            os.environ["GREETING"] = "changed by the test"
+            os.environ[ENDPOINT_ENV] = "http://changed.example/dev"
+            del os.environ["AWS_ACCESS_KEY_ID"]
+            loop.set_exception_handler(_theirs)
+        finally:
+            await emulator.stop()
+        assert loop.get_exception_handler() is _theirs
+
+    run(body)
+    changed = dict(os.environ)
+    assert changed.pop("GREETING") == "changed by the test"
+    assert changed == {**before, ENDPOINT_ENV: "http://changed.example/dev"}
+
+
+@pytest.mark.parametrize(
+    "failure",
+    ["the app does not import", "wsgen.toml names a route the app lacks", "the port is taken"],
+)
+def test_a_start_that_fails_leaves_nothing_behind(tmp_path, stopenv_environment, failure):
+    source, toml = STOPENV_APP, STOPENV_TOML
+    if failure == "the app does not import":
+        source += "raise RuntimeError('broken at import')\n"
+    elif failure == "wsgen.toml names a route the app lacks":
+        toml = '[routes."jion"]\nthrottling_rate_limit = 1\n' + toml
+    app_dir = _stopenv_app(tmp_path, source, toml)
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1] if failure == "the port is taken" else 0
+    before = dict(os.environ)
+
+    async def body() -> WsgenError:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(_theirs)
+        emulator = Emulator(app_dir, "stopenvapp:app", port=port, log=EventLog(quiet=True))
+        with pytest.raises(WsgenError) as failed:
+            await emulator.start()
+        assert loop.get_exception_handler() is _theirs
+        return failed.value
+
+    try:
+        error = run(body)
+    finally:
+        taken.close()
+    assert isinstance(error, {
+        "the app does not import": AppLoadError,
+        "wsgen.toml names a route the app lacks": ConfigError,
+        "the port is taken": PortInUseError,
+    }[failure])  # fmt: skip
+    assert dict(os.environ) == before

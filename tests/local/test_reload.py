@@ -14,6 +14,7 @@ import websockets
 from tests.support.local import run
 from wsgen.exceptions import AppLoadError
 from wsgen.local import Emulator, EventLog, running
+from wsgen.local.environment import EnvironmentChanges
 from wsgen.local.reload import Reloader, reload_app, snapshot, watch
 
 VERSION = """\
@@ -183,13 +184,14 @@ def test_reload_keeps_packages_installed_in_the_app_dir_and_reapplies_wsgen_toml
     monkeypatch.syspath_prepend(str(nested))
     monkeypatch.delenv("GREETING", raising=False)
     names = ("venvdep", "nesteddep", "vendoreddep", "installedapp")
+    environment = EnvironmentChanges()  # the emulator's: one across its reloads
     try:
-        app, _, _ = reload_app(tmp_path, "installedapp:app", "local")
+        app, _, _ = reload_app(tmp_path, "installedapp:app", "local", environment)
         before = {name: sys.modules[name] for name in names}
         assert app.routes() and os.environ["GREETING"] == " hello"
         (tmp_path / "installedapp.py").write_text(INSTALLED_APP.format(answer="v2"))
         (tmp_path / "wsgen.toml").write_text('[environment]\nGREETING = " again"\n')
-        app, _, _ = reload_app(tmp_path, "installedapp:app", "local")
+        app, _, _ = reload_app(tmp_path, "installedapp:app", "local", environment)
         assert sys.modules["installedapp"] is not before["installedapp"]  # the app: re-imported
         assert sys.modules["installedapp"].ANSWER == "v2"
         for name in ("venvdep", "nesteddep", "vendoreddep"):  # installed: kept
@@ -209,7 +211,7 @@ def test_reload_refuses_an_app_left_without_handlers(tmp_path: Path):
     )
     try:
         with pytest.raises(AppLoadError, match="no WebSocket handlers"):
-            reload_app(tmp_path, "emptyapp:app", "local")
+            reload_app(tmp_path, "emptyapp:app", "local", EnvironmentChanges())
     finally:
         sys.modules.pop("emptyapp", None)
 
@@ -252,7 +254,12 @@ def test_watch_awaits_its_callback_once_per_change_and_reloader_serves_or_keeps(
     log = EventLog(quiet=True)
     log.error = lines.append  # type: ignore[method-assign]
     reloader = Reloader(
-        tmp_path, "seamapp:app", "local", lambda app, spec: served.append(app.app_name), log
+        tmp_path,
+        "seamapp:app",
+        "local",
+        lambda app, spec: served.append(app.app_name),
+        log,
+        environment=EnvironmentChanges(),
     )
 
     async def body():

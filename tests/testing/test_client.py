@@ -469,6 +469,36 @@ def test_the_client_applies_wsgen_tomls_environment_like_wsgen_local(tmp_path, m
     assert "GREETING" not in os.environ  # put back as it was
 
 
+@pytest.mark.external  # moto's DynamoDB server
+def test_closing_the_client_puts_back_what_it_exported(tmp_path, monkeypatch, dynamodb_endpoint):
+    """What the client set goes back to the value it had, or away; a name the test changed
+    meanwhile keeps the test's value (the emulator's rule: `EnvironmentChanges`)."""
+    import os
+
+    from runtime.contract import DYNAMODB_ENDPOINT_ENV
+    from wsgen.loader import load_spec
+
+    (tmp_path / "app.py").write_text(ENV_APP)
+    (tmp_path / "wsgen.toml").write_text('merge_template = "resources.yaml"\n' + ENV_TOML)
+    (tmp_path / "resources.yaml").write_text(
+        "Resources:\n  Table:\n    Type: AWS::DynamoDB::Table\n    Properties:\n"
+        "      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]\n"
+        "      KeySchema: [{AttributeName: id, KeyType: HASH}]\n"
+        "      BillingMode: PAY_PER_REQUEST\n"
+    )
+    for name in ("GREETING", "TABLE", "REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(DYNAMODB_ENDPOINT_ENV, "http://elsewhere.example:8000")
+    app, _ = load_spec(tmp_path, "app:app")
+    before = dict(os.environ)
+    with Client(app, dynamodb=dynamodb_endpoint) as client:
+        assert os.environ[DYNAMODB_ENDPOINT_ENV] == dynamodb_endpoint
+        assert os.environ["TABLE"] == client.tables.names["Table"]
+        os.environ["GREETING"] = "changed by the test"
+    assert os.environ.pop("GREETING") == "changed by the test"
+    assert dict(os.environ) == before
+
+
 def test_a_message_matching_no_route_warns_why_and_still_gets_the_forbidden_frame():
     app = new_app()
 

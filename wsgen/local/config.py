@@ -2,9 +2,9 @@
 
 The emulator reads wsgen.toml once per app it serves (at start and at each reload), checked
 against the app's spec as `wsgen template` checks it, and `app_config` turns those
-`Settings` into what its driver, functions and shard consumer take. `local_tables` and
-`table_refs` are the `--dynamodb` side: the app's tables, and what a wsgen.toml
-`{ Ref = "Table" }` names there.
+`Settings` into what its driver, functions and shard consumer take. `local_tables` is the
+`--dynamodb` side: the app's tables (`LocalTables.refs` says what a wsgen.toml
+`{ Ref = "Table" }` names there).
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from runtime.contract import FAN_OUT_FUNCTION
-from runtime.dynamodb import DynamoDBStore
 from runtime.spec import AppSpec
-from runtime.store import ConnectionStore
 
 from ..gateway.access import ConnectAccess
 from ..gateway.throttle import NEW_CONNECTIONS_PER_SECOND, Throttle, rate_limit
@@ -25,7 +23,7 @@ from ..settings import (
     DEFAULT_TIMEOUT,
     Settings,
 )
-from ..tables import CONNECTIONS_TABLE, LocalTables
+from ..tables import LocalTables
 from .driver import Timeouts
 
 
@@ -158,14 +156,3 @@ def local_tables(dynamodb: str | bool | None, settings: Settings) -> LocalTables
     tables = LocalTables(dynamodb)
     tables.expect(settings.merge_template)
     return tables
-
-
-def table_refs(tables: LocalTables | None, store: ConnectionStore | None) -> dict[str, str] | None:
-    """What a wsgen.toml `{ Ref = "Table" }` resolves to: logical id to local name (None
-    without `--dynamodb`)."""
-    if tables is None:
-        return None
-    refs = dict(tables.names)
-    if isinstance(store, DynamoDBStore):
-        refs[CONNECTIONS_TABLE] = store.table_name
-    return refs

@@ -8,6 +8,10 @@ signatures' shape, and an IAM-authorized `$connect`'s against these credentials)
 the emulator through `WSGEN_WEBSOCKET_ENDPOINT`. The app's own `[environment]` from
 `wsgen.toml` applies too, as it would on the deployed function; what the real environment
 already sets wins.
+
+What the emulator and the test client set goes through an `EnvironmentChanges`, which puts
+back what was there when they stop, so that one started inside a user's test process leaves
+that process's environment as it found it.
 """
 
 from __future__ import annotations
@@ -26,8 +30,55 @@ from ..tables import CONNECTIONS_TABLE, merged_tables
 
 DEFAULT_REGION = "us-east-1"
 
-_applied: dict[str, str] = {}
-"""What `apply_app_environment` set (name to value), so that a reload may change it."""
+
+class EnvironmentChanges:
+    """The names one owner (an emulator, a test client) set in `os.environ`, each with what
+    it held before, so that `restore()` puts the process's environment back.
+
+    A name is this owner's while it holds the value last given it here (`owns`): what
+    changed it since (the user, a test, another emulator) wins, and `restore()` leaves it.
+    """
+
+    def __init__(self) -> None:
+        self._before: dict[str, str | None] = {}
+        """Each name changed: its value before the first change (None: it was absent)."""
+        self._given: dict[str, str | None] = {}
+        """Each name changed: what this owner last gave it (None: removed it)."""
+
+    def set(self, name: str, value: str) -> None:
+        """Export `name` as `value`, whatever it held."""
+        self._before.setdefault(name, os.environ.get(name))
+        os.environ[name] = self._given[name] = value
+
+    def set_default(self, name: str, value: str) -> None:
+        """Export `name` as `value` unless the environment has it."""
+        if name not in os.environ:
+            self.set(name, value)
+
+    def remove(self, name: str) -> None:
+        """Unset `name`, one of this owner's (`owns`)."""
+        self._given[name] = None
+        os.environ.pop(name, None)
+
+    def owns(self, name: str) -> bool:
+        """Whether `name` holds what this owner last gave it (not changed from outside since)."""
+        return name in self._given and os.environ.get(name) == self._given[name]
+
+    def names(self) -> list[str]:
+        """The names this owner holds now (`owns`), set or removed."""
+        return [name for name in self._given if self.owns(name)]
+
+    def restore(self) -> None:
+        """Put back what each name this owner still holds had before (unset one that was
+        absent); forget them all, so a second call changes nothing."""
+        for name in self.names():
+            before = self._before[name]
+            if before is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = before
+        self._before.clear()
+        self._given.clear()
 
 
 _CREDENTIAL_KEYS = frozenset(
@@ -117,17 +168,17 @@ def _has_section(name: str, sections: tuple[str, ...]) -> bool:
     return any(parser.has_section(section) for section in sections)
 
 
-def prepare_environment(endpoint: str) -> str:
-    """Set what handlers need to call the emulator (signed by `runtime.aws` or boto3);
-    returns the region in use."""
+def prepare_environment(endpoint: str, changes: EnvironmentChanges) -> str:
+    """Set what handlers need to call the emulator (signed by `runtime.aws` or boto3), through
+    `changes`; returns the region in use."""
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
-    os.environ.setdefault("AWS_REGION", region)
-    os.environ.setdefault("AWS_DEFAULT_REGION", region)
+    changes.set_default("AWS_REGION", region)
+    changes.set_default("AWS_DEFAULT_REGION", region)
     if not has_credentials():
         # Every call is signed (by runtime.aws or boto3); @connections checks only the shape.
-        os.environ["AWS_ACCESS_KEY_ID"] = DUMMY_KEY
-        os.environ["AWS_SECRET_ACCESS_KEY"] = DUMMY_KEY
-    os.environ[ENDPOINT_ENV] = endpoint
+        changes.set("AWS_ACCESS_KEY_ID", DUMMY_KEY)
+        changes.set("AWS_SECRET_ACCESS_KEY", DUMMY_KEY)
+    changes.set(ENDPOINT_ENV, endpoint)
     return region
 
 
@@ -136,17 +187,21 @@ def apply_app_environment(
     stage: str,
     tables: Mapping[str, str] | None = None,
     settings: Settings | None = None,
+    *,
+    changes: EnvironmentChanges,
 ) -> list[str]:
-    """Export `wsgen.toml`'s `[environment]` for `stage`; notices for what could not be.
+    """Export `wsgen.toml`'s `[environment]` for `stage` through `changes`; notices for what
+    could not be.
 
     Literal values are set unless the environment already has the name (from outside; a
-    value this function set before is replaced, so `--reload` picks up wsgen.toml edits,
-    and removed when wsgen.toml no longer has it). A `{ Ref = "Table" }` of one of `tables`
-    (logical id to local value: the tables `--dynamodb` made, the app's queues' URLs, and
-    `Id.Arn` for a `{ "Fn::GetAtt" = ["Id", "Arn"] }`: the queues' ARNs) is that value. Any
-    CloudFormation's pseudo parameters (`{ Ref = "AWS::Region" }`...) are the handlers'
-    region's (`AWS_REGION`, set by `prepare_environment`). Any other CloudFormation
-    intrinsic only exists once deployed, so the notice says to set that name by hand.
+    value `changes` still holds from an earlier call is replaced, so `--reload` picks up
+    wsgen.toml edits, and removed when wsgen.toml no longer has it). A `{ Ref = "Table" }`
+    of one of `tables` (logical id to local value: the tables `--dynamodb` made, the app's
+    queues' URLs, and `Id.Arn` for a `{ "Fn::GetAtt" = ["Id", "Arn"] }`: the queues' ARNs)
+    is that value. CloudFormation's pseudo parameters (`{ Ref = "AWS::Region" }`...) are
+    the handlers' region's (`AWS_REGION`, set by `prepare_environment`). Any other
+    CloudFormation intrinsic only exists once deployed, so the notice says to set that name
+    by hand.
     `settings` are wsgen.toml's for `stage`, when the caller has read them already.
 
     Raises:
@@ -165,15 +220,13 @@ def apply_app_environment(
         for name, value in settings.environment.items()
         if name not in values
     ]
-    for name, value in list(_applied.items()):
-        if os.environ.get(name) != value:  # changed from outside since: that value wins
-            del _applied[name]
-        elif name not in values:  # gone from wsgen.toml
-            del os.environ[name], _applied[name]
+    # What changed from outside since an earlier call is not `changes`' any more: it wins.
+    for name in changes.names():
+        if name not in values:  # gone from wsgen.toml
+            changes.remove(name)
     for name, value in values.items():
-        if name in os.environ and name not in _applied:
-            continue
-        os.environ[name] = _applied[name] = value
+        if name not in os.environ or changes.owns(name):
+            changes.set(name, value)
     return notices
 
 

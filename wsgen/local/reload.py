@@ -24,7 +24,7 @@ from runtime.spec import AppSpec
 
 from ..exceptions import WsgenError
 from ..loader import AppFiles, load_app, load_spec
-from .environment import apply_app_environment
+from .environment import EnvironmentChanges, apply_app_environment
 from .log import EventLog
 
 POLL_INTERVAL_S = 0.5
@@ -47,17 +47,22 @@ def snapshot(directory: Path) -> Snapshot:
 
 
 def reload_app(
-    app_dir: Path, ref: str, stage: str, tables: Mapping[str, str] | None = None
+    app_dir: Path,
+    ref: str,
+    stage: str,
+    environment: EnvironmentChanges,
+    tables: Mapping[str, str] | None = None,
 ) -> tuple[App, AppSpec, list[str]]:
     """Re-import the app from scratch, with `load_spec`'s checks; wsgen.toml applied again
-    (a `{ Ref = "Table" }` of one of `tables` as its local name).
+    through `environment`, the changes its earlier applications made (a `{ Ref = "Table" }`
+    of one of `tables` as its local name).
 
     Returns the app, its spec and the environment notices.
 
     Raises:
         WsgenError: it does not import, has no handlers, or wsgen.toml is malformed.
     """
-    notices = apply_app_environment(app_dir, stage, tables)
+    notices = apply_app_environment(app_dir, stage, tables, changes=environment)
     load_app(app_dir, ref, fresh=True)  # forgets the app's modules and imports them again
     app, spec = load_spec(app_dir, ref)  # the same checks as at start (no handlers, ...)
     return app, spec, notices
@@ -75,8 +80,12 @@ class Reloader:
         serve: Callable[[App, AppSpec], None],
         log: EventLog,
         tables: Callable[[], Mapping[str, str] | None] | None = None,
+        *,
+        environment: EnvironmentChanges,
     ) -> None:
         self.app_dir, self.app_ref, self.stage = app_dir, app_ref, stage
+        self._environment = environment
+        """Where wsgen.toml's `[environment]` is applied (the emulator's: undone at stop)."""
         self._tables = tables
         """The local tables a wsgen.toml `{ Ref = "Table" }` names, asked at each reload."""
         self._serve = serve
@@ -92,6 +101,7 @@ class Reloader:
                 self.app_dir,
                 self.app_ref,
                 self.stage,
+                self._environment,
                 self._tables() if self._tables else None,
             )
         except WsgenError as exc:

@@ -40,14 +40,15 @@ from ..gateway.outcomes import FORBIDDEN_MESSAGE, GOING_AWAY, gateway_response
 from ..gateway.throttle import NEW_CONNECTIONS_PER_SECOND
 from ..gateway.timeouts import INTEGRATION_TIMEOUT_S
 from ..loader import DEFAULT_APP, load_spec, locate_app
-from ..settings import load_settings
+from ..settings import Settings, load_settings
 from ..sources.events import Where
 from ..tables import LocalTables
-from .config import Flags, app_config, local_tables, table_refs
+from .config import Flags, app_config, local_tables
 from .connection import READ_BYTES, Connection, GatewayProtocol
 from .driver import API_ID, Driver
 from .environment import (
     DEFAULT_REGION,
+    EnvironmentChanges,
     apply_app_environment,
     check_profile,
     prepare_environment,
@@ -156,6 +157,14 @@ class Emulator:
         self._following = False
         """Whether the runtime's log records go through `follow_runtime_log` (from start)."""
         self._exhaustion = ExhaustionReport(self.log.error)
+        self._previous_handler: tuple[asyncio.AbstractEventLoop, Any] | None = None
+        """The loop start() set `_exhaustion` on, and the exception handler it had, for stop."""
+        self._environment = EnvironmentChanges()
+        """What start set in `os.environ` for handlers (region, credentials, the management,
+        DynamoDB and SQS endpoints), put back at stop."""
+        self._app_environment = EnvironmentChanges()
+        """wsgen.toml's `[environment]` as exported (applied again at each reload), put back at
+        stop. Apart from `_environment`, so that what start set counts as set from outside."""
         self._restore_gc: Callable[[], None] | None = None
         """Puts the collector's threshold back at stop (`raise_gc_threshold`)."""
         # One buffer per event loop for the sockets' reads, not one per connection (64 KiB
@@ -220,12 +229,13 @@ class Emulator:
         check_profile()
         if notice := raise_open_file_limit():
             self.log.info(notice)
-        asyncio.get_running_loop().set_exception_handler(self._exhaustion)
+        loop = asyncio.get_running_loop()
+        self._previous_handler = (loop, loop.get_exception_handler())
+        loop.set_exception_handler(self._exhaustion)
         try:
-            self._server = await asyncio.get_running_loop().create_server(
-                self._new_connection, self.host, self.port
-            )
+            self._server = await loop.create_server(self._new_connection, self.host, self.port)
         except OSError as exc:
+            self._put_back()
             code = exc.errno
             if code is None and not isinstance(exc, socket.gaierror):
                 # Python 3.13+ skips an address whose bind fails with EADDRNOTAVAIL and, with
@@ -240,7 +250,7 @@ class Emulator:
                 self.host, self.port, reason, code, unresolved, emulator=held
             ) from exc
         self.port = self._server.sockets[0].getsockname()[1]
-        self.region = prepare_environment(self.endpoint)
+        self.region = prepare_environment(self.endpoint, self._environment)
         try:
             # Before the app's import (no spec to check its route keys against yet): what
             # its module may read, the environment and the merged file's tables.
@@ -248,22 +258,18 @@ class Emulator:
             self.tables = local_tables(self.dynamodb, settings)
             if self.tables is not None:
                 # boto3 (1.28 and later) and the runtime read it: docs/aws-facts.md#sdk-endpoints
-                os.environ[DYNAMODB_ENDPOINT_ENV] = self.tables.endpoint
+                self._environment.set(DYNAMODB_ENDPOINT_ENV, self.tables.endpoint)
             await self._prepare_sqs(self.region)
             # The queues' Refs resolve once the app is imported (use_app): notices then.
-            apply_app_environment(self.app_dir, self.stage, self._refs(), settings)
+            self._apply_app_environment(settings)
             app, spec = load_spec(self.app_dir, self.app_ref)
-        except BaseException:
-            self._server.close()
-            await self._stop_sqs()
-            raise
-        try:
             self.use_app(app, spec)
-            for notice in apply_app_environment(self.app_dir, self.stage, self._refs(), settings):
+            for notice in self._apply_app_environment(settings):
                 self.log.info(notice)
         except BaseException:
             self._server.close()
             await self._stop_sqs()
+            self._put_back()
             raise
         follow_runtime_log(self.log, True)
         self._following = True
@@ -272,7 +278,13 @@ class Emulator:
 
             directory = self.app_dir.resolve()
             reloader = Reloader(
-                directory, self.app_ref, self.stage, self.use_app, self.log, self._refs
+                directory,
+                self.app_ref,
+                self.stage,
+                self.use_app,
+                self.log,
+                self._refs,
+                environment=self._app_environment,
             )
             # The baseline is taken now, before start() returns: taken later, in the task,
             # it could already include an edit made meanwhile, which would then never reload.
@@ -313,8 +325,10 @@ class Emulator:
             self._credentials or {},
         )
         if self.tables is not None and starting:  # its tables' names are known now
-            refs = table_refs(self.tables, store)
-            apply_app_environment(self.app_dir, self.stage, refs, settings)
+            refs = self.tables.refs(store)
+            apply_app_environment(
+                self.app_dir, self.stage, refs, settings, changes=self._app_environment
+            )
         # Nothing fails from here on: the new app is swapped in.
         self.connection_store = store
         if described is not None:
@@ -373,10 +387,17 @@ class Emulator:
                 if not starting:  # at start, `wsgen local`'s banner lists them
                     self.log.info(f"wsgen local: SQS queue {name}: {self.sqs.queues[name].url}")
 
+    def _apply_app_environment(self, settings: Settings) -> list[str]:
+        """Export wsgen.toml's `[environment]` (`settings`), its Refs as they resolve now."""
+        return apply_app_environment(
+            self.app_dir, self.stage, self._refs(), settings, changes=self._app_environment
+        )
+
     def _refs(self) -> dict[str, str]:
         """What a wsgen.toml `{ Ref = "Id" }` (or `Id.Arn`, its `Fn::GetAtt`) resolves to:
-        the tables' local names (`table_refs`), the queues' URLs and ARNs (`LocalSqs.refs`)."""
-        refs = dict(table_refs(self.tables, self.connection_store) or {})
+        the tables' local names (`LocalTables.refs`), the queues' URLs and ARNs
+        (`LocalSqs.refs`)."""
+        refs = {} if self.tables is None else self.tables.refs(self.connection_store)
         if self.sqs is not None:
             refs.update(self.sqs.refs())
         return refs
@@ -391,17 +412,16 @@ class Emulator:
             )
             return
         self.sqs = LocalSqs(Where(region, ACCOUNT_ID, ""), self.log, lambda: self.functions)
-        os.environ[SQS_ENDPOINT_ENV] = await self.sqs.listen(self._public_host().strip("[]"))
+        endpoint = await self.sqs.listen(self._public_host().strip("[]"))
+        self._environment.set(SQS_ENDPOINT_ENV, endpoint)
 
     async def _stop_sqs(self) -> None:
-        """Stop serving the queues (messages not delivered yet are dropped) and unset the
-        endpoint this emulator set, so that a later one in the process serves its own."""
+        """Stop serving the queues (messages not delivered yet are dropped); `_put_back`
+        unsets their endpoint, so that a later emulator in the process serves its own."""
         if self.sqs is None:
             return
         await self.sqs.stop()
         forget_server(self.sqs.endpoint)  # the runtime's pooled connections to it
-        if os.environ.get(SQS_ENDPOINT_ENV) == self.sqs.endpoint:
-            del os.environ[SQS_ENDPOINT_ENV]
 
     async def stop(self) -> None:
         """Close every connection with 1001, run each `$disconnect`, stop listening.
@@ -410,18 +430,32 @@ class Emulator:
         `HANDLER_GRACE_S` to return; then `$disconnect` runs anyway (the handler's thread
         runs on, its result ignored). The management API keeps serving until every
         `$disconnect` returned or `STOP_TIMEOUT_S` passed; new upgrades get 503. What
-        start changed in the process (the collector's threshold, the runtime's log) is put
-        back even if stopping fails.
+        start changed in the process is put back even if stopping fails (`_put_back`).
         """
         try:
             await self._shut_down()
         finally:
-            if self._restore_gc is not None:
-                self._restore_gc()
-                self._restore_gc = None
-            if self._following:
-                self._following = False
-                follow_runtime_log(self.log, False)
+            self._put_back()
+
+    def _put_back(self) -> None:
+        """Undo what start changed in the process, so that an emulator started and stopped
+        in a user's test process (or one that failed to start) leaves nothing behind: the
+        collector's threshold, the runtime's log, the environment variables it set and the
+        loop's exception handler. What changed one of those since is left as it is. (The
+        soft open-file limit it raised is not lowered again.)"""
+        if self._restore_gc is not None:
+            self._restore_gc()
+            self._restore_gc = None
+        if self._following:
+            self._following = False
+            follow_runtime_log(self.log, False)
+        self._app_environment.restore()
+        self._environment.restore()
+        if self._previous_handler is not None:
+            loop, handler = self._previous_handler
+            self._previous_handler = None
+            if loop.get_exception_handler() is self._exhaustion:
+                loop.set_exception_handler(handler)
 
     async def _shut_down(self) -> None:
         self._stopping = True

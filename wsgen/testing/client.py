@@ -32,7 +32,6 @@ from runtime.contract import (
     MAX_FRAME_BYTES,
     MAX_MESSAGE_BYTES,
 )
-from runtime.dynamodb import DynamoDBStore
 from runtime.store import ConnectionStore
 
 from ..connections import connection_store
@@ -45,11 +44,11 @@ from ..gateway.outcomes import ABNORMAL_CLOSE, DELETE_CLOSE, GOING_AWAY, Frame, 
 from ..gateway.routing import Router
 from ..gateway.session import Answer, Event, Session, Steps
 from ..gateway.state import ConnectionState, gone_message
-from ..local.environment import literal_environment
+from ..local.environment import EnvironmentChanges, literal_environment
 from ..settings import load_settings
 from ..sources.checks import check_functions
 from ..sources.events import Where, build_event, check_event
-from ..tables import CONNECTIONS_TABLE, LocalTables
+from ..tables import LocalTables
 from .connection import Connection
 from .exceptions import (
     ClientClosedError,
@@ -88,17 +87,6 @@ def _toml_api_keys(app: App, stage: str) -> tuple[str, ...]:
     if app_dir is None or not (app_dir / "wsgen.toml").is_file():
         return ()
     return load_settings(app_dir, stage).api_keys
-
-
-def _set_environment(values: Mapping[str, str], replace: bool = False) -> dict[str, str | None]:
-    """Export `values` (but names the environment already holds, unless `replace`); what was
-    there before, by name, to put back."""
-    saved: dict[str, str | None] = {}
-    for name, value in values.items():
-        if replace or name not in os.environ:
-            saved[name] = os.environ.get(name)
-            os.environ[name] = value
-    return saved
 
 
 def _dynamodb_environment(endpoint: str, region: str) -> dict[str, str]:
@@ -225,25 +213,28 @@ class Client:
         """Where a tracked app's connections are kept: in memory, or `dynamodb`'s table."""
         self.tables: LocalTables | None = None
         """The app's tables on `dynamodb` (`wsgen.tables`): `tables.names[logical id]`."""
-        self._environment: dict[str, str | None] = {}
+        self._environment = EnvironmentChanges()
+        """What the client exported for handlers (`dynamodb`'s endpoint, wsgen.toml's
+        `[environment]`), put back at `close()`."""
         try:
-            refs = self._prepare_dynamodb(dynamodb, stage)
+            self._prepare_dynamodb(dynamodb, stage)
             if self.spec.connections:
                 endpoint = None if self.tables is None else self.tables.endpoint
                 self.connection_store, _ = connection_store(app.app_name, endpoint)
                 self._previous_store = app.connections.use_store(self.connection_store)
-                if isinstance(self.connection_store, DynamoDBStore):
-                    refs[CONNECTIONS_TABLE] = self.connection_store.table_name
             app_dir = _app_dir(app)
             if app_dir is not None and (app_dir / "wsgen.toml").is_file():
                 settings = load_settings(app_dir, stage)
-                values = literal_environment(settings, self.api.region, refs)
-                self._environment = {**_set_environment(values), **self._environment}
+                refs: dict[str, str] = {}
+                if self.tables is not None:
+                    refs = self.tables.refs(self.connection_store)
+                for name, value in literal_environment(settings, self.api.region, refs).items():
+                    self._environment.set_default(name, value)
         except BaseException:
             app.websocket_api.use_client(self._previous)
             if self.connection_store is not None:
                 app.connections.use_store(self._previous_store)
-            self._restore_environment()
+            self._environment.restore()
             if self.tables is not None:
                 self.tables.delete()
             raise
@@ -262,27 +253,18 @@ class Client:
         self._previous_background = app.use_background(self.background)
         self._closed = False
 
-    def _prepare_dynamodb(self, dynamodb: str | bool | None, stage: str) -> dict[str, str]:
+    def _prepare_dynamodb(self, dynamodb: str | bool | None, stage: str) -> None:
         """With `dynamodb`: the endpoint in the handlers' environment and the app's tables
-        made there; what a wsgen.toml `{ Ref = "Table" }` resolves to."""
+        made there."""
         if dynamodb is None or dynamodb is False:
-            return {}
+            return
         self.tables = LocalTables(dynamodb, suffix=f"-{uuid.uuid4().hex[:8]}")
-        values = _dynamodb_environment(self.tables.endpoint, self.api.region)
-        self._environment = _set_environment(values, replace=True)
+        for name, value in _dynamodb_environment(self.tables.endpoint, self.api.region).items():
+            self._environment.set(name, value)
         region = os.environ.get("AWS_REGION") or os.environ["AWS_DEFAULT_REGION"]
         app_dir = _app_dir(self.app)
         if app_dir is not None:
             self.tables.create(self.spec, load_settings(app_dir, stage, spec=self.spec), region)
-        return dict(self.tables.names)
-
-    def _restore_environment(self) -> None:
-        for name, previous in self._environment.items():
-            if previous is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = previous
-        self._environment = {}
 
     @property
     def accept_binary_frames(self) -> bool:
@@ -313,7 +295,7 @@ class Client:
             if self.connection_store is not None:
                 self.app.connections.use_store(self._previous_store)
             self.app.use_background(self._previous_background)
-            self._restore_environment()
+            self._environment.restore()
             if self.tables is not None:
                 self.tables.delete()
 
