@@ -68,13 +68,18 @@ def test_a_message_sent_from_a_handler_with_boto3_reaches_the_client_through_the
 
 
 @pytest.mark.slow
-def test_the_refs_of_the_queue_resolve_to_its_local_url_and_arn(queues):
+def test_the_refs_of_the_queue_resolve_to_its_local_url_arn_and_name(queues):
     async def body() -> dict[str, str]:
         async with websockets.connect(queues.url) as ws:
             return dict(await ask(ws, "env"))
 
     queue = queues.sqs.queues["announcements"]
-    assert run(body) == {"ANNOUNCE_QUEUE_URL": queue.url, "ANNOUNCE_QUEUE_ARN": queue.arn}
+    # Its name is the one given: the template's `${AWS::StackName}-` has no stack here.
+    assert run(body) == {
+        "ANNOUNCE_QUEUE_URL": queue.url,
+        "ANNOUNCE_QUEUE_ARN": queue.arn,
+        "ANNOUNCE_QUEUE_NAME": "announcements",
+    }
     assert queue.url == f"{queues.sqs.endpoint}/123456789012/announcements"
     assert queue.arn == "arn:aws:sqs:us-east-1:123456789012:announcements"
     assert "exists only once deployed" not in queues.log._stream.getvalue()

@@ -141,11 +141,13 @@ class LocalSqs:
     def refs(self) -> dict[str, str]:
         """What wsgen.toml's intrinsics of the queues resolve to: `{ Ref = "<Handler>Queue" }`
         the queue's URL (by logical id), `{ "Fn::GetAtt" = ["<Handler>Queue", "Arn"] }` its
-        ARN (by `<Handler>Queue.Arn`)."""
+        ARN (by `<Handler>Queue.Arn`), `... "QueueName"]` its local name (the name given: no
+        stack prefixes it here)."""
         refs = {}
         for queue in self.queues.values():
             refs[queue.logical_id] = queue.url
             refs[f"{queue.logical_id}.Arn"] = queue.arn
+            refs[f"{queue.logical_id}.QueueName"] = queue.name
         return refs
 
     def _dropper(self, name: str) -> Callable[[str, int], None]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from troposphere import GetAtt, Output, Ref, Tags, Template
+from troposphere import GetAtt, Output, Ref, Sub, Tags, Template
 from troposphere.apigatewayv2 import Api
 from troposphere.dynamodb import Table
 from troposphere.logs import LogGroup
@@ -49,6 +49,18 @@ from .waivers import (
 )
 
 SNS_MANAGED_KEY = "alias/aws/sns"
+
+
+def stack_scoped(name: str) -> Sub:
+    """`${AWS::StackName}-{name}`: a queue's or topic's name in the account and region.
+
+    A queue or topic name is unique per account and region, so the bare name given to
+    `on_sqs_message(queue=...)` or `on_sns_message(...)` would make a second stack of the app
+    (another stage, another copy) fail to create it, or, for a topic, share it. The stack's
+    name keeps each stack's own, still readable (`jobs-prod-jobs`, `...-ordered.fifo`: the
+    suffix a FIFO queue's name needs stays last) (docs/aws-facts.md#cloudformation).
+    """
+    return Sub("${AWS::StackName}-" + name)
 
 
 def add_event_functions(
@@ -195,7 +207,7 @@ def _sqs(
             queue(
                 logical_id("Queue", handler=function.name),
                 settings.tags,
-                QueueName=options["queue"],
+                QueueName=stack_scoped(options["queue"]),
                 VisibilityTimeout=min(MAX_VISIBILITY_TIMEOUT, 6 * plan.timeout + window),
                 **({"FifoQueue": True} if is_fifo(function) else {}),
             )
@@ -235,7 +247,7 @@ def _topic(t: Template, function: FunctionSpec, settings: Settings) -> Any:
     resource = t.add_resource(
         Topic(
             logical_id("Topic", handler=function.name),
-            TopicName=topic,
+            TopicName=stack_scoped(topic),
             KmsMasterKeyId=SNS_MANAGED_KEY,
             **({"Tags": Tags(settings.tags)} if settings.tags else {}),
         )

@@ -75,7 +75,12 @@ def test_a_queue_given_by_name_is_created_encrypted_and_reports_batch_failures()
     template = build(spec_of(register), timeout=20)
     [(title, queue)] = resources(template, "AWS::SQS::Queue").items()
     assert title == "RunJobsQueue"
-    assert queue == {"QueueName": "jobs", "SqsManagedSseEnabled": True, "VisibilityTimeout": 122}
+    assert queue == {
+        # The stack's name keeps two stacks (stages) of the app in one account apart.
+        "QueueName": {"Fn::Sub": "${AWS::StackName}-jobs"},
+        "SqsManagedSseEnabled": True,
+        "VisibilityTimeout": 122,
+    }
     function = resources(template, "AWS::Serverless::Function")["RunJobsFunction"]
     assert function["Events"] == {
         "Queue": {
@@ -102,6 +107,7 @@ def test_a_fifo_queue_and_a_queue_given_by_arn() -> None:
     queues = resources(template, "AWS::SQS::Queue")
     assert list(queues) == ["OrderedQueue"]
     assert queues["OrderedQueue"]["FifoQueue"] is True
+    assert queues["OrderedQueue"]["QueueName"] == {"Fn::Sub": "${AWS::StackName}-ordered.fifo"}
     functions = resources(template, "AWS::Serverless::Function")
     assert functions["ExistingFunction"]["Events"]["Queue"]["Properties"]["Queue"] == arn
     assert (
@@ -124,7 +130,7 @@ def test_topics_rules_and_streams() -> None:
     template = build(spec_of(register), tags={"team": "jobs"})
     assert resources(template, "AWS::SNS::Topic") == {
         "PricesTopic": {
-            "TopicName": "prices",
+            "TopicName": {"Fn::Sub": "${AWS::StackName}-prices"},
             "KmsMasterKeyId": "alias/aws/sns",
             "Tags": [{"Key": "team", "Value": "jobs"}],
         }

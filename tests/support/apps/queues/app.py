@@ -44,7 +44,8 @@ def whoami(event):
 
 @app.on_ws_message(route="env", reply=True)
 def env(event):
-    return {name: os.environ.get(name) for name in ("ANNOUNCE_QUEUE_URL", "ANNOUNCE_QUEUE_ARN")}
+    names = ("ANNOUNCE_QUEUE_URL", "ANNOUNCE_QUEUE_ARN", "ANNOUNCE_QUEUE_NAME")
+    return {name: os.environ.get(name) for name in names}
 
 
 @app.on_sqs_message(queue="announcements", batch_size=10)
