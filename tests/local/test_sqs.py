@@ -13,11 +13,13 @@ import websockets
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.support.builders import new_app
 from tests.support.local import run
 from tests.support.paths import QUEUES_APP
 from wsgen.gateway.fanout import ShardQueue, failed_messages
 from wsgen.local import EventLog, running
-from wsgen.local.sqs import MAX_MESSAGE_BYTES, MAX_RECEIVES
+from wsgen.local.sqs import MAX_MESSAGE_BYTES, MAX_RECEIVES, LocalSqs
+from wsgen.settings import Settings
 from wsgen.sources.events import Where
 
 
@@ -136,6 +138,46 @@ def test_an_unknown_queue_and_an_oversize_message_get_sqs_errors(queues):
     assert "SendMessage" in unsupported.value.response["Error"]["Message"]
 
 
+EXISTING_ARN = "arn:aws:sqs:eu-west-1:111122223333:existing"
+
+
+@pytest.mark.slow
+def test_a_queue_arn_handler_reads_a_local_queue_of_that_arns_account_and_name(queues):
+    """The queue exists on AWS already (not the template's): the app's code sending to its
+    deployed URL, and boto3 from outside through GetQueueUrl, reach its handler here."""
+    sqs = sqs_client(queues)
+    queue = queues.sqs.queues["existing"]
+    assert queue.url == f"{queues.sqs.endpoint}/111122223333/existing"
+    assert sqs.get_queue_url(QueueName="existing")["QueueUrl"] == queue.url
+    owned = sqs.get_queue_url(QueueName="existing", QueueOwnerAWSAccountId="111122223333")
+    assert owned["QueueUrl"] == queue.url
+    with pytest.raises(sqs.exceptions.QueueDoesNotExist):
+        sqs.get_queue_url(QueueName="existing", QueueOwnerAWSAccountId="123456789012")
+    attributes = sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["QueueArn"])
+    assert attributes["Attributes"] == {"QueueArn": EXISTING_ARN}
+
+    async def body() -> list[Any]:
+        async with websockets.connect(queues.url) as ws:
+            connection_id = (await ask(ws, "whoami"))["id"]
+            from_app, pushed = await announce(ws, action="tell-existing", text="from the app")
+            sent = await asyncio.to_thread(
+                sqs.send_message,
+                QueueUrl=queue.url,
+                MessageBody=json.dumps({"to": connection_id, "text": "from outside"}),
+            )
+            return [from_app, pushed, sent["MessageId"], json.loads(await ws.recv())]
+
+    from_app, pushed, outside_id, outside = run(body)
+    where = {"source": EXISTING_ARN, "region": "eu-west-1"}
+    assert pushed == [{"text": "from the app", **where, "id": from_app}]
+    assert outside == {"text": "from outside", **where, "id": outside_id}
+    # Another account's queue of that name is not it.
+    with pytest.raises(sqs.exceptions.QueueDoesNotExist):
+        sqs.send_message(
+            QueueUrl="https://sqs.eu-west-1.amazonaws.com/444455556666/existing", MessageBody="x"
+        )
+
+
 @pytest.mark.slow
 def test_a_failed_message_is_delivered_again_and_one_that_always_fails_is_dropped(queues):
     async def body() -> tuple[Any, str]:
@@ -216,3 +258,22 @@ def test_a_record_keeps_its_message_id_across_deliveries() -> None:
 )
 def test_lambda_returns_what_the_partial_batch_response_says(result, error, failed) -> None:
     assert failed_messages(["a", "b"], result, error) == failed
+
+
+def test_a_second_handler_of_a_queue_is_told_the_first_reads_it() -> None:
+    app = new_app()
+    app.on_sqs_message(queue_arn=EXISTING_ARN, name="first")(lambda event: None)
+    app.on_sqs_message(queue_arn=EXISTING_ARN, name="second")(lambda event: None)
+    stream = io.StringIO()
+
+    async def body() -> LocalSqs:  # the queue's poller runs on the emulator's loop
+        sqs = LocalSqs(Where("us-east-1", "123456789012", "t"), EventLog(stream), lambda: None)
+        assert sqs.use(app.spec(), Settings()) == ["existing"]
+        assert sqs.use(app.spec(), Settings()) == []  # a reload: told once
+        await sqs.stop()
+        return sqs
+
+    sqs = run(body)
+    assert sqs.queues["existing"].handler == "first"
+    assert sqs.refs() == {}  # not the template's: no Ref of it
+    assert stream.getvalue().count("SQS queue existing is read by handler first; second") == 1

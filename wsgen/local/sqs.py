@@ -1,6 +1,7 @@
 """The app's SQS queues under `wsgen local`: an SQS endpoint of their own, and their pollers.
 
-Each `@app.on_sqs_message(queue="name")` gets the queue the template would create, as a
+Each `@app.on_sqs_message(queue="name")` gets the queue the template would create (and each
+`queue_arn=` handler the queue of that ARN's account and name, which AWS has already), as a
 `wsgen.gateway.fanout.ShardQueue` polled by a `ShardConsumer` (Lambda's poller: the handler's
 `batch_size` and batching window, its `maximum_concurrency`, partial batch responses, a
 failed message delivered again after `LOCAL_VISIBILITY_S`, dropped with a log line after
@@ -24,6 +25,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from runtime.contract import SQS
 from runtime.spec import AppSpec
@@ -75,7 +77,8 @@ class SqsError(Exception):
 class _Queue:
     name: str
     handler: str
-    logical_id: str
+    logical_id: str | None
+    """The template's `<Handler>Queue`; None for a `queue_arn=` handler's queue."""
     url: str
     arn: str
     messages: ShardQueue
@@ -95,6 +98,8 @@ class LocalSqs:
         """`http://host:port`, what `AWS_ENDPOINT_URL_SQS` is set to."""
         self._server: asyncio.Server | None = None
         self._clients: set[asyncio.Task[None]] = set()
+        self._told: set[str] = set()
+        """Handlers of a queue another handler reads, once told so in the log."""
 
     async def listen(self, host: str = "127.0.0.1") -> str:
         """Serve on a free port of `host`; the endpoint."""
@@ -104,20 +109,41 @@ class LocalSqs:
         return self.endpoint
 
     def use(self, spec: AppSpec, settings: Any) -> list[str]:
-        """Make a queue for each of `spec`'s `on_sqs_message(queue=...)` not made yet (a
-        reload keeps the others and their messages); the names of those made."""
+        """Make a queue for each of `spec`'s SQS handlers not made yet (a reload keeps the
+        others and their messages); the names of those made.
+
+        A `queue_arn=` handler's queue exists on AWS already; locally it is served under the
+        ARN's account and name (`http://host:port/ACCOUNT/NAME`), its ARN the one given, so
+        the app's code sending to that queue (its deployed URL included, see `_queue`)
+        reaches the handler here. A second handler of a queue already served is told in
+        the log: the first reads its messages.
+        """
         made = []
         for function in spec.functions:
-            if function.kind != SQS or function.options.get("queue") is None:
+            if function.kind != SQS:
                 continue
             plan = settings.handler_settings(function)
-            existing = self.queues.get(queue_name(function))
-            if existing is not None:
-                existing.consumer.maximum_concurrency = plan.maximum_concurrency
-                continue
             name = queue_name(function)
+            arn = function.options.get("queue_arn")
+            account, region = (
+                (arn.split(":")[4], arn.split(":")[3])
+                if arn
+                else (self.where.account, self.where.region)
+            )
+            existing = self.queues.get(name)
+            if existing is not None:
+                if existing.handler == function.name:
+                    existing.consumer.maximum_concurrency = plan.maximum_concurrency
+                elif function.name not in self._told:
+                    self._told.add(function.name)
+                    self.log.info(
+                        f"wsgen local: SQS queue {name} is read by handler {existing.handler}; "
+                        f"{function.name} gets no messages of it locally (on AWS two mappings "
+                        "of one queue share its messages)"
+                    )
+                continue
             messages = ShardQueue(
-                self.where,
+                Where(region, account, self.where.app_name),
                 function=function,
                 batch_size=function.options["batch_size"],
                 window_s=float(function.options["maximum_batching_window_in_seconds"] or 0),
@@ -129,9 +155,9 @@ class LocalSqs:
             self.queues[name] = _Queue(
                 name,
                 function.name,
-                logical_id("Queue", handler=function.name),
-                f"{self.endpoint}/{self.where.account}/{name}",
-                f"arn:aws:sqs:{self.where.region}:{self.where.account}:{name}",
+                None if arn else logical_id("Queue", handler=function.name),
+                f"{self.endpoint}/{account}/{name}",
+                arn or f"arn:aws:sqs:{region}:{account}:{name}",
                 messages,
                 consumer,
             )
@@ -145,6 +171,8 @@ class LocalSqs:
         stack prefixes it here)."""
         refs = {}
         for queue in self.queues.values():
+            if queue.logical_id is None:  # a queue_arn= queue: not the template's
+                continue
             refs[queue.logical_id] = queue.url
             refs[f"{queue.logical_id}.Arn"] = queue.arn
             refs[f"{queue.logical_id}.QueueName"] = queue.name
@@ -241,9 +269,10 @@ class LocalSqs:
             raise SqsError("SerializationException", "the body must be a JSON object")
         if action == "GetQueueUrl":
             name = request.get("QueueName")
+            owner = request.get("QueueOwnerAWSAccountId")  # another account's queue
             queue = self.queues.get(name) if isinstance(name, str) else None
-            if queue is None:
-                raise self._missing(f"name {name!r}")
+            if queue is None or owner not in (None, queue.url.rsplit("/", 2)[-2]):
+                raise self._missing(f"name {name!r}" + (f" in account {owner}" if owner else ""))
             return {"QueueUrl": queue.url}
         queue = self._queue(request.get("QueueUrl"))
         if action == "GetQueueAttributes":
@@ -253,11 +282,15 @@ class LocalSqs:
         return self._send_batch(queue, request)
 
     def _queue(self, url: Any) -> _Queue:
+        """The queue a `QueueUrl` names, by its path (`/ACCOUNT/NAME`), whatever its host:
+        the request reaches this endpoint whatever host the URL names, and the deployed URL
+        of a `queue_arn=` queue (`https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`) is what
+        the app's code holds for it."""
         if not isinstance(url, str) or not url:
             raise SqsError("MissingParameter", "the request must contain QueueUrl")
-        name = url.rstrip("/").rsplit("/", 1)[-1]
-        queue = self.queues.get(name)
-        if queue is None or url.rstrip("/") != queue.url:
+        path = urlsplit(url).path.strip("/").split("/")
+        queue = self.queues.get(path[-1]) if len(path) == 2 else None
+        if queue is None or path[0] != queue.url.rsplit("/", 2)[-2]:
             raise self._missing(f"URL {url!r}")
         return queue
 
@@ -266,7 +299,7 @@ class LocalSqs:
         return SqsError(
             "QueueDoesNotExist",
             f"The specified queue does not exist. wsgen local has no queue of {what}; it has "
-            f"the app's on_sqs_message(queue=...) queues: {have}. For another SQS, export "
+            f"the app's on_sqs_message queues: {have}. For another SQS, export "
             "AWS_ENDPOINT_URL_SQS before wsgen local starts",
         )
 

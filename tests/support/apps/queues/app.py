@@ -37,6 +37,17 @@ def send_raw(event):
     return {"sent": sent["MessageId"]}
 
 
+@app.on_ws_message(route="tell-existing", reply=True)
+def tell_existing(event):
+    """Send `text` to the queue that exists already (its deployed URL, from wsgen.toml)."""
+    message = {"to": event.connection_id, **json.loads(event.body)}
+    sqs = boto3.client("sqs")
+    sent = sqs.send_message(
+        QueueUrl=os.environ["EXISTING_QUEUE_URL"], MessageBody=json.dumps(message)
+    )
+    return {"sent": sent["MessageId"]}
+
+
 @app.on_ws_message(route="whoami", reply=True)
 def whoami(event):
     return {"id": event.connection_id}
@@ -57,4 +68,18 @@ def announce(event):
         if message.get("fail", 0) < 0 or receives <= message.get("fail", 0):
             raise RuntimeError(f"cannot announce {message['text']} yet")
         pushed = {"text": message["text"], "receives": receives, "id": record.message_id}
+        app.websocket_api.send(message["to"], json.dumps(pushed))
+
+
+@app.on_sqs_message(queue_arn="arn:aws:sqs:eu-west-1:111122223333:existing")
+def existing(event):
+    """Push each message's `text` to its `to`, with the queue its record names."""
+    for record in event:
+        message = json.loads(record.body)
+        pushed = {
+            "text": message["text"],
+            "source": record.event_source_arn,
+            "region": record.raw["awsRegion"],
+            "id": record.message_id,
+        }
         app.websocket_api.send(message["to"], json.dumps(pushed))
