@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: install test lint style types run local golden check clean sam checkov bench
+.PHONY: install test lint style types run local golden check clean sam checkov bench pythons
 
 install: $(STAMP)
 
@@ -24,6 +24,13 @@ test: $(STAMP) $(BENCH_STAMP)
 	-$(MAKE) --no-print-directory sam
 	$(MAKE) --no-print-directory lint types
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory pythons
+
+# The tests on Lambda's other Python runtimes this machine has (pyenv's, uv's or on PATH),
+# each in its own .venv-pythonX.Y: the in-memory tests on each, everything but the external
+# tools on the newest (tests/support/pythons.py).
+pythons: $(STAMP)
+	$(BIN)/python -m tests.support.pythons
 
 # The fast loop: lint, types, and the in-memory tests (not the emulator, sockets,
 # subprocesses, cfn-lint or the tools in venvs of their own: pytest markers slow/external).
@@ -112,4 +119,4 @@ $(BENCH_STAMP): pyproject.toml
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(BENCH_VENV) .venv-python3.* .pytest_cache .mypy_cache .ruff_cache
