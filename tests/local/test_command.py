@@ -133,12 +133,12 @@ def test_bad_flag_values_are_errors(capsys):
     assert "--idle-timeout" in capsys.readouterr().err
 
 
-def _serve_recorder(app: str = "recorder") -> tuple[subprocess.Popen[str], list[str]]:
+def _serve_recorder(app: str = "recorder", *flags: str) -> tuple[subprocess.Popen[str], list[str]]:
     """`wsgen local` on a test app (the recorder) in a subprocess, and its four banner lines."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "wsgen.cli", "local", "--app-dir", str(APPS),
-         "--app", f"{app}:app", "--port", "0"],
+         "--app", f"{app}:app", "--port", "0", *flags],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env,
     )  # fmt: skip
     assert process.stdout is not None
@@ -279,3 +279,34 @@ def test_clients_resetting_mid_frame_leave_no_traceback():
     assert "Transport endpoint is not connected" not in output
     assert output.count("$disconnect") == 30
     assert output.count("1006") == 30
+
+
+def _cpus_of(pid: int) -> set[int]:
+    """The CPUs each of a process's threads may run on, together."""
+    return {
+        cpu for task in os.listdir(f"/proc/{pid}/task") for cpu in os.sched_getaffinity(int(task))
+    }
+
+
+@pytest.mark.parametrize("flags", [(), ("--all-cpus",)])
+def test_wsgen_local_runs_on_one_cpu_unless_told_all(flags):
+    """Its threads share one interpreter lock: one CPU spares them cross-core hand-overs."""
+    allowed = os.sched_getaffinity(0)
+    process, lines = _serve_recorder("recorder", *flags)
+    with reaped(process):
+        url = lines[1].split()[2]
+
+        async def body():  # a message: the handler threads exist too
+            async with websockets.connect(url) as ws:
+                await ws.send("hello")
+                assert await ws.recv() == "hello"
+                cpus = _cpus_of(process.pid)
+            return cpus
+
+        cpus = asyncio.run(body())
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=20)
+    if flags or len(allowed) == 1:
+        assert cpus == allowed
+    else:
+        assert len(cpus) == 1 and cpus <= allowed

@@ -89,6 +89,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "debugging; API Gateway runs them concurrently and replies need not be in order)",
     )
     parser.add_argument(
+        "--all-cpus",
+        action="store_true",
+        help="run on every CPU rather than one (Linux; its threads share one interpreter "
+        "lock, so one CPU is faster unless handlers run long C code without it, like numpy)",
+    )
+    parser.add_argument(
         "--no-schedules",
         dest="schedules",
         action="store_false",
@@ -145,6 +151,10 @@ def run(args: argparse.Namespace) -> int:
             f"'{args.dynamodb}' is not an endpoint URL; give one like http://127.0.0.1:8001",
             "--dynamodb",
         )
+    if not args.all_cpus:
+        from ..local.cpu import run_on_one_cpu
+
+        run_on_one_cpu()  # before any thread starts: every later one inherits it
     return asyncio.run(_serve(args))
 
 
