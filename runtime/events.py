@@ -195,9 +195,13 @@ class _RequestContextEvent:
 class WebsocketEvent(_RequestContextEvent):
     """An API Gateway WebSocket event (CONNECT, MESSAGE or DISCONNECT) for a handler."""
 
-    __slots__ = ("_connection", "_json_body", "_raw_body", "_tracker")
-    _tracker: Tracker
-    """The app, set by the entry point."""
+    __slots__ = ("_connection", "_json_body", "_raw_body", "tracker")
+
+    def __init__(self, raw: RawEvent, context: Any = None, tracker: Tracker | None = None) -> None:
+        super().__init__(raw, context)
+        self.tracker = tracker
+        """Whose connections `connection` reads: the app, which the entry point passes (a
+        test building an event passes its own); None, outside an app."""
 
     @property
     def connection(self) -> Connection:
@@ -211,12 +215,11 @@ class WebsocketEvent(_RequestContextEvent):
             return self._connection
         except AttributeError:
             pass
-        try:
-            tracker = self._tracker
-        except AttributeError:
+        tracker = self.tracker
+        if tracker is None:
             from .exceptions import ConnectionsNotEnabledError
 
-            raise ConnectionsNotEnabledError(None, "event.connection") from None
+            raise ConnectionsNotEnabledError(None, "event.connection")
         self._connection: Connection = tracker.connections.for_event(self.raw)
         return self._connection
 

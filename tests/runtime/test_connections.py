@@ -114,6 +114,17 @@ def test_update_stores_attributes_and_the_connection_sees_them(app, load_event):
     assert app.connections.get("A=").attributes == {"nick": "ana", "score": 4}
 
 
+def test_an_event_built_with_its_app_reads_the_connection_through_it(app, load_event):
+    connect(app, load_event, "A=")
+    app.connections.update("A=", nick="ana")
+    raw = load_event("message_default.json")
+    raw["requestContext"]["connectionId"] = "A="
+    event = WebsocketEvent(raw, tracker=app)
+    assert event.tracker is app
+    assert event.connection.attributes == {"nick": "ana"}
+    assert WebsocketEvent(raw).tracker is None
+
+
 def test_an_attribute_that_is_not_json_is_refused_naming_it(app, load_event):
     connect(app, load_event, "A=")
     with pytest.raises(InvalidAttributeError, match="attribute 'when' of connection A=: not JSON"):
