@@ -154,11 +154,17 @@ class ConnectedStep:
         self.chain = chain
 
     def __call__(self, ws_event: WebsocketEvent) -> dict[str, Any]:
-        result = self.chain(ws_event)
-        response = {"statusCode": 200} if result is None else _shape(result, route_key=CONNECT)
-        if 200 <= response.get("statusCode", 200) < 300:
+        response, accepted = _connect_response(self.chain(ws_event))
+        if accepted:
             _start_connected(self.app, ws_event.raw)
         return response
+
+
+def _connect_response(result: Any) -> tuple[dict[str, Any], bool]:
+    """`$connect`'s handler result as its proxy response, and whether that accepts the
+    connection: a 2xx status (docs/aws-facts.md#connect)."""
+    response = {"statusCode": 200} if result is None else _shape(result, route_key=CONNECT)
+    return response, 200 <= response.get("statusCode", 200) < 300
 
 
 def _start_connected(app: Dispatchable, event: RawEvent) -> None:
@@ -178,14 +184,13 @@ def _connect(
     is recorded and then the connected step starts."""
     event = ws_event.raw
     try:
-        result = entry.chain(ws_event)
-        response = {"statusCode": 200} if result is None else _shape(result, route_key=CONNECT)
+        response, accepted = _connect_response(entry.chain(ws_event))
     except ClientError as exc:  # the handler refused the connection, with its status
         return _refuse(app, entry, event, exc)
     except Exception as exc:
         _log_failure("handler for route " + CONNECT, event, exc, entry)
         raise
-    if 200 <= response.get("statusCode", 200) < 300:
+    if accepted:
         # Before the connected step, which may read or join the connection at once.
         _track(tracked.connected, event["requestContext"]["connectionId"], ws_event)
         if app.connected_handler() is not None:
