@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -548,9 +548,7 @@ class Emulator:
             protocol.eof_received()
 
     def _serve_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.get_running_loop().create_task(self._client(reader, writer))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._client(reader, writer))
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -764,9 +762,7 @@ class Emulator:
     def _start_task(self, name: str, payload: dict[str, Any]) -> None:
         """`task.delay()`: run the task now, as its own function, its timeout enforced."""
         assert self.functions is not None, "start() loads the app before serving"
-        task = asyncio.get_running_loop().create_task(self._run_task(name, payload))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._run_task(name, payload))
 
     async def _run_task(self, name: str, payload: dict[str, Any]) -> None:
         assert self.functions is not None
@@ -779,9 +775,11 @@ class Emulator:
         payload = self.background.take_connected(client.connection_id)
         if payload is None:
             return
-        task = asyncio.get_running_loop().create_task(
-            self._running_driver().connected(client, payload)
-        )
+        self._spawn(self._running_driver().connected(client, payload))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` as a task of its own, which `stop` cancels if it is still running."""
+        task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
