@@ -647,8 +647,7 @@ class Emulator:
             writer.write(_plain(413, "the event is over Lambda's 6 MB"))
             return False
         except (HttpError, ValueError):
-            writer.write(_plain(400, 'the body must be JSON: {"event": ...} or {"body": "..."}'))
-            return False
+            data = None  # unreadable or not JSON: the same 400 as JSON of the wrong shape
         body = data.get("body") if isinstance(data, dict) else None
         if not isinstance(data, dict) or not isinstance(body, str | None):
             writer.write(_plain(400, 'the body must be JSON: {"event": ...} or {"body": "..."}'))
