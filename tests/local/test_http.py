@@ -197,3 +197,30 @@ def test_upgrade_after_a_call_on_one_connection_is_a_websocket(emulator):
     data, _ = exchange(emulator, GONE + upgrade, wait_s=1.0)
     assert statuses(data) == [b"410", b"101"]
     assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in data
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "host", "status"),
+    [
+        (b"POST", PATH, b"127.0.0.1", b"410"),  # a management call: no such connection
+        (b"POST", b"/local/@connections/" + b"a" * 4100, b"127.0.0.1", b"414"),
+        (b"POST", PATH, b"evil.example", b"403"),  # a Host not of this machine
+        (b"POST", b"/_wsgen/invoke/missing", b"127.0.0.1", b"404"),  # no such function
+        (b"GET", b"/local", b"127.0.0.1", b"426"),  # the WebSocket endpoint, no upgrade
+    ],
+    ids=["call", "too-long", "refused", "invoke", "websocket"],
+)
+def test_a_request_is_served_alike_from_the_callbacks_and_from_streams(
+    emulator, method, target, host, status
+):
+    # With a Content-Length body, the callbacks (KeepAliveProtocol) see the request first;
+    # a chunked one is read with asyncio streams (_client). Both ask Emulator._classify.
+    head = method + b" " + target + b" HTTP/1.1\r\nHost: " + host + b"\r\n" + SIGNED
+    head += b"Connection: close\r\n"
+    for framing in (
+        b"Content-Length: 2\r\n\r\n{}",
+        b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+    ):
+        data, closed = exchange(emulator, head + framing)
+        assert statuses(data) == [status], (framing, data[:200])
+        assert closed

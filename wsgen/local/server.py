@@ -18,7 +18,7 @@ import socket
 from collections.abc import Callable, Coroutine, Sequence
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote
 
 from websockets.datastructures import Headers
@@ -87,6 +87,11 @@ INVOKE_PATH = "/_wsgen/invoke/"
 """`POST /_wsgen/invoke/{name}`: what `wsgen invoke` calls; answered to loopback only."""
 MAX_INVOKE_BYTES = 6 * 1024 * 1024
 """Lambda's limit for a synchronous invocation's event."""
+
+Served = Literal["too long", "refused", "upgrade", "invoke", "websocket", "call"]
+"""What a request to the emulator's port is (`Emulator._classify`): a URL over
+`MAX_URL_CHARS` (414), one refused for its Host or Origin (403), a WebSocket upgrade,
+`wsgen invoke`, a plain GET of the WebSocket endpoint (426), or a management API call."""
 
 
 class Emulator:
@@ -506,32 +511,45 @@ class Emulator:
             self._receiving,
         )
 
-    def _serve_call(self, request: HttpRequest, body: bytes, reply: Reply) -> bool:
-        """Answer a plain management call from `KeepAliveProtocol`; False for any other
-        request (an upgrade, `wsgen invoke`, one `_client` refuses), which `_client` serves."""
-        first = request.first  # the lowercase names' values: every call reads a few
-        if (
-            request.method == "HEAD"
-            or len(request.target) > MAX_URL_CHARS
-            or request.is_upgrade
-            or self.access.refusal(first.get("host"), first.get("origin")) is not None
-        ):
-            return False
+    def _classify(self, request: HttpRequest) -> tuple[Served, str]:
+        """What `request` is, for both ways a request is read: `_serve_call`, which answers
+        the calls, and `_client`, which answers every kind (its `Served` says which).
+
+        The second item is the refusal for "refused", the function's name for "invoke",
+        else empty. The checks run in the order their answers take precedence.
+        """
+        target = request.target
+        if len(target) > MAX_URL_CHARS:
+            return "too long", ""
+        first = request.first  # the lowercase names' values
+        refusal = self.access.refusal(first.get("host"), first.get("origin"))
+        if refusal is not None:
+            return "refused", refusal
+        if request.is_upgrade:
+            return "upgrade", ""
         # A path under /{stage}/@connections/ decodes to neither of these (no `%` in the
         # prefix, as stage names have none): only other paths need decoding to tell.
-        if not request.target.startswith(self._calls_prefix):
-            path = unquote(request.target.split("?", 1)[0])
-            if path.startswith(INVOKE_PATH) or (
-                request.method == "GET" and path in self._websocket_paths()
-            ):
-                return False
+        if not target.startswith(self._calls_prefix):
+            path = unquote(target.split("?", 1)[0])
+            if path.startswith(INVOKE_PATH):
+                return "invoke", path[len(INVOKE_PATH) :]
+            if request.method == "GET" and path in self._websocket_paths():
+                return "websocket", ""
+        return "call", ""
+
+    def _serve_call(self, request: HttpRequest, body: bytes, reply: Reply) -> bool:
+        """Answer a plain management call from `KeepAliveProtocol`; False for any other
+        request (an upgrade, `wsgen invoke`, one `_client` refuses, a HEAD), which `_client`
+        serves."""
+        if request.method == "HEAD" or self._classify(request)[0] != "call":
+            return False
         keep = request.keep_alive
 
         def done(response: HttpResponse) -> None:
             reply(_answer(request, response, keep), keep)
 
         self.management.respond(
-            request.method, request.target, body, first.get("authorization"), done
+            request.method, request.target, body, request.first.get("authorization"), done
         )
         return True
 
@@ -563,19 +581,27 @@ class Emulator:
                     return
                 if request is None:
                     return
-                if len(request.target) > MAX_URL_CHARS:
+                served, detail = self._classify(request)
+                if served == "too long":
                     writer.write(_plain(414, f"the URL is over {MAX_URL_CHARS} characters"))
                     return
-                refusal = self.access.refusal(request.header("Host"), request.header("Origin"))
-                if refusal is not None:
-                    self.log.error(f"wsgen local: refused: {refusal}")
-                    writer.write(_plain(403, refusal))
+                if served == "refused":
+                    self.log.error(f"wsgen local: refused: {detail}")
+                    writer.write(_plain(403, detail))
                     return
-                if request.is_upgrade and self._stopping:
+                if served == "upgrade" and self._stopping:
                     writer.write(_plain(503, "the emulator is shutting down"))
                     return
-                if request.is_upgrade:
+                if served == "upgrade":
                     await self._session(request, reader, writer)
+                    return
+                if served == "invoke":
+                    await self._invoke(request, detail, reader, writer)
+                    return
+                if served == "websocket":
+                    writer.write(
+                        _plain(426, "this is a WebSocket endpoint: connect with a WebSocket client")
+                    )
                     return
                 if not await self._http(request, reader, writer):
                     return
@@ -592,14 +618,6 @@ class Emulator:
     ) -> bool:
         """Serve one management call; whether the connection may be reused."""
         keep = request.keep_alive
-        path = unquote(request.target.split("?", 1)[0])
-        if path.startswith(INVOKE_PATH):
-            return await self._invoke(request, path[len(INVOKE_PATH) :], reader, writer)
-        if request.method == "GET" and path in self._websocket_paths():
-            writer.write(
-                _plain(426, "this is a WebSocket endpoint: connect with a WebSocket client")
-            )
-            return False
         body: bytes | int
         try:
             body = await read_body(reader, request, MAX_MESSAGE_BYTES)
@@ -624,7 +642,7 @@ class Emulator:
         name: str,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
-    ) -> bool:
+    ) -> None:
         """`wsgen invoke`: run the event handler `name` with the posted event or body.
 
         The request is `{"event": ...}` or `{"body": "..."}`; the answer is the
@@ -637,34 +655,33 @@ class Emulator:
             local = False
         if not local:
             writer.write(_plain(403, "wsgen invoke is answered on loopback only"))
-            return False
+            return
         if request.method != "POST":
             writer.write(_plain(405, f"POST {INVOKE_PATH}NAME with a JSON body"))
-            return False
+            return
         try:
             data = json.loads(await read_body(reader, request, MAX_INVOKE_BYTES) or b"{}")
         except BodyTooLargeError:
             writer.write(_plain(413, "the event is over Lambda's 6 MB"))
-            return False
+            return
         except (HttpError, ValueError):
             data = None  # unreadable or not JSON: the same 400 as JSON of the wrong shape
         body = data.get("body") if isinstance(data, dict) else None
         if not isinstance(data, dict) or not isinstance(body, str | None):
             writer.write(_plain(400, 'the body must be JSON: {"event": ...} or {"body": "..."}'))
-            return False
+            return
         assert self.functions is not None, "start() loads the app before serving"
         try:
             invocation = await self.functions.invoke(name, data.get("event"), body)
         except (UnknownFunctionError, ConfigError) as exc:
             status = 404 if isinstance(exc, UnknownFunctionError) else 400
             writer.write(_plain(status, str(exc)))
-            return False
+            return
         answer = json.dumps(invocation.to_json()).encode()
         headers = [("Content-Type", "application/json"), ("Connection", "close")]
         headers.append((EMULATOR_HEADER, "1"))
         writer.write(response_bytes(200, headers, answer))
         await writer.drain()
-        return False
 
     async def _session(
         self, request: HttpRequest, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
