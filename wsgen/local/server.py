@@ -131,10 +131,10 @@ class Emulator:
         """The timeouts and rate that override or add to wsgen.toml's."""
         self.accept_binary_frames = accept_binary_frames
         self.serial_messages = serial_messages
-        self.access = Access(host, allow_origins, allow_hosts)
-        """Which Host and Origin values are served (`wsgen.local.origin`)."""
         """Handle each connection's messages one at a time, in arrival order (debugging);
         API Gateway invokes them concurrently."""
+        self.access = Access(host, allow_origins, allow_hosts)
+        """Which Host and Origin values are served (`wsgen.local.origin`)."""
         self.log = log or EventLog()
         self.connections: dict[str, Connection] = {}
         self._connecting: set[str] = set()
@@ -152,10 +152,14 @@ class Emulator:
         """The app's event handlers: schedules on their clock, `wsgen invoke` on demand."""
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        """What `stop` cancels if still running (`_spawn`): the connections served with
+        asyncio streams (`_client`), `task.delay()`'s tasks, the `on_ws_connected` steps."""
         self._sessions: set[asyncio.Task[None]] = set()
+        """The WebSocket sessions, whose `$disconnect` `stop` waits for (`_session`)."""
         self._keep_alive: set[KeepAliveProtocol] = set()
-        self._calls_prefix = f"/{stage}/@connections/"
         """Connections served from the event loop's callbacks (`KeepAliveProtocol`)."""
+        self._calls_prefix = f"/{stage}/@connections/"
+        """The start of every `@connections` call's target (`_classify`)."""
         self._stopping = False
         self.reload, self.reload_interval = reload, reload_interval
         self._watcher: asyncio.Task[None] | None = None
@@ -179,10 +183,10 @@ class Emulator:
         self.region = DEFAULT_REGION
         """The handlers' region (`AWS_REGION`, else `AWS_DEFAULT_REGION`, else us-east-1), set
         at start: the API's, the tables', the fan-out queue's."""
-        self.dynamodb = dynamodb
         self._credentials: dict[str, str] | None = None
         """Who may sign an IAM-authorized `$connect`, resolved once, at the first app that
         needs it (`known_credentials`)."""
+        self.dynamodb = dynamodb
         """The app's DynamoDB: an endpoint URL, True for the embedded one, None for none (a
         tracked app's connections in memory)."""
         self.tables: LocalTables | None = None
