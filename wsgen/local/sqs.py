@@ -304,7 +304,7 @@ class LocalSqs:
         )
 
     def _send(self, queue: _Queue, request: dict[str, Any]) -> dict[str, Any]:
-        body, delay, attributes = _message(request)
+        body, delay, attributes = read_message(request)
         if len(body.encode()) > MAX_MESSAGE_BYTES:
             raise SqsError(
                 "InvalidParameterValue",
@@ -350,7 +350,7 @@ class LocalSqs:
         successful, failed = [], []
         for entry in entries:
             try:
-                body, delay, attributes = _message(entry)
+                body, delay, attributes = read_message(entry)
             except SqsError as exc:
                 failed.append(
                     {
@@ -366,8 +366,9 @@ class LocalSqs:
         return {"Successful": successful, "Failed": failed}
 
 
-def _message(request: dict[str, Any]) -> tuple[str, float, dict[str, Any]]:
-    """A message's body, delay and attributes (as the Lambda event has them), checked."""
+def read_message(request: dict[str, Any]) -> tuple[str, float, dict[str, Any]]:
+    """A message's body, delay and attributes (as the Lambda event has them), checked as
+    SendMessage checks them (`SqsError`); the test client's `send_sqs_message` too."""
     body = request.get("MessageBody")
     if not isinstance(body, str) or not body:
         raise SqsError("MissingParameter", "The request must contain the parameter MessageBody.")

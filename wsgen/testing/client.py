@@ -28,9 +28,9 @@ from urllib.parse import quote, urlencode
 from runtime import App, FunctionNotFoundError
 from runtime.contract import (
     DYNAMODB_ENDPOINT_ENV,
-    FAN_OUT_FUNCTION,
     MAX_FRAME_BYTES,
     MAX_MESSAGE_BYTES,
+    SQS,
 )
 from runtime.store import ConnectionStore
 
@@ -45,8 +45,10 @@ from ..gateway.routing import Router
 from ..gateway.session import Answer, Event, Session, Steps
 from ..gateway.state import ConnectionState, gone_message
 from ..local.environment import EnvironmentChanges, literal_environment
+from ..local.sqs import MAX_MESSAGE_BYTES as MAX_SQS_MESSAGE_BYTES
+from ..local.sqs import MAX_RECEIVES, SqsError, read_message
 from ..settings import load_settings
-from ..sources.checks import check_functions
+from ..sources.checks import check_functions, queue_name
 from ..sources.events import Where, build_event, check_event
 from ..tables import LocalTables
 from .connection import Connection
@@ -55,6 +57,7 @@ from .exceptions import (
     ConnectionRejected,
     FragmentsError,
     HandshakeFailed,
+    QueueMessageError,
     UnroutedMessageWarning,
     WebsocketTestError,
 )
@@ -246,6 +249,24 @@ class Client:
             where = Where(self.api.region, events.ACCOUNT_ID, app.app_name)
             self.fan_out_queue = ShardQueue(where)
             on_shards = self._shards_queued
+        self.queues: dict[str, ShardQueue] = {}
+        """The app's SQS queues, by name (`queue=`, or the end of `queue_arn=`): what
+        `send_sqs_message` sends to; each one's `dead_letters` are the bodies its handler
+        failed on every delivery."""
+        for function in self.spec.functions:
+            if function.kind == SQS and queue_name(function) not in self.queues:
+                arn = function.options["queue_arn"]
+                home = (
+                    Where(arn.split(":")[3], arn.split(":")[4], app.app_name)
+                    if arn
+                    else Where(self.api.region, events.ACCOUNT_ID, app.app_name)
+                )
+                self.queues[queue_name(function)] = ShardQueue(
+                    home,
+                    function=function,
+                    batch_size=function.options["batch_size"],
+                    max_receives=MAX_RECEIVES,
+                )
         self.background = HeldBackground(self._task_started, on_shards)
         """Where the app's asynchronous invocations go: run in memory (see `connect` and
         `run_tasks`)."""
@@ -382,6 +403,53 @@ class Client:
         self._raise_new_errors(start)
         return result
 
+    def send_sqs_message(
+        self,
+        queue: str,
+        body: str,
+        *,
+        message_attributes: dict[str, Any] | None = None,
+    ) -> str:
+        """Send a message to the app's queue `queue` and run its handler, as Lambda's poller
+        would, before returning; the message's id.
+
+        `queue` is the name given to `on_sqs_message(queue=...)` (or the end of its
+        `queue_arn`); `message_attributes` are SendMessage's (`{"kind": {"DataType":
+        "String", "StringValue": "job"}}`). A message the handler fails (it raised on it, or
+        listed it in `batchItemFailures`) is delivered again at once, its `messageId` kept
+        and `ApproximateReceiveCount` one higher, up to 5 deliveries (then it is in
+        `queues[queue].dead_letters`), as `wsgen local` does. What the handler sends reaches
+        this client's connections. Sent while a handler runs, it runs once that handler
+        returned; from another thread, with `run_tasks()`.
+
+        Raises:
+            QueueMessageError: the app has no handler of `queue`, or SQS would refuse the
+                message (empty, over 256 KiB, a character SQS does not take).
+        """
+        if self._closed:
+            raise ClientClosedError()
+        messages = self.queues.get(queue)
+        if messages is None:
+            have = ", ".join(map(repr, self.queues)) or "none"
+            raise QueueMessageError(
+                queue,
+                f"the app has no on_sqs_message handler of it (its queues: {have}); name one "
+                "by its queue= (or the queue name ending its queue_arn=)",
+            )
+        request: dict[str, Any] = {"MessageBody": body}
+        if message_attributes:
+            request["MessageAttributes"] = message_attributes
+        try:
+            body, _, attributes = read_message(request)
+        except SqsError as exc:
+            raise QueueMessageError(queue, exc.message) from None
+        if len(body.encode()) > MAX_SQS_MESSAGE_BYTES:
+            raise QueueMessageError(queue, f"a message is at most {MAX_SQS_MESSAGE_BYTES} bytes")
+        message_id = messages.send(body, 0, attributes, notify=False)
+        if self._depth == 0 and threading.current_thread() is threading.main_thread():
+            self.run_tasks()
+        return message_id
+
     def _invoke_function(self, name: str, event: Any) -> Any:
         """Call an event handler's or task's function; its exception goes to `errors`."""
         handler = self.app.function_handler(name)
@@ -397,7 +465,8 @@ class Client:
 
     def run_tasks(self) -> int:
         """Run the tasks started (`task.delay()`) and not run yet, then the batches of the
-        fan-out queue (`fan_out=True`); how many invocations ran.
+        fan-out queue (`fan_out=True`) and of the app's queues (`send_sqs_message`); how many
+        invocations ran.
 
         A task a handler starts runs by itself once that handler's invocation has returned,
         before the client call that made it returns (as on AWS it runs after `delay()`
@@ -425,7 +494,8 @@ class Client:
 
     def _run_tasks(self) -> int:
         """Each queued task in order, as its function would run it, then each batch of the
-        fan-out queue (delays not waited for); failures go to `errors`."""
+        fan-out queue and the app's queues (delays not waited for); failures go to
+        `errors`."""
         ran = 0
         if self._depth:
             return ran
@@ -434,18 +504,25 @@ class Client:
                 task = self._queued_tasks.pop(0) if self._queued_tasks else None
             if task is not None:
                 self._invoke_function(*task)
-            else:
-                queue = self.fan_out_queue
-                batch = None if queue is None else queue.take(ignore_delays=True)
-                if batch is None:
-                    return ran
-                assert queue is not None
-                failures = len(self.errors)
-                result = self._invoke_function(FAN_OUT_FUNCTION, batch)
-                error = self.errors[-1] if len(self.errors) > failures else None
-                queue.settle(batch, result, error)
+            elif not self._run_batch():
+                return ran
             self._run_server_closes()
             ran += 1
+
+    def _run_batch(self) -> bool:
+        """The next batch of the fan-out queue, else of the app's first queue with one, run
+        by its function and settled; False when no queue has one."""
+        polled = [self.fan_out_queue] if self.fan_out_queue is not None else []
+        for queue in [*polled, *self.queues.values()]:
+            batch = queue.take(ignore_delays=True)
+            if batch is None:
+                continue
+            failures = len(self.errors)
+            result = self._invoke_function(queue.function.name, batch)
+            error = self.errors[-1] if len(self.errors) > failures else None
+            queue.settle(batch, result, error)
+            return True
+        return False
 
     def _run_connected(self, connection: Connection) -> None:
         """`@app.on_ws_connected`, right after the handshake, before `connect()` returns.

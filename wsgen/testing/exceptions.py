@@ -7,6 +7,8 @@ WebsocketTestError
 ├── NoMessageError         receive() on an open connection that has nothing waiting
 ├── ClientClosedError      connect() on a closed Client            (also a RuntimeError)
 ├── FragmentsError         send_*(fragments=N) with N out of range  (also a ValueError)
+├── QueueMessageError      send_sqs_message() to no queue of the app, or a message SQS refuses
+│                                                                   (also a ValueError)
 └── UnexpectedFrameError   receive_text() got a binary frame        (also a TypeError)
 
 The last three keep the builtin they were before as a second base, so `except ValueError`
@@ -101,6 +103,19 @@ class FragmentsError(WebsocketTestError, ValueError):
 
     def __str__(self) -> str:
         return f"fragments must be between 1 and {max(self.size, 1)}: {self.fragments}"
+
+
+class QueueMessageError(WebsocketTestError, ValueError):
+    """`send_sqs_message()` named a queue the app has no handler of, or a message SQS would
+    refuse (`reason` says which, and the fix)."""
+
+    def __init__(self, queue: str, reason: str) -> None:
+        super().__init__(queue, reason)
+        self.queue = queue
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"cannot send to SQS queue {self.queue!r}: {self.reason}"
 
 
 class UnexpectedFrameError(WebsocketTestError, TypeError):

@@ -1,0 +1,91 @@
+"""`Client.send_sqs_message`: a message to one of the app's queues runs its handler in memory,
+as Lambda's poller would: failed messages again, up to their last delivery."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from runtime import App
+from tests.support.builders import new_app
+from wsgen.local.sqs import MAX_MESSAGE_BYTES, MAX_RECEIVES
+from wsgen.testing import Client, QueueMessageError
+
+EXISTING_ARN = "arn:aws:sqs:eu-west-1:111122223333:existing"
+
+
+@pytest.fixture
+def workers() -> App:
+    app = new_app("workers")
+
+    @app.on_sqs_message(queue="jobs", batch_size=10)
+    def jobs(event: Any) -> None:
+        for record in event:
+            job = json.loads(record.body)
+            receives = int(record.attributes["ApproximateReceiveCount"])
+            if job.get("fail", 0) < 0 or receives <= job.get("fail", 0):
+                raise RuntimeError(f"not yet: {job['id']}")
+            kind = record.message_attributes.get("kind", {}).get("stringValue")
+            pushed = {"id": job["id"], "receives": receives, "kind": kind}
+            app.websocket_api.send(job["to"], json.dumps(pushed))
+
+    @app.on_sqs_message(queue_arn=EXISTING_ARN)
+    def existing(event: Any) -> None:
+        for record in event:
+            where = [record.event_source_arn, record.raw["awsRegion"]]
+            app.websocket_api.send(record.body, json.dumps(where))
+
+    return app
+
+
+def test_a_message_runs_the_queue_handler_before_the_call_returns(workers: App) -> None:
+    with Client(workers) as client, client.connect() as ws:
+        job = json.dumps({"id": "j-1", "to": ws.connection_id})
+        attributes = {"kind": {"DataType": "String", "StringValue": "report"}}
+        message_id = client.send_sqs_message("jobs", job, message_attributes=attributes)
+        assert json.loads(ws.receive_text()) == {"id": "j-1", "receives": 1, "kind": "report"}
+        [(name, event)] = client.invocations
+        assert name == "jobs"
+        [record] = event["Records"]
+        assert record["messageId"] == message_id
+        assert record["eventSourceARN"] == "arn:aws:sqs:us-east-1:123456789012:jobs"
+
+
+def test_a_failed_message_comes_again_and_one_that_always_fails_is_a_dead_letter(
+    workers: App,
+) -> None:
+    with Client(workers) as client, client.connect() as ws:
+        message_id = client.send_sqs_message(
+            "jobs", json.dumps({"id": "j-2", "to": ws.connection_id, "fail": 2})
+        )
+        assert json.loads(ws.receive_text()) == {"id": "j-2", "receives": 3, "kind": None}
+        ids = {e["Records"][0]["messageId"] for _, e in client.invocations}
+        assert ids == {message_id}  # one message, delivered three times
+        doomed = json.dumps({"id": "j-3", "to": ws.connection_id, "fail": -1})
+        client.send_sqs_message("jobs", doomed)
+        assert ws.receive_all() == []
+        assert client.queues["jobs"].dead_letters == [doomed]
+        assert len(client.invocations) == 3 + MAX_RECEIVES
+
+
+def test_a_queue_arn_handlers_queue_is_named_by_the_arn(workers: App) -> None:
+    with Client(workers) as client, client.connect() as ws:
+        client.send_sqs_message("existing", ws.connection_id)
+        assert json.loads(ws.receive_text()) == [EXISTING_ARN, "eu-west-1"]
+
+
+def test_an_unknown_queue_or_a_message_sqs_refuses_is_one_line(workers: App) -> None:
+    with Client(workers) as client:
+        with pytest.raises(QueueMessageError) as unknown:
+            client.send_sqs_message("job", "x")
+        assert str(unknown.value) == (
+            "cannot send to SQS queue 'job': the app has no on_sqs_message handler of it (its "
+            "queues: 'existing', 'jobs'); name one by its queue= (or the queue name ending "
+            "its queue_arn=)"
+        )
+        for body in ("", "control \x01", "x" * (MAX_MESSAGE_BYTES + 1)):
+            with pytest.raises(QueueMessageError, match=r"^cannot send to SQS queue 'jobs': "):
+                client.send_sqs_message("jobs", body)
+        assert client.invocations == []
