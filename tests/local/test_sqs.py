@@ -178,6 +178,105 @@ def test_a_queue_arn_handler_reads_a_local_queue_of_that_arns_account_and_name(q
         )
 
 
+async def pushes(ws: Any, count: int) -> list[Any]:
+    return [json.loads(await ws.recv()) for _ in range(count)]
+
+
+@pytest.mark.slow
+def test_a_fifo_queue_keeps_a_groups_order_across_a_retry(queues):
+    """a1 fails once; a2, sent to its group while a1 waits to be visible again, comes after
+    it; b1, of another group, does not wait for it."""
+    sqs = sqs_client(queues)
+    queue = queues.sqs.queues["orders.fifo"]
+    queue.messages.visibility_s = 2.0  # a2 and b1 are sent well within it
+
+    async def body() -> tuple[list[str], list[Any]]:
+        async with websockets.connect(queues.url) as ws:
+            to = (await ask(ws, "whoami"))["id"]
+
+            def send(text: str, group: str, fail: int = 0) -> str:
+                return str(
+                    sqs.send_message(
+                        QueueUrl=queue.url,
+                        MessageBody=json.dumps({"to": to, "text": text, "fail": fail}),
+                        MessageGroupId=group,
+                        MessageDeduplicationId=text,
+                    )["SequenceNumber"]
+                )
+
+            sequences = [await asyncio.to_thread(send, "a1", "a", 1)]
+            assert json.loads(await ws.recv()) == {"failed": "a1"}
+            sequences += [
+                await asyncio.to_thread(send, text, group)
+                for text, group in [("a2", "a"), ("b1", "b")]
+            ]
+            return sequences, await pushes(ws, 3)
+
+    sequences, got = run(body)
+    assert sequences == sorted(sequences) and len(set(sequences)) == 3
+    by_group = {g: [p["text"] for p in got if p["group"] == g] for g in ("a", "b")}
+    assert by_group == {"a": ["a1", "a2"], "b": ["b1"]}
+    a1 = next(p for p in got if p["text"] == "a1")
+    assert (a1["receives"], a1["sequence"]) == (2, sequences[0])
+
+
+@pytest.mark.slow
+def test_a_fifo_duplicate_within_five_minutes_is_accepted_and_not_delivered(queues):
+    sqs = sqs_client(queues)
+    url = queues.sqs.queues["orders.fifo"].url
+
+    async def body() -> tuple[list[Any], list[Any]]:
+        async with websockets.connect(queues.url) as ws:
+            to = (await ask(ws, "whoami"))["id"]
+
+            def send(text: str, deduplication: str) -> Any:
+                return sqs.send_message(
+                    QueueUrl=url,
+                    MessageBody=json.dumps({"to": to, "text": text}),
+                    MessageGroupId="g",
+                    MessageDeduplicationId=deduplication,
+                )
+
+            answers = [
+                await asyncio.to_thread(send, text, dedup)
+                for text, dedup in [("first", "d-1"), ("again", "d-1"), ("last", "d-2")]
+            ]
+            return answers, await pushes(ws, 2)
+
+    answers, got = run(body)
+    assert answers[1]["MessageId"] == answers[0]["MessageId"]
+    assert answers[1]["SequenceNumber"] == answers[0]["SequenceNumber"]
+    assert answers[2]["MessageId"] != answers[0]["MessageId"]
+    # In one group, a duplicate that had been queued would have come before "last".
+    assert [p["text"] for p in got] == ["first", "last"]
+
+
+@pytest.mark.slow
+def test_a_fifo_send_needs_a_group_and_a_deduplication_id_and_takes_no_delay(queues):
+    sqs = sqs_client(queues)
+    url = queues.sqs.queues["orders.fifo"].url
+    cases = [
+        ({"MessageDeduplicationId": "d"}, "MissingParameter", "MessageGroupId"),
+        ({"MessageGroupId": "g"}, "InvalidParameterValue", "ContentBasedDeduplication"),
+        (
+            {"MessageGroupId": "g", "MessageDeduplicationId": "d", "DelaySeconds": 5},
+            "InvalidParameterValue",
+            "DelaySeconds",
+        ),
+    ]
+    for fields, code, named in cases:
+        with pytest.raises(ClientError) as refused:
+            sqs.send_message(QueueUrl=url, MessageBody="x", **fields)
+        assert refused.value.response["Error"]["Code"] == code
+        assert named in refused.value.response["Error"]["Message"]
+    batch = sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[{"Id": "lost", "MessageBody": "x", "MessageDeduplicationId": "d"}],
+    )
+    assert [(f["Id"], f["Code"]) for f in batch["Failed"]] == [("lost", "MissingParameter")]
+    assert queues.sqs.queues["orders.fifo"].messages.sent == 0
+
+
 @pytest.mark.slow
 def test_a_failed_message_is_delivered_again_and_one_that_always_fails_is_dropped(queues):
     async def body() -> tuple[Any, str]:
@@ -277,3 +376,25 @@ def test_a_second_handler_of_a_queue_is_told_the_first_reads_it() -> None:
     assert sqs.queues["existing"].handler == "first"
     assert sqs.refs() == {}  # not the template's: no Ref of it
     assert stream.getvalue().count("SQS queue existing is read by handler first; second") == 1
+
+
+def test_a_fifo_group_with_a_message_out_is_not_due_until_it_settles() -> None:
+    app = new_app()
+    app.on_sqs_message(queue="orders.fifo", name="orders")(lambda event: None)
+    [function] = app.spec().functions
+    clock = Clock()
+    queue = ShardQueue(Where("us-east-1", "123456789012", "t"), clock, function=function)
+    queue.send_fifo("a1", "a", "d-a1")
+    queue.send_fifo("a2", "a", "d-a2")
+    queue.batch_size = 1
+    first = queue.take()
+    assert first is not None and first["Records"][0]["body"] == "a1"
+    assert queue.take() is None and queue.next_due() is None  # no busy wait on group a
+    queue.settle(first, None, RuntimeError("boom"))
+    assert queue.next_due() == clock.now + queue.visibility_s  # a1, visible again then
+    clock.now += queue.visibility_s
+    again = queue.take()
+    assert again is not None
+    [record] = again["Records"]
+    assert (record["body"], record["attributes"]["MessageGroupId"]) == ("a1", "a")
+    assert record["attributes"]["MessageDeduplicationId"] == "d-a1"

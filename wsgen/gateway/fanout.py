@@ -14,7 +14,10 @@ kept: it is not handed out before it is due, and a message delivered again waits
 template's is six times the function's timeout; locally `LOCAL_VISIBILITY_S`, so a retry shows
 within seconds). A batch is `batch_size` messages at most; with a batching window
 (`window_s`), fewer only once the first of them waited that long, as Lambda's poller gathers
-them (docs/aws-facts.md#local-sqs).
+them (docs/aws-facts.md#local-sqs). A FIFO queue's (`.fifo`) messages carry their
+`MessageGroupId`, deduplication id and sequence number: they are handed out in the order they
+were sent, a failed one back in its place, and none of a group while one of it is out
+(docs/aws-facts.md#local-sqs).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 from runtime.contract import FAN_OUT_BATCH_SIZE, FAN_OUT_MAX_RECEIVES
 from runtime.spec import FunctionSpec
 
+from ..sources.checks import is_fifo
 from ..sources.events import FAN_OUT_SPEC, Where, sqs_record
 
 LOCAL_VISIBILITY_S = 1.0
@@ -49,6 +53,9 @@ class _Message:
     first_received_ms: str | None = None
     receives: int = 0
     record: dict[str, Any] = field(default_factory=dict)
+    fifo: dict[str, str] | None = None
+    """A FIFO queue's message: its `MessageGroupId`, `MessageDeduplicationId` and
+    `SequenceNumber`, as its record's attributes carry them."""
 
 
 class ShardQueue:
@@ -72,6 +79,8 @@ class ShardQueue:
         """The consumer, as its records name it (`eventSourceARN`, FIFO attributes)."""
         self.batch_size, self.window_s = batch_size, window_s
         self.max_receives = max_receives
+        self.fifo = is_fifo(function)
+        self._sequence = 0
         self._lock = threading.Lock()
         self._waiting: list[_Message] = []
         self._out: dict[str, _Message] = {}
@@ -101,8 +110,27 @@ class ShardQueue:
         notify: bool = True,
     ) -> str:
         """Queue one message, due after `delay_s`, with its Lambda-shaped `attributes`;
-        its message id."""
+        its message id. A FIFO queue's message is `send_fifo`'s."""
         message = _Message(body, self._clock() + delay_s, dict(attributes or {}))
+        return self._queue(message, notify)
+
+    def send_fifo(
+        self, body: str, group: str, deduplication: str, attributes: dict[str, Any] | None = None
+    ) -> tuple[str, str]:
+        """Queue one message of a FIFO queue in `group`; its message id and sequence number
+        (the caller has left out duplicates)."""
+        message = _Message(body, self._clock(), dict(attributes or {}))
+        with self._lock:
+            self._sequence += 1
+            sequence = f"{self._sequence:020d}"  # SQS's are 20 digits, growing
+        message.fifo = {
+            "MessageGroupId": group,
+            "MessageDeduplicationId": deduplication,
+            "SequenceNumber": sequence,
+        }
+        return self._queue(message, True), sequence
+
+    def _queue(self, message: _Message, notify: bool) -> str:
         with self._lock:
             self._waiting.append(message)
             self.sent += 1
@@ -115,7 +143,7 @@ class ShardQueue:
         is still gathering); each message in it stays out until `settle`."""
         now = self._clock()
         with self._lock:
-            due = [m for m in self._waiting if ignore_delays or m.due <= now]
+            due = self._due(now, ignore_delays)
             if not due:
                 return None
             if (
@@ -139,6 +167,24 @@ class ShardQueue:
                 self._out[message.message_id] = message
         return {"Records": [m.record for m in batch]}
 
+    def _due(self, now: float, ignore_delays: bool) -> list[_Message]:
+        """The messages `take` may hand out, in order. A FIFO queue's go in the order sent,
+        and none of a group while a message of it is out or, failed, not visible again: SQS
+        keeps the group's order (docs/aws-facts.md#local-sqs)."""
+        if not self.fifo:
+            return [m for m in self._waiting if ignore_delays or m.due <= now]
+        busy = {m.fifo["MessageGroupId"] for m in self._out.values() if m.fifo}
+        due = []
+        for message in sorted(self._waiting, key=_sequence):
+            group = message.fifo["MessageGroupId"] if message.fifo else ""
+            if group in busy:
+                continue
+            if ignore_delays or message.due <= now:
+                due.append(message)
+            else:  # its group waits for it
+                busy.add(group)
+        return due
+
     def _record(self, message: _Message) -> dict[str, Any]:
         """The message's record for this delivery: its id kept, a new receipt handle."""
         record = sqs_record(self.function, message.body, self._where)
@@ -150,6 +196,8 @@ class ShardQueue:
         attributes["SentTimestamp"] = message.sent_ms
         attributes["ApproximateFirstReceiveTimestamp"] = message.first_received_ms
         attributes["ApproximateReceiveCount"] = str(message.receives)
+        if message.fifo is not None:
+            attributes.update(message.fifo)
         return record
 
     def settle(self, event: dict[str, Any], result: Any, error: BaseException | None) -> None:
@@ -185,15 +233,29 @@ class ShardQueue:
         """When `take` may next give a batch (the clock's time), None if none waits: the
         earliest message's due time, or with a batching window open, its end."""
         with self._lock:
-            if not self._waiting:
+            waiting = self._waiting
+            if self.fifo:  # a group's first message, of groups none of which is out (a
+                # batch ending wakes the consumer for those)
+                busy = {m.fifo["MessageGroupId"] for m in self._out.values() if m.fifo}
+                heads: dict[str, _Message] = {}
+                for message in sorted(waiting, key=_sequence):
+                    group = message.fifo["MessageGroupId"] if message.fifo else ""
+                    if group not in busy:
+                        heads.setdefault(group, message)
+                waiting = list(heads.values())
+            if not waiting:
                 return None
             now = self._clock()
-            due = [m.due for m in self._waiting if m.due <= now]
-            later = min((m.due for m in self._waiting if m.due > now), default=None)
+            due = [m.due for m in waiting if m.due <= now]
+            later = min((m.due for m in waiting if m.due > now), default=None)
             if not due or not self.window_s:
-                return min(m.due for m in self._waiting)
+                return min(m.due for m in waiting)
             closes = min(due) + self.window_s
             return closes if later is None else min(closes, later)
+
+
+def _sequence(message: _Message) -> str:
+    return message.fifo["SequenceNumber"] if message.fifo else ""
 
 
 def failed_messages(ids: list[str], result: Any, error: BaseException | None) -> set[str]:

@@ -10,7 +10,9 @@ JSON protocol (`X-Amz-Target: AmazonSQS.SendMessage`, docs/aws-facts.md#local-sq
 and `runtime.call_aws_json` reach it through `AWS_ENDPOINT_URL_SQS`: SendMessage,
 SendMessageBatch, GetQueueUrl and GetQueueAttributes' `QueueArn`; any other action is
 answered `UnsupportedOperation`. A queue's URL is `http://127.0.0.1:PORT/ACCOUNT/NAME`, its
-ARN AWS's (`arn:aws:sqs:REGION:ACCOUNT:NAME`).
+ARN AWS's (`arn:aws:sqs:REGION:ACCOUNT:NAME`). A FIFO queue's sends need a group and a
+deduplication id, a duplicate within `DEDUPLICATION_S` is answered and not queued, and its
+messages keep their group's order (`_send_fifo`, `ShardQueue.send_fifo`).
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ import hashlib
 import json
 import re
 import struct
+import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,6 +48,8 @@ MAX_BATCH_ENTRIES = 10
 MAX_DELAY_S = 900
 MAX_RECEIVES = 5
 """Deliveries of a message that keeps failing before it is dropped (docs/local.md#queues)."""
+DEDUPLICATION_S = 300.0
+"""A FIFO queue's deduplication interval: 5 minutes (docs/aws-facts.md#local-sqs)."""
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
 """A request body past this is refused before it is parsed (a batch of 256 KiB is far less,
 even JSON-escaped)."""
@@ -83,6 +88,9 @@ class _Queue:
     arn: str
     messages: ShardQueue
     consumer: ShardConsumer
+    sent_ids: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
+    """A FIFO queue's deduplication ids sent in the last `DEDUPLICATION_S`: when, and what
+    SendMessage answered."""
 
 
 class LocalSqs:
@@ -311,8 +319,54 @@ class LocalSqs:
                 f"One or more parameters are invalid. Reason: Message must be shorter than "
                 f"{MAX_MESSAGE_BYTES} bytes.",
             )
+        if queue.messages.fifo:
+            return self._send_fifo(queue, body, delay, attributes, request)
         message_id = queue.messages.send(body, delay, attributes)
         return _sent(message_id, body, request)
+
+    def _send_fifo(
+        self,
+        queue: _Queue,
+        body: str,
+        delay: float,
+        attributes: dict[str, Any],
+        request: dict[str, Any],
+    ) -> dict[str, Any]:
+        """A FIFO queue's send: a group required, a duplicate (its deduplication id sent in
+        the last 5 minutes) accepted and answered as the first was, but not queued. The
+        template's FIFO queue has no content-based deduplication, so its sends name the id;
+        a `queue_arn=` one's, whose settings wsgen cannot know, may leave it to the body's
+        SHA-256."""
+        group = request.get("MessageGroupId")
+        if not isinstance(group, str) or not group:
+            raise SqsError(
+                "MissingParameter", "The request must contain the parameter MessageGroupId."
+            )
+        if delay:
+            raise SqsError(
+                "InvalidParameterValue",
+                f"Value {int(delay)} for parameter DelaySeconds is invalid. Reason: The request "
+                "include parameter that is not valid for this queue type.",
+            )
+        deduplication = request.get("MessageDeduplicationId")
+        if not isinstance(deduplication, str) or not deduplication:
+            if queue.logical_id is not None:
+                raise SqsError(
+                    "InvalidParameterValue",
+                    "The queue should either have ContentBasedDeduplication enabled or "
+                    "MessageDeduplicationId provided explicitly",
+                )
+            deduplication = hashlib.sha256(body.encode()).hexdigest()
+        now = time.monotonic()
+        for key, (when, _) in list(queue.sent_ids.items()):
+            if now - when >= DEDUPLICATION_S:
+                del queue.sent_ids[key]
+        if deduplication in queue.sent_ids:
+            return dict(queue.sent_ids[deduplication][1])
+        message_id, sequence = queue.messages.send_fifo(body, group, deduplication, attributes)
+        answer = {**_sent(message_id, body, request), "SequenceNumber": sequence}
+        queue.sent_ids[deduplication] = (now, answer)
+        return answer
 
     def _send_batch(self, queue: _Queue, request: dict[str, Any]) -> dict[str, Any]:
         entries = request.get("Entries")
@@ -361,8 +415,22 @@ class LocalSqs:
                     }
                 )
                 continue
-            message_id = queue.messages.send(body, delay, attributes)
-            successful.append({"Id": entry["Id"], **_sent(message_id, body, entry)})
+            if queue.messages.fifo:
+                try:
+                    sent = self._send_fifo(queue, body, delay, attributes, entry)
+                except SqsError as exc:
+                    failed.append(
+                        {
+                            "Id": entry["Id"],
+                            "SenderFault": True,
+                            "Code": exc.code,
+                            "Message": exc.message,
+                        }
+                    )
+                    continue
+            else:
+                sent = _sent(queue.messages.send(body, delay, attributes), body, entry)
+            successful.append({"Id": entry["Id"], **sent})
         return {"Successful": successful, "Failed": failed}
 
 

@@ -83,3 +83,22 @@ def existing(event):
             "id": record.message_id,
         }
         app.websocket_api.send(message["to"], json.dumps(pushed))
+
+
+@app.on_sqs_message(queue="orders.fifo", batch_size=10)
+def orders(event):
+    """Push each message's `text` to its `to` with its group and sequence; `fail` times
+    tell `to` and raise first."""
+    for record in event:
+        message = json.loads(record.body)
+        receives = int(record.attributes["ApproximateReceiveCount"])
+        if receives <= message.get("fail", 0):
+            app.websocket_api.send(message["to"], json.dumps({"failed": message["text"]}))
+            raise RuntimeError(f"cannot take {message['text']} yet")
+        pushed = {
+            "text": message["text"],
+            "group": record.attributes["MessageGroupId"],
+            "sequence": record.attributes["SequenceNumber"],
+            "receives": receives,
+        }
+        app.websocket_api.send(message["to"], json.dumps(pushed))
