@@ -31,6 +31,16 @@ def workers() -> App:
             pushed = {"id": job["id"], "receives": receives, "kind": kind}
             app.websocket_api.send(job["to"], json.dumps(pushed))
 
+    @app.on_sqs_message(queue="orders.fifo", batch_size=10)
+    def orders(event: Any) -> None:
+        for record in event:
+            order = json.loads(record.body)
+            receives = int(record.attributes["ApproximateReceiveCount"])
+            if receives <= order.get("fail", 0):
+                raise RuntimeError(f"not yet: {order['id']}")
+            group = record.attributes["MessageGroupId"]
+            app.websocket_api.send(order["to"], f"{group}/{order['id']}/{receives}")
+
     @app.on_sqs_message(queue_arn=EXISTING_ARN)
     def existing(event: Any) -> None:
         for record in event:
@@ -82,10 +92,56 @@ def test_an_unknown_queue_or_a_message_sqs_refuses_is_one_line(workers: App) -> 
             client.send_sqs_message("job", "x")
         assert str(unknown.value) == (
             "cannot send to SQS queue 'job': the app has no on_sqs_message handler of it (its "
-            "queues: 'existing', 'jobs'); name one by its queue= (or the queue name ending "
-            "its queue_arn=)"
+            "queues: 'existing', 'jobs', 'orders.fifo'); name one by its queue= (or the queue "
+            "name ending its queue_arn=)"
         )
         for body in ("", "control \x01", "x" * (MAX_MESSAGE_BYTES + 1)):
             with pytest.raises(QueueMessageError, match=r"^cannot send to SQS queue 'jobs': "):
                 client.send_sqs_message("jobs", body)
+        assert client.invocations == []
+
+
+def test_a_fifo_queue_runs_a_group_in_order_and_leaves_out_a_duplicate(workers: App) -> None:
+    with Client(workers) as client, client.connect() as ws:
+
+        def send(order: str, fail: int = 0, deduplication: str | None = None) -> str:
+            body = json.dumps({"id": order, "to": ws.connection_id, "fail": fail})
+            return client.send_sqs_message(
+                "orders.fifo",
+                body,
+                message_group_id="g",
+                message_deduplication_id=deduplication or order,
+            )
+
+        first = send("o-1", fail=1)
+        assert send("o-1", deduplication="o-1") == first  # a duplicate: not delivered
+        send("o-2")
+        assert ws.receive_all() == ["g/o-1/2", "g/o-2/1"]
+        records = [e["Records"][0]["attributes"] for _, e in client.invocations]
+        assert [r["MessageDeduplicationId"] for r in records] == ["o-1", "o-1", "o-2"]
+
+
+def test_a_fifo_message_needs_its_group_and_id_and_a_standard_one_neither(
+    workers: App,
+) -> None:
+    with Client(workers) as client:
+        cases = [
+            ("orders.fifo", {}, "a FIFO queue's message needs message_group_id='...'"),
+            (
+                "orders.fifo",
+                {"message_group_id": "g"},
+                "a FIFO queue's message needs message_deduplication_id='...' (the template's "
+                "FIFO queue has no content-based deduplication)",
+            ),
+            (
+                "jobs",
+                {"message_group_id": "g"},
+                "message_group_id and message_deduplication_id are a FIFO queue's (.fifo); "
+                "this queue is a standard one",
+            ),
+        ]
+        for queue, fields, reason in cases:
+            with pytest.raises(QueueMessageError) as refused:
+                client.send_sqs_message(queue, "{}", **fields)
+            assert str(refused.value) == f"cannot send to SQS queue {queue!r}: {reason}"
         assert client.invocations == []

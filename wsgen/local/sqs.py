@@ -12,7 +12,7 @@ SendMessageBatch, GetQueueUrl and GetQueueAttributes' `QueueArn`; any other acti
 answered `UnsupportedOperation`. A queue's URL is `http://127.0.0.1:PORT/ACCOUNT/NAME`, its
 ARN AWS's (`arn:aws:sqs:REGION:ACCOUNT:NAME`). A FIFO queue's sends need a group and a
 deduplication id, a duplicate within `DEDUPLICATION_S` is answered and not queued, and its
-messages keep their group's order (`_send_fifo`, `ShardQueue.send_fifo`).
+messages keep their group's order (`send_fifo`, `ShardQueue.send_fifo`).
 """
 
 from __future__ import annotations
@@ -332,41 +332,18 @@ class LocalSqs:
         attributes: dict[str, Any],
         request: dict[str, Any],
     ) -> dict[str, Any]:
-        """A FIFO queue's send: a group required, a duplicate (its deduplication id sent in
-        the last 5 minutes) accepted and answered as the first was, but not queued. The
-        template's FIFO queue has no content-based deduplication, so its sends name the id;
-        a `queue_arn=` one's, whose settings wsgen cannot know, may leave it to the body's
-        SHA-256."""
-        group = request.get("MessageGroupId")
-        if not isinstance(group, str) or not group:
-            raise SqsError(
-                "MissingParameter", "The request must contain the parameter MessageGroupId."
-            )
-        if delay:
-            raise SqsError(
-                "InvalidParameterValue",
-                f"Value {int(delay)} for parameter DelaySeconds is invalid. Reason: The request "
-                "include parameter that is not valid for this queue type.",
-            )
-        deduplication = request.get("MessageDeduplicationId")
-        if not isinstance(deduplication, str) or not deduplication:
-            if queue.logical_id is not None:
-                raise SqsError(
-                    "InvalidParameterValue",
-                    "The queue should either have ContentBasedDeduplication enabled or "
-                    "MessageDeduplicationId provided explicitly",
-                )
-            deduplication = hashlib.sha256(body.encode()).hexdigest()
-        now = time.monotonic()
-        for key, (when, _) in list(queue.sent_ids.items()):
-            if now - when >= DEDUPLICATION_S:
-                del queue.sent_ids[key]
-        if deduplication in queue.sent_ids:
-            return dict(queue.sent_ids[deduplication][1])
-        message_id, sequence = queue.messages.send_fifo(body, group, deduplication, attributes)
-        answer = {**_sent(message_id, body, request), "SequenceNumber": sequence}
-        queue.sent_ids[deduplication] = (now, answer)
-        return answer
+        """A FIFO queue's send (`send_fifo`): the template's queue has no content-based
+        deduplication, so its sends name the id; a `queue_arn=` one's, whose settings wsgen
+        cannot know, may leave it to the body's SHA-256."""
+        return send_fifo(
+            queue.messages,
+            queue.sent_ids,
+            body,
+            delay,
+            attributes,
+            request,
+            content_based=queue.logical_id is None,
+        )
 
     def _send_batch(self, queue: _Queue, request: dict[str, Any]) -> dict[str, Any]:
         entries = request.get("Entries")
@@ -467,6 +444,51 @@ def read_message(request: dict[str, Any]) -> tuple[str, float, dict[str, Any]]:
             "dataType": value["DataType"],
         }
     return body, float(delay), attributes
+
+
+def send_fifo(
+    messages: ShardQueue,
+    sent_ids: dict[str, tuple[float, dict[str, Any]]],
+    body: str,
+    delay: float,
+    attributes: dict[str, Any],
+    request: dict[str, Any],
+    *,
+    content_based: bool,
+) -> dict[str, Any]:
+    """Send to a FIFO queue as SQS does; SendMessage's answer. A group is required and a
+    delay refused; without a `MessageDeduplicationId` the body's SHA-256 stands for it when
+    `content_based`, else the send fails. A duplicate (an id in `sent_ids`, the ids sent in
+    the last `DEDUPLICATION_S`) is answered as the first send was, and not queued
+    (docs/aws-facts.md#local-sqs)."""
+    group = request.get("MessageGroupId")
+    if not isinstance(group, str) or not group:
+        raise SqsError("MissingParameter", "The request must contain the parameter MessageGroupId.")
+    if delay:
+        raise SqsError(
+            "InvalidParameterValue",
+            f"Value {int(delay)} for parameter DelaySeconds is invalid. Reason: The request "
+            "include parameter that is not valid for this queue type.",
+        )
+    deduplication = request.get("MessageDeduplicationId")
+    if not isinstance(deduplication, str) or not deduplication:
+        if not content_based:
+            raise SqsError(
+                "InvalidParameterValue",
+                "The queue should either have ContentBasedDeduplication enabled or "
+                "MessageDeduplicationId provided explicitly",
+            )
+        deduplication = hashlib.sha256(body.encode()).hexdigest()
+    now = time.monotonic()
+    for key, (when, _) in list(sent_ids.items()):
+        if now - when >= DEDUPLICATION_S:
+            del sent_ids[key]
+    if deduplication in sent_ids:
+        return dict(sent_ids[deduplication][1])
+    message_id, sequence = messages.send_fifo(body, group, deduplication, attributes)
+    answer = {**_sent(message_id, body, request), "SequenceNumber": sequence}
+    sent_ids[deduplication] = (now, answer)
+    return answer
 
 
 def _sent(message_id: str, body: str, request: dict[str, Any]) -> dict[str, Any]:

@@ -46,7 +46,7 @@ from ..gateway.session import Answer, Event, Session, Steps
 from ..gateway.state import ConnectionState, gone_message
 from ..local.environment import EnvironmentChanges, literal_environment
 from ..local.sqs import MAX_MESSAGE_BYTES as MAX_SQS_MESSAGE_BYTES
-from ..local.sqs import MAX_RECEIVES, SqsError, read_message
+from ..local.sqs import MAX_RECEIVES, SqsError, read_message, send_fifo
 from ..settings import load_settings
 from ..sources.checks import check_functions, queue_name
 from ..sources.events import Where, build_event, check_event
@@ -144,6 +144,18 @@ def _handshake_headers(api: Api, extra: Pairs) -> Pairs:
         ("Sec-WebSocket-Version", "13"),
     ]
     return [(k, v) for k, v in typical if k.lower() not in names] + extra
+
+
+def _python_reason(error: SqsError) -> str:
+    """Why SQS refused a `send_sqs_message`, worded for its arguments."""
+    if "MessageGroupId" in error.message:
+        return "a FIFO queue's message needs message_group_id='...'"
+    if "ContentBasedDeduplication" in error.message:
+        return (
+            "a FIFO queue's message needs message_deduplication_id='...' (the template's FIFO "
+            "queue has no content-based deduplication)"
+        )
+    return error.message
 
 
 class Client:
@@ -249,6 +261,8 @@ class Client:
             where = Where(self.api.region, events.ACCOUNT_ID, app.app_name)
             self.fan_out_queue = ShardQueue(where)
             on_shards = self._shards_queued
+        self._sent_ids: dict[str, dict[str, tuple[float, dict[str, Any]]]] = {}
+        """A FIFO queue's deduplication ids of the last 5 minutes, by queue name."""
         self.queues: dict[str, ShardQueue] = {}
         """The app's SQS queues, by name (`queue=`, or the end of `queue_arn=`): what
         `send_sqs_message` sends to; each one's `dead_letters` are the bodies its handler
@@ -409,6 +423,8 @@ class Client:
         body: str,
         *,
         message_attributes: dict[str, Any] | None = None,
+        message_group_id: str | None = None,
+        message_deduplication_id: str | None = None,
     ) -> str:
         """Send a message to the app's queue `queue` and run its handler, as Lambda's poller
         would, before returning; the message's id.
@@ -420,7 +436,11 @@ class Client:
         and `ApproximateReceiveCount` one higher, up to 5 deliveries (then it is in
         `queues[queue].dead_letters`), as `wsgen local` does. What the handler sends reaches
         this client's connections. Sent while a handler runs, it runs once that handler
-        returned; from another thread, with `run_tasks()`.
+        returned; from another thread, with `run_tasks()`. A FIFO queue's message needs
+        `message_group_id` and (but for a `queue_arn=` queue's, which may take the body's
+        SHA-256) `message_deduplication_id`; a duplicate of one sent in the last 5 minutes
+        is not delivered again, and the first's id is returned; a group's messages run in
+        order, a failed one again before the next (docs/local.md#queues).
 
         Raises:
             QueueMessageError: the app has no handler of `queue`, or SQS would refuse the
@@ -439,13 +459,35 @@ class Client:
         request: dict[str, Any] = {"MessageBody": body}
         if message_attributes:
             request["MessageAttributes"] = message_attributes
-        try:
-            body, _, attributes = read_message(request)
-        except SqsError as exc:
-            raise QueueMessageError(queue, exc.message) from None
+        if message_group_id is not None:
+            request["MessageGroupId"] = message_group_id
+        if message_deduplication_id is not None:
+            request["MessageDeduplicationId"] = message_deduplication_id
+        if not messages.fifo and (message_group_id or message_deduplication_id):
+            raise QueueMessageError(
+                queue,
+                "message_group_id and message_deduplication_id are a FIFO queue's (.fifo); "
+                "this queue is a standard one",
+            )
         if len(body.encode()) > MAX_SQS_MESSAGE_BYTES:
             raise QueueMessageError(queue, f"a message is at most {MAX_SQS_MESSAGE_BYTES} bytes")
-        message_id = messages.send(body, 0, attributes, notify=False)
+        try:
+            body, _, attributes = read_message(request)
+            if messages.fifo:
+                sent = send_fifo(
+                    messages,
+                    self._sent_ids.setdefault(queue, {}),
+                    body,
+                    0,
+                    attributes,
+                    request,
+                    content_based=messages.function.options["queue_arn"] is not None,
+                )
+                message_id = str(sent["MessageId"])
+            else:
+                message_id = messages.send(body, 0, attributes, notify=False)
+        except SqsError as exc:
+            raise QueueMessageError(queue, _python_reason(exc)) from None
         if self._depth == 0 and threading.current_thread() is threading.main_thread():
             self.run_tasks()
         return message_id
