@@ -44,6 +44,7 @@ __all__ = [
     "AwsResponse",
     "Credentials",
     "credentials",
+    "dns_suffix",
     "environment_region",
     "quote",
     "region_of",
@@ -665,6 +666,12 @@ def _sleep_backoff(attempt: int) -> None:
 
 def environment_region() -> str | None:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
+
+
+def dns_suffix(region: str) -> str:
+    """The DNS suffix of `region`'s partition: `amazonaws.com.cn` in China (`cn-*`), else
+    `amazonaws.com` (GovCloud's too), as `${AWS::URLSuffix}` is in a template there."""
+    return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
 
 
 def split_url(url: str) -> tuple[str, str, int, str]:

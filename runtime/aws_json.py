@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-from .aws import Credentials, credentials, environment_region, request, split_url
+from .aws import Credentials, credentials, dns_suffix, environment_region, request, split_url
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,8 +49,7 @@ def service_endpoint(service: str, region: str | None = None, default: str | Non
     found = found or default
     if not found:
         region = region or environment_region() or "us-east-1"
-        suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-        found = f"https://{service}.{region}.{suffix}"
+        found = f"https://{service}.{region}.{dns_suffix(region)}"
     return found.rstrip("/")
 
 

@@ -40,8 +40,9 @@ MAX_POOL_CONNECTIONS = 64
 
 def endpoint_for(api_id: str, region: str, stage: str) -> str:
     """The execute-api management endpoint of a stage, in the region's partition."""
-    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"https://{api_id}.execute-api.{region}.{suffix}/{stage}"
+    from .aws import dns_suffix  # loaded already: the region came through runtime.aws
+
+    return f"https://{api_id}.execute-api.{region}.{dns_suffix(region)}/{stage}"
 
 
 class WebsocketAPI:

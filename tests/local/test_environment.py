@@ -18,6 +18,7 @@ from wsgen.local.environment import (
     check_profile,
     has_credentials,
     prepare_environment,
+    pseudo_parameters,
 )
 
 APP = """
@@ -225,6 +226,11 @@ def test_pseudo_parameters_are_the_handlers_region_and_account(monkeypatch, tmp_
     assert os.environ["ACCOUNT"] == "123456789012"  # the account of local events
     assert "STACK" not in os.environ  # no stack locally: the notice says to export it
     assert [n.split(" is ")[0] for n in notices] == ["wsgen local: STACK"]
+
+
+def test_the_url_suffix_is_the_region_s_partition_s():
+    assert pseudo_parameters("cn-north-1")["AWS::URLSuffix"] == "amazonaws.com.cn"
+    assert pseudo_parameters("us-gov-west-1")["AWS::URLSuffix"] == "amazonaws.com"
 
 
 def test_the_real_environment_wins(monkeypatch, app_dir):

@@ -198,6 +198,19 @@ def test_region_comes_from_the_endpoint_host(url, region):
     assert aws.region_of(url) == region
 
 
+@pytest.mark.parametrize(
+    ("region", "suffix"),
+    [
+        ("eu-west-1", "amazonaws.com"),
+        ("cn-north-1", "amazonaws.com.cn"),
+        ("cn-northwest-1", "amazonaws.com.cn"),
+        ("us-gov-west-1", "amazonaws.com"),
+    ],
+)
+def test_the_dns_suffix_is_the_region_s_partition_s(region, suffix):
+    assert aws.dns_suffix(region) == suffix
+
+
 def test_a_service_s_endpoint_is_its_variable_then_the_shared_one_then_aws_s(monkeypatch):
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS", "AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(name, raising=False)

@@ -20,6 +20,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from runtime.aws import dns_suffix
 from runtime.contract import ENDPOINT_ENV
 
 from ..exceptions import ConfigError
@@ -260,7 +261,7 @@ def pseudo_parameters(region: str) -> dict[str, str]:
         "AWS::Region": region,
         "AWS::AccountId": ACCOUNT_ID,
         "AWS::Partition": partition,
-        "AWS::URLSuffix": "amazonaws.com.cn" if china else "amazonaws.com",
+        "AWS::URLSuffix": dns_suffix(region),
     }
 
 
