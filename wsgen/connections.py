@@ -13,28 +13,13 @@ from runtime.contract import TTL_ATTRIBUTE, connections_table_schema
 from runtime.dynamodb import DynamoDBStore, boto3_call, default_call
 from runtime.store import ConnectionStore, MemoryStore
 
-from .exceptions import WsgenError
+from .exceptions import DynamoDBEndpointError
 
 DEFAULT_TABLE = "wsgen-connections"
 LOCAL_KEY = "wsgen-local"
 LOCAL_REGION = "us-east-1"
 """The region of tables wsgen makes on a local endpoint (DynamoDB-compatible servers keep
 tables per region, so the runtime's calls name the same one)."""
-
-
-class DynamoDBEndpointError(WsgenError):
-    """The DynamoDB endpoint given to wsgen cannot be reached or refuses the table."""
-
-    def __init__(self, endpoint_url: str, reason: str) -> None:
-        super().__init__(endpoint_url, reason)
-        self.endpoint_url = endpoint_url
-        self.reason = reason
-
-    def __str__(self) -> str:
-        return (
-            f"DynamoDB endpoint {self.endpoint_url}: {self.reason}; check that a DynamoDB-"
-            "compatible server listens there (for example: python -m moto.server -p 8001)"
-        )
 
 
 def dynamodb_client(endpoint_url: str, region: str = "us-east-1") -> Any:

@@ -9,7 +9,8 @@ WsgenError
 ├── EventHandlerError   an event handler's decorator arguments would fail at deploy time
 ├── ScaffoldError       `wsgen new` cannot write the project (bad name, directory exists)
 ├── PortInUseError      `wsgen local` cannot listen on its address (pick another --port/--host)
-└── EmbeddedDynamoDBError  the embedded DynamoDB needs moto (pip install 'wsgen[local]')
+├── EmbeddedDynamoDBError  the embedded DynamoDB needs moto (pip install 'wsgen[local]')
+└── DynamoDBEndpointError  a DynamoDB endpoint given to wsgen is unreachable or refuses a table
 """
 
 from __future__ import annotations
@@ -151,4 +152,19 @@ class EmbeddedDynamoDBError(WsgenError):
             f"the embedded DynamoDB needs moto's server mode ({self.missing} is not "
             "installed): pip install 'wsgen[local]', or give wsgen the URL of a "
             "DynamoDB-compatible server instead"
+        )
+
+
+class DynamoDBEndpointError(WsgenError):
+    """The DynamoDB endpoint given to wsgen cannot be reached or refuses the table."""
+
+    def __init__(self, endpoint_url: str, reason: str) -> None:
+        super().__init__(endpoint_url, reason)
+        self.endpoint_url = endpoint_url
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return (
+            f"DynamoDB endpoint {self.endpoint_url}: {self.reason}; check that a DynamoDB-"
+            "compatible server listens there (for example: python -m moto.server -p 8001)"
         )

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .exceptions import ConfigError
+from .exceptions import ConfigError, DynamoDBEndpointError
 from .merge import load_template
 
 TYPE_CHECKING = False
@@ -209,8 +209,6 @@ def create_tables(
         DynamoDBEndpointError: the endpoint cannot be reached or fails otherwise.
     """
     from botocore.exceptions import BotoCoreError, ClientError
-
-    from .connections import DynamoDBEndpointError
 
     names = {}
     for logical_id, properties in tables.items():

@@ -237,6 +237,7 @@ def test_unreachable_dynamodb_endpoint_is_one_error_line(capsys):
     out, err = capsys.readouterr()
     assert code == 1 and out == ""
     assert err.startswith(f"error: DynamoDB endpoint http://127.0.0.1:{port}: ")
+    assert "; check that a DynamoDB-compatible server listens there" in err
     assert err.count("\n") == 1
 
 
