@@ -164,6 +164,7 @@ def test_the_users_own_credentials_stay_in_force(no_credentials, monkeypatch, tm
         ("[profile other]\naws_access_key_id = AKIA\n", False),  # not the default profile
         ("[default]\nregion = eu-west-1\nsso_session = corp\n", True),
         ("[default]\ncredential_process = /bin/creds\n", True),
+        ("[profile default]\naws_access_key_id = AKIA\n", True),  # the default's other name
         ("[default]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = x\n", True),
         ("not an ini file", False),
     ],

@@ -95,6 +95,9 @@ _CREDENTIAL_KEYS = frozenset(
 )
 """Keys of a shared-file profile through which boto3 gets credentials."""
 
+_DEFAULT_IN_CONFIG = ("default", "profile default")
+"""The default profile's sections in the config file (the credentials file's is `[default]`)."""
+
 
 def has_credentials() -> bool:
     """Whether boto3 will find credentials of the user's own, judged without any network call.
@@ -114,25 +117,11 @@ def has_credentials() -> bool:
     )
     if any(os.environ.get(name) for name in names):
         return True
-    credentials = os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
-    config = os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")
-    return _profile_has_credentials(credentials, ("default",)) or _profile_has_credentials(
-        config, ("default", "profile default")
-    )
-
-
-def _profile_has_credentials(name: str, sections: tuple[str, ...]) -> bool:
-    import configparser
-
-    parser = configparser.RawConfigParser()
-    try:
-        parser.read(Path(name).expanduser(), encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError):
-        return False  # boto3 could not read it either
-    return any(
-        parser.has_section(section) and _CREDENTIAL_KEYS & set(parser.options(section))
-        for section in sections
-    )
+    credentials, config = _shared_files()
+    in_config = _profiles(config)
+    default = [_profiles(credentials).get("default")]
+    default += [in_config.get(section) for section in _DEFAULT_IN_CONFIG]
+    return any(_CREDENTIAL_KEYS & keys for keys in default if keys)
 
 
 def check_profile() -> None:
@@ -145,12 +134,12 @@ def check_profile() -> None:
     name = os.environ.get("AWS_PROFILE")
     if not name:
         return
-    credentials = os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
-    config = os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")
+    credentials, config = _shared_files()
     # The config file names a profile `[profile NAME]` (the default one also `[default]`),
     # the credentials file `[NAME]`: https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-files.html
-    in_config = (f"profile {name}",) + (("default",) if name == "default" else ())
-    if _has_section(credentials, (name,)) or _has_section(config, in_config):
+    in_config = _profiles(config)
+    sections = _DEFAULT_IN_CONFIG if name == "default" else (f"profile {name}",)
+    if name in _profiles(credentials) or any(section in in_config for section in sections):
         return
     raise ConfigError(
         f"AWS_PROFILE={name} names no profile in {config} or {credentials}; unset "
@@ -158,15 +147,26 @@ def check_profile() -> None:
     )
 
 
-def _has_section(name: str, sections: tuple[str, ...]) -> bool:
+def _shared_files() -> tuple[str, str]:
+    """The shared credentials and config files boto3 reads, as named (`~` unexpanded):
+    `AWS_SHARED_CREDENTIALS_FILE` and `AWS_CONFIG_FILE`, else their places under `~/.aws`."""
+    return (
+        os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+        os.environ.get("AWS_CONFIG_FILE", "~/.aws/config"),
+    )
+
+
+def _profiles(name: str) -> dict[str, set[str]]:
+    """The sections of the shared file `name` and each one's keys; none when the file is
+    missing or unreadable (boto3 could not read it either)."""
     import configparser
 
     parser = configparser.RawConfigParser()
     try:
         parser.read(Path(name).expanduser(), encoding="utf-8")
     except (configparser.Error, UnicodeDecodeError):
-        return False
-    return any(parser.has_section(section) for section in sections)
+        return {}
+    return {section: set(parser.options(section)) for section in parser.sections()}
 
 
 def prepare_environment(endpoint: str, changes: EnvironmentChanges) -> str:
