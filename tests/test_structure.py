@@ -1,4 +1,5 @@
-"""The shape of the code: no import cycles, and `wsgen.gateway` stays free of I/O libraries.
+"""The shape of the code: no import cycles, `wsgen.gateway` stays free of I/O libraries, and
+no package's own name hides one of its submodules.
 
 Read from the source with `ast`, so a cycle hidden behind `if TYPE_CHECKING:` counts too
 (mypy and readers follow it); imports inside functions do not (they run later, on purpose).
@@ -147,3 +148,34 @@ def test_importing_wsgen_gateway_loads_neither_asyncio_nor_websockets():
     ).stdout
     loaded = {module.split(".")[0] for module in json.loads(out)}
     assert "wsgen" in loaded and not loaded & set(SANS_IO)
+
+
+def _bound_names(tree: ast.Module) -> dict[str, ast.AST]:
+    """Names a module binds at its top level, but for `from . import sub` (a submodule)."""
+    bound: dict[str, ast.AST] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and not (node.level and node.module is None):
+            bound.update({(alias.asname or alias.name): node for alias in node.names})
+        elif isinstance(node, ast.Import):
+            bound.update({(alias.asname or alias.name).split(".")[0]: node for alias in node.names})
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound[node.name] = node
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            bound.update({t.id: node for t in targets if isinstance(t, ast.Name)})
+    return bound
+
+
+@pytest.mark.parametrize(
+    "init", sorted(p.relative_to(ROOT).as_posix() for d in ("runtime", "wsgen")
+                   for p in (ROOT / d).rglob("__init__.py")),
+)  # fmt: skip
+def test_no_package_hides_a_submodule_behind_a_name_of_its_own(init):
+    """`wsgen.local.running` once named both a module and the function its package exported,
+    so `mock.patch("wsgen.local.running.X")` found the function: a package's own names and
+    its submodules' must differ, for each module to be reachable by its dotted path."""
+    path = ROOT / init
+    submodules = {p.stem for p in path.parent.glob("*.py") if p.name != "__init__.py"}
+    submodules |= {p.name for p in path.parent.iterdir() if (p / "__init__.py").is_file()}
+    clashes = sorted(set(_bound_names(ast.parse(path.read_text(), init))) & submodules)
+    assert clashes == [], f"{init} binds names of its submodules: rename one"

@@ -1,7 +1,7 @@
 """`wsgen local`: a local API Gateway WebSocket API that runs the app's handlers.
 
-`Emulator` is the server (async `start`/`stop`); `running()` (module `running`) runs one on
-a thread of its own. Module map: `http` reads requests, `invoker` calls `app(event, context)`
+`Emulator` is the server (async `start`/`stop`); `running()` (module `threaded`) runs one
+on a thread of its own. Module map: `http` reads requests, `invoker` calls `app(event, context)`
 in threads, `driver` runs the authorizer, `$connect`, messages and `$disconnect` through it,
 `connection` drives one WebSocket, `management` serves `@connections`, `reload` watches the
 app's files, `config` reads what its wsgen.toml sets, `server` ties them.
@@ -11,7 +11,7 @@ shared with the in-memory test client `wsgen.testing`.
 
 from ..exceptions import PortInUseError
 from .log import EventLog
-from .running import running
 from .server import Emulator
+from .threaded import running
 
 __all__ = ["Emulator", "EventLog", "PortInUseError", "running"]
