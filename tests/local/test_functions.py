@@ -6,12 +6,14 @@ The handler runs inside the emulator, so what it sends reaches real `websockets`
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import json
 import os
 import signal
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -214,8 +216,13 @@ def test_no_schedules_runs_none(capsys):
 @pytest.mark.parametrize("status", [200, 404])
 def test_a_server_that_is_not_wsgen_local_is_one_error_line(capsys, status):
     html = Answer(status, {"Content-Type": "text/html"}, b"<html><body>Not here</body></html>")
-    with stub_server(lambda request: html) as server:
-        assert main(["invoke", "jobs", "--port", str(server.server_port)]) == 1
+    gc.collect()  # earlier tests' garbage, not this one's
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        with stub_server(lambda request: html) as server:
+            assert main(["invoke", "jobs", "--port", str(server.server_port)]) == 1
+        gc.collect()  # a response left open (the 404's HTTPError) warns of its socket here
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
     out, err = capsys.readouterr()
     assert out == ""
     assert err == (

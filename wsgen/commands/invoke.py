@@ -76,9 +76,10 @@ def run(args: argparse.Namespace) -> int:
                 raise foreign
             answer = json.loads(response.read())
     except urllib.error.HTTPError as exc:
-        if exc.headers.get(EMULATOR_HEADER) is None:
-            raise foreign from None
-        message = exc.read().decode("utf-8", "replace").strip() or exc.reason
+        with exc:  # the error is the response: closed, its socket goes now, not at a collection
+            if exc.headers.get(EMULATOR_HEADER) is None:
+                raise foreign from None
+            message = exc.read().decode("utf-8", "replace").strip() or exc.reason
         raise WsgenError(message) from None
     except (urllib.error.URLError, OSError) as exc:
         raise WsgenError(
