@@ -9,6 +9,7 @@ import gc
 import json
 import os
 import resource
+import socket
 import subprocess
 import sys
 
@@ -265,13 +266,17 @@ def test_two_emulators_in_one_process_keep_the_threshold_until_the_last_stops():
 
 
 @pytest.mark.slow
-def test_a_stop_that_fails_still_puts_the_threshold_back():
+def test_a_stop_that_fails_still_puts_the_threshold_back_and_stops_listening():
     before = gc.get_threshold()
     try:
         gc.set_threshold(700, 10, 10)
         with pytest.raises(_StopError), start() as emulator:
-            assert emulator.functions is not None
+            assert emulator.functions is not None and emulator.sqs is not None
             emulator.functions.stop = _fail
+            sqs_port = int(emulator.sqs.endpoint.rsplit(":", 1)[1])
         assert gc.get_threshold() == (700, 10, 10)
+        for port in (emulator.port, sqs_port):  # both listening sockets are closed
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
     finally:
         gc.set_threshold(*before)

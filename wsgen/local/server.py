@@ -439,11 +439,17 @@ class Emulator:
         `HANDLER_GRACE_S` to return; then `$disconnect` runs anyway (the handler's thread
         runs on, its result ignored). The management API keeps serving until every
         `$disconnect` returned or `STOP_TIMEOUT_S` passed; new upgrades get 503. What
-        start changed in the process is put back even if stopping fails (`_put_back`).
+        start changed in the process is put back, and listening ends, even if stopping fails
+        (`_put_back`).
         """
         try:
             await self._shut_down()
         finally:
+            # Done already unless a step above failed; then the ports are freed all the same.
+            if self._server is not None:
+                self._server.close()
+            if self.sqs is not None:
+                self.sqs.close()
             self._put_back()
 
     def _put_back(self) -> None:

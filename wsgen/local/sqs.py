@@ -196,9 +196,14 @@ class LocalSqs:
 
         return dropped
 
-    async def stop(self) -> None:
+    def close(self) -> None:
+        """Stop listening (again is harmless: the emulator's stop does it even when another
+        step of stopping failed, so the port is never left bound)."""
         if self._server is not None:
             self._server.close()
+
+    async def stop(self) -> None:
+        self.close()
         for client in list(self._clients):
             client.cancel()
         for queue in self.queues.values():
