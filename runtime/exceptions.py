@@ -507,15 +507,18 @@ class HandlerResultError(ResultOfAHandler, WebsocketError, TypeError):
 class InvalidReplyError(HandlerResultError):
     """A two-way handler returned something that cannot be sent as a frame."""
 
-    def __init__(self, route_key: str, value: object) -> None:
-        super().__init__(route_key, value)
+    def __init__(self, route_key: str, value: object, reason: str = "") -> None:
+        super().__init__(route_key, value, reason)
         self.route_key = route_key
         self.type_name = type(value).__name__
+        self.reason = reason
+        """What JSON refused in it (json's message: a set, NaN or Infinity...), if known."""
 
     def __str__(self) -> str:
+        why = f" ({self.reason})" if self.reason else ""
         return (
             f"reply of route '{self.route_key}' is a {self.type_name}, which is not str, "
-            f"bytes or JSON-serialisable; return one of those{self._where()}"
+            f"bytes or JSON-serialisable{why}; return one of those{self._where()}"
         )
 
 

@@ -93,7 +93,7 @@ def encode_body(value: Any, route_key: str = "") -> dict[str, Any]:
     except (TypeError, ValueError) as exc:
         from .exceptions import InvalidReplyError
 
-        raise InvalidReplyError(route_key, value) from exc
+        raise InvalidReplyError(route_key, value, str(exc)) from exc
 
 
 def to_proxy_response(result: Any, *, reply: bool = False, route_key: str = "") -> dict[str, Any]:

@@ -278,6 +278,16 @@ def test_two_way_route_with_unserialisable_reply_is_a_clear_error(load_event):
         app(load_event("message_custom_route.json"), None)
 
 
+def test_a_reply_holding_nan_says_json_refused_nan(load_event):
+    app = new_app()
+    app.on_ws_message(route="join", reply=True)(lambda e: {"x": float("nan")})
+    with pytest.raises(InvalidReplyError) as err:
+        app(load_event("message_custom_route.json"), None)
+    assert "is a dict, which is not str, bytes or JSON-serialisable (Out of range float" in str(
+        err.value
+    )
+
+
 def test_unsendable_reply_is_logged_names_its_route_and_propagates(load_event, caplog):
     app = new_app()
     app.on_ws_message(route="join", reply=True)(lambda e: Response(body={1, 2}))
