@@ -111,6 +111,11 @@ def locate_app(app_dir: str | Path = ".", ref: str = DEFAULT_APP) -> tuple[Path,
     directory = Path(app_dir).resolve()
     module_name, attr = parse_app_ref(ref)
     module_file = directory.joinpath(*module_name.split("."))
+    if directory.is_file():
+        raise AppLoadError(
+            f"app directory {app_dir} is a file; pass the directory that holds it, "
+            f"--app-dir {Path(app_dir).parent}"
+        )
     if not directory.is_dir():
         raise AppLoadError(f"app directory {app_dir} does not exist; pass --app-dir DIR")
     if not module_file.with_suffix(".py").is_file() and not (module_file / "__init__.py").is_file():

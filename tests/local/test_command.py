@@ -48,6 +48,12 @@ def test_a_missing_app_is_reported_before_a_busy_port(capsys, tmp_path):
         assert capsys.readouterr().err == (
             f"error: app directory {tmp_path / 'nope'} does not exist; pass --app-dir DIR\n"
         )
+        (tmp_path / "app.py").write_text("")  # the app's file given as its directory
+        assert main(["local", "--app-dir", str(tmp_path / "app.py"), "--port", port]) == 1
+        assert capsys.readouterr().err == (
+            f"error: app directory {tmp_path / 'app.py'} is a file; pass the directory that "
+            f"holds it, --app-dir {tmp_path}\n"
+        )
 
 
 def test_a_port_another_wsgen_local_serves_on_says_so(capsys):
