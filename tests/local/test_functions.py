@@ -19,10 +19,12 @@ from pathlib import Path
 import pytest
 import websockets
 
+from tests.support.builders import new_app
 from tests.support.httpstub import Answer, stub_server
 from tests.support.local import reaped, run, start
 from tests.support.paths import APPS, EVENTS, ROOT
 from wsgen.cli import main
+from wsgen.commands.local import _print_functions
 from wsgen.local import EventLog
 
 
@@ -248,4 +250,17 @@ def test_an_sqs_handler_needs_a_body_and_the_listing_shows_it(pusher, capsys):
     assert err == (
         "error: @app.on_sqs_message handler 'jobs' needs the message to deliver: "
         "wsgen invoke jobs --body 'TEXT'\n"
+    )
+
+
+def test_the_banner_fires_a_task_with_its_arguments_as_the_body(capsys):
+    app = new_app()
+
+    @app.task()
+    def crunch(numbers, scale):
+        pass
+
+    _print_functions(app.spec(), True, 8001)
+    assert capsys.readouterr().out == (
+        "  @app.task crunch: fire it: wsgen invoke crunch --body '[...]' --port 8001\n"
     )

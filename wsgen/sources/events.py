@@ -298,6 +298,8 @@ def invoke_form(function: FunctionSpec) -> str:
     """The `wsgen invoke` command that fires `function` (its body, when it needs one)."""
     if function.kind in BODY_NEEDED:
         return _body_form(function.kind, False, function.name)
+    if function.kind == TASK:  # its arguments: a list (positional) or an object (keywords)
+        return f"wsgen invoke {function.name} --body '[...]'"
     return f"wsgen invoke {function.name}"
 
 
