@@ -293,7 +293,7 @@ class App(EventSources):
         With `reply=True` the route is two-way: the handler's return value (str, bytes or
         a JSON-serialisable value) is sent back to the caller.
         """
-        refuse_uncalled("on_ws_message", route, 'route="NAME"')
+        refuse_uncalled("on_ws_message", route, 'route="NAME"', "@app.on_ws_message() for $default")
         validate_route_key(route)
         return self._decorator(route, reply=reply)
 

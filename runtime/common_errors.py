@@ -85,9 +85,10 @@ class ResultOfAHandler:
             self.result_of = handler
 
 
-def refuse_uncalled(decorator: str, first: object, arguments: str = "") -> None:
+def refuse_uncalled(decorator: str, first: object, arguments: str = "", also: str = "") -> None:
     """Refuse `@app.task` written without its parentheses: Python then passes the function
     where the decorator's first argument goes (one `callable()` test, at registration).
+    `also` is another way to write it, if there is one.
 
     Raises:
         RegistrationError: `first` is a function (or another callable).
@@ -97,6 +98,7 @@ def refuse_uncalled(decorator: str, first: object, arguments: str = "") -> None:
 
         raise RegistrationError(
             f"@app.{decorator} must be called: write @app.{decorator}({arguments})"
+            + (f", or {also}" if also else "")
         )
 
 

@@ -540,7 +540,7 @@ UNCALLED = {
     "on_dynamodb_record": '@app.on_dynamodb_record(stream_arn="ARN")',
     "lambda_function": "@app.lambda_function()",
     "schedule": '@app.schedule("rate(5 minutes)")',
-    "on_ws_message": '@app.on_ws_message(route="NAME")',
+    "on_ws_message": '@app.on_ws_message(route="NAME"), or @app.on_ws_message() for $default',
     "on_ws_connect": "@app.on_ws_connect()",
     "on_ws_disconnect": "@app.on_ws_disconnect()",
     "on_ws_connected": "@app.on_ws_connected()",
