@@ -170,8 +170,6 @@ def test_a_handler_that_raises_is_an_error_line(pusher, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["nope"], "error: the app has no event handler named 'nope'; its event handlers: "
-         "jobs, news, orders, poke, shipped, tick\n"),
         (["shipped", "--body", "[1]"], "error: the body for @app.on_cw_event handler 'shipped' "
          "must be a JSON object (it is '[1]'), such as --body '{\"key\": \"value\"}'\n"),
         (["poke", "--body", "not json"], "error: the event of lambda_function 'poke' is its "
@@ -180,6 +178,17 @@ def test_a_handler_that_raises_is_an_error_line(pusher, capsys):
 )  # fmt: skip
 def test_mistakes_are_one_error_line(pusher, capsys, argv, message):
     assert invoke(capsys, pusher, *argv) == (1, "", message)
+
+
+def test_an_unknown_handler_names_the_app_and_port_reached(pusher, capsys):
+    # The wsgen local on that port may serve another app than the user's: say which, and --port.
+    code, out, err = invoke(capsys, pusher, "nope")
+    assert (code, out) == (1, "")
+    assert err == (
+        "error: the app has no event handler named 'nope'; its event handlers: jobs, news, "
+        f"orders, poke, shipped, tick (the wsgen local on 127.0.0.1:{pusher.port} serves "
+        f"pusher:app in {APPS.resolve()}); pass --port for another wsgen local\n"
+    )
 
 
 def test_nothing_listening_says_to_start_wsgen_local(capsys):

@@ -683,9 +683,12 @@ class Emulator:
         assert self.functions is not None, "start() loads the app before serving"
         try:
             invocation = await self.functions.invoke(name, data.get("event"), body)
-        except (UnknownFunctionError, ConfigError) as exc:
-            status = 404 if isinstance(exc, UnknownFunctionError) else 400
-            writer.write(_plain(status, str(exc)))
+        except UnknownFunctionError as exc:  # which app, for a CLI that reached another one
+            served = f"{exc} (it serves {self.app_ref} in {self.app_dir.resolve()})"
+            writer.write(_plain(404, served))
+            return
+        except ConfigError as exc:
+            writer.write(_plain(400, str(exc)))
             return
         answer = json.dumps(invocation.to_json()).encode()
         headers = [("Content-Type", "application/json"), ("Connection", "close")]
