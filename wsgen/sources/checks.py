@@ -19,7 +19,8 @@ from ..exceptions import EventHandlerError
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _QUEUE_ARN = re.compile(r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:([A-Za-z0-9_.-]{1,80})$")
-_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,254}$")
+"""A topic name the template makes, `${AWS::StackName}-name`, is at most 256 characters."""
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$")
 _STREAM_ARN = re.compile(
     r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.-]{3,255}/stream/\S+$"
@@ -72,8 +73,8 @@ def _problem(function: FunctionSpec) -> str | None:
         topic = options["topic"]
         if not isinstance(topic, str) or not (_TOPIC_ARN.match(topic) or _TOPIC_NAME.match(topic)):
             return (
-                f"topic {topic!r} is neither a topic name (1-256 letters, digits, '-', '_') "
-                "nor an SNS topic ARN"
+                f"topic {topic!r} is neither a topic name (1-254 letters, digits, '-', '_': "
+                "deployed after the stack's name and '-', 256 at most) nor an SNS topic ARN"
             )
     elif function.kind == CW_EVENT:
         pattern = options["event_pattern"]
@@ -95,8 +96,12 @@ def _sqs_problem(function: FunctionSpec) -> str | None:
         return "give exactly one of queue='name' (the template creates it) and queue_arn='arn:...'"
     if queue is not None:
         base = queue.removesuffix(".fifo") if isinstance(queue, str) else None
-        if base is None or not _QUEUE_NAME.match(base) or len(queue) > 80:
-            return f"queue {queue!r} must be 1-80 letters, digits, '-' and '_' (optionally .fifo)"
+        # Deployed as `${AWS::StackName}-name` (template.sources.stack_scoped), 80 at most.
+        if base is None or not _QUEUE_NAME.match(base) or len(queue) > 78:
+            return (
+                f"queue {queue!r} must be 1-78 letters, digits, '-' and '_' (optionally .fifo; "
+                "deployed after the stack's name and '-', 80 at most)"
+            )
     elif not isinstance(arn, str) or not _QUEUE_ARN.match(arn):
         return f"queue_arn {arn!r} is not an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)"
     batch, window = options["batch_size"], options["maximum_batching_window_in_seconds"]

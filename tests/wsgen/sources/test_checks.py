@@ -49,7 +49,10 @@ STREAM = "arn:aws:dynamodb:eu-west-1:123456789012:table/Orders/stream/2026-11-30
             "on_sqs_message(queue='a', queue_arn='arn:aws:sqs:eu-west-1:123456789012:a')",
             "exactly one",
         ),
-        ("on_sqs_message(queue='a b')", "queue 'a b' must be 1-80 letters"),
+        ("on_sqs_message(queue='a b')", "queue 'a b' must be 1-78 letters"),
+        # deployed as ${AWS::StackName}-name: 79 leaves no room for the stack's name
+        (f"on_sqs_message(queue='{'q' * 79}')", "must be 1-78 letters"),
+        (f"on_sns_message('{'t' * 255}')", "is neither a topic name (1-254"),
         ("on_sqs_message(queue_arn='jobs')", "queue_arn 'jobs' is not an SQS queue ARN"),
         ("on_sqs_message(queue='a', batch_size=0)", "batch_size must be 1-10000"),
         (
