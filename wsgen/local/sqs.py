@@ -318,37 +318,10 @@ class LocalSqs:
 
     def _send(self, queue: _Queue, request: dict[str, Any]) -> dict[str, Any]:
         body, delay, attributes = read_message(request)
-        if len(body.encode()) > MAX_MESSAGE_BYTES:
-            raise SqsError(
-                "InvalidParameterValue",
-                f"One or more parameters are invalid. Reason: Message must be shorter than "
-                f"{MAX_MESSAGE_BYTES} bytes.",
-            )
         if queue.messages.fifo:
-            return self._send_fifo(queue, body, delay, attributes, request)
+            return send_fifo(queue.messages, queue.sent_ids, body, delay, attributes, request)
         message_id = queue.messages.send(body, delay, attributes)
         return _sent(message_id, body, request)
-
-    def _send_fifo(
-        self,
-        queue: _Queue,
-        body: str,
-        delay: float,
-        attributes: dict[str, Any],
-        request: dict[str, Any],
-    ) -> dict[str, Any]:
-        """A FIFO queue's send (`send_fifo`): the template's queue has no content-based
-        deduplication, so its sends name the id; a `queue_arn=` one's, whose settings wsgen
-        cannot know, may leave it to the body's SHA-256."""
-        return send_fifo(
-            queue.messages,
-            queue.sent_ids,
-            body,
-            delay,
-            attributes,
-            request,
-            content_based=queue.logical_id is None,
-        )
 
     def _send_batch(self, queue: _Queue, request: dict[str, Any]) -> dict[str, Any]:
         entries = request.get("Entries")
@@ -399,7 +372,7 @@ class LocalSqs:
                 continue
             if queue.messages.fifo:
                 try:
-                    sent = self._send_fifo(queue, body, delay, attributes, entry)
+                    sent = send_fifo(queue.messages, queue.sent_ids, body, delay, attributes, entry)
                 except SqsError as exc:
                     failed.append(
                         {
@@ -422,6 +395,12 @@ def read_message(request: dict[str, Any]) -> tuple[str, float, dict[str, Any]]:
     body = request.get("MessageBody")
     if not isinstance(body, str) or not body:
         raise SqsError("MissingParameter", "The request must contain the parameter MessageBody.")
+    if len(body.encode()) > MAX_MESSAGE_BYTES:
+        raise SqsError(
+            "InvalidParameterValue",
+            f"One or more parameters are invalid. Reason: Message must be shorter than "
+            f"{MAX_MESSAGE_BYTES} bytes.",
+        )
     if not _VALID_TEXT.match(body):
         raise SqsError(
             "InvalidMessageContents",
@@ -458,14 +437,13 @@ def send_fifo(
     delay: float,
     attributes: dict[str, Any],
     request: dict[str, Any],
-    *,
-    content_based: bool,
 ) -> dict[str, Any]:
-    """Send to a FIFO queue as SQS does; SendMessage's answer. A group is required and a
-    delay refused; without a `MessageDeduplicationId` the body's SHA-256 stands for it when
-    `content_based`, else the send fails. A duplicate (an id in `sent_ids`, the ids sent in
-    the last `DEDUPLICATION_S`) is answered as the first send was, and not queued
-    (docs/aws-facts.md#local-sqs)."""
+    """Send to a FIFO queue as SQS does; SendMessage's answer. A group is required and a delay
+    refused; without a `MessageDeduplicationId` the body's SHA-256 stands for it on a
+    `queue_arn=` queue, whose settings wsgen cannot know (content-based deduplication may be
+    on), else the send fails: the template's FIFO queue has no content-based deduplication. A
+    duplicate (an id in `sent_ids`, the ids sent in the last `DEDUPLICATION_S`) is answered as
+    the first send was, and not queued (docs/aws-facts.md#local-sqs)."""
     group = request.get("MessageGroupId")
     if not isinstance(group, str) or not group:
         raise SqsError("MissingParameter", "The request must contain the parameter MessageGroupId.")
@@ -477,7 +455,7 @@ def send_fifo(
         )
     deduplication = request.get("MessageDeduplicationId")
     if not isinstance(deduplication, str) or not deduplication:
-        if not content_based:
+        if messages.function.options["queue_arn"] is None:
             raise SqsError(
                 "InvalidParameterValue",
                 "The queue should either have ContentBasedDeduplication enabled or "

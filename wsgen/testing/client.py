@@ -45,7 +45,6 @@ from ..gateway.routing import Router
 from ..gateway.session import Answer, Event, Session, Steps
 from ..gateway.state import ConnectionState, gone_message
 from ..local.environment import EnvironmentChanges, literal_environment
-from ..local.sqs import MAX_MESSAGE_BYTES as MAX_SQS_MESSAGE_BYTES
 from ..local.sqs import MAX_RECEIVES, SqsError, read_message, send_fifo
 from ..settings import load_settings
 from ..sources.checks import check_functions, queue_name
@@ -469,8 +468,6 @@ class Client:
                 "message_group_id and message_deduplication_id are a FIFO queue's (.fifo); "
                 "this queue is a standard one",
             )
-        if len(body.encode()) > MAX_SQS_MESSAGE_BYTES:
-            raise QueueMessageError(queue, f"a message is at most {MAX_SQS_MESSAGE_BYTES} bytes")
         try:
             body, _, attributes = read_message(request)
             if messages.fifo:
@@ -481,7 +478,6 @@ class Client:
                     0,
                     attributes,
                     request,
-                    content_based=messages.function.options["queue_arn"] is not None,
                 )
                 message_id = str(sent["MessageId"])
             else:
