@@ -11,8 +11,9 @@ WebsocketTestError
 │                                                                   (also a ValueError)
 └── UnexpectedFrameError   receive_text() got a binary frame        (also a TypeError)
 
-The last three keep the builtin they were before as a second base, so `except ValueError`
-in existing tests still catches them.
+The four marked "also" have a builtin as a second base: ClientClosedError, FragmentsError
+and UnexpectedFrameError the one they were raised as before, so that `except ValueError` in
+existing tests still catches them, and QueueMessageError a ValueError, as a bad argument.
 
 UnroutedMessageWarning (a UserWarning, not raised) tells why a message got the Forbidden frame.
 """
