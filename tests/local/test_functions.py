@@ -186,7 +186,7 @@ def test_an_unknown_handler_names_the_app_and_port_reached(pusher, capsys):
     assert (code, out) == (1, "")
     assert err == (
         "error: the app has no event handler named 'nope'; its event handlers: jobs, news, "
-        f"orders, poke, shipped, tick (the wsgen local on 127.0.0.1:{pusher.port} serves "
+        f"orders, poke, shipped, tick (the wsgen local on port {pusher.port} serves "
         f"pusher:app in {APPS.resolve()}); pass --port for another wsgen local\n"
     )
 

@@ -80,11 +80,6 @@ def run(args: argparse.Namespace) -> int:
             if exc.headers.get(EMULATOR_HEADER) is None:
                 raise foreign from None
             message = exc.read().decode("utf-8", "replace").strip() or exc.reason
-        if exc.code == 404:  # no such handler: perhaps the wsgen local of another app
-            message = message.replace(
-                " (it serves ", f" (the wsgen local on {host}:{args.port} serves ", 1
-            )
-            message += "; pass --port for another wsgen local"
         raise WsgenError(message) from None
     except (urllib.error.URLError, OSError) as exc:
         raise WsgenError(

@@ -684,7 +684,10 @@ class Emulator:
         try:
             invocation = await self.functions.invoke(name, data.get("event"), body)
         except UnknownFunctionError as exc:  # which app, for a CLI that reached another one
-            served = f"{exc} (it serves {self.app_ref} in {self.app_dir.resolve()})"
+            served = (
+                f"{exc} (the wsgen local on port {self.port} serves {self.app_ref} in "
+                f"{self.app_dir.resolve()}); pass --port for another wsgen local"
+            )
             writer.write(_plain(404, served))
             return
         except ConfigError as exc:
