@@ -173,17 +173,24 @@ class ShardQueue:
         keeps the group's order (docs/aws-facts.md#local-sqs)."""
         if not self.fifo:
             return [m for m in self._waiting if ignore_delays or m.due <= now]
-        busy = {m.fifo["MessageGroupId"] for m in self._out.values() if m.fifo}
         due = []
+        for line in self._open_groups():
+            for message in line:
+                if not (ignore_delays or message.due <= now):
+                    break  # its group waits for it
+                due.append(message)
+        return sorted(due, key=_sequence)
+
+    def _open_groups(self) -> list[list[_Message]]:
+        """A FIFO queue's waiting messages of the groups none of whose messages is out, each
+        group's in the order sent (with the lock held)."""
+        busy = {m.fifo["MessageGroupId"] for m in self._out.values() if m.fifo}
+        lines: dict[str, list[_Message]] = {}
         for message in sorted(self._waiting, key=_sequence):
             group = message.fifo["MessageGroupId"] if message.fifo else ""
-            if group in busy:
-                continue
-            if ignore_delays or message.due <= now:
-                due.append(message)
-            else:  # its group waits for it
-                busy.add(group)
-        return due
+            if group not in busy:
+                lines.setdefault(group, []).append(message)
+        return list(lines.values())
 
     def _record(self, message: _Message) -> dict[str, Any]:
         """The message's record for this delivery: its id kept, a new receipt handle."""
@@ -234,15 +241,9 @@ class ShardQueue:
         earliest message's due time, or with a batching window open, its end."""
         with self._lock:
             waiting = self._waiting
-            if self.fifo:  # a group's first message, of groups none of which is out (a
-                # batch ending wakes the consumer for those)
-                busy = {m.fifo["MessageGroupId"] for m in self._out.values() if m.fifo}
-                heads: dict[str, _Message] = {}
-                for message in sorted(waiting, key=_sequence):
-                    group = message.fifo["MessageGroupId"] if message.fifo else ""
-                    if group not in busy:
-                        heads.setdefault(group, message)
-                waiting = list(heads.values())
+            if self.fifo:  # each open group's first message (a batch ending wakes the
+                # consumer for the others)
+                waiting = [line[0] for line in self._open_groups()]
             if not waiting:
                 return None
             now = self._clock()

@@ -360,6 +360,10 @@ class LocalSqs:
         for entry in entries:
             try:
                 body, delay, attributes = read_message(entry)
+                if queue.messages.fifo:
+                    sent = send_fifo(queue.messages, queue.sent_ids, body, delay, attributes, entry)
+                else:
+                    sent = _sent(queue.messages.send(body, delay, attributes), body, entry)
             except SqsError as exc:
                 failed.append(
                     {
@@ -370,21 +374,6 @@ class LocalSqs:
                     }
                 )
                 continue
-            if queue.messages.fifo:
-                try:
-                    sent = send_fifo(queue.messages, queue.sent_ids, body, delay, attributes, entry)
-                except SqsError as exc:
-                    failed.append(
-                        {
-                            "Id": entry["Id"],
-                            "SenderFault": True,
-                            "Code": exc.code,
-                            "Message": exc.message,
-                        }
-                    )
-                    continue
-            else:
-                sent = _sent(queue.messages.send(body, delay, attributes), body, entry)
             successful.append({"Id": entry["Id"], **sent})
         return {"Successful": successful, "Failed": failed}
 
