@@ -5,8 +5,7 @@ and the interpreter's builtin SHA-256 (and `ssl`, with `socket`, for https).
 
 An API of AWS's JSON protocol (DynamoDB, SQS, SSM...) is called with `call_aws_json`, the
 public seam (`runtime.call_aws_json`, docs/guide.md), in `runtime.aws_json` (which an app
-that only sends never compiles; `runtime.aws.call_aws_json` still names it). Under it,
-three functions of this module:
+that only sends never compiles). Under it, three functions of this module:
 
     creds = aws.credentials()          # None: neither Lambda's variables nor a container
                                        # endpoint; fall back to boto3
@@ -22,6 +21,8 @@ three functions of this module:
 process, and retries as AWS SDKs' "standard" mode does: throttling and transient errors and
 network failures, up to 3 attempts, with jittered exponential backoff and a retry quota.
 It returns the last response whatever its status; reading AWS's error is the caller's job.
+What only a failure needs (reading AWS's error, the retry rules and quota) is in
+`runtime.aws_errors`, loaded by the first failure: a cold start's first send never compiles it.
 
 SigV4: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
 Retries: https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
@@ -54,37 +55,6 @@ __all__ = [
 
 MAX_ATTEMPTS = 3
 """Attempts per request in AWS's standard retry mode (the first one included)."""
-
-MAX_BACKOFF = 20.0
-"""Seconds: the cap on one retry's jittered backoff (standard mode)."""
-
-RETRY_QUOTA = 500
-"""Retry tokens per process; a retry takes 5 (10 after a network failure), success returns them."""
-
-THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "LimitExceededException",
-        "RequestThrottled",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "EC2ThrottledException",
-    }
-)
-"""Error codes standard mode retries whatever the status (DynamoDB throttles with 400)."""
-
-TRANSIENT_CODES = frozenset(
-    {"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"}
-)
-TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 _EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 _CONTAINER_HOST = "169.254.170.2"
@@ -134,32 +104,18 @@ class AwsResponse(Response):
         """AWS's error code (`GoneException`), from `x-amzn-ErrorType` or the body's `__type`."""
         if self.ok:
             return None
-        code = self.headers.get("x-amzn-errortype")
-        if not code and self.body[:1] == b"{":
-            try:
-                parsed = self.json()
-            except ValueError:
-                parsed = None
-            if isinstance(parsed, dict):
-                code = parsed.get("__type") or parsed.get("code") or parsed.get("Code")
-        if not code:
-            return None
-        # "GoneException:http://internal.amazon.com/..." and "com.amazonaws.dynamodb.v20120810#X"
-        return str(code).split(":", 1)[0].rsplit("#", 1)[-1] or None
+        from .aws_errors import error_code  # only for a failure: cold-start time
+
+        return error_code(self)
 
     @property
     def error_message(self) -> str | None:
         """AWS's error message, when the body is a JSON object carrying one."""
-        if self.ok or self.body[:1] != b"{":
+        if self.ok:
             return None
-        try:
-            parsed = self.json()
-        except ValueError:
-            return None
-        if not isinstance(parsed, dict):
-            return None
-        message = parsed.get("message") or parsed.get("Message")
-        return str(message) if message is not None else None
+        from .aws_errors import error_message
+
+        return error_message(self)
 
     def json(self) -> Any:
         """The body parsed as JSON (`json` is imported on first use: cold-start time)."""
@@ -527,8 +483,6 @@ def _canonical_query(query: str) -> str:
 # Requests --------------------------------------------------------------------------------
 
 _pool = Pool()
-_quota = [RETRY_QUOTA]
-_quota_lock = allocate_lock()
 
 
 def request(
@@ -550,8 +504,8 @@ def request(
     (`region_of`), then `AWS_REGION`, `AWS_DEFAULT_REGION` and us-east-1.
 
     Retried (standard mode): 429, 500, 502, 503, 504, the throttling and transient error
-    codes (`THROTTLING_CODES`, whatever the status) and network failures; never any other
-    4xx. Each retry waits a random time up to `min(2 ** (attempt - 1), 20)` seconds.
+    codes (`aws_errors.THROTTLING_CODES`, whatever the status) and network failures; never
+    any other 4xx. Each retry waits a random time up to `min(2 ** (attempt - 1), 20)` seconds.
 
     Raises:
         OSError: the network failed on the last attempt (`ConnectionError`, `TimeoutError`...).
@@ -569,25 +523,37 @@ def request(
         try:
             raw = _pool.request(scheme, host, port, head, body, method, timeout)
         except OSError:
-            cost = 10
-            if attempt >= max_attempts or not _take_quota(cost):
+            retries = _load_errors()
+            cost = retries.NETWORK_RETRY_COST
+            if attempt >= max_attempts or not retries.take_quota(cost):
                 raise
         else:
             response = AwsResponse(raw.status, raw.reason, raw.headers, raw.body)
             if 200 <= raw.status < 300:
-                # A success gives back what its retries took, or one token (none to give
-                # while the quota is full: the lock is taken only when there is something)
-                if retried_cost or _quota[0] < RETRY_QUOTA:
-                    _return_quota(retried_cost or 1)
+                if _errors is not None:  # else no retry ever took from the quota
+                    _errors.succeeded(retried_cost)
                 return response
-            if not _retryable(response) or attempt >= max_attempts:
+            retries = _load_errors()
+            if not retries.retryable(response) or attempt >= max_attempts:
                 return response
-            cost = 5
-            if not _take_quota(cost):
+            cost = retries.RETRY_COST
+            if not retries.take_quota(cost):
                 return response
         retried_cost = cost
-        _sleep_backoff(attempt)
+        retries.sleep_backoff(attempt)
         attempt += 1
+
+
+_errors: Any = None
+"""`runtime.aws_errors`, once a request failed (until then, the retry quota is full)."""
+
+
+def _load_errors() -> Any:
+    global _errors
+    from . import aws_errors  # only after a failure: cold-start time
+
+    _errors = aws_errors
+    return aws_errors
 
 
 def unsigned_get(url: str, headers: Mapping[str, str], timeout: float) -> Response:
@@ -627,6 +593,8 @@ def reset() -> None:
     _pool.clear()
     with _credentials_lock:
         _container_cache = _environment_cache = None
+    if _errors is not None:
+        _errors.reset()
 
 
 def forget_server(url: str) -> None:
@@ -635,33 +603,6 @@ def forget_server(url: str) -> None:
     until the next request there, or the process's end."""
     scheme, host, port, _ = split_url(url)
     _pool.clear((scheme, host, port))
-
-
-def _retryable(response: AwsResponse) -> bool:
-    if response.ok:
-        return False
-    if response.status in TRANSIENT_STATUSES:
-        return True
-    code = response.error_code
-    return code in THROTTLING_CODES or code in TRANSIENT_CODES
-
-
-def _take_quota(cost: int) -> bool:
-    with _quota_lock:
-        if _quota[0] < cost:
-            return False
-        _quota[0] -= cost
-        return True
-
-
-def _return_quota(amount: int) -> None:
-    with _quota_lock:
-        _quota[0] = min(RETRY_QUOTA, _quota[0] + amount)
-
-
-def _sleep_backoff(attempt: int) -> None:
-    jitter = int.from_bytes(os.urandom(2), "big") / 65536  # `random` is slow to import
-    time.sleep(jitter * min(2.0 ** (attempt - 1), MAX_BACKOFF))
 
 
 def environment_region() -> str | None:
@@ -709,16 +650,3 @@ def _head(method: str, target: str, host: str, headers: Mapping[str, str], body:
     lines.append("Accept-Encoding: identity")
     lines.append("\r\n")
     return "\r\n".join(lines).encode("latin-1")
-
-
-_MOVED = frozenset({"call_aws_json", "service_endpoint"})
-"""Names this module had, now in `runtime.aws_json`: still importable from here."""
-
-
-def __getattr__(name: str) -> Any:
-    """A moved name, loading its module on first use (never at import: cold-start time)."""
-    if name in _MOVED:
-        from . import aws_json
-
-        return getattr(aws_json, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

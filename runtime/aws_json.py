@@ -8,8 +8,7 @@ runtime's connections table and fan-out queue as for apps; `runtime.aws.request`
 sends and retries.
 
 Apart from `runtime.aws` so that an app that only answers and sends (the echo app's cold
-start) never compiles it: `runtime.aws.call_aws_json` and `runtime.aws.service_endpoint`
-still name these, loading this module on first use.
+start) never compiles it.
 """
 
 from __future__ import annotations

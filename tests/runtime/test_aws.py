@@ -14,7 +14,7 @@ import botocore.awsrequest
 import botocore.credentials
 import pytest
 
-from runtime import aws
+from runtime import aws, aws_json
 from runtime.exceptions import CredentialsError
 
 FROZEN = datetime.datetime(2026, 12, 1, 9, 30, 15)
@@ -214,20 +214,22 @@ def test_the_dns_suffix_is_the_region_s_partition_s(region, suffix):
 def test_a_service_s_endpoint_is_its_variable_then_the_shared_one_then_aws_s(monkeypatch):
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS", "AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(name, raising=False)
-    assert aws.service_endpoint("sqs") == "https://sqs.us-east-1.amazonaws.com"
-    assert aws.service_endpoint("sqs", "cn-north-1") == "https://sqs.cn-north-1.amazonaws.com.cn"
-    assert aws.service_endpoint("sqs", default="http://127.0.0.1:9/") == "http://127.0.0.1:9"
+    assert aws_json.service_endpoint("sqs") == "https://sqs.us-east-1.amazonaws.com"
+    assert (
+        aws_json.service_endpoint("sqs", "cn-north-1") == "https://sqs.cn-north-1.amazonaws.com.cn"
+    )
+    assert aws_json.service_endpoint("sqs", default="http://127.0.0.1:9/") == "http://127.0.0.1:9"
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1/")
-    assert aws.service_endpoint("sqs", default="http://127.0.0.1:9") == "http://127.0.0.1:1"
+    assert aws_json.service_endpoint("sqs", default="http://127.0.0.1:9") == "http://127.0.0.1:1"
     monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:2")
-    assert aws.service_endpoint("sqs") == "http://127.0.0.1:2"
-    assert aws.service_endpoint("lambda") == "http://127.0.0.1:1"
+    assert aws_json.service_endpoint("sqs") == "http://127.0.0.1:2"
+    assert aws_json.service_endpoint("lambda") == "http://127.0.0.1:1"
     # the variable names the service id, which is not always the signing name upper-cased
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:3")
-    assert aws.service_endpoint("secretsmanager") == "http://127.0.0.1:3"
+    assert aws_json.service_endpoint("secretsmanager") == "http://127.0.0.1:3"
     # a signing name with a dash: the variable has an underscore, a name a shell can export
     monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDP", "http://127.0.0.1:4")
-    assert aws.service_endpoint("cognito-idp") == "http://127.0.0.1:4"
+    assert aws_json.service_endpoint("cognito-idp") == "http://127.0.0.1:4"
 
 
 CREDS = aws.Credentials("AKIDEXAMPLE", "secret", "tok")
@@ -313,6 +315,21 @@ def test_throttling_error_code_is_retried_whatever_the_status(server, no_sleep):
     script.answers = [(400, {}, b'{"__type": "x#ProvisionedThroughputExceededException"}')]
     assert call(url + "/p").status == 200
     assert len(script.received) == 2
+
+
+def test_an_empty_retry_quota_stops_retries_until_successes_give_tokens_back(
+    server, no_sleep, monkeypatch
+):
+    from runtime import aws_errors
+
+    url, script = server
+    monkeypatch.setattr(aws_errors, "_quota", aws_errors.RETRY_COST - 1)  # one token short
+    script.answers = [(503, {}, b""), (200, {}, b""), (503, {}, b""), (200, {}, b"")]
+    assert call(url + "/p").status == 503  # not retried: the quota is short
+    assert call(url + "/p").status == 200  # a success gives back one token
+    assert call(url + "/p").status == 200  # so this one's 503 is retried
+    assert len(script.received) == 4 and len(no_sleep) == 1
+    assert aws_errors._quota == aws_errors.RETRY_COST  # the retry's cost given back
 
 
 def test_connection_reset_is_retried_on_a_new_connection(server, no_sleep):
@@ -470,7 +487,7 @@ def test_a_json_protocol_call_is_one_signed_post_to_the_service_s_override(serve
     clean_env.setenv("AWS_SECRET_ACCESS_KEY", "secret")
     script.answers = [SSM_ANSWER]
     payload = {"Name": "/chat/tökén", "WithDecryption": True}
-    answer = aws.call_aws_json("ssm", "AmazonSSM.GetParameter", payload, json_version="1.1")
+    answer = aws_json.call_aws_json("ssm", "AmazonSSM.GetParameter", payload, json_version="1.1")
     assert answer == {"Parameter": {"Value": "v"}}
     (sent,) = script.received
     assert (sent["method"], sent["path"]) == ("POST", "/")
@@ -490,7 +507,7 @@ def test_an_explicit_endpoint_and_credentials_win_over_the_environment(server, c
     clean_env.setenv("AWS_SECRET_ACCESS_KEY", "secret")
     script.answers = [(200, {}, b"")]
     given = aws.Credentials("AKIDGIVEN", "secret")
-    answer = aws.call_aws_json(
+    answer = aws_json.call_aws_json(
         "dynamodb",
         "DynamoDB_20120810.DescribeLimits",
         {},
@@ -515,7 +532,7 @@ def test_an_error_answer_raises_aws_api_error_with_aws_s_fields(server, clean_en
     }
     script.answers = [(400, {"x-amzn-RequestId": "req-7"}, json.dumps(body).encode())]
     with pytest.raises(aws_api_error()) as raised:
-        aws.call_aws_json(
+        aws_json.call_aws_json(
             "dynamodb", "DynamoDB_20120810.TransactWriteItems", {}, json_version="1.0", endpoint=url
         )
     error = raised.value
@@ -538,7 +555,7 @@ def test_without_credentials_a_local_server_gets_placeholder_keys(server, clean_
     url, script = server
     clean_env.setenv("AWS_ENDPOINT_URL_SQS", url)
     script.answers = [(200, {}, b"{}")]
-    aws.call_aws_json("sqs", "AmazonSQS.ListQueues", {}, json_version="1.0")
+    aws_json.call_aws_json("sqs", "AmazonSQS.ListQueues", {}, json_version="1.0")
     assert "Credential=local/" in script.received[0]["headers"]["Authorization"]
 
 
@@ -546,7 +563,7 @@ def test_without_credentials_aws_s_own_endpoint_is_not_called(clean_env):
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SSM"):
         clean_env.delenv(name, raising=False)
     with pytest.raises(CredentialsError, match=r"none to call AmazonSSM\.GetParameter .* set them"):
-        aws.call_aws_json("ssm", "AmazonSSM.GetParameter", {}, json_version="1.1")
+        aws_json.call_aws_json("ssm", "AmazonSSM.GetParameter", {}, json_version="1.1")
 
 
 def test_a_lone_surrogate_in_the_payload_goes_as_json_s_escape(server, clean_env):
@@ -554,7 +571,7 @@ def test_a_lone_surrogate_in_the_payload_goes_as_json_s_escape(server, clean_env
     script.answers = [(200, {}, b"{}")]
     creds = aws.Credentials("AKID", "secret")
     payload = {"Item": {"text": {"S": "a\ud800 é"}}}
-    aws.call_aws_json("dynamodb", "DynamoDB_20120810.PutItem", payload, json_version="1.0",
+    aws_json.call_aws_json("dynamodb", "DynamoDB_20120810.PutItem", payload, json_version="1.0",
                       endpoint=url, credentials=creds)  # fmt: skip
     assert script.received[0]["body"] == b'{"Item":{"text":{"S":"a\\ud800 \\u00e9"}}}'
 

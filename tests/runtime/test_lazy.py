@@ -16,7 +16,9 @@ from tests.support.paths import EVENTS, ROOT, SAMPLES
 def _fresh(probe: str, *paths: object) -> Any:
     """What `probe` prints as JSON, run by a fresh isolated interpreter with `paths` as argv."""
     argv = [sys.executable, "-I", "-S", "-c", probe, *map(str, paths)]
-    return json.loads(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
+    done = subprocess.run(argv, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
 FEATURE_MODULES = {
@@ -128,3 +130,33 @@ def test_handlers_returning_nothing_load_no_responses_module_one_returning_a_val
     assert not before
     assert reply == {"statusCode": 200, "body": '{"pong":1}'}
     assert after
+
+
+@pytest.mark.slow  # a fresh interpreter
+def test_a_send_that_succeeds_compiles_nothing_of_failures_one_answered_503_does(
+    server, monkeypatch
+):
+    """The cold start's first send loads neither AWS's error readers and retry rules
+    (`runtime.aws_errors`) nor the JSON-protocol seam; a throttled send loads the first,
+    is retried, and the success after it gives back the retry's quota."""
+    url, script = server
+    monkeypatch.setenv("WSGEN_WEBSOCKET_ENDPOINT", f"{url}/local")
+    for name, value in [("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "SECRET")]:
+        monkeypatch.setenv(name, value)  # Lambda's: the runtime signs, no boto3
+    script.answers += [(200, {}, b""), (503, {}, b""), (200, {}, b"")]
+    probe = (
+        "import json, sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; import app\n"
+        "event = json.load(open(sys.argv[3]))\n"
+        "loaded = lambda: sorted({'runtime.aws', 'runtime.aws_errors', 'runtime.aws_json'}"
+        " & set(sys.modules))\n"
+        "import time; time.sleep = lambda seconds: None  # the backoff\n"
+        "app.app(event, None); first = loaded()\n"
+        "app.app(event, None); second = loaded()\n"
+        "quota = sys.modules['runtime.aws_errors']._quota\n"
+        "print(json.dumps([first, second, quota]))"
+    )
+    first, second, quota = _fresh(probe, SAMPLES / "echo", ROOT, EVENTS / "message_default.json")
+    assert first == ["runtime.aws"]
+    assert second == ["runtime.aws", "runtime.aws_errors"]
+    assert quota == 500
+    assert [r["method"] for r in script.received] == ["POST"] * 3
