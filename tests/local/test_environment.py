@@ -118,6 +118,43 @@ def test_environment_changes_leave_what_changed_since(monkeypatch):
     assert os.environ["WSGEN_T_HAD"] == "before"
 
 
+@pytest.mark.parametrize("order", ["start order", "reverse order"])
+def test_owners_restored_in_either_order_put_back_what_was_there(monkeypatch, order):
+    """Two owners of one name (two emulators): while one is left it keeps its value, the one
+    it set or the one it found and needs (`set_default`); then what was there before."""
+    monkeypatch.delenv("WSGEN_T_ENDPOINT", raising=False)
+    monkeypatch.delenv("WSGEN_T_REGION", raising=False)
+    monkeypatch.setenv("WSGEN_T_HAD", "before")
+    before = dict(os.environ)
+    first, second = EnvironmentChanges(), EnvironmentChanges()
+    for changes, value in ((first, "a"), (second, "b")):
+        changes.set("WSGEN_T_ENDPOINT", value)
+        changes.set("WSGEN_T_HAD", value)
+        changes.set_default("WSGEN_T_REGION", f"region of {value}")
+    assert os.environ["WSGEN_T_ENDPOINT"] == "b"
+    assert os.environ["WSGEN_T_REGION"] == "region of a"  # the second found it set
+    gone, left = (first, second) if order == "start order" else (second, first)
+    gone.restore()
+    kept = "b" if left is second else "a"
+    assert (os.environ["WSGEN_T_ENDPOINT"], os.environ["WSGEN_T_HAD"]) == (kept, kept)
+    assert os.environ["WSGEN_T_REGION"] == "region of a"
+    assert left.owns("WSGEN_T_ENDPOINT") and left.owns("WSGEN_T_REGION")
+    left.restore()
+    assert dict(os.environ) == before
+
+
+def test_a_name_changed_from_outside_between_two_owners_is_kept(monkeypatch):
+    monkeypatch.delenv("WSGEN_T_ENDPOINT", raising=False)
+    first, second = EnvironmentChanges(), EnvironmentChanges()
+    first.set("WSGEN_T_ENDPOINT", "a")
+    os.environ["WSGEN_T_ENDPOINT"] = "the user's"
+    second.set("WSGEN_T_ENDPOINT", "b")
+    first.restore()
+    assert os.environ["WSGEN_T_ENDPOINT"] == "b"
+    second.restore()
+    assert os.environ["WSGEN_T_ENDPOINT"] == "the user's"
+
+
 def test_wsgen_toml_applied_again_then_put_back(monkeypatch, app_dir):
     """As a reload applies it: an edited value replaces the one applied, a name gone from
     wsgen.toml goes, one changed from outside meanwhile is the user's; restore() then leaves

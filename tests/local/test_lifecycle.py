@@ -396,6 +396,39 @@ def test_stop_puts_back_the_environment_and_the_loops_exception_handler(
         assert (environment["GREETING"], environment["SHELL_WINS"]) == ("hello", "from the shell")
 
 
+@pytest.mark.parametrize("order", ["start order", "reverse order"])
+def test_two_emulators_stopped_in_either_order_put_back_the_environment(
+    tmp_path, stopenv_environment, order
+):
+    """While one still runs it keeps what it set (its endpoint, the region it shares with the
+    other); once both stopped, the environment is as before the first started."""
+    app_dir = _stopenv_app(tmp_path)
+    before = dict(os.environ)
+
+    async def body() -> None:
+        first, second = (
+            Emulator(app_dir, "stopenvapp:app", port=0, log=EventLog(quiet=True)) for _ in range(2)
+        )
+        await first.start()
+        await second.start()
+        try:
+            assert os.environ[ENDPOINT_ENV] == second.endpoint
+            stopped, running = (first, second) if order == "start order" else (second, first)
+            await stopped.stop()
+            assert os.environ[ENDPOINT_ENV] == running.endpoint
+            assert running.sqs is not None
+            assert os.environ[SQS_ENDPOINT_ENV] == running.sqs.endpoint
+            assert os.environ["AWS_REGION"] == "eu-west-1"
+            assert os.environ["AWS_ACCESS_KEY_ID"] == "wsgen-local"
+            assert os.environ["GREETING"] == "hello"  # wsgen.toml's, the same for both
+        finally:
+            await first.stop()
+            await second.stop()
+
+    run(body)
+    assert dict(os.environ) == before
+
+
 def test_what_changed_since_start_keeps_its_new_value_at_stop(tmp_path, stopenv_environment):
     app_dir = _stopenv_app(tmp_path)
     before = dict(os.environ)

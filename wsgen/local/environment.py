@@ -11,12 +11,13 @@ already sets wins.
 
 What the emulator and the test client set goes through an `EnvironmentChanges`, which puts
 back what was there when they stop, so that one started inside a user's test process leaves
-that process's environment as it found it.
+that process's environment as it found it, whatever order several of them stop in.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -32,54 +33,135 @@ from ..tables import CONNECTIONS_TABLE, merged_tables
 DEFAULT_REGION = "us-east-1"
 
 
+class _Layer:
+    """One owner's value of one name: what it gave it (None: removed it) and what the name
+    held when it did (None: absent), which comes back when the owner lets go."""
+
+    __slots__ = ("before", "given", "owner")
+
+    def __init__(self, owner: EnvironmentChanges, given: str | None, before: str | None) -> None:
+        self.owner, self.given, self.before = owner, given, before
+
+
+_LAYERS: dict[str, list[_Layer]] = {}
+"""Each name's owners that hold a value of it, in the order they gave it (the last one's is
+in `os.environ`): one list for the process, since its owners share one environment."""
+_LAYERS_LOCK = threading.Lock()
+"""Emulators start and stop on threads of their own (`wsgen.local.running()`)."""
+
+
 class EnvironmentChanges:
     """The names one owner (an emulator, a test client) set in `os.environ`, each with what
     it held before, so that `restore()` puts the process's environment back.
 
     A name is this owner's while it holds the value last given it here (`owns`): what
     changed it since (the user, a test, another emulator) wins, and `restore()` leaves it.
+    Owners may stop in any order: one that stops while a later one holds the name hands it
+    what it had before (`_LAYERS`), so the last to stop puts back what was there before the
+    first started, and one still running keeps its value.
     """
 
     def __init__(self) -> None:
-        self._before: dict[str, str | None] = {}
-        """Each name changed: its value before the first change (None: it was absent)."""
-        self._given: dict[str, str | None] = {}
-        """Each name changed: what this owner last gave it (None: removed it)."""
+        self._layers: dict[str, _Layer] = {}
+        """Each name changed, in the order first changed: this owner's layer of it."""
 
     def set(self, name: str, value: str) -> None:
         """Export `name` as `value`, whatever it held."""
-        self._before.setdefault(name, os.environ.get(name))
-        os.environ[name] = self._given[name] = value
+        with _LAYERS_LOCK:
+            self._give(name, value)
+        os.environ[name] = value
 
     def set_default(self, name: str, value: str) -> None:
-        """Export `name` as `value` unless the environment has it."""
-        if name not in os.environ:
-            self.set(name, value)
+        """Export `name` as `value` unless the environment has it (then `share` it)."""
+        with _LAYERS_LOCK:
+            if name in os.environ:
+                self._share(name)
+            else:
+                self._give(name, value)
+                os.environ[name] = value
+
+    def share(self, name: str) -> None:
+        """Hold `name`'s value too if another owner gave it, so that it stays while this
+        owner runs, when that one stops first; a value from outside is left alone."""
+        with _LAYERS_LOCK:
+            self._share(name)
+
+    def _share(self, name: str) -> None:
+        current, top = os.environ.get(name), _top(name)
+        held = top is not None and top.owner is not self and top.given == current
+        if current is not None and held:
+            self._give(name, current)
 
     def remove(self, name: str) -> None:
         """Unset `name`, one of this owner's (`owns`)."""
-        self._given[name] = None
+        with _LAYERS_LOCK:
+            self._give(name, None)
         os.environ.pop(name, None)
+
+    def _give(self, name: str, value: str | None) -> None:
+        """Make this owner's layer of `name` the top one, giving `value` (`_LAYERS_LOCK` held;
+        the caller sets `os.environ`)."""
+        mine = self._layers.get(name)
+        current = os.environ.get(name)
+        if mine is not None and _top(name) is mine and mine.given == current:
+            mine.given = value  # still this owner's: what it had before stays
+            return
+        if mine is not None:  # below another owner's, or changed from outside since
+            _drop(name, mine, put_back=False)
+        self._layers[name] = layer = _Layer(self, value, current)
+        _LAYERS.setdefault(name, []).append(layer)
 
     def owns(self, name: str) -> bool:
         """Whether `name` holds what this owner last gave it (not changed from outside since)."""
-        return name in self._given and os.environ.get(name) == self._given[name]
+        mine = self._layers.get(name)
+        return mine is not None and _top(name) is mine and os.environ.get(name) == mine.given
+
+    @staticmethod
+    def from_outside(name: str) -> bool:
+        """Whether `name` is set, and not to a value an owner gave it (the user's own)."""
+        current, top = os.environ.get(name), _top(name)
+        return current is not None and (top is None or top.given != current)
 
     def names(self) -> list[str]:
         """The names this owner holds now (`owns`), set or removed."""
-        return [name for name in self._given if self.owns(name)]
+        return [name for name in self._layers if self.owns(name)]
 
     def restore(self) -> None:
         """Put back what each name this owner still holds had before (unset one that was
-        absent); forget them all, so a second call changes nothing."""
-        for name in self.names():
-            before = self._before[name]
-            if before is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = before
-        self._before.clear()
-        self._given.clear()
+        absent), or hand it to the owner that set it after this one; forget them all, so a
+        second call changes nothing."""
+        with _LAYERS_LOCK:
+            for name, layer in self._layers.items():
+                _drop(name, layer, put_back=True)
+            self._layers.clear()
+
+
+def _top(name: str) -> _Layer | None:
+    """The layer of `name` whose value is (or was last) in `os.environ`."""
+    stack = _LAYERS.get(name)
+    return stack[-1] if stack else None
+
+
+def _drop(name: str, layer: _Layer, *, put_back: bool) -> None:
+    """Take `layer` out of `name`'s owners (`_LAYERS_LOCK` held). The top one puts back what
+    was there before it (`put_back`), unless the name changed from outside since; one below
+    hands what it had before to the owner above, when that one replaced its value."""
+    stack = _LAYERS.get(name, [])
+    if layer not in stack:
+        return
+    index = stack.index(layer)
+    stack.pop(index)
+    if index < len(stack):
+        above = stack[index]
+        if above.before == layer.given:
+            above.before = layer.before
+    elif put_back and os.environ.get(name) == layer.given:
+        if layer.before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = layer.before
+    if not stack:
+        del _LAYERS[name]
 
 
 _CREDENTIAL_KEYS = frozenset(
@@ -179,6 +261,9 @@ def prepare_environment(endpoint: str, changes: EnvironmentChanges) -> str:
         # Every call is signed (by runtime.aws or boto3); @connections checks only the shape.
         changes.set("AWS_ACCESS_KEY_ID", DUMMY_KEY)
         changes.set("AWS_SECRET_ACCESS_KEY", DUMMY_KEY)
+    else:  # another emulator's dummy keys stay this one's when that one stops first
+        changes.share("AWS_ACCESS_KEY_ID")
+        changes.share("AWS_SECRET_ACCESS_KEY")
     changes.set(ENDPOINT_ENV, endpoint)
     return region
 
@@ -228,6 +313,8 @@ def apply_app_environment(
     for name, value in values.items():
         if name not in os.environ or changes.owns(name):
             changes.set(name, value)
+        elif os.environ[name] == value:  # another emulator's, say: kept while this one runs
+            changes.share(name)
     return notices
 
 

@@ -413,8 +413,9 @@ class Emulator:
 
     async def _prepare_sqs(self, region: str) -> None:
         """Serve the app's queues on a port of their own and point handlers' SQS clients
-        there (docs/aws-facts.md#sdk-endpoints), unless `AWS_ENDPOINT_URL_SQS` is set."""
-        if os.environ.get(SQS_ENDPOINT_ENV):
+        there (docs/aws-facts.md#sdk-endpoints), unless the user set `AWS_ENDPOINT_URL_SQS`
+        (another emulator's is this one's while it runs: `EnvironmentChanges`)."""
+        if self._environment.from_outside(SQS_ENDPOINT_ENV):
             self.log.info(
                 f"wsgen local: {SQS_ENDPOINT_ENV} is set: handlers' SQS calls go there, and "
                 "the app's queues are not served locally"
