@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -342,3 +343,38 @@ def test_a_profile_no_shared_file_has_is_refused_before_wsgen_local_starts(
     assert main(["local", "--app-dir", str(tmp_path), "--port", "0"]) == 1
     err = capsys.readouterr().err
     assert err == f"error: {refused.value}\n"
+
+
+def test_a_ref_naming_no_resource_is_refused_as_wsgen_template_refuses_it(
+    monkeypatch, app_dir, capsys
+):
+    """The same one line from the same check (`wsgen.template.references`), at start and at
+    a reload (a line in the log; the previous app serves on)."""
+    (app_dir / "wsgen.toml").write_text(TOML.replace('{ Ref = "Topic" }', '{ Ref = "Topik" }'))
+    assert main(["template", "--app-dir", str(app_dir), "--runtime", "python3.12"]) == 1
+    refused = capsys.readouterr().err
+    assert refused == (
+        "error: wsgen.toml: 'environment.TOPIC' uses Ref 'Topik', which is no resource or "
+        "parameter of the template; did you mean 'Topic'?\n"
+    )
+    with (
+        pytest.raises(ConfigError) as failed,
+        running(app_dir, "app:app", log=EventLog(quiet=True)),
+    ):
+        pass  # (not main(["local", ...]): were it accepted, it would serve until stopped)
+    assert f"error: {failed.value}\n" == refused  # what wsgen local prints
+    lines: list[str] = []
+    log = EventLog(quiet=True)
+    log.error = lines.append  # type: ignore[method-assign]
+    (app_dir / "wsgen.toml").write_text(TOML)
+    with running(app_dir, "app:app", log=log, reload=True, reload_interval=0.05):
+        (app_dir / "wsgen.toml").write_text(TOML.replace('{ Ref = "Topic" }', '{ Ref = "Topik" }'))
+
+        async def logged() -> str:
+            while not lines:
+                await asyncio.sleep(0.05)
+            return lines[0]
+
+        assert run(logged, timeout=10) == (
+            "reload failed, still serving the previous app: " + refused[len("error: ") : -1]
+        )

@@ -43,6 +43,8 @@ from ..loader import DEFAULT_APP, load_spec, locate_app
 from ..settings import Settings, load_settings
 from ..sources.events import Where
 from ..tables import LocalTables
+from ..template import generate
+from ..template.references import has_references
 from .config import Flags, app_config, local_tables
 from .connection import READ_BYTES, Connection, GatewayProtocol
 from .driver import API_ID, Driver
@@ -312,14 +314,18 @@ class Emulator:
         as it was.
 
         Raises:
-            ConfigError: wsgen.toml is malformed or names what the app lacks.
+            ConfigError: wsgen.toml is malformed or names what the app lacks (a route, or a
+                resource its `Ref`s name: `wsgen.template.references`).
             DynamoDBEndpointError: a tracked app's table cannot be made on `dynamodb`.
         """
         starting = self._driver is None  # the first app served: start() is running
         # Read once, checked against the app as `wsgen template` checks it (route keys...).
         settings = load_settings(self.app_dir, self.stage, spec=spec)
         if self.tables is not None and starting:
-            self.tables.create(spec, settings, self.region)
+            self.tables.create(spec, settings, self.region)  # from the template: checked there
+        elif has_references(settings):
+            # A Ref naming nothing the template has: refused as `wsgen template` refuses it.
+            generate(spec, settings, code_uri=".", layer_uri=".")
         store, described = self.connection_store, None
         if spec.connections and store is None:
             endpoint = None if self.tables is None else self.tables.endpoint

@@ -61,6 +61,12 @@ def check_references(template: Mapping[str, Any], settings: Settings) -> None:
         )
 
 
+def has_references(settings: Settings) -> bool:
+    """Whether wsgen.toml's values hold a `Ref` or `Fn::GetAtt` that `check_references` checks
+    (`wsgen local` builds the template to check them only then)."""
+    return next(_references(settings), None) is not None
+
+
 def _references(settings: Settings) -> Iterator[tuple[str, str, str]]:
     """(wsgen.toml key, `Ref` or `Fn::GetAtt`, the name it refers to) of each value."""
     values: list[tuple[str, Any]] = [
