@@ -375,6 +375,7 @@ def test_a_ref_naming_no_resource_is_refused_as_wsgen_template_refuses_it(
                 await asyncio.sleep(0.05)
             return lines[0]
 
-        assert run(logged, timeout=10) == (
-            "reload failed, still serving the previous app: " + refused[len("error: ") : -1]
+        assert run(logged, timeout=10).endswith(
+            "  (reload)     reload failed, still serving the previous app: "
+            + refused[len("error: ") : -1]
         )

@@ -1,4 +1,5 @@
-"""The emulator's console: one line per event (time, route, connection id, outcome, duration)."""
+"""The emulator's console: one line per event (time, route, connection id, outcome, duration),
+what else happens while it serves timed the same way (`stamped`: a reload), and notices."""
 
 from __future__ import annotations
 
@@ -36,9 +37,17 @@ class EventLog:
         if self.quiet:
             return
         duration = (time.perf_counter() - started) * 1000
-        now = time.time()
-        stamp = time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
-        self._write(f"{stamp}  {route:<12} {connection_id}  {outcome}  ({duration:.1f} ms)")
+        self._write(f"{_stamp()}  {route:<12} {connection_id}  {outcome}  ({duration:.1f} ms)")
+
+    def stamped(self, what: str, message: str, *, error: bool = False) -> None:
+        """A line of something the emulator did while serving that is no event (`(reload)`):
+        its time and `what` in the event lines' columns, then `message`; a notice (`info`),
+        or with `error` an error line."""
+        line = f"{_stamp()}  {what:<12} {message}"
+        if error:
+            self.error(line)
+        else:
+            self.info(line)
 
     def info(self, message: str) -> None:
         if not self.quiet:
@@ -60,6 +69,12 @@ class EventLog:
         if isinstance(error, HandlerResultError):
             return
         self._write("".join(_traceback(error)).rstrip("\n"))
+
+
+def _stamp() -> str:
+    """The time of a line: `14:03:07.512`, local time to the millisecond."""
+    now = time.time()
+    return time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
 
 
 class _RuntimeRecords(logging.Filter):

@@ -28,6 +28,8 @@ from .environment import EnvironmentChanges, apply_app_environment
 from .log import EventLog
 
 POLL_INTERVAL_S = 0.5
+RELOAD = "(reload)"
+"""The log column of a reload's lines, timed as event lines are: `14:03:07.512  (reload)  ...`."""
 
 Snapshot = dict[str, tuple[int, int]]
 """Each of the app's own Python files (and its wsgen.toml): modification time (ns), size."""
@@ -105,16 +107,21 @@ class Reloader:
                 self._tables() if self._tables else None,
             )
         except WsgenError as exc:
-            self._log.error(f"reload failed, still serving the previous app: {exc}")
+            self._failed(exc)
             return
         for notice in notices:
-            self._log.info(notice)
+            self._log.stamped(RELOAD, notice)
         try:
             self._serve(app, spec)
         except WsgenError as exc:  # wsgen.toml against the new app, a table it needs...
-            self._log.error(f"reload failed, still serving the previous app: {exc}")
+            self._failed(exc)
             return
-        self._log.info(f"reloaded {self.app_ref} ({len(spec.routes)} routes)")
+        self._log.stamped(RELOAD, f"reloaded {self.app_ref} ({len(spec.routes)} routes)")
+
+    def _failed(self, error: WsgenError) -> None:
+        self._log.stamped(
+            RELOAD, f"reload failed, still serving the previous app: {error}", error=True
+        )
 
 
 async def watch(
