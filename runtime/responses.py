@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .contract import MAX_MESSAGE_BYTES
+from .contract import CONNECT, MAX_MESSAGE_BYTES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -29,6 +29,29 @@ class Refused(dict[str, "Any"]):
         super().__init__(response)
         self.error = error
         self.delivered = delivered
+
+
+class Dropped(dict[str, "Any"]):
+    """The proxy response of a one-way route whose handler returned a value: API Gateway
+    discards it, as it discards every result of a route without a route response
+    (docs/aws-facts.md#route-responses).
+
+    It is the dict Lambda returns (the one the runtime returned before it existed), and
+    tells those who call the entry point in-process (`wsgen local`, `wsgen.testing`) that
+    the handler's `value` went nowhere, so that they can say so; on AWS nothing does.
+    """
+
+    __slots__ = ("route_key", "value")
+
+    def __init__(self, response: dict[str, Any], value: Any, route_key: str) -> None:
+        super().__init__(response)
+        self.value = value
+        self.route_key = route_key
+
+
+_PROXY_KEYS = frozenset(("statusCode", "headers", "multiValueHeaders", "isBase64Encoded"))
+"""A one-way result made of these keys only is a proxy response with nothing for the client
+(`{"statusCode": 200}`, as raw Lambda handlers return): nothing to drop."""
 
 
 class Response:
@@ -100,18 +123,30 @@ def to_proxy_response(result: Any, *, reply: bool = False, route_key: str = "") 
     """Turn a handler's return value into what the Lambda function returns to API Gateway.
 
     A `Response` gives its dict; a dict gets `statusCode: 200` unless it has one. On a
-    two-way route any other non-None value is the reply frame; otherwise it is ignored.
+    two-way route any other non-None value is the reply frame. On a one-way message route
+    (or `$disconnect`) API Gateway discards the result: one that carries something for the
+    client (a body, a value other than a bodiless proxy response) is returned as a
+    `Dropped`, the same dict, so that in-process callers can say so. `$connect`'s result is
+    the handshake's answer, never dropped.
     """
     if isinstance(result, Response):
         response = result.to_dict(route_key=route_key)
     elif isinstance(result, dict) and not reply:
-        return {"statusCode": 200, **result}
+        response = {"statusCode": 200, **result}
+        if route_key == CONNECT or result.keys() <= _PROXY_KEYS:
+            return response
+        return Dropped(response, result, route_key)
     elif reply and result is not None:
         response = {"statusCode": 200, **encode_body(result, route_key)}
-    else:
+    elif result is None or route_key == CONNECT:
         return {"statusCode": 200}
-    if reply and "body" in response:
-        _check_reply_size(response)
+    else:
+        return Dropped({"statusCode": 200}, result, route_key)
+    if "body" in response:
+        if reply:
+            _check_reply_size(response)
+        elif route_key != CONNECT:
+            return Dropped(response, result, route_key)
     return response
 
 

@@ -7,11 +7,13 @@ import json
 import pytest
 
 from runtime import ClientError, Response
-from runtime.responses import Refused, to_proxy_response
+from runtime.responses import Dropped, Refused, to_proxy_response
 from wsgen.gateway import outcomes
 from wsgen.gateway.outcomes import (
     Step,
     connect_verdict,
+    dropped_note,
+    dropped_of,
     error_frame,
     gateway_response,
     is_text,
@@ -172,6 +174,29 @@ def test_refusal_of_reads_only_the_runtimes_refused_response():
     assert refusal_of(Refused({"statusCode": 200}, error)) is error
     assert refusal_of({"statusCode": 200}) is None
     assert refusal_of(None) is None
+
+
+def test_dropped_of_reads_only_the_runtimes_dropped_response():
+    dropped = to_proxy_response("hi", route_key="join")
+    assert dropped_of(dropped) is dropped
+    assert dropped_of({"statusCode": 200}) is None
+    assert dropped_of(to_proxy_response("hi", reply=True, route_key="join")) is None
+
+
+@pytest.mark.parametrize(
+    ("route_key", "fix"),
+    [
+        ("join", "make it two-way with @app.on_ws_message(route='join', reply=True) to send it"),
+        ("$default", "make it two-way with @app.on_ws_message(reply=True) to send it back"),
+        ("$disconnect", "$disconnect is always one-way (its client is gone); return None"),
+    ],
+)
+def test_the_dropped_note_names_the_route_what_it_returned_and_the_fix(route_key, fix):
+    note = dropped_note(Dropped({"statusCode": 200}, [1], route_key))
+    assert note.startswith(
+        f"the handler for route {route_key} returned a list, which API Gateway discards: "
+    )
+    assert fix in note and "\n" not in note
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from runtime import AuthResponse, ClientError, UnauthorizedError
-from runtime.responses import Refused
+from runtime.responses import Dropped, Refused
 from runtime.spec import AppSpec, AuthorizerSpec, RouteSpec
 from wsgen.gateway.events import Api, Peer, UpgradeRequest
 from wsgen.gateway.outcomes import BINARY_REFUSED, CONNECT_FAILED, Outcome, Step
@@ -184,6 +184,13 @@ def test_a_refused_message_is_answered_and_says_what_refused_it():
     assert answer.error is None and answer.failure is None
 
 
+def test_a_one_way_routes_dropped_value_sends_nothing_and_says_so():
+    dropped = Dropped({"statusCode": 200}, "hi", "join")
+    message = _session("join").message(_peer(), b'{"action": "join"}', False, 1)
+    answer = run(message, FakeInvoke(dropped))
+    assert answer == Answer("join", None, dropped=dropped) and answer.dropped is dropped
+
+
 # close: $disconnect
 
 
@@ -200,6 +207,12 @@ def test_close_runs_disconnect_with_the_code_and_reason():
     assert answer == Answer("$disconnect", error=error)
     context = invoke.events[0]["requestContext"]
     assert (context["disconnectStatusCode"], context["disconnectReason"]) == (1001, "Going away")
+
+
+def test_a_disconnect_that_returned_a_value_says_so():
+    dropped = Dropped({"statusCode": 200}, "bye", "$disconnect")
+    answer = run(_session("$disconnect").close(_peer(), 1000, ""), FakeInvoke(dropped))
+    assert answer == Answer("$disconnect", dropped=dropped)
 
 
 def test_a_refusing_disconnect_is_no_failure():

@@ -354,3 +354,61 @@ def test_a_message_matching_no_route_is_logged_with_why_the_routes_and_the_fix(t
         in (lines[1])
     )
     assert fix in lines[1]
+
+
+ONE_WAY_RESULTS = """
+from runtime import App
+
+app = App(app_name="oneway")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+
+@app.on_ws_message(route="join")
+def join(event):
+    return {"joined": True}
+
+
+@app.on_ws_message(route="ping", reply=True)
+def ping(event):
+    return "pong"
+
+
+@app.on_ws_disconnect()
+def disconnect(event):
+    return "bye"
+"""
+
+
+@pytest.mark.slow
+def test_a_value_returned_on_a_one_way_route_is_dropped_and_logged_once_per_route(tmp_path):
+    (tmp_path / "app.py").write_text(ONE_WAY_RESULTS)
+    stream = io.StringIO()
+
+    async def logged(text, count):  # handlers run concurrently: wait for their lines
+        while stream.getvalue().count(text) < count:
+            await asyncio.sleep(0.01)
+
+    with running(tmp_path, "app:app", port=0, log=EventLog(stream=stream)) as emulator:
+
+        async def body():
+            async with websockets.connect(emulator.url) as ws:
+                await ws.send('{"action": "join"}')
+                await ws.send('{"action": "join"}')
+                await logged("result dropped (one-way route)", 2)
+                # Anything join sent was written before its line: the first frame is ping's.
+                await ws.send('{"action": "ping"}')
+                return await ws.recv()
+
+        assert run(body) == "pong"
+        run(lambda: logged(" $disconnect ", 1))
+    log = stream.getvalue()
+    joins = [line for line in log.splitlines() if "  join " in line]
+    assert len(joins) == 2 and all("ok, result dropped (one-way route)" in j for j in joins)
+    note = (
+        "wsgen local: the handler for route join returned a dict, which API Gateway discards: "
+        "the route is one-way, so nothing goes back to the client; make it two-way with "
+        "@app.on_ws_message(route='join', reply=True) to send it back, or return None"
+    )
+    assert log.splitlines().count(note) == 1  # once for the route, not per message
+    assert log.count("for route $disconnect returned a str") == 1
+    assert "$disconnect is always one-way (its client is gone); return None" in log

@@ -18,6 +18,7 @@ from wsgen.testing import (
     ConnectionClosedError,
     ConnectionRejected,
     ConnectionState,
+    DroppedResultWarning,
     FragmentsError,
     HandshakeFailed,
     NoMessageError,
@@ -199,7 +200,8 @@ def test_two_way_replies_text_json_and_binary(chat):
     with Client(chat, accept_binary_frames=True) as client, client.connect() as ws:
         ws.send_json({"action": "ping", "n": 3})
         assert ws.receive_json() == {"pong": 3}
-        ws.send_json({"action": "quiet"})
+        with pytest.warns(DroppedResultWarning, match="route quiet returned a str"):
+            ws.send_json({"action": "quiet"})  # one-way: its value goes nowhere
         with pytest.raises(NoMessageError):
             ws.receive()
         ws.send_bytes(b"\x01\x02")  # binary frames go to $default...
@@ -268,7 +270,7 @@ def test_unserialisable_reply_is_an_internal_server_error():
 def test_message_over_128_kb_closes_with_1009(chat):
     with Client(chat) as client:
         ws = client.connect()
-        prefix = '{"action": "quiet", "pad": "'
+        prefix = '{"action": "ping", "pad": "'
         limit = prefix + "x" * (MAX_MESSAGE_BYTES - len(prefix) - 2) + '"}'
         ws.send_text(limit, fragments=4)  # the limit, in four 32 KB frames: ok
         assert not ws.closed
@@ -282,7 +284,7 @@ def test_message_over_128_kb_closes_with_1009(chat):
 def test_one_frame_over_32_kb_closes_with_1009_as_a_browser_would_send_it(chat):
     with Client(chat) as client:
         ws = client.connect()
-        ws.send_json({"action": "quiet", "pad": "x" * (MAX_FRAME_BYTES - 40)})  # under 32 KB
+        ws.send_json({"action": "ping", "pad": "x" * (MAX_FRAME_BYTES - 40)})  # under 32 KB
         ws.send_text("x" * 100_000, fragments=4)  # 25 KB frames: fine
         assert not ws.closed
         ws.send_bytes(b"x" * (MAX_FRAME_BYTES + 1))
@@ -497,6 +499,61 @@ def test_closing_the_client_puts_back_what_it_exported(tmp_path, monkeypatch, dy
         os.environ["GREETING"] = "changed by the test"
     assert os.environ.pop("GREETING") == "changed by the test"
     assert dict(os.environ) == before
+
+
+def test_a_value_returned_on_a_one_way_route_warns_at_each_message_and_sends_nothing():
+    app = new_app()
+
+    @app.on_ws_message(route="join")
+    def join(event):
+        return {"joined": True}  # one-way: API Gateway discards it
+
+    @app.on_ws_message()
+    def default(event):
+        return "hello"
+
+    @app.on_ws_message(route="ping", reply=True)
+    def ping(event):
+        return "pong"
+
+    @app.on_ws_disconnect()
+    def disconnect(event):
+        return "bye"
+
+    with Client(app) as client:
+        ws = client.connect()
+        with pytest.warns(DroppedResultWarning) as warned:
+            ws.send_json({"action": "join"})
+            ws.send_json({"action": "join"})
+            ws.send_text("not json")
+            ws.close()
+        assert ws.received == []
+        assert client.errors == []
+    notes = [str(w.message) for w in warned]
+    assert len(notes) == 4 and notes[1] == notes[0]  # every time, not once per route
+    assert notes[0] == (
+        "the handler for route join returned a dict, which API Gateway discards: the route is "
+        "one-way, so nothing goes back to the client; make it two-way with "
+        "@app.on_ws_message(route='join', reply=True) to send it back, or return None"
+    )
+    assert "route $default returned a str" in notes[2]
+    assert notes[2].endswith(
+        "two-way with @app.on_ws_message(reply=True) to send it back, or return None"
+    )
+    assert notes[3].endswith("$disconnect is always one-way (its client is gone); return None")
+    assert {w.filename for w in warned} == {__file__}  # points at the test's own send
+
+
+def test_a_two_way_reply_or_a_bare_status_warns_nothing(recwarn):
+    app = new_app()
+    app.on_ws_message(route="ping", reply=True)(lambda event: "pong")
+    app.on_ws_message(route="ack")(lambda event: {"statusCode": 200})  # raw Lambda's idiom
+    app.on_ws_connect()(lambda event: {"statusCode": 200, "headers": {}})
+    with Client(app) as client, client.connect() as ws:
+        ws.send_json({"action": "ping"})
+        ws.send_json({"action": "ack"})
+        assert ws.receive_all() == ["pong"]
+    assert not [w for w in recwarn if issubclass(w.category, DroppedResultWarning)]
 
 
 def test_a_message_matching_no_route_warns_why_and_still_gets_the_forbidden_frame():

@@ -10,7 +10,8 @@ picks a subprotocol itself. A function error fails the Lambda-proxy integration:
 result without `statusCode` is accepted, as Chalice does (AWS's behaviour is unknown).
 
 Messages: a two-way route sends the proxy result's `body` back as one frame, binary when
-`isBase64Encoded`, text otherwise (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-response.html).
+`isBase64Encoded`, text otherwise (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-response.html);
+a one-way route sends nothing back, whatever its handler returned (`dropped_note` says so).
 No route gives the frame `{"message": "Forbidden", ...}`, a failed integration
 `{"message": "Internal server error", ...}`, with API Gateway's own spacing.
 """
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from runtime.responses import Refused
+from runtime.contract import DEFAULT, DISCONNECT
+from runtime.responses import Dropped, Refused
 
 from .timeouts import GATEWAY_TIMEOUT, TIMED_OUT_MESSAGE, IntegrationTimeoutError
 
@@ -240,6 +242,32 @@ def refusal_of(result: Any) -> BaseException | None:
 def refusal_delivered(result: Any) -> bool:
     """Whether the client got the error frame of a refusal (False: it had left before)."""
     return not isinstance(result, Refused) or result.delivered
+
+
+def dropped_of(result: Any) -> Dropped | None:
+    """The value a one-way route's handler returned, which API Gateway discarded, as the
+    entry point reports it in-process (`runtime.responses.Dropped`); None when none was."""
+    return result if isinstance(result, Dropped) else None
+
+
+def dropped_note(dropped: Dropped) -> str:
+    """The one line saying that a handler's return value went nowhere, and the fix.
+
+    API Gateway sends a result back only on a two-way route, one with a route response
+    (docs/aws-facts.md#route-responses); `reply=True` makes a message route one.
+    """
+    route_key = dropped.route_key
+    what = type(dropped.value).__name__
+    said = f"the handler for route {route_key} returned a {what}, which API Gateway discards: "
+    if route_key == DISCONNECT:
+        return said + "$disconnect is always one-way (its client is gone); return None"
+    said += "the route is one-way, so nothing goes back to the client; "
+    decorator = (
+        "@app.on_ws_message(reply=True)"
+        if route_key == DEFAULT
+        else f"@app.on_ws_message(route={route_key!r}, reply=True)"
+    )
+    return said + f"make it two-way with {decorator} to send it back, or return None"
 
 
 def described(refusal: BaseException) -> str:

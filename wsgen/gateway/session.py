@@ -26,6 +26,7 @@ from typing import TypeVar
 
 from runtime.contract import CONNECT, DISCONNECT
 from runtime.events import RawEvent
+from runtime.responses import Dropped
 from runtime.spec import AppSpec
 
 from . import authorizer, events, outcomes
@@ -60,6 +61,8 @@ class Answer:
         refusal: the `ClientError` the handler refused with; the integration succeeded
             (a message's client got the error frame), so it is no failure.
         refusal_delivered: False when the client had left before the refusal's error frame.
+        dropped: the handler of this one-way route returned a value, which API Gateway
+            discarded (`outcomes.dropped_note` says so and the fix).
     """
 
     route_key: str | None = None
@@ -68,6 +71,7 @@ class Answer:
     error: BaseException | None = None
     refusal: BaseException | None = None
     refusal_delivered: bool = True
+    dropped: Dropped | None = None
     throttled: bool = False
     """The route's throttling refused it: nothing was invoked, `frame` says so."""
 
@@ -186,6 +190,7 @@ class Session:
             error=outcome.error,
             refusal=outcomes.refusal_of(outcome.result),
             refusal_delivered=outcomes.refusal_delivered(outcome.result),
+            dropped=outcomes.dropped_of(outcome.result),
         )
 
     def close(self, peer: Peer, code: int, reason: str) -> Steps[Answer]:
@@ -193,7 +198,12 @@ class Session:
         if self.spec.route(DISCONNECT) is None:
             return Answer()
         outcome = yield events.disconnect_event(self.api, peer, code, reason)
-        return Answer(DISCONNECT, error=outcome.error, refusal=outcomes.refusal_of(outcome.result))
+        return Answer(
+            DISCONNECT,
+            error=outcome.error,
+            refusal=outcomes.refusal_of(outcome.result),
+            dropped=outcomes.dropped_of(outcome.result),
+        )
 
 
 def run(steps: Steps[T], invoke: Callable[[Event], Outcome]) -> T:

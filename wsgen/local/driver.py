@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from runtime import App
 from runtime.contract import CONNECT, DISCONNECT
+from runtime.responses import Dropped
 from runtime.spec import AppSpec
 
 from ..gateway import outcomes
@@ -35,6 +36,9 @@ API_ID = "wsgenlocal"
 """The emulated API's id: ten lowercase characters, like a real one."""
 
 T = TypeVar("T")
+
+DROPPED = "result dropped (one-way route)"
+"""In the event line of a one-way route whose handler returned a value (`_note_dropped`)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,8 @@ class Driver:
         self.app = app
         self.session = Session(api, Router(spec), accept_binary_frames, throttle, access)
         self.timeouts = timeouts or Timeouts(INTEGRATION_TIMEOUT_S)
+        self._dropped_noted: set[str] = set()
+        """The routes whose dropped result the log explained: once each, not per message."""
 
     @property
     def api(self) -> Api:
@@ -111,6 +117,7 @@ class Driver:
         """Serve a reloaded app (and its wsgen.toml's limits and keys) from the next event on."""
         self.app = app
         self.session.use_spec(spec)
+        self._dropped_noted.clear()  # the new code may still drop: say so once again
         if timeouts is not None:
             self.timeouts = timeouts
         self.session.throttle = throttle
@@ -237,10 +244,20 @@ class Driver:
             told = "got the error frame" if answer.refusal_delivered else "had gone: no frame"
             what = f"refused ({outcomes.described(answer.refusal)}): the client {told}"
             self.log.event(answer.route_key, conn.id, what, start)
+        elif answer.dropped is not None:
+            self.log.event(answer.route_key, conn.id, f"ok, {DROPPED}", start)
+            self._note_dropped(answer.dropped)
         else:
             frame = answer.frame
             what = "ok" if frame is None else f"ok, replied {len(frame)} {_unit(frame)}"
             self.log.event(answer.route_key, conn.id, what, start)
+
+    def _note_dropped(self, dropped: Dropped) -> None:
+        """Explain a dropped result, the first time its route drops one (a busy route would
+        otherwise repeat the same line at every message)."""
+        if dropped.route_key not in self._dropped_noted:
+            self._dropped_noted.add(dropped.route_key)
+            self.log.info(f"wsgen local: {outcomes.dropped_note(dropped)}")
 
     # $disconnect
 
@@ -259,7 +276,11 @@ class Driver:
             what += f", error ({type(answer.error).__name__}: {answer.error})"
         elif answer.refusal is not None:
             what += f", refused ({outcomes.described(answer.refusal)})"
+        elif answer.dropped is not None:
+            what += f", {DROPPED}"
         self.log.event(DISCONNECT, peer.connection_id, what, start)
+        if answer.dropped is not None:
+            self._note_dropped(answer.dropped)
 
 
 class Sequence:

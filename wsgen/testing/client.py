@@ -54,6 +54,7 @@ from .connection import Connection
 from .exceptions import (
     ClientClosedError,
     ConnectionRejected,
+    DroppedResultWarning,
     FragmentsError,
     HandshakeFailed,
     QueueMessageError,
@@ -122,6 +123,15 @@ def _caller() -> int:
 
 
 _HERE = os.path.dirname(__file__) + os.sep
+
+
+def _warn_dropped(answer: Answer) -> None:
+    """Warn when the handler of a one-way route returned a value, which went nowhere: at
+    every such message (Python's filters show one place's warning once by default), where
+    `wsgen local` logs it once per route."""
+    if answer.dropped is not None:
+        note = outcomes.dropped_note(answer.dropped)
+        warnings.warn(DroppedResultWarning(note), stacklevel=_caller())
 
 
 def _pairs(values: Values | None) -> Pairs:
@@ -615,6 +625,7 @@ class Client:
             # The Forbidden frame: say why, as `wsgen local` logs it.
             why = self.session.router.unmatched(data, binary)
             warnings.warn(UnroutedMessageWarning(f"Forbidden frame: {why}"), stacklevel=_caller())
+        _warn_dropped(answer)
         self._run_tasks()  # after the reply: on AWS they run once delay() has returned
         self._raise_new_errors(start)
 
@@ -633,7 +644,7 @@ class Client:
         """Close `connection` now and run `$disconnect` (when the API has the route)."""
         connection.mark_closed(code, reason)
         self._connections.pop(connection.connection_id, None)
-        self._run(self.session.close(connection.peer, code, reason))
+        _warn_dropped(self._run(self.session.close(connection.peer, code, reason)))
 
     def _run(self, steps: Steps[Decision]) -> Decision:
         """Drive a sequence; record its failure, then disconnect what its handler closed."""

@@ -15,7 +15,9 @@ The four marked "also" have a builtin as a second base: ClientClosedError, Fragm
 and UnexpectedFrameError the one they were raised as before, so that `except ValueError` in
 existing tests still catches them, and QueueMessageError a ValueError, as a bad argument.
 
-UnroutedMessageWarning (a UserWarning, not raised) tells why a message got the Forbidden frame.
+Two warnings (UserWarnings, not raised) say what the test would otherwise not see:
+UnroutedMessageWarning     why a message got the Forbidden frame
+DroppedResultWarning       a one-way route's handler returned a value, which went nowhere
 """
 
 from __future__ import annotations
@@ -127,3 +129,11 @@ class UnroutedMessageWarning(UserWarning):
     """A message matched no route and the app has no `$default`: it got API Gateway's
     Forbidden frame. Warned, not raised, as the frame is what AWS sends; the message says
     what the selection expression gave, the app's routes and the fix."""
+
+
+class DroppedResultWarning(UserWarning):
+    """A handler on a one-way route (or `$disconnect`) returned a value, which API Gateway
+    discards: the client got nothing. Warned, not raised, as that is what AWS does; the
+    message names the route and the fix (`reply=True`, or return None). Warned at every
+    such message: Python's warning filters show it once per place by default, and
+    `pytest.warns` or `-W error::wsgen.testing.DroppedResultWarning` check it."""
