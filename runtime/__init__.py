@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .connection import Connection
     from .connections import Connections, Groups
     from .exceptions import (
+        AppArgumentError,
         AsyncHandlerError,
         AwsApiError,
         BackgroundInvokeError,
@@ -109,6 +110,7 @@ _LAZY = {
     "Response": "responses",
     "Cron": "schedules",
     "Rate": "schedules",
+    "AppArgumentError": "exceptions",
     "AsyncHandlerError": "exceptions",
     "AwsApiError": "exceptions",
     "BackgroundInvokeError": "exceptions",
@@ -170,6 +172,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "App",
+    "AppArgumentError",
     "AppSpec",
     "AsyncHandlerError",
     "AuthResponse",

@@ -26,7 +26,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from logging import Logger
-    from typing import Any, TypeVar
+    from typing import Any, Never, TypeVar
 
     from .auth import IAMAuthorizer
     from .background import Background
@@ -104,7 +104,19 @@ class App(EventSources):
         configure_logs: bool = True,
         connections: bool = False,
         fan_out: bool = False,
+        **unknown: Never,
     ) -> None:
+        if unknown:
+            # A misspelt keyword (App(conections=True)): Python's TypeError would name no
+            # close one. Looked at only when there is one; an empty dict costs a construction
+            # tens of nanoseconds, where a wrapper catching the TypeError costs hundreds, and
+            # a __getattr__ on App would slow every attribute read. `Never` makes type
+            # checkers refuse any such keyword, as they would without `**unknown`.
+            from .exceptions import AppArgumentError
+
+            code = App.__init__.__code__
+            known = code.co_varnames[1 : code.co_argcount]
+            raise AppArgumentError(type(self).__name__, next(iter(unknown)), known)
         self.app_name = app_name
         self._debug = debug
         self._debug_assigned = False

@@ -29,6 +29,7 @@ WebsocketError
 ├── TaskArgumentsError           a task's delay() argument is not JSON (also TypeError)
 ├── FanOutNotEnabledError        websocket_api.fan_out() in an app without fan_out=True
 ├── FanOutQueueError             SQS refused shards of a fan-out (or no queue is named)
+├── AppArgumentError           App(...) given a keyword it does not take (also TypeError)
 ├── ExperimentalFeatureError     the app uses WebSockets without the WEBSOCKETS flag
 ├── InvalidEventError            not an API Gateway WebSocket event (also ValueError)
 ├── RouteNotFoundError           no handler for the route and no $default
@@ -274,6 +275,31 @@ class TaskArgumentsError(WebsocketError, TypeError):
         return (
             f"task {self.task}: delay() takes JSON-serialisable arguments only ({self.reason}); "
             "pass ids and plain values, and load the rest inside the task"
+        )
+
+
+class AppArgumentError(WebsocketError, TypeError):
+    """`App(...)` was given a keyword argument it does not take (a typo, most likely).
+
+    `argument` is the keyword, `known` the ones `App` takes, `suggestion` the closest of them
+    (or None).
+    """
+
+    def __init__(self, cls: str, argument: str, known: tuple[str, ...]) -> None:
+        super().__init__(cls, argument, known)
+        import difflib  # for this error only
+
+        self.cls = cls
+        self.argument = argument
+        self.known = known
+        close = difflib.get_close_matches(argument, known, n=1)
+        self.suggestion = close[0] if close else None
+
+    def __str__(self) -> str:
+        hint = f"did you mean '{self.suggestion}'? " if self.suggestion else ""
+        return (
+            f"{self.cls}() got an unexpected keyword argument '{self.argument}'; {hint}"
+            f"it takes {', '.join(self.known)}"
         )
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from runtime import (
     App,
+    AppArgumentError,
     AppSpec,
     Chalice,
     DuplicateHandlerError,
@@ -33,6 +34,48 @@ from tests.support.builders import new_app
 
 def test_chalice_is_an_alias_of_app():
     assert Chalice is App
+
+
+@pytest.mark.parametrize(
+    ("keyword", "close"),
+    [("conections", "connections"), ("fanout", "fan_out"), ("configure_log", "configure_logs")],
+)
+def test_a_misspelt_keyword_names_the_closest_one(keyword, close):
+    with pytest.raises(AppArgumentError) as caught:
+        App("chat", **{keyword: True})
+    assert isinstance(caught.value, TypeError)  # what Python raises for a bad keyword
+    assert (caught.value.argument, caught.value.suggestion) == (keyword, close)
+    assert str(caught.value) == (
+        f"App() got an unexpected keyword argument '{keyword}'; did you mean '{close}'? "
+        "it takes app_name, debug, configure_logs, connections, fan_out"
+    )
+
+
+def test_an_unknown_keyword_with_no_close_one_lists_them_all():
+    with pytest.raises(
+        AppArgumentError,
+        match=r"^App\(\) got an unexpected keyword argument "
+        r"'region'; it takes app_name, debug, configure_logs, connections, fan_out$",
+    ):
+        Chalice(app_name="chat", region="eu-west-1")
+
+
+def test_the_keywords_an_unknown_one_is_checked_against_are_app_inits():
+    import inspect
+
+    with pytest.raises(AppArgumentError) as caught:
+        App("chat", nope=1)
+    parameters = inspect.signature(App).parameters
+    assert caught.value.known == tuple(name for name in parameters if name != "unknown")
+
+
+def test_other_argument_errors_stay_pythons():
+    with pytest.raises(TypeError) as missing:
+        App()
+    with pytest.raises(TypeError) as twice:
+        App("chat", app_name="chat")
+    assert not isinstance(missing.value, AppArgumentError)
+    assert "app_name" in str(missing.value) and "multiple values" in str(twice.value)
 
 
 def test_decorators_return_the_function_unchanged():
