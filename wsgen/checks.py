@@ -486,7 +486,10 @@ MEMORY_SIZE = integer(128, 10240)
 TIMEOUT = integer(1, 900)
 COUNT = integer(0, 2**31 - 1)
 RETRY_ATTEMPTS = integer(0, 2)  # Lambda's MaximumRetryAttempts of asynchronous invocations
-MAXIMUM_CONCURRENCY = integer(2, 1000)  # an SQS event source mapping's ScalingConfig
+POLLER_CONCURRENCY = 1000
+"""The most batches an SQS event source mapping on a standard queue runs at once
+(docs/aws-facts.md#fan-out), and the most its `ScalingConfig.MaximumConcurrency` takes."""
+MAXIMUM_CONCURRENCY = integer(2, POLLER_CONCURRENCY)  # an SQS event source mapping's ScalingConfig
 ENVIRONMENT = mapping("environment variables", environment_name)
 TAGS = tags
 LOGGING_LEVEL = one_of(LOGGING_LEVELS)

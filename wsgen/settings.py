@@ -99,6 +99,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
+from runtime.contract import FAN_OUT_FUNCTION, FAN_OUT_MAX_RECEIVES, TASK
 from runtime.spec import AppSpec, FunctionSpec
 
 from . import checks
@@ -241,6 +242,9 @@ class Settings(FunctionDefaults):
     ] = dataclasses.field(default_factory=dict)
     runtime_defaulted: bool = False
     """Whether `runtime` is the running Python's, neither the file nor a flag naming one."""
+    warnings: tuple[str, ...] = ()
+    """Settings the file names that the template cannot honour, one line each, which
+    `wsgen template` prints as `warning:` lines (`_warnings`)."""
 
     def function_settings(self, spec: AppSpec) -> list[tuple[str | None, FunctionSettings]]:
         """The functions serving `spec` by name: the default one (None) first, if it serves
@@ -400,7 +404,25 @@ def _typed(stage: str, values: dict[str, Any], source: str, spec: AppSpec | None
     built = {key: section.build(values[key], top) for key, section in sections.items()}
     settings = dataclasses.replace(top, **built)
     _check_together(settings, source, spec)
-    return settings
+    return dataclasses.replace(settings, warnings=_warnings(values, spec))
+
+
+def _warnings(values: dict[str, Any], spec: AppSpec | None) -> tuple[str, ...]:
+    """The `Settings.warnings` of the checked values: keys a function's table sets itself
+    (not inherited from the top level) that its function cannot use."""
+    found = []
+    for name, table in sorted(values.get("functions", {}).items()):
+        function = spec.function(name) if spec is not None else None
+        if function is not None and function.kind == TASK and table.get("snap_start"):
+            # Template.sources leaves SnapStart out of a task's function: it would apply to
+            # the alias only (docs/settings.md#snapstart).
+            found.append(
+                f"'functions.{name}.snap_start' does nothing: task.delay() invokes the task's "
+                "function by name, which runs $LATEST, and SnapStart applies only to published "
+                f"versions invoked through an alias, so the template leaves it out; remove it "
+                f"from [functions.{name}]"
+            )
+    return tuple(found)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -476,6 +498,8 @@ def _check_together(settings: Settings, source: str, spec: AppSpec | None) -> No
                 'set logging_level = "INFO" (or "ERROR")',
                 source,
             )
+    if (fan_out := settings.functions.get(FAN_OUT_FUNCTION)) is not None:
+        _check_fan_out_concurrency(fan_out, source)
     owners: dict[str, str] = {}  # route key: the function serving it
     authorizer_owner: str | None = None
     for name, function in sorted(settings.functions.items()):
@@ -510,3 +534,34 @@ def _check_together(settings: Settings, source: str, spec: AppSpec | None) -> No
                     f"'functions.{name}.authorizer' is true, but the app has no ws_authorizer",
                     source,
                 )
+
+
+def _check_fan_out_concurrency(fan_out: FunctionSettings, source: str) -> None:
+    """Refuse a `reserved_concurrency` that caps the fan-out function below what its SQS
+    poller runs at once.
+
+    The poller does not see a function's reserved concurrency: it receives as many batches as
+    it scales to (up to 1,000, or `maximum_concurrency`) and the invocations over the cap are
+    throttled, their batches going back to the queue, each delivery counting toward the
+    queue's `FAN_OUT_MAX_RECEIVES`, past which a shard moves to the dead-letter queue unsent
+    (docs/aws-facts.md#fan-out). Reserved concurrency at least the poller's maximum only
+    reserves capacity, which is allowed.
+    """
+    reserved = fan_out.reserved_concurrency
+    poller = fan_out.maximum_concurrency
+    if reserved is None or reserved >= (poller or checks.POLLER_CONCURRENCY):
+        return
+    name = f"functions.{FAN_OUT_FUNCTION}"
+    if poller:
+        runs = f"with maximum_concurrency = {poller} its SQS poller runs up to {poller} batches"
+        lower = f"lower maximum_concurrency to {reserved} or " if reserved >= 2 else ""
+        fix = f"{lower}raise reserved_concurrency to {poller}"
+    else:
+        runs = f"its SQS poller runs up to {checks.POLLER_CONCURRENCY} batches"
+        fix = f"remove it and cap the poller with maximum_concurrency = {max(reserved, 2)}"
+    raise ConfigError(
+        f"'{name}.reserved_concurrency' = {reserved} throttles the fan-out function: {runs} "
+        f"at once and does not see the cap, so throttled batches go back to the queue and a shard "
+        f"delivered {FAN_OUT_MAX_RECEIVES} times moves to the dead-letter queue unsent; {fix}",
+        source,
+    )

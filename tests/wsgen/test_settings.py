@@ -318,7 +318,8 @@ memory_size = 1024
 @pytest.mark.parametrize("cls", [Settings, FunctionSettings, RouteSettings, DomainSettings])
 def test_every_field_is_a_key_the_file_can_set(cls: type) -> None:
     """A field added without a check in its annotation would silently not be a key."""
-    not_keys = ("stage", "runtime_defaulted")  # what the command line and the file decide
+    # what the command line and the file decide, and what they make wsgen say
+    not_keys = ("stage", "runtime_defaulted", "warnings")
     fields = [field.name for field in dataclasses.fields(cls) if field.name not in not_keys]
     assert list(keys_of(cls)) == fields
     assert all(callable(key.check) for key in keys_of(cls).values())
@@ -438,3 +439,123 @@ def test_49_tags_of_the_longest_keys_and_values_are_taken() -> None:
     """AWS's 50 per resource, less SAM's lambda:createdBy on every function."""
     tags = {f"{i:03d}" + "k" * 125: "v" * 256 for i in range(49)}
     assert settings_from({"tags": tags}).tags == tags
+
+
+def _spec_with_a_task_and_fan_out() -> AppSpec:
+    app = App(app_name="t", fan_out=True)
+    app.experimental_feature_flags.update(["WEBSOCKETS"])
+    app.on_ws_message()(lambda event: None)
+    app.task(name="report")(lambda: None)
+    app.on_sqs_message(queue="jobs", name="jobs")(lambda event: None)
+    return app.spec()
+
+
+def test_snap_start_a_tasks_table_sets_itself_is_a_warning(tmp_path: Path) -> None:
+    spec = _spec_with_a_task_and_fan_out()
+    toml = 'runtime = "python3.12"\n[functions.report]\nsnap_start = true\n'
+    (tmp_path / "wsgen.toml").write_text(toml)
+    settings = load_settings(tmp_path, "api", None, spec)
+    assert settings.warnings == (
+        "'functions.report.snap_start' does nothing: task.delay() invokes the task's function "
+        "by name, which runs $LATEST, and SnapStart applies only to published versions invoked "
+        "through an alias, so the template leaves it out; remove it from [functions.report]",
+    )
+
+
+@pytest.mark.parametrize(
+    "toml",
+    [
+        "snap_start = true\n",  # inherited by the task: documented as not applying to tasks
+        "[functions.report]\nsnap_start = false\n",
+        "[functions.jobs]\nsnap_start = true\n",  # a queue handler's: through its alias
+        "[functions.wsgen_fan_out]\nsnap_start = true\n",
+    ],
+)
+def test_snap_start_elsewhere_is_no_warning(tmp_path: Path, toml: str) -> None:
+    (tmp_path / "wsgen.toml").write_text('runtime = "python3.12"\n' + toml)
+    settings = load_settings(tmp_path, "api", None, _spec_with_a_task_and_fan_out())
+    assert settings.warnings == ()
+
+
+def test_a_stages_snap_start_on_a_task_is_a_warning_for_that_stage_only(tmp_path: Path) -> None:
+    spec = _spec_with_a_task_and_fan_out()
+    toml = 'runtime = "python3.12"\n[stages.prod.functions.report]\nsnap_start = true\n'
+    (tmp_path / "wsgen.toml").write_text(toml)
+    assert (
+        load_settings(tmp_path, "prod", None, spec)
+        .warnings[0]
+        .startswith("'functions.report.snap_start' does nothing")
+    )
+    assert load_settings(tmp_path, "api", None, spec).warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            "reserved_concurrency = 10\n",
+            "'functions.wsgen_fan_out.reserved_concurrency' = 10 throttles the fan-out function: "
+            "its SQS poller runs up to 1000 batches at once and does not see the cap, so throttled "
+            "batches go back to the queue and a shard delivered 5 times moves to the dead-letter "
+            "queue unsent; remove it and cap the poller with maximum_concurrency = 10",
+        ),
+        (
+            "reserved_concurrency = 0\n",
+            "'functions.wsgen_fan_out.reserved_concurrency' = 0 throttles the fan-out function: "
+            "its SQS poller runs up to 1000 batches at once and does not see the cap, so throttled "
+            "batches go back to the queue and a shard delivered 5 times moves to the dead-letter "
+            "queue unsent; remove it and cap the poller with maximum_concurrency = 2",
+        ),
+        (
+            "reserved_concurrency = 10\nmaximum_concurrency = 20\n",
+            "'functions.wsgen_fan_out.reserved_concurrency' = 10 throttles the fan-out function: "
+            "with maximum_concurrency = 20 its SQS poller runs up to 20 batches at once and does "
+            "not see the cap, so throttled batches go back to the queue and a shard delivered 5 "
+            "times moves to the dead-letter queue unsent; lower maximum_concurrency to 10 or "
+            "raise reserved_concurrency to 20",
+        ),
+        (
+            "reserved_concurrency = 1\nmaximum_concurrency = 2\n",
+            "'functions.wsgen_fan_out.reserved_concurrency' = 1 throttles the fan-out function: "
+            "with maximum_concurrency = 2 its SQS poller runs up to 2 batches at once and does "
+            "not see the cap, so throttled batches go back to the queue and a shard delivered 5 "
+            "times moves to the dead-letter queue unsent; raise reserved_concurrency to 2",
+        ),
+    ],
+)
+def test_reserved_concurrency_below_the_fan_out_pollers_is_an_error(
+    tmp_path: Path, table: str, message: str
+) -> None:
+    (tmp_path / "wsgen.toml").write_text("[functions.wsgen_fan_out]\n" + table)
+    with pytest.raises(ConfigError) as refused:
+        load_settings(tmp_path, "api", {"runtime": "python3.12"}, _spec_with_a_task_and_fan_out())
+    assert str(refused.value) == f"{tmp_path / 'wsgen.toml'}: {message}"
+    with pytest.raises(ConfigError, match="throttles the fan-out function"):  # spec or not
+        settings_from({"functions": {"wsgen_fan_out": {"reserved_concurrency": 3}}})
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "maximum_concurrency = 10\nreserved_concurrency = 10\n",  # reserves what the poller runs
+        "reserved_concurrency = 1000\n",  # the poller's most
+        "maximum_concurrency = 10\n",
+    ],
+)
+def test_reserved_concurrency_the_fan_out_poller_fits_in_is_allowed(
+    tmp_path: Path, table: str
+) -> None:
+    (tmp_path / "wsgen.toml").write_text("[functions.wsgen_fan_out]\n" + table)
+    spec = _spec_with_a_task_and_fan_out()
+    settings = load_settings(tmp_path, "api", {"runtime": "python3.12"}, spec)
+    assert settings.functions["wsgen_fan_out"].maximum_concurrency in (10, None)
+
+
+def test_reserved_concurrency_of_a_stages_fan_out_table_is_checked(tmp_path: Path) -> None:
+    toml = "[functions.wsgen_fan_out]\nmaximum_concurrency = 4\n"
+    toml += "[stages.prod.functions.wsgen_fan_out]\nreserved_concurrency = 2\n"
+    (tmp_path / "wsgen.toml").write_text(toml)
+    spec = _spec_with_a_task_and_fan_out()
+    assert load_settings(tmp_path, "api", {"runtime": "python3.12"}, spec)
+    with pytest.raises(ConfigError, match="with maximum_concurrency = 4 its SQS poller runs"):
+        load_settings(tmp_path, "prod", {"runtime": "python3.12"}, spec)

@@ -101,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
     check_resource_quota(template, merged=settings.merge_template is not None)
     check_environment_size(template)
     text = render(template, args.format)
-    for warning in (runtime_warning(settings, today()), route_quota_warning(spec)):
+    warnings = (runtime_warning(settings, today()), route_quota_warning(spec), *settings.warnings)
+    for warning in warnings:
         if warning:
             print(f"warning: {warning}", file=sys.stderr)
     if args.lint:

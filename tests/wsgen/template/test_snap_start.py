@@ -107,3 +107,25 @@ def test_python_3_11_is_refused_with_the_fix(wsgen: Wsgen, app_dir: AppDir) -> N
         'python3.11; set runtime = "python3.12"\n'
     )
     assert result.err.count("\n") == 1
+
+
+def test_snap_start_on_a_tasks_table_is_left_out_with_a_warning(
+    wsgen: Wsgen, app_dir: AppDir
+) -> None:
+    source = APP + "\n\n@app.task()\ndef report(topic):\n    pass\n"
+    toml = 'runtime = "python3.12"\nsnap_start = true\n[functions.report]\nsnap_start = true\n'
+    result = wsgen("template", "--app-dir", str(app_dir(source, {"wsgen.toml": toml})))
+    assert result.code == 0
+    assert result.err == (
+        "warning: 'functions.report.snap_start' does nothing: task.delay() invokes the task's "
+        "function by name, which runs $LATEST, and SnapStart applies only to published versions "
+        "invoked through an alias, so the template leaves it out; remove it from "
+        "[functions.report]\n"
+    )
+    resources = result.template()["Resources"]
+    assert "SnapStart" not in resources["ReportFunction"]["Properties"]
+    assert "SnapStart" in resources["WebsocketHandler"]["Properties"]
+    # Inherited from the top level only, it is as documented: no warning.
+    toml = 'runtime = "python3.12"\nsnap_start = true\n'
+    result = wsgen("template", "--app-dir", str(app_dir(source, {"wsgen.toml": toml})))
+    assert (result.code, result.err) == (0, "")
