@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import http.client
+import io
 import json
 
 import pytest
@@ -14,6 +15,8 @@ from botocore.exceptions import ClientError
 from tests.support.local import run
 from tests.support.markdown import python_block
 from tests.support.paths import DOCS
+from wsgen.local import EventLog
+from wsgen.local.management import ManagementApi
 
 
 async def connection_id(ws, rec) -> str:
@@ -143,6 +146,71 @@ def test_wrong_stage_is_forbidden_exception(emulator, rec):
     client = management_client(emulator_wrong)
     with pytest.raises(client.exceptions.ForbiddenException):
         client.post_to_connection(ConnectionId="AAAAAAAAAAAAAAA=", Data=b"x")
+
+
+def test_a_call_to_another_stage_is_explained_once_in_the_log():
+    from tests.support.local import management_client, start
+
+    log = io.StringIO()
+    with start(log=EventLog(log, quiet=True), stage="dev") as emulator:
+        wrong = type("E", (), {"endpoint": emulator.endpoint.rsplit("/", 1)[0] + "/production"})
+        client = management_client(wrong)
+        for _ in range(2):
+            with pytest.raises(client.exceptions.ForbiddenException):
+                client.post_to_connection(ConnectionId="AAAAAAAAAAAAAAA=", Data=b"x")
+    assert log.getvalue() == (
+        "wsgen local: 403 Forbidden for POST /production/@connections/AAAAAAAAAAAAAAA=: the "
+        "call names stage 'production', but this emulator serves stage 'dev'; send it to the "
+        "endpoint ending in /dev (WSGEN_WEBSOCKET_ENDPOINT in handlers), or run wsgen local "
+        "--stage production\n"
+    )
+
+
+SIGNATURE = (
+    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/execute-api/aws4_request, "
+    "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64
+)
+
+
+def test_the_wrong_stage_line_names_both_stages_once_per_stage():
+    log = io.StringIO()
+    api = ManagementApi("dev", {}, log=EventLog(log, quiet=True))
+    for method, path in [
+        ("POST", "/production/@connections/abc%3D"),
+        ("GET", "/production/@connections/other"),  # the same stage: said already
+        ("DELETE", "/@connections/abc"),  # the SDK dropped the stage
+        ("POST", "/Dev/@connections/abc"),  # stages are case-sensitive
+    ]:
+        response = api.answer(method, path, b"x", SIGNATURE)
+        assert (response.status, response.body) == (403, b'{"message": "Forbidden"}')
+    lines = log.getvalue().splitlines()
+    assert lines == [
+        "wsgen local: 403 Forbidden for POST /production/@connections/abc=: the call names "
+        "stage 'production', but this emulator serves stage 'dev'; send it to the endpoint "
+        "ending in /dev (WSGEN_WEBSOCKET_ENDPOINT in handlers), or run wsgen local --stage "
+        "production",
+        "wsgen local: 403 Forbidden for DELETE /@connections/abc: the call names no stage, but "
+        "this emulator serves stage 'dev'; send it to the endpoint ending in /dev "
+        "(WSGEN_WEBSOCKET_ENDPOINT in handlers)",
+        "wsgen local: 403 Forbidden for POST /Dev/@connections/abc: the call names stage 'Dev', "
+        "but this emulator serves stage 'dev'; send it to the endpoint ending in /dev "
+        "(WSGEN_WEBSOCKET_ENDPOINT in handlers), or run wsgen local --stage Dev",
+    ]
+
+
+@pytest.mark.parametrize("path", ["/favicon.ico", "/", "/production/somewhere", "/dev/x/y"])
+def test_a_request_that_is_no_management_call_is_not_logged(path):
+    log = io.StringIO()
+    api = ManagementApi("dev", {}, log=EventLog(log, quiet=True))
+    assert api.answer("GET", path, b"", SIGNATURE).status == 403
+    assert log.getvalue() == ""
+
+
+def test_the_right_stage_logs_nothing():
+    log = io.StringIO()
+    api = ManagementApi("dev", {}, log=EventLog(log, quiet=True))
+    assert api.answer("POST", "/dev/@connections/abc", b"x", SIGNATURE).status == 410
+    assert log.getvalue() == ""
 
 
 SIGNED = {

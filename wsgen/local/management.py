@@ -26,13 +26,14 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
-from runtime.contract import MAX_MESSAGE_BYTES
+from runtime.contract import ENDPOINT_ENV, MAX_MESSAGE_BYTES
 
 from ..gateway.events import new_uuid
 from ..gateway.outcomes import DELETE_CLOSE, is_text
 from ..gateway.sigv4 import shape_refusal
 from ..gateway.state import ConnectionState, gone_message
 from .connection import BufferFullError, Connection, GoneError
+from .log import EventLog
 
 
 @dataclass
@@ -65,6 +66,9 @@ def iso_ms(epoch_ms: int) -> str:
     moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
+
+_MAX_STAGES_TOLD = 64
+"""The wrong stages whose first call is logged: a client inventing stages gets no more."""
 
 _paths: dict[str, str] = {}
 """Request path -> URL-decoded: a connection's is the same for every post to it."""
@@ -100,9 +104,14 @@ class ManagementApi:
         connections: Mapping[str, Connection],
         delay_ms: float = 0,
         connecting: Container[str] = (),
+        log: EventLog | None = None,
     ):
         self.stage = stage
         self.connections = connections
+        self.log = log
+        """Where a call to another stage is explained (`_wrong_stage`), if anywhere."""
+        self._told: set[str] = set()
+        """The wrong stages already explained in the log."""
         self.connecting = connecting
         """The ids whose handshake (the authorizer, `$connect`) is running."""
         self.delay_ms = delay_ms
@@ -159,7 +168,8 @@ class ManagementApi:
         prefix = f"/{self.stage}/"
         if not path.startswith(prefix):
             # Wrong or missing stage: API Gateway's answer when the SDK drops the stage
-            # (aws/aws-sdk-js-v3#1830, aws/aws-sdk-php#1955).
+            # (docs/aws-facts.md#endpoint), which names neither stage: the log does.
+            self._wrong_stage(method, path)
             return error(403, "ForbiddenException", "Forbidden")
         refusal = signature_refusal(authorization, query)
         if refusal is not None:
@@ -195,6 +205,25 @@ class ManagementApi:
             return HttpResponse(200, json.dumps(self._info(connection)).encode())
         connection.close(*DELETE_CLOSE)
         return HttpResponse(204)
+
+    def _wrong_stage(self, method: str, path: str) -> None:
+        """Log one line for a `@connections` call to a stage this emulator does not serve (or
+        to none), the first time that stage is asked for; a path with no `@connections` in
+        its place (a browser's `/favicon.ico`) is no management call, and not logged."""
+        parts = path.split("/", 3)  # "", the stage (or "@connections"), "@connections", ...
+        if self.log is None or "@connections" not in parts[1:3]:
+            return
+        asked = "" if parts[1] == "@connections" else parts[1]
+        if asked in self._told or len(self._told) >= _MAX_STAGES_TOLD:
+            return
+        self._told.add(asked)
+        named = f"stage '{asked}'" if asked else "no stage"
+        self.log.error(
+            f"wsgen local: 403 Forbidden for {method} {path}: the call names {named}, but this "
+            f"emulator serves stage '{self.stage}'; send it to the endpoint ending in "
+            f"/{self.stage} ({ENDPOINT_ENV} in handlers)"
+            + (f", or run wsgen local --stage {asked}" if asked else "")
+        )
 
     def _post(self, connection: Connection, data: bytes) -> HttpResponse:
         try:

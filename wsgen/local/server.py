@@ -142,7 +142,7 @@ class Emulator:
         self._connecting: set[str] = set()
         """The ids whose handshake is running: not connections yet, for `@connections`."""
         self.management = ManagementApi(
-            stage, self.connections, management_delay_ms, self._connecting
+            stage, self.connections, management_delay_ms, self._connecting, self.log
         )
         self.background = HeldBackground()
         """The app's asynchronous invocations, run here (`@app.on_ws_connected`'s after the
