@@ -414,7 +414,7 @@ def _warnings(values: dict[str, Any], spec: AppSpec | None) -> tuple[str, ...]:
     for name, table in sorted(values.get("functions", {}).items()):
         function = spec.function(name) if spec is not None else None
         if function is not None and function.kind == TASK and table.get("snap_start"):
-            # Template.sources leaves SnapStart out of a task's function: it would apply to
+            # template/sources.py leaves SnapStart out of a task's function: it would apply to
             # the alias only (docs/settings.md#snapstart).
             found.append(
                 f"'functions.{name}.snap_start' does nothing: task.delay() invokes the task's "
