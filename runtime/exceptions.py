@@ -22,6 +22,7 @@ WebsocketError
 │   └── ManagementPayloadTooLargeError 413: over API Gateway's message size limit
 ├── MessageTooLargeError         over API Gateway's 128 KB message limit (also ValueError)
 ├── InvalidMessageError          a text message with a lone surrogate (also ValueError)
+├── MessageTypeError             a message that is neither str nor bytes (also TypeError)
 ├── EndpointNotConfiguredError   no management endpoint could be resolved (also ValueError)
 ├── CredentialsError             the container credentials endpoint failed or was refused
 ├── AwsApiError                  an AWS API answered call_aws_json() with an error (its code)
@@ -146,6 +147,24 @@ class InvalidMessageError(WebsocketError, ValueError):
             "which UTF-8 cannot encode; replace it (text.encode('utf-8', 'replace').decode()) "
             "or send bytes as a binary message"
         )
+
+
+class MessageTypeError(WebsocketError, TypeError):
+    """A message that is neither text (`str`) nor bytes: a dict, a number, None... The
+    management API carries bytes, so a structured message is serialised by the app first
+    (as Chalice's `send()` leaves it to the app); refused before any network call."""
+
+    def __init__(self, message: object) -> None:
+        super().__init__(type(message).__name__)
+        self.type_name = type(message).__name__
+
+    def __str__(self) -> str:
+        fix = (
+            "json.dumps() it first"
+            if self.type_name in ("dict", "list", "tuple")
+            else "pass str() of it, or bytes"
+        )
+        return f"a message is str or bytes, not {self.type_name}: {fix}"
 
 
 class EndpointNotConfiguredError(WebsocketError, ValueError):

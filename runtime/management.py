@@ -141,6 +141,7 @@ class WebsocketAPI:
         (they do under `wsgen local` and the test client: docs/guide.md#binary-frames).
 
         Raises:
+            MessageTypeError: neither str nor bytes (a dict: `json.dumps()` it first).
             MessageTooLargeError: over 128 KB, before any network call.
             InvalidMessageError: text with a lone surrogate, which UTF-8 cannot encode.
             WebsocketDisconnectedError: the client is gone.
@@ -188,6 +189,7 @@ class WebsocketAPI:
         and failed ids. Safe to call from several threads at once.
 
         Raises:
+            MessageTypeError: neither str nor bytes (a dict: `json.dumps()` it first).
             MessageTooLargeError: over 128 KB, before any network call.
             InvalidMessageError: text with a lone surrogate, which UTF-8 cannot encode.
         """
@@ -221,6 +223,7 @@ class WebsocketAPI:
         it deletes too.
 
         Raises:
+            MessageTypeError: neither str nor bytes (a dict: `json.dumps()` it first).
             MessageTooLargeError: over 128 KB, before anything is sent or queued.
             InvalidMessageError: text with a lone surrogate, which UTF-8 cannot encode.
             FanOutNotEnabledError: the app was created without `fan_out=True`.
@@ -336,8 +339,9 @@ class WebsocketAPI:
 
 
 def _check_size(message: str | bytes) -> None:
-    """Refuse what API Gateway cannot carry, before any call: over 128 KB, or text UTF-8
-    cannot encode (send, broadcast, groups.send and fan-out all come here first)."""
+    """Refuse what API Gateway cannot carry, before any call: neither str nor bytes, over
+    128 KB, or text UTF-8 cannot encode (send, broadcast, groups.send and fan-out all come
+    here first)."""
     if isinstance(message, str):
         try:
             size = len(message.encode())
@@ -345,8 +349,12 @@ def _check_size(message: str | bytes) -> None:
             from .exceptions import InvalidMessageError
 
             raise InvalidMessageError(exc.object[exc.start], exc.start) from exc
-    else:
+    elif isinstance(message, (bytes, bytearray)):
         size = len(message)
+    else:
+        from .exceptions import MessageTypeError
+
+        raise MessageTypeError(message)
     if size > MAX_MESSAGE_BYTES:
         from .exceptions import MessageTooLargeError
 

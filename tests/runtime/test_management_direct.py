@@ -180,6 +180,18 @@ def test_path_encoding_body_and_signature_scope(scripted, api):
     assert (delete["method"], delete["body"]) == ("DELETE", b"")
 
 
+@pytest.mark.parametrize("message", [{"text": "hi"}, None, 5, memoryview(b"hi")])
+def test_a_message_neither_str_nor_bytes_is_refused_before_any_request(scripted, api, message):
+    from runtime import MessageTypeError
+
+    with pytest.raises(MessageTypeError, match=f"not {type(message).__name__}: "):
+        api.send(CID, message)
+    with pytest.raises(MessageTypeError):
+        api.broadcast([CID], message)
+    api.send(CID, bytearray(b"hi"))  # bytes-like as boto3 takes it
+    assert [r["body"] for r in scripted.received] == [b"hi"]
+
+
 def test_signs_for_the_endpoint_s_own_region(server, no_sleep, monkeypatch):
     from runtime import aws
 

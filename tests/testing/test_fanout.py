@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from runtime import App, FanOutNotEnabledError, InvalidMessageError
+from runtime import App, FanOutNotEnabledError, InvalidMessageError, MessageTypeError
 from runtime.contract import FAN_OUT_FUNCTION
 from wsgen.testing import Client
 
@@ -163,13 +163,14 @@ LONE_SURROGATE = "news \ud800"
 """Text UTF-8 cannot encode, as `json.loads` makes from a client's `"\\ud800"` escape."""
 
 SENDS = {
-    "send": lambda app, ids: app.websocket_api.send(ids[0], LONE_SURROGATE),
-    "broadcast": lambda app, ids: app.websocket_api.broadcast(ids, LONE_SURROGATE),
-    "groups.send": lambda app, ids: app.groups.send("news", LONE_SURROGATE),  # over: shards
-    "groups.send, under the threshold": lambda app, ids: app.groups.send("few", LONE_SURROGATE),
-    "fan_out": lambda app, ids: app.websocket_api.fan_out(ids, LONE_SURROGATE),
-    "send_all": lambda app, ids: app.connections.send_all(LONE_SURROGATE),
+    "send": lambda app, ids, message: app.websocket_api.send(ids[0], message),
+    "broadcast": lambda app, ids, message: app.websocket_api.broadcast(ids, message),
+    "groups.send": lambda app, ids, message: app.groups.send("news", message),  # over: shards
+    "groups.send, under the threshold": lambda app, ids, message: app.groups.send("few", message),
+    "fan_out": lambda app, ids, message: app.websocket_api.fan_out(ids, message),
+    "send_all": lambda app, ids, message: app.connections.send_all(message),
 }
+"""Every way to send one message to many: each refuses what API Gateway cannot carry alike."""
 
 
 @pytest.mark.parametrize("how", SENDS)
@@ -182,7 +183,7 @@ def test_text_with_a_lone_surrogate_is_refused_alike_before_any_send_or_shard(ho
             ws.send_json({"action": "follow"})
         app.groups.join("few", ids[0])
         with pytest.raises(InvalidMessageError) as refused:
-            SENDS[how](app, ids)
+            SENDS[how](app, ids, LONE_SURROGATE)
         assert str(refused.value) == (
             "text message holds a lone surrogate ('\\ud800' at index 5), which UTF-8 cannot "
             "encode; replace it (text.encode('utf-8', 'replace').decode()) or send bytes as a "
@@ -192,6 +193,32 @@ def test_text_with_a_lone_surrogate_is_refused_alike_before_any_send_or_shard(ho
         assert [ws.receive_all() for ws in sockets] == [[]] * 4
         assert all(name != FAN_OUT_FUNCTION for name, _ in client.invocations)
         assert client.fan_out_queue is not None and client.fan_out_queue.pending == 0
+
+
+@pytest.mark.parametrize(
+    ("message", "said"),
+    [
+        ({"text": "hi"}, "a message is str or bytes, not dict: json.dumps() it first"),
+        (5, "a message is str or bytes, not int: pass str() of it, or bytes"),
+    ],
+)
+@pytest.mark.parametrize("how", SENDS)
+def test_a_message_neither_str_nor_bytes_is_refused_alike_before_any_send_or_shard(
+    how: str, message: object, said: str
+) -> None:
+    app = announce_app(threshold=2)
+    with Client(app) as client:
+        sockets = [client.connect() for _ in range(4)]
+        ids = [ws.connection_id for ws in sockets]
+        for ws in sockets:
+            ws.send_json({"action": "follow"})
+        app.groups.join("few", ids[0])
+        with pytest.raises(MessageTypeError) as refused:
+            SENDS[how](app, ids, message)
+        assert str(refused.value) == said
+        assert isinstance(refused.value, TypeError)
+        assert [ws.receive_all() for ws in sockets] == [[]] * 4
+        assert all(name != FAN_OUT_FUNCTION for name, _ in client.invocations)
 
 
 def test_a_client_s_escaped_lone_surrogate_fails_its_handler_with_the_clear_error(
