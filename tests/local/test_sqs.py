@@ -398,3 +398,30 @@ def test_a_fifo_group_with_a_message_out_is_not_due_until_it_settles() -> None:
     [record] = again["Records"]
     assert (record["body"], record["attributes"]["MessageGroupId"]) == ("a1", "a")
     assert record["attributes"]["MessageDeduplicationId"] == "d-a1"
+
+
+@pytest.mark.parametrize("fifo", [False, True])
+def test_messages_behind_a_failing_one_get_their_turn_in_a_standard_queue_only(fifo) -> None:
+    """The runtime fails the message its handler raised on and the ones after it; delivered
+    again in that order, those would never run and be dropped with it. A standard queue keeps
+    no order, so the first failure comes back last; a FIFO group keeps its order."""
+    app = new_app()
+    name = "work.fifo" if fifo else "work"
+    app.on_sqs_message(queue=name, name="work")(lambda event: None)
+    [function] = app.spec().functions
+    clock = Clock()
+    queue = ShardQueue(Where("us-east-1", "123456789012", "t"), clock, function=function)
+    for body in ("ok1", "boom", "ok2"):
+        if fifo:
+            queue.send_fifo(body, "g", f"d-{body}")
+        else:
+            queue.send(body)
+    first = queue.take()
+    assert first is not None
+    ids = {r["body"]: r["messageId"] for r in first["Records"]}
+    failures = [{"itemIdentifier": ids["boom"]}, {"itemIdentifier": ids["ok2"]}]
+    queue.settle(first, {"batchItemFailures": failures}, None)
+    clock.now += queue.visibility_s
+    again = queue.take()
+    assert again is not None
+    assert [r["body"] for r in again["Records"]] == (["boom", "ok2"] if fifo else ["ok2", "boom"])

@@ -210,16 +210,21 @@ class ShardQueue:
     def settle(self, event: dict[str, Any], result: Any, error: BaseException | None) -> None:
         """The function's answer for a batch `take` gave: listed messages (all of them after
         an error, or after a response Lambda cannot use) are delivered again, or
-        dead-lettered after their last delivery (docs/aws-facts.md#event-sources)."""
+        dead-lettered after their last delivery (docs/aws-facts.md#event-sources). A standard
+        queue's first failed message is queued again after the batch's other failed ones."""
         ids = [record["messageId"] for record in event["Records"]]
         failed = failed_messages(ids, result, error)
+        again = [message_id for message_id in ids if message_id in failed]
+        if not self.fifo:
+            # The first failure (where a raising handler stopped) comes back after the
+            # others, so those behind it get their turn: a standard queue keeps no order.
+            again = again[1:] + again[:1]
         now = self._clock()
         dropped = []
         with self._lock:
-            for message_id in ids:
-                message = self._out.pop(message_id)
-                if message_id not in failed:
-                    continue
+            out = {message_id: self._out.pop(message_id) for message_id in ids}
+            for message_id in again:
+                message = out[message_id]
                 if message.receives >= self.max_receives:
                     self.dead_letters.append(message.body)
                     dropped.append(message)
