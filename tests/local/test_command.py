@@ -56,6 +56,30 @@ def test_a_missing_app_is_reported_before_a_busy_port(capsys, tmp_path):
         )
 
 
+def test_an_app_that_fails_to_load_is_reported_before_a_busy_port(capsys, tmp_path):
+    """The app is loaded before the port is listened on: a wrong --app attribute, an import
+    that fails and a wsgen.toml naming a route the app lacks are the errors, not the port."""
+    (tmp_path / "typoapp.py").write_text(TYPO_APP)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        argv = ["local", "--app-dir", str(APPS), "--port", str(busy.getsockname()[1])]
+        assert main([*argv, "--app", "recorder:missing"]) == 1
+        assert capsys.readouterr().err.startswith(
+            "error: recorder.py has no attribute 'missing', but it has an App named 'app'"
+        )
+        assert main([*argv, "--app", "broken:app"]) == 1
+        assert capsys.readouterr().err.startswith("error: broken.py:3: the app does not import")
+        (tmp_path / "wsgen.toml").write_text('[routes."jion"]\nthrottling_rate_limit = 1\n')
+        argv[2] = str(tmp_path)
+        assert main([*argv, "--app", "typoapp:app"]) == 1
+        assert "'jion'" in capsys.readouterr().err
+        (tmp_path / "wsgen.toml").unlink()  # the app is fine: now the port is the error
+        assert main([*argv, "--app", "typoapp:app"]) == 1
+        assert capsys.readouterr().err.endswith("; pick another --port\n")
+    sys.modules.pop("typoapp", None)
+
+
 def test_a_port_another_wsgen_local_serves_on_says_so(capsys):
     with start("recorder") as other:
         argv = ["local", "--app-dir", str(APPS), "--app", "recorder:app"]

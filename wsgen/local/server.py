@@ -96,6 +96,20 @@ Served = Literal["too long", "refused", "upgrade", "invoke", "websocket", "call"
 `wsgen invoke`, a plain GET of the WebSocket endpoint (426), or a management API call."""
 
 
+async def _listen_error(exc: OSError, host: str, port: int, public_host: str) -> PortInUseError:
+    """What listening on `host:port` failed with, as the user's error: whether another
+    `wsgen local` answers there (on `public_host`) too."""
+    code = exc.errno
+    if code is None and not isinstance(exc, socket.gaierror):
+        # Python 3.13+ skips an address whose bind fails with EADDRNOTAVAIL and, with
+        # none left, raises "could not bind on any address" without an errno.
+        code = errno.EADDRNOTAVAIL
+    reason = exc.strerror or (os.strerror(code) if code else str(exc))
+    unresolved = isinstance(exc, socket.gaierror)  # the name, not the port
+    held = code == errno.EADDRINUSE and await answers_as_emulator(public_host.strip("[]"), port)
+    return PortInUseError(host, port, reason, code, unresolved, emulator=held)
+
+
 class Emulator:
     """API Gateway's WebSocket API for one app, on `ws://host:port/stage`."""
 
@@ -228,11 +242,15 @@ class Emulator:
     # Lifecycle
 
     async def start(self) -> None:
-        """Listen, then load the app (so it sees the endpoint in its environment).
+        """Load the app, then listen: the app's mistakes are reported before a taken port.
+
+        The app's import sees the endpoints in its environment: a given port's is known before
+        it is listened on; a free one (`port=0`) is listened on first.
 
         Raises:
-            PortInUseError: the address is taken.
             AppLoadError: the app cannot be loaded.
+            ConfigError: wsgen.toml is malformed or names what the app lacks.
+            PortInUseError: the address is taken.
         """
         # What the user can fix before the port: the app's files, the AWS profile (before
         # handlers run: botocore would refuse every call).
@@ -244,25 +262,11 @@ class Emulator:
         self._previous_handler = (loop, loop.get_exception_handler())
         loop.set_exception_handler(self._exhaustion)
         try:
-            self._server = await loop.create_server(self._new_connection, self.host, self.port)
-        except OSError as exc:
-            self._put_back()
-            code = exc.errno
-            if code is None and not isinstance(exc, socket.gaierror):
-                # Python 3.13+ skips an address whose bind fails with EADDRNOTAVAIL and, with
-                # none left, raises "could not bind on any address" without an errno.
-                code = errno.EADDRNOTAVAIL
-            reason = exc.strerror or (os.strerror(code) if code else str(exc))
-            unresolved = isinstance(exc, socket.gaierror)  # the name, not the port
-            held = code == errno.EADDRINUSE and await answers_as_emulator(
-                self._public_host().strip("[]"), self.port
-            )
-            raise PortInUseError(
-                self.host, self.port, reason, code, unresolved, emulator=held
-            ) from exc
-        self.port = self._server.sockets[0].getsockname()[1]
-        self.region = prepare_environment(self.endpoint, self._environment)
-        try:
+            if self.port == 0:
+                # A free port cannot be taken: listened on first, for its number to be in
+                # the endpoint the app's import sees. A given port is listened on after it.
+                await self._listen()
+            self.region = prepare_environment(self.endpoint, self._environment)
             # Before the app's import (no spec to check its route keys against yet): what
             # its module may read, the environment and the merged file's tables.
             settings = load_settings(self.app_dir, self.stage)
@@ -273,12 +277,18 @@ class Emulator:
             await self._prepare_sqs(self.region)
             # The queues' Refs resolve once the app is imported (use_app): notices then.
             self._apply_app_environment(settings)
+            # The app's mistakes (its import, wsgen.toml against it) before a taken port:
+            # the user's first to fix, and cheap to find.
             app, spec = load_spec(self.app_dir, self.app_ref)
-            self.use_app(app, spec)
+            settings = self._settings(spec)
+            if self._server is None:
+                await self._listen()
+            self.use_app(app, spec, settings)
             for notice in self._apply_app_environment(settings):
                 self.log.info(notice)
         except BaseException:
-            self._server.close()
+            if self._server is not None:
+                self._server.close()
             await self._stop_sqs()
             self._put_back()
             raise
@@ -306,7 +316,34 @@ class Emulator:
         if self._restore_gc is None:
             self._restore_gc = raise_gc_threshold()
 
-    def use_app(self, app: App, spec: AppSpec) -> None:
+    async def _listen(self) -> None:
+        """Listen on `host:port` (0: a free port, then `port` is the one listened on).
+
+        Raises:
+            PortInUseError: the address is taken, or `host` is none of this machine's.
+        """
+        loop = asyncio.get_running_loop()
+        try:
+            self._server = await loop.create_server(self._new_connection, self.host, self.port)
+        except OSError as exc:
+            raise await _listen_error(exc, self.host, self.port, self._public_host()) from exc
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def _settings(self, spec: AppSpec) -> Settings:
+        """wsgen.toml for `spec`, checked against the app as `wsgen template` checks it (route
+        keys, what its `Ref`s name: `wsgen.template.references`).
+
+        Raises:
+            ConfigError: wsgen.toml is malformed or names what the app lacks.
+        """
+        settings = load_settings(self.app_dir, self.stage, spec=spec)
+        # A Ref naming nothing the template has: refused as `wsgen template` refuses it.
+        # (--dynamodb's tables are made from the template at start: checked there too.)
+        if has_references(settings):
+            generate(spec, settings, code_uri=".", layer_uri=".")
+        return settings
+
+    def use_app(self, app: App, spec: AppSpec, settings: Settings | None = None) -> None:
         """Serve `app`: the first at start, any later one after a reload (open connections,
         the tables, the connection store and the fan-out queue are kept).
 
@@ -319,13 +356,10 @@ class Emulator:
             DynamoDBEndpointError: a tracked app's table cannot be made on `dynamodb`.
         """
         starting = self._driver is None  # the first app served: start() is running
-        # Read once, checked against the app as `wsgen template` checks it (route keys...).
-        settings = load_settings(self.app_dir, self.stage, spec=spec)
+        if settings is None:  # read once, checked against the app (start did already)
+            settings = self._settings(spec)
         if self.tables is not None and starting:
-            self.tables.create(spec, settings, self.region)  # from the template: checked there
-        elif has_references(settings):
-            # A Ref naming nothing the template has: refused as `wsgen template` refuses it.
-            generate(spec, settings, code_uri=".", layer_uri=".")
+            self.tables.create(spec, settings, self.region)
         store, described = self.connection_store, None
         if spec.connections and store is None:
             endpoint = None if self.tables is None else self.tables.endpoint
