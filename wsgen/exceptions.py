@@ -103,6 +103,7 @@ class PortInUseError(WsgenError):
         errno: int | None = None,
         unresolved: bool = False,
         emulator: bool = False,
+        flag: str = "--port",
     ) -> None:
         super().__init__(host, port, reason)
         self.host, self.port, self.reason, self.errno = host, port, reason, errno
@@ -110,16 +111,18 @@ class PortInUseError(WsgenError):
         """The host is a name that did not resolve (`socket.gaierror`): the port is fine."""
         self.emulator = emulator
         """Another `wsgen local` answers on the port."""
+        self.flag = flag
+        """The option that gave the port: `--port`, or `--sqs-port` (the app's queues')."""
 
     def __str__(self) -> str:
         # EADDRNOTAVAIL: no interface of this machine has that address; the port is fine.
         wrong_host = self.unresolved or self.errno == errno_codes.EADDRNOTAVAIL
-        flag = "--host" if wrong_host else "--port"
+        flag = "--host" if wrong_host else self.flag
         hint = " (a name this machine resolves, or an address such as 127.0.0.1)"
         if self.emulator:
             return (
                 f"cannot listen on {self.host}:{self.port}: another wsgen local serves there; "
-                "stop it (Ctrl-C in its terminal), or pick another --port"
+                f"stop it (Ctrl-C in its terminal), or pick another {self.flag}"
             )
         return (
             f"cannot listen on {self.host}:{self.port}: {self.reason}; "

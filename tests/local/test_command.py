@@ -80,6 +80,29 @@ def test_an_app_that_fails_to_load_is_reported_before_a_busy_port(capsys, tmp_pa
     sys.modules.pop("typoapp", None)
 
 
+def test_a_busy_sqs_port_is_one_error_line_naming_the_flag(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        argv = ["local", "--app-dir", str(APPS / "queues"), "--port", "0"]
+        assert main([*argv, "--sqs-port", str(port), "--app", "app:missing"]) == 1
+        assert capsys.readouterr().err.startswith("error: app.py has no attribute 'missing'")
+        assert main([*argv, "--sqs-port", str(port)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err.startswith(f"error: cannot listen on 127.0.0.1:{port}: ")
+    assert err.endswith("; pick another --sqs-port\n")
+    assert "AWS_ENDPOINT_URL_SQS" not in os.environ
+
+
+def test_the_sqs_port_may_not_be_the_port(capsys):
+    assert main(["local", "--app-dir", str(APPS), "--port", "8123", "--sqs-port", "8123"]) == 1
+    assert capsys.readouterr().err == (
+        "error: --sqs-port: 8123 is --port's too; pick another, or 0 for a free one\n"
+    )
+
+
 def test_a_port_another_wsgen_local_serves_on_says_so(capsys):
     with start("recorder") as other:
         argv = ["local", "--app-dir", str(APPS), "--app", "recorder:app"]
@@ -90,15 +113,17 @@ def test_a_port_another_wsgen_local_serves_on_says_so(capsys):
     )
 
 
-@pytest.mark.parametrize("command", ["local", "invoke"])
+@pytest.mark.parametrize(
+    ("command", "flag"), [("local", "--port"), ("invoke", "--port"), ("local", "--sqs-port")]
+)
 @pytest.mark.parametrize("port", ["99999", "-1", "eighty"])
-def test_a_port_out_of_range_is_an_argument_error(capsys, command, port):
-    argv = [command, *(["jobs"] if command == "invoke" else []), "--port", port]
+def test_a_port_out_of_range_is_an_argument_error(capsys, command, flag, port):
+    argv = [command, *(["jobs"] if command == "invoke" else []), flag, port]
     with pytest.raises(SystemExit) as exited:
         main(argv)
     assert exited.value.code == 2
     last = capsys.readouterr().err.splitlines()[-1]
-    assert last.startswith(f"wsgen {command}: error: argument --port: ")
+    assert last.startswith(f"wsgen {command}: error: argument {flag}: ")
     assert "0-65535" in last
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
+import socket
 from typing import Any
 
 import boto3
@@ -29,6 +31,18 @@ def queues() -> Any:
         assert emulator.sqs is not None
         emulator.sqs.queues["announcements"].messages.visibility_s = 0.05
         yield emulator
+
+
+def test_sqs_port_serves_the_queues_there():
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]  # closed again: free for the queues
+    with running(QUEUES_APP, "app:app", log=EventLog(quiet=True), sqs_port=port) as emulator:
+        assert emulator.sqs is not None
+        assert emulator.sqs.endpoint == os.environ["AWS_ENDPOINT_URL_SQS"]
+        assert emulator.sqs.endpoint == f"http://127.0.0.1:{port}"
+        url = sqs_client(emulator).get_queue_url(QueueName="announcements")["QueueUrl"]
+        assert url == f"http://127.0.0.1:{port}/123456789012/announcements"
 
 
 def sqs_client(emulator: Any) -> Any:

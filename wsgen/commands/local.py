@@ -17,6 +17,7 @@ examples:
   wsgen local                               serve ./app.py on ws://127.0.0.1:8000/local
   wsgen local --app-dir samples/echo --reload
   wsgen local --dynamodb                    the app's tables on an embedded DynamoDB (moto)
+  wsgen local --sqs-port 9324               the app's queues on http://127.0.0.1:9324
   python -m websockets ws://127.0.0.1:8000/local    talk to it from a terminal
   wsgen invoke jobs --body '{"n": 6}'               in another terminal: an SQS message
 
@@ -38,6 +39,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--port", type=port, default=8000, help="port (default: 8000; 0 picks a free one)"
+    )
+    parser.add_argument(
+        "--sqs-port",
+        type=port,
+        default=0,
+        metavar="PORT",
+        help="port of the endpoint serving the app's SQS queues (default: 0 picks a free one, "
+        "printed at start; not --port's)",
     )
     parser.add_argument(
         "--stage", default="local", metavar="NAME", help="stage name in the URLs (default: local)"
@@ -139,6 +148,10 @@ def run(args: argparse.Namespace) -> int:
             )
     if args.schedule_speed <= 0:
         raise ConfigError(f"must be positive, got {args.schedule_speed}", "--schedule-speed")
+    if args.sqs_port and args.sqs_port == args.port:
+        raise ConfigError(
+            f"{args.sqs_port} is --port's too; pick another, or 0 for a free one", "--sqs-port"
+        )
     if not args.stage or "/" in args.stage:
         raise ConfigError(f"'{args.stage}' is not a stage name (no '/')", "--stage")
     from ..local.origin import origin_problem
@@ -183,6 +196,7 @@ async def _serve(args: argparse.Namespace) -> int:
         schedules=args.schedules,
         schedule_speed=args.schedule_speed,
         dynamodb=args.dynamodb,
+        sqs_port=args.sqs_port,
     )
     # asyncio.run's own Ctrl-C handler only cancels the main task, which cannot happen while
     # the app's import blocks (a database it waits for): a first Ctrl-C would do nothing.

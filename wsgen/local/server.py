@@ -96,9 +96,11 @@ Served = Literal["too long", "refused", "upgrade", "invoke", "websocket", "call"
 `wsgen invoke`, a plain GET of the WebSocket endpoint (426), or a management API call."""
 
 
-async def _listen_error(exc: OSError, host: str, port: int, public_host: str) -> PortInUseError:
-    """What listening on `host:port` failed with, as the user's error: whether another
-    `wsgen local` answers there (on `public_host`) too."""
+async def _listen_error(
+    exc: OSError, host: str, port: int, public_host: str | None = None, flag: str = "--port"
+) -> PortInUseError:
+    """What listening on `host:port` failed with, as the user's error; with `public_host`
+    (the emulator's own port), whether another `wsgen local` answers there."""
     code = exc.errno
     if code is None and not isinstance(exc, socket.gaierror):
         # Python 3.13+ skips an address whose bind fails with EADDRNOTAVAIL and, with
@@ -106,8 +108,12 @@ async def _listen_error(exc: OSError, host: str, port: int, public_host: str) ->
         code = errno.EADDRNOTAVAIL
     reason = exc.strerror or (os.strerror(code) if code else str(exc))
     unresolved = isinstance(exc, socket.gaierror)  # the name, not the port
-    held = code == errno.EADDRINUSE and await answers_as_emulator(public_host.strip("[]"), port)
-    return PortInUseError(host, port, reason, code, unresolved, emulator=held)
+    held = (
+        code == errno.EADDRINUSE
+        and public_host is not None
+        and await answers_as_emulator(public_host.strip("[]"), port)
+    )
+    return PortInUseError(host, port, reason, code, unresolved, emulator=held, flag=flag)
 
 
 class Emulator:
@@ -138,9 +144,12 @@ class Emulator:
         schedule_speed: float = 1.0,
         log: EventLog | None = None,
         dynamodb: str | bool | None = None,
+        sqs_port: int = 0,
     ) -> None:
         self.app_dir, self.app_ref = Path(app_dir), app_ref
         self.host, self.port, self.stage = host, port, stage
+        self.sqs_port = sqs_port
+        """Where the app's queues are served (`wsgen.local.sqs`); 0: a free port."""
         self.idle_timeout, self.max_duration = idle_timeout, max_duration
         self.workers = workers
         self.flags = Flags(integration_timeout, function_timeout, connection_rate)
@@ -245,12 +254,12 @@ class Emulator:
         """Load the app, then listen: the app's mistakes are reported before a taken port.
 
         The app's import sees the endpoints in its environment: a given port's is known before
-        it is listened on; a free one (`port=0`) is listened on first.
+        it is listened on; a free one (`port=0`, `sqs_port=0`) is listened on first.
 
         Raises:
             AppLoadError: the app cannot be loaded.
             ConfigError: wsgen.toml is malformed or names what the app lacks.
-            PortInUseError: the address is taken.
+            PortInUseError: the address (or `sqs_port`) is taken.
         """
         # What the user can fix before the port: the app's files, the AWS profile (before
         # handlers run: botocore would refuse every call).
@@ -283,6 +292,8 @@ class Emulator:
             settings = self._settings(spec)
             if self._server is None:
                 await self._listen()
+            if self.sqs is not None and not self.sqs.endpoint:
+                await self._listen_sqs()
             self.use_app(app, spec, settings)
             for notice in self._apply_app_environment(settings):
                 self.log.info(notice)
@@ -328,6 +339,19 @@ class Emulator:
         except OSError as exc:
             raise await _listen_error(exc, self.host, self.port, self._public_host()) from exc
         self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _listen_sqs(self) -> None:
+        """Serve the queues on `--sqs-port`, whose endpoint the app's import saw already.
+
+        Raises:
+            PortInUseError: the port is taken.
+        """
+        assert self.sqs is not None
+        host = self._public_host().strip("[]")
+        try:
+            await self.sqs.listen(host, self.sqs_port)
+        except OSError as exc:
+            raise await _listen_error(exc, host, self.sqs_port, flag="--sqs-port") from exc
 
     def _settings(self, spec: AppSpec) -> Settings:
         """wsgen.toml for `spec`, checked against the app as `wsgen template` checks it (route
@@ -459,10 +483,15 @@ class Emulator:
             self.log.info(
                 f"wsgen local: {SQS_ENDPOINT_ENV} is set: handlers' SQS calls go there, and "
                 "the app's queues are not served locally"
+                + (" (--sqs-port is not used)" if self.sqs_port else "")
             )
             return
         self.sqs = LocalSqs(Where(region, ACCOUNT_ID, ""), self.log, lambda: self.functions)
-        endpoint = await self.sqs.listen(self._public_host().strip("[]"))
+        host = self._public_host().strip("[]")
+        if self.sqs_port == 0:  # a free port: listened on now, for its number
+            endpoint = await self.sqs.listen(host)
+        else:  # listened on once the app is loaded (`_listen_sqs`), as the main port is
+            endpoint = f"http://{f'[{host}]' if ':' in host else host}:{self.sqs_port}"
         self._environment.set(SQS_ENDPOINT_ENV, endpoint)
 
     async def _stop_sqs(self) -> None:
@@ -471,7 +500,8 @@ class Emulator:
         if self.sqs is None:
             return
         await self.sqs.stop()
-        forget_server(self.sqs.endpoint)  # the runtime's pooled connections to it
+        if self.sqs.endpoint:  # listened on (a start that failed may not have)
+            forget_server(self.sqs.endpoint)  # the runtime's pooled connections to it
 
     async def stop(self) -> None:
         """Close every connection with 1001, run each `$disconnect`, stop listening.

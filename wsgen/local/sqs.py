@@ -109,9 +109,9 @@ class LocalSqs:
         self._told: set[str] = set()
         """Handlers of a queue another handler reads, once told so in the log."""
 
-    async def listen(self, host: str = "127.0.0.1") -> str:
-        """Serve on a free port of `host`; the endpoint."""
-        self._server = await asyncio.start_server(self._client, host, 0)
+    async def listen(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on `port` of `host` (0: a free one); the endpoint."""
+        self._server = await asyncio.start_server(self._client, host, port)
         port = self._server.sockets[0].getsockname()[1]
         self.endpoint = f"http://{f'[{host}]' if ':' in host else host}:{port}"
         return self.endpoint
