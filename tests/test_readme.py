@@ -9,8 +9,12 @@ otherwise than its page says, fails here.
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from runtime import App, AuthResponse
 from tests.support.builders import new_app
@@ -58,8 +62,32 @@ def test_push_from_the_rest_of_aws_runs(tmp_path: Path) -> None:
         assert first.receive_all() == []
 
 
+@pytest.mark.slow  # an emulator on a thread, and boto3
+def test_the_testing_page_s_emulator_example_runs_as_it_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heading = "When a handler calls AWS itself"
+    page = DOCS / "testing.md"
+    section = page.read_text().split(f"## {heading}", 1)[1]
+    app_source, test_source = re.findall(r"```python\n(.*?)```", section, re.S)
+    (tmp_path / "app.py").write_text(app_source)
+    (tmp_path / "wsgen.toml").write_text(toml_blocks_of(section)[0])
+    monkeypatch.chdir(tmp_path)
+    before = dict(os.environ)
+    namespace: dict[str, object] = {"__name__": "test_jobs"}
+    exec(compile(test_source, "test_jobs.py", "exec"), namespace)
+    test = namespace["test_an_enqueued_job_is_done_and_pushed_back"]
+    assert callable(test)
+    test()
+    assert dict(os.environ) == before  # the emulator put the environment back
+
+
 def toml_blocks(page: Path) -> list[str]:
-    return [text for language, text in code_blocks(page.read_text()) if language == "toml"]
+    return toml_blocks_of(page.read_text())
+
+
+def toml_blocks_of(text: str) -> list[str]:
+    return [block for language, block in code_blocks(text) if language == "toml"]
 
 
 def test_the_settings_page_examples_are_one_valid_wsgen_toml(tmp_path: Path) -> None:
