@@ -19,8 +19,9 @@ from tests.support.builders import new_app
 from tests.support.local import run
 from tests.support.paths import QUEUES_APP
 from wsgen.gateway.fanout import ShardQueue, failed_messages
+from wsgen.gateway.sqs import MAX_MESSAGE_BYTES, MAX_RECEIVES
 from wsgen.local import EventLog, running
-from wsgen.local.sqs import MAX_MESSAGE_BYTES, MAX_RECEIVES, LocalSqs
+from wsgen.local.sqs import LocalSqs
 from wsgen.settings import Settings
 from wsgen.sources.events import Where
 

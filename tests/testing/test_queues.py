@@ -10,7 +10,7 @@ import pytest
 
 from runtime import App
 from tests.support.builders import new_app
-from wsgen.local.sqs import MAX_MESSAGE_BYTES, MAX_RECEIVES
+from wsgen.gateway.sqs import MAX_MESSAGE_BYTES, MAX_RECEIVES
 from wsgen.testing import Client, QueueMessageError
 
 EXISTING_ARN = "arn:aws:sqs:eu-west-1:111122223333:existing"

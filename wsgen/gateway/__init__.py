@@ -14,10 +14,13 @@ never on their wording. It uses only the standard library and `runtime`
   that decided it, two-way reply frames, error frames, message bodies, close codes.
 - `routing`: which route a message selects (`Router`).
 - `context`: the Lambda context object handlers get (`LambdaContext`).
+- `fanout`, `sqs`: SQS queues run in-process (`ShardQueue`: batches, retries, FIFO order) and
+  what SQS accepts of a message sent to one (`read_message`, `send_fifo`, `SqsError`);
+  `wsgen.local.sqs` serves them over HTTP, `Client.send_sqs_message` sends in memory.
 - `state`: where a connection is in its life (`ConnectionState`), as `@connections` sees it.
 - `session`: the order of it all, written once: authorizer → `$connect`, each message,
   `$disconnect`, as generators that yield the events to invoke; the front ends drive them.
 
-Facts and sources: docs/aws-facts.md, sections #events, #authorizer, #connect, #routing and
-#quotas.
+Facts and sources: docs/aws-facts.md, sections #events, #authorizer, #connect, #routing,
+#quotas and #local-sqs.
 """

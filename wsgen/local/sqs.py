@@ -10,20 +10,18 @@ JSON protocol (`X-Amz-Target: AmazonSQS.SendMessage`, docs/aws-facts.md#local-sq
 and `runtime.call_aws_json` reach it through `AWS_ENDPOINT_URL_SQS`: SendMessage,
 SendMessageBatch, GetQueueUrl and GetQueueAttributes' `QueueArn`; any other action is
 answered `UnsupportedOperation`. A queue's URL is `http://127.0.0.1:PORT/ACCOUNT/NAME`, its
-ARN AWS's (`arn:aws:sqs:REGION:ACCOUNT:NAME`). A FIFO queue's sends need a group and a
-deduplication id, a duplicate within `DEDUPLICATION_S` is answered and not queued, and its
-messages keep their group's order (`send_fifo`, `ShardQueue.send_fifo`).
+ARN AWS's (`arn:aws:sqs:REGION:ACCOUNT:NAME`). What SQS accepts of a message, and a FIFO
+queue's group, deduplication and order, are `wsgen.gateway.sqs`'s, which the test client
+follows too; this module is the endpoint: the protocol, the queues' names, URLs and ARNs, and
+SendMessageBatch.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import re
-import struct
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +32,14 @@ from runtime.contract import SQS
 from runtime.spec import AppSpec
 
 from ..gateway.fanout import ShardQueue
+from ..gateway.sqs import (
+    MAX_MESSAGE_BYTES,
+    MAX_RECEIVES,
+    SqsError,
+    read_message,
+    send_fifo,
+    sent_answer,
+)
 from ..sources.checks import queue_name
 from ..sources.events import Where
 from ..template.names import logical_id
@@ -42,21 +48,12 @@ from .functions import Functions
 from .http import HttpError, read_body, read_request, response_bytes
 from .log import EventLog
 
-MAX_MESSAGE_BYTES = 262144
-"""256 KiB: a message, and all of a batch's messages together (docs/aws-facts.md#fan-out)."""
 MAX_BATCH_ENTRIES = 10
-MAX_DELAY_S = 900
-MAX_RECEIVES = 5
-"""Deliveries of a message that keeps failing before it is dropped (docs/local.md#queues)."""
-DEDUPLICATION_S = 300.0
-"""A FIFO queue's deduplication interval: 5 minutes (docs/aws-facts.md#local-sqs)."""
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
 """A request body past this is refused before it is parsed (a batch of 256 KiB is far less,
 even JSON-escaped)."""
 ACTIONS = ("SendMessage", "SendMessageBatch", "GetQueueUrl", "GetQueueAttributes")
 _ENTRY_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-_VALID_TEXT = re.compile("^[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*$")
-"""The characters a message may hold (SQS's SendMessage reference)."""
 
 _QUERY_CODES = {
     "QueueDoesNotExist": "AWS.SimpleQueueService.NonExistentQueue",
@@ -68,14 +65,6 @@ _QUERY_CODES = {
     "UnsupportedOperation": "AWS.SimpleQueueService.UnsupportedOperation",
 }
 """An error's code in `x-amzn-query-error`, where it is not the error's own name."""
-
-
-class SqsError(Exception):
-    """An error SQS answers: its `__type` name, message and HTTP status."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(code, message)
-        self.code, self.message, self.status = code, message, status
 
 
 @dataclass
@@ -321,7 +310,7 @@ class LocalSqs:
         if queue.messages.fifo:
             return send_fifo(queue.messages, queue.sent_ids, body, delay, attributes, request)
         message_id = queue.messages.send(body, delay, attributes)
-        return _sent(message_id, body, request)
+        return sent_answer(message_id, body, request)
 
     def _send_batch(self, queue: _Queue, request: dict[str, Any]) -> dict[str, Any]:
         entries = request.get("Entries")
@@ -363,7 +352,7 @@ class LocalSqs:
                 if queue.messages.fifo:
                     sent = send_fifo(queue.messages, queue.sent_ids, body, delay, attributes, entry)
                 else:
-                    sent = _sent(queue.messages.send(body, delay, attributes), body, entry)
+                    sent = sent_answer(queue.messages.send(body, delay, attributes), body, entry)
             except SqsError as exc:
                 failed.append(
                     {
@@ -376,120 +365,6 @@ class LocalSqs:
                 continue
             successful.append({"Id": entry["Id"], **sent})
         return {"Successful": successful, "Failed": failed}
-
-
-def read_message(request: dict[str, Any]) -> tuple[str, float, dict[str, Any]]:
-    """A message's body, delay and attributes (as the Lambda event has them), checked as
-    SendMessage checks them (`SqsError`); the test client's `send_sqs_message` too."""
-    body = request.get("MessageBody")
-    if not isinstance(body, str) or not body:
-        raise SqsError("MissingParameter", "The request must contain the parameter MessageBody.")
-    if len(body.encode()) > MAX_MESSAGE_BYTES:
-        raise SqsError(
-            "InvalidParameterValue",
-            f"One or more parameters are invalid. Reason: Message must be shorter than "
-            f"{MAX_MESSAGE_BYTES} bytes.",
-        )
-    if not _VALID_TEXT.match(body):
-        raise SqsError(
-            "InvalidMessageContents",
-            "Invalid binary character in the message body: SQS takes #x9, #xA, #xD and "
-            "#x20 to #x10FFFF but surrogates, #xFFFE and #xFFFF",
-        )
-    delay = request.get("DelaySeconds", 0)
-    if not isinstance(delay, int) or isinstance(delay, bool) or not 0 <= delay <= MAX_DELAY_S:
-        raise SqsError(
-            "InvalidParameterValue",
-            f"Value {delay} for parameter DelaySeconds is invalid. Reason: must be between 0 "
-            f"and {MAX_DELAY_S}, if provided.",
-        )
-    attributes = {}
-    for name, value in (request.get("MessageAttributes") or {}).items():
-        if not isinstance(value, dict) or not isinstance(value.get("DataType"), str):
-            raise SqsError(
-                "InvalidParameterValue", f"The message attribute '{name}' must have a DataType."
-            )
-        attributes[name] = {
-            "stringValue": value.get("StringValue"),
-            "binaryValue": value.get("BinaryValue"),
-            "stringListValues": value.get("StringListValues", []),
-            "binaryListValues": value.get("BinaryListValues", []),
-            "dataType": value["DataType"],
-        }
-    return body, float(delay), attributes
-
-
-def send_fifo(
-    messages: ShardQueue,
-    sent_ids: dict[str, tuple[float, dict[str, Any]]],
-    body: str,
-    delay: float,
-    attributes: dict[str, Any],
-    request: dict[str, Any],
-) -> dict[str, Any]:
-    """Send to a FIFO queue as SQS does; SendMessage's answer. A group is required and a delay
-    refused; without a `MessageDeduplicationId` the body's SHA-256 stands for it on a
-    `queue_arn=` queue, whose settings wsgen cannot know (content-based deduplication may be
-    on), else the send fails: the template's FIFO queue has no content-based deduplication. A
-    duplicate (an id in `sent_ids`, the ids sent in the last `DEDUPLICATION_S`) is answered as
-    the first send was, and not queued (docs/aws-facts.md#local-sqs)."""
-    group = request.get("MessageGroupId")
-    if not isinstance(group, str) or not group:
-        raise SqsError("MissingParameter", "The request must contain the parameter MessageGroupId.")
-    if delay:
-        raise SqsError(
-            "InvalidParameterValue",
-            f"Value {int(delay)} for parameter DelaySeconds is invalid. Reason: The request "
-            "include parameter that is not valid for this queue type.",
-        )
-    deduplication = request.get("MessageDeduplicationId")
-    if not isinstance(deduplication, str) or not deduplication:
-        if messages.function.options["queue_arn"] is None:
-            raise SqsError(
-                "InvalidParameterValue",
-                "The queue should either have ContentBasedDeduplication enabled or "
-                "MessageDeduplicationId provided explicitly",
-            )
-        deduplication = hashlib.sha256(body.encode()).hexdigest()
-    now = time.monotonic()
-    for key, (when, _) in list(sent_ids.items()):
-        if now - when >= DEDUPLICATION_S:
-            del sent_ids[key]
-    if deduplication in sent_ids:
-        return dict(sent_ids[deduplication][1])
-    message_id, sequence = messages.send_fifo(body, group, deduplication, attributes)
-    answer = {**_sent(message_id, body, request), "SequenceNumber": sequence}
-    sent_ids[deduplication] = (now, answer)
-    return answer
-
-
-def _sent(message_id: str, body: str, request: dict[str, Any]) -> dict[str, Any]:
-    answer = {"MessageId": message_id, "MD5OfMessageBody": hashlib.md5(body.encode()).hexdigest()}
-    if request.get("MessageAttributes"):
-        answer["MD5OfMessageAttributes"] = attributes_md5(request["MessageAttributes"])
-    return answer
-
-
-def attributes_md5(attributes: dict[str, Any]) -> str:
-    """SQS's MD5 of message attributes: per name in order, each of name, data type and value
-    length-prefixed (4 bytes, big-endian), the value after a transport byte (1 string, 2
-    binary) (docs/aws-facts.md#local-sqs)."""
-    import base64
-
-    def field(data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + data
-
-    digest = hashlib.md5()
-    for name in sorted(attributes):
-        value = attributes[name]
-        digest.update(field(name.encode()) + field(value["DataType"].encode()))
-        if value.get("StringValue") is not None:
-            digest.update(b"\x01" + field(value["StringValue"].encode()))
-        elif value.get("BinaryValue") is not None:
-            binary = value["BinaryValue"]
-            data = base64.b64decode(binary) if isinstance(binary, str) else bytes(binary)
-            digest.update(b"\x02" + field(data))
-    return digest.hexdigest()
 
 
 def _error_body(error: SqsError) -> bytes:

@@ -43,9 +43,9 @@ from ..gateway.fanout import ShardQueue
 from ..gateway.outcomes import ABNORMAL_CLOSE, DELETE_CLOSE, GOING_AWAY, Frame, Outcome, Verdict
 from ..gateway.routing import Router
 from ..gateway.session import Answer, Event, Session, Steps
+from ..gateway.sqs import MAX_RECEIVES, SqsError, read_message, send_fifo
 from ..gateway.state import ConnectionState, gone_message
 from ..local.environment import EnvironmentChanges, literal_environment
-from ..local.sqs import MAX_RECEIVES, SqsError, read_message, send_fifo
 from ..settings import load_settings
 from ..sources.checks import check_functions, queue_name
 from ..sources.events import Where, build_event, check_event
