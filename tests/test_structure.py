@@ -1,5 +1,6 @@
-"""The shape of the code: no import cycles, `wsgen.gateway` stays free of I/O libraries, and
-no package's own name hides one of its submodules.
+"""The shape of the code: no import cycles, `wsgen.gateway` stays free of I/O libraries (and is
+where the test client takes what it shares with the emulator), and no package's own name
+hides one of its submodules.
 
 Read from the source with `ast`, so a cycle hidden behind `if TYPE_CHECKING:` counts too
 (mypy and readers follow it); imports inside functions do not (they run later, on purpose).
@@ -118,6 +119,16 @@ def test_the_import_graph_has_no_cycle():
     assert [c for c in found if c not in KNOWN_CYCLES] == []
     gone = [c for c in KNOWN_CYCLES if c not in found]
     assert not gone, f"no longer a cycle, remove it from KNOWN_CYCLES: {gone}"
+
+
+def test_the_test_client_takes_sqs_rules_from_the_gateway_not_the_emulators_endpoint():
+    """`wsgen.local.sqs` is an HTTP server; what SQS accepts of a message, which the test
+    client's `send_sqs_message` follows too, is `wsgen.gateway.sqs`'s."""
+    graph = import_graph()
+    assert "wsgen.gateway.sqs" in graph["wsgen.testing.client"]
+    assert [
+        m for m in sorted(graph) if m.startswith("wsgen.testing") and "wsgen.local.sqs" in graph[m]
+    ] == []
 
 
 @pytest.mark.parametrize("name", sorted(module_files("wsgen.gateway")))
