@@ -18,6 +18,9 @@ import struct
 import time
 from typing import Any
 
+from runtime.spec import FunctionSpec
+
+from ..sources.events import Where
 from .fanout import ShardQueue
 
 MAX_MESSAGE_BYTES = 262144
@@ -37,6 +40,17 @@ class SqsError(Exception):
     def __init__(self, code: str, message: str, status: int = 400) -> None:
         super().__init__(code, message)
         self.code, self.message, self.status = code, message, status
+
+
+def queue_home(function: FunctionSpec, where: Where) -> Where:
+    """The region and account of `function`'s queue: a `queue_arn=` queue's are its ARN's
+    (`arn:aws:sqs:REGION:ACCOUNT:NAME`, checked by `check_functions`), a queue the template
+    makes is in `where`'s, the app's own."""
+    arn = function.options["queue_arn"]
+    if not arn:
+        return where
+    _, _, _, region, account, _ = str(arn).split(":")
+    return Where(region, account, where.app_name)
 
 
 def read_message(request: dict[str, Any]) -> tuple[str, float, dict[str, Any]]:

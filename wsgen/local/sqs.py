@@ -36,6 +36,7 @@ from ..gateway.sqs import (
     MAX_MESSAGE_BYTES,
     MAX_RECEIVES,
     SqsError,
+    queue_home,
     read_message,
     send_fifo,
     sent_answer,
@@ -70,6 +71,8 @@ _QUERY_CODES = {
 @dataclass
 class _Queue:
     name: str
+    account: str
+    """The account that owns it: the one its URL and ARN name (`queue_home`)."""
     handler: str
     logical_id: str | None
     """The template's `<Handler>Queue`; None for a `queue_arn=` handler's queue."""
@@ -122,11 +125,7 @@ class LocalSqs:
             plan = settings.handler_settings(function)
             name = queue_name(function)
             arn = function.options.get("queue_arn")
-            account, region = (
-                (arn.split(":")[4], arn.split(":")[3])
-                if arn
-                else (self.where.account, self.where.region)
-            )
+            home = queue_home(function, self.where)
             existing = self.queues.get(name)
             if existing is not None:
                 if existing.handler == function.name:
@@ -140,7 +139,7 @@ class LocalSqs:
                     )
                 continue
             messages = ShardQueue(
-                Where(region, account, self.where.app_name),
+                home,
                 function=function,
                 batch_size=function.options["batch_size"],
                 window_s=float(function.options["maximum_batching_window_in_seconds"] or 0),
@@ -151,10 +150,11 @@ class LocalSqs:
             consumer.maximum_concurrency = plan.maximum_concurrency
             self.queues[name] = _Queue(
                 name,
+                home.account,
                 function.name,
                 None if arn else logical_id("Queue", handler=function.name),
-                f"{self.endpoint}/{account}/{name}",
-                arn or f"arn:aws:sqs:{region}:{account}:{name}",
+                f"{self.endpoint}/{home.account}/{name}",
+                arn or f"arn:aws:sqs:{home.region}:{home.account}:{name}",
                 messages,
                 consumer,
             )
@@ -273,7 +273,7 @@ class LocalSqs:
             name = request.get("QueueName")
             owner = request.get("QueueOwnerAWSAccountId")  # another account's queue
             queue = self.queues.get(name) if isinstance(name, str) else None
-            if queue is None or owner not in (None, queue.url.rsplit("/", 2)[-2]):
+            if queue is None or owner not in (None, queue.account):
                 raise self._missing(f"name {name!r}" + (f" in account {owner}" if owner else ""))
             return {"QueueUrl": queue.url}
         queue = self._queue(request.get("QueueUrl"))
@@ -292,7 +292,7 @@ class LocalSqs:
             raise SqsError("MissingParameter", "the request must contain QueueUrl")
         path = urlsplit(url).path.strip("/").split("/")
         queue = self.queues.get(path[-1]) if len(path) == 2 else None
-        if queue is None or path[0] != queue.url.rsplit("/", 2)[-2]:
+        if queue is None or path[0] != queue.account:
             raise self._missing(f"URL {url!r}")
         return queue
 

@@ -43,7 +43,7 @@ from ..gateway.fanout import ShardQueue
 from ..gateway.outcomes import ABNORMAL_CLOSE, DELETE_CLOSE, GOING_AWAY, Frame, Outcome, Verdict
 from ..gateway.routing import Router
 from ..gateway.session import Answer, Event, Session, Steps
-from ..gateway.sqs import MAX_RECEIVES, SqsError, read_message, send_fifo
+from ..gateway.sqs import MAX_RECEIVES, SqsError, queue_home, read_message, send_fifo
 from ..gateway.state import ConnectionState, gone_message
 from ..local.environment import EnvironmentChanges, literal_environment
 from ..settings import load_settings
@@ -278,14 +278,8 @@ class Client:
         failed on every delivery."""
         for function in self.spec.functions:
             if function.kind == SQS and queue_name(function) not in self.queues:
-                arn = function.options["queue_arn"]
-                home = (
-                    Where(arn.split(":")[3], arn.split(":")[4], app.app_name)
-                    if arn
-                    else Where(self.api.region, events.ACCOUNT_ID, app.app_name)
-                )
                 self.queues[queue_name(function)] = ShardQueue(
-                    home,
+                    queue_home(function, Where(self.api.region, events.ACCOUNT_ID, app.app_name)),
                     function=function,
                     batch_size=function.options["batch_size"],
                     max_receives=MAX_RECEIVES,
