@@ -10,8 +10,9 @@ import pytest
 
 from runtime import App
 from tests.support.builders import new_app
-from wsgen.gateway.sqs import MAX_MESSAGE_BYTES, MAX_RECEIVES
+from wsgen.gateway.sqs import MAX_MESSAGE_BYTES, MAX_RECEIVES, SqsError
 from wsgen.testing import Client, QueueMessageError
+from wsgen.testing.client import _python_reason
 
 EXISTING_ARN = "arn:aws:sqs:eu-west-1:111122223333:existing"
 
@@ -144,4 +145,17 @@ def test_a_fifo_message_needs_its_group_and_id_and_a_standard_one_neither(
             with pytest.raises(QueueMessageError) as refused:
                 client.send_sqs_message(queue, "{}", **fields)
             assert str(refused.value) == f"cannot send to SQS queue {queue!r}: {reason}"
+        with pytest.raises(QueueMessageError) as empty:
+            client.send_sqs_message("jobs", "")
+        assert str(empty.value) == (
+            "cannot send to SQS queue 'jobs': body is empty: SQS takes a message of at least "
+            "one character"
+        )
         assert client.invocations == []
+
+
+def test_a_refusal_is_worded_by_the_parameter_it_lacks_not_by_sqss_text() -> None:
+    reworded = SqsError("MissingParameter", "MessageGroupId? ContentBasedDeduplication?")
+    assert _python_reason(reworded) == reworded.message
+    lacking = SqsError("InvalidParameterValue", "reworded", missing="MessageDeduplicationId")
+    assert _python_reason(lacking).startswith("a FIFO queue's message needs message_dedup")

@@ -35,11 +35,16 @@ _VALID_TEXT = re.compile("^[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]
 
 
 class SqsError(Exception):
-    """An error SQS answers: its `__type` name, message and HTTP status."""
+    """An error SQS answers: its `__type` name, message and HTTP status; `missing` names the
+    request parameter the send lacked when that is the error, for a caller that words it
+    its own way (the test client names its keyword argument) without reading SQS's text."""
 
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    def __init__(
+        self, code: str, message: str, status: int = 400, *, missing: str | None = None
+    ) -> None:
         super().__init__(code, message)
         self.code, self.message, self.status = code, message, status
+        self.missing = missing
 
 
 def queue_home(function: FunctionSpec, where: Where) -> Where:
@@ -58,7 +63,11 @@ def read_message(request: dict[str, Any]) -> tuple[str, float, dict[str, Any]]:
     SendMessage checks them (`SqsError`); the test client's `send_sqs_message` too."""
     body = request.get("MessageBody")
     if not isinstance(body, str) or not body:
-        raise SqsError("MissingParameter", "The request must contain the parameter MessageBody.")
+        raise SqsError(
+            "MissingParameter",
+            "The request must contain the parameter MessageBody.",
+            missing="MessageBody",
+        )
     if len(body.encode()) > MAX_MESSAGE_BYTES:
         raise SqsError(
             "InvalidParameterValue",
@@ -110,7 +119,11 @@ def send_fifo(
     the first send was, and not queued (docs/aws-facts.md#local-sqs)."""
     group = request.get("MessageGroupId")
     if not isinstance(group, str) or not group:
-        raise SqsError("MissingParameter", "The request must contain the parameter MessageGroupId.")
+        raise SqsError(
+            "MissingParameter",
+            "The request must contain the parameter MessageGroupId.",
+            missing="MessageGroupId",
+        )
     if delay:
         raise SqsError(
             "InvalidParameterValue",
@@ -124,6 +137,7 @@ def send_fifo(
                 "InvalidParameterValue",
                 "The queue should either have ContentBasedDeduplication enabled or "
                 "MessageDeduplicationId provided explicitly",
+                missing="MessageDeduplicationId",
             )
         deduplication = hashlib.sha256(body.encode()).hexdigest()
     now = time.monotonic()

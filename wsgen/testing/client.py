@@ -156,14 +156,17 @@ def _handshake_headers(api: Api, extra: Pairs) -> Pairs:
 
 
 def _python_reason(error: SqsError) -> str:
-    """Why SQS refused a `send_sqs_message`, worded for its arguments."""
-    if "MessageGroupId" in error.message:
+    """Why SQS refused a `send_sqs_message`, worded for its arguments: by the parameter the
+    send lacked (`SqsError.missing`), whatever SQS's text says."""
+    if error.missing == "MessageGroupId":
         return "a FIFO queue's message needs message_group_id='...'"
-    if "ContentBasedDeduplication" in error.message:
+    if error.missing == "MessageDeduplicationId":
         return (
             "a FIFO queue's message needs message_deduplication_id='...' (the template's FIFO "
             "queue has no content-based deduplication)"
         )
+    if error.missing == "MessageBody":
+        return "body is empty: SQS takes a message of at least one character"
     return error.message
 
 
