@@ -62,3 +62,12 @@ def test_an_empty_message_names_its_body_and_other_refusals_nothing():
     with pytest.raises(SqsError) as delayed:
         read_message({"MessageBody": "x", "DelaySeconds": MAX_DELAY_S + 1})
     assert delayed.value.missing is None
+
+
+def test_a_message_may_be_1_mib_as_sqs_takes_since_2025():
+    for body in ("x" * 1048576, "\u00e9" * (1048576 // 2)):  # bytes of UTF-8, as SQS counts
+        assert read_message({"MessageBody": body})[0] == body
+    for body in ("x" * 1048577, "\u00e9" * (1048576 // 2) + "x"):
+        with pytest.raises(SqsError) as refused:
+            read_message({"MessageBody": body})
+        assert refused.value.code == "InvalidParameterValue"

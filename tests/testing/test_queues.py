@@ -102,6 +102,13 @@ def test_an_unknown_queue_or_a_message_sqs_refuses_is_one_line(workers: App) -> 
         assert client.invocations == []
 
 
+def test_a_message_past_the_old_256_kib_is_sent_as_sqs_takes_1_mib(workers: App) -> None:
+    with Client(workers) as client, client.connect() as ws:
+        pushed = json.dumps({"id": "j-1", "to": ws.connection_id, "pad": "x" * 300_000})
+        client.send_sqs_message("jobs", pushed)
+        assert json.loads(ws.receive_text())["id"] == "j-1"
+
+
 def test_a_fifo_queue_runs_a_group_in_order_and_leaves_out_a_duplicate(workers: App) -> None:
     with Client(workers) as client, client.connect() as ws:
 

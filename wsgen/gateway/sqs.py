@@ -20,11 +20,13 @@ from typing import Any
 
 from runtime.spec import FunctionSpec
 
+from ..sources.checks import SQS_MAX_MESSAGE_BYTES
 from ..sources.events import Where
 from .fanout import ShardQueue
 
-MAX_MESSAGE_BYTES = 262144
-"""256 KiB: a message, and all of a batch's messages together (docs/aws-facts.md#fan-out)."""
+MAX_MESSAGE_BYTES = SQS_MAX_MESSAGE_BYTES
+"""1 MiB: a message, and all of a batch's messages together, as the template's queues take
+them (docs/aws-facts.md#local-sqs)."""
 MAX_DELAY_S = 900
 MAX_RECEIVES = 5
 """Deliveries of a message that keeps failing before it is dropped (docs/local.md#queues)."""

@@ -50,9 +50,9 @@ from .http import HttpError, read_body, read_request, response_bytes
 from .log import EventLog
 
 MAX_BATCH_ENTRIES = 10
-MAX_REQUEST_BYTES = 2 * 1024 * 1024
-"""A request body past this is refused before it is parsed (a batch of 256 KiB is far less,
-even JSON-escaped)."""
+MAX_REQUEST_BYTES = 4 * MAX_MESSAGE_BYTES
+"""A request body past this is refused before it is parsed: JSON's escapes at most triple a
+batch's bodies (`\\u00e9`, 6 bytes, for the 2 of an é), which leaves room for the rest."""
 ACTIONS = ("SendMessage", "SendMessageBatch", "GetQueueUrl", "GetQueueAttributes")
 _ENTRY_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 

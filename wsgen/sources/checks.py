@@ -27,6 +27,9 @@ _STREAM_ARN = re.compile(
 )
 MAX_DESCRIPTION = 512  # an EventBridge rule's description
 SQS_MAX_BATCH, SQS_MAX_FIFO_BATCH, SQS_MAX_WINDOW = 10000, 10, 300
+SQS_MAX_MESSAGE_BYTES = 1048576
+"""1 MiB: SQS's largest message (and batch of messages), what the template's queues take and
+local SQS and the test client accept (docs/aws-facts.md#local-sqs)."""
 DYNAMODB_MAX_BATCH = 10000
 STARTING_POSITIONS = ("LATEST", "TRIM_HORIZON")
 

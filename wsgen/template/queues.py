@@ -2,7 +2,10 @@
 
 Every queue of the template (a queue handler's, the fan-out queue and its dead-letter
 queue, the tasks' failure queue) is encrypted with SQS's own key (`SqsManagedSseEnabled`),
-carries `QUEUE_WAIVERS` for checkov and cfn-guard, and the app's `tags`.
+carries `QUEUE_WAIVERS` for checkov and cfn-guard, and the app's `tags`. It takes SQS's
+largest message, 1 MiB (`MaximumMessageSize`, also CreateQueue's default now): said, not left
+to the default, so that a queue made while the default was 256 KiB takes at the next deploy
+what `wsgen local` and the test client accept (docs/aws-facts.md#local-sqs).
 https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
 """
 
@@ -13,6 +16,7 @@ from typing import Any
 from troposphere import Tags
 from troposphere.sqs import Queue
 
+from ..sources.checks import SQS_MAX_MESSAGE_BYTES
 from .waivers import QUEUE_WAIVERS, metadata
 
 MAX_VISIBILITY_TIMEOUT = 43200  # seconds: SQS's limit (12 hours)
@@ -26,6 +30,7 @@ def queue(title: str, tags: dict[str, Any], **properties: Any) -> Queue:
         title,
         Metadata=metadata(QUEUE_WAIVERS),
         SqsManagedSseEnabled=True,
+        MaximumMessageSize=SQS_MAX_MESSAGE_BYTES,
         **properties,
         **({"Tags": Tags(tags)} if tags else {}),
     )

@@ -450,7 +450,7 @@ class Client:
 
         Raises:
             QueueMessageError: the app has no handler of `queue`, or SQS would refuse the
-                message (empty, over 256 KiB, a character SQS does not take).
+                message (empty, over 1 MiB, a character SQS does not take).
         """
         if self._closed:
             raise ClientClosedError()
