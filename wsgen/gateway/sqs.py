@@ -20,7 +20,7 @@ from typing import Any
 
 from runtime.spec import FunctionSpec
 
-from ..sources.checks import SQS_MAX_MESSAGE_BYTES
+from ..sources.checks import SQS_MAX_MESSAGE_BYTES, content_based_deduplication
 from ..sources.events import Where
 from .fanout import ShardQueue
 
@@ -114,9 +114,9 @@ def send_fifo(
     request: dict[str, Any],
 ) -> dict[str, Any]:
     """Send to a FIFO queue as SQS does; SendMessage's answer. A group is required and a delay
-    refused; without a `MessageDeduplicationId` the body's SHA-256 stands for it on a
-    `queue_arn=` queue, whose settings wsgen cannot know (content-based deduplication may be
-    on), else the send fails: the template's FIFO queue has no content-based deduplication. A
+    refused; without a `MessageDeduplicationId` the send fails on a queue the template makes,
+    whose `ContentBasedDeduplication` is false, and the body's SHA-256 stands for it on a
+    `queue_arn=` queue, whose setting wsgen cannot know (`content_based_deduplication`). A
     duplicate (an id in `sent_ids`, the ids sent in the last `DEDUPLICATION_S`) is answered as
     the first send was, and not queued (docs/aws-facts.md#local-sqs)."""
     group = request.get("MessageGroupId")
@@ -134,7 +134,7 @@ def send_fifo(
         )
     deduplication = request.get("MessageDeduplicationId")
     if not isinstance(deduplication, str) or not deduplication:
-        if messages.function.options["queue_arn"] is None:
+        if content_based_deduplication(messages.function) is False:
             raise SqsError(
                 "InvalidParameterValue",
                 "The queue should either have ContentBasedDeduplication enabled or "

@@ -56,6 +56,15 @@ def is_fifo(function: FunctionSpec) -> bool:
     return queue_name(function).endswith(".fifo")
 
 
+def content_based_deduplication(function: FunctionSpec) -> bool | None:
+    """Whether `function`'s FIFO queue takes a send without a `MessageDeduplicationId`, the
+    body's SHA-256 standing for it: not one the template makes (its `ContentBasedDeduplication`
+    is false, CreateQueue's default, so that two sends of one body are two messages, and a send
+    without an id fails at once rather than dropping a repeat); None for a `queue_arn=` queue,
+    whose setting wsgen cannot see (docs/aws-facts.md#local-sqs)."""
+    return None if function.options["queue_arn"] is not None else False
+
+
 def _problem(function: FunctionSpec) -> str | None:
     if not isinstance(function.name, str) or not _NAME.match(function.name):
         return "its name must be 1-64 letters, digits, '-' and '_'; pass name='...'"

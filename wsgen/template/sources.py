@@ -36,7 +36,7 @@ from runtime.contract import (
 from runtime.spec import AppSpec, FunctionSpec
 
 from ..settings import FunctionSettings, Settings
-from ..sources.checks import is_fifo
+from ..sources.checks import content_based_deduplication, is_fifo
 from .fanout import fan_out_source
 from .function import add_function, log_group_attributes
 from .names import logical_id
@@ -209,7 +209,15 @@ def _sqs(
                 settings.tags,
                 QueueName=stack_scoped(options["queue"]),
                 VisibilityTimeout=min(MAX_VISIBILITY_TIMEOUT, 6 * plan.timeout + window),
-                **({"FifoQueue": True} if is_fifo(function) else {}),
+                **(
+                    {
+                        "FifoQueue": True,
+                        # Local SQS follows the same answer (wsgen.gateway.sqs.send_fifo).
+                        "ContentBasedDeduplication": content_based_deduplication(function),
+                    }
+                    if is_fifo(function)
+                    else {}
+                ),
             )
         )
         arn = GetAtt(resource, "Arn")

@@ -109,6 +109,8 @@ def test_a_fifo_queue_and_a_queue_given_by_arn() -> None:
     queues = resources(template, "AWS::SQS::Queue")
     assert list(queues) == ["OrderedQueue"]
     assert queues["OrderedQueue"]["FifoQueue"] is True
+    # CreateQueue's default, said: a send needs its MessageDeduplicationId, as locally.
+    assert queues["OrderedQueue"]["ContentBasedDeduplication"] is False
     assert queues["OrderedQueue"]["QueueName"] == {"Fn::Sub": "${AWS::StackName}-ordered.fifo"}
     functions = resources(template, "AWS::Serverless::Function")
     assert functions["ExistingFunction"]["Events"]["Queue"]["Properties"]["Queue"] == arn
