@@ -147,3 +147,12 @@ def test_authorizer_context_is_on_every_event_once_set(api, peer):
     assert all(e["requestContext"]["authorizer"] == peer.authorizer for e in events)
     events[0]["requestContext"]["authorizer"]["role"] = "changed"
     assert peer.authorizer["role"] == "admin"  # each event has its own copy
+
+
+def test_the_apis_domain_is_under_its_partitions_dns_suffix():
+    assert Api("k3x9v2pq7d", "eu-west-1", "dev").domain_name == (
+        "k3x9v2pq7d.execute-api.eu-west-1.amazonaws.com"
+    )
+    assert Api("k3x9v2pq7d", "cn-northwest-1", "dev").domain_name == (
+        "k3x9v2pq7d.execute-api.cn-northwest-1.amazonaws.com.cn"
+    )

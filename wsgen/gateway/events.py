@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from runtime.aws import dns_suffix
 from runtime.contract import CONNECT, DISCONNECT, EVENT_CONNECT, EVENT_DISCONNECT, EVENT_MESSAGE
 from runtime.events import RawEvent, RawIdentity, RawRequestContext
 
@@ -110,8 +111,9 @@ class Api:
 
     @property
     def domain_name(self) -> str:
-        """The API's own domain: `{apiId}.execute-api.{region}.amazonaws.com`."""
-        return f"{self.api_id}.execute-api.{self.region}.amazonaws.com"
+        """The API's own domain: `{apiId}.execute-api.{region}.amazonaws.com` (`.com.cn` in
+        the China regions, `runtime.aws.dns_suffix`)."""
+        return f"{self.api_id}.execute-api.{self.region}.{dns_suffix(self.region)}"
 
     @property
     def connect_arn(self) -> str:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from runtime.aws import dns_suffix
 from runtime.contract import (
     CW_EVENT,
     DYNAMODB,
@@ -210,7 +211,7 @@ def sns_record(function: FunctionSpec, message: str, where: Where) -> dict[str, 
         topic if topic.startswith("arn:") else f"arn:aws:sns:{where.region}:{where.account}:{topic}"
     )
     subscription = f"{topic_arn}:{uuid.uuid4()}"
-    host = f"https://sns.{where.region}.amazonaws.com"
+    host = f"https://sns.{where.region}.{dns_suffix(where.region)}"
     return {
         "EventSource": "aws:sns",
         "EventVersion": "1.0",

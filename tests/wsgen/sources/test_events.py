@@ -85,6 +85,14 @@ def test_sns_event() -> None:
     assert wrapped.topic_arn == "arn:aws:sns:eu-west-1:123456789012:prices"
 
 
+def test_an_sns_event_of_a_china_region_names_its_hosts_under_amazonaws_com_cn() -> None:
+    china = Where("cn-north-1", "123456789012", "jobs")
+    event = build_event(spec_of(lambda app: app.on_sns_message("prices")), "ACME 41", china)
+    sns = event["Records"][0]["Sns"]
+    for url in (sns["SigningCertUrl"], sns["UnsubscribeUrl"]):
+        assert url.startswith("https://sns.cn-north-1.amazonaws.com.cn/")
+
+
 def test_dynamodb_event_is_an_insert_of_the_item() -> None:
     body = '{"pk": "order#1", "n": 2, "ok": true, "tags": ["a"], "more": {"x": null}}'
     event = build_event(spec_of(lambda app: app.on_dynamodb_record(STREAM)), body, WHERE)
