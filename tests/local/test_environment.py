@@ -267,6 +267,34 @@ def test_pseudo_parameters_are_the_handlers_region_and_account(monkeypatch, tmp_
     assert [n.split(" is ")[0] for n in notices] == ["wsgen local: STACK"]
 
 
+@pytest.mark.parametrize(
+    ("variables", "region"),
+    [
+        ({"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-north-1"}, "eu-west-1"),
+        ({"AWS_DEFAULT_REGION": "eu-north-1"}, "eu-north-1"),
+        ({}, "us-east-1"),
+    ],
+)
+def test_the_region_is_the_runtimes_whether_prepared_or_not(
+    monkeypatch, tmp_path, variables, region
+):
+    """`prepare_environment` and `apply_app_environment` read the region as the runtime does
+    (`runtime.aws.environment_region()`), so `AWS::Region` is the region handlers' calls use."""
+    (tmp_path / "wsgen.toml").write_text('[environment]\nREGION = { Ref = "AWS::Region" }\n')
+    for name in ("REGION", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    apply_app_environment(tmp_path, "local", changes=EnvironmentChanges())
+    assert os.environ["REGION"] == region
+    changes = EnvironmentChanges()
+    try:
+        assert prepare_environment("http://127.0.0.1:1", changes) == region
+        assert os.environ["AWS_REGION"] == region
+    finally:
+        changes.restore()
+
+
 def test_the_url_suffix_is_the_region_s_partition_s():
     assert pseudo_parameters("cn-north-1")["AWS::URLSuffix"] == "amazonaws.com.cn"
     assert pseudo_parameters("us-gov-west-1")["AWS::URLSuffix"] == "amazonaws.com"

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from runtime.aws import dns_suffix
+from runtime.aws import dns_suffix, environment_region
 from runtime.contract import ENDPOINT_ENV
 
 from ..exceptions import ConfigError
@@ -254,7 +254,7 @@ def _profiles(name: str) -> dict[str, set[str]]:
 def prepare_environment(endpoint: str, changes: EnvironmentChanges) -> str:
     """Set what handlers need to call the emulator (signed by `runtime.aws` or boto3), through
     `changes`; returns the region in use."""
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    region = environment_region() or DEFAULT_REGION
     changes.set_default("AWS_REGION", region)
     changes.set_default("AWS_DEFAULT_REGION", region)
     if not has_credentials():
@@ -285,7 +285,8 @@ def apply_app_environment(
     of one of `tables` (logical id to local value: the tables `--dynamodb` made, the app's
     queues' URLs, and `Id.Arn` for a `{ "Fn::GetAtt" = ["Id", "Arn"] }`: the queues' ARNs)
     is that value. CloudFormation's pseudo parameters (`{ Ref = "AWS::Region" }`...) are
-    the handlers' region's (`AWS_REGION`, set by `prepare_environment`). Any other
+    the handlers' region's (`runtime.aws.environment_region()`: `AWS_REGION`, set by
+    `prepare_environment`, else `AWS_DEFAULT_REGION`, as the runtime reads it). Any other
     CloudFormation intrinsic only exists once deployed, so the notice says to set that name
     by hand.
     `settings` are wsgen.toml's for `stage`, when the caller has read them already.
@@ -295,7 +296,7 @@ def apply_app_environment(
     """
     if settings is None:
         settings = load_settings(app_dir, stage)
-    region = os.environ.get("AWS_REGION") or DEFAULT_REGION
+    region = environment_region() or DEFAULT_REGION
     values = literal_environment(settings, region, tables)
     # Without --dynamodb (no local name), a Ref of one of the app's tables is one it makes.
     local = {CONNECTIONS_TABLE, *merged_tables(settings.merge_template)} - set(tables or ())

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from runtime import App, FunctionNotFoundError
+from runtime.aws import environment_region
 from runtime.contract import (
     DYNAMODB_ENDPOINT_ENV,
     MAX_FRAME_BYTES,
@@ -98,7 +99,7 @@ def _dynamodb_environment(endpoint: str, region: str) -> dict[str, str]:
     from ..local.environment import has_credentials
 
     values = {DYNAMODB_ENDPOINT_ENV: endpoint}
-    if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
+    if environment_region() is None:
         values["AWS_DEFAULT_REGION"] = region
     if not has_credentials():
         values["AWS_ACCESS_KEY_ID"] = values["AWS_SECRET_ACCESS_KEY"] = DUMMY_KEY
@@ -302,7 +303,7 @@ class Client:
         self.tables = LocalTables(dynamodb, suffix=f"-{uuid.uuid4().hex[:8]}")
         for name, value in _dynamodb_environment(self.tables.endpoint, self.api.region).items():
             self._environment.set(name, value)
-        region = os.environ.get("AWS_REGION") or os.environ["AWS_DEFAULT_REGION"]
+        region = environment_region() or self.api.region
         app_dir = _app_dir(self.app)
         if app_dir is not None:
             self.tables.create(self.spec, load_settings(app_dir, stage, spec=self.spec), region)
