@@ -155,6 +155,8 @@ def send_fifo(
 
 
 def sent_answer(message_id: str, body: str, request: dict[str, Any]) -> dict[str, Any]:
+    """What SendMessage answers for a message queued: its id, its body's MD5 and, when the
+    request had attributes, theirs (`attributes_md5`)."""
     answer = {"MessageId": message_id, "MD5OfMessageBody": hashlib.md5(body.encode()).hexdigest()}
     if request.get("MessageAttributes"):
         answer["MD5OfMessageAttributes"] = attributes_md5(request["MessageAttributes"])
