@@ -189,7 +189,7 @@ BAD_INPUT = {
         ECHO + "\n\n@app.on_ws_message(route='join')\ndef join():\n    pass\n",
         {},
         [],
-        "the app does not import: HandlerSignatureError: @app.on_ws_message() handler join at ",
+        "error: @app.on_ws_message() handler join at app.py:",  # once, not also before it
     ),
     "no attribute app": ("x = 1\n", {}, [], "has no attribute 'app'"),
     "a misspelled decorator": (
