@@ -20,6 +20,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..arns import global_arn
 from . import sigv4
 from .events import ACCOUNT_ID, Api, UpgradeRequest
 from .outcomes import FORBIDDEN, FORBIDDEN_MESSAGE, Step, Verdict
@@ -89,7 +90,7 @@ class ConnectAccess:
             "accountId": ACCOUNT_ID,
             "caller": signer,
             "user": signer,
-            "userArn": f"arn:aws:iam::{ACCOUNT_ID}:user/{signer}",
+            "userArn": global_arn("iam", api.region, ACCOUNT_ID, f"user/{signer}"),
             "accessKey": signer,
         }
 

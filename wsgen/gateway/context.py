@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import time
 
+from ..arns import arn
 from .events import ACCOUNT_ID, new_uuid
 
 INTEGRATION_TIMEOUT_MS = 29_000
@@ -37,7 +38,7 @@ class LambdaContext:
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{self._region}:{self._account_id}:function:{self.function_name}"
+        return arn("lambda", self._region, self._account_id, f"function:{self.function_name}")
 
     @property
     def log_group_name(self) -> str:

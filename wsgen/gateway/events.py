@@ -25,6 +25,8 @@ from runtime.aws import dns_suffix
 from runtime.contract import CONNECT, DISCONNECT, EVENT_CONNECT, EVENT_DISCONNECT, EVENT_MESSAGE
 from runtime.events import RawEvent, RawIdentity, RawRequestContext
 
+from ..arns import arn
+
 ACCOUNT_ID = "123456789012"
 """The account in ARNs: AWS's documentation example account."""
 
@@ -118,7 +120,7 @@ class Api:
     @property
     def connect_arn(self) -> str:
         """The `$connect` method ARN an authorizer's policy must allow."""
-        return f"arn:aws:execute-api:{self.region}:{ACCOUNT_ID}:{self.api_id}/{self.stage}/$connect"
+        return arn("execute-api", self.region, ACCOUNT_ID, f"{self.api_id}/{self.stage}/$connect")
 
 
 @dataclass

@@ -24,6 +24,7 @@ from pathlib import Path
 from runtime.aws import dns_suffix, environment_region
 from runtime.contract import ENDPOINT_ENV
 
+from ..arns import partition
 from ..exceptions import ConfigError
 from ..gateway.access import DUMMY_KEY
 from ..gateway.events import ACCOUNT_ID
@@ -343,12 +344,10 @@ def pseudo_parameters(region: str) -> dict[str, str]:
     """CloudFormation's pseudo parameters that have a value locally, for `region` and the
     account local events carry (`AWS::StackName` and the like name a stack, which there is
     not)."""
-    china = region.startswith("cn-")
-    partition = "aws-cn" if china else "aws-us-gov" if region.startswith("us-gov-") else "aws"
     return {
         "AWS::Region": region,
         "AWS::AccountId": ACCOUNT_ID,
-        "AWS::Partition": partition,
+        "AWS::Partition": partition(region),
         "AWS::URLSuffix": dns_suffix(region),
     }
 

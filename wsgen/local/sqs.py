@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from runtime.contract import SQS
 from runtime.spec import AppSpec
 
+from .. import arns
 from ..gateway.fanout import ShardQueue
 from ..gateway.sqs import (
     MAX_MESSAGE_BYTES,
@@ -154,7 +155,7 @@ class LocalSqs:
                 function.name,
                 None if arn else logical_id("Queue", handler=function.name),
                 f"{self.endpoint}/{home.account}/{name}",
-                arn or f"arn:aws:sqs:{home.region}:{home.account}:{name}",
+                arn or arns.arn("sqs", home.region, home.account, name),
                 messages,
                 consumer,
             )

@@ -35,6 +35,7 @@ from runtime.contract import (
 )
 from runtime.spec import FunctionSpec
 
+from ..arns import arn
 from ..exceptions import ConfigError
 from .checks import is_fifo, queue_name
 
@@ -89,9 +90,7 @@ def build_event(
             "aws.events",
             {} if body is None else _json_object(body, function, python),
             where,
-            [
-                f"arn:aws:events:{where.region}:{where.account}:rule/{where.app_name}-{function.name}"
-            ],
+            [arn("events", where.region, where.account, f"rule/{where.app_name}-{function.name}")],
         )
     if function.kind == CW_EVENT:
         pattern = function.options["event_pattern"]
@@ -200,7 +199,7 @@ def sqs_record(function: FunctionSpec, body: str, where: Where) -> dict[str, Any
         "md5OfBody": hashlib.md5(body.encode()).hexdigest(),  # SQS's own digest of the body
         "eventSource": "aws:sqs",
         "eventSourceARN": function.options["queue_arn"]
-        or f"arn:aws:sqs:{where.region}:{where.account}:{queue_name(function)}",
+        or arn("sqs", where.region, where.account, queue_name(function)),
         "awsRegion": where.region,
     }
 
@@ -208,7 +207,7 @@ def sqs_record(function: FunctionSpec, body: str, where: Where) -> dict[str, Any
 def sns_record(function: FunctionSpec, message: str, where: Where) -> dict[str, Any]:
     topic = function.options["topic"]
     topic_arn = (
-        topic if topic.startswith("arn:") else f"arn:aws:sns:{where.region}:{where.account}:{topic}"
+        topic if topic.startswith("arn:") else arn("sns", where.region, where.account, topic)
     )
     subscription = f"{topic_arn}:{uuid.uuid4()}"
     host = f"https://sns.{where.region}.{dns_suffix(where.region)}"

@@ -10,6 +10,8 @@ from runtime import App, CloudWatchEvent, DynamoDBEvent, SNSEvent, SQSEvent
 from runtime.spec import FunctionSpec
 from tests.support.events import read_event
 from wsgen.exceptions import ConfigError
+from wsgen.gateway.events import ACCOUNT_ID, Api
+from wsgen.local.environment import pseudo_parameters
 from wsgen.sources.events import Where, build_event, typed
 
 WHERE = Where("eu-west-1", "123456789012", "jobs")
@@ -91,6 +93,25 @@ def test_an_sns_event_of_a_china_region_names_its_hosts_under_amazonaws_com_cn()
     sns = event["Records"][0]["Sns"]
     for url in (sns["SigningCertUrl"], sns["UnsubscribeUrl"]):
         assert url.startswith("https://sns.cn-north-1.amazonaws.com.cn/")
+    assert sns["TopicArn"] == "arn:aws-cn:sns:cn-north-1:123456789012:prices"
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [("eu-west-1", "aws"), ("cn-northwest-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")],
+)
+def test_local_arns_are_in_their_region_s_partition(region: str, partition: str) -> None:
+    where = Where(region, "123456789012", "jobs")
+    sqs = build_event(spec_of(lambda app: app.on_sqs_message(queue="work")), "x", where)
+    schedule = build_event(spec_of(lambda app: app.schedule("rate(1 minute)")), None, where)
+    assert sqs["Records"][0]["eventSourceARN"] == f"arn:{partition}:sqs:{region}:123456789012:work"
+    assert schedule["resources"][0].startswith(f"arn:{partition}:events:{region}:123456789012:")
+    api = Api("k3x9v2pq7d", region, "dev")
+    assert (
+        api.connect_arn
+        == f"arn:{partition}:execute-api:{region}:{ACCOUNT_ID}:k3x9v2pq7d/dev/$connect"
+    )
+    assert pseudo_parameters(region)["AWS::Partition"] == partition
 
 
 def test_dynamodb_event_is_an_insert_of_the_item() -> None:
