@@ -99,7 +99,7 @@ class LocalTables:
         where = f"{self.endpoint} (embedded)" if self.embedded else self.endpoint
         tables = ", ".join(sorted(self.names.values()))
         return f"DynamoDB at {where}; " + (
-            f"tables: {tables}" if tables else "no tables of its own"
+            f"tables: {tables}" if tables else "the app's template makes no tables"
         )
 
     def delete(self) -> None:

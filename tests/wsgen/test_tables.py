@@ -7,6 +7,7 @@ import pytest
 
 from wsgen.exceptions import ConfigError
 from wsgen.tables import (
+    LocalTables,
     create_request,
     local_name,
     merged_tables,
@@ -120,3 +121,12 @@ def test_merged_tables_are_read_from_the_file(tmp_path):
     assert list(tables) == ["Orders"]
     assert local_name("Orders", tables["Orders"]) == "Orders"
     assert merged_tables(None) == {}
+
+
+def test_the_banner_line_says_where_the_tables_are_or_that_the_app_makes_none():
+    tables = LocalTables("http://127.0.0.1:9")  # a given server: nothing is started
+    assert tables.describe() == (
+        "DynamoDB at http://127.0.0.1:9; the app's template makes no tables"
+    )
+    tables.names = {"Orders": "orders-local", "Carts": "carts-local"}
+    assert tables.describe() == "DynamoDB at http://127.0.0.1:9; tables: carts-local, orders-local"
