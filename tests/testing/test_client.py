@@ -471,6 +471,33 @@ def test_the_client_applies_wsgen_tomls_environment_like_wsgen_local(tmp_path, m
     assert "GREETING" not in os.environ  # put back as it was
 
 
+def test_two_clients_closed_in_start_order_put_back_the_environment(tmp_path, monkeypatch):
+    """The second found wsgen.toml's value set by the first: it keeps it when the first
+    closes, and once both closed it is gone (`EnvironmentChanges`)."""
+    import os
+
+    from wsgen.loader import load_spec
+
+    apps = []
+    for name in ("one", "two"):  # two apps, as two test modules' fixtures would make
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"{name}app.py").write_text(ENV_APP)
+        (tmp_path / name / "wsgen.toml").write_text(ENV_TOML)
+        apps.append(load_spec(tmp_path / name, f"{name}app:app")[0])
+    monkeypatch.delenv("GREETING", raising=False)
+    before = dict(os.environ)
+    first = Client(apps[0])
+    second = Client(apps[1])
+    first.close()
+    with second.connect() as ws:
+        ws.send_text("GREETING")
+        assert ws.received == ["hello, test"]
+    second.close()
+    assert dict(os.environ) == before
+    for name in ("one", "two"):
+        sys.modules.pop(f"{name}app", None)
+
+
 @pytest.mark.external  # moto's DynamoDB server
 def test_closing_the_client_puts_back_what_it_exported(tmp_path, monkeypatch, dynamodb_endpoint):
     """What the client set goes back to the value it had, or away; a name the test changed
