@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-from .contract import CONNECTED_KEY, FUNCTION_NAME_ENV, TASK_PREFIX_ENV
+from .contract import CONNECTED_KEY, FUNCTION_NAME_ENV, FUNCTION_VERSION_ENV, TASK_PREFIX_ENV
 from .exceptions import BackgroundInvokeError
 
 TYPE_CHECKING = False
@@ -35,7 +35,9 @@ class Background:
         """`$connect` accepted the connection: start `@app.on_ws_connected` for `event`.
 
         On AWS, an asynchronous invocation of this very function (`AWS_LAMBDA_FUNCTION_NAME`)
-        with `{"wsgen.connected": event}`, which the entry point recognises.
+        with `{"wsgen.connected": event}`, which the entry point recognises: of the version
+        running (`AWS_LAMBDA_FUNCTION_VERSION`) when it is a published one, as a `snap_start`
+        function's is, so the step starts from its snapshot (`$LATEST` has none).
 
         Raises:
             BackgroundInvokeError: Lambda refused the invocation.
@@ -48,6 +50,9 @@ class Background:
                 f"{FUNCTION_NAME_ENV} is not set: outside Lambda, run the app under wsgen "
                 "local or wsgen.testing.Client",
             )
+        version = os.environ.get(FUNCTION_VERSION_ENV)
+        if version and version != "$LATEST":
+            name = f"{name}:{version}"
         self.invoke(name, {CONNECTED_KEY: event})
 
     def task(self, name: str, payload: dict[str, Any]) -> None:

@@ -48,6 +48,8 @@ FUNCTION_KINDS = (SCHEDULE, SQS, SNS, CW_EVENT, DYNAMODB, LAMBDA_FUNCTION, TASK,
 
 FUNCTION_NAME_ENV = "AWS_LAMBDA_FUNCTION_NAME"
 """Lambda's name of the running function: where `@app.on_ws_connected` is started."""
+FUNCTION_VERSION_ENV = "AWS_LAMBDA_FUNCTION_VERSION"
+"""The running version (`$LATEST`, or a published one: a `snap_start` function's)."""
 
 TASK_KEY = "wsgen.task"
 """The key of a task's invocation payload naming the task

@@ -68,6 +68,20 @@ def test_connected_invokes_this_function_with_the_connect_event(
 
 
 @pytest.mark.slow  # a loopback HTTP server
+@pytest.mark.parametrize(("version", "qualified"), [("7", ":7"), ("$LATEST", ""), ("", "")])
+def test_connected_invokes_the_published_version_running(
+    lambda_api: Lambda, monkeypatch: pytest.MonkeyPatch, version: str, qualified: str
+) -> None:
+    """A `snap_start` function runs a published version (through its alias): the connected
+    step starts from the same version's snapshot, not from `$LATEST`, which has none."""
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "chat-WebsocketHandler-AbC")
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", version)
+    Background().connected({"requestContext": {"connectionId": "abc="}})
+    [call] = lambda_api.seen
+    assert call.path == f"/2015-03-31/functions/chat-WebsocketHandler-AbC{qualified}/invocations"
+
+
+@pytest.mark.slow  # a loopback HTTP server
 def test_a_refusal_is_an_error_naming_the_function_and_lambdas_code(
     lambda_api: Lambda,
 ) -> None:

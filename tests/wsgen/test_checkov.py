@@ -76,7 +76,9 @@ def test_checkov_without_configuration_finds_nothing_in_any_template(
     (templates / "routes300.yaml").write_text(text)
     snap = tmp_path / "snap"  # snap_start: the alias SAM publishes, invoked by API Gateway
     snap.mkdir()
-    (snap / "app.py").write_text(ECHO)
+    (snap / "app.py").write_text(  # and the connected step, which invokes its versions
+        ECHO + "\n\n@app.on_ws_connected()\ndef greet(event):\n    pass\n"
+    )
     (snap / "wsgen.toml").write_text('runtime = "python3.12"\nsnap_start = true\n')
     (templates / "snap_start.yaml").write_text(wsgen("template", "--app-dir", str(snap)).out)
     reports = _scan(templates)

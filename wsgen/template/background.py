@@ -10,8 +10,11 @@ generated role (`{FunctionLogicalId}Role`) refers to both, and neither refers to
 
 from __future__ import annotations
 
-from troposphere import GetAtt, Ref, Template
+from typing import Any
+
+from troposphere import GetAtt, Ref, Sub, Template
 from troposphere.iam import PolicyType
+from troposphere.serverless import Function
 
 from runtime.contract import CONNECT
 from runtime.spec import AppSpec
@@ -38,9 +41,18 @@ def add_connected_permission(t: Template, functions: Functions, spec: AppSpec) -
                     {
                         "Effect": "Allow",
                         "Action": "lambda:InvokeFunction",
-                        "Resource": GetAtt(function, "Arn"),
+                        "Resource": _itself(function),
                     }
                 ],
             },
         )
     )
+
+
+def _itself(function: Function) -> Any:
+    """The function's ARN; with `snap_start`, its versions' too: the runtime invokes the
+    version running (SnapStart's snapshot is a published version's, never `$LATEST`'s)."""
+    arn = GetAtt(function, "Arn")
+    if "AutoPublishAlias" not in function.properties:
+        return arn
+    return [arn, Sub(f"${{{function.title}.Arn}}:*")]

@@ -77,6 +77,32 @@ def test_the_function_publishes_snap_started_versions_and_api_gateway_calls_the_
         assert permission["Properties"]["FunctionName"] == {"Ref": alias_id}
 
 
+CONNECTED = """
+
+@app.on_ws_connected()
+def greet(event):
+    app.websocket_api.send(event.connection_id, "hi")
+"""
+
+
+@pytest.mark.slow  # cfn-lint
+@pytest.mark.parametrize("snap_start", [True, False])
+def test_on_ws_connected_may_invoke_the_version_running_and_the_template_lints_clean(
+    wsgen: Wsgen, app_dir: AppDir, snap_start: bool
+) -> None:
+    """The connected step invokes the version the alias runs (`runtime.background`):
+    its role may invoke the function's versions, not only `$LATEST`."""
+    toml = f'runtime = "python3.12"\nsnap_start = {str(snap_start).lower()}\n'
+    directory = app_dir(APP + CONNECTED, {"wsgen.toml": toml})
+    result = wsgen("template", "--lint", "--app-dir", str(directory))
+    assert (result.code, result.err) == (0, ""), result.err
+    (policy,) = of_type(result.template()["Resources"], "AWS::IAM::Policy").values()
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    arn = {"Fn::GetAtt": ["WebsocketHandler", "Arn"]}
+    versions = {"Fn::Sub": "${WebsocketHandler.Arn}:*"}
+    assert statement["Resource"] == ([arn, versions] if snap_start else arn)
+
+
 def test_a_function_can_opt_out_and_without_the_key_nothing_changes(
     wsgen: Wsgen, app_dir: AppDir
 ) -> None:
