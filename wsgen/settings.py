@@ -99,7 +99,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from runtime.contract import FAN_OUT_FUNCTION, FAN_OUT_MAX_RECEIVES, TASK
+from runtime.contract import FAN_OUT_FUNCTION, FAN_OUT_MAX_RECEIVES, SQS, TASK
 from runtime.spec import AppSpec, FunctionSpec
 
 from . import checks
@@ -404,15 +404,18 @@ def _typed(stage: str, values: dict[str, Any], source: str, spec: AppSpec | None
     built = {key: section.build(values[key], top) for key, section in sections.items()}
     settings = dataclasses.replace(top, **built)
     _check_together(settings, source, spec)
-    return dataclasses.replace(settings, warnings=_warnings(values, spec))
+    return dataclasses.replace(settings, warnings=_warnings(values, spec, settings))
 
 
-def _warnings(values: dict[str, Any], spec: AppSpec | None) -> tuple[str, ...]:
+def _warnings(values: dict[str, Any], spec: AppSpec | None, settings: Settings) -> tuple[str, ...]:
     """The `Settings.warnings` of the checked values: keys a function's table sets itself
-    (not inherited from the top level) that its function cannot use."""
+    (not inherited from the top level) that its function cannot use, or that work against
+    it."""
     found = []
     for name, table in sorted(values.get("functions", {}).items()):
         function = spec.function(name) if spec is not None else None
+        if function is not None and function.kind == SQS:
+            found += _queue_concurrency_warning(name, settings.functions[name])
         if function is not None and function.kind == TASK and table.get("snap_start"):
             # template/sources.py leaves SnapStart out of a task's function: it would apply to
             # the alias only (docs/settings.md#snapstart).
@@ -423,6 +426,27 @@ def _warnings(values: dict[str, Any], spec: AppSpec | None) -> tuple[str, ...]:
                 f"from [functions.{name}]"
             )
     return tuple(found)
+
+
+def _queue_concurrency_warning(name: str, function: FunctionSettings) -> list[str]:
+    """A queue handler's `reserved_concurrency` below what its SQS poller runs at once: as for
+    the fan-out function (`_check_fan_out_concurrency`), throttled batches go back to the queue
+    and count toward its dead-letter redrive; a warning, as the app's messages may be few."""
+    reserved, poller = function.reserved_concurrency, function.maximum_concurrency
+    if reserved is None or reserved >= (poller or checks.POLLER_CONCURRENCY):
+        return []
+    runs = poller or checks.POLLER_CONCURRENCY
+    fix = (
+        f"lower maximum_concurrency to {reserved}"
+        if poller and reserved >= 2
+        else f"cap the poller with maximum_concurrency = {max(reserved, 2)}"
+    )
+    return [
+        f"'functions.{name}.reserved_concurrency' = {reserved} is below the {runs} batches its "
+        "SQS poller may run at once, which do not see the cap: Lambda throttles the rest and "
+        "their messages go back to the queue, each time counting as a receive toward the "
+        f"dead-letter queue; {fix} (AWS's advice for a queue handler)"
+    ]
 
 
 def _read(path: Path) -> dict[str, Any]:

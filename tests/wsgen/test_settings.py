@@ -551,6 +551,38 @@ def test_reserved_concurrency_the_fan_out_poller_fits_in_is_allowed(
     assert settings.functions["wsgen_fan_out"].maximum_concurrency in (10, None)
 
 
+@pytest.mark.parametrize(
+    ("table", "warned"),
+    [
+        (
+            "reserved_concurrency = 5\n",
+            "'functions.jobs.reserved_concurrency' = 5 is below the 1000 batches its SQS poller "
+            "may run at once, which do not see the cap: Lambda throttles the rest and their "
+            "messages go back to the queue, each time counting as a receive toward the "
+            "dead-letter queue; cap the poller with maximum_concurrency = 5 (AWS's advice for a "
+            "queue handler)",
+        ),
+        (
+            "reserved_concurrency = 5\nmaximum_concurrency = 20\n",
+            "'functions.jobs.reserved_concurrency' = 5 is below the 20 batches its SQS poller "
+            "may run at once, which do not see the cap: Lambda throttles the rest and their "
+            "messages go back to the queue, each time counting as a receive toward the "
+            "dead-letter queue; lower maximum_concurrency to 5 (AWS's advice for a queue "
+            "handler)",
+        ),
+        ("reserved_concurrency = 5\nmaximum_concurrency = 5\n", None),
+        ("maximum_concurrency = 5\n", None),
+    ],
+)
+def test_a_queue_handler_reserved_below_its_poller_is_a_warning(
+    tmp_path: Path, table: str, warned: str | None
+) -> None:
+    (tmp_path / "wsgen.toml").write_text("[functions.jobs]\n" + table)
+    spec = _spec_with_a_task_and_fan_out()
+    settings = load_settings(tmp_path, "api", {"runtime": "python3.12"}, spec)
+    assert settings.warnings == ((warned,) if warned else ())
+
+
 def test_reserved_concurrency_of_a_stages_fan_out_table_is_checked(tmp_path: Path) -> None:
     toml = "[functions.wsgen_fan_out]\nmaximum_concurrency = 4\n"
     toml += "[stages.prod.functions.wsgen_fan_out]\nreserved_concurrency = 2\n"
