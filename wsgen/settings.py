@@ -106,6 +106,7 @@ from . import checks
 from .checks import RETENTION_DAYS, RUNTIMES, Check, is_intrinsic, is_statement
 from .exceptions import ConfigError
 from .keys import Rule, Section, combine, keys_of
+from .sources.checks import is_fifo
 
 SNAP_START_SINCE = "python3.12"
 """The first Python runtime Lambda SnapStart supports.
@@ -414,7 +415,8 @@ def _warnings(values: dict[str, Any], spec: AppSpec | None, settings: Settings) 
     found = []
     for name, table in sorted(values.get("functions", {}).items()):
         function = spec.function(name) if spec is not None else None
-        if function is not None and function.kind == SQS:
+        if function is not None and function.kind == SQS and not is_fifo(function):
+            # a FIFO queue's poller runs one batch per active message group: not known here
             found += _queue_concurrency_warning(name, settings.functions[name])
         if function is not None and function.kind == TASK and table.get("snap_start"):
             # template/sources.py leaves SnapStart out of a task's function: it would apply to

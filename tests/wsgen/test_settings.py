@@ -583,6 +583,16 @@ def test_a_queue_handler_reserved_below_its_poller_is_a_warning(
     assert settings.warnings == ((warned,) if warned else ())
 
 
+def test_a_fifo_queue_handler_s_reserved_concurrency_is_not_warned_of(tmp_path: Path) -> None:
+    """Its poller runs a batch per active message group, which the file cannot know."""
+    app = App(app_name="t")
+    app.experimental_feature_flags.update(["WEBSOCKETS"])
+    app.on_ws_message()(lambda event: None)
+    app.on_sqs_message(queue="orders.fifo", name="orders")(lambda event: None)
+    (tmp_path / "wsgen.toml").write_text("[functions.orders]\nreserved_concurrency = 5\n")
+    assert load_settings(tmp_path, "api", {"runtime": "python3.12"}, app.spec()).warnings == ()
+
+
 def test_reserved_concurrency_of_a_stages_fan_out_table_is_checked(tmp_path: Path) -> None:
     toml = "[functions.wsgen_fan_out]\nmaximum_concurrency = 4\n"
     toml += "[stages.prod.functions.wsgen_fan_out]\nreserved_concurrency = 2\n"
