@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -443,6 +444,8 @@ def show(event):
 """
 
 ENV_TOML = """
+merge_template = "resources.yaml"
+
 [environment]
 GREETING = "hello"
 TABLE = { Ref = "Table" }
@@ -452,14 +455,29 @@ REGION = { Ref = "AWS::Region" }
 GREETING = "hello, test"
 """
 
+TABLE_RESOURCES = """Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+      BillingMode: PAY_PER_REQUEST
+"""
+"""The table ENV_TOML's `{ Ref = "Table" }` names (a Ref to nothing is refused)."""
+
+
+def _env_project(directory: Path, module: str = "app") -> None:
+    (directory / f"{module}.py").write_text(ENV_APP)
+    (directory / "wsgen.toml").write_text(ENV_TOML)
+    (directory / "resources.yaml").write_text(TABLE_RESOURCES)
+
 
 def test_the_client_applies_wsgen_tomls_environment_like_wsgen_local(tmp_path, monkeypatch):
     import os
 
     from wsgen.loader import load_spec
 
-    (tmp_path / "app.py").write_text(ENV_APP)
-    (tmp_path / "wsgen.toml").write_text(ENV_TOML)
+    _env_project(tmp_path)
     monkeypatch.delenv("GREETING", raising=False)
     monkeypatch.setenv("KEPT", "mine")
     app, _ = load_spec(tmp_path, "app:app")
@@ -469,6 +487,26 @@ def test_the_client_applies_wsgen_tomls_environment_like_wsgen_local(tmp_path, m
         # [stages.test] adds to it; a pseudo parameter is the client's region's
         assert ws.received == ["hello, test", "(unset)", "mine", "eu-west-1"]
     assert "GREETING" not in os.environ  # put back as it was
+
+
+def test_a_ref_naming_nothing_is_refused_as_wsgen_template_refuses_it(tmp_path, capsys):
+    import os
+
+    from wsgen.cli import main
+    from wsgen.exceptions import ConfigError
+    from wsgen.loader import load_spec
+
+    _env_project(tmp_path)
+    (tmp_path / "wsgen.toml").write_text(ENV_TOML.replace('Ref = "Table"', 'Ref = "Tabel"'))
+    assert main(["template", "--app-dir", str(tmp_path), "--runtime", "python3.12"]) == 1
+    refused = capsys.readouterr().err
+    assert "'environment.TABLE' uses Ref 'Tabel'" in refused and "did you mean 'Table'?" in refused
+    app, _ = load_spec(tmp_path, "app:app")
+    before = dict(os.environ)
+    with pytest.raises(ConfigError) as failed:
+        Client(app)
+    assert f"error: {failed.value}\n" == refused
+    assert dict(os.environ) == before  # nothing exported, nothing left half-set
 
 
 def test_two_clients_closed_in_start_order_put_back_the_environment(tmp_path, monkeypatch):
@@ -481,8 +519,7 @@ def test_two_clients_closed_in_start_order_put_back_the_environment(tmp_path, mo
     apps = []
     for name in ("one", "two"):  # two apps, as two test modules' fixtures would make
         (tmp_path / name).mkdir()
-        (tmp_path / name / f"{name}app.py").write_text(ENV_APP)
-        (tmp_path / name / "wsgen.toml").write_text(ENV_TOML)
+        _env_project(tmp_path / name, f"{name}app")
         apps.append(load_spec(tmp_path / name, f"{name}app:app")[0])
     monkeypatch.delenv("GREETING", raising=False)
     before = dict(os.environ)
@@ -507,14 +544,7 @@ def test_closing_the_client_puts_back_what_it_exported(tmp_path, monkeypatch, dy
     from runtime.contract import DYNAMODB_ENDPOINT_ENV
     from wsgen.loader import load_spec
 
-    (tmp_path / "app.py").write_text(ENV_APP)
-    (tmp_path / "wsgen.toml").write_text('merge_template = "resources.yaml"\n' + ENV_TOML)
-    (tmp_path / "resources.yaml").write_text(
-        "Resources:\n  Table:\n    Type: AWS::DynamoDB::Table\n    Properties:\n"
-        "      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]\n"
-        "      KeySchema: [{AttributeName: id, KeyType: HASH}]\n"
-        "      BillingMode: PAY_PER_REQUEST\n"
-    )
+    _env_project(tmp_path)
     for name in ("GREETING", "TABLE", "REGION"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv(DYNAMODB_ENDPOINT_ENV, "http://elsewhere.example:8000")

@@ -43,8 +43,7 @@ from ..loader import DEFAULT_APP, load_spec, locate_app
 from ..settings import Settings, load_settings
 from ..sources.events import Where
 from ..tables import LocalTables
-from ..template import generate
-from ..template.references import has_references
+from ..template import check_settings_references
 from .config import Flags, app_config, local_tables
 from .connection import READ_BYTES, Connection, GatewayProtocol
 from .driver import API_ID, Driver
@@ -361,10 +360,7 @@ class Emulator:
             ConfigError: wsgen.toml is malformed or names what the app lacks.
         """
         settings = load_settings(self.app_dir, self.stage, spec=spec)
-        # A Ref naming nothing the template has: refused as `wsgen template` refuses it.
-        # (--dynamodb's tables are made from the template at start: checked there too.)
-        if has_references(settings):
-            generate(spec, settings, code_uri=".", layer_uri=".")
+        check_settings_references(spec, settings)
         return settings
 
     def use_app(self, app: App, spec: AppSpec, settings: Settings | None = None) -> None:

@@ -17,7 +17,7 @@ from .domain import add_domain
 from .fanout import add_fan_out_queue
 from .function import HANDLER, add_functions, add_layer, add_outputs
 from .quotas import new_template
-from .references import check_references
+from .references import check_references, has_references
 from .sources import add_event_functions
 from .stage import (
     add_access_log_group,
@@ -57,6 +57,18 @@ def generate(
         check_merged(template, str(settings.merge_template))
     check_references(template, settings)
     return template
+
+
+def check_settings_references(spec: AppSpec, settings: Settings) -> None:
+    """Refuse a `Ref` or `Fn::GetAtt` in wsgen.toml naming nothing the app's template has,
+    with `wsgen template`'s line, for those that write no template (`wsgen local`, the test
+    client): the template is built only when the file holds one.
+
+    Raises:
+        ConfigError: one names nothing the template has (or the template cannot be built).
+    """
+    if has_references(settings):
+        generate(spec, settings, code_uri=".", layer_uri=".")
 
 
 def build_template(

@@ -51,6 +51,7 @@ from ..settings import load_settings
 from ..sources.checks import check_functions, queue_name
 from ..sources.events import Where, build_event, check_event
 from ..tables import LocalTables
+from ..template import check_settings_references
 from .connection import Connection
 from .exceptions import (
     ClientClosedError,
@@ -254,8 +255,10 @@ class Client:
             if app_dir is not None and (app_dir / "wsgen.toml").is_file():
                 settings = load_settings(app_dir, stage)
                 refs: dict[str, str] = {}
-                if self.tables is not None:
+                if self.tables is not None:  # made from the template: its Refs checked there
                     refs = self.tables.refs(self.connection_store)
+                else:
+                    check_settings_references(self.spec, settings)
                 for name, value in literal_environment(settings, self.api.region, refs).items():
                     self._environment.set_default(name, value)
         except BaseException:
