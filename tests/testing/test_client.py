@@ -637,3 +637,24 @@ def test_a_message_matching_no_route_warns_why_and_still_gets_the_forbidden_fram
         " or send a route key in $request.body.action"
     )
     assert {w.filename for w in warned} == {__file__}  # points at the test's own send
+
+
+@pytest.mark.parametrize("order", ["first closes first", "last closes first"])
+def test_two_clients_of_one_app_each_serve_until_closed_in_any_order(order: str) -> None:
+    """Each client installs itself as the app's management API over the one before it: the
+    first closing under the second must not take the second's away."""
+    app = new_app()
+    app.on_ws_message(route="echo")(
+        lambda event: app.websocket_api.send(event.connection_id, event.body)
+    )
+    original = app.websocket_api.use_client(None)
+    app.websocket_api.use_client(original)
+    first, second = Client(app), Client(app)
+    closing, staying = (first, second) if order == "first closes first" else (second, first)
+    closing.close()
+    if staying is second:  # the latest client serves: its handlers' sends reach it
+        with staying.connect() as ws:
+            ws.send_json({"action": "echo"})
+            assert ws.receive_json() == {"action": "echo"}
+    staying.close()
+    assert app.websocket_api.use_client(original) is original  # what it had before both

@@ -20,6 +20,7 @@ import sys
 import threading
 import uuid
 import warnings
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -125,6 +126,11 @@ def _caller() -> int:
 
 
 _HERE = os.path.dirname(__file__) + os.sep
+
+_OPEN: dict[int, list[weakref.ref[Client]]] = {}
+"""Each app's open clients (by the app's id), oldest first: each installed its management
+client, store and background over the one before it (`Client.close` splices itself out).
+Weak: a client a test never closes is not kept alive by it."""
 
 
 def _warn_dropped(answer: Answer) -> None:
@@ -297,6 +303,7 @@ class Client:
         self._queued_tasks: list[tuple[str, dict[str, Any]]] = []
         self._previous_background = app.use_background(self.background)
         self._closed = False
+        _OPEN.setdefault(id(app), []).append(weakref.ref(self))
 
     def _prepare_dynamodb(self, dynamodb: str | bool | None, stage: str) -> None:
         """With `dynamodb`: the endpoint in the handlers' environment and the app's tables
@@ -336,13 +343,32 @@ class Client:
                     self._disconnect(connection, *GOING_AWAY)
         finally:
             self._closed = True
+            self._uninstall()
+            self._environment.restore()
+            if self.tables is not None:
+                self.tables.delete()
+
+    def _uninstall(self) -> None:
+        """Give the app back what this client replaced; under a later client of the same app
+        still open, that one is handed it instead, so that it keeps serving."""
+        opened = [c for ref in _OPEN.get(id(self.app), []) if (c := ref()) is not None]
+        index = opened.index(self) if self in opened else len(opened)
+        if index + 1 < len(opened):
+            later = opened[index + 1]
+            later._previous = self._previous
+            later._previous_background = self._previous_background
+            if self.connection_store is not None:
+                later._previous_store = self._previous_store
+        else:
             self.app.websocket_api.use_client(self._previous)
             if self.connection_store is not None:
                 self.app.connections.use_store(self._previous_store)
             self.app.use_background(self._previous_background)
-            self._environment.restore()
-            if self.tables is not None:
-                self.tables.delete()
+        rest = [weakref.ref(c) for c in opened if c is not self]
+        if rest:
+            _OPEN[id(self.app)] = rest
+        else:
+            _OPEN.pop(id(self.app), None)
 
     @property
     def connections(self) -> dict[str, Connection]:
