@@ -133,14 +133,17 @@ class PortInUseError(WsgenError):
 class EventHandlerError(WsgenError):
     """An event handler (`@app.schedule`, ...) was given arguments AWS would refuse."""
 
-    def __init__(self, decorator: str, name: str, problem: str) -> None:
-        super().__init__(decorator, name, problem)
+    def __init__(self, decorator: str, name: str, problem: str, where: str = "") -> None:
+        super().__init__(decorator, name, problem, where)
         self.decorator = decorator
         self.name = name
         self.problem = problem
+        self.where = where
+        """`file:line` of the decorator, when the handler's module is loaded (else empty)."""
 
     def __str__(self) -> str:
-        return f"@app.{self.decorator} handler '{self.name}': {self.problem}"
+        where = f"{self.where}: " if self.where else ""
+        return f"{where}@app.{self.decorator} handler '{self.name}': {self.problem}"
 
 
 class EmbeddedDynamoDBError(WsgenError):

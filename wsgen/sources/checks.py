@@ -8,7 +8,9 @@ CloudFormation or the event source mapping would refuse at deploy time.
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 from typing import Any
 
 from runtime.contract import CW_EVENT, DYNAMODB, SCHEDULE, SNS, SQS
@@ -43,7 +45,28 @@ def check_functions(spec: AppSpec) -> None:
     for function in spec.functions:
         problem = _problem(function)
         if problem:
-            raise EventHandlerError(function.kind, function.name, problem)
+            where = _defined_at(function.handler_name)
+            raise EventHandlerError(function.kind, function.name, problem, where)
+
+
+def _defined_at(handler_name: str) -> str:
+    """`file:line` of a handler's first decorator (its code's first line), from its
+    `module.qualname` when that module is loaded; the file relative to the working directory
+    when under it. Empty when it cannot be found (a lambda, a nested function)."""
+    parts = handler_name.split(".")
+    for cut in range(len(parts) - 1, 0, -1):  # a package's module names hold dots too
+        found: Any = sys.modules.get(".".join(parts[:cut]))
+        if found is None:
+            continue
+        for attribute in parts[cut:]:
+            found = getattr(found, attribute, None)
+        code = getattr(found, "__code__", None)
+        if code is None:
+            return ""
+        relative = os.path.relpath(code.co_filename)
+        path = code.co_filename if relative.startswith("..") else relative
+        return f"{path}:{code.co_firstlineno}"
+    return ""
 
 
 def queue_name(function: FunctionSpec) -> str:

@@ -89,7 +89,8 @@ def test_arguments_aws_refuses_are_one_error_line(
     assert result.code != 0
     assert result.out == ""
     [line] = result.err.splitlines()
-    assert line.startswith(f"error: @app.{decorator.split('(')[0]} handler '")
+    # the decorator's line: the app's 12th
+    assert line.startswith(f"error: app.py:12: @app.{decorator.split('(')[0]} handler '")
     assert message in line
 
 
