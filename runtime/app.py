@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .common_errors import EVENT_ONLY, refuse_uncalled, refuse_wrong_signature
+from .common_errors import EVENT_ONLY, refuse_uncalled, refuse_unknown, refuse_wrong_signature
 from .contract import (
     ACCEPT_HANDLER_NAME,
     CONNECT,
@@ -111,12 +111,9 @@ class App(EventSources):
             # close one. Looked at only when there is one; an empty dict costs a construction
             # tens of nanoseconds, where a wrapper catching the TypeError costs hundreds, and
             # a __getattr__ on App would slow every attribute read. `Never` makes type
-            # checkers refuse any such keyword, as they would without `**unknown`.
-            from .exceptions import AppArgumentError
-
-            code = App.__init__.__code__
-            known = code.co_varnames[1 : code.co_argcount]
-            raise AppArgumentError(type(self).__name__, next(iter(unknown)), known)
+            # checkers refuse any such keyword, as they would without `**unknown`. The
+            # decorators and registration methods with an optional keyword do the same.
+            refuse_unknown(unknown)
         self.app_name = app_name
         self._debug = debug
         self._debug_assigned = False
@@ -252,7 +249,10 @@ class App(EventSources):
         self._route_selection_expression = value
 
     def on_ws_connect(
-        self, authorizer: IAMAuthorizer | None = None, api_key_required: bool = False
+        self,
+        authorizer: IAMAuthorizer | None = None,
+        api_key_required: bool = False,
+        **unknown: Never,
     ) -> Callable[[H], H]:
         """Register the `$connect` handler; it may return a `Response` or a dict.
 
@@ -268,7 +268,7 @@ class App(EventSources):
             ConflictingAuthorizationError: IAM, and the app has a `ws_authorizer`.
             RegistrationError: written `@app.on_ws_connect`, without its parentheses.
         """
-        refuse_uncalled("on_ws_connect", authorizer)
+        refuse_uncalled("on_ws_connect", authorizer, unknown=unknown)
         if authorizer is not None:
             from .auth import IAMAuthorizer  # only apps that use it pay for the module
 
@@ -299,13 +299,21 @@ class App(EventSources):
 
         return register
 
-    def on_ws_message(self, route: str = DEFAULT, *, reply: bool = False) -> Callable[[H], H]:
+    def on_ws_message(
+        self, route: str = DEFAULT, *, reply: bool = False, **unknown: Never
+    ) -> Callable[[H], H]:
         """Register a message handler for `route` (`$default` when not given).
 
         With `reply=True` the route is two-way: the handler's return value (str, bytes or
         a JSON-serialisable value) is sent back to the caller.
         """
-        refuse_uncalled("on_ws_message", route, 'route="NAME"', "@app.on_ws_message() for $default")
+        refuse_uncalled(
+            "on_ws_message",
+            route,
+            'route="NAME"',
+            "@app.on_ws_message() for $default",
+            unknown=unknown,
+        )
         validate_route_key(route)
         return self._decorator(route, reply=reply)
 
@@ -352,7 +360,9 @@ class App(EventSources):
         """The `on_ws_connected` handler, if one is registered."""
         return self._connected
 
-    def task(self, name: str | None = None) -> Callable[[Callable[..., Any]], Task]:
+    def task(
+        self, name: str | None = None, **unknown: Never
+    ) -> Callable[[Callable[..., Any]], Task]:
         """Make the function a background task: `task.delay(*args, **kwargs)` starts it.
 
         The task is a Lambda function of its own, named `name` (the function's name by
@@ -360,7 +370,7 @@ class App(EventSources):
         task runs in an asynchronous invocation, up to its function's timeout (at most 15
         minutes), and may `send()` its progress and result. Arguments must be JSON values.
         """
-        refuse_uncalled("task", name)
+        refuse_uncalled("task", name, unknown=unknown)
 
         def register(function: Callable[..., Any]) -> Task:
             from .tasks import Task
@@ -402,7 +412,12 @@ class App(EventSources):
         return register
 
     def add_route(
-        self, route_key: str, handler: Callable[[WebsocketEvent], Any], *, reply: bool = False
+        self,
+        route_key: str,
+        handler: Callable[[WebsocketEvent], Any],
+        *,
+        reply: bool = False,
+        **unknown: Never,
     ) -> None:
         """Serve `route_key` with `handler`: what the `on_ws_*` decorators do.
 
@@ -411,6 +426,8 @@ class App(EventSources):
                 on `$connect` or `$disconnect` (only messages have replies).
             DuplicateHandlerError: the route already has a handler.
         """
+        if unknown:
+            refuse_unknown(unknown)
         validate_route_key(route_key)
         if not isinstance(reply, bool):
             from .exceptions import InvalidRouteError
@@ -465,8 +482,10 @@ class App(EventSources):
         refuse_wrong_signature("ws_authorizer", handler, EVENT_ONLY)
         self._authorizer = (handler, sources)
 
-    def middleware(self, event_type: str = "all") -> Callable[[M], M]:
+    def middleware(self, event_type: str = "all", **unknown: Never) -> Callable[[M], M]:
         """Register middleware for `event_type`'s handlers (`register_middleware`)."""
+        if unknown:
+            refuse_unknown(unknown)
         _check_event_type(event_type)
 
         def register(func: M) -> M:
@@ -475,7 +494,9 @@ class App(EventSources):
 
         return register
 
-    def register_middleware(self, func: Middleware, event_type: str = "all") -> None:
+    def register_middleware(
+        self, func: Middleware, event_type: str = "all", **unknown: Never
+    ) -> None:
         """Run `func(event, get_response)` around every handler of `event_type`, as Chalice.
 
         `"websocket"` and `"all"` wrap the `on_ws_*` handlers (not the authorizer):
@@ -488,6 +509,8 @@ class App(EventSources):
         Raises:
             InvalidMiddlewareError: `event_type` is not one of Chalice's.
         """
+        if unknown:
+            refuse_unknown(unknown)
         _check_event_type(event_type)
         refuse_wrong_signature("middleware", func, _MIDDLEWARE)
         self._middleware.append((func, event_type))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, NoReturn
 
 
 class WebsocketError(Exception):
@@ -85,14 +85,24 @@ class ResultOfAHandler:
             self.result_of = handler
 
 
-def refuse_uncalled(decorator: str, first: object, arguments: str = "", also: str = "") -> None:
+def refuse_uncalled(
+    decorator: str,
+    first: object,
+    arguments: str = "",
+    also: str = "",
+    unknown: dict[str, Any] | None = None,
+) -> None:
     """Refuse `@app.task` written without its parentheses: Python then passes the function
     where the decorator's first argument goes (one `callable()` test, at registration).
-    `also` is another way to write it, if there is one.
+    `also` is another way to write it, if there is one. `unknown` is what the decorator's
+    `**unknown` caught: a keyword it does not take is refused too (`refuse_unknown`).
 
     Raises:
         RegistrationError: `first` is a function (or another callable).
+        AppArgumentError: `unknown` has a keyword.
     """
+    if unknown:
+        refuse_unknown(unknown, 2)
     if callable(first):
         from .exceptions import RegistrationError  # only for the mistake: cold-start time
 
@@ -100,6 +110,22 @@ def refuse_uncalled(decorator: str, first: object, arguments: str = "", also: st
             f"@app.{decorator} must be called: write @app.{decorator}({arguments})"
             + (f", or {also}" if also else "")
         )
+
+
+def refuse_unknown(unknown: dict[str, Any], depth: int = 1) -> NoReturn:
+    """Refuse the keywords a method of App (`__init__`, `on_ws_message`, ...; the caller, or
+    `depth` frames up) caught in its `**unknown: Never`, naming the closest it takes:
+    `@app.on_ws_message(rout=...)`, "did you mean 'route'?". Called only when there are
+    some: a right call pays for an empty dict; type checkers refuse such keywords (`Never`).
+
+    Raises:
+        AppArgumentError: always (also a TypeError, as Python's own).
+    """
+    import sys
+
+    from .exceptions import unknown_keyword  # only for the mistake: cold-start time
+
+    raise unknown_keyword(sys._getframe(depth).f_code, unknown)
 
 
 _VARARGS = 0x04

@@ -30,7 +30,7 @@ WebsocketError
 ├── TaskArgumentsError           a task's delay() argument is not JSON (also TypeError)
 ├── FanOutNotEnabledError        websocket_api.fan_out() in an app without fan_out=True
 ├── FanOutQueueError             SQS refused shards of a fan-out (or no queue is named)
-├── AppArgumentError           App(...) given a keyword it does not take (also TypeError)
+├── AppArgumentError             App(...) or a decorator given a keyword it lacks (TypeError)
 ├── ExperimentalFeatureError     the app uses WebSockets without the WEBSOCKETS flag
 ├── InvalidEventError            not an API Gateway WebSocket event (also ValueError)
 ├── RouteNotFoundError           no handler for the route and no $default
@@ -298,17 +298,18 @@ class TaskArgumentsError(WebsocketError, TypeError):
 
 
 class AppArgumentError(WebsocketError, TypeError):
-    """`App(...)` was given a keyword argument it does not take (a typo, most likely).
+    """`App(...)`, one of its decorators or a registration method was given a keyword
+    argument it does not take (a typo, most likely).
 
-    `argument` is the keyword, `known` the ones `App` takes, `suggestion` the closest of them
-    (or None).
+    `call` is what was called (`App`, `@app.on_ws_message`, `app.add_route`), `argument`
+    the keyword, `known` the keywords it takes, `suggestion` the closest of them (or None).
     """
 
-    def __init__(self, cls: str, argument: str, known: tuple[str, ...]) -> None:
-        super().__init__(cls, argument, known)
+    def __init__(self, call: str, argument: str, known: tuple[str, ...]) -> None:
+        super().__init__(call, argument, known)
         import difflib  # for this error only
 
-        self.cls = cls
+        self.call = call
         self.argument = argument
         self.known = known
         close = difflib.get_close_matches(argument, known, n=1)
@@ -317,9 +318,23 @@ class AppArgumentError(WebsocketError, TypeError):
     def __str__(self) -> str:
         hint = f"did you mean '{self.suggestion}'? " if self.suggestion else ""
         return (
-            f"{self.cls}() got an unexpected keyword argument '{self.argument}'; {hint}"
+            f"{self.call}() got an unexpected keyword argument '{self.argument}'; {hint}"
             f"it takes {', '.join(self.known)}"
         )
+
+
+def unknown_keyword(code: Any, unknown: dict[str, Any]) -> AppArgumentError:
+    """The error for the method of `code` (`App.__init__`, `App.on_ws_message`, ...) given
+    the keywords of `unknown`, which it does not take: its `**unknown` caught them. It
+    takes its parameters after `self`.
+    """
+    name = code.co_name
+    if name == "__init__":
+        call = code.co_qualname.partition(".")[0]  # App
+    else:
+        call = ("app." if name.startswith(("add_", "register_")) else "@app.") + name
+    known = code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]
+    return AppArgumentError(call, next(iter(unknown)), known)
 
 
 class ExperimentalFeatureError(WebsocketError):

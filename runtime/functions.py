@@ -16,7 +16,7 @@ from .contract import CW_EVENT, DYNAMODB, FAN_OUT, LAMBDA_FUNCTION, SCHEDULE, SN
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, TypeVar
+    from typing import Any, Never, TypeVar
 
     from .schedules import Cron, Rate
 
@@ -68,10 +68,14 @@ class EventSources:
         return ()
 
     def schedule(
-        self, expression: str | Rate | Cron, name: str | None = None, description: str = ""
+        self,
+        expression: str | Rate | Cron,
+        name: str | None = None,
+        description: str = "",
+        **unknown: Never,
     ) -> Callable[[H], H]:
         """Run the handler on a `rate(...)` or `cron(...)` schedule; it gets a `CloudWatchEvent`."""
-        refuse_uncalled("schedule", expression, '"rate(5 minutes)"')
+        refuse_uncalled("schedule", expression, '"rate(5 minutes)"', unknown=unknown)
         if not isinstance(expression, str):
             expression = expression.to_string()
         return self._function(SCHEDULE, name, expression=expression, description=description)
@@ -83,10 +87,11 @@ class EventSources:
         name: str | None = None,
         queue_arn: str | None = None,
         maximum_batching_window_in_seconds: int = 0,
+        **unknown: Never,
     ) -> Callable[[H], H]:
         """Handle batches of an SQS queue (`queue` by name, created by the template, or
         `queue_arn`); the handler gets an `SQSEvent`."""
-        refuse_uncalled("on_sqs_message", queue, 'queue="NAME"')
+        refuse_uncalled("on_sqs_message", queue, 'queue="NAME"', unknown=unknown)
         return self._function(
             SQS,
             name,
@@ -96,16 +101,18 @@ class EventSources:
             maximum_batching_window_in_seconds=maximum_batching_window_in_seconds,
         )
 
-    def on_sns_message(self, topic: str, name: str | None = None) -> Callable[[H], H]:
+    def on_sns_message(
+        self, topic: str, name: str | None = None, **unknown: Never
+    ) -> Callable[[H], H]:
         """Handle an SNS topic's messages (a name, created by the template, or an ARN)."""
-        refuse_uncalled("on_sns_message", topic, 'topic="NAME"')
+        refuse_uncalled("on_sns_message", topic, 'topic="NAME"', unknown=unknown)
         return self._function(SNS, name, topic=topic)
 
     def on_cw_event(
-        self, event_pattern: dict[str, Any], name: str | None = None
+        self, event_pattern: dict[str, Any], name: str | None = None, **unknown: Never
     ) -> Callable[[H], H]:
         """Handle the EventBridge events matching `event_pattern`; it gets a `CloudWatchEvent`."""
-        refuse_uncalled("on_cw_event", event_pattern, "event_pattern={...}")
+        refuse_uncalled("on_cw_event", event_pattern, "event_pattern={...}", unknown=unknown)
         return self._function(CW_EVENT, name, event_pattern=event_pattern)
 
     def on_dynamodb_record(
@@ -114,9 +121,10 @@ class EventSources:
         batch_size: int = 100,
         starting_position: str = "LATEST",
         name: str | None = None,
+        **unknown: Never,
     ) -> Callable[[H], H]:
         """Handle a DynamoDB stream's records; the handler gets a `DynamoDBEvent`."""
-        refuse_uncalled("on_dynamodb_record", stream_arn, 'stream_arn="ARN"')
+        refuse_uncalled("on_dynamodb_record", stream_arn, 'stream_arn="ARN"', unknown=unknown)
         return self._function(
             DYNAMODB,
             name,
@@ -125,9 +133,9 @@ class EventSources:
             starting_position=starting_position,
         )
 
-    def lambda_function(self, name: str | None = None) -> Callable[[H], H]:
+    def lambda_function(self, name: str | None = None, **unknown: Never) -> Callable[[H], H]:
         """A plain Lambda function of the app: the handler takes `(event, context)`."""
-        refuse_uncalled("lambda_function", name)
+        refuse_uncalled("lambda_function", name, unknown=unknown)
         return self._function(LAMBDA_FUNCTION, name)
 
     def _function(self, kind: str, name: str | None, **options: Any) -> Callable[[H], H]:

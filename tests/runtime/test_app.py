@@ -29,7 +29,7 @@ from runtime.exceptions import (
     InvalidRouteError,
     RouteNotFoundError,
 )
-from tests.support.builders import new_app
+from tests.support.builders import MISSPELT_KEYWORDS, new_app
 
 
 def test_chalice_is_an_alias_of_app():
@@ -76,6 +76,79 @@ def test_other_argument_errors_stay_pythons():
         App("chat", app_name="chat")
     assert not isinstance(missing.value, AppArgumentError)
     assert "app_name" in str(missing.value) and "multiple values" in str(twice.value)
+
+
+def _keywords(name: str) -> tuple[str, ...]:
+    """The keywords `App.name` takes, as inspect reads its signature."""
+    import inspect
+
+    parameters = inspect.signature(getattr(App, name)).parameters.values()
+    return tuple(
+        p.name
+        for p in parameters
+        if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    )
+
+
+@pytest.mark.parametrize("name", MISSPELT_KEYWORDS)
+def test_a_misspelt_keyword_of_a_decorator_names_the_closest_one(name):
+    call, close = MISSPELT_KEYWORDS[name]
+    app = new_app()
+    with pytest.raises(AppArgumentError) as caught:
+        call(app)
+    error = caught.value
+    assert isinstance(error, TypeError)  # what Python raises for a bad keyword
+    assert (error.suggestion, error.known) == (close, _keywords(name))
+    shown = f"app.{name}()" if name.startswith(("add_", "register_")) else f"@app.{name}()"
+    hint = f"did you mean '{close}'? " if close else ""
+    assert str(error) == (
+        f"{shown} got an unexpected keyword argument '{error.argument}'; {hint}"
+        f"it takes {', '.join(error.known)}"
+    )
+    assert app.spec().routes == () and app.spec().functions == ()  # nothing registered
+
+
+def test_the_misspelt_keyword_reads_as_python_would_say_it():
+    with pytest.raises(AppArgumentError) as caught:
+        new_app().on_ws_message(rout="join")
+    assert str(caught.value) == (
+        "@app.on_ws_message() got an unexpected keyword argument 'rout'; did you mean 'route'? "
+        "it takes route, reply"
+    )
+
+
+def test_every_method_with_an_optional_keyword_refuses_unknown_ones():
+    # A method added later gets the same treatment, or the test says which. One that takes
+    # no optional keyword has nothing to suggest: a misspelt required one is missing first
+    # (below), any other gets Python's TypeError, which says as much.
+    import inspect
+
+    for name, member in inspect.getmembers(App, inspect.isfunction):
+        if name.startswith("_") and name != "__init__":
+            continue
+        parameters = list(inspect.signature(member).parameters.values())
+        optional = [
+            p
+            for p in parameters
+            if p.default is not p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        ]
+        caught = any(p.kind is p.VAR_KEYWORD for p in parameters)
+        assert caught == bool(optional), name
+        assert caught == (name in MISSPELT_KEYWORDS or name == "__init__"), name
+
+
+def test_a_right_call_registers_as_before():
+    app = new_app()
+    app.on_ws_message(route="join", reply=True)(lambda event: None)
+    app.on_sqs_message(queue="q", batch_size=5)(lambda event: None)
+    assert [route.key for route in app.spec().routes] == ["join"]
+    assert app.spec().functions[0].options["batch_size"] == 5
+
+
+def test_a_misspelt_required_keyword_is_still_pythons_missing_argument():
+    # Python binds the arguments before the body runs: the required one is missing first.
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'topic'"):
+        new_app().on_sns_message(topik="news")
 
 
 def test_decorators_return_the_function_unchanged():

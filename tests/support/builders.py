@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from runtime import App, Response, WebsocketEvent
@@ -13,6 +14,47 @@ def new_app(name: str = "t") -> App:
     app = App(app_name=name)
     app.experimental_feature_flags.update(["WEBSOCKETS"])
     return app
+
+
+def _handler(event: Any) -> None:
+    pass
+
+
+_SOURCES = ["route.request.header.Auth"]
+
+MISSPELT_KEYWORDS: dict[str, tuple[Callable[[App], object], str | None]] = {
+    # Each an AppArgumentError at run time; mypy refuses each too (`make types`: --strict
+    # reports a `type: ignore` that is not needed, so one that stops being refused fails).
+    "on_ws_connect": (
+        lambda a: a.on_ws_connect(api_key_require=True),  # type: ignore[arg-type]
+        "api_key_required",
+    ),
+    "on_ws_message": (lambda a: a.on_ws_message(rout="join"), "route"),  # type: ignore[arg-type]
+    "task": (lambda a: a.task(nme="jobs"), "name"),  # type: ignore[arg-type]
+    "middleware": (lambda a: a.middleware(event_typ="all"), "event_type"),  # type: ignore[arg-type]
+    "schedule": (
+        lambda a: a.schedule("rate(1 minute)", descripton="x"),  # type: ignore[arg-type]
+        "description",
+    ),
+    "on_sqs_message": (
+        lambda a: a.on_sqs_message(queue="q", batchsize=5),  # type: ignore[arg-type]
+        "batch_size",
+    ),
+    "on_sns_message": (lambda a: a.on_sns_message("t", nmae="x"), "name"),  # type: ignore[arg-type]
+    "on_cw_event": (lambda a: a.on_cw_event({}, nam="x"), "name"),  # type: ignore[arg-type]
+    "on_dynamodb_record": (
+        lambda a: a.on_dynamodb_record("arn:aws:x", startingposition="x"),  # type: ignore[arg-type]
+        "starting_position",
+    ),
+    "lambda_function": (lambda a: a.lambda_function(nme="x"), "name"),  # type: ignore[arg-type]
+    "add_route": (lambda a: a.add_route("join", _handler, replys=True), "reply"),  # type: ignore[arg-type]
+    "register_middleware": (
+        lambda a: a.register_middleware(_handler, event_typ="all"),  # type: ignore[arg-type]
+        "event_type",
+    ),
+}
+"""Each decorator and registration method of App that takes an optional keyword, called
+with a misspelt one, and the keyword its error suggests."""
 
 
 def chat_app() -> App:

@@ -199,6 +199,13 @@ BAD_INPUT = {
         "app.py:7: the app does not import: AttributeError: 'App' object has no attribute "
         "'on_ws_mesage'; did you mean on_ws_message?",
     ),
+    "a misspelt decorator keyword": (
+        ECHO.replace("@app.on_ws_message()", "@app.on_ws_message(rout='join')"),
+        {},
+        [],
+        "app.py:7: the app does not import: AppArgumentError: @app.on_ws_message() got an "
+        "unexpected keyword argument 'rout'; did you mean 'route'? it takes route, reply",
+    ),
     "an App of another name": (
         ECHO.replace("app = App(", "application = App(").replace("app.", "application."),
         {},
