@@ -530,7 +530,7 @@ class App(EventSources):
         if self.route_table and FEATURE_FLAG not in self.experimental_feature_flags:
             from .exceptions import ExperimentalFeatureError
 
-            raise ExperimentalFeatureError(self.app_name)
+            raise ExperimentalFeatureError(self.app_name, self.experimental_feature_flags)
         from .spec import AppSpec, AuthorizerSpec, FunctionSpec, RouteSpec  # wsgen's, not Lambda's
 
         routes = {

@@ -64,6 +64,7 @@ from .contract import CONNECTIONS_TABLE_ENV, FEATURE_FLAG, FEATURE_FLAG_LINE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 
@@ -338,17 +339,42 @@ def unknown_keyword(code: Any, unknown: dict[str, Any]) -> AppArgumentError:
 
 
 class ExperimentalFeatureError(WebsocketError):
-    """The app registers WebSocket handlers but has not opted in with the WEBSOCKETS flag."""
+    """The app registers WebSocket handlers but has not opted in with the WEBSOCKETS flag.
 
-    def __init__(self, app_name: str) -> None:
+    `near_miss` is a flag the app has close to it (`"WEBSOCKET"`, `"websockets"`), or None;
+    `letters` is true when its flags are the letters of `WEBSOCKETS`, as
+    `update("WEBSOCKETS")` leaves them (it adds each character of a string).
+    """
+
+    def __init__(self, app_name: str, flags: Iterable[object] = ()) -> None:
         super().__init__(app_name)
         self.app_name = app_name
+        names = {flag.upper(): flag for flag in flags if isinstance(flag, str)}
+        self.letters = set(FEATURE_FLAG) <= names.keys() and all(len(n) == 1 for n in names)
+        self.near_miss: str | None = None
+        if names and not self.letters:
+            import difflib  # for this error only
+
+            close = difflib.get_close_matches(FEATURE_FLAG, names, n=1, cutoff=0.8)
+            self.near_miss = names[close[0]] if close else None
 
     def __str__(self) -> str:
-        return (
+        missing = (
             f"app '{self.app_name}' has WebSocket handlers but not the '{FEATURE_FLAG}' "
-            f"feature flag; add this line after creating the app: {FEATURE_FLAG_LINE}"
+            "feature flag"
         )
+        if self.near_miss is not None:
+            return (
+                f"{missing}: it has '{self.near_miss}'; did you mean '{FEATURE_FLAG}'? "
+                f"write {FEATURE_FLAG_LINE}"
+            )
+        if self.letters:
+            return (
+                f"{missing}: it has the letters of '{FEATURE_FLAG}' (update() adds each item "
+                f"it is given, and a string's items are its characters); pass a list: "
+                f"{FEATURE_FLAG_LINE}"
+            )
+        return f"{missing}; add this line after creating the app: {FEATURE_FLAG_LINE}"
 
 
 class InvalidEventError(WebsocketError, ValueError):

@@ -298,6 +298,43 @@ def test_spec_refuses_an_app_without_the_feature_flag():
     assert "app.experimental_feature_flags.update(['WEBSOCKETS'])" in str(caught.value)
 
 
+@pytest.mark.parametrize("flag", ["WEBSOCKET", "websockets", "WEB_SOCKETS"])
+def test_a_near_miss_of_the_feature_flag_is_named(flag):
+    app = App(app_name="chat")
+    app.experimental_feature_flags.update(["BLUEPRINTS", flag])
+    app.on_ws_message()(lambda e: None)
+    with pytest.raises(ExperimentalFeatureError) as caught:
+        app.spec()
+    assert caught.value.near_miss == flag
+    assert str(caught.value) == (
+        "app 'chat' has WebSocket handlers but not the 'WEBSOCKETS' feature flag: it has "
+        f"'{flag}'; did you mean 'WEBSOCKETS'? write "
+        "app.experimental_feature_flags.update(['WEBSOCKETS'])"
+    )
+
+
+def test_the_feature_flag_given_as_a_string_is_named():
+    app = App(app_name="chat")
+    app.experimental_feature_flags.update("WEBSOCKETS")  # each letter a flag
+    app.on_ws_message()(lambda e: None)
+    with pytest.raises(ExperimentalFeatureError, match=r"it has the letters of 'WEBSOCKETS'"):
+        app.spec()
+
+
+@pytest.mark.parametrize("flags", [[], ["BLUEPRINTS"], ["WS"]])
+def test_flags_far_from_the_feature_flag_get_the_plain_message(flags):
+    app = App(app_name="chat")
+    app.experimental_feature_flags.update(flags)
+    app.on_ws_message()(lambda e: None)
+    with pytest.raises(ExperimentalFeatureError) as caught:
+        app.spec()
+    assert caught.value.near_miss is None and not caught.value.letters
+    assert str(caught.value) == (
+        "app 'chat' has WebSocket handlers but not the 'WEBSOCKETS' feature flag; add this "
+        "line after creating the app: app.experimental_feature_flags.update(['WEBSOCKETS'])"
+    )
+
+
 def test_decorators_and_entry_point_work_without_the_flag(load_event):
     app = App(app_name="noflag")
     app.on_ws_message()(lambda e: None)

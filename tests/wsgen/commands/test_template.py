@@ -206,6 +206,13 @@ BAD_INPUT = {
         "app.py:7: the app does not import: AppArgumentError: @app.on_ws_message() got an "
         "unexpected keyword argument 'rout'; did you mean 'route'? it takes route, reply",
     ),
+    "a misspelt feature flag": (
+        ECHO.replace('["WEBSOCKETS"]', '["WEBSOCKET"]'),
+        {},
+        [],
+        "app 't' has WebSocket handlers but not the 'WEBSOCKETS' feature flag: it has "
+        f"'WEBSOCKET'; did you mean 'WEBSOCKETS'? write {FEATURE_FLAG_LINE}",
+    ),
     "an App of another name": (
         ECHO.replace("app = App(", "application = App(").replace("app.", "application."),
         {},
