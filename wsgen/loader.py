@@ -277,8 +277,8 @@ def _import_failure(exc: BaseException, directory: Path) -> str:
             "exit only under if __name__ == '__main__':"
         )
     text = _one_line(str(exc))
-    if isinstance(exc, WebsocketError) and where and where[:-2] in text:
-        return text  # the runtime's own word on a registration, naming the place already
+    if isinstance(exc, WebsocketError):  # the runtime's own word on a registration
+        return text if where and where[:-2] in text else f"{where}{text}"
     message = f"{where}the app does not import: {type(exc).__name__}: {text}"
     return message + _app_attribute_hint(exc)
 

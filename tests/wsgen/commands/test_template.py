@@ -203,7 +203,7 @@ BAD_INPUT = {
         ECHO.replace("@app.on_ws_message()", "@app.on_ws_message(rout='join')"),
         {},
         [],
-        "app.py:7: the app does not import: AppArgumentError: @app.on_ws_message() got an "
+        "error: app.py:7: @app.on_ws_message() got an "
         "unexpected keyword argument 'rout'; did you mean 'route'? it takes route, reply",
     ),
     "a misspelt feature flag": (
