@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: install test lint style types run local golden check clean sam checkov bench pythons
+.PHONY: install test lint style types run local golden getatts check clean sam checkov bench pythons
 
 install: $(STAMP)
 
@@ -75,6 +75,11 @@ GOLDEN_RUNTIME = $(shell $(BIN)/python -m tests.support.golden --runtime)
 
 golden: $(STAMP)
 	$(BIN)/python -m tests.support.golden
+
+# Rewrite wsgen/template/getatts.json (each resource type's Fn::GetAtt attributes) from the
+# cfn-lint of .venv, after upgrading it; a slow test says when it is stale.
+getatts: $(STAMP)
+	$(BIN)/python -m wsgen.template.attributes
 
 # The echo sample on the local API Gateway emulator; talk to it with
 # .venv/bin/python -m websockets ws://127.0.0.1:8000/local

@@ -5,6 +5,9 @@ parameter (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrin
 `wsgen template` says so first, naming the wsgen.toml key. SAM makes resources of its own
 from each `AWS::Serverless::*` resource, named after it (`{Function}Role`,
 `{Function}.Alias`): a name starting with such a resource's logical id is let through.
+An `Fn::GetAtt`'s attribute must be one the resource's type has (`attributes.py`: every type
+cfn-lint knows, merged resources included), or CloudFormation refuses it at deploy; cfn-lint
+misses one inside a SAM policy template such as `SQSSendMessagePolicy`.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ PSEUDO_PARAMETERS = frozenset(
 )
 """https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/pseudo-parameter-reference.html"""
 
+MAX_LISTED = 20
+"""Attributes an error lists (an RDS instance has over a hundred)."""
+
 
 def check_references(template: Mapping[str, Any], settings: Settings) -> None:
     """Refuse a `Ref` or `Fn::GetAtt` in wsgen.toml's values naming nothing in `template`.
@@ -44,8 +50,12 @@ def check_references(template: Mapping[str, Any], settings: Settings) -> None:
         if isinstance(resource, dict)
         and str(resource.get("Type", "")).startswith("AWS::Serverless::")
     ]
-    for where, function, name in _references(settings):
-        if name in resources or name.startswith(tuple(serverless)):
+    for where, function, name, attribute in _references(settings):
+        if name in resources:
+            if attribute is not None:
+                _check_attribute(where, name, attribute, resources[name])
+            continue
+        if name.startswith(tuple(serverless)):
             continue
         if function == "Ref" and (name in parameters or name in PSEUDO_PARAMETERS):
             continue
@@ -61,14 +71,38 @@ def check_references(template: Mapping[str, Any], settings: Settings) -> None:
         )
 
 
+def _check_attribute(where: str, name: str, attribute: str, resource: Any) -> None:
+    """Refuse `Fn::GetAtt` `name.attribute` when the resource's type has no such attribute."""
+    from .attributes import attributes, has_attribute
+
+    kind = resource.get("Type") if isinstance(resource, dict) else None
+    names = attributes(kind) if isinstance(kind, str) else None
+    if names is None or has_attribute(names, attribute):
+        return
+    import difflib  # for this error only
+
+    close = difflib.get_close_matches(attribute, names, n=1)
+    listed = ", ".join(names[:MAX_LISTED]) + (
+        f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else ""
+    )
+    has = f"it has {listed}" if names else "it has none: use Ref"
+    fix = f"; did you mean '{close[0]}'?" if close else ""
+    raise ConfigError(
+        f"'{where}' uses Fn::GetAtt '{name}.{attribute}', but {name} ({kind}) has no attribute "
+        f"'{attribute}' ({has}){fix}",
+        FILENAME,
+    )
+
+
 def has_references(settings: Settings) -> bool:
     """Whether wsgen.toml's values hold a `Ref` or `Fn::GetAtt` that `check_references` checks
     (`wsgen local` builds the template to check them only then)."""
     return next(_references(settings), None) is not None
 
 
-def _references(settings: Settings) -> Iterator[tuple[str, str, str]]:
-    """(wsgen.toml key, `Ref` or `Fn::GetAtt`, the name it refers to) of each value."""
+def _references(settings: Settings) -> Iterator[tuple[str, str, str, str | None]]:
+    """(wsgen.toml key, `Ref` or `Fn::GetAtt`, the name it refers to, the attribute when it
+    is a string) of each value."""
     values: list[tuple[str, Any]] = [
         ("environment", settings.environment),
         ("policies", settings.policies),
@@ -88,16 +122,20 @@ def _references(settings: Settings) -> Iterator[tuple[str, str, str]]:
         yield from _walk(where, value)
 
 
-def _walk(where: str, value: Any) -> Iterator[tuple[str, str, str]]:
+def _walk(where: str, value: Any) -> Iterator[tuple[str, str, str, str | None]]:
     if isinstance(value, dict):
         if list(value) == ["Ref"] and isinstance(value["Ref"], str):
-            yield where, "Ref", value["Ref"]
+            yield where, "Ref", value["Ref"], None
             return
         if list(value) == ["Fn::GetAtt"]:
             target = value["Fn::GetAtt"]
-            name = target[0] if isinstance(target, list) and target else target
-            if isinstance(name, str):
-                yield where, "Fn::GetAtt", name.split(".", 1)[0] if name is target else name
+            if isinstance(target, str):  # "Name.Attribute"
+                name, dot, attribute = target.partition(".")
+                yield where, "Fn::GetAtt", name, attribute if dot else None
+            elif isinstance(target, list) and target and isinstance(target[0], str):
+                given = target[1] if len(target) == 2 else None
+                known = isinstance(given, str)  # not { Ref = ... }, known only at deploy
+                yield where, "Fn::GetAtt", target[0], given if known else None
             return
         for key, item in value.items():
             yield from _walk(f"{where}.{key}", item)

@@ -482,6 +482,43 @@ BAD_INPUT = {
         "wsgen.toml: 'policies[0].SQSSendMessagePolicy.QueueName' uses Fn::GetAtt 'Jobs', "
         "which is no resource of the template; define it in merge_template",
     ),
+    "GetAtt of no attribute in a policy": (
+        ECHO,
+        {
+            "wsgen.toml": 'merge_template = "t.yaml"\npolicies = [{ SQSSendMessagePolicy = '
+            '{ QueueName = { "Fn::GetAtt" = ["Jobs", "Name"] } } }]\n',
+            "t.yaml": "Resources:\n  Jobs:\n    Type: AWS::SQS::Queue\n",
+        },
+        [],
+        "wsgen.toml: 'policies[0].SQSSendMessagePolicy.QueueName' uses Fn::GetAtt 'Jobs.Name', "
+        "but Jobs (AWS::SQS::Queue) has no attribute 'Name' (it has Arn, "
+        "ContentBasedDeduplication, ",
+    ),
+    "GetAtt of no attribute, did you mean": (
+        ECHO,
+        {
+            "wsgen.toml": 'merge_template = "t.yaml"\npolicies = [{ SQSSendMessagePolicy = '
+            '{ QueueName = { "Fn::GetAtt" = ["Jobs", "Name"] } } }]\n',
+            "t.yaml": "Resources:\n  Jobs:\n    Type: AWS::SQS::Queue\n",
+        },
+        [],
+        "SqsManagedSseEnabled, Tags, VisibilityTimeout); did you mean 'QueueName'?\n",
+    ),
+    "GetAtt of no attribute of the function, dotted": (
+        ECHO,
+        {"wsgen.toml": '[environment]\nME = { "Fn::GetAtt" = "WebsocketHandler.Name" }\n'},
+        [],
+        "'environment.ME' uses Fn::GetAtt 'WebsocketHandler.Name', but WebsocketHandler "
+        "(AWS::Serverless::Function) has no attribute 'Name' (it has Arn, SnapStartResponse, "
+        "SnapStartResponse.ApplyOn, SnapStartResponse.OptimizationStatus)\n",
+    ),
+    "GetAtt of a type with no attributes": (
+        ECHO,
+        {"wsgen.toml": '[tags]\nstage = { "Fn::GetAtt" = ["WebsocketAPIStage", "Arn"] }\n'},
+        [],
+        "wsgen.toml: 'tags.stage' uses Fn::GetAtt 'WebsocketAPIStage.Arn', but WebsocketAPIStage "
+        "(AWS::ApiGatewayV2::Stage) has no attribute 'Arn' (it has none: use Ref)\n",
+    ),
     "toml merge_template missing": (
         ECHO,
         {"wsgen.toml": 'merge_template = "r.yaml"\n'},
@@ -497,8 +534,15 @@ def test_refs_to_what_the_template_has_pass(wsgen: Wsgen, app_dir: AppDir) -> No
         'STAGE = { Ref = "Stage" }\nREGION = { Ref = "AWS::Region" }\n'
         'ROLE = { "Fn::GetAtt" = "WebsocketHandlerRole.Arn" }\n'  # SAM's, from the function
         'ARN = { "Fn::GetAtt" = ["Topic", "TopicArn"] }\n'
+        'FUNCTION = { "Fn::GetAtt" = "WebsocketHandler.Arn" }\n'
+        'OUTPUT = { "Fn::GetAtt" = ["Nested", "Outputs.Name"] }\n'  # cfn-lint's pattern
+        'CUSTOM = { "Fn::GetAtt" = ["Custom", "Anything"] }\n'  # a type not in the table
     )
-    merged = "Parameters:\n  Stage: {Type: String}\nResources:\n  Topic: {Type: AWS::SNS::Topic}\n"
+    merged = (
+        "Parameters:\n  Stage: {Type: String}\nResources:\n  Topic: {Type: AWS::SNS::Topic}\n"
+        "  Nested: {Type: AWS::CloudFormation::Stack, Properties: {TemplateURL: x}}\n"
+        "  Custom: {Type: Custom::Thing, Properties: {ServiceToken: x}}\n"
+    )
     directory = app_dir(ECHO, {"wsgen.toml": toml, "t.yaml": merged})
     result = wsgen("template", "--runtime", "python3.12", cwd=directory)
     assert result.code == 0, result.err
