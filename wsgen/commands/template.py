@@ -7,6 +7,10 @@ import os
 import stat
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..lint import Finding
 
 NAME = "template"
 HELP = "print the SAM template that deploys the app (then: sam build && sam deploy --guided)"
@@ -62,7 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--lint",
         action="store_true",
         help="check the template with cfn-lint first (pip install 'wsgen[lint]'); its "
-        "errors and warnings are printed and fail the command, writing nothing",
+        "errors and warnings are printed and fail the command, writing nothing but the "
+        "rejected template into .wsgen/ to read",
     )
     parser.add_argument(
         "-o",
@@ -74,11 +79,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..bundle import FUNCTION_DIR, stage_function
-    from ..layer import LAYER_DIR, stage_runtime_layer, staged_bytecode
+    from ..layer import LAYER_DIR, STAGING_DIR, stage_runtime_layer, staged_bytecode
+    from ..lint import fail, locate
     from ..loader import load_spec
     from ..render import render
     from ..settings import load_settings, runtime_warning, today
-    from ..template import generate
+    from ..template import build_template, generate
     from ..template.quotas import (
         check_environment_size,
         check_resource_quota,
@@ -91,13 +97,12 @@ def run(args: argparse.Namespace) -> int:
     _, spec = load_spec(app_dir, args.app)
     settings = load_settings(app_dir, args.stage, overrides, spec)
     where = Path(args.output).parent if args.output else Path()
-    template = generate(
-        spec,
-        settings,
-        code_uri=_relative(app_dir / FUNCTION_DIR, where),
-        layer_uri=_relative(app_dir / LAYER_DIR, where),
-        handler=_handler(args.app),
-    )
+    uris = {
+        "code_uri": _relative(app_dir / FUNCTION_DIR, where),
+        "layer_uri": _relative(app_dir / LAYER_DIR, where),
+        "handler": _handler(args.app),
+    }
+    template = generate(spec, settings, **uris)
     check_resource_quota(template, merged=settings.merge_template is not None)
     check_environment_size(template)
     text = render(template, args.format)
@@ -106,7 +111,14 @@ def run(args: argparse.Namespace) -> int:
         if warning:
             print(f"warning: {warning}", file=sys.stderr)
     if args.lint:
-        _lint(text, args.output or "<stdout>")
+        rejected = app_dir / STAGING_DIR / f"rejected-template.{args.format}"
+        findings = _lint(text, rejected)
+        if findings:
+            merged = settings.merge_template
+            unmerged = build_template(spec, settings, **uris).to_dict() if merged else None
+            for line in locate(findings, str(rejected), merged, unmerged):
+                print(line, file=sys.stderr)
+            raise fail(findings, args.output or "stdout", str(rejected))
     stage_runtime_layer(app_dir, settings.runtime)
     _say_bytecode(staged_bytecode(app_dir), settings.runtime)
     stage_function(app_dir)
@@ -134,14 +146,25 @@ def _say_bytecode(bytecode: str, runtime: str) -> None:
         )
 
 
-def _lint(text: str, where: str) -> None:
-    from ..lint import fail, lint_template
+def _lint(text: str, rejected: Path) -> list[Finding]:
+    """cfn-lint's findings on `text`; with any, the template is written to `rejected` (for
+    the user to read what the lines point at), else a previous rejected one is removed."""
+    from ..layer import ignore_staging_dir
+    from ..lint import lint_template
 
     findings = lint_template(text)
-    for finding in findings:
-        print(finding.format(where), file=sys.stderr)
-    if findings:
-        raise fail(findings, where)
+    if not findings:
+        rejected.unlink(missing_ok=True)
+        return findings
+    try:
+        ignore_staging_dir(rejected.parent.parent)
+        rejected.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        from ..exceptions import ConfigError
+
+        message = f"cannot write the rejected template: {exc.strerror}"
+        raise ConfigError(message, str(rejected)) from exc
+    return findings
 
 
 def _handler(ref: str) -> str:
