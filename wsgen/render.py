@@ -53,6 +53,8 @@ def _intrinsic(value: Any) -> tuple[str, Any] | None:
         if key.startswith("Fn::"):
             name = key[4:]
             if name == "GetAtt" and isinstance(inner, list):
+                if not all(isinstance(part, str) for part in inner):
+                    return None  # an attribute given by a Ref: only the long form holds it
                 inner = ".".join(inner)
             return f"!{name}", inner
     return None

@@ -74,3 +74,11 @@ def test_what_the_emitter_cannot_write_goes_to_cfn_flip() -> None:
     with pytest.raises(_UnsupportedError):
         _Emitter().document(data)
     assert render(data) == cfn_flip_yaml(data)
+
+
+def test_a_getatt_whose_attribute_is_a_ref_is_written_in_its_long_form() -> None:
+    """CloudFormation takes `Fn::GetAtt: [X, !Ref Y]`; the short form holds only names."""
+    data = {"V": {"Fn::GetAtt": ["Queue", {"Ref": "Attribute"}]}, "W": {"Fn::GetAtt": ["Q", "Arn"]}}
+    text = render(data)
+    assert text == "V:\n  Fn::GetAtt:\n    - Queue\n    - !Ref 'Attribute'\nW: !GetAtt 'Q.Arn'\n"
+    assert json.loads(to_json(text)) == data
