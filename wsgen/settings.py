@@ -434,21 +434,33 @@ def _queue_concurrency_warning(name: str, function: FunctionSettings) -> list[st
     """A queue handler's `reserved_concurrency` below what its SQS poller runs at once: as for
     the fan-out function (`_check_fan_out_concurrency`), throttled batches go back to the queue
     and count toward its dead-letter redrive; a warning, as the app's messages may be few."""
+    gap = _poller_gap(function)
+    if gap is None:
+        return []
+    runs, fix = gap
+    return [
+        f"'functions.{name}.reserved_concurrency' = {function.reserved_concurrency} throttles "
+        f"its queue's handler: {runs} at once and does not see the cap, so throttled batches go "
+        f"back to the queue, each delivery counting toward its dead-letter queue; {fix} (AWS's "
+        "advice for a queue's handler)"
+    ]
+
+
+def _poller_gap(function: FunctionSettings) -> tuple[str, str] | None:
+    """When an SQS-driven function's `reserved_concurrency` is below the batches its poller
+    runs at once (1,000, or its `maximum_concurrency`): what the poller runs, and the fix
+    that closes the gap (a poller runs at least 2); None when the cap leaves room."""
     reserved, poller = function.reserved_concurrency, function.maximum_concurrency
     if reserved is None or reserved >= (poller or checks.POLLER_CONCURRENCY):
-        return []
-    runs = poller or checks.POLLER_CONCURRENCY
-    fix = (
-        f"lower maximum_concurrency to {reserved}"
-        if poller and reserved >= 2
-        else f"cap the poller with maximum_concurrency = {max(reserved, 2)}"
-    )
-    return [
-        f"'functions.{name}.reserved_concurrency' = {reserved} is below the {runs} batches its "
-        "SQS poller may run at once, which do not see the cap: Lambda throttles the rest and "
-        "their messages go back to the queue, each time counting as a receive toward the "
-        f"dead-letter queue; {fix} (AWS's advice for a queue handler)"
-    ]
+        return None
+    if poller:
+        runs = f"with maximum_concurrency = {poller} its SQS poller runs up to {poller} batches"
+        lower = f"lower maximum_concurrency to {reserved} or " if reserved >= 2 else ""
+        return runs, f"{lower}raise reserved_concurrency to {poller}"
+    runs = f"its SQS poller runs up to {checks.POLLER_CONCURRENCY} batches"
+    if reserved >= 2:
+        return runs, f"cap the poller with maximum_concurrency = {reserved}"
+    return runs, "remove it and cap the poller with maximum_concurrency = 2"
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -573,21 +585,14 @@ def _check_fan_out_concurrency(fan_out: FunctionSettings, source: str) -> None:
     (docs/aws-facts.md#fan-out). Reserved concurrency at least the poller's maximum only
     reserves capacity, which is allowed.
     """
-    reserved = fan_out.reserved_concurrency
-    poller = fan_out.maximum_concurrency
-    if reserved is None or reserved >= (poller or checks.POLLER_CONCURRENCY):
+    gap = _poller_gap(fan_out)
+    if gap is None:
         return
-    name = f"functions.{FAN_OUT_FUNCTION}"
-    if poller:
-        runs = f"with maximum_concurrency = {poller} its SQS poller runs up to {poller} batches"
-        lower = f"lower maximum_concurrency to {reserved} or " if reserved >= 2 else ""
-        fix = f"{lower}raise reserved_concurrency to {poller}"
-    else:
-        runs = f"its SQS poller runs up to {checks.POLLER_CONCURRENCY} batches"
-        fix = f"remove it and cap the poller with maximum_concurrency = {max(reserved, 2)}"
+    runs, fix = gap
     raise ConfigError(
-        f"'{name}.reserved_concurrency' = {reserved} throttles the fan-out function: {runs} "
-        f"at once and does not see the cap, so throttled batches go back to the queue and a shard "
-        f"delivered {FAN_OUT_MAX_RECEIVES} times moves to the dead-letter queue unsent; {fix}",
+        f"'functions.{FAN_OUT_FUNCTION}.reserved_concurrency' = {fan_out.reserved_concurrency} "
+        f"throttles the fan-out function: {runs} at once and does not see the cap, so throttled "
+        f"batches go back to the queue and a shard delivered {FAN_OUT_MAX_RECEIVES} times moves "
+        f"to the dead-letter queue unsent; {fix}",
         source,
     )

@@ -166,3 +166,19 @@ def test_a_refusal_is_worded_by_the_parameter_it_lacks_not_by_sqss_text() -> Non
     assert _python_reason(reworded) == reworded.message
     lacking = SqsError("InvalidParameterValue", "reworded", missing="MessageDeduplicationId")
     assert _python_reason(lacking).startswith("a FIFO queue's message needs message_dedup")
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ({"a": 1}, "body is str, not dict: SQS carries text; json.dumps() it first"),
+        (b"x", "body is str, not bytes: SQS carries text; pass text"),
+        (None, "body is str, not NoneType: SQS carries text; pass text"),
+    ],
+)
+def test_a_body_that_is_not_text_is_refused_saying_so(workers: App, body: Any, said: str) -> None:
+    with Client(workers) as client:
+        with pytest.raises(QueueMessageError) as refused:
+            client.send_sqs_message("jobs", body)
+        assert str(refused.value) == f"cannot send to SQS queue 'jobs': {said}"
+        assert client.invocations == []

@@ -497,7 +497,7 @@ def test_a_stages_snap_start_on_a_task_is_a_warning_for_that_stage_only(tmp_path
             "'functions.wsgen_fan_out.reserved_concurrency' = 10 throttles the fan-out function: "
             "its SQS poller runs up to 1000 batches at once and does not see the cap, so throttled "
             "batches go back to the queue and a shard delivered 5 times moves to the dead-letter "
-            "queue unsent; remove it and cap the poller with maximum_concurrency = 10",
+            "queue unsent; cap the poller with maximum_concurrency = 10",
         ),
         (
             "reserved_concurrency = 0\n",
@@ -556,22 +556,30 @@ def test_reserved_concurrency_the_fan_out_poller_fits_in_is_allowed(
     [
         (
             "reserved_concurrency = 5\n",
-            "'functions.jobs.reserved_concurrency' = 5 is below the 1000 batches its SQS poller "
-            "may run at once, which do not see the cap: Lambda throttles the rest and their "
-            "messages go back to the queue, each time counting as a receive toward the "
-            "dead-letter queue; cap the poller with maximum_concurrency = 5 (AWS's advice for a "
-            "queue handler)",
+            "'functions.jobs.reserved_concurrency' = 5 throttles its queue's handler: its SQS "
+            "poller runs up to 1000 batches at once and does not see the cap, so throttled "
+            "batches go back to the queue, each delivery counting toward its dead-letter queue; "
+            "cap the poller with maximum_concurrency = 5 (AWS's advice for a queue's handler)",
         ),
         (
             "reserved_concurrency = 5\nmaximum_concurrency = 20\n",
-            "'functions.jobs.reserved_concurrency' = 5 is below the 20 batches its SQS poller "
-            "may run at once, which do not see the cap: Lambda throttles the rest and their "
-            "messages go back to the queue, each time counting as a receive toward the "
-            "dead-letter queue; lower maximum_concurrency to 5 (AWS's advice for a queue "
-            "handler)",
+            "'functions.jobs.reserved_concurrency' = 5 throttles its queue's handler: with "
+            "maximum_concurrency = 20 its SQS poller runs up to 20 batches at once and does not "
+            "see the cap, so throttled batches go back to the queue, each delivery counting "
+            "toward its dead-letter queue; lower maximum_concurrency to 5 or raise "
+            "reserved_concurrency to 20 (AWS's advice for a queue's handler)",
+        ),
+        (
+            "reserved_concurrency = 1\n",  # a poller runs 2 at least: the fix must say so
+            "'functions.jobs.reserved_concurrency' = 1 throttles its queue's handler: its SQS "
+            "poller runs up to 1000 batches at once and does not see the cap, so throttled "
+            "batches go back to the queue, each delivery counting toward its dead-letter queue; "
+            "remove it and cap the poller with maximum_concurrency = 2 (AWS's advice for a "
+            "queue's handler)",
         ),
         ("reserved_concurrency = 5\nmaximum_concurrency = 5\n", None),
         ("maximum_concurrency = 5\n", None),
+        ("maximum_concurrency = 2\n", None),  # reserved_concurrency removed, as told above
     ],
 )
 def test_a_queue_handler_reserved_below_its_poller_is_a_warning(

@@ -492,6 +492,11 @@ class Client:
                 f"the app has no on_sqs_message handler of it (its queues: {have}); name one "
                 "by its queue= (or the queue name ending its queue_arn=)",
             )
+        if not isinstance(body, str):
+            fix = "json.dumps() it first" if isinstance(body, (dict, list)) else "pass text"
+            raise QueueMessageError(
+                queue, f"body is str, not {type(body).__name__}: SQS carries text; {fix}"
+            )
         request: dict[str, Any] = {"MessageBody": body}
         if message_attributes:
             request["MessageAttributes"] = message_attributes
