@@ -277,7 +277,9 @@ def _import_failure(exc: BaseException, directory: Path) -> str:
             "exit only under if __name__ == '__main__':"
         )
     text = _one_line(str(exc))
-    if isinstance(exc, WebsocketError):  # the runtime's own word on a registration
+    from runtime.exceptions import AppArgumentError, RegistrationError  # a failed import's
+
+    if isinstance(exc, (RegistrationError, AppArgumentError)):  # the runtime's own word
         return text if where and where[:-2] in text else f"{where}{text}"
     message = f"{where}the app does not import: {type(exc).__name__}: {text}"
     return message + _app_attribute_hint(exc)

@@ -199,6 +199,12 @@ BAD_INPUT = {
         "app.py:7: the app does not import: AttributeError: 'App' object has no attribute "
         "'on_ws_mesage'; did you mean on_ws_message?",
     ),
+    "a runtime error of the app's own code at import": (
+        ECHO + "\napp.websocket_api.send('abc=', 'hi')\n",
+        {},
+        [],
+        "the app does not import: EndpointNotConfiguredError: ",  # not a registration's
+    ),
     "a misspelt decorator keyword": (
         ECHO.replace("@app.on_ws_message()", "@app.on_ws_message(rout='join')"),
         {},
