@@ -160,11 +160,14 @@ class MessageTypeError(WebsocketError, TypeError):
         self.type_name = type(message).__name__
 
     def __str__(self) -> str:
-        fix = (
-            "json.dumps() it first"
-            if self.type_name in ("dict", "list", "tuple")
-            else "pass str() of it, or bytes"
-        )
+        fixes = {
+            "dict": "json.dumps() it first",
+            "list": "json.dumps() it first",
+            "tuple": "json.dumps() it first",
+            "NoneType": "the message to send is missing",
+            "memoryview": "pass bytes() of it",
+        }
+        fix = fixes.get(self.type_name, "pass str() of it, or bytes")
         return f"a message is str or bytes, not {self.type_name}: {fix}"
 
 

@@ -180,12 +180,21 @@ def test_path_encoding_body_and_signature_scope(scripted, api):
     assert (delete["method"], delete["body"]) == ("DELETE", b"")
 
 
-@pytest.mark.parametrize("message", [{"text": "hi"}, None, 5, memoryview(b"hi")])
-def test_a_message_neither_str_nor_bytes_is_refused_before_any_request(scripted, api, message):
+@pytest.mark.parametrize(
+    ("message", "fix"),
+    [
+        ({"text": "hi"}, "json.dumps() it first"),
+        (None, "the message to send is missing"),
+        (5, "pass str() of it, or bytes"),
+        (memoryview(b"hi"), "pass bytes() of it"),
+    ],
+)
+def test_a_message_neither_str_nor_bytes_is_refused_before_any_request(scripted, api, message, fix):
     from runtime import MessageTypeError
 
-    with pytest.raises(MessageTypeError, match=f"not {type(message).__name__}: "):
+    with pytest.raises(MessageTypeError) as refused:
         api.send(CID, message)
+    assert str(refused.value) == f"a message is str or bytes, not {type(message).__name__}: {fix}"
     with pytest.raises(MessageTypeError):
         api.broadcast([CID], message)
     api.send(CID, bytearray(b"hi"))  # bytes-like as boto3 takes it
