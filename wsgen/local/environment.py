@@ -70,7 +70,7 @@ class EnvironmentChanges:
         """Export `name` as `value`, whatever it held."""
         with _LAYERS_LOCK:
             self._give(name, value)
-        os.environ[name] = value
+            os.environ[name] = value
 
     def set_default(self, name: str, value: str) -> None:
         """Export `name` as `value` unless the environment has it (then `share` it)."""
@@ -97,11 +97,12 @@ class EnvironmentChanges:
         """Unset `name`, one of this owner's (`owns`)."""
         with _LAYERS_LOCK:
             self._give(name, None)
-        os.environ.pop(name, None)
+            os.environ.pop(name, None)
 
     def _give(self, name: str, value: str | None) -> None:
         """Make this owner's layer of `name` the top one, giving `value` (`_LAYERS_LOCK` held;
-        the caller sets `os.environ`)."""
+        the caller sets `os.environ` before releasing it, so that no other owner reads the
+        value in between)."""
         mine = self._layers.get(name)
         current = os.environ.get(name)
         if mine is not None and _top(name) is mine and mine.given == current:
