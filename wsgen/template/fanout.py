@@ -36,19 +36,18 @@ def add_fan_out_queue(t: Template, settings: Settings, spec: AppSpec) -> Queue |
         return None
     timeout = settings.handler_settings(function).timeout
     # Kept 14 days: time to look at a shard that could not be sent, and redrive it.
-    dead_letters = t.add_resource(failure_queue("WsgenFanOutDeadLetterQueue", settings.tags))
-    shards = t.add_resource(
-        queue(
-            "WsgenFanOutQueue",
-            settings.tags,
-            # Lambda refuses a mapping whose queue's visibility timeout is shorter than the
-            # function's timeout; AWS recommends six times it (docs/aws-facts.md#event-sources).
-            VisibilityTimeout=min(MAX_VISIBILITY_TIMEOUT, 6 * timeout),
-            RedrivePolicy=RedrivePolicy(
-                deadLetterTargetArn=GetAtt(dead_letters, "Arn"),
-                maxReceiveCount=FAN_OUT_MAX_RECEIVES,
-            ),
-        )
+    dead_letters = failure_queue(t, "WsgenFanOutDeadLetterQueue", settings.tags)
+    shards = queue(
+        t,
+        "WsgenFanOutQueue",
+        settings.tags,
+        # Lambda refuses a mapping whose queue's visibility timeout is shorter than the
+        # function's timeout; AWS recommends six times it (docs/aws-facts.md#event-sources).
+        VisibilityTimeout=min(MAX_VISIBILITY_TIMEOUT, 6 * timeout),
+        RedrivePolicy=RedrivePolicy(
+            deadLetterTargetArn=GetAtt(dead_letters, "Arn"),
+            maxReceiveCount=FAN_OUT_MAX_RECEIVES,
+        ),
     )
     t.add_output(
         [

@@ -203,22 +203,21 @@ def _sqs(
     window = options["maximum_batching_window_in_seconds"]
     arn: Any = options["queue_arn"]
     if options["queue"] is not None:
-        resource = t.add_resource(
-            queue(
-                logical_id("Queue", handler=function.name),
-                settings.tags,
-                QueueName=stack_scoped(options["queue"]),
-                VisibilityTimeout=min(MAX_VISIBILITY_TIMEOUT, 6 * plan.timeout + window),
-                **(
-                    {
-                        "FifoQueue": True,
-                        # Local SQS follows the same answer (wsgen.gateway.sqs.send_fifo).
-                        "ContentBasedDeduplication": content_based_deduplication(function),
-                    }
-                    if is_fifo(function)
-                    else {}
-                ),
-            )
+        resource = queue(
+            t,
+            logical_id("Queue", handler=function.name),
+            settings.tags,
+            QueueName=stack_scoped(options["queue"]),
+            VisibilityTimeout=min(MAX_VISIBILITY_TIMEOUT, 6 * plan.timeout + window),
+            **(
+                {
+                    "FifoQueue": True,
+                    # Local SQS follows the same answer (wsgen.gateway.sqs.send_fifo).
+                    "ContentBasedDeduplication": content_based_deduplication(function),
+                }
+                if is_fifo(function)
+                else {}
+            ),
         )
         arn = GetAtt(resource, "Arn")
         t.add_output(

@@ -55,7 +55,7 @@ def task_access(tasks: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]
 
 def add_failure_queue(t: Template, settings: Settings) -> Queue:
     """`WsgenTaskFailureQueue`, kept 14 days: time to look at a failed task's record."""
-    queue = t.add_resource(failure_queue("WsgenTaskFailureQueue", settings.tags))
+    queue = failure_queue(t, "WsgenTaskFailureQueue", settings.tags)
     t.add_output(
         Output(
             "WsgenTaskFailureQueueURL",

@@ -79,9 +79,15 @@ def test_a_queue_given_by_name_is_created_encrypted_and_reports_batch_failures()
         # The stack's name keeps two stacks (stages) of the app in one account apart.
         "QueueName": {"Fn::Sub": "${AWS::StackName}-jobs"},
         "SqsManagedSseEnabled": True,
-        # SQS's largest, as wsgen local takes; said, so that an older queue takes it too.
-        "MaximumMessageSize": 1048576,
+        # SQS's largest, as wsgen local takes; said, so that an older queue takes it too,
+        # but in China (whose reference still says 256 KiB) left to the region's default.
+        "MaximumMessageSize": {
+            "Fn::If": ["WsgenInChinaPartition", {"Ref": "AWS::NoValue"}, 1048576]
+        },
         "VisibilityTimeout": 122,
+    }
+    assert template["Conditions"] == {
+        "WsgenInChinaPartition": {"Fn::Equals": [{"Ref": "AWS::Partition"}, "aws-cn"]}
     }
     function = resources(template, "AWS::Serverless::Function")["RunJobsFunction"]
     assert function["Events"] == {
